@@ -1,0 +1,54 @@
+"""Service Compliance Monitor: the Flask application factory."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from flask import Flask, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import load_config
+from . import auth  # noqa: F401  (registers the user loader)
+from .cli import register_commands
+from .extensions import babel, csrf, db, login_manager, migrate
+from .views.public import bp as public_bp
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, connection_record):
+    """SQLite for a multi-user web app: WAL, enforced foreign keys, a busy timeout."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def select_locale() -> str:
+    """The language chosen with the switch (kept in the session), else the browser's."""
+    languages = ("kk", "ru", "en")
+    chosen = request.args.get("lang")
+    if chosen in languages:
+        session["lang"] = chosen
+    return session.get("lang") or request.accept_languages.best_match(languages) or "ru"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(ROOT / "instance"),
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    load_config(app, config)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+
+    app.register_blueprint(public_bp)
+    register_commands(app)
+    return app

@@ -1,0 +1,208 @@
+"""The official working-day calendar of Kazakhstan and legal due times.
+
+No Flask, no database: the rules engine, the desk receipt, the citizens' pages and the
+CLI all call ``due_at`` (one deadline, explained) or ``due_at_many`` (a million, vectorised).
+The calendar is the ``holidays`` package's Kazakhstan (weekends, public holidays, days off
+moved by decree, weekend days made working by decree) plus administrators' overrides.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+import holidays
+import numpy as np
+import pandas as pd
+
+from services_catalog import Deadline
+
+END_OF_DAY = pd.Timedelta(hours=23, minutes=59, seconds=59)
+_EPOCH = dt.date(1970, 1, 1)
+# Language codes of this app -> languages the holidays package names holidays in.
+_HOLIDAY_LANGUAGES = {"kk": "kk", "en": "en_US", "ru": "en_US"}
+
+
+@dataclass(frozen=True)
+class CalendarOverride:
+    """An administrator's correction of the official calendar for one day."""
+
+    day: dt.date
+    is_working_day: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class DayStatus:
+    day: dt.date
+    is_working_day: bool
+    reason: str  # why the day is off, or why a weekend day is working; "" for ordinary days
+
+
+@dataclass(frozen=True)
+class DueDate:
+    """A legal due time with the arithmetic a citizen can check."""
+
+    accepted_at: dt.datetime
+    deadline: Deadline
+    due_at: dt.datetime
+    skipped: tuple[DayStatus, ...]  # non-working days passed over while counting
+
+    def explain(self) -> str:
+        local_accepted = self.accepted_at
+        lines = [f"Accepted {local_accepted:%Y-%m-%d %H:%M}; deadline {self.deadline.value} "
+                 f"{self.deadline.unit.replace('_', ' ')}."]
+        if self.deadline.unit == "working_days":
+            if self.deadline.value == 0:
+                lines.append("0 working days: due by the end of the day of acceptance.")
+            else:
+                lines.append(f"Counting {self.deadline.value} working days after "
+                             f"{local_accepted:%Y-%m-%d}.")
+        elif self.deadline.unit == "calendar_days":
+            lines.append(f"{local_accepted:%Y-%m-%d} + {self.deadline.value} days; a non-working "
+                         "last day moves to the next working day.")
+        for status in self.skipped:
+            lines.append(f"  skipped {status.day:%Y-%m-%d} ({status.day:%a}): {status.reason}")
+        lines.append(f"Due {self.due_at:%Y-%m-%d %H:%M:%S} local time.")
+        return "\n".join(lines)
+
+
+class WorkingCalendar:
+    """Working days of Kazakhstan, with overrides, in a local time zone."""
+
+    def __init__(self, overrides: Iterable[CalendarOverride] = (), timezone: str = "Asia/Almaty",
+                 language: str = "en"):
+        self.overrides: Mapping[dt.date, CalendarOverride] = {o.day: o for o in overrides}
+        self.timezone = ZoneInfo(timezone)
+        self.timezone_name = timezone
+        self.language = language
+
+    def _official(self, year: int) -> holidays.HolidayBase:
+        return _official_holidays(year, _HOLIDAY_LANGUAGES.get(self.language, "en_US"))
+
+    def status(self, day: dt.date) -> DayStatus:
+        """Whether ``day`` is a working day, and why not (or why a weekend day is)."""
+        if day in self.overrides:
+            override = self.overrides[day]
+            return DayStatus(day, override.is_working_day, f"override: {override.reason}")
+        official = self._official(day.year)
+        if day in official:
+            return DayStatus(day, False, official[day])
+        if day.weekday() >= 5:
+            if day in official.weekend_workdays:
+                return DayStatus(day, True, "weekend day made working by government decree")
+            return DayStatus(day, False, "weekend")
+        return DayStatus(day, True, "")
+
+    def is_working_day(self, day: dt.date) -> bool:
+        return self.status(day).is_working_day
+
+    def working_flags(self, first: dt.date, last: dt.date) -> np.ndarray:
+        """A boolean array, one per day from ``first`` to ``last`` inclusive: is it working?"""
+        days = np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
+        weekday = (days.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday (3)
+        flags = weekday < 5
+        first_number = _day_number(first)
+        for year in range(first.year, last.year + 1):
+            official = self._official(year)
+            for day in official:
+                if first <= day <= last:
+                    flags[_day_number(day) - first_number] = False
+            for day in official.weekend_workdays:
+                if first <= day <= last and day.year == year:
+                    flags[_day_number(day) - first_number] = True
+        for day, override in self.overrides.items():
+            if first <= day <= last:
+                flags[_day_number(day) - first_number] = override.is_working_day
+        return flags
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        """The local wall time of a moment; a naive datetime is taken as local already."""
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=self.timezone)
+        return moment.astimezone(self.timezone)
+
+
+@lru_cache(maxsize=64)
+def _official_holidays(year: int, language: str) -> holidays.HolidayBase:
+    return holidays.country_holidays("KZ", years=year, language=language)
+
+
+def _day_number(day: dt.date) -> int:
+    return (day - _EPOCH).days
+
+
+def due_at_many(accepted_at: pd.Series, values, units, calendar: WorkingCalendar) -> pd.Series:
+    """Legal due times for many acceptances at once (visit-log-and-rules.md, "due_at").
+
+    ``accepted_at`` is a tz-aware series; ``values`` and ``units`` give each row's deadline.
+    Rows with no acceptance or no deadline get NaT. The result is in UTC.
+    """
+    accepted_at = pd.Series(accepted_at)
+    index = accepted_at.index
+    result = pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
+    values = pd.Series(np.asarray(values), index=index)
+    units = pd.Series(np.asarray(units, dtype=object), index=index)
+    known = accepted_at.notna() & values.notna() & units.notna()
+    if not known.any():
+        return result
+    accepted = accepted_at[known].dt.tz_convert("UTC")
+    value = values[known].astype("int64").to_numpy()
+    unit = units[known].to_numpy()
+
+    local_day = accepted.dt.tz_convert(calendar.timezone).dt.tz_localize(None).dt.floor("D")
+    day_number = local_day.to_numpy().astype("datetime64[D]").astype("int64")
+    first = int(day_number.min())
+    span_days = int(value[np.isin(unit, ("working_days", "calendar_days"))].max(initial=0))
+    last = int(day_number.max()) + 2 * span_days + 400
+    flags = calendar.working_flags(_EPOCH + dt.timedelta(days=first), _EPOCH + dt.timedelta(days=last))
+    working_count = np.cumsum(flags)  # working days in [first, first + i]
+    offset = day_number - first
+
+    due_day = np.full(len(value), -1, dtype="int64")
+    is_working_days = unit == "working_days"
+    # The N-th working day strictly after the acceptance day; N = 0: the acceptance day.
+    target = working_count[offset] + value
+    nth = np.searchsorted(working_count, target, side="left")
+    due_day = np.where(is_working_days, np.where(value == 0, offset, nth), due_day)
+    # Acceptance day + N; a non-working last day moves to the next working day.
+    is_calendar_days = unit == "calendar_days"
+    plain = np.minimum(offset + value, len(flags) - 1)
+    next_working = np.searchsorted(working_count, working_count[plain] + ~flags[plain], side="left")
+    due_day = np.where(is_calendar_days, next_working, due_day)
+
+    by_day = is_working_days | is_calendar_days
+    end_of_day = pd.Series(
+        (due_day[by_day] + first).astype("datetime64[D]").astype("datetime64[ns]")
+    ) + END_OF_DAY
+    local_end = end_of_day.dt.tz_localize(calendar.timezone, ambiguous="raise",
+                                          nonexistent="shift_forward").dt.tz_convert("UTC")
+    computed = pd.Series(pd.NaT, index=accepted.index, dtype="datetime64[ns, UTC]")
+    computed[by_day] = local_end.to_numpy()
+    minutes = np.select([unit == "hours", unit == "minutes"], [value * 60, value], 0)
+    by_time = ~by_day
+    computed[by_time] = accepted[by_time] + pd.to_timedelta(minutes[by_time], unit="min")
+    result[known] = computed
+    return result
+
+
+def due_at(accepted_at: dt.datetime, deadline: Deadline, calendar: WorkingCalendar) -> DueDate:
+    """The legal due time of one acceptance, with the non-working days it passed over."""
+    accepted_local = calendar.local(accepted_at)
+    due = due_at_many(pd.Series([pd.Timestamp(accepted_local)]), [deadline.value], [deadline.unit],
+                      calendar).iloc[0]
+    due_local = due.tz_convert(calendar.timezone).to_pydatetime()
+    skipped = []
+    if deadline.unit in ("working_days", "calendar_days"):
+        # Working days: every day after acceptance may be passed over. Calendar days are
+        # all counted; only a non-working last day (and any after it) is passed over.
+        offset = 1 if deadline.unit == "working_days" else deadline.value
+        day = accepted_local.date() + dt.timedelta(days=offset)
+        while day < due_local.date():
+            status = calendar.status(day)
+            if not status.is_working_day:
+                skipped.append(status)
+            day += dt.timedelta(days=1)
+    return DueDate(accepted_local, deadline, due_local, tuple(skipped))

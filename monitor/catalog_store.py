@@ -1,0 +1,128 @@
+"""The catalog in the database: store a validated catalog whole, read it back.
+
+Loading is all or nothing: the caller's transaction either replaces every service
+version or, on any error, leaves the catalog in force as it was.
+"""
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from services_catalog import (
+    Catalog, Deadline, Document, Fee, RefusalGround, RequiredDocument, Service, ServiceVersion, Text,
+)
+
+from . import audit
+from .models import catalog as rows
+from .models.desk import Visit
+
+
+class CatalogInUse(Exception):
+    """The new catalog drops a service that stored visits refer to."""
+
+
+def _names(prefix: str, text: Text) -> dict:
+    return {f"{prefix}_{lang}": value for lang, value in text.as_dict().items()}
+
+
+def _text(row, prefix: str) -> Text:
+    return Text(*(getattr(row, f"{prefix}_{lang}") for lang in ("kk", "ru", "en")))
+
+
+def store_catalog(session: Session, catalog: Catalog, actor: str = "system") -> dict:
+    """Replace the catalog in the database with ``catalog``; returns counts for the user."""
+    removed = set(session.scalars(select(rows.Service.code))) - set(catalog.services)
+    if removed:
+        used = session.execute(select(Visit.service_code, func.count()).where(
+            Visit.service_code.in_(removed)).group_by(Visit.service_code)).all()
+        if used:
+            raise CatalogInUse("; ".join(
+                f"service {code} is used by {count} stored visits and cannot be removed"
+                for code, count in used))
+    session.execute(delete(rows.VersionDocument))
+    session.execute(delete(rows.RefusalGround))
+    session.execute(delete(rows.ServiceVersion))
+    session.execute(delete(rows.Service).where(rows.Service.code.in_(removed)))
+    session.flush()
+    for document in catalog.documents.values():
+        session.merge(rows.Document(code=document.code, state_system=document.state_system,
+                                    **_names("name", document.name)))
+    for service in catalog.services.values():
+        session.merge(rows.Service(code=service.code, **_names("name", service.name),
+                                   **_names("provider", service.provider)))
+        for version in service.versions:
+            session.add(_version_row(service.code, version))
+    session.flush()
+    unused = set(session.scalars(select(rows.Document.code))) - set(catalog.documents)
+    session.execute(delete(rows.Document).where(rows.Document.code.in_(unused)))
+    counts = {"services": len(catalog.services), "documents": len(catalog.documents),
+              "versions": sum(len(s.versions) for s in catalog.services.values())}
+    audit.record(session, actor, "load", "catalog", "catalog", new=counts)
+    return counts
+
+
+def _version_row(service_code: str, version: ServiceVersion) -> rows.ServiceVersion:
+    row = rows.ServiceVersion(
+        service_code=service_code, effective_from=version.effective_from,
+        effective_to=version.effective_to, legal_basis=version.legal_basis,
+        deadline_value=version.deadline.value, deadline_unit=version.deadline.unit,
+        max_wait_minutes=version.max_wait_minutes, max_service_minutes=version.max_service_minutes,
+        fee_amount=version.fee.amount, fee_currency=version.fee.currency,
+        channels=list(version.channels), **_names("result", version.result))
+    position = 0
+    for group, entry in enumerate(version.required_documents, start=1):
+        for code in entry.codes:
+            position += 1
+            condition = _names("condition", entry.when) if entry.when else {}
+            row.documents.append(rows.VersionDocument(
+                document_code=code, kind=entry.kind, position=position,
+                group_number=group, **condition))
+    for code in version.obtained_by_office:
+        position += 1
+        row.documents.append(rows.VersionDocument(
+            document_code=code, kind="obtained_by_office", position=position))
+    for index, ground in enumerate(version.refusal_grounds, start=1):
+        row.refusal_grounds.append(rows.RefusalGround(
+            code=ground.code, position=index, **_names("text", ground.text)))
+    return row
+
+
+def _version(row: rows.ServiceVersion) -> ServiceVersion:
+    required: list[RequiredDocument] = []
+    groups: dict[int, list] = {}
+    obtained = []
+    for document in row.documents:
+        if document.kind == "obtained_by_office":
+            obtained.append(document.document_code)
+        else:
+            groups.setdefault(document.group_number, []).append(document)
+    for members in groups.values():
+        first = members[0]
+        when = _text(first, "condition") if first.condition_en is not None else None
+        required.append(RequiredDocument(tuple(m.document_code for m in members),
+                                         any_of=first.kind == "any_of", when=when))
+    fee_amount = row.fee_amount
+    if fee_amount is not None and float(fee_amount).is_integer():
+        fee_amount = int(fee_amount)
+    return ServiceVersion(
+        effective_from=row.effective_from, effective_to=row.effective_to,
+        legal_basis=row.legal_basis, deadline=Deadline(row.deadline_value, row.deadline_unit),
+        max_wait_minutes=row.max_wait_minutes, max_service_minutes=row.max_service_minutes,
+        fee=Fee(fee_amount, row.fee_currency), required_documents=tuple(required),
+        obtained_by_office=tuple(obtained),
+        refusal_grounds=tuple(RefusalGround(g.code, _text(g, "text")) for g in row.refusal_grounds),
+        result=_text(row, "result"), channels=tuple(row.channels))
+
+
+def catalog_from_db(session: Session) -> Catalog:
+    """The catalog in force, as the same value objects the YAML loader makes."""
+    documents = {row.code: Document(row.code, _text(row, "name"), row.state_system)
+                 for row in session.scalars(select(rows.Document).order_by(rows.Document.code))}
+    services = {}
+    query = select(rows.Service).order_by(rows.Service.code).options(
+        selectinload(rows.Service.versions).selectinload(rows.ServiceVersion.documents),
+        selectinload(rows.Service.versions).selectinload(rows.ServiceVersion.refusal_grounds))
+    for row in session.scalars(query):
+        services[row.code] = Service(row.code, _text(row, "name"), _text(row, "provider"),
+                                     tuple(_version(v) for v in row.versions))
+    return Catalog(documents=documents, services=services)

@@ -1,0 +1,80 @@
+"""The catalog flattened into arrays, so that a million visits find their version at once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from services_catalog import Catalog, ServiceVersion
+
+_DAY = np.timedelta64(1, "D")
+
+
+@dataclass(frozen=True)
+class CatalogFrames:
+    """Every service version numbered 0..n-1, with its limits and documents as tables.
+
+    ``versions``: one row per version (service_code, effective_from/to as day numbers,
+    deadline, limits). ``documents``: (version, token, kind) with kind ``lawful`` or
+    ``obtained``. ``grounds``: (version, ground) lawful refusal grounds.
+    """
+
+    catalog: Catalog
+    versions: pd.DataFrame
+    documents: pd.DataFrame
+    grounds: pd.DataFrame
+    objects: tuple[ServiceVersion, ...]
+
+    @classmethod
+    def from_catalog(cls, catalog: Catalog) -> CatalogFrames:
+        rows, documents, grounds, objects = [], [], [], []
+        for service in catalog.services.values():
+            for version in service.versions:
+                key = len(objects)
+                objects.append(version)
+                rows.append({
+                    "version": key,
+                    "service_code": service.code,
+                    "effective_from": _day_number(version.effective_from),
+                    "effective_to": _day_number(version.effective_to) if version.effective_to
+                    else np.iinfo("int64").max,
+                    "deadline_value": version.deadline.value,
+                    "deadline_unit": version.deadline.unit,
+                    "max_wait_minutes": version.max_wait_minutes,
+                    "max_service_minutes": version.max_service_minutes,
+                })
+                documents += [(key, code, "lawful") for code in sorted(version.lawful_codes)]
+                documents += [(key, code, "obtained") for code in version.obtained_by_office]
+                grounds += [(key, code) for code in sorted(version.refusal_ground_codes)]
+        versions = pd.DataFrame(rows, columns=[
+            "version", "service_code", "effective_from", "effective_to", "deadline_value",
+            "deadline_unit", "max_wait_minutes", "max_service_minutes"])
+        return cls(
+            catalog=catalog,
+            versions=versions,
+            documents=pd.DataFrame(documents, columns=["version", "token", "kind"]),
+            grounds=pd.DataFrame(grounds, columns=["version", "ground"]),
+            objects=tuple(objects),
+        )
+
+    def version_in_force(self, service_codes: pd.Series, day_numbers: np.ndarray) -> np.ndarray:
+        """The version in force for each (service, local day number); -1 where none is."""
+        result = np.full(len(service_codes), -1, dtype="int64")
+        if not len(service_codes) or self.versions.empty:
+            return result
+        codes = pd.Categorical(service_codes, categories=self.versions["service_code"].unique())
+        service_index = np.asarray(codes.codes)
+        categories = list(codes.categories)
+        day_numbers = np.asarray(day_numbers)
+        # Few versions, many visits: loop over versions, never over visits.
+        for version in self.versions.itertuples(index=False):
+            in_force = ((service_index == categories.index(version.service_code))
+                        & (day_numbers >= version.effective_from)
+                        & (day_numbers <= version.effective_to))
+            result[in_force] = version.version
+        return result
+
+
+def _day_number(day) -> int:
+    return int((np.datetime64(day, "D") - np.datetime64("1970-01-01", "D")) / _DAY)

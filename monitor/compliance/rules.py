@@ -1,0 +1,199 @@
+"""The ten compliance rules (visit-log-and-rules.md, "The rules"), vectorised.
+
+``judge`` is the one implementation: the desk calls it for the visit being typed, the
+import and the sweep for every stored visit, ``flask analyze`` for an auditor's file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .catalog_frames import CatalogFrames
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    level: str  # "visit" or "case"
+    clause: str  # of the anti-corruption standard (seed-standard.en.md)
+    severity: str  # high | medium | low
+    summary: str
+
+
+RULES = {rule.code: rule for rule in (
+    Rule("EXTRA_DOCUMENT", "visit", "2.2.3", "high",
+         "a document the rules do not provide for was demanded"),
+    Rule("STATE_SYSTEM_DOCUMENT", "visit", "2.2.3", "high",
+         "a document the office must obtain itself from a state system was demanded"),
+    Rule("UNFOUNDED_RETURN", "visit", "2.2.3", "medium",
+         "the package was returned without a lawful missing document (red tape)"),
+    Rule("REPEATED_RETURN", "case", "2.2.3", "medium",
+         "the package was returned more than once (red tape)"),
+    Rule("EXCESS_HANDOFFS", "case", "2.2.3", "medium",
+         "the case was handed from desk to desk too often (red tape)"),
+    Rule("UNFOUNDED_REFUSAL", "visit", "2.2.3, 2.1.1", "high",
+         "a refusal cited no lawful ground"),
+    Rule("DEADLINE_MISSED", "case", "2.2.3", "medium", "the case was completed after its legal deadline"),
+    Rule("OVERDUE_OPEN", "case", "2.2.3", "medium", "the case is still open after its legal deadline"),
+    Rule("QUEUE_WAIT_EXCEEDED", "visit", "2.2.1, 2.2.5", "low", "the applicant waited too long in the queue"),
+    Rule("SERVICE_TIME_EXCEEDED", "visit", "2.2.1, 2.2.5", "low", "the visit took too long at the desk"),
+)}
+
+FINDING_COLUMNS = ["case_id", "visit_id", "rule", "clause", "severity", "detail"]
+DOCUMENT_RULES = ("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    max_handoffs: int = 1
+
+
+def _findings(rule: str, rows: np.ndarray, details, case_rows=None) -> pd.DataFrame:
+    meta = RULES[rule]
+    return pd.DataFrame({
+        "rule": rule, "clause": meta.clause, "severity": meta.severity,
+        "detail": details, "row": rows if case_rows is None else -1,
+        "case_row": -1 if case_rows is None else case_rows,
+    })
+
+
+def _minutes(delta: pd.Series) -> pd.Series:
+    return delta.dt.total_seconds() / 60
+
+
+def _format_number(values: pd.Series) -> pd.Series:
+    return values.round(1).map("{:g}".format)
+
+
+def requested_tokens(visits: pd.DataFrame) -> pd.DataFrame:
+    """``documents_requested`` split on ';' and trimmed: one row per (visit row, token)."""
+    text = visits["documents_requested"].fillna("")
+    asked = text != ""
+    tokens = text[asked].str.split(";").explode().str.strip()
+    tokens = tokens[tokens != ""]
+    return pd.DataFrame({"row": tokens.index.to_numpy(), "token": tokens.to_numpy()})
+
+
+def judge_documents(visits: pd.DataFrame, frames: CatalogFrames) -> pd.DataFrame:
+    """Each requested token that is not a lawful code of the visit's version, with its rule."""
+    tokens = requested_tokens(visits)
+    tokens["version"] = visits["version"].to_numpy()[tokens["row"].to_numpy()]
+    judged = tokens.merge(frames.documents, on=["version", "token"], how="left")
+    # A code both lawful and obtained cannot pass validation; lawful wins if it ever did.
+    judged = judged[judged["kind"] != "lawful"].drop_duplicates(["row", "token"])
+    judged["rule"] = np.where(judged["kind"] == "obtained", "STATE_SYSTEM_DOCUMENT", "EXTRA_DOCUMENT")
+    return judged[["row", "token", "rule"]]
+
+
+def judge_visits(visits: pd.DataFrame, frames: CatalogFrames) -> pd.DataFrame:
+    """Findings of the six visit rules; ``visits`` carries a ``version`` for each row."""
+    found = []
+    versions = frames.versions.set_index("version")
+    version = visits["version"].to_numpy()
+    positions = np.arange(len(visits))
+    action = visits["action"].to_numpy()
+
+    offending = judge_documents(visits, frames)
+    for rule, label in (("EXTRA_DOCUMENT", "not required by the service: "),
+                        ("STATE_SYSTEM_DOCUMENT", "obtained by the office from state systems: ")):
+        of_rule = offending[offending["rule"] == rule]
+        if len(of_rule):
+            listed = of_rule.groupby("row", sort=True)["token"].agg("; ".join)
+            found.append(_findings(rule, listed.index.to_numpy(), (label + listed).to_numpy()))
+
+    is_return = action == "return"
+    asked = visits["documents_requested"].fillna("").str.replace(";", "").str.strip() != ""
+    empty_return = is_return & ~asked.to_numpy()
+    bad_tokens = offending[is_return[offending["row"].to_numpy()]] \
+        .groupby("row")["token"].agg("; ".join)
+    unfounded = pd.Series("returned without listing any missing document",
+                          index=positions[empty_return])
+    unfounded = pd.concat([unfounded, "returned for documents that may not be demanded: " + bad_tokens])
+    if len(unfounded):
+        unfounded = unfounded.sort_index()
+        found.append(_findings("UNFOUNDED_RETURN", unfounded.index.to_numpy(), unfounded.to_numpy()))
+
+    is_refusal = action == "refuse"
+    if is_refusal.any():
+        ground = visits["refusal_ground"].fillna("").str.strip().to_numpy()
+        lawful = pd.MultiIndex.from_frame(frames.grounds[["version", "ground"]])
+        cited_lawful = pd.MultiIndex.from_arrays([version, ground]).isin(lawful)
+        no_ground = is_refusal & (ground == "")
+        wrong_ground = is_refusal & (ground != "") & ~cited_lawful
+        details = np.where(no_ground, "the refusal cites no ground",
+                           np.char.add(np.char.add("ground ", ground.astype(str)),
+                                       " is not a lawful refusal ground of the service"))
+        fired = no_ground | wrong_ground
+        found.append(_findings("UNFOUNDED_REFUSAL", positions[fired], details[fired]))
+
+    wait = _minutes(visits["called_at"] - visits["ticket_at"])
+    wait_limit = versions["max_wait_minutes"].reindex(version).to_numpy()
+    over = (wait > wait_limit).to_numpy()  # strictly exceeded; no ticket -> NaN -> False
+    if over.any():
+        details = ("waited " + _format_number(wait[over]) + " min in the queue, limit "
+                   + pd.Series(wait_limit[over], index=wait[over].index).astype(int).astype(str)
+                   + " (" + _format_number(wait[over] - wait_limit[over]) + " min over)")
+        found.append(_findings("QUEUE_WAIT_EXCEEDED", positions[over], details.to_numpy()))
+
+    desk = _minutes(visits["finished_at"] - visits["called_at"])
+    desk_limit = versions["max_service_minutes"].reindex(version).to_numpy()
+    over = (desk > desk_limit).to_numpy()
+    if over.any():
+        details = ("served " + _format_number(desk[over]) + " min at the desk, limit "
+                   + pd.Series(desk_limit[over], index=desk[over].index).astype(int).astype(str)
+                   + " (" + _format_number(desk[over] - desk_limit[over]) + " min over)")
+        found.append(_findings("SERVICE_TIME_EXCEEDED", positions[over], details.to_numpy()))
+    return pd.concat(found, ignore_index=True) if found else _findings("EXTRA_DOCUMENT", np.array([], int), [])
+
+
+def _hours(delta: pd.Series) -> pd.Series:
+    return delta.dt.total_seconds() / 3600
+
+
+def judge_cases(cases: pd.DataFrame, as_of: pd.Timestamp, thresholds: Thresholds) -> pd.DataFrame:
+    """Findings of the four case rules on timelines from ``case_timeline``."""
+    found = []
+    positions = np.arange(len(cases))
+    returns = cases["return_count"].to_numpy()
+    fired = returns >= 2
+    found.append(_findings("REPEATED_RETURN", None, np.char.add(
+        returns[fired].astype(str), " returns of the package"), positions[fired]))
+    handoffs = cases["forward_count"].to_numpy()
+    fired = handoffs > thresholds.max_handoffs
+    found.append(_findings("EXCESS_HANDOFFS", None, np.char.add(
+        handoffs[fired].astype(str), f" hand-offs, at most {thresholds.max_handoffs} allowed"),
+        positions[fired]))
+
+    late = (cases["completed_at"] > cases["due_at"]).to_numpy()  # on time at exactly due_at
+    if late.any():
+        hours = _format_number(_hours(cases["completed_at"] - cases["due_at"])[late])
+        due = cases["due_at"][late].dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+        found.append(_findings("DEADLINE_MISSED", None,
+                               ("completed " + hours + " h after the due time " + due).to_numpy(),
+                               positions[late]))
+    open_case = (cases["accepted_at"].notna() & cases["completed_at"].isna()
+                 & cases["withdrawn_at"].isna()).to_numpy()
+    overdue = open_case & (as_of > cases["due_at"]).to_numpy()
+    if overdue.any():
+        hours = _format_number(_hours(as_of - cases["due_at"][overdue]))
+        due = cases["due_at"][overdue].dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+        found.append(_findings("OVERDUE_OPEN", None,
+                               ("open " + hours + " h past the due time " + due).to_numpy(),
+                               positions[overdue]))
+    return pd.concat(found, ignore_index=True)
+
+
+def finding_table(findings: pd.DataFrame, visits: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """Findings with the spec's columns (case_id, visit_id, rule, clause, severity, detail)."""
+    is_visit = findings["row"].to_numpy() >= 0
+    visit_rows = findings["row"].to_numpy()[is_visit]
+    case_rows = findings["case_row"].to_numpy()[~is_visit]
+    case_id = np.empty(len(findings), dtype=object)
+    visit_id = np.full(len(findings), "", dtype=object)
+    case_id[is_visit] = visits["case_id"].to_numpy()[visit_rows]
+    visit_id[is_visit] = visits["visit_id"].to_numpy()[visit_rows]
+    case_id[~is_visit] = cases["case_id"].to_numpy()[case_rows]
+    table = findings.assign(case_id=pd.Series(case_id).fillna("").to_numpy(), visit_id=visit_id)
+    return table

@@ -1,0 +1,106 @@
+"""Case timelines from visits (visit-log-and-rules.md, "Case timeline"), for all cases at once."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..calendar import WorkingCalendar, due_at_many
+from .catalog_frames import CatalogFrames
+from .visit_log import local_day_numbers
+
+CASE_COLUMNS = [
+    "case_id", "service_code", "office_code", "first_visit_at", "accepted_at", "due_at",
+    "completed_at", "withdrawn_at", "outcome", "version", "visit_count", "return_count",
+    "forward_count", "accepting_row", "completing_row",
+]
+
+
+def order_visits(visits: pd.DataFrame) -> np.ndarray:
+    """Positions of the visits ordered by case, then called_at (ties: finished_at, file order)."""
+    case_codes, _ = pd.factorize(visits["case_id"], use_na_sentinel=True)
+    return np.lexsort((np.arange(len(visits)), visits["finished_at"].to_numpy(),
+                       visits["called_at"].to_numpy(), case_codes))
+
+
+def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar) -> pd.DataFrame:
+    """One row per case_id: accepted_at, due_at, completed_at, withdrawn_at and counts.
+
+    ``accepting_row`` and ``completing_row`` are positions in ``visits`` of the visit that
+    accepted and the one that completed the case (-1 if none): scoped indicators use them.
+    """
+    in_case = visits["case_id"].notna().to_numpy()
+    rows = np.flatnonzero(in_case)
+    if not len(rows):
+        return pd.DataFrame(columns=CASE_COLUMNS)
+    part = visits.iloc[rows]
+    order = order_visits(part)
+    rows = rows[order]
+    part = part.iloc[order]
+    codes, case_ids = pd.factorize(part["case_id"])
+    n_cases = len(case_ids)
+    seq = np.arange(len(part))
+    action = part["action"].to_numpy()
+
+    def last_seq(mask: np.ndarray) -> np.ndarray:
+        """Per case, the ordered position of the last visit matching ``mask`` (-1 if none)."""
+        result = np.full(n_cases, -1, dtype="int64")
+        np.maximum.at(result, codes[mask], seq[mask])
+        return result
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[mask], minlength=n_cases)
+
+    last_submit = last_seq(np.isin(action, ("submit", "resubmit")))
+    last_return = last_seq(action == "return")
+    # The last submit/resubmit not followed by a return: the package accepted as complete.
+    accepted = (last_submit >= 0) & (last_return < last_submit)
+    accepting_seq = np.where(accepted, last_submit, -1)
+    completing_seq = last_seq(np.isin(action, ("issue", "refuse")))
+    withdrawing_seq = last_seq(action == "withdraw")
+    first_seq = np.full(n_cases, len(part), dtype="int64")
+    np.minimum.at(first_seq, codes, seq)
+
+    finished = part["finished_at"]
+
+    def at(positions: np.ndarray, values: pd.Series) -> pd.Series:
+        picked = values.iloc[np.maximum(positions, 0)].reset_index(drop=True)
+        return picked.where(pd.Series(positions >= 0))
+
+    cases = pd.DataFrame({
+        "case_id": np.asarray(case_ids, dtype=object),
+        "service_code": part["service_code"].iloc[first_seq].to_numpy(),
+        "office_code": part["office_code"].iloc[first_seq].to_numpy(),
+        "first_visit_at": part["called_at"].iloc[first_seq].reset_index(drop=True),
+        "accepted_at": at(accepting_seq, finished),
+        "completed_at": at(completing_seq, finished),
+        "withdrawn_at": at(withdrawing_seq, finished),
+        "visit_count": np.bincount(codes, minlength=n_cases),
+        "return_count": count(action == "return"),
+        "forward_count": count(action == "forward"),
+        "accepting_row": np.where(accepting_seq >= 0, rows[np.maximum(accepting_seq, 0)], -1),
+        "completing_row": np.where(completing_seq >= 0, rows[np.maximum(completing_seq, 0)], -1),
+    })
+    completing_action = np.where(completing_seq >= 0, action[np.maximum(completing_seq, 0)], "")
+    cases["outcome"] = np.select(
+        [completing_action == "issue", completing_action == "refuse", withdrawing_seq >= 0],
+        ["issued", "refused", "withdrawn"], "open")
+
+    # The deadline comes from the version in force on the acceptance date, for the
+    # service of the accepting visit.
+    has_acceptance = cases["accepted_at"].notna().to_numpy()
+    accepting_service = np.where(has_acceptance, visits["service_code"].to_numpy()[
+        np.maximum(cases["accepting_row"].to_numpy(), 0)], None)
+    version = np.full(n_cases, -1, dtype="int64")
+    if has_acceptance.any():
+        accepted_days = local_day_numbers(cases.loc[has_acceptance, "accepted_at"], calendar.timezone_name)
+        version[has_acceptance] = frames.version_in_force(
+            pd.Series(accepting_service[has_acceptance]), accepted_days)
+    cases["version"] = version
+    deadlines = frames.versions.set_index("version")
+    known = version >= 0
+    values = np.full(n_cases, np.nan)
+    units = np.full(n_cases, None, dtype=object)
+    values[known] = deadlines["deadline_value"].reindex(version[known]).to_numpy()
+    units[known] = deadlines["deadline_unit"].reindex(version[known]).to_numpy()
+    cases["due_at"] = due_at_many(cases["accepted_at"].where(pd.Series(known)), values, units, calendar)
+    return cases[CASE_COLUMNS]

@@ -1,0 +1,195 @@
+"""Reading and validating visit logs (visit-log-and-rules.md, "The visit log").
+
+The import, ``flask analyze`` and the desk all turn their input into the same frame here,
+so that a row means the same thing whichever way it arrived. Bad rows are reported with
+their line, column and reason, never silently dropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .catalog_frames import CatalogFrames
+
+ACTIONS = ("submit", "return", "resubmit", "forward", "issue", "refuse", "withdraw", "consult")
+REQUIRED_COLUMNS = ("visit_id", "case_id", "office_code", "service_code", "staff_id",
+                    "called_at", "finished_at", "action")
+OPTIONAL_COLUMNS = ("applicant_ref", "ticket_at", "documents_requested", "refusal_ground",
+                    "forwarded_to")
+COLUMNS = ("visit_id", "case_id", "office_code", "service_code", "staff_id", "applicant_ref",
+           "ticket_at", "called_at", "finished_at", "action", "documents_requested",
+           "refusal_ground", "forwarded_to")
+TIMESTAMP_COLUMNS = ("ticket_at", "called_at", "finished_at")
+BAD_ROW_COLUMNS = ["line", "column", "reason", "visit_id"]
+_HAS_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+_IIN_WEIGHTS_1 = np.arange(1, 12)
+_IIN_WEIGHTS_2 = np.array([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])
+
+
+class VisitLogError(Exception):
+    """The file as a whole cannot be read (not CSV/XLSX, columns missing...)."""
+
+
+@dataclass(frozen=True)
+class ParsedVisits:
+    """Valid visits as a typed frame, and every bad row with its line, column and reason."""
+
+    visits: pd.DataFrame
+    bad_rows: pd.DataFrame
+    ignored_repeats: int = 0
+
+    @property
+    def bad_lines(self) -> int:
+        return self.bad_rows["line"].nunique()
+
+
+def read_visit_file(path: str | Path) -> pd.DataFrame:
+    """Read a CSV (UTF-8, header row) or XLSX (first sheet) visit log as text, keeping line numbers."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            raw = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl").fillna("")
+        else:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False,
+                              engine="pyarrow", encoding="utf-8")
+    except FileNotFoundError:
+        raise VisitLogError(f"{path}: no such file") from None
+    except (ValueError, UnicodeDecodeError, OSError) as error:
+        raise VisitLogError(f"{path}: cannot read it as a visit log ({error})") from None
+    raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
+    return frame_from_text(raw, source=str(path))
+
+
+def frame_from_text(raw: pd.DataFrame, source: str = "input") -> pd.DataFrame:
+    """Check the header and number the lines as a spreadsheet user sees them (header = line 1)."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise VisitLogError(f"{source}: line 1: missing required column(s) {', '.join(missing)}")
+    frame = pd.DataFrame({column: (raw[column].astype(str).str.strip() if column in raw.columns
+                                   else "") for column in COLUMNS}, index=raw.index)
+    frame.insert(0, "line", np.arange(2, len(frame) + 2))
+    return frame.reset_index(drop=True)
+
+
+def iin_is_valid(refs: pd.Series) -> pd.Series:
+    """The official control digit of 12-digit IINs (weights 1..11, then 3..11,1,2)."""
+    if refs.empty:
+        return pd.Series(dtype=bool, index=refs.index)
+    digits = np.frombuffer("".join(refs).encode("ascii"), dtype=np.uint8).reshape(-1, 12) - 48
+    body = digits[:, :11].astype("int64")
+    first = (body @ _IIN_WEIGHTS_1) % 11
+    second = (body @ _IIN_WEIGHTS_2) % 11
+    control = np.where(first == 10, second, first)
+    return pd.Series((control != 10) & (control == digits[:, 11]), index=refs.index)
+
+
+def is_iin(refs: pd.Series) -> pd.Series:
+    """An all-digit 12-character applicant_ref is an IIN; anything else is an opaque id."""
+    return refs.str.fullmatch(r"\d{12}")
+
+
+def parse_timestamps(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
+    """ISO 8601 text -> UTC. Without an offset a time is local; rows may mix both forms.
+
+    Returns the timestamps and a mask of the non-empty values that could not be read.
+    """
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    present = values != ""
+    has_offset = present & values.str.contains(_HAS_OFFSET, regex=True)
+    naive = present & ~has_offset
+    if naive.any():
+        local = pd.to_datetime(values[naive], format="ISO8601", errors="coerce")
+        result[naive] = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT") \
+            .dt.tz_convert("UTC").to_numpy()
+    if has_offset.any():
+        result[has_offset] = pd.to_datetime(values[has_offset], format="ISO8601", errors="coerce",
+                                            utc=True).to_numpy()
+    return result, present & result.isna()
+
+
+def local_day_numbers(moments: pd.Series, timezone: str) -> np.ndarray:
+    """Days since 1970-01-01 of each moment's local date (NaT -> a very small number)."""
+    local = moments.dt.tz_convert(timezone).dt.tz_localize(None)
+    return local.to_numpy().astype("datetime64[D]").astype("int64")
+
+
+def _drop_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame], int]:
+    """Duplicates inside one file: the first row is kept, identical repeats ignored,
+    a later row with the same visit_id and other content is a bad row."""
+    content = list(COLUMNS)
+    identical = frame.duplicated(subset=content, keep="first")
+    frame = frame[~identical]
+    clash = frame.duplicated(subset=["visit_id"], keep="first") & (frame["visit_id"] != "")
+    problems = []
+    if clash.any():
+        first_line = frame.drop_duplicates("visit_id").set_index("visit_id")["line"]
+        clashing = frame[clash]
+        problems.append(pd.DataFrame({
+            "line": clashing["line"], "column": "visit_id",
+            "reason": "visit_id " + clashing["visit_id"] + " already appears on line "
+            + clashing["visit_id"].map(first_line).astype(str) + " with different content",
+            "visit_id": clashing["visit_id"]}))
+    return frame[~clash], problems, int(identical.sum())
+
+
+def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> ParsedVisits:
+    """Validate text rows (from ``frame_from_text``) and type the good ones."""
+    frame, problems, repeats = _drop_repeats(raw)
+
+    def bad(mask: pd.Series, column: str, reason) -> None:
+        if mask.any():
+            rows = frame[mask]
+            problems.append(pd.DataFrame({"line": rows["line"], "column": column,
+                                          "reason": reason if isinstance(reason, str) else reason[mask],
+                                          "visit_id": rows["visit_id"]}))
+
+    for column in ("visit_id", "office_code", "service_code", "staff_id", "action"):
+        bad(frame[column] == "", column, f"{column} is required")
+    action = frame["action"]
+    bad((action != "") & ~action.isin(ACTIONS), "action",
+        "unknown action " + action + " (expected one of " + ", ".join(ACTIONS) + ")")
+    bad((frame["case_id"] == "") & (action != "consult") & (action != ""), "case_id",
+        "case_id is required for a " + action + " visit")
+    service = frame["service_code"]
+    bad((service != "") & ~service.isin(frames.versions["service_code"]), "service_code",
+        "unknown service " + service + " (not in the catalog)")
+
+    stamps = {}
+    for column in TIMESTAMP_COLUMNS:
+        stamps[column], unreadable = parse_timestamps(frame[column], timezone)
+        bad(unreadable, column, frame[column].radd(f"{column} is not an ISO 8601 timestamp: "))
+    for column in ("called_at", "finished_at"):
+        bad(frame[column] == "", column, f"{column} is required")
+    ticket, called, finished = stamps["ticket_at"], stamps["called_at"], stamps["finished_at"]
+    bad(ticket > called, "ticket_at", "ticket_at is after called_at")
+    bad(called > finished, "finished_at", "finished_at is before called_at")
+
+    ref = frame["applicant_ref"]
+    iin = is_iin(ref)
+    valid_iin = iin_is_valid(ref[iin])
+    bad(iin & ~valid_iin.reindex(frame.index, fill_value=True), "applicant_ref",
+        "applicant_ref looks like an IIN (12 digits) but its control digit is wrong")
+
+    day = np.full(len(frame), np.iinfo("int64").min, dtype="int64")
+    has_called = called.notna().to_numpy()
+    day[has_called] = local_day_numbers(called[has_called], timezone)
+    version = frames.version_in_force(service, day)
+    known_service = service.isin(frames.versions["service_code"]) & called.notna()
+    local_date = pd.Series(day.astype("datetime64[D]").astype(str), index=frame.index)
+    bad(known_service & (version < 0), "service_code",
+        "no version of service " + service + " is in force on " + local_date)
+
+    bad_rows = (pd.concat(problems, ignore_index=True) if problems
+                else pd.DataFrame(columns=BAD_ROW_COLUMNS))
+    bad_rows = bad_rows.sort_values(["line", "column"], kind="stable").reset_index(drop=True)
+    good = ~frame["line"].isin(bad_rows["line"])
+    visits = frame[good].copy()
+    for column in TIMESTAMP_COLUMNS:
+        visits[column] = stamps[column][good]
+    visits["day"] = day[good.to_numpy()]
+    visits["version"] = version[good.to_numpy()]
+    visits["case_id"] = visits["case_id"].replace("", None)
+    return ParsedVisits(visits.reset_index(drop=True), bad_rows, repeats)

@@ -1,0 +1,76 @@
+"""Settings: defaults in code, then environment variables, then a test override.
+
+Every setting is documented in README.md ("Configuration").
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    # Local time of every date, week and "end of day" the rules speak of.
+    "MONITOR_TIMEZONE": "Asia/Almaty",
+    # Thresholds of the compliance rules (visit-log-and-rules.md).
+    "MAX_HANDOFFS": 1,
+    # Public pages never rank an office or service with fewer cases in a week.
+    "MIN_CASES_FOR_RANKING": 20,
+    "BABEL_DEFAULT_LOCALE": "ru",
+    "LANGUAGES": ("kk", "ru", "en"),
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+}
+
+# Environment variables read as they are (strings) or converted by the given type.
+ENVIRONMENT = {
+    "DATABASE_URL": str,
+    "SECRET_KEY": str,
+    "APPLICANT_HASH_KEY": str,
+    "MONITOR_TIMEZONE": str,
+    "MAX_HANDOFFS": int,
+    "MIN_CASES_FOR_RANKING": int,
+}
+
+
+def _instance_secret(instance_path: Path, name: str) -> str:
+    """Read a secret kept under instance/, creating it on first run.
+
+    Generated secrets survive restarts, so sessions and applicant hashes stay valid.
+    """
+    path = instance_path / name
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_hex(32)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def load_config(app, overrides: dict | None = None) -> None:
+    """Fill ``app.config`` from defaults, the environment and ``overrides``."""
+    app.config.from_mapping(DEFAULTS)
+    for name, convert in ENVIRONMENT.items():
+        if os.environ.get(name):
+            app.config[name] = convert(os.environ[name])
+    if overrides:
+        app.config.update(overrides)
+
+    instance = Path(app.instance_path)
+    if not app.config.get("DATABASE_URL"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'monitor.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["DATABASE_URL"])
+    for name, file_name in (("SECRET_KEY", "secret_key"), ("APPLICANT_HASH_KEY", "applicant_hash_key")):
+        if not app.config.get(name):
+            app.config[name] = _instance_secret(instance, file_name)
+
+
+def normalize_database_url(url: str) -> str:
+    """Let users write ``postgresql://`` and still get the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

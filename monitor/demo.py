@@ -1,0 +1,70 @@
+"""Demo offices, users and weeks of visits, so that every page has something to show."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from services_catalog import BUNDLED_CATALOG, load_catalog
+
+from . import catalog_store, findings_store, visit_store
+from .calendar_store import calendar_from_db
+from .compliance import CatalogFrames, Thresholds, frame_from_text, parse_visits
+from .models import Office, User
+from .synthetic import generate_visits
+
+OFFICES = (
+    ("AST-01", "Астана қ. №1 ХҚКО", "ЦОН №1 г. Астаны", "Astana PSC No. 1", "Astana"),
+    ("ALA-03", "Алматы қ. Бостандық ауданының ХҚКО", "ЦОН Бостандыкского района г. Алматы",
+     "Almaty Bostandyk district PSC", "Almaty"),
+    ("KRG-02", "Қарағанды қ. №2 ХҚКО", "ЦОН №2 г. Караганды", "Karaganda PSC No. 2", "Karaganda"),
+)
+
+
+def load_demo(session: Session, config, weeks: int = 6, today: dt.date | None = None) -> str:
+    """Create demo data once; a second call changes nothing. Returns what to tell the user."""
+    if session.scalar(select(Office).limit(1)) is not None:
+        return "Demo data already present: nothing changed."
+    lines = []
+    if not catalog_store.catalog_from_db(session).services:
+        counts = catalog_store.store_catalog(session, load_catalog(BUNDLED_CATALOG), actor="demo")
+        lines.append(f"Loaded the bundled catalog: {counts['services']} services.")
+    for code, kk, ru, en, region in OFFICES:
+        session.add(Office(code=code, name_kk=kk, name_ru=ru, name_en=en, region=region))
+    session.flush()
+
+    accounts = [("admin", "admin", None, "Администратор"),
+                ("supervisor", "supervisor", None, "Supervisor")]
+    accounts += [(f"{code}-S1", "desk", code, f"Desk {code}") for code, *_ in OFFICES]
+    lines.append("Demo accounts (shown once; change them before real use):")
+    for login, role, office, name in accounts:
+        password = secrets.token_urlsafe(9)
+        user = User(login=login, full_name=name, role=role, office_code=office,
+                    password_hash=generate_password_hash(password))
+        if role == "supervisor":
+            user.supervised = list(session.scalars(select(Office)))
+        session.add(user)
+        lines.append(f"  {role:<10} {login:<12} {password}")
+    session.flush()
+
+    today = today or dt.date.today()
+    catalog = catalog_store.catalog_from_db(session)
+    frames = CatalogFrames.from_catalog(catalog)
+    timezone = config["MONITOR_TIMEZONE"]
+    calendar = calendar_from_db(session, timezone)
+    raw = generate_visits(catalog, visits=180 * weeks, start=today - dt.timedelta(weeks=weeks),
+                          days=weeks * 7 - 3, offices=[code for code, *_ in OFFICES])
+    parsed = parse_visits(frame_from_text(raw, "demo"), frames, timezone)
+    now = pd.Timestamp.now(tz="UTC")
+    visits = parsed.visits[parsed.visits["finished_at"] < now]
+    result = visit_store.import_visits(session, visits, hash_key=config["APPLICANT_HASH_KEY"],
+                                       source="demo", frames=frames, calendar=calendar)
+    swept = findings_store.sweep(session, frames, calendar, now.to_pydatetime(),
+                                 Thresholds(config["MAX_HANDOFFS"]))
+    lines.append(f"Generated {result.inserted} visits in {result.cases_touched} cases over {weeks} "
+                 f"weeks; {swept.added} findings.")
+    return "\n".join(lines)

@@ -1,0 +1,35 @@
+"""Citizens' complaints and reports of inducement (clauses 2.1.5, 2.2.4)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime
+
+COMPLAINT_KINDS = ("extra_document", "delay", "refusal", "rudeness", "inducement", "other")
+
+
+class Complaint(db.Model):
+    __tablename__ = "complaints"
+    __table_args__ = (
+        CheckConstraint("kind IN ('extra_document', 'delay', 'refusal', 'rudeness', 'inducement', "
+                        "'other')", name="kind"),
+        CheckConstraint("status IN ('received', 'in_review', 'answered', 'closed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    follow_up_code_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    case_number: Mapped[str | None] = mapped_column(String(80))
+    service_code: Mapped[str | None] = mapped_column(String(40))
+    office_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text)  # readable only by supervisors/admins of the area
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    answer: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,73 @@
+"""What the monitor concludes: findings, published weekly indicators, job runs."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime
+from .desk import Case, Visit
+
+
+class Finding(db.Model):
+    """One breach of a rule: one per (rule, visit) for visit rules, per (rule, case) for case rules."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        CheckConstraint("review_status IN ('open', 'confirmed', 'dismissed')", name="review_status"),
+        CheckConstraint("visit_pk IS NOT NULL OR case_pk IS NOT NULL", name="subject"),
+        Index("uq_findings_rule_visit", "rule", "visit_pk", unique=True,
+              sqlite_where=db.text("visit_pk IS NOT NULL"),
+              postgresql_where=db.text("visit_pk IS NOT NULL")),
+        Index("uq_findings_rule_case", "rule", "case_pk", unique=True,
+              sqlite_where=db.text("visit_pk IS NULL"),
+              postgresql_where=db.text("visit_pk IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40), index=True)
+    clause: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    detail: Mapped[str] = mapped_column(Text)
+    visit_pk: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    case_pk: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    review_status: Mapped[str] = mapped_column(String(20), default="open")
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    visit: Mapped[Visit | None] = relationship()
+    case: Mapped[Case | None] = relationship()
+
+
+class IndicatorSnapshot(db.Model):
+    """A published weekly indicator, frozen: publishing a week twice never duplicates it."""
+
+    __tablename__ = "indicator_snapshots"
+    __table_args__ = (
+        UniqueConstraint("week", "scope_kind", "scope_value", "indicator"),
+        CheckConstraint("scope_kind IN ('network', 'office', 'service', 'staff')", name="scope_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)  # ISO week, e.g. 2026-W12
+    scope_kind: Mapped[str] = mapped_column(String(10))
+    scope_value: Mapped[str] = mapped_column(String(80))  # '' for the network
+    indicator: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float | None] = mapped_column(Float)
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    audit_head_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class JobRun(db.Model):
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(40), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed
+    message: Mapped[str] = mapped_column(Text, default="")

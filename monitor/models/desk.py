@@ -1,0 +1,67 @@
+"""What happens at the desk: visits, and the cases derived from them."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime
+
+ACTIONS = ("submit", "return", "resubmit", "forward", "issue", "refuse", "withdraw", "consult")
+
+
+class Case(db.Model):
+    """One application. Its timeline is derived from its visits (compliance.timeline)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('open', 'issued', 'refused', 'withdrawn')", name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(80), unique=True)
+    check_code_hash: Mapped[str | None] = mapped_column(String(64))
+    service_code: Mapped[str | None] = mapped_column(ForeignKey("services.code"))
+    office_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    first_visit_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(20), default="open")
+
+    visits: Mapped[list[Visit]] = relationship(back_populates="case", order_by="Visit.called_at")
+
+
+class Visit(db.Model):
+    """One contact with an applicant. Never deleted; corrections go through the audit log."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        CheckConstraint(
+            "action IN ('submit', 'return', 'resubmit', 'forward', 'issue', 'refuse', "
+            "'withdraw', 'consult')", name="action"),
+        CheckConstraint("ticket_at IS NULL OR ticket_at <= called_at", name="ticket_order"),
+        CheckConstraint("called_at <= finished_at", name="desk_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[str] = mapped_column(String(120), unique=True)  # the source system's id
+    case_pk: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    office_code: Mapped[str] = mapped_column(String(40), index=True)
+    service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
+    staff_id: Mapped[str] = mapped_column(String(80))  # a user's login or an external staff id
+    applicant_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    ticket_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    called_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(20))
+    documents_requested: Mapped[str] = mapped_column(Text, default="")  # as written, ';'-separated
+    refusal_ground: Mapped[str | None] = mapped_column(String(40))
+    forwarded_to: Mapped[str | None] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(80))  # 'desk' or 'import:<file digest>'
+    override_reason: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case | None] = relationship(back_populates="visits")

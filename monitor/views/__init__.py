@@ -1,0 +1,1 @@
+"""Blueprints, one package per audience: public, desk, supervisor, admin, api."""

@@ -1,0 +1,196 @@
+"""Visits and cases in the database: bulk insert, reading back as engine frames, case refresh.
+
+Writes happen in the caller's transaction and never commit: an import that is killed
+half-way leaves the database exactly as it was.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from .calendar import WorkingCalendar
+from .compliance import CatalogFrames, case_timeline
+from .compliance.visit_log import local_day_numbers
+from .models import Case, Visit
+from .privacy import applicant_hashes
+
+CHUNK = 5000
+VISIT_COLUMNS = ["visit_id", "case_pk", "office_code", "service_code", "staff_id", "applicant_hash",
+                 "ticket_at", "called_at", "finished_at", "action", "documents_requested",
+                 "refusal_ground", "forwarded_to", "source", "override_reason"]
+TIMESTAMPS = ("ticket_at", "called_at", "finished_at")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    inserted: int
+    already_present: int
+    cases_touched: int
+
+
+def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _existing(session: Session, column, values: Iterable) -> dict:
+    """Map each of ``values`` found in ``column`` to its row id."""
+    found = {}
+    model = column.class_
+    key = Case.id if model is Case else Visit.id
+    for chunk in chunks(list(values)):
+        found.update(session.execute(select(column, key).where(column.in_(chunk))).tuples())
+    return found
+
+
+def _sql_timestamps(values: pd.Series, dialect: str) -> pd.Series:
+    """UTC timestamps as text the database reads back through UTCDateTime."""
+    utc = values.dt.tz_convert("UTC")
+    if dialect == "sqlite":
+        text = utc.dt.tz_localize(None).astype(str)
+    else:
+        text = utc.astype(str)
+    return text.where(values.notna(), None)
+
+
+def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.DataFrame,
+                 progress: Progress | None = None) -> None:
+    """Insert many rows fast: PostgreSQL COPY, SQLite executemany, in the open transaction."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    raw = connection.connection.dbapi_connection
+    total = len(frame)
+    step = 50_000
+    for start in range(0, total, step):
+        part = frame.iloc[start:start + step]
+        if dialect == "postgresql":
+            buffer = io.StringIO()
+            part.to_csv(buffer, header=False, index=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL)
+            buffer.seek(0)
+            with raw.cursor() as cursor:
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN "
+                                 "WITH (FORMAT csv, NULL '\\N')") as copy:
+                    copy.write(buffer.getvalue())
+        else:
+            cursor = raw.cursor()
+            placeholders = ", ".join("?" for _ in columns)
+            values = part.astype(object).where(part.notna(), None).itertuples(index=False, name=None)
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+                               values)
+            cursor.close()
+        if progress:
+            progress(min(start + step, total), total)
+
+
+def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, source: str,
+                  frames: CatalogFrames, calendar: WorkingCalendar,
+                  progress: Progress | None = None) -> ImportResult:
+    """Store parsed visits (compliance.parse_visits) that are not stored yet, then refresh their cases.
+
+    Idempotent on visit_id: a visit already stored is neither updated nor duplicated.
+    """
+    present = _existing(session, Visit.visit_id, visits["visit_id"].unique())
+    new = visits[~visits["visit_id"].isin(present)]
+    if new.empty:
+        return ImportResult(0, len(visits), 0)
+    dialect = session.connection().dialect.name
+
+    case_numbers = new["case_id"].dropna().unique().tolist()
+    case_pks = _existing(session, Case.case_number, case_numbers)
+    missing = [number for number in case_numbers if number not in case_pks]
+    if missing:
+        first = new.dropna(subset=["case_id"]).drop_duplicates("case_id").set_index("case_id")
+        session.execute(Case.__table__.insert(), [
+            {"case_number": number, "service_code": first.at[number, "service_code"],
+             "office_code": first.at[number, "office_code"], "outcome": "open"}
+            for number in missing])
+        case_pks.update(_existing(session, Case.case_number, missing))
+
+    rows = pd.DataFrame({
+        "visit_id": new["visit_id"],
+        "case_pk": new["case_id"].map(case_pks).astype("Int64"),
+        "office_code": new["office_code"], "service_code": new["service_code"],
+        "staff_id": new["staff_id"],
+        "applicant_hash": applicant_hashes(new["applicant_ref"].fillna(""), hash_key),
+        **{column: _sql_timestamps(new[column], dialect) for column in TIMESTAMPS},
+        "action": new["action"], "documents_requested": new["documents_requested"].fillna(""),
+        "refusal_ground": new["refusal_ground"].replace("", None),
+        "forwarded_to": new["forwarded_to"].replace("", None),
+        "source": source,
+        "override_reason": new["override_reason"] if "override_reason" in new else None,
+    })
+    bulk_insert(session, "visits", VISIT_COLUMNS, rows[VISIT_COLUMNS], progress)
+    touched = sorted(set(case_pks[number] for number in case_numbers))
+    refresh_cases(session, touched, frames, calendar)
+    return ImportResult(len(new), len(visits) - len(new), len(touched))
+
+
+def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
+                 case_pks: list[int] | None = None) -> pd.DataFrame:
+    """Stored visits as the engine's frame (case_id is the public case number)."""
+    query = select(
+        Visit.id.label("visit_pk"), Visit.visit_id, Visit.case_pk, Case.case_number.label("case_id"),
+        Visit.office_code, Visit.service_code, Visit.staff_id, Visit.ticket_at, Visit.called_at,
+        Visit.finished_at, Visit.action, Visit.documents_requested, Visit.refusal_ground,
+        Visit.forwarded_to,
+    ).outerjoin(Case, Visit.case_pk == Case.id).order_by(Visit.id)
+    connection = session.connection()
+    if case_pks is None:
+        parts = [pd.read_sql(query, connection)]
+    else:
+        parts = [pd.read_sql(query.where(Visit.case_pk.in_(chunk)), connection)
+                 for chunk in chunks(list(case_pks))]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    for column in TIMESTAMPS:
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+    for column in ("documents_requested", "refusal_ground", "forwarded_to"):
+        frame[column] = frame[column].fillna("").astype(object)
+    frame["case_id"] = frame["case_id"].astype(object).where(frame["case_id"].notna(), None)
+    if frame.empty:
+        frame["day"] = np.array([], dtype="int64")
+        frame["version"] = np.array([], dtype="int64")
+        return frame
+    frame["day"] = local_day_numbers(frame["called_at"], timezone)
+    frame["version"] = frames.version_in_force(frame["service_code"], frame["day"].to_numpy())
+    return frame
+
+
+def refresh_cases(session: Session, case_pks: list[int], frames: CatalogFrames,
+                  calendar: WorkingCalendar) -> int:
+    """Recompute the stored timeline of the given cases from their visits."""
+    if not case_pks:
+        return 0
+    visits = visits_frame(session, frames, calendar.timezone_name, case_pks)
+    cases = case_timeline(visits, frames, calendar)
+    pk_of = visits.drop_duplicates("case_id").set_index("case_id")["case_pk"]
+    updates = []
+    for case in cases.itertuples(index=False):
+        updates.append({
+            "pk": int(pk_of[case.case_id]),
+            **{name: (None if pd.isna(getattr(case, name)) else getattr(case, name).to_pydatetime())
+               for name in ("first_visit_at", "accepted_at", "due_at", "completed_at", "withdrawn_at")},
+            "outcome": case.outcome, "service_code": case.service_code,
+            "office_code": case.office_code,
+        })
+    if updates:
+        table = Case.__table__
+        statement = update(table).where(table.c.id == bindparam("pk")).values(
+            {name: bindparam(name) for name in updates[0] if name != "pk"})
+        session.connection().execute(statement, updates)
+    return len(updates)
+
+
+def refresh_open_cases(session: Session, frames: CatalogFrames, calendar: WorkingCalendar) -> int:
+    """Re-time every case still open, after the calendar or the catalog changed."""
+    open_pks = list(session.scalars(select(Case.id).where(
+        Case.completed_at.is_(None), Case.withdrawn_at.is_(None))))
+    return refresh_cases(session, open_pks, frames, calendar)

@@ -1,0 +1,69 @@
+"""Write a catalog back to the folder format it was loaded from (catalog-format.md)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .model import Catalog, RequiredDocument, Service, ServiceVersion
+
+
+def _required_entry(entry: RequiredDocument):
+    if entry.any_of:
+        data = {"any_of": list(entry.codes)}
+        if entry.when:
+            data["when"] = entry.when.as_dict()
+        return data
+    if entry.when:
+        return {"code": entry.codes[0], "when": entry.when.as_dict()}
+    return entry.codes[0]
+
+
+def version_to_dict(version: ServiceVersion) -> dict:
+    return {
+        "effective_from": version.effective_from,
+        "effective_to": version.effective_to,
+        "legal_basis": version.legal_basis,
+        "deadline": {"value": version.deadline.value, "unit": version.deadline.unit},
+        "max_wait_minutes": version.max_wait_minutes,
+        "max_service_minutes": version.max_service_minutes,
+        "fee": {"amount": version.fee.amount, "currency": version.fee.currency},
+        "required_documents": [_required_entry(e) for e in version.required_documents],
+        "obtained_by_office": list(version.obtained_by_office),
+        "refusal_grounds": [{"code": g.code, "text": g.text.as_dict()} for g in version.refusal_grounds],
+        "result": version.result.as_dict(),
+        "channels": list(version.channels),
+    }
+
+
+def service_to_dict(service: Service) -> dict:
+    return {
+        "code": service.code,
+        "name": service.name.as_dict(),
+        "provider": service.provider.as_dict(),
+        "versions": [version_to_dict(v) for v in service.versions],
+    }
+
+
+def documents_to_dict(catalog: Catalog) -> dict:
+    return {"documents": [
+        {"code": d.code, "name": d.name.as_dict(), "state_system": d.state_system}
+        for d in catalog.documents.values()
+    ]}
+
+
+def dump_yaml(data) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+def export_catalog(catalog: Catalog, folder: str | Path) -> list[Path]:
+    """Write ``documents.yaml`` and one ``services/<code>.yaml`` per service; return the paths."""
+    folder = Path(folder)
+    (folder / "services").mkdir(parents=True, exist_ok=True)
+    written = [folder / "documents.yaml"]
+    written[0].write_text(dump_yaml(documents_to_dict(catalog)), encoding="utf-8")
+    for service in catalog.services.values():
+        path = folder / "services" / f"{service.code}.yaml"
+        path.write_text(dump_yaml(service_to_dict(service)), encoding="utf-8")
+        written.append(path)
+    return written

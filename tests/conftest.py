@@ -1,0 +1,83 @@
+"""Fixtures: an app on SQLite (always) and on PostgreSQL (when TEST_DATABASE_URL is set).
+
+The schema is built once per backend by the Alembic migrations, as in production; each
+test then starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from monitor import create_app
+from monitor.extensions import db
+
+from .catalogs import write_catalog
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "APPLICANT_HASH_KEY": "test-applicant-key",
+    "WTF_CSRF_ENABLED": False,
+}
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database per backend, shared by the tests of the session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    else:
+        url = os.environ["TEST_DATABASE_URL"]
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
+    with app.app_context():
+        if request.param == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(table.name for table in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
+    with app.app_context():
+        _empty_tables()
+        yield app
+        db.session.rollback()
+        _empty_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def catalog_dir(tmp_path):
+    """The small test catalog of tests/catalogs.py, written to a folder."""
+    return write_catalog(tmp_path / "catalog")
+
+
+@pytest.fixture
+def loaded_catalog(app, catalog_dir):
+    """The small test catalog, loaded into the database."""
+    from monitor.catalog_store import store_catalog
+    from services_catalog import load_catalog
+
+    store_catalog(db.session, load_catalog(catalog_dir))
+    db.session.commit()
+    return catalog_dir

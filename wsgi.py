@@ -1,0 +1,4 @@
+"""WSGI entry point: ``gunicorn wsgi:app``; ``flask`` run from the repository root finds it too."""
+from monitor import create_app
+
+app = create_app()
