@@ -45,29 +45,55 @@ def generate_visits(catalog: Catalog, visits: int, start: dt.date, days: int,
     office = rng.integers(0, len(offices), n_cases)
     first_day = rng.integers(0, days, n_cases)
 
+    # Each case's limits, from the version in force on its first day.
+    limits = np.zeros((n_cases, 4))  # deadline in days, by-the-clock flag, wait limit, desk limit
+    case_date = np.datetime64(start, "D") + first_day
+    for index, svc in enumerate(services):
+        for version in svc.versions:
+            end = np.datetime64(version.effective_to or dt.date(9999, 12, 31), "D")
+            mask = ((service == index) & (case_date >= np.datetime64(version.effective_from, "D"))
+                    & (case_date <= end))
+            by_day = version.deadline.unit in ("working_days", "calendar_days")
+            span = version.deadline.value * (1.4 if version.deadline.unit == "working_days" else 1.0)
+            limits[mask] = (span if by_day else 0, 0 if by_day else 1,
+                            version.max_wait_minutes, version.max_service_minutes)
+
     # Expand cases to visits.
     case_of = np.repeat(np.arange(n_cases), lengths)
     step = np.arange(len(case_of)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     first_action = np.cumsum([0] + [len(a) for a in actions_of[:-1]])
     action = np.concatenate(actions_of)[first_action[path][case_of] + step]
-    gap_days = np.where(step == 0, 0, rng.integers(1, 8, len(case_of)))
-    gap_days = np.where(action == "issue", rng.integers(1, 16, len(case_of)), gap_days)
+    n = len(case_of)
+    gap_days = np.where(step == 0, 0, rng.integers(1, 6, n))
+    # Completion usually within the deadline; about one case in ten runs late.
+    deadline_days = limits[case_of, 0]
+    completion = np.ceil(deadline_days * np.where(rng.random(n) < breach_rate * 1.2,
+                                                  rng.uniform(1.1, 1.6, n), rng.uniform(0.2, 0.8, n)))
+    gap_days = np.where(np.isin(action, ("issue", "refuse")), completion, gap_days)
+    by_clock = limits[case_of, 1] == 1
+    gap_days = np.where(by_clock & (step > 0), 0, gap_days).astype("int64")
     day = first_day[case_of] + pd.Series(gap_days).groupby(case_of).cumsum().to_numpy()
     date = np.datetime64(start, "D") + day
     weekday = (date.astype("int64") + 3) % 7
     date = date + np.where(weekday == 5, 2, np.where(weekday == 6, 1, 0))  # desks work weekdays
 
-    minute_of_day = rng.integers(9 * 60, 17 * 60 + 30, len(case_of))
-    wait = np.round(rng.exponential(7, len(case_of)) + rng.random(len(case_of)) * 3, 1)
-    wait = np.where(rng.random(len(case_of)) < breach_rate / 2, wait + 20, wait)
-    desk = np.round(rng.gamma(3, 4, len(case_of)) + 2, 1)
-    called = date.astype("datetime64[m]") + minute_of_day
+    wait_limit, desk_limit = limits[case_of, 2], limits[case_of, 3]
+    wait = np.round(wait_limit * rng.beta(2, 4, n), 1)
+    wait = np.where(rng.random(n) < breach_rate / 2, wait_limit + rng.uniform(1, 25, n), wait)
+    desk = np.round(desk_limit * rng.beta(3, 3, n), 1)
+    desk = np.where(rng.random(n) < breach_rate / 3, desk_limit + rng.uniform(1, 15, n), desk)
+    # Same-day visits of a case (deadlines by the clock) follow one another within minutes.
+    minute_of_day = rng.integers(9 * 60, 16 * 60, n).astype("float64")
+    before = pd.Series(desk + 2).groupby(case_of).cumsum().to_numpy() - (desk + 2)
+    first_minute = pd.Series(minute_of_day).groupby(case_of).transform("first").to_numpy()
+    minute_of_day = np.where(by_clock & (step > 0), first_minute + before, minute_of_day)
+    called = date.astype("datetime64[s]") + (minute_of_day * 60).astype("timedelta64[s]")
     ticket = called - (wait * 60).astype("timedelta64[s]")
     finished = called + (desk * 60).astype("timedelta64[s]")
-    no_ticket = rng.random(len(case_of)) < 0.1
+    no_ticket = rng.random(n) < 0.1
 
     # Documents, by the version in force on each visit's date.
-    documents = np.full(len(case_of), "", dtype=object)
+    documents = np.full(n, "", dtype=object)
     grounds = np.full(len(case_of), "", dtype=object)
     visit_service = service[case_of]
     for index, svc in enumerate(services):
