@@ -48,7 +48,7 @@ def _existing(session: Session, column, values: Iterable) -> dict:
     model = column.class_
     key = Case.id if model is Case else Visit.id
     for chunk in chunks(list(values)):
-        found.update(session.execute(select(column, key).where(column.in_(chunk))).tuples().all())
+        found.update((value, pk) for value, pk in session.execute(select(column, key).where(column.in_(chunk))))
     return found
 
 

@@ -63,13 +63,12 @@ class CatalogFrames:
         result = np.full(len(service_codes), -1, dtype="int64")
         if not len(service_codes) or self.versions.empty:
             return result
-        codes = pd.Categorical(service_codes, categories=self.versions["service_code"].unique())
-        service_index = np.asarray(codes.codes)
-        categories = list(codes.categories)
+        known = pd.Index(self.versions["service_code"].unique())
+        service_index = known.get_indexer(pd.Series(service_codes))  # -1: not in the catalog
         day_numbers = np.asarray(day_numbers)
         # Few versions, many visits: loop over versions, never over visits.
         for version in self.versions.itertuples(index=False):
-            in_force = ((service_index == categories.index(version.service_code))
+            in_force = ((service_index == known.get_loc(version.service_code))
                         & (day_numbers >= version.effective_from)
                         & (day_numbers <= version.effective_to))
             result[in_force] = version.version

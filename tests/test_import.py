@@ -1,0 +1,190 @@
+"""`flask visits import`: validation, all-or-nothing, rejects file, idempotence, privacy, kill."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select, text
+
+from monitor.extensions import db
+from monitor.models import Case, Visit
+from monitor.synthetic import generate_visits
+from services_catalog import load_catalog
+
+from .conftest import TEST_CONFIG
+
+HEADER = ["visit_id", "case_id", "office_code", "service_code", "staff_id", "applicant_ref",
+          "ticket_at", "called_at", "finished_at", "action", "documents_requested",
+          "refusal_ground", "forwarded_to"]
+VALID_IIN = "900101300017"  # control digit checked in the spec's way by test_valid_iin_fixture
+
+
+def row(visit_id, case_id="C1", action="submit", called="2026-04-06T10:00", finished="2026-04-06T10:10",
+        ticket="2026-04-06T09:55", documents="APPLICATION;MARRIAGE_CERT", **extra):
+    data = dict(visit_id=visit_id, case_id=case_id, office_code="OF1", service_code="S1",
+                staff_id="st1", applicant_ref="", ticket_at=ticket, called_at=called,
+                finished_at=finished, action=action, documents_requested=documents,
+                refusal_ground="", forwarded_to="")
+    data.update(extra)
+    return data
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.DictWriter(stream, fieldnames=HEADER)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def run_import(app, *args):
+    return app.test_cli_runner().invoke(args=["visits", "import", *map(str, args)])
+
+
+def test_valid_iin_fixture():
+    digits = [int(c) for c in VALID_IIN]
+    assert sum(w * d for w, d in zip(range(1, 12), digits)) % 11 == digits[11]
+
+
+def test_good_file_is_imported_with_case_timeline(app, loaded_catalog, tmp_path):
+    path = write_csv(tmp_path / "v.csv", [
+        row("v1"),
+        row("v2", action="issue", called="2026-04-08T11:00", finished="2026-04-08T11:05", documents=""),
+    ])
+    result = run_import(app, path)
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 visits" in result.output
+    case = db.session.scalar(select(Case).where(Case.case_number == "C1"))
+    assert case.outcome == "issued"
+    assert case.accepted_at == dt.datetime(2026, 4, 6, 5, 10, tzinfo=dt.timezone.utc)
+    # 5 working days after Monday 6 April 2026: Monday 13 April, end of day local.
+    assert case.due_at == dt.datetime(2026, 4, 13, 18, 59, 59, tzinfo=dt.timezone.utc)
+    assert case.completed_at == dt.datetime(2026, 4, 8, 6, 5, tzinfo=dt.timezone.utc)
+
+
+def test_any_bad_row_imports_nothing_and_every_problem_is_named(app, loaded_catalog, tmp_path):
+    path = write_csv(tmp_path / "v.csv", [
+        row("v1"),
+        row("v2", service_code="NOPE"),
+        row("v3", action="stamp"),
+        row("v4", called="2026-04-06T10:00", finished="2026-04-06T09:00"),
+        row("v5", applicant_ref="900101300016"),
+    ])
+    result = run_import(app, path)
+    assert result.exit_code == 1
+    assert "line 3, column service_code: unknown service NOPE" in result.output
+    assert "line 4, column action: unknown action stamp" in result.output
+    assert "line 5, column finished_at: finished_at is before called_at" in result.output
+    assert "line 6, column applicant_ref" in result.output and "control digit" in result.output
+    assert "nothing imported" in result.output
+    assert count(Visit) == 0 and count(Case) == 0
+
+
+def test_skip_invalid_imports_good_rows_and_writes_rejects_to_fix(app, loaded_catalog, tmp_path):
+    path = write_csv(tmp_path / "v.csv", [row("v1"), row("v2", case_id="C2", action="stamp")])
+    rejects = tmp_path / "rejects.csv"
+    result = run_import(app, path, "--skip-invalid", "--rejects", rejects)
+    assert result.exit_code == 0, result.output
+    assert count(Visit) == 1
+    rejected = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert list(rejected["visit_id"]) == ["v2"]
+    assert "unknown action stamp" in rejected.loc[0, "reason"]
+    # The rejects file can be fixed and imported as it is (the reason column is ignored).
+    rejected.loc[0, "action"] = "submit"
+    rejected.to_csv(rejects, index=False)
+    assert run_import(app, rejects).exit_code == 0
+    assert count(Visit) == 2
+
+
+def test_reimporting_the_same_file_changes_nothing(app, loaded_catalog, tmp_path):
+    path = write_csv(tmp_path / "v.csv", [row("v1"), row("v2", case_id="C2"), row("v3", case_id="")
+                                          | {"action": "consult"}])
+    assert run_import(app, path).exit_code == 0
+    before = pd.read_sql(select(Visit.__table__), db.session.connection())
+    result = run_import(app, path)
+    assert result.exit_code == 0
+    assert "Imported 0 visits (3 already present" in result.output
+    after = pd.read_sql(select(Visit.__table__), db.session.connection())
+    pd.testing.assert_frame_equal(before, after)
+    assert count(Case) == 2
+
+
+def test_duplicate_rows_inside_a_file(app, loaded_catalog, tmp_path):
+    path = write_csv(tmp_path / "v.csv", [row("v1"), row("v1"), row("v1", staff_id="other")])
+    result = run_import(app, path)
+    assert result.exit_code == 1
+    assert "line 4, column visit_id: visit_id v1 already appears on line 2" in result.output
+    path = write_csv(tmp_path / "v2.csv", [row("v1"), row("v1")])
+    result = run_import(app, path)
+    assert result.exit_code == 0 and count(Visit) == 1
+    assert "1 identical repeats ignored" in result.output
+
+
+def test_missing_column_is_a_file_error(app, loaded_catalog, tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_text("visit_id,case_id\nv1,C1\n")
+    result = run_import(app, path)
+    assert result.exit_code == 1
+    assert "missing required column(s) office_code, service_code" in result.output
+
+
+def test_iin_is_stored_only_as_a_keyed_hash(app, loaded_catalog, tmp_path):
+    path = write_csv(tmp_path / "v.csv", [row("v1", applicant_ref=VALID_IIN)])
+    result = run_import(app, path)
+    assert result.exit_code == 0
+    assert VALID_IIN not in result.output
+    stored = db.session.scalar(select(Visit.applicant_hash))
+    assert stored and len(stored) == 64 and VALID_IIN not in stored
+    # Nowhere in the database, whatever the table.
+    for table in db.metadata.sorted_tables:
+        for values in db.session.execute(select(table)).all():
+            assert VALID_IIN not in " ".join(map(str, values))
+
+
+def test_xlsx_files_are_imported_like_csv(app, loaded_catalog, tmp_path):
+    path = tmp_path / "v.xlsx"
+    pd.DataFrame([row("v1"), row("v2", case_id="C2")], columns=HEADER).to_excel(path, index=False)
+    result = run_import(app, path)
+    assert result.exit_code == 0, result.output
+    assert count(Visit) == 2
+
+
+def test_killed_import_leaves_the_database_as_it_was(app, loaded_catalog, database_url, tmp_path):
+    """A real kill -9 of the import process, after it has started writing rows."""
+    write_csv(tmp_path / "first.csv", [row("kept-1")])
+    assert run_import(app, tmp_path / "first.csv").exit_code == 0
+    db.session.commit()
+    catalog = load_catalog(loaded_catalog)
+    big = generate_visits(catalog, visits=160_000, start=dt.date(2026, 4, 6), days=40,
+                          offices=["OF1", "OF2"])
+    big_path = tmp_path / "big.csv"
+    big.to_csv(big_path, index=False)
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
+           "APPLICANT_HASH_KEY": TEST_CONFIG["APPLICANT_HASH_KEY"]}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "visits", "import", str(big_path)]
+    with subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as process:
+        started_writing = False
+        for line in process.stderr:  # the first progress line: rows are being written
+            if "stored" in line:
+                started_writing = True
+                process.send_signal(signal.SIGKILL)
+                break
+        process.wait(timeout=60)
+    assert started_writing, "the import ended before it wrote any row"
+    assert process.returncode == -signal.SIGKILL
+    db.session.rollback()
+    db.session.execute(text("SELECT 1"))
+    assert count(Visit) == 1
+    assert count(Case) == 1
