@@ -180,7 +180,7 @@ def due_at_many(accepted_at: pd.Series, values, units, calendar: WorkingCalendar
     local_end = end_of_day.dt.tz_localize(calendar.timezone, ambiguous="raise",
                                           nonexistent="shift_forward").dt.tz_convert("UTC")
     computed = pd.Series(pd.NaT, index=accepted.index, dtype="datetime64[ns, UTC]")
-    computed[by_day] = local_end.to_numpy()
+    computed[by_day] = local_end.array
     minutes = np.select([unit == "hours", unit == "minutes"], [value * 60, value], 0)
     by_time = ~by_day
     computed[by_time] = accepted[by_time] + pd.to_timedelta(minutes[by_time], unit="min")

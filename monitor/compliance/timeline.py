@@ -18,8 +18,8 @@ CASE_COLUMNS = [
 def order_visits(visits: pd.DataFrame) -> np.ndarray:
     """Positions of the visits ordered by case, then called_at (ties: finished_at, file order)."""
     case_codes, _ = pd.factorize(visits["case_id"], use_na_sentinel=True)
-    return np.lexsort((np.arange(len(visits)), visits["finished_at"].to_numpy(),
-                       visits["called_at"].to_numpy(), case_codes))
+    return np.lexsort((np.arange(len(visits)), visits["finished_at"].to_numpy("datetime64[ns]"),
+                       visits["called_at"].to_numpy("datetime64[ns]"), case_codes))
 
 
 def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar) -> pd.DataFrame:

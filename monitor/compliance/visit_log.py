@@ -103,10 +103,10 @@ def parse_timestamps(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Se
     if naive.any():
         local = pd.to_datetime(values[naive], format="ISO8601", errors="coerce")
         result[naive] = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT") \
-            .dt.tz_convert("UTC").to_numpy()
+            .dt.tz_convert("UTC")
     if has_offset.any():
         result[has_offset] = pd.to_datetime(values[has_offset], format="ISO8601", errors="coerce",
-                                            utc=True).to_numpy()
+                                            utc=True)
     return result, present & result.isna()
 
 
@@ -119,8 +119,11 @@ def local_day_numbers(moments: pd.Series, timezone: str) -> np.ndarray:
 def _drop_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame], int]:
     """Duplicates inside one file: the first row is kept, identical repeats ignored,
     a later row with the same visit_id and other content is a bad row."""
-    content = list(COLUMNS)
-    identical = frame.duplicated(subset=content, keep="first")
+    repeated_id = frame["visit_id"].duplicated(keep=False).to_numpy()
+    # Only rows sharing a visit_id can repeat; comparing whole rows is costly, so only those.
+    identical = np.zeros(len(frame), dtype=bool)
+    if repeated_id.any():
+        identical[repeated_id] = frame[repeated_id].duplicated(subset=list(COLUMNS), keep="first")
     frame = frame[~identical]
     clash = frame.duplicated(subset=["visit_id"], keep="first") & (frame["visit_id"] != "")
     problems = []
