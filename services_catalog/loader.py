@@ -198,7 +198,7 @@ def _required_entries(check: _Collector, raw, field: str) -> tuple[RequiredDocum
     return tuple(entries)
 
 
-def _version(check: _Collector, raw: dict) -> ServiceVersion | None:
+def _version(check: _Collector, raw: dict, documents: dict) -> ServiceVersion | None:
     before = len(check.problems)
     effective_from = check.date(raw.get("effective_from"), "effective_from", nullable=False)
     effective_to = check.date(raw.get("effective_to"), "effective_to", nullable=True)
@@ -251,6 +251,7 @@ def _version(check: _Collector, raw: dict) -> ServiceVersion | None:
         text = check.text(ground.get("text"), f"{field}.text")
         if code and text:
             grounds.append(RefusalGround(code, text))
+    _check_version_documents(check, required, obtained, documents)
     result = check.text(raw.get("result"), "result")
     channels = raw.get("channels") or ["front_desk"]
     if not isinstance(channels, list) or any(c not in CHANNELS for c in channels):
@@ -265,17 +266,18 @@ def _version(check: _Collector, raw: dict) -> ServiceVersion | None:
         result=result, channels=tuple(channels))
 
 
-def _check_version_documents(check: _Collector, version: ServiceVersion, documents: dict) -> None:
-    for entry in version.required_documents:
+def _check_version_documents(check: _Collector, required: tuple[RequiredDocument, ...],
+                             obtained: tuple[str, ...], documents: dict) -> None:
+    for entry in required:
         for code in entry.codes:
             if code not in documents:
                 check.add("required_documents", f"document {code} is not in documents.yaml")
-    for code in version.obtained_by_office:
+    for code in obtained:
         if code not in documents:
             check.add("obtained_by_office", f"document {code} is not in documents.yaml")
-    for code in sorted(version.lawful_codes & set(version.obtained_by_office)):
-        check.add("obtained_by_office",
-                  f"document {code} is both required and obtained by the office")
+    lawful = {code for entry in required for code in entry.codes}
+    for code in sorted(lawful & set(obtained)):
+        check.add("obtained_by_office", f"document {code} is both required and obtained by the office")
 
 
 def load_service(path: Path, documents: dict, problems: list[CatalogProblem]) -> Service | None:
@@ -303,18 +305,18 @@ def load_service(path: Path, documents: dict, problems: list[CatalogProblem]) ->
         if not isinstance(raw, dict):
             check.add(None, "a version must be a mapping")
             continue
-        version = _version(check, raw)
+        version = _version(check, raw, documents)
         if version is not None:
-            _check_version_documents(check, version, documents)
             versions.append((check.version, version))
     check.version = None
     ordered = sorted(versions, key=lambda item: item[1].effective_from)
-    for (_, earlier), (label, later) in zip(ordered, ordered[1:]):
-        if earlier.effective_to is None or earlier.effective_to >= later.effective_from:
-            check.version = label
-            check.add("effective_from",
-                      f"overlaps the version in force from {earlier.effective_from} "
-                      f"to {earlier.effective_to or 'open end'}")
+    for position, (_, earlier) in enumerate(ordered):
+        for label, later in ordered[position + 1:]:  # every pair: a long version may span several
+            if earlier.effective_to is None or earlier.effective_to >= later.effective_from:
+                check.version = label
+                check.add("effective_from",
+                          f"overlaps the version in force from {earlier.effective_from} "
+                          f"to {earlier.effective_to or 'open end'}")
     if len(problems) > before:
         return None
     return Service(code, name, provider, tuple(version for _, version in ordered))

@@ -132,7 +132,7 @@ def test_working_flags_agree_with_status_day_by_day():
     # Month ends.
     ("2026-01-30T10:00", 1, "working_days", "2026-02-02"),
     ("2026-02-27T10:00", 2, "working_days", "2026-03-03"),
-    ("2026-04-30T10:00", 10, "working_days", "2026-05-18"),
+    ("2026-04-30T10:00", 10, "working_days", "2026-05-19"),
     # calendar days: the last day, moved on to a working day when it is not one.
     ("2026-03-13T10:00", 10, "calendar_days", "2026-03-26"),  # 23 March (Nauryz) -> 26
     ("2026-03-10T10:00", 5, "calendar_days", "2026-03-16"),   # Sunday -> Monday
@@ -145,7 +145,8 @@ def test_working_flags_agree_with_status_day_by_day():
     ("2026-04-28T10:00", 3, "calendar_days", "2026-05-04"),
     ("2026-05-08T10:00", 1, "calendar_days", "2026-05-12"),   # 9 May Sat ... 11 May observed
     ("2026-12-31T10:00", 1, "calendar_days", "2027-01-05"),
-    ("2026-01-31T10:00", 30, "calendar_days", "2026-03-03"),  # 2 March (Mon) is a working day? no: +30 = 2 Mar
+    ("2026-01-31T10:00", 30, "calendar_days", "2026-03-02"),  # across February: a Monday
+    ("2026-01-31T10:00", 35, "calendar_days", "2026-03-10"),  # 7 Mar Sat ... 9 Mar observed
 ])
 def test_due_at_by_days(accepted, value, unit, due):
     result = due_at(local(accepted), Deadline(value, unit), CALENDAR)
@@ -351,7 +352,7 @@ def test_due_at_many_agrees_with_due_at_and_the_rules(rows, overrides):
     for moment, form, _, _ in rows:
         aware = moment.replace(tzinfo=calendar.timezone)
         accepted.append(aware if form != "utc" else aware.astimezone(dt.timezone.utc))
-    series = pd.Series([pd.Timestamp(a) for a in accepted]).dt.tz_convert("UTC")
+    series = pd.Series([pd.Timestamp(a).tz_convert("UTC") for a in accepted], dtype="datetime64[ns, UTC]")
     series.index = range(100, 100 + 3 * len(rows), 3)  # not a default index
     values = [value for _, _, value, _ in rows]
     units = [unit for _, _, _, unit in rows]
