@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from .calendar import WorkingCalendar
-from .compliance import FINDING_COLUMNS, Analysis, CatalogFrames, Thresholds, judge
+from .compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
 from .models import Case, Finding, Visit
 from .visit_store import bulk_insert, chunks, visits_frame
 
@@ -29,9 +29,13 @@ class SweepResult:
 
 
 def analyze_stored(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
-                   as_of: pd.Timestamp, thresholds: Thresholds) -> tuple[Analysis, pd.DataFrame]:
-    """Judge every stored visit; returns the analysis and the visits with no version in force."""
-    visits = visits_frame(session, frames, calendar.timezone_name)
+                   as_of: pd.Timestamp, thresholds: Thresholds, case_pks=None,
+                   visit_pks=None) -> tuple[Analysis, pd.DataFrame]:
+    """Judge stored visits (all, or those of the given cases and visits).
+
+    Returns the analysis and the visits with no version in force (data errors).
+    """
+    visits = visits_frame(session, frames, calendar.timezone_name, case_pks, visit_pks)
     unjudgeable = visits[visits["version"] < 0]
     return judge(visits[visits["version"] >= 0], frames, calendar, as_of, thresholds), unjudgeable
 
@@ -64,13 +68,26 @@ def _keys(rows: pd.DataFrame) -> pd.Series:
 
 
 def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
-          as_of: dt.datetime, thresholds: Thresholds) -> SweepResult:
-    """Judge every stored visit and case as of ``as_of`` and bring the stored findings in line."""
-    analysis, unjudgeable = analyze_stored(session, frames, calendar, pd.Timestamp(as_of), thresholds)
+          as_of: dt.datetime, thresholds: Thresholds, case_pks=None, visit_pks=None) -> SweepResult:
+    """Judge stored visits and cases as of ``as_of`` and bring their stored findings in line.
+
+    Everything by default; the desk passes the case (or consult visit) it just saved.
+    Only the engine's rules are touched: findings recorded at the desk (conflict of
+    interest) are not the sweep's to remove.
+    """
+    analysis, unjudgeable = analyze_stored(session, frames, calendar, pd.Timestamp(as_of), thresholds,
+                                           case_pks, visit_pks)
     new = _finding_rows(analysis)
     connection = session.connection()
-    existing = pd.read_sql(select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk),
-                           connection).astype({"visit_pk": "Int64", "case_pk": "Int64"})
+    query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk).where(
+        Finding.rule.in_(list(RULES)))
+    if case_pks is not None or visit_pks is not None:
+        judged_visits = analysis.visits["visit_pk"].tolist() + unjudgeable["visit_pk"].tolist()
+        judged_cases = sorted(set(case_pks or ()))
+        query = query.where(or_(*[Finding.visit_pk.in_(chunk) for chunk in chunks(judged_visits)],
+                                *[Finding.case_pk.in_(chunk) & Finding.visit_pk.is_(None)
+                                  for chunk in chunks(judged_cases)], false()))
+    existing = pd.read_sql(query, connection).astype({"visit_pk": "Int64", "case_pk": "Int64"})
     existing["key"] = _keys(existing)
 
     gone = existing.loc[~existing["key"].isin(new["key"]), "id"].tolist()

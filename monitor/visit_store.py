@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, false, select, update
 from sqlalchemy.orm import Session
 
 from .calendar import WorkingCalendar
@@ -135,8 +135,13 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
 
 
 def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
-                 case_pks: list[int] | None = None) -> pd.DataFrame:
-    """Stored visits as the engine's frame (case_id is the public case number)."""
+                 case_pks: Iterable[int] | None = None,
+                 visit_pks: Iterable[int] | None = None) -> pd.DataFrame:
+    """Stored visits as the engine's frame (case_id is the public case number).
+
+    All visits by default; with ``case_pks``/``visit_pks``, the visits of those cases and
+    those visits only.
+    """
     query = select(
         Visit.id.label("visit_pk"), Visit.visit_id, Visit.case_pk, Case.case_number.label("case_id"),
         Visit.office_code, Visit.service_code, Visit.staff_id, Visit.ticket_at, Visit.called_at,
@@ -144,12 +149,16 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
         Visit.forwarded_to,
     ).outerjoin(Case, Visit.case_pk == Case.id).order_by(Visit.id)
     connection = session.connection()
-    if case_pks is None:
+    if case_pks is None and visit_pks is None:
         parts = [pd.read_sql(query, connection)]
     else:
-        parts = [pd.read_sql(query.where(Visit.case_pk.in_(chunk)), connection)
-                 for chunk in chunks(list(case_pks))]
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        parts = [pd.read_sql(query.where(false()), connection)]
+        parts += [pd.read_sql(query.where(Visit.case_pk.in_(chunk)), connection)
+                  for chunk in chunks(sorted(set(case_pks or ())))]
+        parts += [pd.read_sql(query.where(Visit.id.in_(chunk)), connection)
+                  for chunk in chunks(sorted(set(visit_pks or ())))]
+    frame = pd.concat(parts, ignore_index=True).drop_duplicates("visit_pk") \
+        .sort_values("visit_pk").reset_index(drop=True)
     for column in TIMESTAMPS:
         frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     for column in ("documents_requested", "refusal_ground", "forwarded_to"):

@@ -81,3 +81,39 @@ def loaded_catalog(app, catalog_dir):
     store_catalog(db.session, load_catalog(catalog_dir))
     db.session.commit()
     return catalog_dir
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def people(app):
+    """Two offices, a desk user in each, a supervisor of the first, an admin."""
+    from werkzeug.security import generate_password_hash
+
+    from monitor.models import Office, User
+
+    offices = {code: Office(code=code, name_kk=f"{code} kk", name_ru=f"{code} ru", name_en=f"{code} en",
+                            region="Astana") for code in ("OF1", "OF2")}
+    db.session.add_all(offices.values())
+    hashed = generate_password_hash(PASSWORD)
+    users = {
+        "desk1": User(login="desk1", role="desk", office_code="OF1", password_hash=hashed),
+        "desk2": User(login="desk2", role="desk", office_code="OF2", password_hash=hashed),
+        "super1": User(login="super1", role="supervisor", password_hash=hashed,
+                       supervised=[offices["OF1"]]),
+        "admin": User(login="admin", role="admin", password_hash=hashed),
+    }
+    db.session.add_all(users.values())
+    db.session.commit()
+    return users
+
+
+@pytest.fixture
+def login(client, people):
+    """Sign a user in by login: ``login("desk1")``."""
+    def sign_in(name: str):
+        response = client.post("/login", data={"login": name, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return people[name]
+    return sign_in

@@ -1,0 +1,25 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+
+class UserForm(FlaskForm):
+    login = StringField(_l("Login"), validators=[DataRequired(), Length(max=80),
+                                                  Regexp(r"^[A-Za-z0-9_.-]+$")])
+    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=[
+        SelectChoice("desk", _l("Front desk")), SelectChoice("supervisor", _l("Supervisor")),
+        SelectChoice("admin", _l("Administrator"))])
+    office_code = SelectField(_l("Office (front desk)"), choices=[], validate_choice=False)
+    supervised = SelectMultipleField(_l("Offices supervised"), choices=[])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
+
+
+class OfficeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40), Regexp(r"^[A-Z0-9_-]+$")])
+    name_kk = StringField(_l("Name (kk)"), validators=[DataRequired()])
+    name_ru = StringField(_l("Name (ru)"), validators=[DataRequired()])
+    name_en = StringField(_l("Name (en)"), validators=[DataRequired()])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=120)])

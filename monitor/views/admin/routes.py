@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import get_locale, gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+from wtforms.fields.choices import SelectChoice
+
+from ... import audit
+from ...extensions import db
+from ...models import Office, User
+from ..access import role_required
+from . import bp
+from .forms import OfficeForm, UserForm
+
+
+def _offices() -> list[Office]:
+    return list(db.session.scalars(select(Office).order_by(Office.code)))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required("admin")
+def users():
+    form = UserForm()
+    offices = _offices()
+    form.office_code.choices = [SelectChoice("", "—")] + [SelectChoice(o.code, o.code) for o in offices]
+    form.supervised.choices = [SelectChoice(o.code, o.code) for o in offices]
+    if form.validate_on_submit():
+        if db.session.scalar(select(User.id).where(User.login == form.login.data)) is not None:
+            form.login.errors.append(_("This login is taken."))
+        elif form.role.data == "desk" and not form.office_code.data:
+            form.office_code.errors.append(_("A front-desk user needs an office."))
+        else:
+            user = User(login=form.login.data, full_name=form.full_name.data or "", role=form.role.data,
+                        office_code=form.office_code.data or None,
+                        password_hash=generate_password_hash(form.password.data))
+            user.supervised = [o for o in offices if o.code in (form.supervised.data or [])]
+            db.session.add(user)
+            db.session.flush()
+            audit.record(db.session, current_user.login, "create", "user", user.login,
+                         new={"role": user.role, "office": user.office_code,
+                              "supervised": form.supervised.data or []})
+            db.session.commit()
+            flash(_("User %(login)s created.", login=user.login), "success")
+            return redirect(url_for(".users"))
+    listed = db.session.scalars(select(User).order_by(User.login)).all()
+    return render_template("admin/users.html", form=form, users=listed, language=str(get_locale()))
+
+
+@bp.post("/users/<int:user_id>/active")
+@role_required("admin")
+def toggle_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if user.id == current_user.id:
+        flash(_("You cannot deactivate yourself."), "error")
+        return redirect(url_for(".users"))
+    user.active = not user.active
+    audit.record(db.session, current_user.login, "update", "user", user.login,
+                 old={"active": not user.active}, new={"active": user.active})
+    db.session.commit()
+    return redirect(url_for(".users"))
+
+
+@bp.route("/offices", methods=["GET", "POST"])
+@role_required("admin")
+def offices():
+    form = OfficeForm()
+    if form.validate_on_submit():
+        if db.session.get(Office, form.code.data) is not None:
+            form.code.errors.append(_("This code is taken."))
+        else:
+            office = Office(code=form.code.data, name_kk=form.name_kk.data, name_ru=form.name_ru.data,
+                            name_en=form.name_en.data, region=form.region.data or "")
+            db.session.add(office)
+            audit.record(db.session, current_user.login, "create", "office", office.code,
+                         new={"name_en": office.name_en, "region": office.region})
+            db.session.commit()
+            flash(_("Office %(code)s created.", code=office.code), "success")
+            return redirect(url_for(".offices"))
+    return render_template("admin/offices.html", form=form, offices=_offices(), language=str(get_locale()))

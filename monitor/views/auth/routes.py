@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from ...extensions import db
+from ...models import User
+from . import bp
+from .forms import LoginForm
+
+HOME_OF_ROLE = {"desk": "desk.today", "supervisor": "public.index", "admin": "admin.users"}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for(HOME_OF_ROLE[current_user.role]))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.login == form.login.data.strip()))
+        if user is None or not user.active or not check_password_hash(user.password_hash,
+                                                                      form.password.data):
+            flash(_("Wrong login or password."), "error")
+            return render_template("auth/login.html", form=form), 401
+        language = session.get("lang")
+        session.clear()  # a fresh session on sign-in
+        if language:
+            session["lang"] = language
+        login_user(user)
+        target = request.args.get("next", "")
+        if not target.startswith("/") or target.startswith("//"):
+            target = url_for(HOME_OF_ROLE[user.role])
+        return redirect(target)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("public.index"))

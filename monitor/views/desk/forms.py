@@ -1,0 +1,50 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+from wtforms import (
+    DateTimeLocalField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+ACTION_LABELS = [
+    SelectChoice("submit", _l("Submit: the package is handed in")),
+    SelectChoice("return", _l("Return: documents are missing")),
+    SelectChoice("resubmit", _l("Resubmit after a return")),
+    SelectChoice("forward", _l("Forward to another office or unit")),
+    SelectChoice("issue", _l("Issue the result")),
+    SelectChoice("refuse", _l("Refuse (lawful ground)")),
+    SelectChoice("withdraw", _l("Withdrawn by the applicant")),
+    SelectChoice("consult", _l("Consultation only")),
+]
+TIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class CheckboxList(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class VisitForm(FlaskForm):
+    service_code = HiddenField(validators=[DataRequired()])
+    action = SelectField(_l("Action"), choices=ACTION_LABELS, validators=[DataRequired()])
+    case_number = StringField(_l("Case number (for a follow-up visit)"),
+                              validators=[Optional(), Length(max=80)])
+    applicant_ref = StringField(_l("Applicant IIN (optional)"), validators=[
+        Optional(), Regexp(r"^\d{12}$", message=_l("An IIN has 12 digits."))])
+    documents = CheckboxList(_l("Documents asked for"), choices=[], validate_choice=False)
+    other_documents = TextAreaField(_l("Other documents asked for (one per line)"),
+                                    validators=[Optional(), Length(max=2000)])
+    ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT, validators=[Optional()])
+    called_at = DateTimeLocalField(_l("Called to the desk"), format=TIME_FORMAT,
+                                   validators=[DataRequired()])
+    finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[DataRequired()])
+    refusal_ground = SelectField(_l("Refusal ground"), choices=[], validate_choice=False)
+    forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), Length(max=120)])
+    override_reason = TextAreaField(_l("Reason for saving despite the warning"),
+                                    validators=[Optional(), Length(max=2000)])
+
+
+class RelativeForm(FlaskForm):
+    iin = StringField(_l("Relative's IIN"), validators=[
+        DataRequired(), Regexp(r"^\d{12}$", message=_l("An IIN has 12 digits."))])
