@@ -7,7 +7,7 @@ FLASK = $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install db run test lint bench clean
+.PHONY: install db run test lint bench clean translations translations-extract
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,14 +18,14 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 # Create or upgrade the database, then load the bundled catalog and demo data once.
-db: install
+db: translations
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 
 run: db
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install
+test: translations
 	$(BIN)/python -m pytest
 
 lint: install
@@ -36,3 +36,11 @@ bench: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# Message catalogs: extract after changing texts, then translate the .po files.
+translations-extract: install
+	$(BIN)/pybabel extract -F monitor/translations/babel.cfg -k _l -k lazy_gettext -o monitor/translations/messages.pot .
+	$(BIN)/pybabel update -i monitor/translations/messages.pot -d monitor/translations
+
+translations: install
+	$(BIN)/pybabel compile -f -q -d monitor/translations

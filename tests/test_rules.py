@@ -275,6 +275,21 @@ def test_a_refusal_citing_a_lawful_ground_is_founded(catalog, ground):
     assert "UNFOUNDED_REFUSAL" not in rules_of(findings(refusal(ground), catalog))
 
 
+def test_refusal_grounds_are_those_of_the_version_of_the_refusal_date(tmp_path):
+    r3 = [{"code": "R3", "text": {"kk": "R3", "ru": "R3", "en": "R3"}}]
+    folder = write_catalog(tmp_path / "grounds", services=[service("S1", versions=[
+        version(effective_to="2026-03-31"),                               # R1, R2
+        version(effective_from="2026-04-01", refusal_grounds=r3)])])      # R3 only
+    rows = [make_visit(case_id=case, action="submit", called_at="2026-03-30T10:00")
+            for case in ("OLD", "NEW")]
+    rows += [make_visit(case_id="OLD", visit_id="X_OLD", action="refuse", refusal_ground="R3",
+                        called_at="2026-03-31T23:00"),
+             make_visit(case_id="NEW", visit_id="X_NEW", action="refuse", refusal_ground="R3",
+                        called_at="2026-04-01T09:00")]
+    table = of_rule(findings(rows, folder), "UNFOUNDED_REFUSAL")
+    assert list(table["visit_id"]) == ["X_OLD"]
+
+
 # --- QUEUE_WAIT_EXCEEDED / SERVICE_TIME_EXCEEDED -----------------------------------------
 
 @pytest.mark.parametrize("ticket_at, fires", [
@@ -717,6 +732,26 @@ def test_a_repeat_with_different_content_is_reported(catalog):
     assert bad.iloc[0]["column"] == "visit_id"
     assert "V1" in bad.iloc[0]["reason"]
     assert list(parsed.visits["staff_id"]) == ["ST1"]  # the first row is kept
+
+
+def test_a_date_without_time_or_offset_is_local(catalog):
+    """'2026-04-06' has no offset: it is local (midnight), or else a reported format error,
+    never midnight UTC (05:00 local) as if '-06' were an offset."""
+    parsed = parse([make_visit(ticket_at="2026-04-06", called_at="2026-04-06T00:10")], catalog)
+    if len(parsed.bad_rows):
+        bad = parsed.bad_rows.iloc[0]
+        assert bad["column"] == "ticket_at" and "after" not in bad["reason"], bad.to_dict()
+    else:
+        assert parsed.visits.loc[0, "ticket_at"] == local("2026-04-06T00:00")
+
+
+def test_an_applicant_ref_of_non_ascii_digits_does_not_break_the_file(catalog):
+    """Twelve Arabic-Indic digits: an opaque id or a reported bad row, never a crash."""
+    rows = [make_visit(applicant_ref="١٢٣٤٥٦٧٨٩٠١٢"), make_visit(visit_id="V2")]
+    parsed = parse(rows, catalog)
+    assert "V2" in set(parsed.visits["visit_id"])
+    assert set(parsed.bad_rows["line"]) <= {2}
+    assert set(parsed.bad_rows["column"]) <= {"applicant_ref"}
 
 
 def test_a_missing_required_column_stops_the_file(catalog):

@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 from flask import Flask, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_gettext as _l
+
+DEADLINE_UNITS = {
+    "working_days": _l("working days"),
+    "calendar_days": _l("calendar days"),
+    "hours": _l("hours"),
+    "minutes": _l("minutes"),
+}
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -16,4 +23,5 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def language_context():
-        return {"language": str(get_locale() or "ru"), "url_in_language": url_in_language}
+        return {"language": str(get_locale() or "ru"), "url_in_language": url_in_language,
+                "unit_label": DEADLINE_UNITS}
