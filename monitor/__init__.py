@@ -11,9 +11,10 @@ from sqlalchemy.engine import Engine
 from .config import load_config
 from . import auth  # noqa: F401  (registers the user loader)
 from .cli import register_commands
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .views import register_template_helpers
 from .views.admin import bp as admin_bp
+from .views.api import bp as api_bp
 from .views.auth import bp as auth_bp
 from .views.desk import bp as desk_bp
 from .views.public import bp as public_bp
@@ -52,8 +53,9 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
-    for blueprint in (public_bp, auth_bp, desk_bp, admin_bp):
+    for blueprint in (public_bp, auth_bp, desk_bp, admin_bp, api_bp):
         app.register_blueprint(blueprint)
     login_manager.login_view = "auth.login"
     register_template_helpers(app)

@@ -21,6 +21,10 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Citizens' forms: how often one address may check a case or file a complaint.
+    "CASE_STATUS_RATE_LIMIT": "10 per minute;60 per hour",
+    "COMPLAINT_RATE_LIMIT": "5 per hour",
 }
 
 # Environment variables read as they are (strings) or converted by the given type.
@@ -31,6 +35,7 @@ ENVIRONMENT = {
     "MONITOR_TIMEZONE": str,
     "MAX_HANDOFFS": int,
     "MIN_CASES_FOR_RANKING": int,
+    "RATELIMIT_STORAGE_URI": str,
 }
 
 

@@ -84,9 +84,9 @@ def by_week(table: pd.DataFrame, scope: str | None = None) -> dict:
     return {(row["week"], row[scope]): row for _, row in table.iterrows()}
 
 
-EMPTY_RATES = dict(on_time_rate=None, lead_time_p50_hours=None, lead_time_p90_hours=None,
-                   red_tape_per_100_cases=None, refusal_rate=None, unfounded_refusal_rate=None,
-                   visits_per_case=None, complaints=None)
+EMPTY_RATES = {"on_time_rate": None, "lead_time_p50_hours": None, "lead_time_p90_hours": None,
+                   "red_tape_per_100_cases": None, "refusal_rate": None, "unfounded_refusal_rate": None,
+                   "visits_per_case": None, "complaints": None}
 
 
 def test_network_table_has_the_spec_columns_and_one_row_per_week(catalog):
@@ -100,22 +100,22 @@ def test_network_table_has_the_spec_columns_and_one_row_per_week(catalog):
 
 def test_network_week_15(catalog):
     row = by_week(analyze(network_rows(), catalog).indicators(TIMEZONE))["2026-W15"]
-    check(row, dict(
-        cases_accepted=4,                   # A, B, C, D
-        cases_completed=3,                  # A, B, D
-        on_time_rate=2 / 3,                 # D was late
-        overdue_open=0,
-        lead_time_p50_hours=25.0,           # of [3, 25, 72]
-        lead_time_p90_hours=25 + 0.8 * 47,  # position 1.8 of [3, 25, 72]
-        extra_document_rate=2 / 10,         # B1 and K1 of 10 visits
-        queue_wait_p90_minutes=18.0,        # position 1.8 of [5, 10, 20]
-        queue_wait_within_limit_rate=2 / 3,
-        red_tape_per_100_cases=100 * 2 / 3,  # UNFOUNDED_REFUSAL (B2) + DEADLINE_MISSED (D)
-        refusal_rate=1 / 3,
-        unfounded_refusal_rate=1.0,
-        visits_per_case=8 / 3,              # A 4, B 2, D 2
-        complaints=None,
-    ))
+    check(row, {
+        "cases_accepted": 4,                   # A, B, C, D
+        "cases_completed": 3,                  # A, B, D
+        "on_time_rate": 2 / 3,                 # D was late
+        "overdue_open": 0,
+        "lead_time_p50_hours": 25.0,           # of [3, 25, 72]
+        "lead_time_p90_hours": 25 + 0.8 * 47,  # position 1.8 of [3, 25, 72]
+        "extra_document_rate": 2 / 10,         # B1 and K1 of 10 visits
+        "queue_wait_p90_minutes": 18.0,        # position 1.8 of [5, 10, 20]
+        "queue_wait_within_limit_rate": 2 / 3,
+        "red_tape_per_100_cases": 100 * 2 / 3,  # UNFOUNDED_REFUSAL (B2) + DEADLINE_MISSED (D)
+        "refusal_rate": 1 / 3,
+        "unfounded_refusal_rate": 1.0,
+        "visits_per_case": 8 / 3,              # A 4, B 2, D 2
+        "complaints": None,
+    })
 
 
 def test_a_week_without_visits_still_has_a_row(catalog):
@@ -128,22 +128,22 @@ def test_a_week_without_visits_still_has_a_row(catalog):
 
 def test_network_week_17(catalog):
     row = by_week(analyze(network_rows(), catalog).indicators(TIMEZONE))["2026-W17"]
-    check(row, dict(
-        cases_accepted=3,            # E, F, G
-        cases_completed=1,           # E
-        on_time_rate=1.0,
-        overdue_open=1,              # G; C was withdrawn, F is due exactly at the week's end
-        lead_time_p50_hours=96.0,
-        lead_time_p90_hours=96.0,
-        extra_document_rate=0.0,     # 5 visits, none asked badly: a rate of 0, not empty
-        queue_wait_p90_minutes=15.0,
-        queue_wait_within_limit_rate=1.0,
-        red_tape_per_100_cases=0.0,
-        refusal_rate=0.0,
-        unfounded_refusal_rate=None,  # no refusals: empty denominator
-        visits_per_case=2.0,
-        complaints=None,
-    ))
+    check(row, {
+        "cases_accepted": 3,            # E, F, G
+        "cases_completed": 1,           # E
+        "on_time_rate": 1.0,
+        "overdue_open": 1,              # G; C was withdrawn, F is due exactly at the week's end
+        "lead_time_p50_hours": 96.0,
+        "lead_time_p90_hours": 96.0,
+        "extra_document_rate": 0.0,     # 5 visits, none asked badly: a rate of 0, not empty
+        "queue_wait_p90_minutes": 15.0,
+        "queue_wait_within_limit_rate": 1.0,
+        "red_tape_per_100_cases": 0.0,
+        "refusal_rate": 0.0,
+        "unfounded_refusal_rate": None,  # no refusals: empty denominator
+        "visits_per_case": 2.0,
+        "complaints": None,
+    })
 
 
 def test_staff_scope_uses_the_accepting_and_the_completing_visit(catalog):
@@ -153,45 +153,45 @@ def test_staff_scope_uses_the_accepting_and_the_completing_visit(catalog):
     assert sorted(rows) == [(week, staff) for week in ("2026-W15", "2026-W16", "2026-W17")
                             for staff in ("SA", "SB")]
     # Case A was accepted by SA (A3) and completed by SB (A4).
-    check(rows["2026-W15", "SA"], dict(
-        cases_accepted=3,                    # A (A3), B (B1), D (D1)
-        cases_completed=2,                   # B (B2), D (D2)
-        on_time_rate=0.5,
-        overdue_open=0,
-        lead_time_p50_hours=37.5,            # of [3, 72]
-        lead_time_p90_hours=3 + 0.9 * 69,
-        extra_document_rate=1 / 7,           # B1 of A1, A2, A3, B1, B2, D1, D2
-        queue_wait_p90_minutes=19.0,         # of [10, 20]
-        queue_wait_within_limit_rate=0.5,
-        red_tape_per_100_cases=100.0,        # B2 + D, over 2 cases
-        refusal_rate=0.5,
-        unfounded_refusal_rate=1.0,
-        visits_per_case=2.0,
-    ))
-    check(rows["2026-W15", "SB"], dict(
-        cases_accepted=1,                    # C
-        cases_completed=1,                   # A
-        on_time_rate=1.0,
-        overdue_open=0,
-        lead_time_p50_hours=25.0,
-        lead_time_p90_hours=25.0,
-        extra_document_rate=1 / 3,           # K1 of A4, C1, K1
-        queue_wait_p90_minutes=5.0,
-        queue_wait_within_limit_rate=1.0,
-        red_tape_per_100_cases=0.0,
-        refusal_rate=0.0,
-        unfounded_refusal_rate=None,
-        visits_per_case=4.0,                 # all visits of case A, whoever served them
-    ))
+    check(rows["2026-W15", "SA"], {
+        "cases_accepted": 3,                    # A (A3), B (B1), D (D1)
+        "cases_completed": 2,                   # B (B2), D (D2)
+        "on_time_rate": 0.5,
+        "overdue_open": 0,
+        "lead_time_p50_hours": 37.5,            # of [3, 72]
+        "lead_time_p90_hours": 3 + 0.9 * 69,
+        "extra_document_rate": 1 / 7,           # B1 of A1, A2, A3, B1, B2, D1, D2
+        "queue_wait_p90_minutes": 19.0,         # of [10, 20]
+        "queue_wait_within_limit_rate": 0.5,
+        "red_tape_per_100_cases": 100.0,        # B2 + D, over 2 cases
+        "refusal_rate": 0.5,
+        "unfounded_refusal_rate": 1.0,
+        "visits_per_case": 2.0,
+    })
+    check(rows["2026-W15", "SB"], {
+        "cases_accepted": 1,                    # C
+        "cases_completed": 1,                   # A
+        "on_time_rate": 1.0,
+        "overdue_open": 0,
+        "lead_time_p50_hours": 25.0,
+        "lead_time_p90_hours": 25.0,
+        "extra_document_rate": 1 / 3,           # K1 of A4, C1, K1
+        "queue_wait_p90_minutes": 5.0,
+        "queue_wait_within_limit_rate": 1.0,
+        "red_tape_per_100_cases": 0.0,
+        "refusal_rate": 0.0,
+        "unfounded_refusal_rate": None,
+        "visits_per_case": 4.0,                 # all visits of case A, whoever served them
+    })
     # C was accepted by SB: its overdue week counts for SB, although SA withdrew it.
-    check(rows["2026-W16", "SA"], dict(cases_accepted=0, cases_completed=0, overdue_open=0))
-    check(rows["2026-W16", "SB"], dict(cases_accepted=0, cases_completed=0, overdue_open=1))
-    check(rows["2026-W17", "SA"], dict(cases_accepted=2, cases_completed=0, overdue_open=1,
-                                       extra_document_rate=0.0, queue_wait_p90_minutes=None,
-                                       queue_wait_within_limit_rate=None, on_time_rate=None))
-    check(rows["2026-W17", "SB"], dict(cases_accepted=1, cases_completed=1, overdue_open=0,
-                                       on_time_rate=1.0, lead_time_p50_hours=96.0,
-                                       queue_wait_p90_minutes=15.0, visits_per_case=2.0))
+    check(rows["2026-W16", "SA"], {"cases_accepted": 0, "cases_completed": 0, "overdue_open": 0})
+    check(rows["2026-W16", "SB"], {"cases_accepted": 0, "cases_completed": 0, "overdue_open": 1})
+    check(rows["2026-W17", "SA"], {"cases_accepted": 2, "cases_completed": 0, "overdue_open": 1,
+                                       "extra_document_rate": 0.0, "queue_wait_p90_minutes": None,
+                                       "queue_wait_within_limit_rate": None, "on_time_rate": None})
+    check(rows["2026-W17", "SB"], {"cases_accepted": 1, "cases_completed": 1, "overdue_open": 0,
+                                       "on_time_rate": 1.0, "lead_time_p50_hours": 96.0,
+                                       "queue_wait_p90_minutes": 15.0, "visits_per_case": 2.0})
 
 
 def test_scoped_counts_add_up_to_the_network(catalog):
@@ -206,11 +206,11 @@ def test_service_scope(catalog):
     rows = by_week(analyze(network_rows(), catalog).indicators(TIMEZONE, scope="service"),
                    "service")
     assert sorted({service for _, service in rows}) == ["S1", "S3"]
-    check(rows["2026-W15", "S3"], dict(cases_accepted=1, cases_completed=1, on_time_rate=0.0,
-                                       lead_time_p50_hours=3.0, red_tape_per_100_cases=100.0))
-    check(rows["2026-W15", "S1"], dict(cases_accepted=3, cases_completed=2, on_time_rate=1.0,
-                                       lead_time_p50_hours=48.5))  # of [25, 72]
-    check(rows["2026-W17", "S3"], dict(cases_accepted=2, overdue_open=1, cases_completed=0))
+    check(rows["2026-W15", "S3"], {"cases_accepted": 1, "cases_completed": 1, "on_time_rate": 0.0,
+                                       "lead_time_p50_hours": 3.0, "red_tape_per_100_cases": 100.0})
+    check(rows["2026-W15", "S1"], {"cases_accepted": 3, "cases_completed": 2, "on_time_rate": 1.0,
+                                       "lead_time_p50_hours": 48.5})  # of [25, 72]
+    check(rows["2026-W17", "S3"], {"cases_accepted": 2, "overdue_open": 1, "cases_completed": 0})
 
 
 def test_office_scope_uses_the_accepting_and_the_completing_office(catalog):
@@ -234,17 +234,17 @@ def test_office_scope_uses_the_accepting_and_the_completing_office(catalog):
     got = by_week(table, "office")
     assert sorted(got) == [("2026-W15", "OF1"), ("2026-W15", "OF2"),
                            ("2026-W16", "OF1"), ("2026-W16", "OF2")]
-    check(got["2026-W15", "OF1"], dict(cases_accepted=1, cases_completed=0, overdue_open=0,
-                                       extra_document_rate=0.0, on_time_rate=None,
-                                       visits_per_case=None))
-    check(got["2026-W15", "OF2"], dict(cases_accepted=1, cases_completed=1, overdue_open=0,
-                                       on_time_rate=1.0, lead_time_p50_hours=48.0,
-                                       visits_per_case=3.0))
+    check(got["2026-W15", "OF1"], {"cases_accepted": 1, "cases_completed": 0, "overdue_open": 0,
+                                       "extra_document_rate": 0.0, "on_time_rate": None,
+                                       "visits_per_case": None})
+    check(got["2026-W15", "OF2"], {"cases_accepted": 1, "cases_completed": 1, "overdue_open": 0,
+                                       "on_time_rate": 1.0, "lead_time_p50_hours": 48.0,
+                                       "visits_per_case": 3.0})
     # Y is due before the end of W16 (Mon 20 Apr 00:00) but not before the end of W15
     # (Mon 13 Apr 00:00): overdue in W16 only, at the accepting office OF2.
-    check(got["2026-W16", "OF1"], dict(overdue_open=0, extra_document_rate=0.0))
-    check(got["2026-W16", "OF2"], dict(overdue_open=1, cases_accepted=0,
-                                       extra_document_rate=None))
+    check(got["2026-W16", "OF1"], {"overdue_open": 0, "extra_document_rate": 0.0})
+    check(got["2026-W16", "OF2"], {"overdue_open": 1, "cases_accepted": 0,
+                                       "extra_document_rate": None})
 
 
 def test_weeks_are_iso_weeks_in_local_time(catalog):
@@ -260,8 +260,8 @@ def test_weeks_are_iso_weeks_in_local_time(catalog):
     ]
     rows_by_week = by_week(analyze(rows, catalog).indicators(TIMEZONE))
     assert sorted(rows_by_week) == ["2026-W15", "2026-W16"]
-    check(rows_by_week["2026-W15"], dict(extra_document_rate=0.0))
-    check(rows_by_week["2026-W16"], dict(extra_document_rate=1.0))
+    check(rows_by_week["2026-W15"], {"extra_document_rate": 0.0})
+    check(rows_by_week["2026-W16"], {"extra_document_rate": 1.0})
 
 
 def test_week_labels_follow_the_iso_year(catalog):
@@ -280,7 +280,7 @@ def test_overdue_open_is_judged_at_each_weeks_end(catalog):
     assert list(table["week"]) == ["2026-W15", "2026-W16", "2026-W17", "2026-W18"]
     assert list(table["overdue_open"]) == [0, 1, 1, 0]
     w18 = by_week(table)["2026-W18"]
-    check(w18, dict(cases_completed=1, on_time_rate=0.0, red_tape_per_100_cases=100.0))
+    check(w18, {"cases_completed": 1, "on_time_rate": 0.0, "red_tape_per_100_cases": 100.0})
 
 
 def test_lead_time_quantiles_interpolate_linearly(catalog):
@@ -296,8 +296,8 @@ def test_lead_time_quantiles_interpolate_linearly(catalog):
                                finished_at=issued.isoformat()))
     row = analyze(rows, catalog).indicators(TIMEZONE).iloc[0]
     # positions 1.5 and 2.7 of [1, 2, 4, 10]
-    check(row, dict(lead_time_p50_hours=3.0, lead_time_p90_hours=4 + 0.7 * 6,
-                    on_time_rate=0.5, cases_completed=4))
+    check(row, {"lead_time_p50_hours": 3.0, "lead_time_p90_hours": 4 + 0.7 * 6,
+                    "on_time_rate": 0.5, "cases_completed": 4})
 
 
 def test_queue_wait_indicators_count_only_visits_with_a_ticket(catalog):
@@ -307,8 +307,8 @@ def test_queue_wait_indicators_count_only_visits_with_a_ticket(catalog):
                                         "2026-04-07T09:30", "", ""])]
     row = analyze(rows, catalog).indicators(TIMEZONE).iloc[0]
     # waits [2, 10, 16, 30]: position 2.7 -> 16 + 0.7 * 14; 2 of 4 within 15 minutes
-    check(row, dict(queue_wait_p90_minutes=16 + 0.7 * 14, queue_wait_within_limit_rate=0.5,
-                    extra_document_rate=0.0))
+    check(row, {"queue_wait_p90_minutes": 16 + 0.7 * 14, "queue_wait_within_limit_rate": 0.5,
+                    "extra_document_rate": 0.0})
 
 
 def test_unfounded_refusal_rate_is_over_the_weeks_refusals(catalog):
@@ -321,8 +321,8 @@ def test_unfounded_refusal_rate_is_over_the_weeks_refusals(catalog):
     rows.append(make_visit(case_id="I", action="submit", called_at="2026-04-06T10:00"))
     rows.append(make_visit(case_id="I", action="issue", called_at="2026-04-08T10:00"))
     row = analyze(rows, catalog).indicators(TIMEZONE).iloc[0]
-    check(row, dict(cases_completed=5, refusal_rate=4 / 5, unfounded_refusal_rate=2 / 4,
-                    red_tape_per_100_cases=100 * 2 / 5, on_time_rate=1.0))
+    check(row, {"cases_completed": 5, "refusal_rate": 4 / 5, "unfounded_refusal_rate": 2 / 4,
+                    "red_tape_per_100_cases": 100 * 2 / 5, "on_time_rate": 1.0})
 
 
 def test_red_tape_counts_visit_findings_by_visit_week_and_case_findings_by_completion(catalog):
@@ -342,9 +342,9 @@ def test_red_tape_counts_visit_findings_by_visit_week_and_case_findings_by_compl
         make_visit(case_id="OTHER", action="issue", called_at="2026-04-07T12:00"),
     ]
     table = by_week(analyze(rows, catalog).indicators(TIMEZONE))
-    check(table["2026-W15"], dict(cases_completed=1, red_tape_per_100_cases=100.0))
-    check(table["2026-W16"], dict(cases_completed=1, red_tape_per_100_cases=200.0,
-                                  visits_per_case=8.0))
+    check(table["2026-W15"], {"cases_completed": 1, "red_tape_per_100_cases": 100.0})
+    check(table["2026-W16"], {"cases_completed": 1, "red_tape_per_100_cases": 200.0,
+                                  "visits_per_case": 8.0})
 
 
 def test_a_log_of_consults_only_has_weekly_indicators(catalog):
@@ -358,17 +358,11 @@ def test_a_log_of_consults_only_has_weekly_indicators(catalog):
     check(rows_by_week["2026-W15"], dict(cases_accepted=0, cases_completed=0, overdue_open=0,
                                          extra_document_rate=1.0, queue_wait_p90_minutes=20.0,
                                          queue_wait_within_limit_rate=0.0, **EMPTY_RATES))
-    check(rows_by_week["2026-W17"], dict(extra_document_rate=0.0, queue_wait_p90_minutes=None))
+    check(rows_by_week["2026-W17"], {"extra_document_rate": 0.0, "queue_wait_p90_minutes": None})
 
 
 def test_no_visits_no_rows(catalog):
-    from .visits import frames_of
-    from monitor.calendar import WorkingCalendar
-    from monitor.compliance import judge, parse_visits, frame_from_text
-    from .visits import raw_frame
-    parsed = parse_visits(frame_from_text(raw_frame([])), frames_of(catalog), TIMEZONE)
-    analysis = judge(parsed.visits, frames_of(catalog), WorkingCalendar(), pd.Timestamp("2026-06-01"))
-    table = analysis.indicators(TIMEZONE)
+    table = analyze([], catalog).indicators(TIMEZONE)
     assert table.empty
     assert list(table.columns) == ["week"] + INDICATORS
 

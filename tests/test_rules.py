@@ -13,8 +13,18 @@ from monitor.compliance import RULES, Thresholds, VisitLogError, frame_from_text
 
 from .catalogs import service, version, write_catalog
 from .visits import (
-    COLUMNS, analyze, case_row, catalog_with, findings, local, make_visit,
-    of_rule, parse, raw_frame, valid_iin, working_days_service,
+    COLUMNS,
+    analyze,
+    case_row,
+    catalog_with,
+    findings,
+    local,
+    make_visit,
+    of_rule,
+    parse,
+    raw_frame,
+    valid_iin,
+    working_days_service,
 )
 
 CLAUSES = {
@@ -622,10 +632,10 @@ def test_unknown_action_is_reported(catalog):
 
 
 @pytest.mark.parametrize("row, column", [
-    (dict(ticket_at="2026-04-06T10:01", called_at="2026-04-06T10:00"), "ticket_at"),
-    (dict(called_at="2026-04-06T10:00", finished_at="2026-04-06T09:59:59"), "finished_at"),
+    ({"ticket_at": "2026-04-06T10:01", "called_at": "2026-04-06T10:00"}, "ticket_at"),
+    ({"called_at": "2026-04-06T10:00", "finished_at": "2026-04-06T09:59:59"}, "finished_at"),
     # the same instants written with offsets: 05:01Z is 10:01 local
-    (dict(ticket_at="2026-04-06T05:01Z", called_at="2026-04-06T10:00"), "ticket_at"),
+    ({"ticket_at": "2026-04-06T05:01Z", "called_at": "2026-04-06T10:00"}, "ticket_at"),
 ])
 def test_timestamps_out_of_order_are_reported(catalog, row, column):
     bad = the_bad_row(good_then(make_visit(**row)), catalog)

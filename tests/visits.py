@@ -12,7 +12,13 @@ import pandas as pd
 
 from monitor.calendar import WorkingCalendar
 from monitor.compliance import (
-    Analysis, CatalogFrames, ParsedVisits, Thresholds, frame_from_text, judge, parse_visits,
+    Analysis,
+    CatalogFrames,
+    ParsedVisits,
+    Thresholds,
+    frame_from_text,
+    judge,
+    parse_visits,
 )
 from services_catalog import load_catalog
 
@@ -88,8 +94,9 @@ def parse(rows: list[dict] | pd.DataFrame, catalog_folder: Path) -> ParsedVisits
 
 
 def analyze(rows: list[dict], catalog_folder: Path, as_of: str = "2026-06-01T00:00",
-            thresholds: Thresholds = Thresholds()) -> Analysis:
+            thresholds: Thresholds | None = None) -> Analysis:
     """Parse and judge; the rows must all be good (a test input mistake fails loudly)."""
+    thresholds = Thresholds() if thresholds is None else thresholds
     parsed = parse(rows, catalog_folder)
     assert parsed.bad_rows.empty, parsed.bad_rows.to_dict("records")
     return judge(parsed.visits, frames_of(catalog_folder), WorkingCalendar(timezone=TIMEZONE),

@@ -12,6 +12,19 @@ DEADLINE_UNITS = {
 }
 
 
+RATE_INDICATORS = {"on_time_rate", "queue_wait_within_limit_rate", "extra_document_rate",
+                   "refusal_rate", "unfounded_refusal_rate"}
+
+
+def format_indicator(value, name: str) -> str:
+    """A published number as people read it: rates in percent, empty as a dash."""
+    if value is None or value != value:  # None or NaN: an empty denominator
+        return "—"
+    if name in RATE_INDICATORS:
+        return f"{value * 100:.1f}%"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
 def register_template_helpers(app: Flask) -> None:
     """What every page needs: the current language and links that switch it."""
 
@@ -20,6 +33,8 @@ def register_template_helpers(app: Flask) -> None:
         arguments.update(request.args.to_dict())
         arguments["lang"] = code
         return url_for(request.endpoint or "public.index", **arguments)
+
+    app.add_template_filter(format_indicator, "indicator")
 
     @app.context_processor
     def language_context():

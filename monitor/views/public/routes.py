@@ -1,41 +1,52 @@
-"""Routes of the citizens' pages."""
+"""Routes of the citizens' pages: requirements, case status, complaints, indicators."""
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, render_template, request
-from flask_babel import get_locale
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
+from ... import citizens
 from ...calendar import due_at
 from ...calendar_store import calendar_from_db
 from ...catalog_store import catalog_from_db
-from ...extensions import db
+from ...charts import line_chart
+from ...extensions import db, limiter
+from ...models import Office
+from ...publishing import snapshots
+from .. import RATE_INDICATORS
 from . import bp
+from .forms import CaseStatusForm, ComplaintForm, FollowUpForm
+
+SHOWN_INDICATORS = ("on_time_rate", "queue_wait_within_limit_rate", "extra_document_rate",
+                    "red_tape_per_100_cases", "lead_time_p50_hours", "complaints")
 
 
 def _language() -> str:
     return str(get_locale() or "ru")
 
 
+def matches(service, query: str) -> bool:
+    """Tolerant search: every word of the query in the code or a name, any language, any case."""
+    haystack = " ".join([service.code, *service.name.as_dict().values()]).casefold()
+    return all(word in haystack for word in query.casefold().split())
+
+
 @bp.get("/")
 def index():
     """The catalog: every service with its version in force today, searchable."""
     catalog = catalog_from_db(db.session)
-    query = request.args.get("q", "").strip().casefold()
+    query = request.args.get("q", "").strip()
     today = dt.date.today()
-    services = []
-    for service in catalog.services.values():
-        haystack = " ".join([service.code, *service.name.as_dict().values()]).casefold()
-        if query and not all(word in haystack for word in query.split()):
-            continue
-        services.append((service, service.version_in_force(today)))
-    return render_template("public/index.html", services=services, query=request.args.get("q", ""),
-                           language=_language())
+    services = [(service, service.version_in_force(today)) for service in catalog.services.values()
+                if matches(service, query)]
+    return render_template("public/index.html", services=services, query=query)
 
 
-@bp.get("/services/<code>")
-def service(code: str):
-    """Everything the version in force says, with an example due date from today."""
+def _service_page(code: str, template: str):
     catalog = catalog_from_db(db.session)
     found = catalog.services.get(code)
     if found is None:
@@ -45,7 +56,116 @@ def service(code: str):
     example = None
     if version is not None:
         calendar = calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"], _language())
-        now = dt.datetime.now(calendar.timezone)
-        example = due_at(now, version.deadline, calendar)
-    return render_template("public/service.html", service=found, version=version, example=example,
-                           documents=catalog.documents, language=_language())
+        example = due_at(dt.datetime.now(calendar.timezone), version.deadline, calendar)
+    history = [v for v in found.versions if v is not version]
+    return render_template(template, service=found, version=version, example=example,
+                           history=history, documents=catalog.documents)
+
+
+@bp.get("/services/<code>")
+def service(code: str):
+    """Everything the version in force says, an example due date from today, and history."""
+    return _service_page(code, "public/service.html")
+
+
+@bp.get("/services/<code>/checklist")
+def checklist(code: str):
+    """A one-page printable checklist of the documents, and of what must not be asked."""
+    return _service_page(code, "public/checklist.html")
+
+
+@bp.route("/status", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["CASE_STATUS_RATE_LIMIT"], methods=["POST"])
+def case_status():
+    """Status of a case from its number and check code; a wrong code reveals nothing."""
+    form = CaseStatusForm()
+    status, not_found = None, False
+    if form.validate_on_submit():
+        status = citizens.case_status(db.session, form.case_number.data, form.check_code.data,
+                                      dt.datetime.now(dt.timezone.utc))
+        not_found = status is None
+    timezone = calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"]).timezone
+    return render_template("public/status.html", form=form, status=status, not_found=not_found,
+                           timezone=timezone)
+
+
+def _complaint_choices(form: ComplaintForm) -> None:
+    catalog = catalog_from_db(db.session)
+    language = _language()
+    form.service_code.choices = [SelectChoice("", "—")] + [
+        SelectChoice(s.code, f"{s.code} — {s.name.get(language)}") for s in catalog.services.values()]
+    form.office_code.choices = [SelectChoice("", "—")] + [
+        SelectChoice(o.code, getattr(o, f"name_{language}", o.name_ru))
+        for o in db.session.scalars(select(Office).order_by(Office.code))]
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["COMPLAINT_RATE_LIMIT"], methods=["POST"],
+               exempt_when=lambda: bool(request.form.get("website")))
+def complain():
+    """Complain about a case, a service or an office, or report an inducement (2.2.4)."""
+    form = ComplaintForm()
+    _complaint_choices(form)
+    if request.method == "GET":
+        form.case_number.data = request.args.get("case", "")
+        form.service_code.data = request.args.get("service", "")
+    if form.validate_on_submit():
+        if form.website.data:  # only robots fill the hidden field: accept silently, store nothing
+            return render_template("public/complaint_filed.html", filed=None)
+        filed = citizens.file_complaint(
+            db.session, kind=form.kind.data, text=form.text.data, case_number=form.case_number.data or "",
+            service_code=form.service_code.data or "", office_code=form.office_code.data or "",
+            contact=form.contact.data or "")
+        db.session.commit()
+        session["filed_complaint"] = {"reference": filed.reference, "code": filed.follow_up_code}
+        return redirect(url_for(".complaint_filed"))
+    return render_template("public/complaint_form.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/complaints/filed")
+def complaint_filed():
+    filed = session.get("filed_complaint")
+    return render_template("public/complaint_filed.html", filed=filed)
+
+
+@bp.route("/complaints/follow", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["CASE_STATUS_RATE_LIMIT"], methods=["POST"])
+def follow_complaint():
+    form = FollowUpForm()
+    complaint, not_found = None, False
+    if form.validate_on_submit():
+        complaint = citizens.complaint_for_citizen(db.session, form.reference.data, form.code.data)
+        not_found = complaint is None
+    return render_template("public/complaint_follow.html", form=form, complaint=complaint,
+                           not_found=not_found)
+
+
+@bp.get("/indicators")
+def indicators():
+    """Published weekly indicators, network-wide and per office, with their trend."""
+    table = snapshots(db.session)
+    minimum = current_app.config["MIN_CASES_FOR_RANKING"]
+    if table.empty:
+        return render_template("public/indicators.html", weeks=[], network={}, charts={}, offices=[],
+                               minimum=minimum, heads={})
+    weeks = sorted(table["week"].unique())[-12:]
+    network = table[(table["scope_kind"] == "network") & table["week"].isin(weeks)] \
+        .pivot_table(index="indicator", columns="week", values="value", aggfunc="first", dropna=False)
+    charts = {name: Markup(line_chart(weeks, [network.at[name, w] if w in network.columns else None
+                                              for w in weeks], _(name), percent=name in RATE_INDICATORS))
+              for name in SHOWN_INDICATORS if name in network.index}
+    latest = weeks[-1]
+    office_rows = table[(table["scope_kind"] == "office") & (table["week"] == latest)] \
+        .pivot_table(index="scope_value", columns="indicator", values="value", aggfunc="first", dropna=False)
+    offices = []
+    for code, row in office_rows.iterrows():
+        enough = (row.get("cases_completed") or 0) >= minimum
+        offices.append({"code": code, "enough": enough, "values": row.to_dict()})
+    ranked = sorted([o for o in offices if o["enough"]],
+                    key=lambda o: -(o["values"].get("on_time_rate") or 0))
+    for position, office in enumerate(ranked, start=1):
+        office["rank"] = position
+    heads = table[table["week"].isin(weeks)].drop_duplicates("week").set_index("week")["audit_head_hash"].to_dict()
+    return render_template("public/indicators.html", weeks=weeks, network=network, charts=charts,
+                           offices=sorted(offices, key=lambda o: (o.get("rank") or 10**6, o["code"])),
+                           minimum=minimum, latest=latest, heads=heads)

@@ -1,0 +1,95 @@
+"""What citizens can do without an account: check a case, complain, follow the answer.
+
+Nothing here reveals whether a case exists to someone without its check code, and no
+personal data is ever shown.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .front_desk import check_code_hash, new_check_code
+from .models import Case, Complaint, Visit
+
+_DUMMY_HASH = check_code_hash("none", "none")
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    case_number: str
+    service_code: str | None
+    outcome: str
+    accepted_at: dt.datetime | None
+    due_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    overdue: bool
+    visits: list[tuple[dt.datetime, str]]  # (called_at, action): dates and actions only
+
+
+def case_status(session: Session, case_number: str, code: str, now: dt.datetime) -> CaseStatus | None:
+    """The case's status if the check code matches; None otherwise (missing or wrong alike)."""
+    case = session.scalar(select(Case).where(Case.case_number == case_number.strip()))
+    expected = case.check_code_hash if case is not None and case.check_code_hash else _DUMMY_HASH
+    given = check_code_hash(case_number.strip(), code)
+    if not hmac.compare_digest(expected, given) or case is None:
+        return None
+    visits = [(v.called_at, v.action) for v in session.scalars(
+        select(Visit).where(Visit.case_pk == case.id).order_by(Visit.called_at))]
+    closed = case.completed_at or case.withdrawn_at
+    overdue = case.due_at is not None and (closed or now) > case.due_at
+    return CaseStatus(case.case_number, case.service_code, case.outcome, case.accepted_at, case.due_at,
+                      case.completed_at, overdue, visits)
+
+
+@dataclass(frozen=True)
+class FiledComplaint:
+    reference: str
+    follow_up_code: str  # shown once to the citizen; only its hash is kept
+
+
+def file_complaint(session: Session, *, kind: str, text: str, case_number: str = "",
+                   service_code: str = "", office_code: str = "", contact: str = "",
+                   now: dt.datetime | None = None) -> FiledComplaint:
+    """Record a complaint or a report of inducement (clauses 2.1.5, 2.2.4)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if case_number and not office_code:
+        case = session.scalar(select(Case).where(Case.case_number == case_number))
+        if case is not None:  # route the complaint to the office of the case
+            office_code, service_code = case.office_code or "", service_code or case.service_code or ""
+    reference = f"CMP-{now:%y%m%d}-{secrets.token_hex(3).upper()}"
+    code = new_check_code()
+    complaint = Complaint(
+        reference=reference, follow_up_code_hash=check_code_hash(reference, code), kind=kind,
+        case_number=case_number or None, service_code=service_code or None,
+        office_code=office_code or None, text=text.strip(), contact=contact.strip() or None,
+        status="received", received_at=now)
+    session.add(complaint)
+    session.flush()
+    audit.record(session, "citizen", "create", "complaint", reference,
+                 new={"kind": kind, "office": office_code or None}, at=now)
+    return FiledComplaint(reference, code)
+
+
+def complaint_for_citizen(session: Session, reference: str, code: str) -> Complaint | None:
+    complaint = session.scalar(select(Complaint).where(Complaint.reference == reference.strip()))
+    expected = complaint.follow_up_code_hash if complaint is not None else _DUMMY_HASH
+    if not hmac.compare_digest(expected, check_code_hash(reference.strip(), code)) or complaint is None:
+        return None
+    return complaint
+
+
+def answer_complaint(session: Session, complaint: Complaint, answer: str, close: bool, actor: str,
+                     now: dt.datetime | None = None) -> None:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    old = {"status": complaint.status, "answer": complaint.answer}
+    complaint.answer = answer.strip()
+    complaint.status = "closed" if close else "answered"
+    complaint.answered_at = now
+    audit.record(session, actor, "answer", "complaint", complaint.reference, old=old,
+                 new={"status": complaint.status, "answer": complaint.answer}, at=now)

@@ -1,0 +1,110 @@
+"""Weekly publication of the service-quality indicators (clauses 2.2.1, 2.2.5).
+
+A published week is frozen: publishing it again changes nothing and never adds a copy.
+Each publication also records the audit chain's head, so that anyone holding the published
+head can later prove the audit records up to it were not rewritten.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .compliance import INDICATORS
+from .compliance.indicators import week_end, week_label, week_number, week_of_label, weekly_indicators
+from .compliance.visit_log import local_day_numbers
+from .context import EngineInputs
+from .findings_store import analyze_stored
+from .models import AuditRecord, Complaint, IndicatorSnapshot
+
+SCOPE_KINDS = ("network", "office", "service", "staff")
+
+
+@dataclass(frozen=True)
+class Publication:
+    week: str
+    rows: int
+    already_published: bool
+
+
+def last_complete_week(now: dt.datetime, timezone: str) -> str:
+    """The ISO week that ended most recently before ``now`` (local time)."""
+    day = local_day_numbers(pd.Series([pd.Timestamp(now)]), timezone)
+    return week_label(int(week_number(day)[0]) - 1)
+
+
+def published_weeks(session: Session) -> list[str]:
+    return list(session.scalars(select(IndicatorSnapshot.week).distinct().order_by(IndicatorSnapshot.week)))
+
+
+def audit_head(session: Session) -> tuple[str | None, int]:
+    head = session.execute(select(AuditRecord.hash).order_by(AuditRecord.sequence.desc()).limit(1)).scalar()
+    count = session.scalar(select(func.count()).select_from(AuditRecord))
+    return head, count
+
+
+def _complaints(session: Session) -> pd.DataFrame:
+    frame = pd.read_sql(select(Complaint.received_at, Complaint.office_code, Complaint.service_code),
+                        session.connection())
+    frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True, format="ISO8601")
+    frame["staff_id"] = None
+    return frame
+
+
+def week_indicators(session: Session, inputs: EngineInputs, week: str) -> pd.DataFrame:
+    """Every scope's indicators for one ISO week, long format (scope_kind, scope_value, indicator, value)."""
+    index = week_of_label(week)
+    analysis, _ = analyze_stored(session, inputs.frames, inputs.calendar,
+                                 week_end(index, inputs.timezone), inputs.thresholds)
+    complaints = _complaints(session)
+    parts = []
+    for kind in SCOPE_KINDS:
+        scope = None if kind == "network" else kind
+        table = weekly_indicators(analysis.visits, analysis.cases, analysis.findings, inputs.timezone,
+                                  scope, complaints, weeks=(index, index))
+        values = table[scope] if scope else pd.Series("", index=table.index)
+        long = table.assign(scope_kind=kind, scope_value=values.astype(str)).melt(
+            id_vars=["week", "scope_kind", "scope_value"], value_vars=INDICATORS,
+            var_name="indicator", value_name="value")
+        parts.append(long)
+    result = pd.concat(parts, ignore_index=True)
+    result["value"] = result["value"].astype("float64")
+    return result
+
+
+def publish_week(session: Session, inputs: EngineInputs, week: str, now: dt.datetime) -> Publication:
+    """Freeze one week's indicators for every scope; a week already published stays as it is."""
+    if session.scalar(select(IndicatorSnapshot.id).where(IndicatorSnapshot.week == week).limit(1)):
+        return Publication(week, 0, already_published=True)
+    table = week_indicators(session, inputs, week)
+    head, _ = audit_head(session)
+    session.add_all(IndicatorSnapshot(
+        week=week, scope_kind=row.scope_kind, scope_value=row.scope_value, indicator=row.indicator,
+        value=None if np.isnan(row.value) else float(row.value), published_at=now,
+        audit_head_hash=head) for row in table.itertuples(index=False))
+    session.flush()
+    return Publication(week, len(table), already_published=False)
+
+
+def missed_weeks(session: Session, now: dt.datetime, timezone: str, first_week: str | None) -> list[str]:
+    """Weeks that ended but were never published, oldest first (after downtime)."""
+    last = week_of_label(last_complete_week(now, timezone))
+    done = set(published_weeks(session))
+    start = week_of_label(first_week) if first_week else last
+    if done:
+        start = max(start, min(week_of_label(w) for w in done))
+    return [week_label(w) for w in range(start, last + 1) if week_label(w) not in done]
+
+
+def snapshots(session: Session, scope_kind: str | None = None) -> pd.DataFrame:
+    query = select(IndicatorSnapshot.week, IndicatorSnapshot.scope_kind, IndicatorSnapshot.scope_value,
+                   IndicatorSnapshot.indicator, IndicatorSnapshot.value, IndicatorSnapshot.published_at,
+                   IndicatorSnapshot.audit_head_hash).order_by(
+        IndicatorSnapshot.week, IndicatorSnapshot.scope_kind, IndicatorSnapshot.scope_value)
+    if scope_kind:
+        query = query.where(IndicatorSnapshot.scope_kind == scope_kind)
+    return pd.read_sql(query, session.connection())

@@ -1,0 +1,125 @@
+"""The citizens' pages: requirements, case status without leaks, complaints, indicators."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+
+from monitor.extensions import db
+from monitor.models import Complaint, IndicatorSnapshot
+
+from .test_desk import visit_form
+
+
+def test_service_page_says_what_may_and_must_not_be_asked(client, loaded_catalog):
+    page = client.get("/services/S2?lang=en").get_data(as_text=True)
+    assert "You must not be asked for these" in page
+    must_not = page.split('id="must-not-ask"')[1].split("</ul>")[0]
+    assert "Identity card" in must_not and "Photo" in must_not  # the version in force since April
+    assert "Other versions" in page and "2026-03-31" in page  # the earlier version's history
+    assert "working days" in page and "Example: accepted now, due by" in page
+
+
+def test_unknown_service_is_404(client, loaded_catalog):
+    assert client.get("/services/NOPE").status_code == 404
+
+
+def test_printable_checklist(client, loaded_catalog):
+    page = client.get("/services/S1/checklist?lang=en").get_data(as_text=True)
+    assert "☐" in page and "✗ Medical birth certificate" in page
+
+
+def _case_with_code(client, login):
+    login("desk1")
+    receipt = client.get(client.post("/desk/visits/new", data=visit_form()).headers["Location"])
+    text = receipt.get_data(as_text=True)
+    number = re.search(r'id="case-number">([^<]+)<', text).group(1)
+    code = re.search(r'id="check-code">([A-Z0-9]{6})<', text).group(1)
+    client.post("/logout")
+    return number, code
+
+
+def test_case_status_with_the_right_code(client, login, loaded_catalog):
+    number, code = _case_with_code(client, login)
+    page = client.post("/status?lang=en", data={"case_number": number, "check_code": code.lower()})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="status"' in text
+    assert "2026-04-13 23:59" in text and 'id="overdue">yes' in text
+    assert "desk1" not in text and "applicant" not in text.lower().replace("applicants", "")
+
+
+def test_a_wrong_code_and_a_missing_case_look_the_same(client, login, loaded_catalog):
+    number, code = _case_with_code(client, login)
+    wrong = client.post("/status?lang=en", data={"case_number": number, "check_code": "ZZZZZZ"})
+    missing = client.post("/status?lang=en", data={"case_number": "NO-SUCH-CASE", "check_code": "ZZZZZZ"})
+    strip = lambda r: re.sub(r'value="[^"]*"', "", r.get_data(as_text=True))  # noqa: E731
+    assert wrong.status_code == missing.status_code == 200
+    assert strip(wrong) == strip(missing)
+    assert "No case matches" in strip(wrong)
+
+
+def test_case_status_is_rate_limited(client, loaded_catalog, app):
+    app.config["CASE_STATUS_RATE_LIMIT"] = "3 per minute"
+    codes = [client.post("/status", data={"case_number": "X", "check_code": "Y"}).status_code
+             for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+
+
+def test_complaint_gives_a_reference_and_a_follow_up_code(client, loaded_catalog):
+    response = client.post("/complaints/new?lang=en", data={
+        "kind": "inducement", "text": "The clerk hinted at a 'gift' to speed things up.",
+        "service_code": "S1", "office_code": "", "contact": "", "case_number": "", "website": ""})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    reference = re.search(r'id="reference">([^<]+)<', page).group(1)
+    code = re.search(r'id="follow-up-code">([^<]+)<', page).group(1)
+    complaint = db.session.scalar(select(Complaint))
+    assert complaint.reference == reference and complaint.kind == "inducement" and complaint.contact is None
+    assert code not in complaint.follow_up_code_hash
+    followed = client.post("/complaints/follow?lang=en", data={"reference": reference, "code": code})
+    assert "not answered yet" in followed.get_data(as_text=True)
+
+
+def test_complaint_form_explains_what_is_wrong(client, loaded_catalog):
+    response = client.post("/complaints/new?lang=en", data={"kind": "delay", "text": "short"})
+    assert response.status_code == 422
+    assert "Describe what happened" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Complaint)) is None
+
+
+def test_honeypot_stores_nothing(client, loaded_catalog):
+    response = client.post("/complaints/new", data={"kind": "other", "text": "buy cheap watches now!!!",
+                                                    "website": "http://spam.example"})
+    assert response.status_code == 200
+    assert db.session.scalar(select(Complaint)) is None
+
+
+def test_complaints_are_rate_limited(client, loaded_catalog, app):
+    app.config["COMPLAINT_RATE_LIMIT"] = "2 per hour"
+    data = {"kind": "delay", "text": "My case is two weeks late already."}
+    codes = [client.post("/complaints/new", data=data).status_code for _ in range(3)]
+    assert codes == [302, 302, 429]
+
+
+def test_indicators_page_never_ranks_an_office_with_too_few_cases(client, app):
+    now = dt.datetime(2026, 4, 13, 1, tzinfo=dt.timezone.utc)
+    rows = []
+    for week in ("2026-W14", "2026-W15"):
+        rows += [("network", "", "on_time_rate", 0.8), ("network", "", "cases_completed", 60.0),
+                 ("office", "BIG", "cases_completed", 50.0), ("office", "BIG", "on_time_rate", 0.7),
+                 ("office", "TINY", "cases_completed", 2.0), ("office", "TINY", "on_time_rate", 0.0)]
+        db.session.add_all(IndicatorSnapshot(week=week, scope_kind=k, scope_value=v, indicator=i, value=x,
+                                             published_at=now, audit_head_hash="ab" * 32)
+                           for k, v, i, x in rows[-6:])
+    db.session.commit()
+    page = client.get("/indicators?lang=en").get_data(as_text=True)
+    assert "<svg" in page and "2026-W15" in page
+    tiny_row = page.split("<td>TINY</td>")[1].split("</tr>")[0]
+    assert "too few cases" in tiny_row
+    assert "<td>1</td><td>BIG</td>" in page
+    assert "abab" in page  # the audit head published with the week
+
+
+def test_no_published_week_yet(client):
+    assert "No week has been published yet" in client.get("/indicators?lang=en").get_data(as_text=True)
