@@ -64,7 +64,8 @@ def _minutes(delta: pd.Series) -> pd.Series:
 
 
 def _format_number(values: pd.Series) -> pd.Series:
-    return values.round(1).map("{:g}".format)
+    """Minutes or hours for a detail: 0.1 precision, finer when below one (1 s = 0.02 min)."""
+    return values.round(1).where(values.abs() >= 1, values.round(2)).map("{:g}".format)
 
 
 def requested_tokens(visits: pd.DataFrame) -> pd.DataFrame:

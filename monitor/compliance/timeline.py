@@ -15,6 +15,14 @@ CASE_COLUMNS = [
 ]
 
 
+def _empty_cases() -> pd.DataFrame:
+    """No cases, with the column types the indicators expect."""
+    moments = ("first_visit_at", "accepted_at", "due_at", "completed_at", "withdrawn_at")
+    counts = ("version", "visit_count", "return_count", "forward_count", "accepting_row", "completing_row")
+    return pd.DataFrame({c: pd.Series(dtype="datetime64[ns, UTC]" if c in moments
+                                      else "int64" if c in counts else object) for c in CASE_COLUMNS})
+
+
 def order_visits(visits: pd.DataFrame) -> np.ndarray:
     """Positions of the visits ordered by case, then called_at (ties: finished_at, file order)."""
     case_codes, _ = pd.factorize(visits["case_id"], use_na_sentinel=True)
@@ -31,7 +39,7 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     in_case = visits["case_id"].notna().to_numpy()
     rows = np.flatnonzero(in_case)
     if not len(rows):
-        return pd.DataFrame(columns=CASE_COLUMNS)
+        return _empty_cases()
     part = visits.iloc[rows]
     order = order_visits(part)
     rows = rows[order]

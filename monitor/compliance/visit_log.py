@@ -24,7 +24,8 @@ COLUMNS = ("visit_id", "case_id", "office_code", "service_code", "staff_id", "ap
            "refusal_ground", "forwarded_to")
 TIMESTAMP_COLUMNS = ("ticket_at", "called_at", "finished_at")
 BAD_ROW_COLUMNS = ["line", "column", "reason", "visit_id"]
-_HAS_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+# An offset only counts after a time: the "-06" of a bare date 2026-04-06 is not one.
+_HAS_OFFSET = r"[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 _IIN_WEIGHTS_1 = np.arange(1, 12)
 _IIN_WEIGHTS_2 = np.array([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])
 
@@ -88,7 +89,7 @@ def iin_is_valid(refs: pd.Series) -> pd.Series:
 
 def is_iin(refs: pd.Series) -> pd.Series:
     """An all-digit 12-character applicant_ref is an IIN; anything else is an opaque id."""
-    return refs.str.fullmatch(r"\d{12}")
+    return refs.str.fullmatch(r"[0-9]{12}")  # ASCII digits only: \d would take any script's
 
 
 def parse_timestamps(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
@@ -194,5 +195,7 @@ def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> Par
         visits[column] = stamps[column][good]
     visits["day"] = day[good.to_numpy()]
     visits["version"] = version[good.to_numpy()]
-    visits["case_id"] = visits["case_id"].replace("", None)
+    # A consultation belongs to no case: its findings carry an empty case_id (spec,
+    # "Consult visits are visits"), and it counts in no case's timeline.
+    visits["case_id"] = visits["case_id"].replace("", None).where(visits["action"] != "consult", None)
     return ParsedVisits(visits.reset_index(drop=True), bad_rows, repeats)

@@ -1,0 +1,113 @@
+"""Scheduled jobs: plain functions that open an app context, call the domain, commit once.
+
+The scheduler (``flask scheduler run``) is only the alarm clock, in its own process; every
+job can also be run by hand (``flask jobs run NAME``) and tests call them with a fixed clock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+from flask import Flask
+from sqlalchemy import func, select
+
+from . import findings_store, publishing
+from .context import engine_inputs
+from .extensions import db
+from .models import Case, JobRun, Visit
+
+log = logging.getLogger(__name__)
+
+
+def _record(name: str, now: dt.datetime, work: Callable[[], str]) -> JobRun:
+    """Run ``work`` and keep its result as a JobRun row, whether it succeeds or fails."""
+    run = JobRun(job=name, started_at=now, result="running", message="")
+    try:
+        run.message = work()
+        run.result = "ok"
+        db.session.commit()
+    except Exception as error:  # a job must never die silently: keep why it failed
+        db.session.rollback()
+        run.result, run.message = "failed", f"{type(error).__name__}: {error}"
+        log.exception("job %s failed", name)
+    run.finished_at = dt.datetime.now(dt.timezone.utc)
+    db.session.add(run)
+    db.session.commit()
+    log.info("job %s %s: %s", name, run.result, run.message)
+    return run
+
+
+def sweep(now: dt.datetime) -> JobRun:
+    """Nightly: re-judge every stored visit and case, OVERDUE_OPEN as of now."""
+    def work() -> str:
+        inputs = engine_inputs()
+        result = findings_store.sweep(db.session, inputs.frames, inputs.calendar, now, inputs.thresholds)
+        return (f"{result.visits} visits, {result.cases} cases: {result.added} new findings, "
+                f"{result.removed} no longer firing")
+    return _record("sweep", now, work)
+
+
+def publish(now: dt.datetime, week: str | None = None) -> JobRun:
+    """Weekly: freeze the indicators of the week just ended, and of every week missed."""
+    def work() -> str:
+        inputs = engine_inputs()
+        if week:
+            weeks = [week]
+        else:
+            first = db.session.scalar(select(func.min(Visit.called_at)))
+            first_week = publishing.last_complete_week(
+                first + dt.timedelta(days=7), inputs.timezone) if first else None
+            weeks = publishing.missed_weeks(db.session, now, inputs.timezone, first_week)
+        done = [publishing.publish_week(db.session, inputs, w, now) for w in weeks]
+        fresh = [p.week for p in done if not p.already_published]
+        kept = [p.week for p in done if p.already_published]
+        return (f"published {', '.join(fresh) or 'nothing new'}"
+                + (f"; already published: {', '.join(kept)}" if kept else ""))
+    return _record("publish", now, work)
+
+
+def overdue_digest(now: dt.datetime, outbox: Path) -> JobRun:
+    """Hourly: each office's overdue open cases, for its desk and supervisors.
+
+    The list is on the desk's day view; this job also writes it as a digest file per office
+    (the development outbox), where an SMTP relay can pick it up.
+    """
+    def work() -> str:
+        overdue = db.session.execute(select(Case.office_code, Case.case_number, Case.due_at).where(
+            Case.accepted_at.is_not(None), Case.completed_at.is_(None), Case.withdrawn_at.is_(None),
+            Case.due_at < now).order_by(Case.office_code, Case.due_at)).all()
+        frame = pd.DataFrame(overdue, columns=["office_code", "case_number", "due_at"])
+        outbox.mkdir(parents=True, exist_ok=True)
+        for office, cases in frame.groupby("office_code"):
+            lines = [f"Overdue open cases of office {office} as of {now:%Y-%m-%d %H:%M} UTC:"]
+            lines += [f"  {row.case_number}  due {row.due_at:%Y-%m-%d %H:%M} UTC" for row in cases.itertuples()]
+            (outbox / f"overdue-{office}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return f"{len(frame)} overdue cases in {frame['office_code'].nunique()} offices"
+    return _record("overdue", now, work)
+
+
+def run_job(app: Flask, name: str, now: dt.datetime | None = None, **options) -> JobRun:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with app.app_context():
+        if name == "sweep":
+            return sweep(now)
+        if name == "publish":
+            return publish(now, options.get("week"))
+        if name == "overdue":
+            return overdue_digest(now, Path(app.instance_path) / "outbox")
+        raise KeyError(name)
+
+
+def last_runs() -> dict[str, JobRun]:
+    latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
+    runs = db.session.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id))
+    return {run.job: run for run in runs}
+
+
+# Entry points the scheduler stores by reference: each builds its own app.
+def scheduled(name: str) -> None:
+    from . import create_app
+    run_job(create_app(), name)
