@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 
 from services_catalog import CatalogError, Deadline, export_catalog, load_catalog
 
-from . import calendar_store, catalog_store, demo, findings_store, visit_store
+from . import calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
 from .calendar import WorkingCalendar, due_at
 from .compliance import (
     CatalogFrames, Thresholds, VisitLogError, judge, parse_visits, read_visit_file,
@@ -24,12 +24,15 @@ from .compliance import (
 from .compliance.indicators import SCOPES
 from .context import engine_inputs
 from .extensions import db
+from .scheduler import SCHEDULE
 
 catalog_cli = AppGroup("catalog", help="Validate, load and export the service catalog.")
 calendar_cli = AppGroup("calendar", help="The official working-day calendar and its overrides.")
 visits_cli = AppGroup("visits", help="Import visit logs.")
 findings_cli = AppGroup("findings", help="Judge stored visits and export the findings.")
 demo_cli = AppGroup("demo", help="Demo offices, users and visits for trying the app.")
+jobs_cli = AppGroup("jobs", help="Run scheduled jobs by hand and see their last results.")
+scheduler_cli = AppGroup("scheduler", help="The scheduler process (run it apart from the web workers).")
 
 
 def _fail(message: str) -> None:
@@ -256,8 +259,48 @@ def demo_load(weeks):
     report = demo.load_demo(db.session, current_app.config, weeks=weeks)
     db.session.commit()
     click.echo(report)
+    if not report.startswith("Demo data already present"):
+        run = jobs.run_job(current_app._get_current_object(), "publish")
+        click.echo(f"Weekly indicators: {run.message}")
+
+
+@jobs_cli.command("run")
+@click.argument("name", type=click.Choice(list(SCHEDULE)))
+@click.option("--week", help="publish: this ISO week (e.g. 2026-W47) instead of every missed week.")
+@click.option("--now", "now_text", help="Run as if it were this time (ISO 8601; for catching up).")
+def jobs_run(name, week, now_text):
+    """Run a job now: sweep, overdue or publish."""
+    now = _as_of(now_text, current_app.config["MONITOR_TIMEZONE"]).to_pydatetime()
+    run = jobs.run_job(current_app._get_current_object(), name, now, week=week)
+    click.echo(f"{run.job}: {run.result}: {run.message}")
+    if run.result != "ok":
+        sys.exit(1)
+
+
+@jobs_cli.command("list")
+def jobs_list():
+    """Each job's schedule, next run time and last result."""
+    timezone = current_app.config["MONITOR_TIMEZONE"]
+    now = pd.Timestamp.now(tz=timezone).to_pydatetime()
+    last = jobs.last_runs()
+    for name, trigger in scheduler.triggers(timezone).items():
+        next_run = trigger.get_next_fire_time(None, now)
+        run = last.get(name)
+        result = f"{run.result} at {run.started_at:%Y-%m-%d %H:%M} UTC: {run.message}" if run else "never run"
+        click.echo(f"{name:<8} next {next_run:%Y-%m-%d %H:%M %Z}  last {result}")
+
+
+@scheduler_cli.command("run")
+def scheduler_run():
+    """Start the scheduler in this process (jobs kept in the database; Ctrl-C stops it)."""
+    config = current_app.config
+    clock = scheduler.blocking_scheduler(config["SQLALCHEMY_DATABASE_URI"], config["MONITOR_TIMEZONE"])
+    click.echo("Catching up on missed publications, then waiting for the next job...")
+    jobs.run_job(current_app._get_current_object(), "publish")
+    clock.start()
 
 
 def register_commands(app) -> None:
-    for command in (catalog_cli, calendar_cli, visits_cli, findings_cli, demo_cli, analyze):
+    for command in (catalog_cli, calendar_cli, visits_cli, findings_cli, demo_cli, jobs_cli,
+                    scheduler_cli, analyze):
         app.cli.add_command(command)

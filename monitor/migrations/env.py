@@ -19,6 +19,11 @@ def get_engine():
     return current_app.extensions['migrate'].db.engine
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """The scheduler's own job table is APScheduler's, not ours to migrate."""
+    return not (type_ == "table" and name == "scheduler_jobs")
+
+
 def get_engine_url():
     try:
         return get_engine().url.render_as_string(hide_password=False).replace(
@@ -60,7 +65,8 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True,
+        include_object=include_object,
     )
 
     with context.begin_transaction():
@@ -95,6 +101,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_object,
             **conf_args
         )
 

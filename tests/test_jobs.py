@@ -1,0 +1,123 @@
+"""Scheduled jobs with a controlled clock: the weekly publish, catching up, the sweep."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import func, select
+
+from monitor import jobs, publishing, scheduler
+from monitor.compliance.indicators import week_of_label
+from monitor.context import engine_inputs
+from monitor.extensions import db
+from monitor.findings_store import analyze_stored
+from monitor.models import IndicatorSnapshot, JobRun
+from monitor.synthetic import generate_visits
+from services_catalog import load_catalog
+
+ALMATY = ZoneInfo("Asia/Almaty")
+
+
+def load_visits(app, catalog_dir, tmp_path, start=dt.date(2026, 3, 2), days=40, visits=1500):
+    frame = generate_visits(load_catalog(catalog_dir), visits=visits, start=start, days=days,
+                            offices=["OF1", "OF2"], breach_rate=0.15)
+    frame.to_csv(tmp_path / "v.csv", index=False)
+    result = app.test_cli_runner().invoke(args=["visits", "import", str(tmp_path / "v.csv")])
+    assert result.exit_code == 0, result.output
+
+
+def snapshot_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(IndicatorSnapshot))
+
+
+def test_weekly_publish_fires_on_monday_at_six_almaty_time():
+    trigger = scheduler.triggers("Asia/Almaty")["publish"]
+    thursday = dt.datetime(2026, 11, 26, 12, 0, tzinfo=ALMATY)
+    assert trigger.get_next_fire_time(None, thursday) == dt.datetime(2026, 11, 30, 6, 0, tzinfo=ALMATY)
+    monday_early = dt.datetime(2026, 11, 30, 5, 59, tzinfo=ALMATY)
+    assert trigger.get_next_fire_time(None, monday_early) == dt.datetime(2026, 11, 30, 6, 0, tzinfo=ALMATY)
+    # 06:00 Almaty is 01:00 UTC.
+    assert trigger.get_next_fire_time(None, thursday).astimezone(dt.timezone.utc).hour == 1
+
+
+def test_scheduler_keeps_jobs_in_the_database_with_safe_defaults(app, database_url):
+    clock = scheduler.configure(BackgroundScheduler(), app.config["SQLALCHEMY_DATABASE_URI"],
+                                "Asia/Almaty")
+    clock.start(paused=True)
+    try:
+        found = {job.id: job for job in clock.get_jobs()}
+        assert set(found) == {"sweep", "overdue", "publish"}
+        publish = found["publish"]
+        assert publish.coalesce and publish.max_instances == 1 and publish.misfire_grace_time == 3600
+        assert publish.next_run_time.weekday() == 0 and publish.next_run_time.hour == 6
+        assert str(publish.next_run_time.tzinfo) == "Asia/Almaty"
+    finally:
+        clock.shutdown(wait=False)
+
+
+def test_publishing_a_week_twice_changes_nothing(app, loaded_catalog, tmp_path):
+    load_visits(app, loaded_catalog, tmp_path)
+    monday = dt.datetime(2026, 3, 23, 1, 0, tzinfo=dt.timezone.utc)  # 06:00 Almaty
+    assert jobs.publish(monday, week="2026-W12").result == "ok"
+    first = publishing.snapshots(db.session)
+    assert set(first["week"]) == {"2026-W12"} and len(first) > 0
+    run = jobs.publish(monday + dt.timedelta(hours=5), week="2026-W12")
+    assert "already published: 2026-W12" in run.message
+    again = publishing.snapshots(db.session)
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_after_three_weeks_of_downtime_each_missed_week_is_published_once(app, loaded_catalog, tmp_path):
+    load_visits(app, loaded_catalog, tmp_path)
+    monday = dt.datetime(2026, 3, 16, 1, 0, tzinfo=dt.timezone.utc)  # publishes W11 (and the first)
+    jobs.publish(monday)
+    before = set(publishing.published_weeks(db.session))
+    assert "2026-W11" in before and "2026-W12" not in before
+    run = jobs.publish(monday + dt.timedelta(weeks=3))  # the scheduler was down for three Mondays
+    assert run.message.startswith("published 2026-W12, 2026-W13, 2026-W14")
+    weeks = publishing.published_weeks(db.session)
+    assert weeks == sorted(set(weeks)) and {"2026-W12", "2026-W13", "2026-W14"} <= set(weeks)
+    counts = publishing.snapshots(db.session).groupby(["week", "scope_kind", "scope_value",
+                                                       "indicator"]).size()
+    assert (counts == 1).all()
+    jobs.publish(monday + dt.timedelta(weeks=3, hours=1))
+    assert publishing.published_weeks(db.session) == weeks
+
+
+def test_published_numbers_equal_the_engines(app, loaded_catalog, tmp_path):
+    load_visits(app, loaded_catalog, tmp_path)
+    jobs.publish(dt.datetime(2026, 3, 30, 1, tzinfo=dt.timezone.utc), week="2026-W13")
+    inputs = engine_inputs()
+    analysis, _ = analyze_stored(db.session, inputs.frames, inputs.calendar,
+                                 pd.Timestamp("2026-04-30", tz="UTC"), inputs.thresholds)
+    engine = analysis.indicators(inputs.timezone, "office").set_index(["week", "office"])
+    stored = publishing.snapshots(db.session, "office")
+    assert len(stored)
+    for row in stored.itertuples():
+        expected = engine.at[(row.week, row.scope_value), row.indicator]
+        if row.indicator == "complaints":
+            continue  # the engine's stateless run has no complaints
+        assert (pd.isna(expected) and pd.isna(row.value)) or abs(expected - row.value) < 1e-9, row
+    assert week_of_label("2026-W13") == week_of_label(row.week)
+
+
+def test_a_failing_job_is_recorded_not_lost(app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+    monkeypatch.setattr(jobs.findings_store, "sweep", broken)
+    run = jobs.sweep(dt.datetime(2026, 3, 30, tzinfo=dt.timezone.utc))
+    assert run.result == "failed" and "database went away" in run.message
+    assert db.session.scalar(select(JobRun.result)) == "failed"
+
+
+def test_jobs_cli(app, loaded_catalog, tmp_path):
+    load_visits(app, loaded_catalog, tmp_path, visits=300)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["jobs", "run", "publish", "--week", "2026-W11"])
+    assert result.exit_code == 0 and "published 2026-W11" in result.output
+    result = runner.invoke(args=["jobs", "run", "sweep"])
+    assert result.exit_code == 0 and "sweep: ok" in result.output
+    listing = runner.invoke(args=["jobs", "list"]).output
+    assert "publish" in listing and "ok at" in listing and "overdue" in listing
