@@ -55,6 +55,7 @@ def test_scheduler_keeps_jobs_in_the_database_with_safe_defaults(app, database_u
         assert str(publish.next_run_time.tzinfo) == "Asia/Almaty"
     finally:
         clock.shutdown(wait=False)
+        clock._jobstores["default"].engine.dispose()  # the store's own connection pool
 
 
 def test_publishing_a_week_twice_changes_nothing(app, loaded_catalog, tmp_path):
