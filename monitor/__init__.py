@@ -18,6 +18,7 @@ from .views.api import bp as api_bp
 from .views.auth import bp as auth_bp
 from .views.desk import bp as desk_bp
 from .views.public import bp as public_bp
+from .views.supervisor import bp as supervisor_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -55,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    for blueprint in (public_bp, auth_bp, desk_bp, admin_bp, api_bp):
+    for blueprint in (public_bp, auth_bp, desk_bp, supervisor_bp, admin_bp, api_bp):
         app.register_blueprint(blueprint)
     login_manager.login_view = "auth.login"
     register_template_helpers(app)

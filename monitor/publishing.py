@@ -47,7 +47,7 @@ def audit_head(session: Session) -> tuple[str | None, int]:
     return head, count
 
 
-def _complaints(session: Session) -> pd.DataFrame:
+def complaints_frame(session: Session) -> pd.DataFrame:
     frame = pd.read_sql(select(Complaint.received_at, Complaint.office_code, Complaint.service_code),
                         session.connection())
     frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True, format="ISO8601")
@@ -60,7 +60,7 @@ def week_indicators(session: Session, inputs: EngineInputs, week: str) -> pd.Dat
     index = week_of_label(week)
     analysis, _ = analyze_stored(session, inputs.frames, inputs.calendar,
                                  week_end(index, inputs.timezone), inputs.thresholds)
-    complaints = _complaints(session)
+    complaints = complaints_frame(session)
     parts = []
     for kind in SCOPE_KINDS:
         scope = None if kind == "network" else kind

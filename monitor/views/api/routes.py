@@ -1,3 +1,138 @@
-"""Routes of the open data and the JSON API."""
-from . import bp  # noqa: F401
+"""Routes of the open data and the JSON API (docs/open-data.md).
 
+Thin views: the documents are built by ``monitor.open_data``; here they are read from the
+database, serialised and answered with a strong ETag (SHA-256 of the body), public caching
+for five minutes and 304 to a matching If-None-Match.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request, url_for
+
+from ... import open_data
+from ...catalog_store import catalog_from_db
+from ...extensions import db
+from ...publishing import snapshots
+from . import bp
+
+CACHE_CONTROL = "public, max-age=300"
+JSON = "application/json"
+JSON_LD = "application/ld+json"
+WEEK = re.compile(r"^\d{4}-W\d{2}$")
+
+
+def _today() -> dt.date:
+    """Today's local date: the versions in force are those of the offices' day."""
+    return dt.datetime.now(ZoneInfo(current_app.config["MONITOR_TIMEZONE"])).date()
+
+
+def _cached(body: str | bytes, mimetype: str, headers: dict | None = None):
+    """A public, cacheable answer whose strong ETag is the SHA-256 of its body."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    response = current_app.response_class(data, mimetype=mimetype, headers=headers)
+    response.set_etag(hashlib.sha256(data).hexdigest())
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    return response.make_conditional(request)
+
+
+def _json(document, mimetype: str = JSON):
+    return _cached(json.dumps(document, ensure_ascii=False, indent=2) + "\n", mimetype)
+
+
+def _error(status: int, message: str):
+    response = current_app.response_class(json.dumps({"error": message}, ensure_ascii=False) + "\n",
+                                          status=status, mimetype=JSON)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _vocabulary_iri() -> str:
+    """The namespace of the scm: terms: OPEN_DATA_VOCABULARY_IRI if set, else this app's vocabulary URL."""
+    return current_app.config.get("OPEN_DATA_VOCABULARY_IRI") or url_for("api.vocabulary", _external=True) + "#"
+
+
+# ---------------------------------------------------------------- open data
+
+@bp.get("/open-data/catalog.json")
+def catalog_json():
+    return _json(open_data.catalog_document(catalog_from_db(db.session), _today()))
+
+
+@bp.get("/open-data/catalog.csv")
+def catalog_csv():
+    return _cached(open_data.catalog_csv(catalog_from_db(db.session), _today()), "text/csv")
+
+
+@bp.get("/open-data/catalog.zip")
+def catalog_zip():
+    return _cached(open_data.catalog_zip(catalog_from_db(db.session)), "application/zip",
+                   {"Content-Disposition": "attachment; filename=catalog.zip"})
+
+
+@bp.get("/open-data/catalog.jsonld")
+def catalog_jsonld():
+    document = open_data.catalog_jsonld(
+        catalog_from_db(db.session), _today(), _vocabulary_iri(),
+        document_iri=url_for("api.catalog_jsonld", _external=True),
+        service_page=lambda code: url_for("public.service", code=code, _external=True))
+    return _json(document, JSON_LD)
+
+
+@bp.get("/open-data/vocabulary")
+def vocabulary():
+    return _json(open_data.vocabulary_document(_vocabulary_iri()), JSON_LD)
+
+
+@bp.get("/open-data/indicators.csv")
+def indicators_csv():
+    return _cached(open_data.indicators_csv(snapshots(db.session)), "text/csv")
+
+
+@bp.get("/open-data/indicators.json")
+def indicators_json():
+    return _json(open_data.indicators_document(snapshots(db.session)))
+
+
+# ---------------------------------------------------------------- JSON API
+
+@bp.get("/api/services")
+def services():
+    query = request.args.get("q", "").strip()
+    return _json(open_data.service_list(catalog_from_db(db.session), _today(), query))
+
+
+@bp.get("/api/services/<code>")
+def service(code: str):
+    catalog = catalog_from_db(db.session)
+    found = catalog.services.get(code)
+    if found is None:
+        return _error(404, f"no service with code {code!r}")
+    return _json(open_data.service_document(found, catalog, _today()))
+
+
+@bp.get("/api/indicators")
+def indicators():
+    week = request.args.get("week")
+    scope_kind = request.args.get("scope_kind")
+    if week is not None and not WEEK.match(week):
+        return _error(400, f"week must be an ISO week such as 2026-W12, not {week!r}")
+    if scope_kind is not None and scope_kind not in open_data.SCOPE_KINDS:
+        return _error(400, f"scope_kind must be one of {', '.join(open_data.SCOPE_KINDS)}")
+    table = snapshots(db.session, scope_kind)
+    for column in ("week", "scope_value", "indicator"):
+        value = request.args.get(column)
+        if value is not None:
+            table = table[table[column] == value]
+    return _json(open_data.indicators_document(table))
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    return _json(open_data.openapi_document())

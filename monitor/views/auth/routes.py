@@ -11,7 +11,7 @@ from ...models import User
 from . import bp
 from .forms import LoginForm
 
-HOME_OF_ROLE = {"desk": "desk.today", "supervisor": "public.index", "admin": "admin.users"}
+HOME_OF_ROLE = {"desk": "desk.today", "supervisor": "supervisor.report", "admin": "admin.users"}
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,0 +1,81 @@
+"""The supervisors' weekly quality report (clauses 2.2.1, 2.2.5, 3.4.2), from the engine.
+
+Numbers are the engine's indicators on the stored visits of the supervisor's area, so that
+the report, the published snapshots and ``flask analyze`` can never disagree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from .compliance import INDICATORS, judge, weekly_indicators
+from .compliance.indicators import week_end, week_label, week_of_label
+from .context import EngineInputs
+from .findings_store import analyze_stored
+
+# For ranking "worst": which direction is bad for each indicator.
+HIGHER_IS_WORSE = {"overdue_open", "lead_time_p50_hours", "lead_time_p90_hours", "extra_document_rate",
+                   "queue_wait_p90_minutes", "red_tape_per_100_cases", "refusal_rate",
+                   "unfounded_refusal_rate", "visits_per_case", "complaints"}
+LOWER_IS_WORSE = {"on_time_rate", "queue_wait_within_limit_rate"}
+TREND_WEEKS = 12
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    week: str
+    weeks: list[str]  # the trend window, oldest first, ending with ``week``
+    trend: pd.DataFrame  # the area as a whole: one row per week
+    by_scope: dict[str, pd.DataFrame]  # office/service/staff -> rows of ``week`` with *_change columns
+    worst: dict[str, dict[str, list[tuple[str, float]]]]  # scope -> indicator -> [(value, number)]
+    workload: pd.DataFrame  # staff_id, visits
+    workload_spread: float | None  # coefficient of variation of visits per staff member
+
+
+def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: list[str] | None,
+                  minimum_cases: int, complaints: pd.DataFrame | None = None) -> WeeklyReport:
+    last = week_of_label(week)
+    first = last - TREND_WEEKS + 1
+    analysis, _ = analyze_stored(session, inputs.frames, inputs.calendar,
+                                 week_end(last, inputs.timezone), inputs.thresholds)
+    if offices is not None:
+        # Judge the area's visits on their own: its cases and indicators, nobody else's.
+        keep = analysis.visits["office_code"].isin(offices).to_numpy()
+        analysis = judge(analysis.visits[keep], inputs.frames, inputs.calendar,
+                         week_end(last, inputs.timezone), inputs.thresholds)
+        if complaints is not None:
+            complaints = complaints[complaints["office_code"].isin(offices)]
+    weeks = [week_label(w) for w in range(first, last + 1)]
+    args = (analysis.visits, analysis.cases, analysis.findings, inputs.timezone)
+    trend = weekly_indicators(*args, None, complaints, weeks=(first, last)) if len(analysis.visits) \
+        else pd.DataFrame({"week": weeks, **{name: np.nan for name in INDICATORS}})
+    by_scope, worst = {}, {}
+    for scope in ("office", "service", "staff"):
+        if not len(analysis.visits):
+            by_scope[scope], worst[scope] = pd.DataFrame(columns=["week", scope] + INDICATORS), {}
+            continue
+        table = weekly_indicators(*args, scope, complaints, weeks=(last - 1, last))
+        current = table[table["week"] == week].set_index(scope)
+        previous = table[table["week"] == week_label(last - 1)].set_index(scope)
+        for name in INDICATORS:
+            current[f"{name}_change"] = current[name] - previous[name].reindex(current.index)
+        by_scope[scope] = current.reset_index()
+        rankable = current[current["cases_completed"] >= minimum_cases]
+        worst[scope] = {}
+        for name in sorted(HIGHER_IS_WORSE | LOWER_IS_WORSE):
+            values = rankable[name].dropna()
+            ordered = values.sort_values(ascending=name in LOWER_IS_WORSE).head(3)
+            worst[scope][name] = [(key, float(value)) for key, value in ordered.items()]
+    in_week = analysis.visits[(analysis.visits["day"] + 3) // 7 == last]
+    workload = in_week.groupby("staff_id").size().rename("visits").reset_index() \
+        .sort_values("visits", ascending=False)
+    spread = float(workload["visits"].std(ddof=0) / workload["visits"].mean()) if len(workload) > 1 else None
+    return WeeklyReport(week, weeks, trend, by_scope, worst, workload, spread)
+
+
+def report_tables(report: WeeklyReport) -> dict[str, pd.DataFrame]:
+    """The report as sheets for CSV/XLSX export."""
+    return {"area": report.trend, **report.by_scope, "workload": report.workload}

@@ -1,0 +1,16 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+
+class ReviewForm(FlaskForm):
+    decision = SelectField(_l("Decision"), choices=[SelectChoice("confirmed", _l("Confirm")),
+                                                    SelectChoice("dismissed", _l("Dismiss"))])
+    note = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=2000)])
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Answer to the citizen"), validators=[DataRequired(), Length(max=5000)])
+    close = BooleanField(_l("Close the complaint"))

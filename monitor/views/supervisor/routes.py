@@ -1,0 +1,172 @@
+"""Routes of the supervisors' pages. Numbers come from monitor.reports (the engine)."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import or_, select
+
+from ... import audit, citizens, reports
+from ...charts import line_chart
+from ...compliance import INDICATORS
+from ...compliance.indicators import week_end, week_of_label
+from ...context import engine_inputs
+from ...extensions import db
+from ...models import Case, Complaint, Finding, Visit
+from ...publishing import complaints_frame, last_complete_week
+from .. import RATE_INDICATORS
+from ..access import offices_of, role_required
+from . import bp
+from .forms import AnswerForm, ReviewForm
+
+
+def _week() -> str:
+    week = request.args.get("week") or last_complete_week(dt.datetime.now(dt.timezone.utc),
+                                                          current_app.config["MONITOR_TIMEZONE"])
+    try:
+        week_of_label(week)
+    except ValueError:
+        abort(400, description="week must look like 2026-W12")
+    return week
+
+
+def _report(week: str) -> reports.WeeklyReport:
+    return reports.weekly_report(db.session, engine_inputs(), week, offices_of(current_user),
+                                 current_app.config["MIN_CASES_FOR_RANKING"], complaints_frame(db.session))
+
+
+@bp.get("/")
+@role_required("supervisor")
+def report():
+    """The weekly report of the supervisor's area (an admin sees the network)."""
+    week = _week()
+    result = _report(week)
+    charts = {name: Markup(line_chart(result.weeks, result.trend[name].tolist(), _(name),
+                                      percent=name in RATE_INDICATORS))
+              for name in ("on_time_rate", "extra_document_rate", "queue_wait_within_limit_rate",
+                           "red_tape_per_100_cases")}
+    return render_template("supervisor/report.html", report=result, charts=charts, indicators=INDICATORS,
+                           minimum=current_app.config["MIN_CASES_FOR_RANKING"])
+
+
+@bp.get("/report.<fmt>")
+@role_required("supervisor")
+def export(fmt: str):
+    """The report as CSV (one table, with a sheet column) or XLSX (one sheet per table)."""
+    week = _week()
+    tables = reports.report_tables(_report(week))
+    if fmt == "csv":
+        joined = pd.concat([t.assign(sheet=name) for name, t in tables.items()], ignore_index=True)
+        return send_file(io.BytesIO(joined.to_csv(index=False).encode("utf-8")), mimetype="text/csv",
+                         as_attachment=True, download_name=f"report-{week}.csv")
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            for name, table in tables.items():
+                table.to_excel(writer, sheet_name=name, index=False)
+        buffer.seek(0)
+        return send_file(buffer, as_attachment=True, download_name=f"report-{week}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    abort(404)
+
+
+def _area_findings():
+    offices = offices_of(current_user)
+    query = (select(Finding, Visit, Case).outerjoin(Visit, Finding.visit_pk == Visit.id)
+             .outerjoin(Case, Finding.case_pk == Case.id))
+    if offices is not None:
+        query = query.where(or_(Visit.office_code.in_(offices), Case.office_code.in_(offices)))
+    return query
+
+
+@bp.get("/findings")
+@role_required("supervisor")
+def findings():
+    """The findings behind a number: filter by rule, office, week and review status."""
+    query = _area_findings()
+    rule, office, status = request.args.get("rule"), request.args.get("office"), request.args.get("status")
+    if rule:
+        query = query.where(Finding.rule == rule)
+    if office:
+        query = query.where(or_(Visit.office_code == office, Case.office_code == office))
+    if status:
+        query = query.where(Finding.review_status == status)
+    if request.args.get("week"):
+        index = week_of_label(_week())
+        timezone = current_app.config["MONITOR_TIMEZONE"]
+        start, end = week_end(index - 1, timezone), week_end(index, timezone)
+        query = query.where(or_(Visit.called_at.between(start, end),
+                                Visit.id.is_(None) & Case.completed_at.between(start, end),
+                                Visit.id.is_(None) & Case.completed_at.is_(None)))
+    rows = db.session.execute(query.order_by(Finding.id.desc()).limit(500)).all()
+    return render_template("supervisor/findings.html", rows=rows, form=ReviewForm(),
+                           timezone=engine_inputs().calendar.timezone)
+
+
+@bp.post("/findings/<int:finding_id>/review")
+@role_required("supervisor")
+def review(finding_id: int):
+    """Confirm or dismiss a finding with a note; dismissed findings stay, as dismissed."""
+    row = db.session.execute(_area_findings().where(Finding.id == finding_id)).first()
+    if row is None:
+        abort(404)
+    finding = row.Finding
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        flash(_("A review needs a decision and a note."), "error")
+        return redirect(request.referrer or url_for(".findings"))
+    old = {"review_status": finding.review_status, "review_note": finding.review_note}
+    finding.review_status, finding.review_note = form.decision.data, form.note.data.strip()
+    finding.reviewer_id, finding.reviewed_at = current_user.id, dt.datetime.now(dt.timezone.utc)
+    audit.record(db.session, current_user.login, "review", "finding", finding.id, old=old,
+                 new={"review_status": finding.review_status, "review_note": finding.review_note})
+    db.session.commit()
+    flash(_("Finding %(id)s: %(status)s.", id=finding.id, status=_(finding.review_status)), "success")
+    return redirect(request.referrer or url_for(".findings"))
+
+
+@bp.get("/cases/<case_number>")
+@role_required("supervisor")
+def case(case_number: str):
+    """A case's timeline: its visits in order and every finding on it."""
+    found = db.session.scalar(select(Case).where(Case.case_number == case_number))
+    offices = offices_of(current_user)
+    if found is None or (offices is not None and found.office_code not in offices):
+        abort(404)
+    visits = db.session.scalars(select(Visit).where(Visit.case_pk == found.id).order_by(Visit.called_at)).all()
+    findings = db.session.scalars(select(Finding).where(or_(
+        Finding.case_pk == found.id, Finding.visit_pk.in_([v.id for v in visits] or [-1])))).all()
+    return render_template("supervisor/case.html", case=found, visits=visits, findings=findings,
+                           timezone=engine_inputs().calendar.timezone)
+
+
+@bp.get("/complaints")
+@role_required("supervisor")
+def complaints():
+    """Complaints of the area; reports of inducement are only ever shown here."""
+    offices = offices_of(current_user)
+    query = select(Complaint).order_by(Complaint.received_at.desc())
+    if offices is not None:
+        query = query.where(Complaint.office_code.in_(offices))
+    return render_template("supervisor/complaints.html", complaints=db.session.scalars(query.limit(500)).all())
+
+
+@bp.route("/complaints/<reference>", methods=["GET", "POST"])
+@role_required("supervisor")
+def complaint(reference: str):
+    found = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
+    offices = offices_of(current_user)
+    if found is None or (offices is not None and found.office_code not in offices):
+        abort(404)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        citizens.answer_complaint(db.session, found, form.answer.data, form.close.data, current_user.login)
+        db.session.commit()
+        flash(_("Answer saved."), "success")
+        return redirect(url_for(".complaints"))
+    return render_template("supervisor/complaint.html", complaint=found, form=form)

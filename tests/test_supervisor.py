@@ -1,0 +1,119 @@
+"""The supervisors' report equals the engine; exports hold the same numbers; reviews are audited."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+from sqlalchemy import select
+
+from monitor.citizens import file_complaint
+from monitor.compliance import INDICATORS
+from monitor.context import engine_inputs
+from monitor.extensions import db
+from monitor.findings_store import analyze_stored
+from monitor.models import AuditRecord, Finding, Visit
+from monitor.synthetic import generate_visits
+from services_catalog import load_catalog
+
+WEEK = "2026-W12"
+
+
+def load(app, catalog_dir, tmp_path):
+    frame = generate_visits(load_catalog(catalog_dir), visits=2500, start=dt.date(2026, 2, 2), days=60,
+                            offices=["OF1", "OF2"], breach_rate=0.2)
+    frame.to_csv(tmp_path / "v.csv", index=False)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["visits", "import", str(tmp_path / "v.csv")]).exit_code == 0
+    assert runner.invoke(args=["findings", "sweep", "--as-of", "2026-04-30T00:00"]).exit_code == 0
+
+
+def engine_by_office():
+    inputs = engine_inputs()
+    analysis, _ = analyze_stored(db.session, inputs.frames, inputs.calendar,
+                                 pd.Timestamp("2026-04-30", tz="UTC"), inputs.thresholds)
+    return analysis.indicators(inputs.timezone, "office").set_index(["week", "office"])
+
+
+def test_report_numbers_equal_the_engine_and_exports_hold_them(client, login, loaded_catalog, tmp_path, app):
+    load(app, loaded_catalog, tmp_path)
+    login("admin")
+    page = client.get(f"/supervisor/?week={WEEK}&lang=en")
+    assert page.status_code == 200 and "<svg" in page.get_data(as_text=True)
+    engine = engine_by_office()
+    workbook = client.get(f"/supervisor/report.xlsx?week={WEEK}")
+    assert workbook.status_code == 200
+    sheets = pd.read_excel(io.BytesIO(workbook.data), sheet_name=None)
+    offices = sheets["office"].set_index("office")
+    for office in ("OF1", "OF2"):
+        for name in INDICATORS:
+            if name == "complaints":
+                continue
+            expected, got = engine.at[(WEEK, office), name], offices.at[office, name]
+            assert (pd.isna(expected) and pd.isna(got)) or abs(expected - got) < 1e-9, (office, name)
+    table = pd.read_csv(io.BytesIO(client.get(f"/supervisor/report.csv?week={WEEK}").data))
+    csv_offices = table[table["sheet"] == "office"].set_index("office")
+    assert csv_offices.at["OF1", "cases_completed"] == engine.at[(WEEK, "OF1"), "cases_completed"]
+    assert set(sheets) >= {"area", "office", "service", "staff", "workload"}
+
+
+def test_supervisor_sees_only_the_area_and_reviews_with_a_note(client, login, loaded_catalog, tmp_path, app):
+    load(app, loaded_catalog, tmp_path)
+    login("super1")  # supervises OF1 only
+    report = pd.read_excel(io.BytesIO(client.get(f"/supervisor/report.xlsx?week={WEEK}").data),
+                           sheet_name="office")
+    assert list(report["office"]) == ["OF1"]
+    mine = db.session.scalar(select(Finding.id).join(Visit, Finding.visit_pk == Visit.id)
+                             .where(Visit.office_code == "OF1").limit(1))
+    theirs = db.session.scalar(select(Finding.id).join(Visit, Finding.visit_pk == Visit.id)
+                               .where(Visit.office_code == "OF2").limit(1))
+    assert client.post(f"/supervisor/findings/{theirs}/review",
+                       data={"decision": "dismissed", "note": "x"}).status_code == 404
+    assert client.post(f"/supervisor/findings/{mine}/review",
+                       data={"decision": "dismissed", "note": "queue system clock was wrong"}).status_code == 302
+    finding = db.session.get(Finding, mine)
+    assert finding.review_status == "dismissed" and finding.review_note == "queue system clock was wrong"
+    record = db.session.scalar(select(AuditRecord).where(AuditRecord.entity == "finding"))
+    assert record.actor == "super1" and record.new_values["review_status"] == "dismissed"
+    listing = client.get("/supervisor/findings?status=dismissed&lang=en").get_data(as_text=True)
+    assert f'id="finding-{mine}"' in listing  # dismissed findings stay visible, as dismissed
+    # A review without a note is refused.
+    client.post(f"/supervisor/findings/{mine}/review", data={"decision": "confirmed", "note": ""})
+    assert db.session.get(Finding, mine).review_status == "dismissed"
+
+
+def test_desk_users_cannot_review_or_read_complaints(client, login, loaded_catalog):
+    login("desk1")
+    assert client.get("/supervisor/").status_code == 403
+    assert client.get("/supervisor/complaints").status_code == 403
+
+
+def test_inducement_reports_reach_the_supervisor_of_the_office(client, login, loaded_catalog):
+    filed = file_complaint(db.session, kind="inducement", text="asked for money", office_code="OF1",
+                           contact="+7 700 000 00 00")
+    file_complaint(db.session, kind="delay", text="late", office_code="OF2")
+    db.session.commit()
+    login("super1")
+    page = client.get("/supervisor/complaints?lang=en").get_data(as_text=True)
+    assert filed.reference in page and "OF2" not in page
+    detail = client.get(f"/supervisor/complaints/{filed.reference}?lang=en").get_data(as_text=True)
+    assert "+7 700 000 00 00" in detail
+    response = client.post(f"/supervisor/complaints/{filed.reference}",
+                           data={"answer": "Investigated; staff member suspended.", "close": "y"})
+    assert response.status_code == 302
+    follow = client.post("/complaints/follow?lang=en", data={"reference": filed.reference,
+                                                             "code": filed.follow_up_code})
+    assert "staff member suspended" in follow.get_data(as_text=True)
+
+
+def test_case_timeline_drill_down(client, login, loaded_catalog, tmp_path, app):
+    load(app, loaded_catalog, tmp_path)
+    login("super1")
+    from monitor.models import Case
+    number = db.session.scalar(select(Case.case_number).join(Finding, Finding.case_pk == Case.id)
+                               .where(Finding.rule == "DEADLINE_MISSED", Case.office_code == "OF1"))
+    page = client.get(f"/supervisor/cases/{number}?lang=en")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "DEADLINE_MISSED" in text and "submit" in text
+    other = db.session.scalar(select(Case.case_number).where(Case.office_code == "OF2"))
+    assert client.get(f"/supervisor/cases/{other}").status_code == 404
