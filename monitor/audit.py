@@ -9,7 +9,9 @@ import datetime as dt
 import hashlib
 import json
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from .models import AuditRecord
@@ -31,6 +33,9 @@ def record(session: Session, actor: str, action: str, entity: str, entity_id,
            old: dict | None = None, new: dict | None = None, reason: str | None = None,
            at: dt.datetime | None = None) -> AuditRecord:
     """Append one audit record in the caller's transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One writer at a time extends the chain; released when the transaction ends.
+        session.execute(text("SELECT pg_advisory_xact_lock(7202611)"))
     head = session.execute(
         select(AuditRecord.sequence, AuditRecord.hash).order_by(AuditRecord.sequence.desc()).limit(1)
     ).first()
@@ -45,3 +50,39 @@ def record(session: Session, actor: str, action: str, entity: str, entity_id,
     session.add(entry)
     session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    problem: str = ""
+    sequence: int | None = None  # the first record that fails
+
+
+def verify(session: Session, head: str | None = None) -> Verification:
+    """Walk the chain from the first record; name the first one altered, removed or inserted.
+
+    With ``head`` (a hash published with the weekly indicators), check the records up to
+    that head only, and that the head is still in the chain.
+    """
+    previous, expected_sequence, checked = GENESIS, 1, 0
+    query = select(AuditRecord).order_by(AuditRecord.sequence).execution_options(yield_per=1000)
+    for entry in session.scalars(query):
+        if entry.sequence != expected_sequence:
+            return Verification(False, checked, f"record {expected_sequence} is missing (removed) before "
+                                f"record {entry.sequence}", expected_sequence)
+        if entry.previous_hash != previous:
+            return Verification(False, checked, f"record {entry.sequence} does not follow record "
+                                f"{entry.sequence - 1} (a record was inserted, removed or altered)",
+                                entry.sequence)
+        if entry.hash != _digest(entry):
+            return Verification(False, checked, f"record {entry.sequence} was altered", entry.sequence)
+        checked += 1
+        previous, expected_sequence = entry.hash, expected_sequence + 1
+        if head is not None and entry.hash == head:
+            return Verification(True, checked)
+    if head is not None:
+        return Verification(False, checked, "the published head is not in the chain: records up to it "
+                            "were altered or removed")
+    return Verification(True, checked)

@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 
 from services_catalog import CatalogError, Deadline, export_catalog, load_catalog
 
-from . import calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
+from . import audit, calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
 from .calendar import WorkingCalendar, due_at
 from .compliance import (
     CatalogFrames, Thresholds, VisitLogError, judge, parse_visits, read_visit_file,
@@ -31,6 +31,7 @@ calendar_cli = AppGroup("calendar", help="The official working-day calendar and 
 visits_cli = AppGroup("visits", help="Import visit logs.")
 findings_cli = AppGroup("findings", help="Judge stored visits and export the findings.")
 demo_cli = AppGroup("demo", help="Demo offices, users and visits for trying the app.")
+audit_cli = AppGroup("audit", help="Verify the hash-chained audit trail.")
 jobs_cli = AppGroup("jobs", help="Run scheduled jobs by hand and see their last results.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process (run it apart from the web workers).")
 
@@ -300,7 +301,17 @@ def scheduler_run():
     clock.start()
 
 
+@audit_cli.command("verify")
+@click.option("--head", help="A published head hash: prove the records up to it are unchanged.")
+def audit_verify(head):
+    """Walk the audit chain and name the first record altered, removed or inserted."""
+    result = audit.verify(db.session, head)
+    if not result.ok:
+        _fail(f"audit trail BROKEN after {result.checked} good records: {result.problem}")
+    click.echo(f"audit trail intact: {result.checked} records" + (f" up to head {head}" if head else ""))
+
+
 def register_commands(app) -> None:
-    for command in (catalog_cli, calendar_cli, visits_cli, findings_cli, demo_cli, jobs_cli,
+    for command in (catalog_cli, calendar_cli, visits_cli, findings_cli, demo_cli, jobs_cli, audit_cli,
                     scheduler_cli, analyze):
         app.cli.add_command(command)

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
+from . import audit
 from .calendar import WorkingCalendar
 from .compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
 from .models import Case, Finding, Visit
@@ -111,8 +112,12 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                 detail=bindparam("detail"), as_of=bindparam("as_of")),
             [{"pk": int(pk), "detail": detail, "as_of": as_of_utc.to_pydatetime()}
              for pk, detail in zip(still["id"], still["detail"])])
-    return SweepResult(len(analysis.visits), len(analysis.cases), len(added), len(still), len(gone),
-                       len(unjudgeable))
+    result = SweepResult(len(analysis.visits), len(analysis.cases), len(added), len(still), len(gone),
+                         len(unjudgeable))
+    if case_pks is None and visit_pks is None:  # the desk's own sweeps are part of its visit record
+        audit.record(session, "system", "sweep", "findings", as_of_utc.isoformat(),
+                     new={"added": result.added, "kept": result.kept, "removed": result.removed})
+    return result
 
 
 def findings_table(session: Session) -> pd.DataFrame:

@@ -17,8 +17,8 @@ import io
 import math
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import quote
 
 import pandas as pd
@@ -336,30 +336,30 @@ def catalog_jsonld(catalog: Catalog, today: dt.date, vocabulary_iri: str, docume
 VOCABULARY_TERMS = (
     # (term, kind, label, comment, domain, range)
     ("RefusalGround", "rdfs:Class", "Refusal ground",
-     "One of the only lawful reasons to refuse the service, with its code in the catalog "
-     "(dct:identifier) and its text in kk, ru and en (dct:description).", None, None),
+     ("One of the only lawful reasons to refuse the service, with its code in the catalog "
+      "(dct:identifier) and its text in kk, ru and en (dct:description)."), None, None),
     ("refusalGround", "rdf:Property", "refusal ground",
-     "A lawful reason to refuse the service under the version in force. Refusing for any other "
-     "reason is an unfounded refusal.", "cpsv:PublicService", "scm:RefusalGround"),
+     ("A lawful reason to refuse the service under the version in force. Refusing for any other "
+      "reason is an unfounded refusal."), "cpsv:PublicService", "scm:RefusalGround"),
     ("requirementKind", "rdf:Property", "requirement kind",
-     "How an input is required: 'required' (always), 'any_of' (one document of its scm:anyOfGroup "
-     "suffices) or 'conditional' (only in the case scm:condition describes).", "cv:Evidence", "xsd:string"),
+     ("How an input is required: 'required' (always), 'any_of' (one document of its scm:anyOfGroup "
+      "suffices) or 'conditional' (only in the case scm:condition describes)."), "cv:Evidence", "xsd:string"),
     ("anyOfGroup", "rdf:Property", "any-of group",
-     "The inputs of one service that share this number form one group: the applicant may be asked "
-     "for one of them, not for all.", "cv:Evidence", "xsd:integer"),
+     ("The inputs of one service that share this number form one group: the applicant may be asked "
+      "for one of them, not for all."), "cv:Evidence", "xsd:integer"),
     ("condition", "rdf:Property", "condition",
-     "When the input may be asked for (in kk, ru and en); outside that case asking for it is "
-     "not lawful.", "cv:Evidence", "rdf:langString"),
+     ("When the input may be asked for (in kk, ru and en); outside that case asking for it is "
+      "not lawful."), "cv:Evidence", "rdf:langString"),
     ("obtainedByOffice", "rdf:Property", "obtained by the office",
-     "Evidence the office obtains itself from a state information system: the applicant must never "
-     "be asked for it.", "cpsv:PublicService", "cv:Evidence"),
+     ("Evidence the office obtains itself from a state information system: the applicant must never "
+      "be asked for it."), "cpsv:PublicService", "cv:Evidence"),
     ("stateSystem", "rdf:Property", "state information system",
      "The name of the state information system the office reads the evidence from (e.g. GBD_FL).",
      "cv:Evidence", "xsd:string"),
     ("deadlineUnit", "rdf:Property", "deadline unit",
-     "The unit of the legal deadline given as cv:processingTime: 'working_days' (days of the official "
-     "working-day calendar of Kazakhstan), 'calendar_days', 'hours' or 'minutes'. P5D with "
-     "'working_days' means five working days.", "cpsv:PublicService", "xsd:string"),
+     ("The unit of the legal deadline given as cv:processingTime: 'working_days' (days of the official "
+      "working-day calendar of Kazakhstan), 'calendar_days', 'hours' or 'minutes'. P5D with "
+      "'working_days' means five working days."), "cpsv:PublicService", "xsd:string"),
     ("maxWaitMinutes", "rdf:Property", "maximum wait (minutes)",
      "The longest lawful wait in the queue at the front desk, in minutes.", "cpsv:PublicService",
      "xsd:integer"),
@@ -369,8 +369,8 @@ VOCABULARY_TERMS = (
      "The first day (local date, inclusive) of the catalog version described.", "cpsv:PublicService",
      "xsd:date"),
     ("effectiveTo", "rdf:Property", "in force until",
-     "The last day (local date, inclusive) of the catalog version described; absent while the "
-     "version has no end.", "cpsv:PublicService", "xsd:date"),
+     ("The last day (local date, inclusive) of the catalog version described; absent while the "
+      "version has no end."), "cpsv:PublicService", "xsd:date"),
 )
 
 

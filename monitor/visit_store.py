@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import bindparam, false, select, update
 from sqlalchemy.orm import Session
 
+from . import audit
 from .calendar import WorkingCalendar
 from .compliance import CatalogFrames, case_timeline
 from .compliance.visit_log import local_day_numbers
@@ -93,7 +94,7 @@ def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.Data
 
 def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, source: str,
                   frames: CatalogFrames, calendar: WorkingCalendar,
-                  progress: Progress | None = None) -> ImportResult:
+                  progress: Progress | None = None, actor: str = "import") -> ImportResult:
     """Store parsed visits (compliance.parse_visits) that are not stored yet, then refresh their cases.
 
     Idempotent on visit_id: a visit already stored is neither updated nor duplicated.
@@ -131,6 +132,10 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     bulk_insert(session, "visits", VISIT_COLUMNS, rows[VISIT_COLUMNS], progress)
     touched = sorted(set(case_pks[number] for number in case_numbers))
     refresh_cases(session, touched, frames, calendar)
+    if source != "desk":  # a desk visit gets its own, more detailed record
+        audit.record(session, actor, "import", "visits", source,
+                     new={"inserted": len(new), "already_present": len(visits) - len(new),
+                          "cases": len(touched)})
     return ImportResult(len(new), len(visits) - len(new), len(touched))
 
 

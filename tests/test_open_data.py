@@ -34,7 +34,7 @@ ENDPOINTS = {
     "/api/indicators?week=2026-W12&scope_kind=office": "application/json",
     "/api/openapi.json": "application/json",
 }
-NOW = dt.datetime(2026, 3, 23, 6, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 3, 23, 6, 0, tzinfo=dt.UTC)
 
 
 def _publish(weeks=("2026-W11", "2026-W12")) -> None:
@@ -228,7 +228,7 @@ def test_services_list_and_tolerant_search(client, loaded_catalog):
     assert [s["code"] for s in listed] == ["S1", "S2", "S3"]
     assert listed[1] == {"code": "S2", "name": {"kk": "Service S2 (kk)", "ru": "Service S2 (ru)", "en": "Service S2"},
                          "deadline": {"value": 3, "unit": "working_days"}}
-    search = lambda q: [s["code"] for s in client.get("/api/services", query_string={"q": q}).get_json()]  # noqa: E731
+    search = lambda q: [s["code"] for s in client.get("/api/services", query_string={"q": q}).get_json()]
     assert search("ERVICE s3") == ["S3"]
     assert search("s2 (KK)") == ["S2"]
     assert search("serv") == ["S1", "S2", "S3"]
@@ -312,3 +312,31 @@ def test_openapi_describes_every_api_and_open_data_route(client, app):
         node = document
         for part in ref.split("/"):
             node = node[part]
+
+
+def test_the_vocabulary_namespace_can_be_fixed_by_configuration(client, app, loaded_catalog):
+    app.config["OPEN_DATA_VOCABULARY_IRI"] = "https://example.kz/ns/scm#"
+    assert client.get("/open-data/catalog.jsonld").get_json()["@context"]["scm"] == "https://example.kz/ns/scm#"
+    vocabulary = client.get("/open-data/vocabulary").get_json()
+    assert vocabulary["@graph"][0]["@id"] == "https://example.kz/ns/scm"
+
+
+def test_the_openapi_document_is_valid():
+    validator = pytest.importorskip("openapi_spec_validator")  # not a dependency: checked where installed
+    validator.validate(open_data.openapi_document())
+
+
+def test_the_bundled_catalog_makes_every_document(tmp_path):
+    from services_catalog import BUNDLED_CATALOG
+
+    catalog = load_catalog(BUNDLED_CATALOG)
+    with zipfile.ZipFile(io.BytesIO(open_data.catalog_zip(catalog))) as archive:
+        archive.extractall(tmp_path / "out")
+    assert load_catalog(tmp_path / "out") == catalog
+    today = dt.date(2026, 6, 1)
+    document = json.loads(json.dumps(open_data.catalog_document(catalog, today)))
+    assert len(document["services"]) == len(catalog.services)
+    graph = open_data.catalog_jsonld(catalog, today, "https://example.kz/ns/scm#")["@graph"]
+    assert [node["dct:identifier"] for node in graph] == sorted(catalog.services)
+    rows = list(csv.DictReader(io.StringIO(open_data.catalog_csv(catalog, today))))
+    assert [r["code"] for r in rows] == sorted(catalog.services)
