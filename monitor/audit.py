@@ -66,9 +66,17 @@ def verify(session: Session, head: str | None = None) -> Verification:
     With ``head`` (a hash published with the weekly indicators), check the records up to
     that head only, and that the head is still in the chain.
     """
-    previous, expected_sequence, checked = GENESIS, 1, 0
     query = select(AuditRecord).order_by(AuditRecord.sequence).execution_options(yield_per=1000)
-    for entry in session.scalars(query):
+    records = session.scalars(query)
+    try:
+        return _walk(records, head)
+    finally:
+        records.close()  # an early answer must not leave a server-side cursor open
+
+
+def _walk(records, head: str | None) -> Verification:
+    previous, expected_sequence, checked = GENESIS, 1, 0
+    for entry in records:
         if entry.sequence != expected_sequence:
             return Verification(False, checked, f"record {expected_sequence} is missing (removed) before "
                                 f"record {entry.sequence}", expected_sequence)

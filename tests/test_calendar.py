@@ -337,7 +337,16 @@ def _reference_due(accepted: dt.datetime, value: int, unit: str, calendar: Worki
 OVERRIDE_DAYS = [d("2026-03-26"), d("2026-03-28"), d("2026-03-23"), d("2025-01-05"), d("2025-01-03"),
                  d("2026-12-31"), d("2027-01-02"), d("2024-05-04"), d("2026-05-11")]
 
-moments = st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2027, 12, 31, 23, 59, 59))
+uniform_moments = st.datetimes(min_value=dt.datetime(2024, 1, 1),
+                               max_value=dt.datetime(2027, 12, 31, 23, 59, 59))
+# Half the acceptances fall in the few weeks before a holiday, a decree day or an override,
+# where the counting can go wrong; the rest anywhere in 2024-2027.
+near_boundaries = st.builds(
+    lambda day, back, seconds: dt.datetime.combine(day, dt.time()) - dt.timedelta(days=back)
+    + dt.timedelta(seconds=seconds),
+    st.sampled_from(OVERRIDE_DAYS + [d("2026-05-01"), d("2025-12-31"), d("2027-03-21")]),
+    st.integers(-2, 20), st.integers(0, 86399))
+moments = st.one_of(uniform_moments, near_boundaries)
 rows = st.tuples(moments, st.sampled_from(["local", "utc", "naive"]), st.integers(0, 30),
                  st.sampled_from(UNITS))
 override_sets = st.lists(st.tuples(st.sampled_from(OVERRIDE_DAYS), st.booleans()), max_size=4)
