@@ -5,14 +5,17 @@ import sqlite3
 from pathlib import Path
 
 from flask import Flask, request, session
+from flask_babel import refresh as refresh_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .config import load_config
 from . import auth  # noqa: F401  (registers the user loader)
 from .cli import register_commands
+from .errors import register_error_handlers
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .views import register_template_helpers
+from .views.access import enforce_access
 from .views.admin import bp as admin_bp
 from .views.api import bp as api_bp
 from .views.auth import bp as auth_bp
@@ -60,5 +63,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     login_manager.login_view = "auth.login"
     register_template_helpers(app)
+    # Each request chooses its language anew, even when an outer app context is reused.
+    app.before_request(refresh_locale)
+    app.before_request(enforce_access)
+    register_error_handlers(app)
     register_commands(app)
     return app

@@ -36,6 +36,7 @@ ENVIRONMENT = {
     "MAX_HANDOFFS": int,
     "MIN_CASES_FOR_RANKING": int,
     "RATELIMIT_STORAGE_URI": str,
+    "SESSION_COOKIE_SECURE": lambda value: value.lower() in ("1", "true", "yes"),
 }
 
 

@@ -1,25 +1,59 @@
-"""Who may open what: the role check every non-public view goes through."""
+"""Who may open what: the single access matrix (role x route) that every request goes through.
+
+A route missing from ACCESS is refused to everyone (fail closed), and the test suite walks
+``app.url_map`` to make sure every route has an entry. Office-level limits (a desk user
+sees only their office's cases) are applied by the views through ``offices_of``.
+"""
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import abort
-from flask_login import current_user, login_required
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
 
 from ..models import User
 
+ANYONE = frozenset({"anonymous", "desk", "supervisor", "admin"})
+DESK = frozenset({"desk", "admin"})
+SUPERVISOR = frozenset({"supervisor", "admin"})
+ADMIN = frozenset({"admin"})
 
-def role_required(*roles: str):
-    """Signed in, with one of ``roles`` (admins may do everything)."""
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles and current_user.role != "admin":
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
+ACCESS: dict[str, frozenset[str]] = {
+    "static": ANYONE,
+    # Citizens' pages and open data: no sign-in (clause 2.2.2).
+    "public.index": ANYONE, "public.service": ANYONE, "public.checklist": ANYONE,
+    "public.case_status": ANYONE, "public.complain": ANYONE, "public.complaint_filed": ANYONE,
+    "public.follow_complaint": ANYONE, "public.indicators": ANYONE,
+    "api.catalog_json": ANYONE, "api.catalog_csv": ANYONE, "api.catalog_zip": ANYONE,
+    "api.catalog_jsonld": ANYONE, "api.vocabulary": ANYONE, "api.indicators_csv": ANYONE,
+    "api.indicators_json": ANYONE, "api.services": ANYONE, "api.service": ANYONE,
+    "api.indicators": ANYONE, "api.openapi": ANYONE,
+    "auth.login": ANYONE, "auth.logout": ANYONE,
+    # The front desk.
+    "desk.today": DESK, "desk.new_visit": DESK, "desk.receipt": DESK, "desk.relatives": DESK,
+    # Supervisors (their offices) and admins (the network).
+    "supervisor.report": SUPERVISOR, "supervisor.export": SUPERVISOR, "supervisor.findings": SUPERVISOR,
+    "supervisor.review": SUPERVISOR, "supervisor.case": SUPERVISOR, "supervisor.complaints": SUPERVISOR,
+    "supervisor.complaint": SUPERVISOR,
+    # Administration.
+    "admin.users": ADMIN, "admin.toggle_active": ADMIN, "admin.offices": ADMIN,
+}
+
+
+def role_of(user) -> str:
+    return user.role if user.is_authenticated else "anonymous"
+
+
+def enforce_access():
+    """``before_request``: refuse what the matrix does not allow."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: let the 404 handler answer
+        return None
+    allowed = ACCESS.get(endpoint, frozenset())
+    role = role_of(current_user)
+    if role in allowed:
+        return None
+    if role == "anonymous" and allowed:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(403)
 
 
 def offices_of(user: User) -> list[str] | None:

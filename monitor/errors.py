@@ -1,0 +1,61 @@
+"""Error pages and security headers: users never see a stack trace.
+
+A database that is down or locked answers 503 with a retry hint, and the transaction of
+the failed request is rolled back, so nothing is half-written.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/open-data/")) or request.accept_mimetypes.best == "application/json"
+
+
+def _render(status: int, title: str, message: str):
+    if _wants_json():
+        return jsonify(error=title, message=message), status
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        response = _render(error.code or 500, error.name, error.description or "")
+        if error.code == 429:
+            response = (response[0], 429, {"Retry-After": "60"})
+        return response
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        db.session.rollback()
+        log.error("database unavailable: %s", error.orig)
+        body, status = _render(503, "Service Unavailable",
+                               "The database is busy or unreachable. Nothing was saved; please retry "
+                               "in a minute.")
+        return body, status, {"Retry-After": "30"}
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        db.session.rollback()
+        log.exception("unexpected error on %s", request.path)
+        return _render(500, "Internal Server Error", "Something went wrong on our side; it has been logged.")
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

@@ -1,0 +1,90 @@
+"""Every route of the app against the access matrix, for every role; headers and errors."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from monitor.views.access import ACCESS, ANYONE
+
+SAMPLE_ARGUMENTS = {"code": "S1", "case_number": "NO-CASE", "reference": "NO-REF", "user_id": 1,
+                    "finding_id": 1, "fmt": "csv", "filename": "css/app.css"}
+ROLES = ("anonymous", "desk1", "super1", "admin")
+ROLE_OF = {"anonymous": "anonymous", "desk1": "desk", "super1": "supervisor", "admin": "admin"}
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        url = rule.build({k: SAMPLE_ARGUMENTS[k] for k in rule.arguments}, append_unknown=False)[1]
+        yield rule.endpoint, url, methods[0]
+
+
+def test_every_route_has_an_entry_in_the_matrix(app):
+    missing = sorted({endpoint for endpoint, _, _ in routes(app)} - set(ACCESS))
+    assert missing == [], f"routes without an access entry: {missing}"
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_every_route_answers_as_the_matrix_says(app, people, loaded_catalog, who):
+    client = app.test_client()
+    if who != "anonymous":
+        from .conftest import PASSWORD
+        assert client.post("/login", data={"login": who, "password": PASSWORD}).status_code == 302
+    for endpoint, url, method in routes(app):
+        if endpoint == "auth.logout":
+            continue  # would end the session the loop relies on
+        response = client.open(url, method=method)
+        response.close()  # static files are streamed from an open file
+        allowed = ROLE_OF[who] in ACCESS[endpoint]
+        if allowed:
+            assert response.status_code not in (401, 403), (who, endpoint, response.status_code)
+            assert response.status_code < 500, (who, endpoint, response.status_code)
+        elif who == "anonymous":
+            assert response.status_code == 302 and "/login" in response.headers["Location"], (endpoint,)
+        else:
+            assert response.status_code == 403, (who, endpoint, response.status_code)
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    cookie = client.get("/?lang=en").headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_no_inline_script_anywhere(app, client, loaded_catalog):
+    for path in ("/", "/services/S1", "/status", "/complaints/new", "/indicators", "/login"):
+        assert "<script" not in client.get(path).get_data(as_text=True), path
+
+
+def test_database_down_gives_a_503_and_no_stack_trace(app, client, monkeypatch):
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("could not connect to server"))
+    monkeypatch.setattr("monitor.views.public.routes.catalog_from_db", down)
+    response = client.get("/?lang=en")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and "could not connect" not in text and "retry" in text
+
+
+def test_an_unexpected_error_shows_no_stack_trace(app, client, monkeypatch):
+    monkeypatch.setattr("monitor.views.public.routes.catalog_from_db",
+                        lambda session: 1 / 0)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/?lang=en")
+    assert response.status_code == 500
+    assert "ZeroDivisionError" not in response.get_data(as_text=True)
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no/such/page?lang=en")
+    assert response.status_code == 404 and "Back to the services" in response.get_data(as_text=True)
+    api = client.get("/api/no-such-thing")
+    assert api.status_code == 404 and api.is_json
+
+
+def test_anyone_roles_are_consistent():
+    assert "anonymous" in ANYONE and all(isinstance(roles, frozenset) for roles in ACCESS.values())

@@ -1,0 +1,231 @@
+"""The command line: ``flask catalog validate|load|export`` and ``flask calendar ...``."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from monitor.catalog_store import catalog_from_db
+from monitor.extensions import db
+from monitor.models import Case
+from monitor.models import CalendarOverride as OverrideRow
+from services_catalog import BUNDLED_CATALOG, CatalogError, load_catalog
+
+from .catalogs import DOCUMENTS, service, text, version, write_catalog
+
+LOCAL = dt.timezone(dt.timedelta(hours=5))
+HEADER = ("visit_id,case_id,office_code,service_code,staff_id,applicant_ref,ticket_at,called_at,"
+          "finished_at,action,documents_requested,refusal_ground,forwarded_to")
+
+
+def end_of(day: str) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 59, 59), LOCAL)
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+
+    def invoke(*args):
+        result = runner.invoke(args=[str(a) for a in args])
+        # Read what the command committed, not this session's older snapshot.
+        db.session.rollback()
+        db.session.expire_all()
+        return result
+
+    return invoke
+
+
+def bad_catalog(folder):
+    """Four problems in three files."""
+    documents = [dict(d) for d in DOCUMENTS] + [
+        {"code": "PHOTO", "name": text("Photo again"), "state_system": None}]
+    return write_catalog(folder, documents=documents, services=[
+        service("S1", versions=[version(required_documents=["APPLICATION", "NO_SUCH_DOC"])]),
+        service("S2", versions=[version(deadline={"value": -2, "unit": "working_days"})]),
+        service("S3", name={"kk": "x", "ru": "x"}),
+    ])
+
+
+# --------------------------------------------------------------------------- catalog validate
+
+def test_validate_accepts_a_good_folder(cli, catalog_dir):
+    result = cli("catalog", "validate", catalog_dir)
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output
+    assert "3 services" in result.output and "4 versions" in result.output
+
+
+def test_validate_accepts_the_bundled_catalog(cli):
+    result = cli("catalog", "validate", BUNDLED_CATALOG)
+    assert result.exit_code == 0, result.output
+
+
+def test_validate_lists_every_error_each_on_its_own_line(cli, tmp_path):
+    folder = bad_catalog(tmp_path / "bad")
+    with pytest.raises(CatalogError) as info:
+        load_catalog(folder)
+    expected = [str(problem) for problem in info.value.problems]
+    assert len(expected) == 4
+
+    result = cli("catalog", "validate", folder)
+    assert result.exit_code != 0
+    lines = result.stderr.splitlines()
+    error_lines = [line for line in lines if line.startswith("error:")]
+    assert error_lines == [f"error: {problem}" for problem in expected]
+    for fragment in ("NO_SUCH_DOC", "PHOTO", "-2", "name.en"):
+        assert sum(fragment in line for line in error_lines) == 1, fragment
+    assert "4 problem" in result.stderr
+    assert "valid (" not in result.stdout
+
+
+def test_validate_reports_invalid_yaml_on_one_line_naming_the_file(cli, tmp_path):
+    folder = write_catalog(tmp_path / "bad", raw_files={
+        "services/S9.yaml": "code: S9\nname: {kk: a, ru: b\nversions: []\n"})
+    result = cli("catalog", "validate", folder)
+    assert result.exit_code != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    # One line per problem, then the summary: no message spills over several lines.
+    assert lines[-1].endswith("is not valid.")
+    assert all(line.startswith("error:") for line in lines[:-1]), lines
+    yaml_lines = [line for line in lines if "S9.yaml" in line]
+    assert len(yaml_lines) >= 1 and yaml_lines[0].startswith("error: services/S9.yaml")
+    assert "yaml" in yaml_lines[0].lower()
+
+
+def test_validate_refuses_a_folder_that_does_not_exist(cli, tmp_path):
+    result = cli("catalog", "validate", tmp_path / "nowhere")
+    assert result.exit_code != 0
+
+
+# --------------------------------------------------------------------------- catalog load / export
+
+def test_load_then_export_round_trips(cli, catalog_dir, tmp_path):
+    result = cli("catalog", "load", catalog_dir)
+    assert result.exit_code == 0, result.output
+    assert "Loaded 3 services (4 versions)" in result.output
+    assert catalog_from_db(db.session) == load_catalog(catalog_dir)
+
+    result = cli("catalog", "export", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "documents.yaml").is_file()
+    assert sorted(p.name for p in (tmp_path / "out" / "services").iterdir()) == \
+        ["S1.yaml", "S2.yaml", "S3.yaml"]
+    assert load_catalog(tmp_path / "out") == load_catalog(catalog_dir)
+
+
+def test_the_bundled_catalog_round_trips_through_the_cli(cli, tmp_path):
+    assert cli("catalog", "load", BUNDLED_CATALOG).exit_code == 0
+    assert cli("catalog", "export", tmp_path / "out").exit_code == 0
+    assert load_catalog(tmp_path / "out") == load_catalog(BUNDLED_CATALOG)
+
+
+def test_load_of_a_bad_folder_changes_nothing(cli, loaded_catalog, tmp_path):
+    before = catalog_from_db(db.session)
+    result = cli("catalog", "load", bad_catalog(tmp_path / "bad"))
+    assert result.exit_code != 0
+    assert result.stderr.count("error:") == 4
+    assert catalog_from_db(db.session) == before
+
+
+# --------------------------------------------------------------------------- calendar explain
+
+def test_explain_shows_the_nauryz_days_skipped_and_the_due_date(cli):
+    result = cli("calendar", "explain", "2026-03-20", "5", "working_days")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    skipped = [line for line in out.splitlines() if "skipped" in line]
+    assert [line.split()[1] for line in skipped] == [
+        "2026-03-21", "2026-03-22", "2026-03-23", "2026-03-24", "2026-03-25", "2026-03-28", "2026-03-29"]
+    assert all("Nowruz" in line for line in skipped[:5])
+    assert all("weekend" in line for line in skipped[5:])
+    assert "Due 2026-04-01 23:59:59" in out
+
+
+def test_explain_takes_a_time_and_every_unit(cli):
+    out = cli("calendar", "explain", "2026-03-20T22:30", "2", "hours").output
+    assert "2026-03-21 00:30:00" in out
+    out = cli("calendar", "explain", "2026-03-13T10:00", "10", "calendar_days").output
+    assert "2026-03-26 23:59:59" in out and "2026-03-23" in out
+
+
+def test_explain_refuses_a_bad_date_or_unit(cli):
+    assert cli("calendar", "explain", "20 March", "5", "working_days").exit_code != 0
+    assert cli("calendar", "explain", "2026-03-20", "5", "weeks").exit_code != 0
+
+
+def test_explain_follows_the_stored_overrides(cli):
+    result = cli("calendar", "override", "2026-03-26", "--off", "--reason", "Decree No. 42")
+    assert result.exit_code == 0, result.output
+    out = cli("calendar", "explain", "2026-03-20", "5", "working_days").output
+    assert "Due 2026-04-02 23:59:59" in out
+    assert "2026-03-26" in out and "Decree No. 42" in out
+
+
+# --------------------------------------------------------------------------- overrides re-time open cases
+
+def write_visits(path, *rows: str):
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def stored_due(case_number: str) -> dt.datetime | None:
+    return db.session.scalars(select(Case.due_at).where(Case.case_number == case_number)).one()
+
+
+def test_an_override_re_times_open_cases_at_once_and_removing_it_puts_them_back(
+        cli, loaded_catalog, tmp_path):
+    visits = write_visits(
+        tmp_path / "visits.csv",
+        # C-OPEN: accepted on Friday 20 March 2026 for S1 (5 working days), still open.
+        "V1,C-OPEN,OFF1,S1,staff1,,2026-03-20T09:55,2026-03-20T10:00,2026-03-20T10:15,submit,,,",
+        # C-DONE: accepted the same day and issued: a closed case is not re-timed.
+        "V2,C-DONE,OFF1,S1,staff1,,,2026-03-20T11:00,2026-03-20T11:10,submit,,,",
+        "V3,C-DONE,OFF1,S1,staff1,,,2026-03-26T11:00,2026-03-26T11:10,issue,,,",
+    )
+    result = cli("visits", "import", visits)
+    assert result.exit_code == 0, result.output
+    assert stored_due("C-OPEN") == end_of("2026-04-01")
+    assert stored_due("C-DONE") == end_of("2026-04-01")
+
+    result = cli("calendar", "override", "2026-03-26", "--off", "--reason", "Decree No. 42")
+    assert result.exit_code == 0, result.output
+    assert "1 open cases re-timed" in result.output
+    assert stored_due("C-OPEN") == end_of("2026-04-02")
+    row = db.session.get(OverrideRow, dt.date(2026, 3, 26))
+    assert row is not None and row.is_working_day is False and row.reason == "Decree No. 42"
+
+    result = cli("calendar", "remove-override", "2026-03-26")
+    assert result.exit_code == 0, result.output
+    assert stored_due("C-OPEN") == end_of("2026-04-01")
+    assert db.session.get(OverrideRow, dt.date(2026, 3, 26)) is None
+
+
+def test_a_working_saturday_brings_an_open_case_forward(cli, loaded_catalog, tmp_path):
+    visits = write_visits(tmp_path / "visits.csv",
+                          "V1,C1,OFF1,S1,staff1,,,2026-03-20T10:00,2026-03-20T10:15,submit,,,")
+    assert cli("visits", "import", visits).exit_code == 0
+    assert stored_due("C1") == end_of("2026-04-01")
+
+    result = cli("calendar", "override", "2026-03-28", "--working", "--reason", "working Saturday")
+    assert result.exit_code == 0, result.output
+    assert stored_due("C1") == end_of("2026-03-31")
+
+    # Replacing the override (same day, now a day off as before) re-times again.
+    result = cli("calendar", "override", "2026-03-28", "--off", "--reason", "back to normal")
+    assert result.exit_code == 0, result.output
+    assert stored_due("C1") == end_of("2026-04-01")
+    assert db.session.get(OverrideRow, dt.date(2026, 3, 28)).reason == "back to normal"
+
+
+def test_removing_an_override_that_does_not_exist_fails(cli):
+    result = cli("calendar", "remove-override", "2026-03-26")
+    assert result.exit_code != 0
+    assert "2026-03-26" in result.output
+
+
+def test_override_needs_a_reason_and_a_direction(cli):
+    assert cli("calendar", "override", "2026-03-26", "--off").exit_code != 0
+    assert cli("calendar", "override", "2026-03-26", "--reason", "x").exit_code != 0
+    assert db.session.get(OverrideRow, dt.date(2026, 3, 26)) is None
