@@ -36,6 +36,7 @@ ENVIRONMENT = {
     "MAX_HANDOFFS": int,
     "MIN_CASES_FOR_RANKING": int,
     "RATELIMIT_STORAGE_URI": str,
+    "OPEN_DATA_VOCABULARY_IRI": str,
     "SESSION_COOKIE_SECURE": lambda value: value.lower() in ("1", "true", "yes"),
 }
 

@@ -12,7 +12,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, false, select, update
+from sqlalchemy import String, any_, bindparam, false, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -45,10 +46,15 @@ def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
 
 def _existing(session: Session, column, values: Iterable) -> dict:
     """Map each of ``values`` found in ``column`` to its row id."""
-    found = {}
+    values = list(values)
     model = column.class_
     key = Case.id if model is Case else Visit.id
-    for chunk in chunks(list(values)):
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter instead of thousands of IN parameters.
+        query = select(column, key).where(column == any_(bindparam("values", type_=ARRAY(String))))
+        return dict(session.execute(query, {"values": values}).tuples().all()) if values else {}
+    found = {}
+    for chunk in chunks(values):
         found.update((value, pk) for value, pk in session.execute(select(column, key).where(column.in_(chunk))))
     return found
 
@@ -92,12 +98,18 @@ def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.Data
             progress(min(start + step, total), total)
 
 
+CASE_TIMELINE = ["first_visit_at", "accepted_at", "due_at", "completed_at", "withdrawn_at"]
+CASE_COLUMNS = ["case_number", "service_code", "office_code", *CASE_TIMELINE, "outcome"]
+
+
 def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, source: str,
                   frames: CatalogFrames, calendar: WorkingCalendar,
                   progress: Progress | None = None, actor: str = "import") -> ImportResult:
-    """Store parsed visits (compliance.parse_visits) that are not stored yet, then refresh their cases.
+    """Store parsed visits (compliance.parse_visits) that are not stored yet, with their cases.
 
-    Idempotent on visit_id: a visit already stored is neither updated nor duplicated.
+    Idempotent on visit_id: a visit already stored is neither updated nor duplicated. New
+    cases are inserted with their timeline already computed; cases that had stored visits
+    are re-timed from all their visits, old and new.
     """
     present = _existing(session, Visit.visit_id, visits["visit_id"].unique())
     new = visits[~visits["visit_id"].isin(present)]
@@ -107,14 +119,19 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
 
     case_numbers = new["case_id"].dropna().unique().tolist()
     case_pks = _existing(session, Case.case_number, case_numbers)
-    missing = [number for number in case_numbers if number not in case_pks]
-    if missing:
-        first = new.dropna(subset=["case_id"]).drop_duplicates("case_id").set_index("case_id")
-        session.execute(Case.__table__.insert(), [
-            {"case_number": number, "service_code": first.at[number, "service_code"],
-             "office_code": first.at[number, "office_code"], "outcome": "open"}
-            for number in missing])
-        case_pks.update(_existing(session, Case.case_number, missing))
+    stored = visits_frame(session, frames, calendar.timezone_name, list(case_pks.values())) \
+        if case_pks else None
+    in_cases = new[new["case_id"].notna()]
+    combined = in_cases if stored is None else pd.concat([stored, in_cases], ignore_index=True)
+    timelines = case_timeline(combined.reset_index(drop=True), frames, calendar) \
+        .rename(columns={"case_id": "case_number"})
+    fresh = timelines[~timelines["case_number"].isin(case_pks)]
+    if len(fresh):
+        rows = fresh[CASE_COLUMNS].assign(**{c: _sql_timestamps(fresh[c], dialect) for c in CASE_TIMELINE})
+        bulk_insert(session, "cases", CASE_COLUMNS, rows)
+        case_pks.update(_existing(session, Case.case_number, fresh["case_number"].tolist()))
+    _update_cases(session, timelines[timelines["case_number"].isin(set(case_pks) - set(fresh["case_number"]))],
+                  case_pks)
 
     rows = pd.DataFrame({
         "visit_id": new["visit_id"],
@@ -130,13 +147,28 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
         "override_reason": new["override_reason"] if "override_reason" in new else None,
     })
     bulk_insert(session, "visits", VISIT_COLUMNS, rows[VISIT_COLUMNS], progress)
-    touched = sorted(set(case_pks[number] for number in case_numbers))
-    refresh_cases(session, touched, frames, calendar)
     if source != "desk":  # a desk visit gets its own, more detailed record
         audit.record(session, actor, "import", "visits", source,
                      new={"inserted": len(new), "already_present": len(visits) - len(new),
-                          "cases": len(touched)})
-    return ImportResult(len(new), len(visits) - len(new), len(touched))
+                          "cases": len(case_numbers)})
+    return ImportResult(len(new), len(visits) - len(new), len(case_numbers))
+
+
+def _update_cases(session: Session, timelines: pd.DataFrame, case_pks: dict) -> int:
+    """Write recomputed timelines of stored cases (few per import; many after a calendar change)."""
+    if timelines.empty:
+        return 0
+    def moment(value):
+        return None if pd.isna(value) else value.to_pydatetime()
+    updates = [{"pk": int(case_pks[row.case_number]), "outcome": row.outcome,
+                "service_code": row.service_code, "office_code": row.office_code,
+                **{name: moment(getattr(row, name)) for name in CASE_TIMELINE}}
+               for row in timelines.itertuples(index=False)]
+    table = Case.__table__
+    statement = update(table).where(table.c.id == bindparam("pk")).values(
+        {name: bindparam(name) for name in updates[0] if name != "pk"})
+    session.connection().execute(statement, updates)
+    return len(updates)
 
 
 def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
@@ -184,23 +216,9 @@ def refresh_cases(session: Session, case_pks: list[int], frames: CatalogFrames,
     if not case_pks:
         return 0
     visits = visits_frame(session, frames, calendar.timezone_name, case_pks)
-    cases = case_timeline(visits, frames, calendar)
-    pk_of = visits.drop_duplicates("case_id").set_index("case_id")["case_pk"]
-    updates = []
-    for case in cases.itertuples(index=False):
-        updates.append({
-            "pk": int(pk_of[case.case_id]),
-            **{name: (None if pd.isna(getattr(case, name)) else getattr(case, name).to_pydatetime())
-               for name in ("first_visit_at", "accepted_at", "due_at", "completed_at", "withdrawn_at")},
-            "outcome": case.outcome, "service_code": case.service_code,
-            "office_code": case.office_code,
-        })
-    if updates:
-        table = Case.__table__
-        statement = update(table).where(table.c.id == bindparam("pk")).values(
-            {name: bindparam(name) for name in updates[0] if name != "pk"})
-        session.connection().execute(statement, updates)
-    return len(updates)
+    timelines = case_timeline(visits, frames, calendar).rename(columns={"case_id": "case_number"})
+    pk_of = visits.dropna(subset=["case_id"]).drop_duplicates("case_id").set_index("case_id")["case_pk"]
+    return _update_cases(session, timelines, pk_of.to_dict())
 
 
 def refresh_open_cases(session: Session, frames: CatalogFrames, calendar: WorkingCalendar) -> int:

@@ -68,6 +68,13 @@ def read_yaml(path: Path):
         return yaml.load(stream, Loader=_CatalogYamlLoader)
 
 
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """PyYAML's message on one line, with where it happened."""
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return f"not valid YAML{where}: {' '.join(str(getattr(error, 'problem', None) or error).split())}"
+
+
 class _Collector:
     """Collects problems for one file, remembering which service/version is being read."""
 
@@ -134,7 +141,7 @@ def load_documents(path: Path, problems: list[CatalogProblem]) -> dict[str, Docu
     try:
         data = read_yaml(path)
     except yaml.YAMLError as error:
-        check.add(None, f"not valid YAML: {error}")
+        check.add(None, _yaml_problem(error))
         return {}
     if not isinstance(data, dict) or not isinstance(data.get("documents"), list):
         check.add("documents", "the file must hold a list under 'documents'")
@@ -285,7 +292,7 @@ def load_service(path: Path, documents: dict, problems: list[CatalogProblem]) ->
     try:
         data = read_yaml(path)
     except yaml.YAMLError as error:
-        check.add(None, f"not valid YAML: {error}")
+        check.add(None, _yaml_problem(error))
         return None
     if not isinstance(data, dict):
         check.add(None, "the file must hold one service as a mapping")

@@ -175,7 +175,7 @@ def test_due_at_by_hours_and_minutes(accepted, value, unit, due):
 
 def test_acceptance_in_utc_counts_from_the_local_date():
     # 19:30 UTC on Friday 20 March is 00:30 on Saturday 21 March (Nauryz) in Almaty.
-    accepted = dt.datetime(2026, 3, 20, 19, 30, tzinfo=dt.timezone.utc)
+    accepted = dt.datetime(2026, 3, 20, 19, 30, tzinfo=dt.UTC)
     result = due_at(accepted, Deadline(0, "working_days"), CALENDAR)
     assert result.due_at == end_of("2026-03-21")
     result = due_at(accepted, Deadline(1, "working_days"), CALENDAR)
@@ -360,7 +360,7 @@ def test_due_at_many_agrees_with_due_at_and_the_rules(rows, overrides):
     accepted = []
     for moment, form, _, _ in rows:
         aware = moment.replace(tzinfo=calendar.timezone)
-        accepted.append(aware if form != "utc" else aware.astimezone(dt.timezone.utc))
+        accepted.append(aware if form != "utc" else aware.astimezone(dt.UTC))
     series = pd.Series([pd.Timestamp(a).tz_convert("UTC") for a in accepted], dtype="datetime64[ns, UTC]")
     series.index = range(100, 100 + 3 * len(rows), 3)  # not a default index
     values = [value for _, _, value, _ in rows]

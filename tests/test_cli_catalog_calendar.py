@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from monitor.catalog_store import catalog_from_db
 from monitor.extensions import db
-from monitor.models import Case
 from monitor.models import CalendarOverride as OverrideRow
+from monitor.models import Case
 from services_catalog import BUNDLED_CATALOG, CatalogError, load_catalog
 
 from .catalogs import DOCUMENTS, service, text, version, write_catalog
