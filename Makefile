@@ -43,4 +43,4 @@ translations-extract: install
 	$(BIN)/pybabel update -i monitor/translations/messages.pot -d monitor/translations
 
 translations: install
-	$(BIN)/pybabel compile -f -q -d monitor/translations
+	$(BIN)/pybabel compile -f -d monitor/translations
