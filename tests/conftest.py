@@ -6,12 +6,15 @@ test then starts from empty tables.
 from __future__ import annotations
 
 import os
+import uuid
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from monitor import create_app
+from monitor.config import normalize_database_url
 from monitor.extensions import db
 
 from .catalogs import write_catalog
@@ -25,22 +28,36 @@ TEST_CONFIG = {
 }
 
 
+@contextmanager
+def private_postgres_database(server_url: str):
+    """A database of our own on the TEST_DATABASE_URL server, dropped afterwards, so that
+    two test runs on one machine never share tables."""
+    server = make_url(normalize_database_url(server_url))
+    name = f"scm_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory):
     """A migrated, empty database per backend, shared by the tests of the session."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    else:
-        url = os.environ["TEST_DATABASE_URL"]
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
-    with app.app_context():
-        if request.param == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-        upgrade()
-        db.engine.dispose()
-    return url
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        else:
+            url = stack.enter_context(private_postgres_database(os.environ["TEST_DATABASE_URL"]))
+        app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield url
 
 
 def _empty_tables() -> None:
