@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 
 from services_catalog import CatalogError, Deadline, export_catalog, load_catalog
 
-from . import audit, calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
+from . import audit, backup, calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
 from .calendar import WorkingCalendar, due_at
 from .compliance import (
     CatalogFrames, Thresholds, VisitLogError, judge, parse_visits, read_visit_file,
@@ -31,6 +31,7 @@ calendar_cli = AppGroup("calendar", help="The official working-day calendar and 
 visits_cli = AppGroup("visits", help="Import visit logs.")
 findings_cli = AppGroup("findings", help="Judge stored visits and export the findings.")
 demo_cli = AppGroup("demo", help="Demo offices, users and visits for trying the app.")
+backup_cli = AppGroup("backup", help="Back up and restore the SQLite database.")
 audit_cli = AppGroup("audit", help="Verify the hash-chained audit trail.")
 jobs_cli = AppGroup("jobs", help="Run scheduled jobs by hand and see their last results.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process (run it apart from the web workers).")
@@ -311,7 +312,34 @@ def audit_verify(head):
     click.echo(f"audit trail intact: {result.checked} records" + (f" up to head {head}" if head else ""))
 
 
+@backup_cli.command("create")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_create(path):
+    """Copy the live SQLite database to PATH (safe while the app runs)."""
+    try:
+        size = backup.create_backup(db.engine, Path(path))
+    except backup.BackupError as error:
+        _fail(str(error))
+    click.echo(f"Backed up to {path} ({size:,} bytes).")
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def backup_restore(path, yes):
+    """Replace the SQLite database with the backup at PATH (stop the app first)."""
+    if not yes:
+        click.confirm(f"Replace the database with {path}?", abort=True)
+    db.session.remove()
+    try:
+        backup.restore_backup(db.engine, Path(path))
+    except backup.BackupError as error:
+        _fail(str(error))
+    click.echo(f"Restored from {path}.")
+
+
 def register_commands(app) -> None:
     for command in (catalog_cli, calendar_cli, visits_cli, findings_cli, demo_cli, jobs_cli, audit_cli,
+                    backup_cli,
                     scheduler_cli, analyze):
         app.cli.add_command(command)

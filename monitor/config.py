@@ -25,6 +25,8 @@ DEFAULTS = {
     # Citizens' forms: how often one address may check a case or file a complaint.
     "CASE_STATUS_RATE_LIMIT": "10 per minute;60 per hour",
     "COMPLAINT_RATE_LIMIT": "5 per hour",
+    # Sign-in attempts, counted per address and per account.
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
 }
 
 # Environment variables read as they are (strings) or converted by the given type.

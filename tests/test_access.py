@@ -88,3 +88,28 @@ def test_unknown_page_is_a_friendly_404(client):
 
 def test_anyone_roles_are_consistent():
     assert "anonymous" in ANYONE and all(isinstance(roles, frozenset) for roles in ACCESS.values())
+
+
+def test_sign_in_is_throttled_per_account_and_per_address(app, people):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    client = app.test_client()
+    codes = [client.post("/login", data={"login": "desk1", "password": "guess"}).status_code
+             for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    # Another address trying the same account is throttled too (per account).
+    other = app.test_client()
+    response = other.post("/login", data={"login": "desk1", "password": "guess"},
+                          environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert response.status_code == 429
+
+
+def test_sign_in_rotates_the_session(app, people):
+    from .conftest import PASSWORD
+    client = app.test_client()
+    client.get("/?lang=kk")
+    before = client.get_cookie("session").value
+    client.post("/login", data={"login": "desk1", "password": PASSWORD})
+    after = client.get_cookie("session").value
+    assert before != after
+    with client.session_transaction() as session:
+        assert session.get("lang") == "kk" and "_user_id" in session

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from ...extensions import db
+from ...extensions import db, limiter
 from ...models import User
 from . import bp
 from .forms import LoginForm
@@ -14,7 +14,13 @@ from .forms import LoginForm
 HOME_OF_ROLE = {"desk": "desk.today", "supervisor": "supervisor.report", "admin": "admin.users"}
 
 
+def _login_name() -> str:
+    return (request.form.get("login") or "").strip().lower() or "-"
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])  # per address
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_name)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for(HOME_OF_ROLE[current_user.role]))
