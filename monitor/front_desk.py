@@ -169,3 +169,44 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
                  reason=override_reason, at=now)
     session.flush()
     return SavedVisit(visit_id, case_number, check_code)
+
+
+CORRECTABLE = ("ticket_at", "called_at", "finished_at", "documents_requested", "refusal_ground",
+               "forwarded_to")
+
+
+def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, user: User,
+                  inputs: EngineInputs, now: dt.datetime | None = None) -> list[tuple[str, str]]:
+    """Correct a stored visit: the old values go to the audit log with who, when and why.
+
+    The corrected visit is validated like any other row, its case re-timed and re-judged.
+    Returns validation errors (nothing is changed when there are any).
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if not reason.strip():
+        return [("reason", "a correction needs a reason")]
+    changes = {k: v for k, v in changes.items() if k in CORRECTABLE}
+    old = {k: getattr(visit, k) for k in changes}
+    merged = {k: getattr(visit, k) for k in CORRECTABLE} | changes
+    draft = VisitDraft(
+        office_code=visit.office_code, staff_id=visit.staff_id, service_code=visit.service_code,
+        action=visit.action, documents=tuple(t for t in (merged["documents_requested"] or "").split(";") if t),
+        called_at=merged["called_at"], finished_at=merged["finished_at"], ticket_at=merged["ticket_at"],
+        case_number=visit.case.case_number if visit.case else "",
+        refusal_ground=merged["refusal_ground"] or "", forwarded_to=merged["forwarded_to"] or "")
+    parsed = _parse(draft, inputs, visit.visit_id, draft.case_number)
+    if len(parsed.bad_rows):
+        return [(row.column, row.reason) for row in parsed.bad_rows.itertuples()]
+    for key, value in changes.items():
+        setattr(visit, key, value if value != "" or key == "documents_requested" else None)
+    session.flush()
+
+    def plain(values: dict) -> dict:
+        return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in values.items()}
+    audit.record(session, user.login, "correct", "visit", visit.visit_id, old=plain(old),
+                 new=plain(changes), reason=reason.strip(), at=now)
+    case_pks = [visit.case_pk] if visit.case_pk else []
+    visit_store.refresh_cases(session, case_pks, inputs.frames, inputs.calendar)
+    findings_store.sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
+                         case_pks=case_pks, visit_pks=[visit.id])
+    return []

@@ -121,7 +121,7 @@ def test_conflict_of_interest_is_warned_and_recorded(client, login, loaded_catal
 
 def test_a_bad_relative_iin_is_refused(client, login):
     login("desk1")
-    response = client.post("/desk/relatives", data={"iin": "900101300016"})
+    response = client.post("/desk/relatives?lang=en", data={"iin": "900101300016"})
     assert response.status_code == 200
     assert "control digit" in response.get_data(as_text=True)
     assert db.session.scalar(select(RelativeDeclaration)) is None
@@ -168,3 +168,37 @@ def test_the_language_switch_is_remembered(client, loaded_catalog):
     client.get("/?lang=kk")
     assert '<html lang="kk">' in client.get("/").get_data(as_text=True)
     assert dt.date.today()  # the page rendered with today's catalog
+
+
+def test_a_correction_keeps_the_old_values_in_the_audit_log(client, login, loaded_catalog):
+    from monitor.models import AuditRecord
+    login("desk1")
+    client.post("/desk/visits/new", data=visit_form())
+    visit = db.session.scalar(select(Visit))
+    page = client.get(f"/desk/visits/{visit.visit_id}/correct?lang=en")
+    assert page.status_code == 200
+    response = client.post(f"/desk/visits/{visit.visit_id}/correct", data={
+        "documents_requested": "APPLICATION;MARRIAGE_CERT;ADDRESS_CERT", "ticket_at": "2026-04-06T09:50",
+        "called_at": "2026-04-06T10:00", "finished_at": "2026-04-06T10:12", "refusal_ground": "",
+        "forwarded_to": "", "reason": "the applicant was also asked for the address certificate"})
+    assert response.status_code == 302
+    db.session.refresh(visit)
+    assert visit.documents_requested.endswith("ADDRESS_CERT")
+    record = db.session.scalar(select(AuditRecord).where(AuditRecord.action == "correct"))
+    assert record.actor == "desk1" and record.reason.startswith("the applicant was also asked")
+    assert record.old_values == {"documents_requested": "APPLICATION;MARRIAGE_CERT"}
+    # The corrected visit is judged at once.
+    assert db.session.scalar(select(Finding.rule).where(Finding.visit_pk == visit.id)) == "STATE_SYSTEM_DOCUMENT"
+
+
+def test_a_correction_needs_a_reason_and_valid_times(client, login, loaded_catalog):
+    login("desk1")
+    client.post("/desk/visits/new", data=visit_form())
+    visit = db.session.scalar(select(Visit))
+    response = client.post(f"/desk/visits/{visit.visit_id}/correct", data={
+        "documents_requested": "APPLICATION", "called_at": "2026-04-06T10:00",
+        "finished_at": "2026-04-06T09:00", "reason": "typo"})
+    assert response.status_code == 422
+    assert "finished_at is before called_at" in response.get_data(as_text=True)
+    db.session.refresh(visit)
+    assert visit.documents_requested == "APPLICATION;MARRIAGE_CERT"

@@ -29,6 +29,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.login": ANYONE, "auth.logout": ANYONE,
     # The front desk.
     "desk.today": DESK, "desk.new_visit": DESK, "desk.receipt": DESK, "desk.relatives": DESK,
+    "desk.correct": DESK,
     # Supervisors (their offices) and admins (the network).
     "supervisor.report": SUPERVISOR, "supervisor.export": SUPERVISOR, "supervisor.findings": SUPERVISOR,
     "supervisor.review": SUPERVISOR, "supervisor.case": SUPERVISOR, "supervisor.complaints": SUPERVISOR,

@@ -48,3 +48,14 @@ class VisitForm(FlaskForm):
 class RelativeForm(FlaskForm):
     iin = StringField(_l("Relative's IIN"), validators=[
         DataRequired(), Regexp(r"^\d{12}$", message=_l("An IIN has 12 digits."))])
+
+
+class CorrectionForm(FlaskForm):
+    documents_requested = StringField(_l("Documents asked for (codes or text, separated by ;)"),
+                                      validators=[Optional(), Length(max=2000)])
+    ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT, validators=[Optional()])
+    called_at = DateTimeLocalField(_l("Called to the desk"), format=TIME_FORMAT, validators=[DataRequired()])
+    finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[DataRequired()])
+    refusal_ground = StringField(_l("Refusal ground"), validators=[Optional(), Length(max=40)])
+    forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), Length(max=120)])
+    reason = TextAreaField(_l("Why is this corrected?"), validators=[DataRequired(), Length(max=2000)])

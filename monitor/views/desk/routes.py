@@ -19,7 +19,7 @@ from ...models import Case, RelativeDeclaration, Visit
 from ...privacy import applicant_hash
 from ..access import offices_of
 from . import bp
-from .forms import RelativeForm, VisitForm
+from .forms import CorrectionForm, RelativeForm, VisitForm
 
 NEARLY_DUE = dt.timedelta(days=1)
 
@@ -176,3 +176,43 @@ def relatives():
             return redirect(url_for(".relatives"))
     count = len(current_user.relatives)
     return render_template("desk/relatives.html", form=form, count=count, language=_language())
+
+
+@bp.route("/visits/<visit_id>/correct", methods=["GET", "POST"])
+def correct(visit_id: str):
+    """Correct a visit of the office; the old values stay in the audit log."""
+    visit = db.session.scalar(select(Visit).where(Visit.visit_id == visit_id))
+    allowed = offices_of(current_user)
+    if visit is None or (allowed is not None and visit.office_code not in allowed):
+        abort(404)
+    inputs = engine_inputs()
+    timezone = inputs.calendar.timezone
+
+    def local(moment):
+        return moment.astimezone(timezone).replace(tzinfo=None) if moment else None
+    form = CorrectionForm()
+    if request.method == "GET":
+        form.documents_requested.data = visit.documents_requested
+        form.ticket_at.data, form.called_at.data = local(visit.ticket_at), local(visit.called_at)
+        form.finished_at.data = local(visit.finished_at)
+        form.refusal_ground.data, form.forwarded_to.data = visit.refusal_ground, visit.forwarded_to
+    errors = []
+    if form.validate_on_submit():
+        def aware(value):
+            return value.replace(tzinfo=timezone).astimezone(dt.timezone.utc) if value else None
+        changes = {
+            "documents_requested": ";".join(t.strip() for t in (form.documents_requested.data or "").split(";")
+                                            if t.strip()),
+            "ticket_at": aware(form.ticket_at.data), "called_at": aware(form.called_at.data),
+            "finished_at": aware(form.finished_at.data),
+            "refusal_ground": (form.refusal_ground.data or "").strip(),
+            "forwarded_to": (form.forwarded_to.data or "").strip(),
+        }
+        changes = {k: v for k, v in changes.items() if v != (getattr(visit, k) or ("" if k != "ticket_at" else None))}
+        errors = front_desk.correct_visit(db.session, visit, changes, form.reason.data, current_user, inputs)
+        if not errors:
+            db.session.commit()
+            flash(_("Visit corrected; the previous values are kept in the audit log."), "success")
+            return redirect(url_for(".today"))
+        db.session.rollback()
+    return render_template("desk/correct.html", form=form, visit=visit, errors=errors), 422 if errors else 200
