@@ -52,7 +52,7 @@ def _existing(session: Session, column, values: Iterable) -> dict:
     if session.get_bind().dialect.name == "postgresql":
         # One array parameter instead of thousands of IN parameters.
         query = select(column, key).where(column == any_(bindparam("values", type_=ARRAY(String))))
-        return dict(session.execute(query, {"values": values}).tuples().all()) if values else {}
+        return dict(session.execute(query, {"values": values}).all()) if values else {}
     found = {}
     for chunk in chunks(values):
         found.update((value, pk) for value, pk in session.execute(select(column, key).where(column.in_(chunk))))
