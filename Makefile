@@ -40,7 +40,7 @@ clean:
 # Message catalogs: extract after changing texts, then translate the .po files.
 translations-extract: install
 	$(BIN)/pybabel extract -F monitor/translations/babel.cfg -k _l -k lazy_gettext -o monitor/translations/messages.pot .
-	$(BIN)/pybabel update -i monitor/translations/messages.pot -d monitor/translations
+	$(BIN)/pybabel update -N -i monitor/translations/messages.pot -d monitor/translations
 
 translations: install
-	$(BIN)/pybabel compile -f -d monitor/translations
+	$(BIN)/pybabel compile -d monitor/translations

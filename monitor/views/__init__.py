@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Flask, request, url_for
 from flask_babel import get_locale, lazy_gettext as _l
 
+from .labels import label
+
 DEADLINE_UNITS = {
     "working_days": _l("working days"),
     "calendar_days": _l("calendar days"),
@@ -35,6 +37,7 @@ def register_template_helpers(app: Flask) -> None:
         return url_for(request.endpoint or "public.index", **arguments)
 
     app.add_template_filter(format_indicator, "indicator")
+    app.add_template_global(label, "label")
 
     @app.context_processor
     def language_context():
