@@ -29,7 +29,8 @@ test: translations
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check monitor services_catalog tests bench
+	$(BIN)/ruff check --select E,F,W --line-length 120 --extend-exclude monitor/migrations monitor services_catalog tests bench
+	$(BIN)/bandit -q -r monitor services_catalog -ll
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -65,7 +65,7 @@ _CatalogYamlLoader.add_implicit_resolver(
 
 def read_yaml(path: Path):
     with path.open(encoding="utf-8") as stream:
-        return yaml.load(stream, Loader=_CatalogYamlLoader)
+        return yaml.load(stream, Loader=_CatalogYamlLoader)  # nosec B506: a SafeLoader subclass
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from sqlalchemy import func, select, text
 
 from monitor.extensions import db
