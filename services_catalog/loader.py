@@ -65,7 +65,8 @@ _CatalogYamlLoader.add_implicit_resolver(
 
 def read_yaml(path: Path):
     with path.open(encoding="utf-8") as stream:
-        return yaml.load(stream, Loader=_CatalogYamlLoader)  # nosec B506: a SafeLoader subclass
+        # _CatalogYamlLoader is a SafeLoader: it builds no arbitrary objects.
+        return yaml.load(stream, Loader=_CatalogYamlLoader)  # nosec B506
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
