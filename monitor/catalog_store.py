@@ -5,6 +5,8 @@ version or, on any error, leaves the catalog in force as it was.
 """
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -57,7 +59,9 @@ def store_catalog(session: Session, catalog: Catalog, actor: str = "system") -> 
     session.execute(delete(rows.Document).where(rows.Document.code.in_(unused)))
     counts = {"services": len(catalog.services), "documents": len(catalog.documents),
               "versions": sum(len(s.versions) for s in catalog.services.values())}
-    audit.record(session, actor, "load", "catalog", "catalog", new=counts)
+    # The digest of what was loaded lets caches of the catalog know when it changed.
+    audit.record(session, actor, "load", "catalog", "catalog",
+                 new={**counts, "digest": hashlib.sha256(repr(catalog).encode()).hexdigest()})
     return counts
 
 

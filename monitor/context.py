@@ -1,16 +1,29 @@
 """The engine's inputs as this app has them: the catalog and calendar in the database,
-the thresholds in the configuration. Used by the views, the CLI and the jobs alike."""
+the thresholds in the configuration. Used by the views, the CLI and the jobs alike.
+
+The catalog is read from the database once per process and kept until it changes: every
+catalog load writes an audit record (with a digest of what was loaded), whose hash is
+the cache's stamp.
+"""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy import select
+
+from services_catalog import Catalog
 
 from .calendar import WorkingCalendar
 from .calendar_store import calendar_from_db
 from .catalog_store import catalog_from_db
 from .compliance import CatalogFrames, Thresholds
 from .extensions import db
+from .models import AuditRecord
+
+_lock = threading.Lock()
+_cached: dict[str, tuple[str | None, CatalogFrames]] = {}
 
 
 @dataclass(frozen=True)
@@ -21,11 +34,30 @@ class EngineInputs:
     timezone: str
 
 
+def current_frames() -> CatalogFrames:
+    """The catalog in force as engine frames, re-read only after a catalog load."""
+    stamp = db.session.scalar(select(AuditRecord.hash).where(AuditRecord.entity == "catalog")
+                              .order_by(AuditRecord.sequence.desc()).limit(1))
+    key = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    with _lock:
+        cached = _cached.get(key)
+        if cached is not None and cached[0] == stamp and stamp is not None:
+            return cached[1]
+    frames = CatalogFrames.from_catalog(catalog_from_db(db.session))
+    with _lock:
+        _cached[key] = (stamp, frames)
+    return frames
+
+
+def current_catalog() -> Catalog:
+    return current_frames().catalog
+
+
 def engine_inputs() -> EngineInputs:
     config = current_app.config
     timezone = config["MONITOR_TIMEZONE"]
     return EngineInputs(
-        frames=CatalogFrames.from_catalog(catalog_from_db(db.session)),
+        frames=current_frames(),
         calendar=calendar_from_db(db.session, timezone),
         thresholds=Thresholds(max_handoffs=config["MAX_HANDOFFS"]),
         timezone=timezone,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, request, url_for
 
 from ... import open_data
-from ...catalog_store import catalog_from_db
+from ...context import current_catalog
 from ...extensions import db
 from ...publishing import snapshots
 from . import bp
@@ -62,24 +62,24 @@ def _vocabulary_iri() -> str:
 
 @bp.get("/open-data/catalog.json")
 def catalog_json():
-    return _json(open_data.catalog_document(catalog_from_db(db.session), _today()))
+    return _json(open_data.catalog_document(current_catalog(), _today()))
 
 
 @bp.get("/open-data/catalog.csv")
 def catalog_csv():
-    return _cached(open_data.catalog_csv(catalog_from_db(db.session), _today()), "text/csv")
+    return _cached(open_data.catalog_csv(current_catalog(), _today()), "text/csv")
 
 
 @bp.get("/open-data/catalog.zip")
 def catalog_zip():
-    return _cached(open_data.catalog_zip(catalog_from_db(db.session)), "application/zip",
+    return _cached(open_data.catalog_zip(current_catalog()), "application/zip",
                    {"Content-Disposition": "attachment; filename=catalog.zip"})
 
 
 @bp.get("/open-data/catalog.jsonld")
 def catalog_jsonld():
     document = open_data.catalog_jsonld(
-        catalog_from_db(db.session), _today(), _vocabulary_iri(),
+        current_catalog(), _today(), _vocabulary_iri(),
         document_iri=url_for("api.catalog_jsonld", _external=True),
         service_page=lambda code: url_for("public.service", code=code, _external=True))
     return _json(document, JSON_LD)
@@ -105,12 +105,12 @@ def indicators_json():
 @bp.get("/api/services")
 def services():
     query = request.args.get("q", "").strip()
-    return _json(open_data.service_list(catalog_from_db(db.session), _today(), query))
+    return _json(open_data.service_list(current_catalog(), _today(), query))
 
 
 @bp.get("/api/services/<code>")
 def service(code: str):
-    catalog = catalog_from_db(db.session)
+    catalog = current_catalog()
     found = catalog.services.get(code)
     if found is None:
         return _error(404, f"no service with code {code!r}")

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from ... import citizens
 from ...calendar import due_at
 from ...calendar_store import calendar_from_db
-from ...catalog_store import catalog_from_db
+from ...context import current_catalog
 from ...charts import line_chart
 from ...extensions import db, limiter
 from ...models import Office
@@ -39,7 +39,7 @@ def matches(service, query: str) -> bool:
 @bp.get("/")
 def index():
     """The catalog: every service with its version in force today, searchable."""
-    catalog = catalog_from_db(db.session)
+    catalog = current_catalog()
     query = request.args.get("q", "").strip()
     today = dt.date.today()
     services = [(service, service.version_in_force(today)) for service in catalog.services.values()
@@ -48,7 +48,7 @@ def index():
 
 
 def _service_page(code: str, template: str):
-    catalog = catalog_from_db(db.session)
+    catalog = current_catalog()
     found = catalog.services.get(code)
     if found is None:
         abort(404)
@@ -91,7 +91,7 @@ def case_status():
 
 
 def _complaint_choices(form: ComplaintForm) -> None:
-    catalog = catalog_from_db(db.session)
+    catalog = current_catalog()
     language = _language()
     form.service_code.choices = [SelectChoice("", "—")] + [
         SelectChoice(s.code, f"{s.code} — {s.name.get(language)}") for s in catalog.services.values()]

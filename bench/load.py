@@ -1,0 +1,188 @@
+"""Load and soak benchmark: citizens reading and desks saving at once, under gunicorn.
+
+    python bench/load.py --seconds 600 --database postgresql+psycopg://postgres@127.0.0.1:5432/scm_load
+
+Starts gunicorn on 127.0.0.1 (only) against a fresh database, loads the bundled catalog and
+desk accounts, then runs reader and desk threads for a bounded time. Prints requests/s,
+latency percentiles per kind of request, errors, and whether the stored visits match the
+saves that were answered with success. Traffic goes to 127.0.0.1 only and stops by itself.
+"""
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "load-test-password"
+
+
+def prepare(database_url: str, desks: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    from flask_migrate import upgrade
+    from sqlalchemy import create_engine, make_url, text
+    from werkzeug.security import generate_password_hash
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+        admin.dispose()
+    from monitor import create_app
+    from monitor.catalog_store import store_catalog
+    from monitor.extensions import db
+    from monitor.models import Office, User
+    from services_catalog import BUNDLED_CATALOG, load_catalog
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "load", "APPLICANT_HASH_KEY": "load"})
+    with app.app_context():
+        upgrade()
+        store_catalog(db.session, load_catalog(BUNDLED_CATALOG))
+        db.session.add(Office(code="LOAD", name_kk="L", name_ru="L", name_en="L", region=""))
+        hashed = generate_password_hash(PASSWORD)
+        db.session.add_all(User(login=f"desk{n}", role="desk", office_code="LOAD", password_hash=hashed)
+                           for n in range(desks))
+        db.session.commit()
+        db.engine.dispose()
+
+
+def count_visits(database_url: str) -> int:
+    from sqlalchemy import create_engine, text
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM visits")).scalar()
+    engine.dispose()
+    return count
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.latency = defaultdict(list)
+        self.errors = defaultdict(int)
+        self.saved = 0
+
+    def record(self, kind: str, seconds: float, ok: bool) -> None:
+        with self.lock:
+            self.latency[kind].append(seconds)
+            if not ok:
+                self.errors[kind] += 1
+
+
+def reader(base: str, stop: float, stats: Stats, codes: list[str]) -> None:
+    while time.monotonic() < stop:
+        kind, path = random.choice([("service page", f"/services/{random.choice(codes)}?lang=ru"),
+                                    ("catalog.json", "/open-data/catalog.json")])
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(base + path, timeout=30) as response:
+                response.read()
+                ok = response.status == 200
+        except urllib.error.URLError:
+            ok = False
+        stats.record(kind, time.perf_counter() - started, ok)
+
+
+def desk(base: str, login: str, stop: float, stats: Stats, code: str) -> None:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def token(path: str) -> str:
+        with opener.open(base + path, timeout=30) as response:
+            return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.read().decode()).group(1)
+
+    data = urllib.parse.urlencode({"login": login, "password": PASSWORD, "csrf_token": token("/login")})
+    opener.open(base + "/login", data.encode(), timeout=30).read()
+    form_token = token(f"/desk/visits/new?service={code}")
+    minute = 0
+    while time.monotonic() < stop:
+        minute += 1
+        called = f"2026-11-{10 + minute // 600:02d}T{9 + (minute // 60) % 8:02d}:{minute % 60:02d}"
+        finished = called[:-2] + f"{min(minute % 60 + 1, 59):02d}" if minute % 60 < 59 else called
+        body = urllib.parse.urlencode({"csrf_token": form_token, "service_code": code, "action": "consult",
+                                       "called_at": called, "finished_at": finished}).encode()
+        started = time.perf_counter()
+        try:
+            with opener.open(base + "/desk/visits/new", body, timeout=30) as response:
+                response.read()
+                ok = response.status == 200 and "/desk/" in response.url
+        except urllib.error.URLError:
+            ok = False
+        stats.record("desk save", time.perf_counter() - started, ok)
+        if ok:
+            with stats.lock:
+                stats.saved += 1
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/scm_load")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--readers", type=int, default=8)
+    parser.add_argument("--desks", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    prepare(args.database, args.desks)
+    env = {**os.environ, "DATABASE_URL": args.database, "SECRET_KEY": "load", "APPLICANT_HASH_KEY": "load",
+           "RATELIMIT_STORAGE_URI": "memory://"}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
+                               "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning", "wsgi:app"],
+                              cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        sys.path.insert(0, str(ROOT))
+        from services_catalog import BUNDLED_CATALOG, load_catalog
+        codes = list(load_catalog(BUNDLED_CATALOG).services)
+        stats, stop = Stats(), time.monotonic() + args.seconds
+        threads = [threading.Thread(target=reader, args=(base, stop, stats, codes)) for _ in range(args.readers)]
+        threads += [threading.Thread(target=desk, args=(base, f"desk{n}", stop, stats, codes[n % len(codes)]))
+                    for n in range(args.desks)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    total = sum(len(v) for v in stats.latency.values())
+    print(f"{args.seconds} s, gunicorn {args.workers} workers, {args.readers} readers, {args.desks} desks, "
+          f"database {args.database.split('@')[-1]}")
+    print(f"total {total:,} requests, {total / elapsed:,.0f} requests/s, errors {sum(stats.errors.values())}")
+    for kind, values in sorted(stats.latency.items()):
+        print(f"  {kind:<13} {len(values):>7,} requests {len(values) / elapsed:>7,.1f}/s  "
+              f"p50 {percentile(values, 50):6.1f} ms  p95 {percentile(values, 95):6.1f} ms  "
+              f"p99 {percentile(values, 99):6.1f} ms  errors {stats.errors[kind]}")
+    stored = count_visits(args.database)
+    print(f"desk saves answered OK: {stats.saved:,}; visits stored: {stored:,} -> "
+          f"{'match' if stored == stats.saved else 'MISMATCH'}")
+
+
+if __name__ == "__main__":
+    main()
