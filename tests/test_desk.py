@@ -202,3 +202,21 @@ def test_a_correction_needs_a_reason_and_valid_times(client, login, loaded_catal
     assert "finished_at is before called_at" in response.get_data(as_text=True)
     db.session.refresh(visit)
     assert visit.documents_requested == "APPLICATION;MARRIAGE_CERT"
+
+
+def test_admin_calendar_override_re_times_open_cases(client, login, loaded_catalog):
+    login("desk1")
+    client.post("/desk/visits/new", data=visit_form())  # accepted Mon 6 April 2026, due Mon 13 April
+    client.post("/logout")
+    login("admin")
+    response = client.post("/admin/calendar", data={"day": "2026-04-08", "is_working_day": "off",
+                                                    "reason": "Decree No. 1 (test)"})
+    assert response.status_code == 302
+    case = db.session.scalar(select(Case))
+    db.session.refresh(case)
+    assert case.due_at == dt.datetime(2026, 4, 14, 18, 59, 59, tzinfo=dt.timezone.utc)
+    client.post("/admin/calendar/2026-04-08/remove")
+    db.session.refresh(case)
+    assert case.due_at == dt.datetime(2026, 4, 13, 18, 59, 59, tzinfo=dt.timezone.utc)
+    page = client.get("/admin/jobs?lang=en").get_data(as_text=True)
+    assert "publish" in page and "never" in page

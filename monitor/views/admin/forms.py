@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import DateField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 
@@ -23,3 +23,11 @@ class OfficeForm(FlaskForm):
     name_ru = StringField(_l("Name (ru)"), validators=[DataRequired()])
     name_en = StringField(_l("Name (en)"), validators=[DataRequired()])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=120)])
+
+
+class CalendarOverrideForm(FlaskForm):
+    day = DateField(_l("Day"), validators=[DataRequired()])
+    is_working_day = RadioField(_l("The day becomes"), choices=[
+        SelectChoice("off", _l("a day off")), SelectChoice("working", _l("a working day"))],
+        validators=[DataRequired()])
+    reason = StringField(_l("Decree or reason (shown to citizens)"), validators=[DataRequired(), Length(max=300)])

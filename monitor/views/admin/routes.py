@@ -1,17 +1,21 @@
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 from wtforms.fields.choices import SelectChoice
 
-from ... import audit
+from ... import audit, calendar_store, jobs as scheduled_jobs, scheduler, visit_store
+from ...context import engine_inputs
 from ...extensions import db
-from ...models import Office, User
+from ...models import CalendarOverride, Office, User
 from . import bp
-from .forms import OfficeForm, UserForm
+from .forms import CalendarOverrideForm, OfficeForm, UserForm
 
 
 def _offices() -> list[Office]:
@@ -75,3 +79,44 @@ def offices():
             flash(_("Office %(code)s created.", code=office.code), "success")
             return redirect(url_for(".offices"))
     return render_template("admin/offices.html", form=form, offices=_offices(), language=str(get_locale()))
+
+
+@bp.get("/jobs")
+def jobs():
+    """Each scheduled job's next run and last result (the scheduler runs in its own process)."""
+    timezone = current_app.config["MONITOR_TIMEZONE"]
+    now = dt.datetime.now(ZoneInfo(timezone))
+    last = scheduled_jobs.last_runs()
+    rows = [(name, trigger.get_next_fire_time(None, now), last.get(name))
+            for name, trigger in scheduler.triggers(timezone).items()]
+    return render_template("admin/jobs.html", rows=rows)
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+def calendar():
+    """Overrides of the official calendar; open cases' due dates follow at once."""
+    form = CalendarOverrideForm()
+    if form.validate_on_submit():
+        calendar_store.set_override(db.session, form.day.data, form.is_working_day.data == "working",
+                                    form.reason.data.strip(), current_user.login)
+        inputs = engine_inputs()
+        refreshed = visit_store.refresh_open_cases(db.session, inputs.frames, inputs.calendar)
+        db.session.commit()
+        flash(_("Override saved; %(count)s open cases re-timed.", count=refreshed), "success")
+        return redirect(url_for(".calendar"))
+    overrides = db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day.desc())).all()
+    return render_template("admin/calendar.html", form=form, overrides=overrides)
+
+
+@bp.post("/calendar/<day>/remove")
+def remove_override(day: str):
+    try:
+        parsed = dt.date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    if calendar_store.remove_override(db.session, parsed, current_user.login):
+        inputs = engine_inputs()
+        visit_store.refresh_open_cases(db.session, inputs.frames, inputs.calendar)
+        db.session.commit()
+        flash(_("Override removed."), "success")
+    return redirect(url_for(".calendar"))
