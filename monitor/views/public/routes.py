@@ -47,6 +47,20 @@ def index():
     return render_template("public/index.html", services=services, query=query)
 
 
+_examples: dict = {}
+
+
+def _example_due_date(deadline, calendar):
+    """The due date if accepted now; the same for everyone within a minute, so computed once."""
+    now = dt.datetime.now(calendar.timezone).replace(second=0, microsecond=0)
+    key = (deadline, now, calendar.language, tuple(sorted(calendar.overrides.items())))
+    if key not in _examples:
+        if len(_examples) > 512:
+            _examples.clear()
+        _examples[key] = due_at(now, deadline, calendar)
+    return _examples[key]
+
+
 def _service_page(code: str, template: str):
     catalog = current_catalog()
     found = catalog.services.get(code)
@@ -57,7 +71,7 @@ def _service_page(code: str, template: str):
     example = None
     if version is not None:
         calendar = calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"], _language())
-        example = due_at(dt.datetime.now(calendar.timezone), version.deadline, calendar)
+        example = _example_due_date(version.deadline, calendar)
     history = [v for v in found.versions if v is not version]
     return render_template(template, service=found, version=version, example=example,
                            history=history, documents=catalog.documents)
