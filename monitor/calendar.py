@@ -19,6 +19,9 @@ import pandas as pd
 
 from services_catalog import Deadline
 
+# Kazakhstan's local time as the rules define it: UTC+5 for every date (IANA's Etc/GMT-5;
+# Asia/Almaty agrees only since 1 March 2024).
+LOCAL_TIMEZONE = "Etc/GMT-5"
 END_OF_DAY = pd.Timedelta(hours=23, minutes=59, seconds=59)
 _EPOCH = dt.date(1970, 1, 1)
 # Language codes of this app -> languages the holidays package names holidays in.
@@ -72,7 +75,7 @@ class DueDate:
 class WorkingCalendar:
     """Working days of Kazakhstan, with overrides, in a local time zone."""
 
-    def __init__(self, overrides: Iterable[CalendarOverride] = (), timezone: str = "Asia/Almaty",
+    def __init__(self, overrides: Iterable[CalendarOverride] = (), timezone: str = LOCAL_TIMEZONE,
                  language: str = "en"):
         self.overrides: Mapping[dt.date, CalendarOverride] = {o.day: o for o in overrides}
         self.timezone = ZoneInfo(timezone)

@@ -8,9 +8,12 @@ import os
 import secrets
 from pathlib import Path
 
+from .calendar import LOCAL_TIMEZONE
+
 DEFAULTS = {
-    # Local time of every date, week and "end of day" the rules speak of.
-    "MONITOR_TIMEZONE": "Asia/Almaty",
+    # Local time of every date, week and "end of day" the rules speak of: the spec fixes it
+    # at UTC+5 for all dates ("Precise readings"), see calendar.LOCAL_TIMEZONE.
+    "MONITOR_TIMEZONE": LOCAL_TIMEZONE,
     # Thresholds of the compliance rules (visit-log-and-rules.md).
     "MAX_HANDOFFS": 1,
     # Public pages never rank an office or service with fewer cases in a week.

@@ -1,7 +1,7 @@
 """The alarm clock: APScheduler 3 in its own process, never inside web workers.
 
 Jobs live in the application's database (SQLAlchemyJobStore), so a restart keeps them;
-times are Asia/Almaty; coalesce folds a backlog into one run; one instance per job.
+times are local (UTC+5, MONITOR_TIMEZONE); coalesce folds a backlog into one run; one instance per job.
 """
 from __future__ import annotations
 

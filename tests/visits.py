@@ -51,6 +51,8 @@ def make_visit(**overrides) -> dict:
         row["finished_at"] = (pd.Timestamp(row["called_at"]) + pd.Timedelta(minutes=5)).isoformat()
     if row["action"] == "consult" and "case_id" not in overrides:
         row["case_id"] = ""
+    if row["action"] == "forward" and "forwarded_to" not in overrides:
+        row["forwarded_to"] = "OF2"  # required for a forward
     return row
 
 

@@ -161,6 +161,19 @@ def _hours(delta: pd.Series) -> pd.Series:
     return delta.dt.total_seconds() / 3600
 
 
+def is_overdue_open(cases: pd.DataFrame, at: pd.Timestamp) -> np.ndarray:
+    """Accepted, past its due time, and neither completed nor withdrawn before ``at``.
+
+    The one definition behind OVERDUE_OPEN (``at`` = the as-of time) and the weekly
+    overdue_open indicator (``at`` = the week's end): a case completed after the as-of
+    time was still open at it.
+    """
+    completed_before = (cases["completed_at"] < at).to_numpy()
+    withdrawn_before = (cases["withdrawn_at"] < at).to_numpy()
+    return (cases["accepted_at"].notna().to_numpy() & (cases["due_at"] < at).to_numpy()
+            & ~completed_before & ~withdrawn_before)
+
+
 def judge_cases(cases: pd.DataFrame, as_of: pd.Timestamp, thresholds: Thresholds) -> pd.DataFrame:
     """Findings of the four case rules on timelines from ``case_timeline``."""
     found = []
@@ -182,9 +195,7 @@ def judge_cases(cases: pd.DataFrame, as_of: pd.Timestamp, thresholds: Thresholds
         found.append(_findings("DEADLINE_MISSED", None,
                                ("completed " + hours + " h after the due time " + due).to_numpy(),
                                positions[late]))
-    open_case = (cases["accepted_at"].notna() & cases["completed_at"].isna()
-                 & cases["withdrawn_at"].isna()).to_numpy()
-    overdue = open_case & (as_of > cases["due_at"]).to_numpy()
+    overdue = is_overdue_open(cases, as_of)
     if overdue.any():
         hours = _format_number(_hours(as_of - cases["due_at"][overdue]))
         due = cases["due_at"][overdue].dt.strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -15,9 +15,10 @@ import pandas as pd
 from .catalog_frames import CatalogFrames
 
 ACTIONS = ("submit", "return", "resubmit", "forward", "issue", "refuse", "withdraw", "consult")
-REQUIRED_COLUMNS = ("visit_id", "case_id", "office_code", "service_code", "staff_id",
+REQUIRED_COLUMNS = ("visit_id", "office_code", "service_code", "staff_id",
                     "called_at", "finished_at", "action")
-OPTIONAL_COLUMNS = ("applicant_ref", "ticket_at", "documents_requested", "refusal_ground",
+# case_id is required on every row but consultations: a log of consultations may omit it.
+OPTIONAL_COLUMNS = ("case_id", "applicant_ref", "ticket_at", "documents_requested", "refusal_ground",
                     "forwarded_to")
 COLUMNS = ("visit_id", "case_id", "office_code", "service_code", "staff_id", "applicant_ref",
            "ticket_at", "called_at", "finished_at", "action", "documents_requested",
@@ -54,8 +55,9 @@ def read_visit_file(path: str | Path) -> pd.DataFrame:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             raw = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl").fillna("")
         else:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False,
-                              engine="pyarrow", encoding="utf-8")
+            # The C reader keeps blank lines as empty rows, so that row N is line N + 2.
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                              encoding="utf-8")
     except FileNotFoundError:
         raise VisitLogError(f"{path}: no such file") from None
     except (ValueError, UnicodeDecodeError, OSError) as error:
@@ -72,7 +74,8 @@ def frame_from_text(raw: pd.DataFrame, source: str = "input") -> pd.DataFrame:
     frame = pd.DataFrame({column: (raw[column].astype(str).str.strip() if column in raw.columns
                                    else "") for column in COLUMNS}, index=raw.index)
     frame.insert(0, "line", np.arange(2, len(frame) + 2))
-    return frame.reset_index(drop=True)
+    blank = (raw.astype(str).apply(lambda column: column.str.strip()) == "").all(axis=1).to_numpy()
+    return frame[~blank].reset_index(drop=True)
 
 
 def iin_is_valid(refs: pd.Series) -> pd.Series:
@@ -120,23 +123,28 @@ def local_day_numbers(moments: pd.Series, timezone: str) -> np.ndarray:
 def _drop_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame], int]:
     """Duplicates inside one file: the first row is kept, identical repeats ignored,
     a later row with the same visit_id and other content is a bad row."""
-    repeated_id = frame["visit_id"].duplicated(keep=False).to_numpy()
-    # Only rows sharing a visit_id can repeat; comparing whole rows is costly, so only those.
-    identical = np.zeros(len(frame), dtype=bool)
-    if repeated_id.any():
-        identical[repeated_id] = frame[repeated_id].duplicated(subset=list(COLUMNS), keep="first")
-    frame = frame[~identical]
-    clash = frame.duplicated(subset=["visit_id"], keep="first") & (frame["visit_id"] != "")
+    repeated_id = frame["visit_id"].duplicated(keep=False).to_numpy() & (frame["visit_id"] != "").to_numpy()
     problems = []
+    if not repeated_id.any():
+        return frame, problems, 0
+    # Compare every repeat with the FIRST row of its visit_id, not with other repeats.
+    part = frame[repeated_id]
+    content = pd.util.hash_pandas_object(part[list(COLUMNS)], index=False)
+    first_content = content.groupby(part["visit_id"].to_numpy()).transform("first")
+    is_first = ~part["visit_id"].duplicated(keep="first")
+    identical = pd.Series(False, index=frame.index)
+    clash = pd.Series(False, index=frame.index)
+    identical[part.index] = (~is_first & (content == first_content)).to_numpy()
+    clash[part.index] = (~is_first & (content != first_content)).to_numpy()
     if clash.any():
-        first_line = frame.drop_duplicates("visit_id").set_index("visit_id")["line"]
+        first_line = part[is_first].set_index("visit_id")["line"]
         clashing = frame[clash]
         problems.append(pd.DataFrame({
             "line": clashing["line"], "column": "visit_id",
             "reason": "visit_id " + clashing["visit_id"] + " already appears on line "
             + clashing["visit_id"].map(first_line).astype(str) + " with different content",
             "visit_id": clashing["visit_id"]}))
-    return frame[~clash], problems, int(identical.sum())
+    return frame[~identical & ~clash], problems, int(identical.sum())
 
 
 def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> ParsedVisits:
@@ -157,6 +165,8 @@ def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> Par
         "unknown action " + action + " (expected one of " + ", ".join(ACTIONS) + ")")
     bad((frame["case_id"] == "") & (action != "consult") & (action != ""), "case_id",
         "case_id is required for a " + action + " visit")
+    bad((action == "forward") & (frame["forwarded_to"] == ""), "forwarded_to",
+        "forwarded_to is required for a forward visit")
     service = frame["service_code"]
     bad((service != "") & ~service.isin(frames.versions["service_code"]), "service_code",
         "unknown service " + service + " (not in the catalog)")
