@@ -41,8 +41,9 @@ def case_status(session: Session, case_number: str, code: str, now: dt.datetime)
         return None
     visits = [(v.called_at, v.action) for v in session.scalars(
         select(Visit).where(Visit.case_pk == case.id).order_by(Visit.called_at))]
-    closed = case.completed_at or case.withdrawn_at
-    overdue = case.due_at is not None and (closed or now) > case.due_at
+    # A withdrawn case has no deadline judgement; a completed one is late if completed late.
+    overdue = (case.withdrawn_at is None and case.due_at is not None
+               and (case.completed_at or now) > case.due_at)
     return CaseStatus(case.case_number, case.service_code, case.outcome, case.accepted_at, case.due_at,
                       case.completed_at, overdue, visits)
 

@@ -69,13 +69,13 @@ def catalog_load(folder):
     try:
         counts = catalog_store.store_catalog(db.session, catalog, actor="cli")
         inputs = engine_inputs()
-        refreshed = visit_store.refresh_open_cases(db.session, inputs.frames, inputs.calendar)
+        refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
         db.session.commit()
     except catalog_store.CatalogInUse as error:
         db.session.rollback()
         _fail(f"not loaded: {error}")
     click.echo(f"Loaded {counts['services']} services ({counts['versions']} versions) and "
-               f"{counts['documents']} documents from {folder}; {refreshed} open cases re-timed.")
+               f"{counts['documents']} documents from {folder}; {refreshed} cases re-timed.")
 
 
 @catalog_cli.command("export")
@@ -109,10 +109,10 @@ def calendar_override(day, is_working, reason):
     """Add or replace an override of the official calendar; open cases' due dates follow."""
     calendar_store.set_override(db.session, day.date(), is_working, reason, actor="cli")
     inputs = engine_inputs()
-    refreshed = visit_store.refresh_open_cases(db.session, inputs.frames, inputs.calendar)
+    refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
     db.session.commit()
     click.echo(f"{day:%Y-%m-%d} is now {'a working day' if is_working else 'a day off'}; "
-               f"{refreshed} open cases re-timed.")
+               f"{refreshed} cases re-timed.")
 
 
 @calendar_cli.command("remove-override")
@@ -122,9 +122,9 @@ def calendar_remove_override(day):
     if not calendar_store.remove_override(db.session, day.date(), actor="cli"):
         _fail(f"there is no override on {day:%Y-%m-%d}")
     inputs = engine_inputs()
-    refreshed = visit_store.refresh_open_cases(db.session, inputs.frames, inputs.calendar)
+    refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
     db.session.commit()
-    click.echo(f"Override on {day:%Y-%m-%d} removed; {refreshed} open cases re-timed.")
+    click.echo(f"Override on {day:%Y-%m-%d} removed; {refreshed} cases re-timed.")
 
 
 def _report_bad_rows(bad_rows: pd.DataFrame, limit: int = 50) -> None:
@@ -297,8 +297,10 @@ def scheduler_run():
     """Start the scheduler in this process (jobs kept in the database; Ctrl-C stops it)."""
     config = current_app.config
     clock = scheduler.blocking_scheduler(config["SQLALCHEMY_DATABASE_URI"], config["MONITOR_TIMEZONE"])
+    app = current_app._get_current_object()
+    jobs.use_app(app)
     click.echo("Catching up on missed publications, then waiting for the next job...")
-    jobs.run_job(current_app._get_current_object(), "publish")
+    jobs.run_job(app, "publish")
     clock.start()
 
 

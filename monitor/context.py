@@ -7,7 +7,9 @@ the cache's stamp.
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 
 from flask import current_app
@@ -51,6 +53,11 @@ def current_frames() -> CatalogFrames:
 
 def current_catalog() -> Catalog:
     return current_frames().catalog
+
+
+def local_today() -> dt.date:
+    """Today's date where the offices are (MONITOR_TIMEZONE), not the server's."""
+    return dt.datetime.now(ZoneInfo(current_app.config["MONITOR_TIMEZONE"])).date()
 
 
 def engine_inputs() -> EngineInputs:

@@ -96,9 +96,8 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
     placeholder_case = draft.case_number or ("NEW" if draft.action != "consult" else "")
     parsed = _parse(draft, inputs, "draft", placeholder_case)
     errors = [(row.column, row.reason) for row in parsed.bad_rows.itertuples()]
-    if draft.case_number and session.scalar(
-            select(Case.id).where(Case.case_number == draft.case_number)) is None:
-        errors.append(("case_number", f"there is no case {draft.case_number}"))
+    if draft.case_number:
+        errors += _follow_up_errors(session, draft)
     if draft.action not in ("submit", "consult") and not draft.case_number:
         errors.append(("case_number", "a follow-up visit needs the case number from the receipt"))
     if errors:
@@ -115,6 +114,21 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
                 CONFLICT_OF_INTEREST, CONFLICT_CLAUSE,
                 "the applicant is a close relative you declared; hand the case to a colleague"))
     return DraftCheck(warnings=warnings)
+
+
+def _follow_up_errors(session: Session, draft: VisitDraft) -> list[tuple[str, str]]:
+    """A follow-up belongs to an existing case of the same service, at its office or at the
+    office it was forwarded to."""
+    case = session.scalar(select(Case).where(Case.case_number == draft.case_number))
+    if case is None:
+        return [("case_number", f"there is no case {draft.case_number}")]
+    if case.service_code != draft.service_code:
+        return [("service_code", f"case {case.case_number} is for service {case.service_code}")]
+    forwarded_here = session.scalar(select(Visit.id).where(
+        Visit.case_pk == case.id, Visit.forwarded_to == draft.office_code).limit(1))
+    if case.office_code != draft.office_code and forwarded_here is None:
+        return [("case_number", f"case {case.case_number} is handled by another office")]
+    return []
 
 
 def new_case_number(office_code: str, today: dt.date) -> str:

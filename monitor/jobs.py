@@ -107,7 +107,17 @@ def last_runs() -> dict[str, JobRun]:
     return {run.job: run for run in runs}
 
 
-# Entry points the scheduler stores by reference: each builds its own app.
+# The scheduler stores jobs by reference ("monitor.jobs:scheduled"); the scheduler process
+# registers its app here once, so that runs share one engine and its connection pool.
+_scheduler_app: Flask | None = None
+
+
+def use_app(app: Flask) -> None:
+    global _scheduler_app
+    _scheduler_app = app
+
+
 def scheduled(name: str) -> None:
-    from . import create_app
-    run_job(create_app(), name)
+    if _scheduler_app is None:
+        raise RuntimeError("the scheduler process must call jobs.use_app(app) first")
+    run_job(_scheduler_app, name)

@@ -100,6 +100,15 @@ def missed_weeks(session: Session, now: dt.datetime, timezone: str, first_week: 
     return [week_label(w) for w in range(start, last + 1) if week_label(w) not in done]
 
 
+PUBLIC_SCOPE_KINDS = ("network", "office", "service")  # staff figures are for supervisors only
+
+
+def public_snapshots(session: Session, scope_kind: str | None = None) -> pd.DataFrame:
+    """Published snapshots fit for anyone: staff members' figures (and logins) left out."""
+    table = snapshots(session, scope_kind)
+    return table[table["scope_kind"].isin(PUBLIC_SCOPE_KINDS)].reset_index(drop=True)
+
+
 def snapshots(session: Session, scope_kind: str | None = None) -> pd.DataFrame:
     query = select(IndicatorSnapshot.week, IndicatorSnapshot.scope_kind, IndicatorSnapshot.scope_value,
                    IndicatorSnapshot.indicator, IndicatorSnapshot.value, IndicatorSnapshot.published_at,

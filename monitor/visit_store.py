@@ -222,8 +222,7 @@ def refresh_cases(session: Session, case_pks: list[int], frames: CatalogFrames,
     return _update_cases(session, timelines, pk_of.to_dict())
 
 
-def refresh_open_cases(session: Session, frames: CatalogFrames, calendar: WorkingCalendar) -> int:
-    """Re-time every case still open, after the calendar or the catalog changed."""
-    open_pks = list(session.scalars(select(Case.id).where(
-        Case.completed_at.is_(None), Case.withdrawn_at.is_(None))))
-    return refresh_cases(session, open_pks, frames, calendar)
+def refresh_all_cases(session: Session, frames: CatalogFrames, calendar: WorkingCalendar) -> int:
+    """Re-time every case after the calendar or the catalog changed: open cases' due dates
+    follow at once, and so do completed cases' (receipts and DEADLINE_MISSED use them)."""
+    return refresh_cases(session, list(session.scalars(select(Case.id))), frames, calendar)

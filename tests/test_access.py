@@ -112,3 +112,31 @@ def test_sign_in_rotates_the_session(app, people):
     assert before != after
     with client.session_transaction() as session:
         assert session.get("lang") == "kk" and "_user_id" in session
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example/", "javascript:x"])
+def test_sign_in_never_redirects_off_site(app, people, target):
+    from .conftest import PASSWORD
+    client = app.test_client()
+    response = client.post("/login", query_string={"next": target},
+                           data={"login": "desk1", "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/desk/"
+
+
+def test_staff_figures_are_never_public(app, client):
+    import datetime as dt
+
+    from monitor.extensions import db
+    from monitor.models import IndicatorSnapshot
+    now = dt.datetime(2026, 4, 13, tzinfo=dt.timezone.utc)
+    db.session.add_all([
+        IndicatorSnapshot(week="2026-W15", scope_kind="staff", scope_value="desk-login-7", indicator="complaints",
+                          value=1.0, published_at=now),
+        IndicatorSnapshot(week="2026-W15", scope_kind="office", scope_value="OF1", indicator="complaints",
+                          value=1.0, published_at=now)])
+    db.session.commit()
+    for path in ("/open-data/indicators.csv", "/open-data/indicators.json", "/api/indicators",
+                 "/api/indicators?scope_kind=staff", "/indicators"):
+        body = client.get(path).get_data(as_text=True)
+        assert "desk-login-7" not in body, path
+    assert "OF1" in client.get("/open-data/indicators.csv").get_data(as_text=True)

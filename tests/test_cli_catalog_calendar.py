@@ -180,7 +180,8 @@ def test_an_override_re_times_open_cases_at_once_and_removing_it_puts_them_back(
         tmp_path / "visits.csv",
         # C-OPEN: accepted on Friday 20 March 2026 for S1 (5 working days), still open.
         "V1,C-OPEN,OFF1,S1,staff1,,2026-03-20T09:55,2026-03-20T10:00,2026-03-20T10:15,submit,,,",
-        # C-DONE: accepted the same day and issued: a closed case is not re-timed.
+        # C-DONE: accepted the same day and issued: re-timed too (its receipt and
+        # DEADLINE_MISSED use the stored due date).
         "V2,C-DONE,OFF1,S1,staff1,,,2026-03-20T11:00,2026-03-20T11:10,submit,,,",
         "V3,C-DONE,OFF1,S1,staff1,,,2026-03-26T11:00,2026-03-26T11:10,issue,,,",
     )
@@ -191,8 +192,9 @@ def test_an_override_re_times_open_cases_at_once_and_removing_it_puts_them_back(
 
     result = cli("calendar", "override", "2026-03-26", "--off", "--reason", "Decree No. 42")
     assert result.exit_code == 0, result.output
-    assert "1 open cases re-timed" in result.output
+    assert "2 cases re-timed" in result.output
     assert stored_due("C-OPEN") == end_of("2026-04-02")
+    assert stored_due("C-DONE") == end_of("2026-04-02")
     row = db.session.get(OverrideRow, dt.date(2026, 3, 26))
     assert row is not None and row.is_working_day is False and row.reason == "Decree No. 42"
 

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from monitor.extensions import db
 from monitor.front_desk import check_code_hash
@@ -220,3 +220,26 @@ def test_admin_calendar_override_re_times_open_cases(client, login, loaded_catal
     assert case.due_at == dt.datetime(2026, 4, 13, 18, 59, 59, tzinfo=dt.timezone.utc)
     page = client.get("/admin/jobs?lang=en").get_data(as_text=True)
     assert "publish" in page and "never" in page
+
+
+def test_the_check_code_is_shown_on_the_first_receipt_only(client, login, loaded_catalog):
+    login("desk1")
+    location = client.post("/desk/visits/new", data=visit_form()).headers["Location"]
+    first = client.get(location).get_data(as_text=True)
+    assert re.search(r'id="check-code">[A-Z0-9]{6}<', first)
+    again = client.get(location).get_data(as_text=True)
+    assert not re.search(r'id="check-code">[A-Z0-9]{6}<', again)
+
+
+def test_another_office_cannot_add_to_a_case(client, login, loaded_catalog):
+    login("desk1")
+    client.post("/desk/visits/new", data=visit_form())
+    number = db.session.scalar(select(Case.case_number))
+    client.post("/logout")
+    login("desk2")
+    response = client.post("/desk/visits/new", data=visit_form(
+        action="issue", case_number=number, documents=[], called_at="2026-04-07T10:00",
+        finished_at="2026-04-07T10:05"))
+    assert response.status_code == 422
+    assert "handled by another office" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Visit)) == 1

@@ -123,3 +123,19 @@ def test_indicators_page_never_ranks_an_office_with_too_few_cases(client, app):
 
 def test_no_published_week_yet(client):
     assert "No week has been published yet" in client.get("/indicators?lang=en").get_data(as_text=True)
+
+
+def test_a_withdrawn_case_is_never_overdue(app, loaded_catalog, tmp_path):
+    from monitor.citizens import case_status
+    from monitor.front_desk import check_code_hash
+    from monitor.models import Case
+
+    from .test_import import row, run_import, write_csv
+    assert run_import(app, write_csv(tmp_path / "v.csv", [
+        row("v1"), row("v2", action="withdraw", called="2026-05-20T10:00", finished="2026-05-20T10:05",
+                       documents="")])).exit_code == 0
+    case = db.session.scalar(select(Case))
+    case.check_code_hash = check_code_hash(case.case_number, "ABCDEF")
+    db.session.commit()
+    status = case_status(db.session, case.case_number, "ABCDEF", dt.datetime.now(dt.timezone.utc))
+    assert status.outcome == "withdrawn" and status.overdue is False

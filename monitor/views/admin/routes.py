@@ -100,9 +100,9 @@ def calendar():
         calendar_store.set_override(db.session, form.day.data, form.is_working_day.data == "working",
                                     form.reason.data.strip(), current_user.login)
         inputs = engine_inputs()
-        refreshed = visit_store.refresh_open_cases(db.session, inputs.frames, inputs.calendar)
+        refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
         db.session.commit()
-        flash(_("Override saved; %(count)s open cases re-timed.", count=refreshed), "success")
+        flash(_("Override saved; %(count)s cases re-timed.", count=refreshed), "success")
         return redirect(url_for(".calendar"))
     overrides = db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day.desc())).all()
     return render_template("admin/calendar.html", form=form, overrides=overrides)
@@ -116,7 +116,7 @@ def remove_override(day: str):
         abort(404)
     if calendar_store.remove_override(db.session, parsed, current_user.login):
         inputs = engine_inputs()
-        visit_store.refresh_open_cases(db.session, inputs.frames, inputs.calendar)
+        visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
         db.session.commit()
         flash(_("Override removed."), "success")
     return redirect(url_for(".calendar"))

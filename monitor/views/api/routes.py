@@ -10,14 +10,13 @@ import datetime as dt
 import hashlib
 import json
 import re
-from zoneinfo import ZoneInfo
 
 from flask import current_app, request, url_for
 
 from ... import open_data
-from ...context import current_catalog
+from ...context import current_catalog, local_today
 from ...extensions import db
-from ...publishing import snapshots
+from ...publishing import public_snapshots
 from . import bp
 
 CACHE_CONTROL = "public, max-age=300"
@@ -28,7 +27,7 @@ WEEK = re.compile(r"^\d{4}-W\d{2}$")
 
 def _today() -> dt.date:
     """Today's local date: the versions in force are those of the offices' day."""
-    return dt.datetime.now(ZoneInfo(current_app.config["MONITOR_TIMEZONE"])).date()
+    return local_today()
 
 
 def _cached(body: str | bytes, mimetype: str, headers: dict | None = None):
@@ -92,12 +91,12 @@ def vocabulary():
 
 @bp.get("/open-data/indicators.csv")
 def indicators_csv():
-    return _cached(open_data.indicators_csv(snapshots(db.session)), "text/csv")
+    return _cached(open_data.indicators_csv(public_snapshots(db.session)), "text/csv")
 
 
 @bp.get("/open-data/indicators.json")
 def indicators_json():
-    return _json(open_data.indicators_document(snapshots(db.session)))
+    return _json(open_data.indicators_document(public_snapshots(db.session)))
 
 
 # ---------------------------------------------------------------- JSON API
@@ -125,7 +124,7 @@ def indicators():
         return _error(400, f"week must be an ISO week such as 2026-W12, not {week!r}")
     if scope_kind is not None and scope_kind not in open_data.SCOPE_KINDS:
         return _error(400, f"scope_kind must be one of {', '.join(open_data.SCOPE_KINDS)}")
-    table = snapshots(db.session, scope_kind)
+    table = public_snapshots(db.session, scope_kind)
     for column in ("week", "scope_value", "indicator"):
         value = request.args.get(column)
         if value is not None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -12,6 +14,13 @@ from . import bp
 from .forms import LoginForm
 
 HOME_OF_ROLE = {"desk": "desk.today", "supervisor": "supervisor.report", "admin": "admin.users"}
+
+
+def _is_local(target: str) -> bool:
+    """Only a path of this site may follow a sign-in (no open redirect)."""
+    parts = urlsplit(target)
+    return (target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not parts.scheme and not parts.netloc)
 
 
 def _login_name() -> str:
@@ -37,7 +46,7 @@ def login():
             session["lang"] = language
         login_user(user)
         target = request.args.get("next", "")
-        if not target.startswith("/") or target.startswith("//"):
+        if not _is_local(target):
             target = url_for(HOME_OF_ROLE[user.role])
         return redirect(target)
     return render_template("auth/login.html", form=form)

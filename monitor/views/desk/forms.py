@@ -31,7 +31,7 @@ class VisitForm(FlaskForm):
     case_number = StringField(_l("Case number (for a follow-up visit)"),
                               validators=[Optional(), Length(max=80)])
     applicant_ref = StringField(_l("Applicant IIN (optional)"), validators=[
-        Optional(), Regexp(r"^\d{12}$", message=_l("An IIN has 12 digits."))])
+        Optional(), Regexp(r"^[0-9]{12}$", message=_l("An IIN has 12 digits."))])
     documents = CheckboxList(_l("Documents asked for"), choices=[], validate_choice=False)
     other_documents = TextAreaField(_l("Other documents asked for (one per line)"),
                                     validators=[Optional(), Length(max=2000)])
@@ -47,7 +47,7 @@ class VisitForm(FlaskForm):
 
 class RelativeForm(FlaskForm):
     iin = StringField(_l("Relative's IIN"), validators=[
-        DataRequired(), Regexp(r"^\d{12}$", message=_l("An IIN has 12 digits."))])
+        DataRequired(), Regexp(r"^[0-9]{12}$", message=_l("An IIN has 12 digits."))])
 
 
 class CorrectionForm(FlaskForm):

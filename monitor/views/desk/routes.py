@@ -148,7 +148,9 @@ def receipt(case_number: str):
         if version is not None:
             explained = due_at(case.accepted_at, version.deadline, inputs.calendar)
     code = session.get("check_code") or {}
-    check_code = code.get("code") if code.get("case") == case_number else None
+    check_code = None
+    if code.get("case") == case_number:  # shown on the first receipt only; only its hash is kept
+        check_code = session.pop("check_code")["code"]
     return render_template("desk/receipt.html", case=case, service=service, version=version,
                            explained=explained, check_code=check_code, documents=catalog.documents,
                            timezone=inputs.calendar.timezone, language=_language())

@@ -12,11 +12,11 @@ from wtforms.fields.choices import SelectChoice
 from ... import citizens
 from ...calendar import due_at
 from ...calendar_store import calendar_from_db
-from ...context import current_catalog
+from ...context import current_catalog, local_today
 from ...charts import line_chart
 from ...extensions import db, limiter
 from ...models import Office
-from ...publishing import snapshots
+from ...publishing import public_snapshots
 from .. import RATE_INDICATORS
 from ..labels import label
 from . import bp
@@ -41,7 +41,7 @@ def index():
     """The catalog: every service with its version in force today, searchable."""
     catalog = current_catalog()
     query = request.args.get("q", "").strip()
-    today = dt.date.today()
+    today = local_today()
     services = [(service, service.version_in_force(today)) for service in catalog.services.values()
                 if matches(service, query)]
     return render_template("public/index.html", services=services, query=query)
@@ -54,11 +54,12 @@ def _example_due_date(deadline, calendar):
     """The due date if accepted now; the same for everyone within a minute, so computed once."""
     now = dt.datetime.now(calendar.timezone).replace(second=0, microsecond=0)
     key = (deadline, now, calendar.language, tuple(sorted(calendar.overrides.items())))
-    if key not in _examples:
+    example = _examples.get(key)
+    if example is None:
         if len(_examples) > 512:
             _examples.clear()
-        _examples[key] = due_at(now, deadline, calendar)
-    return _examples[key]
+        example = _examples[key] = due_at(now, deadline, calendar)
+    return example
 
 
 def _service_page(code: str, template: str):
@@ -66,7 +67,7 @@ def _service_page(code: str, template: str):
     found = catalog.services.get(code)
     if found is None:
         abort(404)
-    today = dt.date.today()
+    today = local_today()
     version = found.version_in_force(today)
     example = None
     if version is not None:
@@ -158,7 +159,7 @@ def follow_complaint():
 @bp.get("/indicators")
 def indicators():
     """Published weekly indicators, network-wide and per office, with their trend."""
-    table = snapshots(db.session)
+    table = public_snapshots(db.session)
     minimum = current_app.config["MIN_CASES_FOR_RANKING"]
     if table.empty:
         return render_template("public/indicators.html", weeks=[], network={}, charts={}, offices=[],

@@ -99,9 +99,13 @@ def findings():
         index = week_of_label(_week())
         timezone = current_app.config["MONITOR_TIMEZONE"]
         start, end = week_end(index - 1, timezone), week_end(index, timezone)
-        query = query.where(or_(Visit.called_at.between(start, end),
-                                Visit.id.is_(None) & Case.completed_at.between(start, end),
-                                Visit.id.is_(None) & Case.completed_at.is_(None)))
+        # Visit findings by the visit's week; case findings by the week the case was
+        # completed, or, for open cases, accepted.
+        query = query.where(or_(
+            (Visit.called_at >= start) & (Visit.called_at < end),
+            Visit.id.is_(None) & (Case.completed_at >= start) & (Case.completed_at < end),
+            Visit.id.is_(None) & Case.completed_at.is_(None) & (Case.accepted_at >= start)
+            & (Case.accepted_at < end)))
     rows = db.session.execute(query.order_by(Finding.id.desc()).limit(500)).all()
     return render_template("supervisor/findings.html", rows=rows, form=ReviewForm(),
                            timezone=engine_inputs().calendar.timezone)
