@@ -7,7 +7,8 @@ from sqlalchemy.exc import OperationalError
 from monitor.views.access import ACCESS, ANYONE
 
 SAMPLE_ARGUMENTS = {"code": "S1", "case_number": "NO-CASE", "reference": "NO-REF", "user_id": 1,
-                    "finding_id": 1, "fmt": "csv", "visit_id": "NO-VISIT", "day": "2026-03-20", "filename": "css/app.css"}
+                    "finding_id": 1, "fmt": "csv", "visit_id": "NO-VISIT", "day": "2026-03-20",
+                    "filename": "css/app.css"}
 ROLES = ("anonymous", "desk1", "super1", "admin")
 ROLE_OF = {"anonymous": "anonymous", "desk1": "desk", "super1": "supervisor", "admin": "admin"}
 
