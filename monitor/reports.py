@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from .compliance import INDICATORS, judge, weekly_indicators
-from .compliance.indicators import week_end, week_label, week_of_label
+from .compliance import INDICATORS, weekly_indicators
+from .compliance.indicators import SCOPES, week_end, week_label, week_number, week_of_label
 from .context import EngineInputs
 from .findings_store import analyze_stored
 
@@ -37,39 +37,57 @@ class WeeklyReport:
 
 def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: list[str] | None,
                   minimum_cases: int, complaints: pd.DataFrame | None = None) -> WeeklyReport:
+    """The report of ``offices`` (None: the network) for an ISO week, with a 12-week trend.
+
+    The whole network is judged once, so that a case forwarded between offices keeps its
+    one timeline; the area's figures are then the scoped indicators of its offices (case
+    events count where the accepting or completing visit was, as in the spec's scopes).
+    """
     last = week_of_label(week)
     first = last - TREND_WEEKS + 1
     analysis, _ = analyze_stored(session, inputs.frames, inputs.calendar,
                                  week_end(last, inputs.timezone), inputs.thresholds)
-    if offices is not None:
-        # Judge the area's visits on their own: its cases and indicators, nobody else's.
-        keep = analysis.visits["office_code"].isin(offices).to_numpy()
-        analysis = judge(analysis.visits[keep], inputs.frames, inputs.calendar,
-                         week_end(last, inputs.timezone), inputs.thresholds)
-        if complaints is not None:
-            complaints = complaints[complaints["office_code"].isin(offices)]
     weeks = [week_label(w) for w in range(first, last + 1)]
-    args = (analysis.visits, analysis.cases, analysis.findings, inputs.timezone)
-    trend = weekly_indicators(*args, None, complaints, weeks=(first, last)) if len(analysis.visits) \
-        else pd.DataFrame({"week": weeks, **{name: np.nan for name in INDICATORS}})
+    visits = analysis.visits
+    if visits.empty:
+        empty = pd.DataFrame({"week": weeks, **{name: np.nan for name in INDICATORS}})
+        return WeeklyReport(week, weeks, empty, {s: pd.DataFrame(columns=["week", s] + INDICATORS)
+                                                 for s in ("office", "service", "staff")},
+                            {"office": {}, "service": {}}, pd.DataFrame(columns=["staff_id", "visits"]), None)
+    in_area = visits["office_code"].isin(offices).to_numpy() if offices is not None \
+        else np.ones(len(visits), dtype=bool)
+    visits = visits.assign(
+        area=np.where(in_area, "area", None),
+        **{f"{scope}_in_area": np.where(in_area, visits[SCOPES[scope]].to_numpy(), None)
+           for scope in ("office", "service", "staff")})
+    if complaints is not None:
+        complaint_in_area = complaints["office_code"].isin(offices).to_numpy() if offices is not None \
+            else np.ones(len(complaints), dtype=bool)
+        complaints = complaints.assign(
+            area=np.where(complaint_in_area, "area", None),
+            office_in_area=np.where(complaint_in_area, complaints["office_code"].to_numpy(), None),
+            service_in_area=np.where(complaint_in_area, complaints["service_code"].to_numpy(), None),
+            staff_in_area=None)
+    args = (visits, analysis.cases, analysis.findings, inputs.timezone)
+    trend = weekly_indicators(*args, "area", complaints, weeks=(first, last))
+    trend = trend.drop(columns="area").set_index("week").reindex(weeks).reset_index()
     by_scope, worst = {}, {}
     for scope in ("office", "service", "staff"):
-        if not len(analysis.visits):
-            by_scope[scope], worst[scope] = pd.DataFrame(columns=["week", scope] + INDICATORS), {}
-            continue
-        table = weekly_indicators(*args, scope, complaints, weeks=(last - 1, last))
+        table = weekly_indicators(*args, f"{scope}_in_area", complaints, weeks=(last - 1, last)) \
+            .rename(columns={f"{scope}_in_area": scope})
         current = table[table["week"] == week].set_index(scope)
         previous = table[table["week"] == week_label(last - 1)].set_index(scope)
         for name in INDICATORS:
             current[f"{name}_change"] = current[name] - previous[name].reindex(current.index)
         by_scope[scope] = current.reset_index()
+        if scope == "staff":
+            continue
         rankable = current[current["cases_completed"] >= minimum_cases]
         worst[scope] = {}
         for name in sorted(HIGHER_IS_WORSE | LOWER_IS_WORSE):
-            values = rankable[name].dropna()
-            ordered = values.sort_values(ascending=name in LOWER_IS_WORSE).head(3)
+            ordered = rankable[name].dropna().sort_values(ascending=name in LOWER_IS_WORSE).head(3)
             worst[scope][name] = [(key, float(value)) for key, value in ordered.items()]
-    in_week = analysis.visits[(analysis.visits["day"] + 3) // 7 == last]
+    in_week = visits[in_area & (week_number(visits["day"].to_numpy()) == last)]
     workload = in_week.groupby("staff_id").size().rename("visits").reset_index() \
         .sort_values("visits", ascending=False)
     spread = float(workload["visits"].std(ddof=0) / workload["visits"].mean()) if len(workload) > 1 else None

@@ -58,14 +58,17 @@ def weekly_indicators(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.Da
     which leaves that column empty. ``weeks`` limits the range (first, last week index);
     by default it runs from the week of the first visit to that of the last.
     """
-    column = SCOPES[scope] if scope else None
+    # A scope is office/service/staff, or any column of ``visits`` (and ``complaints``), e.g.
+    # a supervisor's area; rows whose scope value is missing count in no scope row.
+    column = SCOPES.get(scope, scope) if scope else None
     if visits.empty:
         return pd.DataFrame(columns=["week"] + ([scope] if scope else []) + INDICATORS)
     visit_week = week_number(visits["day"].to_numpy())
     first, last = weeks or (int(visit_week.min()), int(visit_week.max()))
     all_weeks = np.arange(first, last + 1)
     scope_of_visit = (visits[column].to_numpy() if column else np.full(len(visits), "", dtype=object))
-    scope_values = np.sort(pd.unique(scope_of_visit)) if column else np.array([""], dtype=object)
+    scope_values = np.sort(pd.unique(scope_of_visit[pd.notna(scope_of_visit)])) if column \
+        else np.array([""], dtype=object)
     grid = pd.MultiIndex.from_product([all_weeks, scope_values], names=["week", "scope"])
     out = pd.DataFrame(index=grid)
 
