@@ -24,6 +24,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,27 @@ def count_visits(database_url: str) -> int:
         count = connection.execute(text("SELECT count(*) FROM visits")).scalar()
     engine.dispose()
     return count
+
+
+@contextmanager
+def gunicorn(database_url: str, workers: int, port: int):
+    """gunicorn serving the app on 127.0.0.1 only, stopped when the block ends."""
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "load", "APPLICANT_HASH_KEY": "load",
+           "RATELIMIT_STORAGE_URI": "memory://"}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+                               f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 class Stats:
@@ -142,19 +164,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     prepare(args.database, args.desks)
-    env = {**os.environ, "DATABASE_URL": args.database, "SECRET_KEY": "load", "APPLICANT_HASH_KEY": "load",
-           "RATELIMIT_STORAGE_URI": "memory://"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
-                               "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning", "wsgi:app"],
-                              cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{args.port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(args.database, args.workers, args.port) as base:
         sys.path.insert(0, str(ROOT))
         from services_catalog import BUNDLED_CATALOG, load_catalog
         codes = list(load_catalog(BUNDLED_CATALOG).services)
@@ -168,9 +178,6 @@ def main() -> None:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     total = sum(len(v) for v in stats.latency.values())
     print(f"{args.seconds} s, gunicorn {args.workers} workers, {args.readers} readers, {args.desks} desks, "
           f"database {args.database.split('@')[-1]}")

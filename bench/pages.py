@@ -8,17 +8,14 @@ Needs Debian's `wrk` (apt-get install wrk). Traffic goes to 127.0.0.1 only and s
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import ROOT, prepare  # noqa: E402
+from load import gunicorn, prepare  # noqa: E402
 
 
 def main() -> None:
@@ -30,17 +27,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
     prepare(args.database, desks=1)
-    env = {**os.environ, "DATABASE_URL": args.database, "SECRET_KEY": "load", "APPLICANT_HASH_KEY": "load"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--bind",
-                               f"127.0.0.1:{args.port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{args.port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(args.database, args.workers, args.port) as base:
         for name, path in (("service page", "/services/703002?lang=ru"), ("catalog.json", "/open-data/catalog.json")):
             urllib.request.urlopen(base + path).read()  # warm every cache once
             out = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency",
@@ -50,9 +37,6 @@ def main() -> None:
             errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
             print(f"{name:<13} {float(rate):8,.0f} requests/s  p50 {latency.get('50')}  p90 {latency.get('90')}  "
                   f"p99 {latency.get('99')}  non-2xx {errors.group(1) if errors else 0}")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
