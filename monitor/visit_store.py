@@ -60,13 +60,15 @@ def _existing(session: Session, column, values: Iterable) -> dict:
 
 
 def _sql_timestamps(values: pd.Series, dialect: str) -> pd.Series:
-    """UTC timestamps as text the database reads back through UTCDateTime."""
-    utc = values.dt.tz_convert("UTC")
-    if dialect == "sqlite":
-        text = utc.dt.tz_localize(None).astype(str)
-    else:
-        text = utc.astype(str)
-    return text.where(values.notna(), None)
+    """UTC timestamps as text the database reads back through UTCDateTime.
+
+    Formatted by numpy in one pass: pandas' per-value str() of tz-aware times is slow.
+    """
+    utc = values.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT"))
+    text = np.char.replace(np.datetime_as_string(utc, unit="us"), "T", " ")
+    if dialect != "sqlite":
+        text = np.char.add(text, "+00:00")
+    return pd.Series(text, index=values.index, dtype=object).where(values.notna().to_numpy(), None)
 
 
 def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.DataFrame,
