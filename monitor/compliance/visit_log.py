@@ -55,27 +55,42 @@ def read_visit_file(path: str | Path) -> pd.DataFrame:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             raw = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl").fillna("")
         else:
-            # The C reader keeps blank lines as empty rows, so that row N is line N + 2.
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                              encoding="utf-8")
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow", encoding="utf-8")
     except FileNotFoundError:
         raise VisitLogError(f"{path}: no such file") from None
     except (ValueError, UnicodeDecodeError, OSError) as error:
         raise VisitLogError(f"{path}: cannot read it as a visit log ({error})") from None
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
-    return frame_from_text(raw, source=str(path))
+    lines = _csv_line_numbers(path, len(raw)) if path.suffix.lower() not in (".xlsx", ".xlsm") else None
+    return frame_from_text(raw, source=str(path), lines=lines)
 
 
-def frame_from_text(raw: pd.DataFrame, source: str = "input") -> pd.DataFrame:
+def _csv_line_numbers(path: Path, rows: int) -> np.ndarray | None:
+    """The file line of each data row: the reader skips blank lines, people count them.
+
+    None when the file has quoted cells spanning lines (then rows are numbered in order).
+    """
+    data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    starts = np.concatenate([[0], ends + 1])
+    ends = np.concatenate([ends, [len(data)]])
+    length = ends - starts
+    carriage = (length > 0) & (data[np.maximum(ends - 1, 0)] == 13)
+    blank = (length - carriage) == 0
+    numbers = np.flatnonzero(~blank) + 1  # 1-based file lines that hold something
+    numbers = numbers[1:]  # the header
+    return numbers if len(numbers) == rows else None
+
+
+def frame_from_text(raw: pd.DataFrame, source: str = "input", lines: np.ndarray | None = None) -> pd.DataFrame:
     """Check the header and number the lines as a spreadsheet user sees them (header = line 1)."""
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         raise VisitLogError(f"{source}: line 1: missing required column(s) {', '.join(missing)}")
     frame = pd.DataFrame({column: (raw[column].astype(str).str.strip() if column in raw.columns
                                    else "") for column in COLUMNS}, index=raw.index)
-    frame.insert(0, "line", np.arange(2, len(frame) + 2))
-    blank = (raw.astype(str).apply(lambda column: column.str.strip()) == "").all(axis=1).to_numpy()
-    return frame[~blank].reset_index(drop=True)
+    frame.insert(0, "line", lines if lines is not None else np.arange(2, len(frame) + 2))
+    return frame.reset_index(drop=True)
 
 
 def iin_is_valid(refs: pd.Series) -> pd.Series:
