@@ -58,8 +58,7 @@ def publish(now: dt.datetime, week: str | None = None) -> JobRun:
             weeks = [week]
         else:
             first = db.session.scalar(select(func.min(Visit.called_at)))
-            first_week = publishing.last_complete_week(
-                first + dt.timedelta(days=7), inputs.timezone) if first else None
+            first_week = publishing.week_of(first, inputs.timezone) if first else None
             weeks = publishing.missed_weeks(db.session, now, inputs.timezone, first_week)
         done = [publishing.publish_week(db.session, inputs, w, now) for w in weeks]
         fresh = [p.week for p in done if not p.already_published]

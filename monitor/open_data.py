@@ -121,17 +121,11 @@ def service_document(service: Service, catalog: Catalog, today: dt.date) -> dict
     }
 
 
-def service_matches(service: Service, query: str) -> bool:
-    """Tolerant search: every word of the query is part of the code or of a name, any language or case."""
-    haystack = " ".join([service.code, *service.name.as_dict().values()]).casefold()
-    return all(word in haystack for word in query.casefold().split())
-
-
 def service_list(catalog: Catalog, today: dt.date, query: str = "") -> list[dict]:
     """Code, names and the deadline in force today of every service matching ``query``."""
     found = []
     for service in _services(catalog):
-        if not service_matches(service, query):
+        if not service.matches(query):
             continue
         version = service.version_in_force(today)
         found.append({

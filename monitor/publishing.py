@@ -31,10 +31,15 @@ class Publication:
     already_published: bool
 
 
+def week_of(moment: dt.datetime, timezone: str) -> str:
+    """The ISO week (local time) a moment falls in."""
+    day = local_day_numbers(pd.Series([pd.Timestamp(moment)]), timezone)
+    return week_label(int(week_number(day)[0]))
+
+
 def last_complete_week(now: dt.datetime, timezone: str) -> str:
     """The ISO week that ended most recently before ``now`` (local time)."""
-    day = local_day_numbers(pd.Series([pd.Timestamp(now)]), timezone)
-    return week_label(int(week_number(day)[0]) - 1)
+    return week_label(week_of_label(week_of(now, timezone)) - 1)
 
 
 def published_weeks(session: Session) -> list[str]:

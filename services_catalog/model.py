@@ -103,6 +103,12 @@ class Service:
     provider: Text
     versions: tuple[ServiceVersion, ...]
 
+    def matches(self, query: str) -> bool:
+        """Tolerant search: every word of the query is part of the code or of a name, in any
+        of the three languages, whatever the case ("неке", "Marriage reg", "7030")."""
+        haystack = " ".join([self.code, *self.name.as_dict().values()]).casefold()
+        return all(word in haystack for word in query.casefold().split())
+
     def version_in_force(self, on_date: dt.date) -> ServiceVersion | None:
         for version in self.versions:
             if version.in_force_on(on_date):
@@ -118,3 +124,6 @@ class Catalog:
     def version_in_force(self, service_code: str, on_date: dt.date) -> ServiceVersion | None:
         service = self.services.get(service_code)
         return service.version_in_force(on_date) if service else None
+
+    def search(self, query: str) -> list[Service]:
+        return [service for service in self.services.values() if service.matches(query)]

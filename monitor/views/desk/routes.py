@@ -57,14 +57,6 @@ def today():
                            language=_language())
 
 
-def _find_services(query: str):
-    catalog = engine_inputs().frames.catalog
-    words = query.casefold().split()
-    return [service for service in catalog.services.values()
-            if all(w in " ".join([service.code, *service.name.as_dict().values()]).casefold()
-                   for w in words)]
-
-
 def _draft(form: VisitForm, timezone) -> front_desk.VisitDraft:
     def local(value):
         return value.replace(tzinfo=timezone) if value else None
@@ -91,7 +83,7 @@ def new_visit():
     catalog = inputs.frames.catalog
     if code not in catalog.services:
         query = request.args.get("q", "").strip()
-        matches = _find_services(query) if query else []
+        matches = catalog.search(query) if query else []
         if len(matches) == 1:
             return redirect(url_for(".new_visit", service=matches[0].code,
                                     case=request.args.get("case", "")))

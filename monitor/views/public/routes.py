@@ -30,20 +30,13 @@ def _language() -> str:
     return str(get_locale() or "ru")
 
 
-def matches(service, query: str) -> bool:
-    """Tolerant search: every word of the query in the code or a name, any language, any case."""
-    haystack = " ".join([service.code, *service.name.as_dict().values()]).casefold()
-    return all(word in haystack for word in query.casefold().split())
-
-
 @bp.get("/")
 def index():
     """The catalog: every service with its version in force today, searchable."""
     catalog = current_catalog()
     query = request.args.get("q", "").strip()
     today = local_today()
-    services = [(service, service.version_in_force(today)) for service in catalog.services.values()
-                if matches(service, query)]
+    services = [(service, service.version_in_force(today)) for service in catalog.search(query)]
     return render_template("public/index.html", services=services, query=query)
 
 
