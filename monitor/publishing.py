@@ -122,3 +122,20 @@ def snapshots(session: Session, scope_kind: str | None = None) -> pd.DataFrame:
     if scope_kind:
         query = query.where(IndicatorSnapshot.scope_kind == scope_kind)
     return pd.read_sql(query, session.connection())
+
+
+def office_ranking(table: pd.DataFrame, week: str, minimum_cases: int) -> list[dict]:
+    """Offices of a published week, ranked by on-time rate.
+
+    An office with fewer than ``minimum_cases`` completed cases is listed as "too few
+    cases" and never ranked, so that one unlucky case does not make it the worst.
+    Returns dicts (code, enough, rank or None, values), ranked offices first.
+    """
+    rows = table[(table["scope_kind"] == "office") & (table["week"] == week)].pivot_table(
+        index="scope_value", columns="indicator", values="value", aggfunc="first", dropna=False)
+    offices = [{"code": code, "enough": (row.get("cases_completed") or 0) >= minimum_cases,
+                "rank": None, "values": row.to_dict()} for code, row in rows.iterrows()]
+    ranked = sorted((o for o in offices if o["enough"]), key=lambda o: -(o["values"].get("on_time_rate") or 0))
+    for position, office in enumerate(ranked, start=1):
+        office["rank"] = position
+    return sorted(offices, key=lambda o: (o["rank"] or len(offices) + 1, o["code"]))

@@ -16,7 +16,7 @@ from ...context import current_catalog, local_today
 from ...charts import line_chart
 from ...extensions import db, limiter
 from ...models import Office
-from ...publishing import public_snapshots
+from ...publishing import office_ranking, public_snapshots
 from .. import RATE_INDICATORS
 from ..labels import label
 from . import bp
@@ -165,17 +165,7 @@ def indicators():
                                               for w in weeks], label(name), percent=name in RATE_INDICATORS))
               for name in SHOWN_INDICATORS if name in network.index}
     latest = weeks[-1]
-    office_rows = table[(table["scope_kind"] == "office") & (table["week"] == latest)] \
-        .pivot_table(index="scope_value", columns="indicator", values="value", aggfunc="first", dropna=False)
-    offices = []
-    for code, row in office_rows.iterrows():
-        enough = (row.get("cases_completed") or 0) >= minimum
-        offices.append({"code": code, "enough": enough, "values": row.to_dict()})
-    ranked = sorted([o for o in offices if o["enough"]],
-                    key=lambda o: -(o["values"].get("on_time_rate") or 0))
-    for position, office in enumerate(ranked, start=1):
-        office["rank"] = position
     heads = table[table["week"].isin(weeks)].drop_duplicates("week").set_index("week")["audit_head_hash"].to_dict()
     return render_template("public/indicators.html", weeks=weeks, network=network, charts=charts,
-                           offices=sorted(offices, key=lambda o: (o.get("rank") or 10**6, o["code"])),
-                           minimum=minimum, latest=latest, heads=heads)
+                           offices=office_ranking(table, latest, minimum), minimum=minimum, latest=latest,
+                           heads=heads)
