@@ -117,3 +117,25 @@ def test_case_timeline_drill_down(client, login, loaded_catalog, tmp_path, app):
     assert page.status_code == 200 and "DEADLINE_MISSED" in text and "submit" in text
     other = db.session.scalar(select(Case.case_number).where(Case.office_code == "OF2"))
     assert client.get(f"/supervisor/cases/{other}").status_code == 404
+
+
+def test_a_forwarded_case_keeps_one_timeline_in_the_area_reports(app, loaded_catalog, tmp_path):
+    """Accepted in OF1, issued in OF2: OF1 counts the acceptance, OF2 the on-time completion."""
+    from monitor import reports
+    from monitor.publishing import complaints_frame
+
+    from .test_import import row, run_import, write_csv
+    rows = [row("v1", case_id="CF", called="2026-03-16T10:00", finished="2026-03-16T10:10", ticket=""),
+            row("v2", case_id="CF", action="forward", called="2026-03-17T10:00", finished="2026-03-17T10:05",
+                ticket="", documents="", forwarded_to="OF2"),
+            row("v3", case_id="CF", action="issue", called="2026-03-18T10:00", finished="2026-03-18T10:05",
+                ticket="", documents="", office_code="OF2")]
+    assert run_import(app, write_csv(tmp_path / "v.csv", rows)).exit_code == 0
+    inputs = engine_inputs()
+    of1 = reports.weekly_report(db.session, inputs, WEEK, ["OF1"], 0, complaints_frame(db.session))
+    of2 = reports.weekly_report(db.session, inputs, WEEK, ["OF2"], 0, complaints_frame(db.session))
+    first = of1.by_scope["office"].set_index("office")
+    second = of2.by_scope["office"].set_index("office")
+    assert first.at["OF1", "cases_accepted"] == 1 and first.at["OF1", "cases_completed"] == 0
+    assert second.at["OF2", "cases_completed"] == 1 and second.at["OF2", "on_time_rate"] == 1.0
+    assert list(first.index) == ["OF1"] and list(second.index) == ["OF2"]
