@@ -30,7 +30,7 @@ def serve(app):
 @contextmanager
 def chromium_page():
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium); "
+        pytest.skip(reason=f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium); "
                     ".ci/run installs it")
     from playwright.sync_api import sync_playwright
 
