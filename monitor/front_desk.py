@@ -193,13 +193,17 @@ def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, us
                   inputs: EngineInputs, now: dt.datetime | None = None) -> list[tuple[str, str]]:
     """Correct a stored visit: the old values go to the audit log with who, when and why.
 
-    The corrected visit is validated like any other row, its case re-timed and re-judged.
+    ``changes`` holds the values as they should be (unchanged ones may be included); the
+    corrected visit is validated like any other row, its case re-timed and re-judged.
     Returns validation errors (nothing is changed when there are any).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     if not reason.strip():
         return [("reason", "a correction needs a reason")]
-    changes = {k: v for k, v in changes.items() if k in CORRECTABLE}
+
+    def stored(key):
+        return getattr(visit, key) if getattr(visit, key) is not None else ("" if key != "ticket_at" else None)
+    changes = {k: v for k, v in changes.items() if k in CORRECTABLE and v != stored(k)}
     old = {k: getattr(visit, k) for k in changes}
     merged = {k: getattr(visit, k) for k in CORRECTABLE} | changes
     draft = VisitDraft(

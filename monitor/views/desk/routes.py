@@ -202,7 +202,6 @@ def correct(visit_id: str):
             "refusal_ground": (form.refusal_ground.data or "").strip(),
             "forwarded_to": (form.forwarded_to.data or "").strip(),
         }
-        changes = {k: v for k, v in changes.items() if v != (getattr(visit, k) or ("" if k != "ticket_at" else None))}
         errors = front_desk.correct_visit(db.session, visit, changes, form.reason.data, current_user, inputs)
         if not errors:
             db.session.commit()
