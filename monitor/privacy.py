@@ -13,7 +13,17 @@ def applicant_hash(reference: str, key: str) -> str:
 
 
 def applicant_hashes(references: pd.Series, key: str) -> pd.Series:
-    """Keyed hashes of many references; empty references stay empty (None)."""
-    secret = key.encode()
-    return references.map(
-        lambda ref: hmac.new(secret, ref.encode(), hashlib.sha256).hexdigest() if ref else None)
+    """Keyed hashes of many references; empty references stay empty (None).
+
+    Each distinct reference is hashed once (an applicant's visits share it), from an HMAC
+    keyed once and copied: the same digests as ``applicant_hash``, several times faster.
+    """
+    keyed = hmac.new(key.encode(), digestmod=hashlib.sha256)
+
+    def digest(reference: str) -> str:
+        mac = keyed.copy()
+        mac.update(reference.strip().encode())
+        return mac.hexdigest()
+    distinct = pd.unique(references[references != ""])
+    hashes = dict(zip(distinct, map(digest, distinct)))
+    return references.map(hashes).astype(object).where(references != "", None)

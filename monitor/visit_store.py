@@ -53,6 +53,8 @@ def _existing(session: Session, column, values: Iterable) -> dict:
         # One array parameter instead of thousands of IN parameters.
         query = select(column, key).where(column == any_(bindparam("values", type_=ARRAY(String))))
         return dict(session.execute(query, {"values": values}).all()) if values else {}
+    # SQLite: IN lists in chunks. (A temporary table would be faster, but writing to it
+    # opens the transaction early, and a concurrent desk's commit would then fail ours.)
     found = {}
     for chunk in chunks(values):
         found.update((value, pk) for value, pk in session.execute(select(column, key).where(column.in_(chunk))))
