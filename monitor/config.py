@@ -75,6 +75,7 @@ def load_config(app, overrides: dict | None = None) -> None:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'monitor.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["DATABASE_URL"])
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["MONITOR_TIMEZONE"]  # dates shown in local time
     for name, file_name in (("SECRET_KEY", "secret_key"), ("APPLICANT_HASH_KEY", "applicant_hash_key")):
         if not app.config.get(name):
             app.config[name] = _instance_secret(instance, file_name)

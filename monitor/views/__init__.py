@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, request, url_for
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import format_datetime, format_decimal, format_percent, get_locale, lazy_gettext as _l
 
 from .labels import label
 
@@ -19,12 +19,18 @@ RATE_INDICATORS = {"on_time_rate", "queue_wait_within_limit_rate", "extra_docume
 
 
 def format_indicator(value, name: str) -> str:
-    """A published number as people read it: rates in percent, empty as a dash."""
+    """A published number as people read it in their language: rates in percent, decimal
+    commas in Kazakh and Russian, an empty value (no denominator) as a dash."""
     if value is None or value != value:  # None or NaN: an empty denominator
         return "—"
     if name in RATE_INDICATORS:
-        return f"{value * 100:.1f}%"
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+        return format_percent(value, format="#,##0.0%")
+    return format_decimal(value, format="#,##0" if float(value).is_integer() else "#,##0.0")
+
+
+def format_moment(value) -> str:
+    """A date and time as people write it in their language (local time)."""
+    return format_datetime(value, "d MMMM y, HH:mm") if value is not None else "—"
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -37,6 +43,7 @@ def register_template_helpers(app: Flask) -> None:
         return url_for(request.endpoint or "public.index", **arguments)
 
     app.add_template_filter(format_indicator, "indicator")
+    app.add_template_filter(format_moment, "moment")
     app.add_template_global(label, "label")
 
     @app.context_processor
