@@ -158,7 +158,13 @@ def indicators():
         return render_template("public/indicators.html", weeks=[], network={}, charts={}, offices=[],
                                minimum=minimum, heads={})
     weeks = sorted(table["week"].unique())[-12:]
-    network = table[(table["scope_kind"] == "network") & table["week"].isin(weeks)] \
+    office = request.args.get("office", "")
+    if office and not ((table["scope_kind"] == "office") & (table["scope_value"] == office)).any():
+        abort(404)
+    # The trend of one office (?office=CODE) or of the whole network.
+    chosen = (table["scope_kind"] == "office") & (table["scope_value"] == office) if office \
+        else table["scope_kind"] == "network"
+    network = table[chosen & table["week"].isin(weeks)] \
         .pivot_table(index="indicator", columns="week", values="value", aggfunc="first", dropna=False)
     # line_chart escapes every text it embeds, so its SVG is safe markup.
     charts = {name: Markup(line_chart(weeks, [network.at[name, w] if w in network.columns else None  # nosec B704
@@ -167,5 +173,6 @@ def indicators():
     latest = weeks[-1]
     heads = table[table["week"].isin(weeks)].drop_duplicates("week").set_index("week")["audit_head_hash"].to_dict()
     return render_template("public/indicators.html", weeks=weeks, network=network, charts=charts,
-                           offices=office_ranking(table, latest, minimum), minimum=minimum, latest=latest,
+                           office=office, offices=office_ranking(table, latest, minimum), minimum=minimum,
+                           latest=latest,
                            heads=heads)
