@@ -26,11 +26,8 @@ import pandas as pd
 from services_catalog import Catalog, Service, ServiceVersion, Text, export_catalog
 from services_catalog.model import CHANNELS, DEADLINE_UNITS, LANGUAGES
 
-from .compliance.indicators import INDICATORS
+from .compliance.indicators import INDICATORS, PUBLIC_SCOPE_KINDS as SCOPE_KINDS
 
-# The scopes of published indicators (same as publishing.SCOPE_KINDS, kept here so that this
-# module needs no database imports; a test checks the two agree).
-SCOPE_KINDS = ("network", "office", "service", "staff")
 REQUIREMENT_KINDS = ("required", "any_of", "conditional")
 INDICATOR_COLUMNS = ("week", "scope_kind", "scope_value", "indicator", "value",
                      "published_at", "audit_head_hash")

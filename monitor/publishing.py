@@ -15,13 +15,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .compliance import INDICATORS
-from .compliance.indicators import week_end, week_label, week_number, week_of_label, weekly_indicators
+from .compliance.indicators import (
+    PUBLIC_SCOPE_KINDS, SCOPE_KINDS, week_end, week_label, week_number, week_of_label, weekly_indicators,
+)
 from .compliance.visit_log import local_day_numbers
 from .context import EngineInputs
 from .findings_store import analyze_stored
 from .models import AuditRecord, Complaint, IndicatorSnapshot
 
-SCOPE_KINDS = ("network", "office", "service", "staff")
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,6 @@ def missed_weeks(session: Session, now: dt.datetime, timezone: str, first_week: 
     if done:
         start = max(start, min(week_of_label(w) for w in done))
     return [week_label(w) for w in range(start, last + 1) if week_label(w) not in done]
-
-
-PUBLIC_SCOPE_KINDS = ("network", "office", "service")  # staff figures are for supervisors only
 
 
 def public_snapshots(session: Session, scope_kind: str | None = None) -> pd.DataFrame:

@@ -126,7 +126,7 @@ class _Collector:
         self.add(field, f"{value!r} is not a date (YYYY-MM-DD{' or null' if nullable else ''})")
         return None
 
-    def positive_int(self, value, field: str, minimum: int) -> int | None:
+    def whole_number(self, value, field: str, minimum: int) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             relation = "a whole number >= 0" if minimum == 0 else "a whole number > 0"
             self.add(field, f"{value!r} must be {relation}")
@@ -220,14 +220,14 @@ def _version(check: _Collector, raw: dict, documents: dict) -> ServiceVersion | 
     if not isinstance(raw_deadline, dict):
         check.add("deadline", "must be {value: N, unit: ...}")
     else:
-        value = check.positive_int(raw_deadline.get("value"), "deadline.value", minimum=0)
+        value = check.whole_number(raw_deadline.get("value"), "deadline.value", minimum=0)
         unit = raw_deadline.get("unit")
         if unit not in DEADLINE_UNITS:
             check.add("deadline.unit", f"{unit!r} is not one of {', '.join(DEADLINE_UNITS)}")
         elif value is not None:
             deadline = Deadline(value, unit)
-    max_wait = check.positive_int(raw.get("max_wait_minutes"), "max_wait_minutes", minimum=1)
-    max_service = check.positive_int(raw.get("max_service_minutes"), "max_service_minutes", minimum=1)
+    max_wait = check.whole_number(raw.get("max_wait_minutes"), "max_wait_minutes", minimum=1)
+    max_service = check.whole_number(raw.get("max_service_minutes"), "max_service_minutes", minimum=1)
     fee = Fee(0, "KZT")
     raw_fee = raw.get("fee", {"amount": 0, "currency": "KZT"})
     if not isinstance(raw_fee, dict) or isinstance(raw_fee.get("amount"), bool) \

@@ -78,8 +78,9 @@ def test_the_etag_follows_the_catalog(client, loaded_catalog, tmp_path):
     assert [s["code"] for s in after.get_json()["services"]] == ["S1", "S2", "S3", "S4"]
 
 
-def test_the_scope_kinds_agree_with_publishing():
-    assert open_data.SCOPE_KINDS == publishing.SCOPE_KINDS
+def test_open_data_documents_only_the_public_scope_kinds():
+    assert open_data.SCOPE_KINDS == publishing.PUBLIC_SCOPE_KINDS
+    assert "staff" in publishing.SCOPE_KINDS and "staff" not in open_data.SCOPE_KINDS
 
 
 # ---------------------------------------------------------------- catalog.json / .csv / .zip

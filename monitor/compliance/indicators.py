@@ -20,6 +20,9 @@ INDICATORS = [
 ]
 COUNT_INDICATORS = ("cases_accepted", "cases_completed", "overdue_open")
 SCOPES = {"office": "office_code", "service": "service_code", "staff": "staff_id"}
+SCOPE_KINDS = ("network", *SCOPES)
+# Staff members' figures are for their supervisors only: publishing them would expose logins.
+PUBLIC_SCOPE_KINDS = ("network", "office", "service")
 VISIT_RED_TAPE = ("UNFOUNDED_RETURN", "UNFOUNDED_REFUSAL")
 CASE_RED_TAPE = ("REPEATED_RETURN", "EXCESS_HANDOFFS", "DEADLINE_MISSED")
 _EPOCH = dt.date(1970, 1, 1)

@@ -47,7 +47,10 @@ DOCUMENT_RULES = ("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT")
 
 @dataclass(frozen=True)
 class Thresholds:
-    max_handoffs: int = 1
+    """Thresholds that are settings, not catalog data (the queue and desk limits are each
+    service version's own, in the catalog)."""
+
+    max_handoffs: int = 1  # EXCESS_HANDOFFS fires above this many forwards in a case
 
 
 def _findings(rule: str, rows: np.ndarray, details, case_rows=None) -> pd.DataFrame:

@@ -24,7 +24,12 @@ def _empty_cases() -> pd.DataFrame:
 
 
 def order_visits(visits: pd.DataFrame) -> np.ndarray:
-    """Positions of the visits ordered by case, then called_at (ties: finished_at, file order)."""
+    """Positions of the visits ordered by case, then called_at (ties: finished_at, file order).
+
+    The spec orders a case's visits by called_at; two visits called in the same second are
+    put in the order they ended, then as the file lists them, so that a result never
+    depends on how rows happen to be sorted.
+    """
     case_codes, _ = pd.factorize(visits["case_id"], use_na_sentinel=True)
     return np.lexsort((np.arange(len(visits)), visits["finished_at"].to_numpy("datetime64[ns]"),
                        visits["called_at"].to_numpy("datetime64[ns]"), case_codes))
@@ -63,6 +68,8 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     # The last submit/resubmit not followed by a return: the package accepted as complete.
     accepted = (last_submit >= 0) & (last_return < last_submit)
     accepting_seq = np.where(accepted, last_submit, -1)
+    # "The issue or refuse visit": if a case has several (a refusal, then a resubmit that is
+    # issued), the last one completes it, as the last submit/resubmit accepts it.
     completing_seq = last_seq(np.isin(action, ("issue", "refuse")))
     withdrawing_seq = last_seq(action == "withdraw")
     first_seq = np.full(n_cases, len(part), dtype="int64")
