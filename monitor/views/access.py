@@ -58,6 +58,12 @@ def enforce_access():
     abort(403)
 
 
+def may_see_office(user: User, office_code: str | None) -> bool:
+    """Whether the user may see a record of ``office_code`` (a case, visit or complaint)."""
+    offices = offices_of(user)
+    return offices is None or office_code in offices
+
+
 def offices_of(user: User) -> list[str] | None:
     """The offices whose data the user may see; None means every office (admin)."""
     if user.role == "admin":

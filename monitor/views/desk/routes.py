@@ -17,7 +17,7 @@ from ...context import engine_inputs
 from ...extensions import db
 from ...models import Case, RelativeDeclaration, Visit
 from ...privacy import applicant_hash
-from ..access import offices_of
+from ..access import may_see_office, offices_of
 from . import bp
 from .forms import CorrectionForm, RelativeForm, VisitForm
 
@@ -30,8 +30,7 @@ def _language() -> str:
 
 def _visible_case(case_number: str) -> Case:
     case = db.session.scalar(select(Case).where(Case.case_number == case_number))
-    allowed = offices_of(current_user)
-    if case is None or (allowed is not None and case.office_code not in allowed):
+    if case is None or not may_see_office(current_user, case.office_code):
         abort(404)  # another office's case is not there for this user
     return case
 
@@ -176,8 +175,7 @@ def relatives():
 def correct(visit_id: str):
     """Correct a visit of the office; the old values stay in the audit log."""
     visit = db.session.scalar(select(Visit).where(Visit.visit_id == visit_id))
-    allowed = offices_of(current_user)
-    if visit is None or (allowed is not None and visit.office_code not in allowed):
+    if visit is None or not may_see_office(current_user, visit.office_code):
         abort(404)
     inputs = engine_inputs()
     timezone = inputs.calendar.timezone

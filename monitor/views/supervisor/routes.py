@@ -21,7 +21,7 @@ from ...models import Case, Complaint, Finding, Visit
 from ...publishing import complaints_frame, last_complete_week
 from .. import RATE_INDICATORS
 from ..labels import label
-from ..access import offices_of
+from ..access import may_see_office, offices_of
 from . import bp
 from .forms import AnswerForm, ReviewForm
 
@@ -136,8 +136,7 @@ def review(finding_id: int):
 def case(case_number: str):
     """A case's timeline: its visits in order and every finding on it."""
     found = db.session.scalar(select(Case).where(Case.case_number == case_number))
-    offices = offices_of(current_user)
-    if found is None or (offices is not None and found.office_code not in offices):
+    if found is None or not may_see_office(current_user, found.office_code):
         abort(404)
     visits = db.session.scalars(select(Visit).where(Visit.case_pk == found.id).order_by(Visit.called_at)).all()
     findings = db.session.scalars(select(Finding).where(or_(
@@ -159,8 +158,7 @@ def complaints():
 @bp.route("/complaints/<reference>", methods=["GET", "POST"])
 def complaint(reference: str):
     found = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
-    offices = offices_of(current_user)
-    if found is None or (offices is not None and found.office_code not in offices):
+    if found is None or not may_see_office(current_user, found.office_code):
         abort(404)
     form = AnswerForm()
     if form.validate_on_submit():
