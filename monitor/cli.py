@@ -19,8 +19,9 @@ from services_catalog import CatalogError, Deadline, export_catalog, load_catalo
 from . import audit, backup, calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
 from .calendar import WorkingCalendar, due_at
 from .compliance import (
-    CatalogFrames, Thresholds, VisitLogError, judge, parse_visits, read_visit_file,
+    CatalogFrames, VisitLogError, judge, parse_visits, read_visit_file,
 )
+from .config import rule_thresholds
 from .compliance.indicators import SCOPES
 from .context import engine_inputs
 from .extensions import db
@@ -198,8 +199,12 @@ def _as_of(value: str | None, timezone: str) -> pd.Timestamp:
               help="Weekly indicators CSV to write.")
 @click.option("--scope", type=click.Choice(list(SCOPES)), help="One row per week and office/service/staff.")
 @click.option("--max-handoffs", type=int, help="EXCESS_HANDOFFS threshold (default: the setting, 1).")
+@click.option("--min-informal-consults", type=int, help="INFORMAL_RETURN: consults needed (default: the setting, 2).")
+@click.option("--informal-return-days", type=int, help="INFORMAL_RETURN: days looked back (default: the setting, 30).")
+@click.option("--reopen-days", type=int, help="REOPENED_AFTER_WITHDRAWAL: days after (default: the setting, 10).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if any row is bad.")
-def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, scope, max_handoffs, strict):
+def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, scope, max_handoffs,
+            min_informal_consults, informal_return_days, reopen_days, strict):
     """Judge a visit log against a catalog folder, with no database (for auditors).
 
     Bad rows are listed on stderr and left out of the analysis.
@@ -214,8 +219,9 @@ def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, sco
     if len(parsed.bad_rows):
         _report_bad_rows(parsed.bad_rows)
         click.echo(f"{parsed.bad_lines} bad row(s) left out of the analysis.", err=True)
-    thresholds = Thresholds(max_handoffs=max_handoffs if max_handoffs is not None
-                            else current_app.config["MAX_HANDOFFS"])
+    thresholds = rule_thresholds(current_app.config, max_handoffs=max_handoffs,
+                                 min_informal_consults=min_informal_consults,
+                                 informal_return_days=informal_return_days, reopen_days=reopen_days)
     calendar = WorkingCalendar(timezone=timezone)
     analysis = judge(parsed.visits, frames, calendar, _as_of(as_of, timezone), thresholds)
     table = analysis.finding_table()

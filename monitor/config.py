@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from .calendar import LOCAL_TIMEZONE
+from .compliance.rules import Thresholds
 
 DEFAULTS = {
     # Local time of every date, week and "end of day" the rules speak of: the spec fixes it
@@ -16,6 +17,11 @@ DEFAULTS = {
     "MONITOR_TIMEZONE": LOCAL_TIMEZONE,
     # Thresholds of the compliance rules (visit-log-and-rules.md).
     "MAX_HANDOFFS": 1,
+    # Integrity rules: INFORMAL_RETURN needs this many consults in this many days before a
+    # case's first submit; REOPENED_AFTER_WITHDRAWAL a new case within this many days.
+    "MIN_INFORMAL_CONSULTS": 2,
+    "INFORMAL_RETURN_DAYS": 30,
+    "REOPEN_DAYS": 10,
     # Public pages never rank an office or service with fewer cases in a week.
     "MIN_CASES_FOR_RANKING": 20,
     "BABEL_DEFAULT_LOCALE": "ru",
@@ -39,6 +45,9 @@ ENVIRONMENT = {
     "APPLICANT_HASH_KEY": str,
     "MONITOR_TIMEZONE": str,
     "MAX_HANDOFFS": int,
+    "MIN_INFORMAL_CONSULTS": int,
+    "INFORMAL_RETURN_DAYS": int,
+    "REOPEN_DAYS": int,
     "MIN_CASES_FOR_RANKING": int,
     "RATELIMIT_STORAGE_URI": str,
     "OPEN_DATA_VOCABULARY_IRI": str,
@@ -79,6 +88,16 @@ def load_config(app, overrides: dict | None = None) -> None:
     for name, file_name in (("SECRET_KEY", "secret_key"), ("APPLICANT_HASH_KEY", "applicant_hash_key")):
         if not app.config.get(name):
             app.config[name] = _instance_secret(instance, file_name)
+
+
+def rule_thresholds(config, **overrides) -> Thresholds:
+    """The rules' thresholds from the settings; ``overrides`` that are not None win."""
+    values = {"max_handoffs": config["MAX_HANDOFFS"],
+              "min_informal_consults": config["MIN_INFORMAL_CONSULTS"],
+              "informal_return_days": config["INFORMAL_RETURN_DAYS"],
+              "reopen_days": config["REOPEN_DAYS"]}
+    values.update({name: value for name, value in overrides.items() if value is not None})
+    return Thresholds(**values)
 
 
 def normalize_database_url(url: str) -> str:

@@ -21,6 +21,7 @@ from .calendar import WorkingCalendar
 from .calendar_store import calendar_from_db
 from .catalog_store import catalog_from_db
 from .compliance import CatalogFrames, Thresholds
+from .config import rule_thresholds
 from .extensions import db
 from .models import AuditRecord
 
@@ -66,6 +67,6 @@ def engine_inputs() -> EngineInputs:
     return EngineInputs(
         frames=current_frames(),
         calendar=calendar_from_db(db.session, timezone),
-        thresholds=Thresholds(max_handoffs=config["MAX_HANDOFFS"]),
+        thresholds=rule_thresholds(config),
         timezone=timezone,
     )

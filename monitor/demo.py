@@ -13,7 +13,8 @@ from services_catalog import BUNDLED_CATALOG, load_catalog
 
 from . import catalog_store, findings_store, visit_store
 from .calendar_store import calendar_from_db
-from .compliance import CatalogFrames, Thresholds, frame_from_text, parse_visits
+from .compliance import CatalogFrames, frame_from_text, parse_visits
+from .config import rule_thresholds
 from .models import Office, User
 from .synthetic import generate_visits
 
@@ -64,7 +65,7 @@ def load_demo(session: Session, config, weeks: int = 6, today: dt.date | None = 
     result = visit_store.import_visits(session, visits, hash_key=config["APPLICANT_HASH_KEY"],
                                        source="demo", frames=frames, calendar=calendar)
     swept = findings_store.sweep(session, frames, calendar, now.to_pydatetime(),
-                                 Thresholds(config["MAX_HANDOFFS"]))
+                                 rule_thresholds(config))
     lines.append(f"Generated {result.inserted} visits in {result.cases_touched} cases over {weeks} "
                  f"weeks; {swept.added} findings.")
     return "\n".join(lines)

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, visit_store
 from .calendar import WorkingCalendar
 from .compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
 from .models import Case, Finding, Visit
@@ -76,6 +76,8 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     Only the engine's rules are touched: findings recorded at the desk (conflict of
     interest) are not the sweep's to remove.
     """
+    if case_pks is not None or visit_pks is not None:
+        case_pks, visit_pks = visit_store.with_applicants(session, case_pks, visit_pks)
     analysis, unjudgeable = analyze_stored(session, frames, calendar, pd.Timestamp(as_of), thresholds,
                                            case_pks, visit_pks)
     new = _finding_rows(analysis)

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, findings_store, visit_store
-from .compliance import RULES, frame_from_text, parse_visits
-from .compliance.rules import judge_visits
+from .compliance import RULES, case_timeline, frame_from_text, parse_visits
+from .compliance.rules import judge_integrity, judge_visits
 from .context import EngineInputs
 from .models import Case, Finding, RelativeDeclaration, User, Visit
 from .privacy import applicant_hash
@@ -105,6 +105,8 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
     found = judge_visits(parsed.visits, inputs.frames)
     warnings = [DeskWarning(rule, RULES[rule].clause, detail)
                 for rule, detail in zip(found["rule"], found["detail"]) if rule in DEMAND_RULES]
+    if draft.case_number and draft.action in ("submit", "resubmit"):
+        warnings += _clock_reset_warnings(session, parsed.visits, inputs)
     if draft.applicant_ref.strip():
         hashed = applicant_hash(draft.applicant_ref, hash_key)
         declared = session.scalar(select(RelativeDeclaration.id).where(
@@ -114,6 +116,26 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
                 CONFLICT_OF_INTEREST, CONFLICT_CLAUSE,
                 "the applicant is a close relative you declared; hand the case to a colleague"))
     return DraftCheck(warnings=warnings)
+
+
+def _clock_reset_warnings(session: Session, draft_visits: pd.DataFrame, inputs: EngineInputs) -> list[DeskWarning]:
+    """Warn before a submit that would restart an accepted case's deadline (CLOCK_RESET),
+    judged by the engine on the case's stored visits plus the draft."""
+    case = session.scalar(select(Case).where(Case.case_number == draft_visits["case_id"].iloc[0]))
+    if case is None:
+        return []
+    stored = visit_store.visits_frame(session, inputs.frames, inputs.timezone, [case.id])
+
+    def clock_resets(visits: pd.DataFrame) -> pd.DataFrame:
+        visits = visits.reset_index(drop=True)
+        found = judge_integrity(visits, case_timeline(visits, inputs.frames, inputs.calendar),
+                                inputs.timezone, inputs.thresholds)
+        return found[found["rule"] == "CLOCK_RESET"]
+    if len(clock_resets(stored)):
+        return []  # already reset: the finding stands, this visit adds nothing new
+    columns = [c for c in stored.columns if c in draft_visits.columns]
+    found = clock_resets(pd.concat([stored[columns], draft_visits[columns]], ignore_index=True))
+    return [DeskWarning("CLOCK_RESET", RULES["CLOCK_RESET"].clause, detail) for detail in found["detail"]]
 
 
 def _follow_up_errors(session: Session, draft: VisitDraft) -> list[tuple[str, str]]:

@@ -186,7 +186,10 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
     """
     query = select(
         Visit.id.label("visit_pk"), Visit.visit_id, Visit.case_pk, Case.case_number.label("case_id"),
-        Visit.office_code, Visit.service_code, Visit.staff_id, Visit.ticket_at, Visit.called_at,
+        Visit.office_code, Visit.service_code, Visit.staff_id,
+        # The integrity rules link an applicant's visits by the keyed hash: the clear ref is
+        # never stored, and one ref always gives the same hash.
+        Visit.applicant_hash.label("applicant_ref"), Visit.ticket_at, Visit.called_at,
         Visit.finished_at, Visit.action, Visit.documents_requested, Visit.refusal_ground,
         Visit.forwarded_to,
     ).outerjoin(Case, Visit.case_pk == Case.id).order_by(Visit.id)
@@ -203,7 +206,7 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
         .sort_values("visit_pk").reset_index(drop=True)
     for column in TIMESTAMPS:
         frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
-    for column in ("documents_requested", "refusal_ground", "forwarded_to"):
+    for column in ("documents_requested", "refusal_ground", "forwarded_to", "applicant_ref"):
         frame[column] = frame[column].fillna("").astype(object)
     frame["case_id"] = frame["case_id"].astype(object).where(frame["case_id"].notna(), None)
     if frame.empty:
@@ -213,6 +216,32 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
     frame["day"] = local_day_numbers(frame["called_at"], timezone)
     frame["version"] = frames.version_in_force(frame["service_code"], frame["day"].to_numpy())
     return frame
+
+
+def with_applicants(session: Session, case_pks: Iterable[int] | None,
+                    visit_pks: Iterable[int] | None) -> tuple[list[int], list[int]]:
+    """The given cases and visits plus every case and consult of the same applicants.
+
+    The integrity rules link an applicant's consults and cases (INFORMAL_RETURN,
+    REOPENED_AFTER_WITHDRAWAL), so judging one case means judging them together.
+    """
+    case_pks, visit_pks = sorted(set(case_pks or ())), sorted(set(visit_pks or ()))
+    applicants: set[str] = set()
+    for chunk in chunks(case_pks):
+        applicants.update(session.scalars(select(Visit.applicant_hash).where(
+            Visit.case_pk.in_(chunk), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
+    for chunk in chunks(visit_pks):
+        applicants.update(session.scalars(select(Visit.applicant_hash).where(
+            Visit.id.in_(chunk), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
+    cases, visits = set(case_pks), set(visit_pks)
+    for chunk in chunks(sorted(applicants)):
+        for visit_pk, case_pk in session.execute(select(Visit.id, Visit.case_pk).where(
+                Visit.applicant_hash.in_(chunk))):
+            if case_pk is None:
+                visits.add(visit_pk)
+            else:
+                cases.add(case_pk)
+    return sorted(cases), sorted(visits)
 
 
 def refresh_cases(session: Session, case_pks: list[int], frames: CatalogFrames,

@@ -243,3 +243,38 @@ def test_another_office_cannot_add_to_a_case(client, login, loaded_catalog):
     assert response.status_code == 422
     assert "handled by another office" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
+
+
+def test_a_second_submit_on_an_accepted_case_is_warned_as_a_clock_reset(client, login, loaded_catalog):
+    login("desk1")
+    client.post("/desk/visits/new", data=visit_form())
+    case = db.session.scalar(select(Case))
+    accepted, due = case.accepted_at, case.due_at
+    again = visit_form(case_number=case.case_number, called_at="2026-04-20T10:00",
+                       finished_at="2026-04-20T10:05", ticket_at="")
+    response = client.post("/desk/visits/new", data=again)
+    assert response.status_code == 422
+    assert 'data-rule="CLOCK_RESET"' in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Visit.id))) == 1
+
+    response = client.post("/desk/visits/new", data={**again, "override_reason": "applicant brought a new form"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert (case.accepted_at, case.due_at) == (accepted, due)  # the deadline did not move
+    rules = set(db.session.scalars(select(Finding.rule).where(Finding.case_pk == case.id)))
+    assert "CLOCK_RESET" in rules
+
+
+def test_consults_logged_at_the_desk_make_an_informal_return_on_the_later_case(client, login, loaded_catalog):
+    login("desk1")
+    iin = "900101300017"
+    for day in ("2026-04-01", "2026-04-03"):
+        response = client.post("/desk/visits/new", data=visit_form(
+            action="consult", documents=[], applicant_ref=iin, called_at=f"{day}T10:00",
+            finished_at=f"{day}T10:05", ticket_at=""))
+        assert response.status_code == 302, response.get_data(as_text=True)
+    client.post("/desk/visits/new", data=visit_form(applicant_ref=iin))
+    case = db.session.scalar(select(Case))
+    found = db.session.scalar(select(Finding).where(Finding.rule == "INFORMAL_RETURN"))
+    assert found is not None and found.case_pk == case.id and found.detail.startswith("2 consults")

@@ -3,6 +3,7 @@
 1. A case is judged on its own visits: judging every case alone (and every consult alone)
    gives the same findings as judging the whole file at once, in any row order.
 2. due_at follows the spec's wording, computed here day by day from the working calendar.
+3. accepted_at and CLOCK_RESET follow the spec's wording, walked here visit by visit.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from monitor.calendar import WorkingCalendar
@@ -169,3 +170,47 @@ def test_due_at_follows_the_spec_and_decides_deadline_missed(catalog, deadline, 
     assert case_row(analysis, "C1")["due_at"] == expected
     missed = "DEADLINE_MISSED" in set(analysis.finding_table()["rule"])
     assert missed is (completed.tz_localize(TIMEZONE) > expected)
+
+
+def reference_acceptance(actions: list[str]) -> tuple[int | None, bool]:
+    """Walk a case's actions in called_at order: the position of the first submit/resubmit
+    after the last return (or the first one if there is no return), and whether a
+    submit/resubmit came after an acceptance with no return between them."""
+    accepted, reset, open_acceptance = None, False, False
+    for position, action in enumerate(actions):
+        if action == "return":
+            accepted, open_acceptance = None, False
+        elif action in ("submit", "resubmit"):
+            if open_acceptance:
+                reset = True
+            else:
+                accepted, open_acceptance = position, True
+    return accepted, reset
+
+
+@SETTINGS
+@given(actions=st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=8), reverse_file=st.booleans())
+@example(actions=["submit", "resubmit"], reverse_file=True)
+@example(actions=["submit", "return", "resubmit", "resubmit"], reverse_file=True)
+@example(actions=["submit", "resubmit", "return", "resubmit"], reverse_file=False)
+@example(actions=["return", "submit"], reverse_file=False)
+@example(actions=["submit", "return"], reverse_file=True)
+def test_accepted_at_and_clock_reset_follow_the_spec(catalog, actions, reverse_file):
+    rows, finishes = [], []
+    at = START
+    for position, action in enumerate(actions):
+        finished = at + pd.Timedelta(minutes=5)
+        rows.append(make_visit(action=action, called_at=at.isoformat(), finished_at=finished.isoformat(),
+                               forwarded_to="OF2" if action == "forward" else ""))
+        finishes.append(finished)
+        at = finished + pd.Timedelta(hours=20)
+    if reverse_file:  # the file order must not matter: visits are ordered by called_at
+        rows = rows[::-1]
+    analysis = analyze(rows, catalog, as_of="2026-06-01T00:00")
+    accepted, reset = reference_acceptance(actions)
+    case = case_row(analysis, "C1")
+    if accepted is None:
+        assert pd.isna(case["accepted_at"])
+    else:
+        assert case["accepted_at"] == finishes[accepted].tz_localize(TIMEZONE)
+    assert ("CLOCK_RESET" in set(analysis.finding_table()["rule"])) == reset

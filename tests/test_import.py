@@ -187,3 +187,37 @@ def test_killed_import_leaves_the_database_as_it_was(app, loaded_catalog, databa
     db.session.execute(text("SELECT 1"))
     assert count(Visit) == 1
     assert count(Case) == 1
+
+
+def test_a_stored_withdrawal_is_linked_to_a_new_case_saved_later(app, loaded_catalog):
+    """The sweep of one new case also judges the applicant's earlier cases (same keyed hash)."""
+    from monitor import visit_store
+    from monitor.compliance import frame_from_text, parse_visits
+    from monitor.context import engine_inputs
+    from monitor.findings_store import sweep
+    from monitor.models import Case, Finding
+
+    from .visits import make_visit, raw_frame
+
+    inputs = engine_inputs()
+    key = app.config["APPLICANT_HASH_KEY"]
+
+    def store(rows, visit_ids):
+        raw = raw_frame([{**row, "visit_id": vid} for row, vid in zip(rows, visit_ids)])
+        parsed = parse_visits(frame_from_text(raw), inputs.frames, inputs.timezone)
+        assert parsed.bad_rows.empty
+        visit_store.import_visits(db.session, parsed.visits, hash_key=key, source="import:test",
+                                  frames=inputs.frames, calendar=inputs.calendar)
+
+    ref = "900101300017"
+    store([make_visit(action="submit", called_at="2026-04-06T10:00", applicant_ref=ref),
+           make_visit(action="withdraw", called_at="2026-04-07T10:00", applicant_ref=ref)], ["W1", "W2"])
+    now = dt.datetime(2026, 4, 10, tzinfo=dt.timezone.utc)
+    sweep(db.session, inputs.frames, inputs.calendar, now, inputs.thresholds)
+    assert db.session.scalar(select(Finding).where(Finding.rule == "REOPENED_AFTER_WITHDRAWAL")) is None
+    store([make_visit(action="submit", case_id="C2", called_at="2026-04-09T10:00", applicant_ref=ref)], ["N1"])
+    new_case = db.session.scalar(select(Case).where(Case.case_number == "C2"))
+    sweep(db.session, inputs.frames, inputs.calendar, now, inputs.thresholds, case_pks=[new_case.id], visit_pks=[])
+    found = db.session.scalar(select(Finding).where(Finding.rule == "REOPENED_AFTER_WITHDRAWAL"))
+    withdrawn = db.session.scalar(select(Case).where(Case.case_number == "C1"))
+    assert found is not None and found.case_pk == withdrawn.id and "C2" in found.detail

@@ -1,4 +1,4 @@
-"""The ten compliance rules, the case timeline and bad input, against visit-log-and-rules.md.
+"""The compliance rules, the case timeline and bad input, against visit-log-and-rules.md.
 
 Each rule has a case that fires and a near miss that does not, at the spec's boundaries.
 Inputs are the import's text columns; expected due times are worked out by hand from the
@@ -38,6 +38,9 @@ CLAUSES = {
     "OVERDUE_OPEN": ("2.2.3", "medium"),
     "QUEUE_WAIT_EXCEEDED": ("2.2.1, 2.2.5", "low"),
     "SERVICE_TIME_EXCEEDED": ("2.2.1, 2.2.5", "low"),
+    "CLOCK_RESET": ("2.2.3", "high"),
+    "INFORMAL_RETURN": ("2.2.3", "medium"),
+    "REOPENED_AFTER_WITHDRAWAL": ("2.2.3", "medium"),
 }
 
 
@@ -70,11 +73,12 @@ def visit_findings(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["visit_id"] != ""]
 
 
-def test_there_are_exactly_the_ten_rules_with_their_clauses():
+def test_there_are_exactly_the_thirteen_rules_with_their_clauses():
     assert {code: (rule.clause, rule.severity) for code, rule in RULES.items()} == CLAUSES
     levels = {code: rule.level for code, rule in RULES.items()}
     assert {code for code, level in levels.items() if level == "case"} == {
-        "REPEATED_RETURN", "EXCESS_HANDOFFS", "DEADLINE_MISSED", "OVERDUE_OPEN"}
+        "REPEATED_RETURN", "EXCESS_HANDOFFS", "DEADLINE_MISSED", "OVERDUE_OPEN",
+        "CLOCK_RESET", "INFORMAL_RETURN", "REOPENED_AFTER_WITHDRAWAL"}
 
 
 def test_finding_table_has_the_spec_columns(catalog):
@@ -396,7 +400,7 @@ def test_consult_visits_are_judged_with_an_empty_case_id(catalog):
 
 # --- the case timeline --------------------------------------------------------------------
 
-def test_accepted_at_is_the_finish_of_the_last_submit_not_followed_by_a_return(catalog):
+def test_accepted_at_is_the_finish_of_the_first_resubmit_after_the_last_return(catalog):
     rows = [  # deliberately out of order in the file: visits are ordered by called_at
         make_visit(action="resubmit", called_at="2026-04-08T10:00", finished_at="2026-04-08T10:20"),
         make_visit(action="submit", called_at="2026-04-06T10:00"),

@@ -14,7 +14,10 @@ import pandas as pd
 from ..calendar import WorkingCalendar
 from .catalog_frames import CatalogFrames
 from .indicators import INDICATORS, weekly_indicators
-from .rules import FINDING_COLUMNS, RULES, Thresholds, finding_table, judge_cases, judge_visits
+from .rules import (
+    FINDING_COLUMNS, INTEGRITY_RULES, RULES, Thresholds, finding_table, judge_cases, judge_integrity,
+    judge_visits,
+)
 from .timeline import case_timeline
 from .visit_log import (
     ParsedVisits, VisitLogError, frame_from_text, parse_visits, read_visit_file,
@@ -50,7 +53,9 @@ def judge(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar
     as_of = as_of.tz_localize(calendar.timezone_name) if as_of.tzinfo is None else as_of
     cases = case_timeline(visits, frames, calendar)
     findings = pd.concat([judge_visits(visits, frames),
-                          judge_cases(cases, as_of.tz_convert("UTC"), thresholds)], ignore_index=True)
+                          judge_cases(cases, as_of.tz_convert("UTC"), thresholds),
+                          judge_integrity(visits, cases, calendar.timezone_name, thresholds)],
+                         ignore_index=True)
     order = list(RULES)
     findings["rule_order"] = findings["rule"].map(order.index)
     findings = findings.sort_values(["row", "case_row", "rule_order"], kind="stable") \
@@ -61,7 +66,7 @@ def judge(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar
 
 
 __all__ = [
-    "Analysis", "CatalogFrames", "FINDING_COLUMNS", "INDICATORS", "ParsedVisits", "RULES",
+    "Analysis", "CatalogFrames", "FINDING_COLUMNS", "INDICATORS", "INTEGRITY_RULES", "ParsedVisits", "RULES",
     "Thresholds", "VisitLogError", "case_timeline", "frame_from_text", "judge", "parse_visits",
     "read_visit_file", "weekly_indicators",
 ]

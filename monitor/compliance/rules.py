@@ -1,4 +1,4 @@
-"""The ten compliance rules (visit-log-and-rules.md, "The rules"), vectorised.
+"""The compliance rules (visit-log-and-rules.md, "The rules" and "Integrity rules"), vectorised.
 
 ``judge`` is the one implementation: the desk calls it for the visit being typed, the
 import and the sweep for every stored visit, ``flask analyze`` for an auditor's file.
@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog_frames import CatalogFrames
+from .integrity import informal_returns, reopened_after_withdrawal
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,15 @@ RULES = {rule.code: rule for rule in (
     Rule("OVERDUE_OPEN", "case", "2.2.3", "medium", "the case is still open after its legal deadline"),
     Rule("QUEUE_WAIT_EXCEEDED", "visit", "2.2.1, 2.2.5", "low", "the applicant waited too long in the queue"),
     Rule("SERVICE_TIME_EXCEEDED", "visit", "2.2.1, 2.2.5", "low", "the visit took too long at the desk"),
+    # Integrity rules: logs that hide red tape. They feed no weekly indicator.
+    Rule("CLOCK_RESET", "case", "2.2.3", "high",
+         "the case was submitted again after its acceptance, restarting the legal deadline"),
+    Rule("INFORMAL_RETURN", "case", "2.2.3", "medium",
+         "the applicant was sent away without a logged return before submitting"),
+    Rule("REOPENED_AFTER_WITHDRAWAL", "case", "2.2.3", "medium",
+         "the applicant came back with a new case soon after a withdrawal"),
 )}
+INTEGRITY_RULES = ("CLOCK_RESET", "INFORMAL_RETURN", "REOPENED_AFTER_WITHDRAWAL")
 
 FINDING_COLUMNS = ["case_id", "visit_id", "rule", "clause", "severity", "detail"]
 DOCUMENT_RULES = ("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT")
@@ -51,6 +60,9 @@ class Thresholds:
     service version's own, in the catalog)."""
 
     max_handoffs: int = 1  # EXCESS_HANDOFFS fires above this many forwards in a case
+    min_informal_consults: int = 2  # INFORMAL_RETURN: at least this many consults ...
+    informal_return_days: int = 30  # ... in this many calendar days before the first submit
+    reopen_days: int = 10  # REOPENED_AFTER_WITHDRAWAL: a new case at most this many days later
 
 
 def _findings(rule: str, rows: np.ndarray, details, case_rows=None) -> pd.DataFrame:
@@ -220,3 +232,38 @@ def finding_table(findings: pd.DataFrame, visits: pd.DataFrame, cases: pd.DataFr
     case_id[~is_visit] = cases["case_id"].to_numpy()[case_rows]
     table = findings.assign(case_id=pd.Series(case_id).fillna("").to_numpy(), visit_id=visit_id)
     return table
+
+
+def _local_dates(moments: pd.Series, timezone: str) -> pd.Series:
+    return moments.dt.tz_convert(timezone).dt.strftime("%Y-%m-%d")
+
+
+def judge_integrity(visits: pd.DataFrame, cases: pd.DataFrame, timezone: str,
+                    thresholds: Thresholds) -> pd.DataFrame:
+    """Findings of the three integrity rules, on the cases of ``case_timeline(visits)``."""
+    found = []
+    reset = cases["reset_row"].to_numpy()
+    fired = np.flatnonzero(reset >= 0)
+    if len(fired):
+        accepted = _local_dates(visits["finished_at"].iloc[cases["reset_accepting_row"].to_numpy()[fired]],
+                                timezone).to_numpy()
+        again = _local_dates(visits["called_at"].iloc[reset[fired]], timezone).to_numpy()
+        found.append(_findings("CLOCK_RESET", None, np.char.add(np.char.add(np.char.add(
+            "accepted on ", accepted.astype(str)), ", submitted again on "), again.astype(str))
+            + " (the deadline still counts from the acceptance)", fired))
+    rows, counts = informal_returns(visits, cases, thresholds.min_informal_consults,
+                                    thresholds.informal_return_days)
+    if len(rows):
+        found.append(_findings("INFORMAL_RETURN", None, np.char.add(
+            counts.astype(str), f" consults of the applicant for this service in the "
+            f"{thresholds.informal_return_days} days before the first submit"), rows))
+    rows, new_cases = reopened_after_withdrawal(cases, thresholds.reopen_days)
+    if len(rows):
+        after = _hours(pd.Series(cases["first_visit_at"].iloc[new_cases].to_numpy()
+                                 - cases["withdrawn_at"].iloc[rows].to_numpy()))
+        details = ("new case " + pd.Series(cases["case_id"].to_numpy()[new_cases]).astype(str)
+                   + " of the applicant for this service began " + _format_number(after / 24)
+                   + " days after the withdrawal")
+        found.append(_findings("REOPENED_AFTER_WITHDRAWAL", None, details.to_numpy(), rows))
+    return pd.concat(found, ignore_index=True) if found else _findings(
+        "CLOCK_RESET", None, np.array([], dtype=object), np.array([], dtype="int64"))

@@ -11,14 +11,17 @@ from .visit_log import local_day_numbers
 CASE_COLUMNS = [
     "case_id", "service_code", "office_code", "first_visit_at", "accepted_at", "due_at",
     "completed_at", "withdrawn_at", "outcome", "version", "visit_count", "return_count",
-    "forward_count", "accepting_row", "completing_row",
+    "forward_count", "accepting_row", "completing_row", "applicant_ref", "first_submit_row",
+    "reset_row", "reset_accepting_row",
 ]
+ACCEPTING_ACTIONS = ("submit", "resubmit")
 
 
 def _empty_cases() -> pd.DataFrame:
     """No cases, with the column types the indicators expect."""
     moments = ("first_visit_at", "accepted_at", "due_at", "completed_at", "withdrawn_at")
-    counts = ("version", "visit_count", "return_count", "forward_count", "accepting_row", "completing_row")
+    counts = ("version", "visit_count", "return_count", "forward_count", "accepting_row", "completing_row",
+              "first_submit_row", "reset_row", "reset_accepting_row")
     return pd.DataFrame({c: pd.Series(dtype="datetime64[ns, UTC]" if c in moments
                                       else "int64" if c in counts else object) for c in CASE_COLUMNS})
 
@@ -35,11 +38,20 @@ def order_visits(visits: pd.DataFrame) -> np.ndarray:
                        visits["called_at"].to_numpy("datetime64[ns]"), case_codes))
 
 
+def _rows_at(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Positions in ``visits`` of ordered positions (-1 stays -1)."""
+    return np.where(positions >= 0, rows[np.maximum(positions, 0)], -1)
+
+
 def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar) -> pd.DataFrame:
     """One row per case_id: accepted_at, due_at, completed_at, withdrawn_at and counts.
 
     ``accepting_row`` and ``completing_row`` are positions in ``visits`` of the visit that
     accepted and the one that completed the case (-1 if none): scoped indicators use them.
+    ``reset_row`` is the first submit/resubmit that came after an acceptance with no return
+    between them (CLOCK_RESET), ``reset_accepting_row`` that acceptance; ``first_submit_row``
+    the case's first ``submit`` (INFORMAL_RETURN counts the consults before it);
+    ``applicant_ref`` the ref of the case's first visit that has one ('' if none).
     """
     in_case = visits["case_id"].notna().to_numpy()
     rows = np.flatnonzero(in_case)
@@ -63,13 +75,46 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     def count(mask: np.ndarray) -> np.ndarray:
         return np.bincount(codes[mask], minlength=n_cases)
 
-    last_submit = last_seq(np.isin(action, ("submit", "resubmit")))
-    last_return = last_seq(action == "return")
-    # The last submit/resubmit not followed by a return: the package accepted as complete.
-    accepted = (last_submit >= 0) & (last_return < last_submit)
-    accepting_seq = np.where(accepted, last_submit, -1)
+    is_accepting_action = np.isin(action, ACCEPTING_ACTIONS)
+    is_return = action == "return"
+    last_return = last_seq(is_return)
+    # A submit/resubmit accepts the package when nothing but a return (or nothing at all)
+    # came before it among the case's submits, resubmits and returns; one that follows an
+    # acceptance with no return between them restarts the clock (spec, "accepted_at" and
+    # CLOCK_RESET): the deadline still counts from the acceptance.
+    events = np.flatnonzero(is_accepting_action | is_return)
+    previous = np.empty(len(events), dtype="int64")
+    previous[:1] = -1
+    previous[1:] = np.where(codes[events[1:]] == codes[events[:-1]], events[:-1], -1)
+    event_accepts = is_accepting_action[events] & ((previous < 0) | is_return[np.maximum(previous, 0)])
+    event_resets = is_accepting_action[events] & (previous >= 0) & is_accepting_action[np.maximum(previous, 0)]
+    accepting = events[event_accepts]
+    last_accepting = np.full(n_cases, -1, dtype="int64")
+    np.maximum.at(last_accepting, codes[accepting], accepting)
+    # The first submit/resubmit after the last return (or the first one if none): accepted.
+    accepting_seq = np.where(last_accepting > last_return, last_accepting, -1)
+    # The acceptance each reset follows: the latest accepting event before it. Events of a
+    # case are contiguous and every reset has an acceptance of its own case before it.
+    run_acceptance = np.maximum.accumulate(np.where(event_accepts, events, -1))
+    resets = events[event_resets]
+    reset_seq = np.full(n_cases, len(part), dtype="int64")
+    np.minimum.at(reset_seq, codes[resets], resets)
+    reset_acceptance = np.full(n_cases, -1, dtype="int64")
+    first_reset = event_resets & (events == reset_seq[codes[events]])
+    reset_acceptance[codes[events[first_reset]]] = run_acceptance[first_reset]
+    reset_seq = np.where(reset_seq < len(part), reset_seq, -1)
+    first_submit_seq = np.full(n_cases, len(part), dtype="int64")
+    np.minimum.at(first_submit_seq, codes[action == "submit"], seq[action == "submit"])
+    first_submit_seq = np.where(first_submit_seq < len(part), first_submit_seq, -1)
+    refs = part["applicant_ref"].fillna("").astype(str).to_numpy() if "applicant_ref" in part \
+        else np.full(len(part), "", dtype=object)
+    has_ref = refs != ""
+    first_ref_seq = np.full(n_cases, len(part), dtype="int64")
+    np.minimum.at(first_ref_seq, codes[has_ref], seq[has_ref])
+    applicant = np.where(first_ref_seq < len(part), refs[np.minimum(first_ref_seq, len(part) - 1)], "")
+
     # "The issue or refuse visit": if a case has several (a refusal, then a resubmit that is
-    # issued), the last one completes it, as the last submit/resubmit accepts it.
+    # issued), the last one completes it.
     completing_seq = last_seq(np.isin(action, ("issue", "refuse")))
     withdrawing_seq = last_seq(action == "withdraw")
     first_seq = np.full(n_cases, len(part), dtype="int64")
@@ -92,8 +137,12 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
         "visit_count": np.bincount(codes, minlength=n_cases),
         "return_count": count(action == "return"),
         "forward_count": count(action == "forward"),
-        "accepting_row": np.where(accepting_seq >= 0, rows[np.maximum(accepting_seq, 0)], -1),
-        "completing_row": np.where(completing_seq >= 0, rows[np.maximum(completing_seq, 0)], -1),
+        "accepting_row": _rows_at(rows, accepting_seq),
+        "completing_row": _rows_at(rows, completing_seq),
+        "applicant_ref": applicant.astype(object),
+        "first_submit_row": _rows_at(rows, first_submit_seq),
+        "reset_row": _rows_at(rows, reset_seq),
+        "reset_accepting_row": _rows_at(rows, reset_acceptance),
     })
     completing_action = np.where(completing_seq >= 0, action[np.maximum(completing_seq, 0)], "")
     cases["outcome"] = np.select(

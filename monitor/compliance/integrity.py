@@ -1,0 +1,95 @@
+"""The integrity rules (visit-log-and-rules.md, "Integrity rules: logs that hide red tape").
+
+The people the monitor watches also write its logs. These three patterns move a deadline or
+hide a return without breaking any other rule; each is a case finding citing 2.2.3. "Same
+applicant" is the same non-empty ``applicant_ref`` (in the database, the same keyed hash);
+a case's applicant is the ref of its first visit that has one (``case_timeline``).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def _nanoseconds(moments: pd.Series) -> np.ndarray:
+    return moments.to_numpy("datetime64[ns]").astype("int64")
+
+
+def _count_before(point_keys: np.ndarray, point_times: np.ndarray, query_keys: np.ndarray,
+                  query_times: np.ndarray, inclusive: bool) -> np.ndarray:
+    """For each query, how many points sort before it by (key, time).
+
+    A point at exactly the query's time counts when ``inclusive``. The difference of two
+    such counts for one key is the number of that key's points between the two times.
+    """
+    keys = np.concatenate([point_keys, query_keys])
+    times = np.concatenate([point_times, query_times])
+    is_point = np.concatenate([np.ones(len(point_keys), bool), np.zeros(len(query_keys), bool)])
+    # On equal (key, time), points go first when they count, after the query otherwise.
+    tie = np.where(is_point, 0 if inclusive else 1, 1 if inclusive else 0)
+    order = np.lexsort((tie, times, keys))
+    points_before = np.cumsum(is_point[order]) - is_point[order]
+    counts = np.empty(len(keys), dtype="int64")
+    counts[order] = points_before
+    return counts[len(point_keys):]
+
+
+def _keys(*columns: np.ndarray) -> list[np.ndarray]:
+    """(applicant, service) pairs of several arrays coded by one shared factorization."""
+    lengths = [len(c[0]) for c in columns]
+    joined = pd.Series(np.concatenate([np.char.add(np.char.add(a.astype(str), "\x1f"), s.astype(str))
+                                       if len(a) else np.array([], dtype=str) for a, s in columns]))
+    codes, _ = pd.factorize(joined)
+    return np.split(codes, np.cumsum(lengths)[:-1])
+
+
+def informal_returns(visits: pd.DataFrame, cases: pd.DataFrame, min_consults: int,
+                     window_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cases whose applicant had ``min_consults`` or more consults for the same service, at
+    any office, in the ``window_days`` calendar days before the first submit's called_at
+    (from submit - window inclusive to the submit exclusive). Returns (case rows, counts)."""
+    submit_row = cases["first_submit_row"].to_numpy()
+    applicant = cases["applicant_ref"].to_numpy().astype(str)
+    asking = np.flatnonzero((submit_row >= 0) & (applicant != ""))
+    refs = visits["applicant_ref"].fillna("").astype(str).to_numpy() if "applicant_ref" in visits \
+        else np.full(len(visits), "")
+    consult = np.flatnonzero((visits["action"].to_numpy() == "consult") & (refs != ""))
+    if not len(asking) or not len(consult):
+        return np.array([], dtype="int64"), np.array([], dtype="int64")
+    called = _nanoseconds(visits["called_at"])
+    service = visits["service_code"].to_numpy()
+    consult_keys, case_keys = _keys((refs[consult], service[consult]),
+                                    (applicant[asking], cases["service_code"].to_numpy()[asking]))
+    submit_at = called[submit_row[asking]]
+    window_start = submit_at - window_days * _NS_PER_DAY
+    in_window = (_count_before(consult_keys, called[consult], case_keys, submit_at, inclusive=False)
+                 - _count_before(consult_keys, called[consult], case_keys, window_start, inclusive=False))
+    fired = in_window >= min_consults
+    return asking[fired], in_window[fired]
+
+
+def reopened_after_withdrawal(cases: pd.DataFrame, window_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Withdrawn cases whose applicant's first visit of another case for the same service, at
+    any office, came strictly after the withdrawal and at most ``window_days`` × 24 h later.
+    Returns (withdrawn case rows, rows of the first such new case)."""
+    applicant = cases["applicant_ref"].to_numpy().astype(str)
+    withdrawn = np.flatnonzero(cases["withdrawn_at"].notna().to_numpy() & (applicant != ""))
+    others = np.flatnonzero(applicant != "")
+    if not len(withdrawn):
+        return np.array([], dtype="int64"), np.array([], dtype="int64")
+    service = cases["service_code"].to_numpy()
+    other_keys, withdrawn_keys = _keys((applicant[others], service[others]),
+                                       (applicant[withdrawn], service[withdrawn]))
+    first_visit = _nanoseconds(cases["first_visit_at"])[others]
+    order = np.lexsort((np.arange(len(others)), first_visit, other_keys))
+    withdrawal = _nanoseconds(cases["withdrawn_at"])[withdrawn]
+    # The first other case of the same key whose first visit is strictly after the withdrawal.
+    position = _count_before(other_keys, first_visit, withdrawn_keys, withdrawal, inclusive=True)
+    found = position < len(others)
+    candidate = order[np.minimum(position, len(others) - 1)]
+    found &= other_keys[candidate] == withdrawn_keys
+    found &= first_visit[candidate] <= withdrawal + window_days * _NS_PER_DAY
+    # A case's own first visit is never after its withdrawal, so the candidate is another case.
+    return withdrawn[found], others[candidate[found]]
