@@ -97,6 +97,7 @@ def _version_row(service_code: str, version: ServiceVersion) -> rows.ServiceVers
         fee_amount=version.fee.amount, fee_currency=version.fee.currency, fee_mrp=version.fee.mrp,
         fee_exemptions=[{"when": e.when.as_dict(), "amount": e.amount, "mrp": e.mrp}
                         for e in version.fee.exemptions] or None,
+        legal_basis_text=version.legal_basis_text.as_dict() if version.legal_basis_text else None,
         sources=[_source_json(s) for s in version.sources] or None,
         provenance={p.fact: {"sources": list(p.sources), "assumed": p.assumed, "note": p.note}
                     for p in version.provenance} or None,
@@ -148,7 +149,8 @@ def _version(row: rows.ServiceVersion) -> ServiceVersion:
         obtained_by_office=tuple(obtained),
         refusal_grounds=tuple(RefusalGround(g.code, _text(g, "text")) for g in row.refusal_grounds),
         result=_text(row, "result"), channels=tuple(row.channels),
-        sources=tuple(_source(s) for s in row.sources or ()), provenance=provenance)
+        sources=tuple(_source(s) for s in row.sources or ()), provenance=provenance,
+        legal_basis_text=Text(**row.legal_basis_text) if row.legal_basis_text else None)
 
 
 def catalog_from_db(session: Session) -> Catalog:

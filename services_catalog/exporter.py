@@ -42,7 +42,7 @@ def version_to_dict(version: ServiceVersion) -> dict:
     data = {
         "effective_from": version.effective_from,
         "effective_to": version.effective_to,
-        "legal_basis": version.legal_basis,
+        "legal_basis": version.legal_basis_text.as_dict() if version.legal_basis_text else version.legal_basis,
         "deadline": {"value": version.deadline.value, "unit": version.deadline.unit},
         "max_wait_minutes": version.max_wait_minutes,
         "max_service_minutes": version.max_service_minutes,

@@ -419,8 +419,12 @@ def _version(check: _Collector, raw: dict, documents: dict,
     if effective_from and effective_to and effective_from > effective_to:
         check.add("effective_to", f"effective_from {effective_from} is after effective_to {effective_to}")
     legal_basis = raw.get("legal_basis")
-    if not isinstance(legal_basis, str) or not legal_basis.strip():
-        check.add("legal_basis", "the legal basis is required")
+    legal_basis_text = None
+    if isinstance(legal_basis, dict):  # extended format: {kk, ru, en}
+        legal_basis_text = check.text(legal_basis, "legal_basis")
+        legal_basis = legal_basis_text.en if legal_basis_text else None
+    elif not isinstance(legal_basis, str) or not legal_basis.strip():
+        check.add("legal_basis", "the legal basis is required (a text, or {kk, ru, en})")
     deadline = None
     raw_deadline = raw.get("deadline")
     if not isinstance(raw_deadline, dict):
@@ -468,13 +472,16 @@ def _version(check: _Collector, raw: dict, documents: dict,
         channels = ["front_desk"]
     sources = _sources(check, raw.get("sources"))
     provenance = _provenance(check, raw.get("provenance"), sources)
-    if len(check.problems) > before or None in (effective_from, deadline, max_wait, max_service, result):
+    if len(check.problems) > before or None in (effective_from, deadline, max_wait, max_service, result,
+                                                 legal_basis):
         return None
     return ServiceVersion(
-        effective_from=effective_from, effective_to=effective_to, legal_basis=legal_basis.strip(),
+        effective_from=effective_from, effective_to=effective_to,
+        legal_basis=legal_basis.strip() if legal_basis_text is None else legal_basis,
         deadline=deadline, max_wait_minutes=max_wait, max_service_minutes=max_service, fee=fee,
         required_documents=required, obtained_by_office=obtained, refusal_grounds=tuple(grounds),
-        result=result, channels=tuple(channels), sources=sources, provenance=provenance)
+        result=result, channels=tuple(channels), sources=sources, provenance=provenance,
+        legal_basis_text=legal_basis_text)
 
 
 def _check_version_documents(check: _Collector, required: tuple[RequiredDocument, ...],

@@ -150,6 +150,12 @@ class ServiceVersion:
     channels: tuple[str, ...] = ("front_desk",)
     sources: tuple[Source, ...] = ()
     provenance: tuple[Provenance, ...] = ()
+    # The legal basis in the three languages when the catalog gives it so (``legal_basis``
+    # then holds the English text, which the open data and the engine read).
+    legal_basis_text: Text | None = None
+
+    def legal_basis_in(self, language: str) -> str:
+        return self.legal_basis_text.get(language) if self.legal_basis_text else self.legal_basis
 
     @property
     def verified(self) -> bool:

@@ -105,6 +105,7 @@ class _Index:
     keyword_stems: frozenset[str]
     name_stems: frozenset[str]
     all_words: frozenset[str]
+    phrases: frozenset[str]        # whole keywords and names, words joined by one space
 
 
 def _build_index(service) -> _Index:
@@ -117,7 +118,8 @@ def _build_index(service) -> _Index:
         text=text, compact=re.sub(r"[\s\-‐–—]+", "", text),
         keyword_stems=frozenset(s for w in keyword_words for s in stems(w)),
         name_stems=frozenset(s for w in name_words for s in stems(w)),
-        all_words=frozenset(name_words | keyword_words))
+        all_words=frozenset(name_words | keyword_words),
+        phrases=frozenset(" ".join(words(t)) for t in keywords + names))
 
 
 _INDEXES: dict[int, tuple[object, _Index]] = {}
@@ -183,7 +185,11 @@ def score(service, query: str) -> float:
             return 0.0
         total += found
         counted += 1
-    return total if counted else 0.0
+    if not counted:
+        return 0.0
+    if " ".join(typed) in index.phrases:            # exactly a keyword: «мектеп», «рождение»
+        total += 3.0
+    return total
 
 
 def search(services: Iterable, query: str) -> list:

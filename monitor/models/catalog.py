@@ -64,6 +64,7 @@ class ServiceVersion(db.Model):
     fee_mrp: Mapped[float | None] = mapped_column(Numeric(10, 3, asdecimal=False))
     fee_exemptions: Mapped[list | None] = mapped_column(JSON)  # [{when: {kk,ru,en}, amount, mrp}]
     # Where the facts come from (docs/catalog.md): null for a base-format, unverified version.
+    legal_basis_text: Mapped[dict | None] = mapped_column(JSON)  # {kk, ru, en}; legal_basis holds en
     sources: Mapped[list | None] = mapped_column(JSON)
     provenance: Mapped[dict | None] = mapped_column(JSON)
     result_kk: Mapped[str] = mapped_column(Text)

@@ -29,6 +29,7 @@ def upgrade():
     with op.batch_alter_table('service_versions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('fee_mrp', sa.Numeric(precision=10, scale=3, asdecimal=False), nullable=True))
         batch_op.add_column(sa.Column('fee_exemptions', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('legal_basis_text', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('sources', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('provenance', sa.JSON(), nullable=True))
 
@@ -37,6 +38,7 @@ def downgrade():
     with op.batch_alter_table('service_versions', schema=None) as batch_op:
         batch_op.drop_column('provenance')
         batch_op.drop_column('sources')
+        batch_op.drop_column('legal_basis_text')
         batch_op.drop_column('fee_exemptions')
         batch_op.drop_column('fee_mrp')
     with op.batch_alter_table('services', schema=None) as batch_op:
