@@ -38,10 +38,11 @@ _KAZAKH_SUFFIXES = sorted({
 
 # Words that say nothing about which service is meant; ignored when they match nothing.
 _STOP_WORDS = frozenset("""
-    и в во на о об от по для за с со к ко из у как где что мне нужно нужен нужна хочу получить
+    и в во на о об от по для за с со к ко из у при после без через как где что мне нужно нужен
+    нужна хочу можно получить
     получение оформить оформление сделать взять справку справка документ услуга услуги госуслуга
-    the a an of for to in on how get i need my apply application service certificate
-    және мен үшін қалай алу алуға алу керек маған туралы қызмет анықтама құжат беру рәсімдеу
+    the a an of for to in on at after how get i need my apply application service certificate
+    және мен үшін қалай алу алуға керек маған туралы қызмет анықтама құжат беру рәсімдеу кейін
 """.split())
 
 
@@ -176,16 +177,18 @@ def score(service, query: str) -> float:
     if not typed:
         return 1.0
     index = _index(service)
-    total, counted = 0.0, 0
+    total, counted, missed = 0.0, 0, 0
     for word in typed:
         found = _word_score(word, index)
         if found == 0:
-            if word in _STOP_WORDS:
-                continue
-            return 0.0
+            if word not in _STOP_WORDS:
+                missed += 1
+            continue
         total += found
-        counted += 1
-    if not counted:
+        counted += found >= 1   # a two-letter fragment alone does not make a match
+    # A long query may carry one word the catalog does not know («справка о несудимости для
+    # работы»): it still finds the service when the other words do, with a lower score.
+    if not counted or missed > (1 if counted >= 2 else 0):
         return 0.0
     if " ".join(typed) in index.phrases:            # exactly a keyword: «мектеп», «рождение»
         total += 3.0
