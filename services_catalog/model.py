@@ -173,6 +173,11 @@ class ServiceVersion:
         return tuple(p for p in self.provenance if p.assumed)
 
     @property
+    def mostly_assumed(self) -> bool:
+        """More than half of the facts assumed: the service could not really be verified."""
+        return bool(self.provenance) and 2 * len(self.assumed_facts) > len(self.provenance)
+
+    @property
     def lawful_codes(self) -> frozenset[str]:
         """Every code the applicant may be asked for: plain, any_of members, conditional."""
         return frozenset(code for entry in self.required_documents for code in entry.codes)

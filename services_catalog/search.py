@@ -167,15 +167,11 @@ def _word_score(word: str, index: _Index) -> float:
     return 0.0
 
 
-def score(service, query: str) -> float:
-    """0 when ``query`` does not find ``service``; higher is a better match.
-
-    Every meaningful word must match; a word that matches nothing is ignored only when it is
-    a stop word («как», «получить», «for», «алу»). An empty query finds everything.
-    """
+def _match(service, query: str) -> tuple[float, int]:
+    """(score, words of the query left unmatched); score 0 when ``query`` does not find it."""
     typed = words(query)
     if not typed:
-        return 1.0
+        return 1.0, 0
     index = _index(service)
     total, counted, missed = 0.0, 0, 0
     for word in typed:
@@ -189,14 +185,27 @@ def score(service, query: str) -> float:
     # A long query may carry one word the catalog does not know («справка о несудимости для
     # работы»): it still finds the service when the other words do, with a lower score.
     if not counted or missed > (1 if counted >= 2 else 0):
-        return 0.0
+        return 0.0, missed
     if " ".join(typed) in index.phrases:            # exactly a keyword: «мектеп», «рождение»
         total += 3.0
-    return total
+    return total, missed
+
+
+def score(service, query: str) -> float:
+    """0 when ``query`` does not find ``service``; higher is a better match.
+
+    Every meaningful word must match, except one in a query of three words or more; a word
+    that matches nothing is ignored when it is a stop word («как», «получить», «for», «алу»).
+    An empty query finds everything.
+    """
+    return _match(service, query)[0]
 
 
 def search(services: Iterable, query: str) -> list:
-    """The services ``query`` finds, best first; ties keep the catalog's order."""
-    scored = [(score(service, query), position, service) for position, service in enumerate(services)]
-    return [service for value, _, service in sorted(
-        (item for item in scored if item[0] > 0), key=lambda item: (-item[0], item[1]))]
+    """The services ``query`` finds, best first; ties keep the catalog's order. When some
+    services match every word, those that miss one are left out ("service s2" finds S2 only)."""
+    scored = [(*_match(service, query), position, service) for position, service in enumerate(services)]
+    found = [item for item in scored if item[0] > 0]
+    if any(missed == 0 for _, missed, _, _ in found):
+        found = [item for item in found if item[1] == 0]
+    return [service for *_, service in sorted(found, key=lambda item: (-item[0], item[2]))]

@@ -345,3 +345,15 @@ def test_an_unverified_service_page_says_so(client, loaded_catalog):
                         ("ru", "Не проверено по официальным источникам.")):
         page = client.get(f"/services/S1?lang={lang}").get_data(as_text=True)
         assert words in page
+
+
+def test_a_service_whose_facts_are_mostly_assumed_is_marked_not_verified(app, client):
+    catalog = load_catalog(BUNDLED_CATALOG)
+    vehicles = in_force(catalog, "705002", "2026-06-01")
+    assert vehicles.verified and vehicles.mostly_assumed
+    assert not in_force(catalog, "704001", "2026-06-01").mostly_assumed
+    store_catalog(db.session, catalog)
+    db.session.commit()
+    page = client.get("/services/705002?lang=ru").get_data(as_text=True)
+    assert "Не проверено: большинство сведений об этой услуге не подтверждены" in page
+    assert "Не проверено: большинство" not in client.get("/services/704001?lang=ru").get_data(as_text=True)

@@ -162,3 +162,12 @@ def test_the_desk_search_goes_straight_to_the_one_service_found(client, bundled_
     assert "service=711001" in response.headers["Location"]
     page = client.get("/desk/visits/new", query_string={"q": "детский сад"}, follow_redirects=True)
     assert page.status_code == 200
+
+
+def test_services_matching_every_word_hide_those_that_miss_one(tmp_path):
+    from tests.catalogs import write_catalog
+
+    small = load_catalog(write_catalog(tmp_path / "c"))
+    assert [s.code for s in small.search("service s2 (kk)")] == ["S2"]
+    # ... while a long query with one unknown word still finds its service.
+    assert [s.code for s in small.search("service s2 urgently")] == ["S2"]
