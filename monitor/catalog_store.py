@@ -5,18 +5,21 @@ version or, on any error, leaves the catalog in force as it was.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from services_catalog import (
-    Catalog, Deadline, Document, Fee, RefusalGround, RequiredDocument, Service, ServiceVersion, Text,
+    Catalog, Deadline, Document, Fee, FeeExemption, Keywords, MrpRate, Provenance, RefusalGround,
+    RequiredDocument, Service, ServiceVersion, Source, Text,
 )
 
 from . import audit
 from .models import catalog as rows
 from .models.desk import Visit
+from services_catalog.model import SOURCED_FACTS
 
 
 class CatalogInUse(Exception):
@@ -29,6 +32,22 @@ def _names(prefix: str, text: Text) -> dict:
 
 def _text(row, prefix: str) -> Text:
     return Text(*(getattr(row, f"{prefix}_{lang}") for lang in ("kk", "ru", "en")))
+
+
+def _source_json(source: Source) -> dict:
+    return {"id": source.id, "title": source.title, "url": source.url,
+            "retrieved": source.retrieved.isoformat(), "act_number": source.act_number,
+            "act_date": source.act_date.isoformat() if source.act_date else None}
+
+
+def _source(data: dict) -> Source:
+    return Source(data["id"], data["title"], data["url"], dt.date.fromisoformat(data["retrieved"]),
+                  data.get("act_number"),
+                  dt.date.fromisoformat(data["act_date"]) if data.get("act_date") else None)
+
+
+def _whole(value):
+    return int(value) if value is not None and float(value).is_integer() else value
 
 
 def store_catalog(session: Session, catalog: Catalog, actor: str = "system") -> dict:
@@ -45,13 +64,17 @@ def store_catalog(session: Session, catalog: Catalog, actor: str = "system") -> 
     session.execute(delete(rows.RefusalGround))
     session.execute(delete(rows.ServiceVersion))
     session.execute(delete(rows.Service).where(rows.Service.code.in_(removed)))
+    session.execute(delete(rows.MrpRate))
     session.flush()
+    for rate in catalog.mrp.values():
+        session.add(rows.MrpRate(year=rate.year, amount=rate.amount, source=_source_json(rate.source)))
     for document in catalog.documents.values():
         session.merge(rows.Document(code=document.code, state_system=document.state_system,
                                     **_names("name", document.name)))
     for service in catalog.services.values():
         session.merge(rows.Service(code=service.code, **_names("name", service.name),
-                                   **_names("provider", service.provider)))
+                                   **_names("provider", service.provider),
+                                   keywords=service.keywords.as_dict() if service.keywords.all() else None))
         for version in service.versions:
             session.add(_version_row(service.code, version))
     session.flush()
@@ -71,7 +94,13 @@ def _version_row(service_code: str, version: ServiceVersion) -> rows.ServiceVers
         effective_to=version.effective_to, legal_basis=version.legal_basis,
         deadline_value=version.deadline.value, deadline_unit=version.deadline.unit,
         max_wait_minutes=version.max_wait_minutes, max_service_minutes=version.max_service_minutes,
-        fee_amount=version.fee.amount, fee_currency=version.fee.currency,
+        fee_amount=version.fee.amount, fee_currency=version.fee.currency, fee_mrp=version.fee.mrp,
+        fee_exemptions=[{"when": e.when.as_dict(), "amount": e.amount, "mrp": e.mrp}
+                        for e in version.fee.exemptions] or None,
+        legal_basis_text=version.legal_basis_text.as_dict() if version.legal_basis_text else None,
+        sources=[_source_json(s) for s in version.sources] or None,
+        provenance={p.fact: {"sources": list(p.sources), "assumed": p.assumed, "note": p.note}
+                    for p in version.provenance} or None,
         channels=list(version.channels), **_names("result", version.result))
     position = 0
     for group, entry in enumerate(version.required_documents, start=1):
@@ -105,17 +134,23 @@ def _version(row: rows.ServiceVersion) -> ServiceVersion:
         when = _text(first, "condition") if first.condition_en is not None else None
         required.append(RequiredDocument(tuple(m.document_code for m in members),
                                          any_of=first.kind == "any_of", when=when))
-    fee_amount = row.fee_amount
-    if fee_amount is not None and float(fee_amount).is_integer():
-        fee_amount = int(fee_amount)
+    fee_amount = _whole(row.fee_amount)
+    exemptions = tuple(FeeExemption(Text(**e["when"]), _whole(e["amount"]), _whole(e["mrp"]))
+                       for e in row.fee_exemptions or ())
+    provenance = tuple(Provenance(fact, tuple(p["sources"]), p["assumed"], p["note"])
+                       for fact, p in sorted((row.provenance or {}).items(),
+                                             key=lambda item: SOURCED_FACTS.index(item[0])))
     return ServiceVersion(
         effective_from=row.effective_from, effective_to=row.effective_to,
         legal_basis=row.legal_basis, deadline=Deadline(row.deadline_value, row.deadline_unit),
         max_wait_minutes=row.max_wait_minutes, max_service_minutes=row.max_service_minutes,
-        fee=Fee(fee_amount, row.fee_currency), required_documents=tuple(required),
+        fee=Fee(fee_amount, row.fee_currency, _whole(row.fee_mrp), exemptions),
+        required_documents=tuple(required),
         obtained_by_office=tuple(obtained),
         refusal_grounds=tuple(RefusalGround(g.code, _text(g, "text")) for g in row.refusal_grounds),
-        result=_text(row, "result"), channels=tuple(row.channels))
+        result=_text(row, "result"), channels=tuple(row.channels),
+        sources=tuple(_source(s) for s in row.sources or ()), provenance=provenance,
+        legal_basis_text=Text(**row.legal_basis_text) if row.legal_basis_text else None)
 
 
 def catalog_from_db(session: Session) -> Catalog:
@@ -127,6 +162,9 @@ def catalog_from_db(session: Session) -> Catalog:
         selectinload(rows.Service.versions).selectinload(rows.ServiceVersion.documents),
         selectinload(rows.Service.versions).selectinload(rows.ServiceVersion.refusal_grounds))
     for row in session.scalars(query):
+        keywords = Keywords(**{lang: tuple(words) for lang, words in (row.keywords or {}).items()})
         services[row.code] = Service(row.code, _text(row, "name"), _text(row, "provider"),
-                                     tuple(_version(v) for v in row.versions))
-    return Catalog(documents=documents, services=services)
+                                     tuple(_version(v) for v in row.versions), keywords)
+    mrp = {row.year: MrpRate(row.year, row.amount, _source(row.source))
+           for row in session.scalars(select(rows.MrpRate).order_by(rows.MrpRate.year))}
+    return Catalog(documents=documents, services=services, mrp=mrp)

@@ -14,7 +14,7 @@ import pandas as pd
 from flask import current_app
 from flask.cli import AppGroup
 
-from services_catalog import CatalogError, Deadline, export_catalog, load_catalog
+from services_catalog import CatalogError, Deadline, export_catalog, load_catalog, unverified_versions
 
 from . import audit, backup, calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
 from .calendar import WorkingCalendar, due_at
@@ -54,10 +54,19 @@ def _load_or_report(folder: str):
 
 @catalog_cli.command("validate")
 @click.argument("folder", type=click.Path(file_okay=False))
-def catalog_validate(folder):
+@click.option("--require-sources", is_flag=True,
+              help="Also reject versions with no sources (unverified, base-format versions).")
+def catalog_validate(folder, require_sources):
     """Check a catalog folder against every rule of the format; list all problems."""
     catalog = _load_or_report(folder)
     versions = sum(len(s.versions) for s in catalog.services.values())
+    unverified = unverified_versions(catalog)
+    for code, version in unverified:
+        click.echo(f"{'error' if require_sources else 'warning'}: service {code}, version from "
+                   f"{version.effective_from}: no sources - not checked against official sources",
+                   err=True)
+    if require_sources and unverified:
+        _fail(f"{folder}: {len(unverified)} versions have no sources (--require-sources)")
     click.echo(f"{folder}: valid ({len(catalog.services)} services, {versions} versions, "
                f"{len(catalog.documents)} documents).")
 

@@ -121,9 +121,8 @@ def service_document(service: Service, catalog: Catalog, today: dt.date) -> dict
 def service_list(catalog: Catalog, today: dt.date, query: str = "") -> list[dict]:
     """Code, names and the deadline in force today of every service matching ``query``."""
     found = []
-    for service in _services(catalog):
-        if not service.matches(query):
-            continue
+    # The one search of the portal and the desk (services_catalog.search), best match first.
+    for service in (catalog.search(query) if query.strip() else _services(catalog)):
         version = service.version_in_force(today)
         found.append({
             "code": service.code, "name": service.name.as_dict(),

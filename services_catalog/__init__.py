@@ -5,10 +5,10 @@ Framework-free: usable from the app, the CLI, a notebook or an auditor's script.
 from pathlib import Path
 
 from .exporter import export_catalog
-from .loader import CatalogError, CatalogProblem, load_catalog
+from .loader import CatalogError, CatalogProblem, load_catalog, unverified_versions
 from .model import (
-    Catalog, Deadline, Document, Fee, RefusalGround, RequiredDocument, Service,
-    ServiceVersion, Text,
+    Catalog, Deadline, Document, Fee, FeeExemption, Keywords, MrpRate, Provenance, RefusalGround,
+    RequiredDocument, Service, ServiceVersion, Source, Text,
 )
 
 BUNDLED_CATALOG = Path(__file__).parent / "data"
@@ -16,5 +16,6 @@ BUNDLED_CATALOG = Path(__file__).parent / "data"
 __all__ = [
     "BUNDLED_CATALOG", "Catalog", "CatalogError", "CatalogProblem", "Deadline", "Document",
     "Fee", "RefusalGround", "RequiredDocument", "Service", "ServiceVersion", "Text",
-    "export_catalog", "load_catalog",
+    "export_catalog", "load_catalog", "unverified_versions", "FeeExemption", "Keywords", "MrpRate",
+    "Provenance", "Source",
 ]

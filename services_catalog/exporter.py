@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from .model import Catalog, RequiredDocument, Service, ServiceVersion
+from .model import Catalog, Fee, RequiredDocument, Service, ServiceVersion, Source
 
 
 def _required_entry(entry: RequiredDocument):
@@ -19,21 +19,49 @@ def _required_entry(entry: RequiredDocument):
     return entry.codes[0]
 
 
+def source_to_dict(source: Source) -> dict:
+    data = {"id": source.id, "title": source.title}
+    if source.act_number is not None:
+        data["act_number"] = source.act_number
+    if source.act_date is not None:
+        data["act_date"] = source.act_date
+    data.update(url=source.url, retrieved=source.retrieved)
+    return data
+
+
+def fee_to_dict(fee: Fee) -> dict:
+    data = {"mrp": fee.mrp} if fee.mrp is not None else {"amount": fee.amount, "currency": fee.currency}
+    if fee.exemptions:
+        data["exemptions"] = [
+            {"when": e.when.as_dict(), **({"mrp": e.mrp} if e.mrp is not None else {"amount": e.amount})}
+            for e in fee.exemptions]
+    return data
+
+
 def version_to_dict(version: ServiceVersion) -> dict:
-    return {
+    data = {
         "effective_from": version.effective_from,
         "effective_to": version.effective_to,
-        "legal_basis": version.legal_basis,
+        "legal_basis": version.legal_basis_text.as_dict() if version.legal_basis_text else version.legal_basis,
         "deadline": {"value": version.deadline.value, "unit": version.deadline.unit},
         "max_wait_minutes": version.max_wait_minutes,
         "max_service_minutes": version.max_service_minutes,
-        "fee": {"amount": version.fee.amount, "currency": version.fee.currency},
+        "fee": fee_to_dict(version.fee),
         "required_documents": [_required_entry(e) for e in version.required_documents],
         "obtained_by_office": list(version.obtained_by_office),
         "refusal_grounds": [{"code": g.code, "text": g.text.as_dict()} for g in version.refusal_grounds],
         "result": version.result.as_dict(),
         "channels": list(version.channels),
     }
+    if version.sources:
+        data["sources"] = [source_to_dict(s) for s in version.sources]
+    if version.provenance:
+        data["provenance"] = {
+            p.fact: ({"assumed": True, "note": p.note} if p.assumed else
+                     {"source": p.sources[0] if len(p.sources) == 1 else list(p.sources),
+                      **({"note": p.note} if p.note else {})})
+            for p in version.provenance}
+    return data
 
 
 def service_to_dict(service: Service) -> dict:
@@ -41,6 +69,7 @@ def service_to_dict(service: Service) -> dict:
         "code": service.code,
         "name": service.name.as_dict(),
         "provider": service.provider.as_dict(),
+        **({"keywords": service.keywords.as_dict()} if service.keywords.all() else {}),
         "versions": [version_to_dict(v) for v in service.versions],
     }
 
@@ -50,6 +79,11 @@ def documents_to_dict(catalog: Catalog) -> dict:
         {"code": d.code, "name": d.name.as_dict(), "state_system": d.state_system}
         for d in catalog.documents.values()
     ]}
+
+
+def mrp_to_dict(catalog: Catalog) -> dict:
+    return {"mrp": [{"year": rate.year, "amount": rate.amount, "source": source_to_dict(rate.source)}
+                    for rate in catalog.mrp.values()]}
 
 
 def dump_yaml(data) -> str:
@@ -62,6 +96,9 @@ def export_catalog(catalog: Catalog, folder: str | Path) -> list[Path]:
     (folder / "services").mkdir(parents=True, exist_ok=True)
     written = [folder / "documents.yaml"]
     written[0].write_text(dump_yaml(documents_to_dict(catalog)), encoding="utf-8")
+    if catalog.mrp:
+        written.append(folder / "mrp.yaml")
+        written[-1].write_text(dump_yaml(mrp_to_dict(catalog)), encoding="utf-8")
     for service in catalog.services.values():
         path = folder / "services" / f"{service.code}.yaml"
         path.write_text(dump_yaml(service_to_dict(service)), encoding="utf-8")

@@ -13,11 +13,13 @@ from pathlib import Path
 import yaml
 
 from .model import (
-    CHANNELS, DEADLINE_UNITS, LANGUAGES, Catalog, Deadline, Document, Fee,
-    RefusalGround, RequiredDocument, Service, ServiceVersion, Text,
+    CHANNELS, DEADLINE_UNITS, LANGUAGES, SOURCED_FACTS, Catalog, Deadline, Document, Fee,
+    FeeExemption, Keywords, MrpRate, Provenance, RefusalGround, RequiredDocument, Service,
+    ServiceVersion, Source, Text,
 )
 
 DOCUMENT_CODE = re.compile(r"^[A-Z0-9_]{2,40}$")
+SOURCE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
 
 
 @dataclass(frozen=True)
@@ -206,15 +208,223 @@ def _required_entries(check: _Collector, raw, field: str) -> tuple[RequiredDocum
     return tuple(entries)
 
 
-def _version(check: _Collector, raw: dict, documents: dict) -> ServiceVersion | None:
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
+def _tenge(value: float) -> float:
+    value = round(value, 2)
+    return int(value) if float(value).is_integer() else value
+
+
+def _mrp_amount(check: _Collector, field: str, mrp_figure: float, effective_from, effective_to,
+                mrp: dict[int, MrpRate]) -> float | None:
+    """mrp × the МРП of the version's year; a version must not span two МРП years."""
+    if effective_from is None:
+        return None
+    year = effective_from.year
+    if year not in mrp:
+        check.add(field, f"a fee in МРП needs the МРП of {year} in mrp.yaml")
+        return None
+    if effective_to is not None and effective_to.year != year:
+        check.add(field, f"a fee in МРП changes every 1 January: end this version on {year}-12-31 "
+                         f"and start a new one (the МРП of each year is in mrp.yaml)")
+        return None
+    if effective_to is None and any(known > year for known in mrp):
+        check.add(field, f"a fee in МРП with an open end must start in the latest МРП year "
+                         f"({max(mrp)}): end this version on {year}-12-31")
+        return None
+    return _tenge(mrp_figure * mrp[year].amount)
+
+
+def _fee(check: _Collector, raw_fee, effective_from, effective_to, mrp) -> Fee:
+    """``{amount, currency}`` (base format) or ``{mrp: N}``, each with optional exemptions."""
+    usage = "must be {amount: a number >= 0, currency: KZT} or {mrp: a number >= 0}"
+    if not isinstance(raw_fee, dict):
+        check.add("fee", usage)
+        return Fee(0, "KZT")
+    unknown = sorted(set(raw_fee) - {"amount", "currency", "mrp", "exemptions"})
+    if unknown:
+        check.add("fee", f"unknown keys {', '.join(map(str, unknown))}")
+    mrp_figure = raw_fee.get("mrp")
+    amount = raw_fee.get("amount")
+    currency = str(raw_fee.get("currency") or "KZT")
+    if mrp_figure is not None:
+        if amount is not None:
+            check.add("fee", "give either amount (tenge) or mrp, not both")
+            return Fee(0, "KZT")
+        if not _number(mrp_figure):
+            check.add("fee.mrp", f"{mrp_figure!r} must be a number >= 0")
+            return Fee(0, "KZT")
+        if currency != "KZT":
+            check.add("fee.currency", "a fee in МРП is paid in KZT")
+        amount = _mrp_amount(check, "fee.mrp", mrp_figure, effective_from, effective_to, mrp)
+        if amount is None:
+            return Fee(0, "KZT")
+    elif not _number(amount):
+        check.add("fee", usage)
+        return Fee(0, "KZT")
+    exemptions = []
+    raw_exemptions = raw_fee.get("exemptions") or []
+    if not isinstance(raw_exemptions, list):
+        check.add("fee.exemptions", "must be a list of {when: {kk, ru, en}, amount: N | mrp: N}")
+        raw_exemptions = []
+    for index, entry in enumerate(raw_exemptions, start=1):
+        field = f"fee.exemptions[{index}]"
+        if not isinstance(entry, dict) or "when" not in entry:
+            check.add(field, "must be {when: {kk, ru, en}, amount: N} or {when: ..., mrp: N}")
+            continue
+        when = check.text(entry["when"], f"{field}.when")
+        if entry.get("mrp") is not None:
+            if not _number(entry["mrp"]) or "amount" in entry:
+                check.add(field, "give mrp (a number >= 0) or amount, not both")
+                continue
+            value = _mrp_amount(check, f"{field}.mrp", entry["mrp"], effective_from, effective_to, mrp)
+            if when and value is not None:
+                exemptions.append(FeeExemption(when, value, entry["mrp"]))
+        elif _number(entry.get("amount", 0)):
+            if when:
+                exemptions.append(FeeExemption(when, entry.get("amount", 0)))
+        else:
+            check.add(f"{field}.amount", f"{entry.get('amount')!r} must be a number >= 0")
+    return Fee(amount, currency, mrp_figure, tuple(exemptions))
+
+
+def _source(check: _Collector, raw, field: str) -> Source | None:
+    if not isinstance(raw, dict):
+        check.add(field, "must be {id, title, url, retrieved, act_number?, act_date?}")
+        return None
+    unknown = sorted(set(raw) - {"id", "title", "url", "retrieved", "act_number", "act_date"})
+    if unknown:
+        check.add(field, f"unknown keys {', '.join(map(str, unknown))}")
+    source_id = raw.get("id")
+    if not isinstance(source_id, str) or not SOURCE_ID.match(source_id):
+        check.add(f"{field}.id", f"{source_id!r} must be a short id of letters, digits, _ . -")
+        source_id = None
+    title = raw.get("title")
+    if not isinstance(title, str) or not title.strip():
+        check.add(f"{field}.title", "the title of the source is required")
+    url = raw.get("url")
+    if not isinstance(url, str) or not re.match(r"^https?://\S+$", url):
+        check.add(f"{field}.url", f"{url!r} must be an http(s) address")
+    retrieved = check.date(raw.get("retrieved"), f"{field}.retrieved", nullable=False)
+    act_number = raw.get("act_number")
+    if isinstance(act_number, int) and not isinstance(act_number, bool):
+        act_number = str(act_number)
+    if act_number is not None and (not isinstance(act_number, str) or not act_number.strip()):
+        check.add(f"{field}.act_number", "must be the act's number as text, or left out")
+        act_number = None
+    act_date = check.date(raw.get("act_date"), f"{field}.act_date", nullable=True)
+    if None in (source_id, retrieved) or not isinstance(title, str) or not title.strip() \
+            or not isinstance(url, str):
+        return None
+    return Source(source_id, title.strip(), url, retrieved, act_number, act_date)
+
+
+def _sources(check: _Collector, raw, field: str = "sources") -> tuple[Source, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        check.add(field, "must be a non-empty list of sources (or left out: unverified)")
+        return ()
+    found: list[Source] = []
+    for index, item in enumerate(raw, start=1):
+        source = _source(check, item, f"{field}[{index}]")
+        if source is None:
+            continue
+        if any(s.id == source.id for s in found):
+            check.add(f"{field}[{index}].id", f"source id {source.id} is used twice")
+            continue
+        found.append(source)
+    return tuple(found)
+
+
+def _provenance(check: _Collector, raw, sources: tuple[Source, ...]) -> tuple[Provenance, ...]:
+    """Each fact names its source ids, or is ``assumed`` with a note (docs/catalog.md)."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        check.add("provenance", "must map each fact to {source: ID} or {assumed: true, note: ...}")
+        return ()
+    for key in sorted(set(raw) - set(SOURCED_FACTS), key=str):
+        check.add(f"provenance.{key}", f"unknown fact (facts: {', '.join(SOURCED_FACTS)})")
+    known = {s.id for s in sources}
+    found = []
+    for fact in SOURCED_FACTS:
+        field = f"provenance.{fact}"
+        entry = raw.get(fact)
+        if entry is None:
+            if sources:
+                check.add(field, f"the fact {fact} names no source and is not marked assumed "
+                                 f"(give {{source: ID}} or {{assumed: true, note: ...}})")
+            continue
+        if not isinstance(entry, dict):
+            check.add(field, "must be {source: ID} or {assumed: true, note: ...}")
+            continue
+        unknown = sorted(set(entry) - {"source", "assumed", "note"})
+        if unknown:
+            check.add(field, f"unknown keys {', '.join(map(str, unknown))}")
+        note = entry.get("note")
+        if note is not None and (not isinstance(note, str) or not note.strip()):
+            check.add(f"{field}.note", "must be a text")
+            note = None
+        assumed = entry.get("assumed", False)
+        if not isinstance(assumed, bool):
+            check.add(f"{field}.assumed", "must be true or false")
+            continue
+        ids = entry.get("source")
+        ids = [ids] if isinstance(ids, str) else ids
+        if assumed:
+            if ids:
+                check.add(field, "a fact is either sourced or assumed, not both")
+                continue
+            if not note:
+                check.add(f"{field}.note", "an assumed fact needs a note saying why and on what basis")
+                continue
+            found.append(Provenance(fact, (), True, note.strip()))
+            continue
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            check.add(f"{field}.source", f"the fact {fact} names no source id "
+                                         f"(give {{source: ID}} or {{assumed: true, note: ...}})")
+            continue
+        for source_id in ids:
+            if source_id not in known:
+                check.add(f"{field}.source", f"source {source_id} is not in this version's sources")
+        found.append(Provenance(fact, tuple(ids), False, note.strip() if note else None))
+    return tuple(found)
+
+
+def _keywords(check: _Collector, raw) -> Keywords:
+    if raw is None:
+        return Keywords()
+    if not isinstance(raw, dict) or set(raw) - set(LANGUAGES):
+        check.add("keywords", "must be {kk: [words], ru: [words], en: [words]}")
+        return Keywords()
+    lists = {}
+    for lang in LANGUAGES:
+        value = raw.get(lang) or []
+        if not isinstance(value, list) or not all(isinstance(w, str) and w.strip() for w in value):
+            check.add(f"keywords.{lang}", "must be a list of words or phrases")
+            value = []
+        lists[lang] = tuple(w.strip() for w in value)
+    return Keywords(**lists)
+
+
+def _version(check: _Collector, raw: dict, documents: dict,
+             mrp: dict[int, MrpRate] | None = None) -> ServiceVersion | None:
+    mrp = mrp or {}
     before = len(check.problems)
     effective_from = check.date(raw.get("effective_from"), "effective_from", nullable=False)
     effective_to = check.date(raw.get("effective_to"), "effective_to", nullable=True)
     if effective_from and effective_to and effective_from > effective_to:
         check.add("effective_to", f"effective_from {effective_from} is after effective_to {effective_to}")
     legal_basis = raw.get("legal_basis")
-    if not isinstance(legal_basis, str) or not legal_basis.strip():
-        check.add("legal_basis", "the legal basis is required")
+    legal_basis_text = None
+    if isinstance(legal_basis, dict):  # extended format: {kk, ru, en}
+        legal_basis_text = check.text(legal_basis, "legal_basis")
+        legal_basis = legal_basis_text.en if legal_basis_text else None
+    elif not isinstance(legal_basis, str) or not legal_basis.strip():
+        check.add("legal_basis", "the legal basis is required (a text, or {kk, ru, en})")
     deadline = None
     raw_deadline = raw.get("deadline")
     if not isinstance(raw_deadline, dict):
@@ -228,13 +438,8 @@ def _version(check: _Collector, raw: dict, documents: dict) -> ServiceVersion | 
             deadline = Deadline(value, unit)
     max_wait = check.whole_number(raw.get("max_wait_minutes"), "max_wait_minutes", minimum=1)
     max_service = check.whole_number(raw.get("max_service_minutes"), "max_service_minutes", minimum=1)
-    fee = Fee(0, "KZT")
-    raw_fee = raw.get("fee", {"amount": 0, "currency": "KZT"})
-    if not isinstance(raw_fee, dict) or isinstance(raw_fee.get("amount"), bool) \
-            or not isinstance(raw_fee.get("amount"), (int, float)) or raw_fee["amount"] < 0:
-        check.add("fee", "must be {amount: a number >= 0, currency: KZT}")
-    else:
-        fee = Fee(raw_fee["amount"], str(raw_fee.get("currency") or "KZT"))
+    fee = _fee(check, raw.get("fee", {"amount": 0, "currency": "KZT"}), effective_from,
+               effective_to, mrp)
     required = _required_entries(check, raw.get("required_documents"), "required_documents")
     obtained_raw = raw.get("obtained_by_office") or []
     if not isinstance(obtained_raw, list):
@@ -265,13 +470,18 @@ def _version(check: _Collector, raw: dict, documents: dict) -> ServiceVersion | 
     if not isinstance(channels, list) or any(c not in CHANNELS for c in channels):
         check.add("channels", f"must be a list of {', '.join(CHANNELS)}")
         channels = ["front_desk"]
-    if len(check.problems) > before or None in (effective_from, deadline, max_wait, max_service, result):
+    sources = _sources(check, raw.get("sources"))
+    provenance = _provenance(check, raw.get("provenance"), sources)
+    if len(check.problems) > before or None in (effective_from, deadline, max_wait, max_service, result,
+                                                 legal_basis):
         return None
     return ServiceVersion(
-        effective_from=effective_from, effective_to=effective_to, legal_basis=legal_basis.strip(),
+        effective_from=effective_from, effective_to=effective_to,
+        legal_basis=legal_basis.strip() if legal_basis_text is None else legal_basis,
         deadline=deadline, max_wait_minutes=max_wait, max_service_minutes=max_service, fee=fee,
         required_documents=required, obtained_by_office=obtained, refusal_grounds=tuple(grounds),
-        result=result, channels=tuple(channels))
+        result=result, channels=tuple(channels), sources=sources, provenance=provenance,
+        legal_basis_text=legal_basis_text)
 
 
 def _check_version_documents(check: _Collector, required: tuple[RequiredDocument, ...],
@@ -288,7 +498,8 @@ def _check_version_documents(check: _Collector, required: tuple[RequiredDocument
         check.add("obtained_by_office", f"document {code} is both required and obtained by the office")
 
 
-def load_service(path: Path, documents: dict, problems: list[CatalogProblem]) -> Service | None:
+def load_service(path: Path, documents: dict, problems: list[CatalogProblem],
+                 mrp: dict[int, MrpRate] | None = None) -> Service | None:
     check = _Collector(f"services/{path.name}", problems)
     try:
         data = read_yaml(path)
@@ -303,6 +514,7 @@ def load_service(path: Path, documents: dict, problems: list[CatalogProblem]) ->
     check.service = code
     name = check.text(data.get("name"), "name")
     provider = check.text(data.get("provider"), "provider")
+    keywords = _keywords(check, data.get("keywords"))
     raw_versions = data.get("versions")
     if not isinstance(raw_versions, list) or not raw_versions:
         check.add("versions", "a service needs at least one version")
@@ -313,7 +525,7 @@ def load_service(path: Path, documents: dict, problems: list[CatalogProblem]) ->
         if not isinstance(raw, dict):
             check.add(None, "a version must be a mapping")
             continue
-        version = _version(check, raw, documents)
+        version = _version(check, raw, documents, mrp)
         if version is not None:
             versions.append((check.version, version))
     check.version = None
@@ -327,7 +539,42 @@ def load_service(path: Path, documents: dict, problems: list[CatalogProblem]) ->
                           f"to {earlier.effective_to or 'open end'}")
     if len(problems) > before:
         return None
-    return Service(code, name, provider, tuple(version for _, version in ordered))
+    return Service(code, name, provider, tuple(version for _, version in ordered), keywords)
+
+
+def load_mrp(path: Path, problems: list[CatalogProblem]) -> dict[int, MrpRate]:
+    """``mrp.yaml``: the МРП of each year with its source. Optional: without it no fee may be
+    written in МРП (base-format catalogs have none)."""
+    if not path.exists():
+        return {}
+    check = _Collector(path.name, problems)
+    try:
+        data = read_yaml(path)
+    except yaml.YAMLError as error:
+        check.add(None, _yaml_problem(error))
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("mrp"), list):
+        check.add("mrp", "the file must hold a list under 'mrp' of {year, amount, source}")
+        return {}
+    rates: dict[int, MrpRate] = {}
+    for index, entry in enumerate(data["mrp"], start=1):
+        field = f"mrp[{index}]"
+        if not isinstance(entry, dict):
+            check.add(field, "must be {year, amount, source: {...}}")
+            continue
+        year = entry.get("year")
+        if isinstance(year, bool) or not isinstance(year, int) or not 1992 <= year <= 2200:
+            check.add(f"{field}.year", f"{year!r} is not a year")
+            continue
+        field = f"mrp[{year}]"
+        if year in rates:
+            check.add(f"{field}.year", f"the МРП of {year} is given twice")
+            continue
+        amount = check.whole_number(entry.get("amount"), f"{field}.amount", minimum=1)
+        source = _source(check, entry.get("source"), f"{field}.source")
+        if amount is not None and source is not None:
+            rates[year] = MrpRate(year, amount, source)
+    return dict(sorted(rates.items()))
 
 
 def load_catalog(folder: str | Path) -> Catalog:
@@ -337,13 +584,14 @@ def load_catalog(folder: str | Path) -> Catalog:
     if not folder.is_dir():
         raise CatalogError([CatalogProblem(str(folder), "not a catalog folder")])
     documents = load_documents(folder / "documents.yaml", problems)
+    mrp = load_mrp(folder / "mrp.yaml", problems)
     services: dict[str, Service] = {}
     files: dict[str, str] = {}
     service_files = sorted((folder / "services").glob("*.y*ml")) if (folder / "services").is_dir() else []
     if not service_files:
         problems.append(CatalogProblem("services/", "the catalog has no service files"))
     for path in service_files:
-        service = load_service(path, documents, problems)
+        service = load_service(path, documents, problems, mrp)
         if service is None:
             continue
         if service.code in services:
@@ -355,4 +603,10 @@ def load_catalog(folder: str | Path) -> Catalog:
         files[service.code] = f"services/{path.name}"
     if problems:
         raise CatalogError(problems)
-    return Catalog(documents=documents, services=services)
+    return Catalog(documents=documents, services=services, mrp=mrp)
+
+
+def unverified_versions(catalog: Catalog) -> list[tuple[str, ServiceVersion]]:
+    """(service code, version) of every version with no sources: loaded, shown as not checked."""
+    return [(service.code, version) for service in catalog.services.values()
+            for version in service.versions if not version.verified]

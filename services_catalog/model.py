@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 LANGUAGES = ("kk", "ru", "en")
 DEADLINE_UNITS = ("minutes", "hours", "working_days", "calendar_days")
 CHANNELS = ("front_desk", "online")
+# The facts of a version that must each name their source (or be marked assumed) once the
+# version declares ``sources`` (docs/catalog.md, "Sources"). Queue and desk limits are
+# rarely published per service: they are the usual ``assumed`` ones.
+SOURCED_FACTS = ("legal_basis", "deadline", "fee", "required_documents", "obtained_by_office",
+                 "refusal_grounds", "max_wait_minutes", "max_service_minutes")
 
 
 @dataclass(frozen=True)
@@ -38,9 +43,70 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class FeeExemption:
+    """A condition under which the fee is lower or nothing (``amount`` in tenge, or ``mrp``)."""
+
+    when: Text
+    amount: float
+    mrp: float | None = None
+
+
+@dataclass(frozen=True)
 class Fee:
+    """The fee of a version. ``amount`` is always tenge for the version's period; when the
+    law writes the fee in МРП, ``mrp`` keeps that figure and ``amount`` is mrp × the МРП of
+    the version's year (catalog data, ``mrp.yaml``)."""
+
     amount: float
     currency: str = "KZT"
+    mrp: float | None = None
+    exemptions: tuple[FeeExemption, ...] = ()
+
+
+@dataclass(frozen=True)
+class MrpRate:
+    """The monthly calculation index (МРП / АЕК) of one year, with where it is set."""
+
+    year: int
+    amount: int
+    source: "Source"
+
+
+@dataclass(frozen=True)
+class Source:
+    """An official text a version's facts come from."""
+
+    id: str
+    title: str
+    url: str
+    retrieved: dt.date
+    act_number: str | None = None
+    act_date: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where one fact of a version comes from: source ids, or ``assumed`` with a note."""
+
+    fact: str
+    sources: tuple[str, ...] = ()
+    assumed: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Keywords:
+    """The words people use for a service, per language (search only, never shown as names)."""
+
+    kk: tuple[str, ...] = ()
+    ru: tuple[str, ...] = ()
+    en: tuple[str, ...] = ()
+
+    def all(self) -> tuple[str, ...]:
+        return self.kk + self.ru + self.en
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"kk": list(self.kk), "ru": list(self.ru), "en": list(self.en)}
 
 
 @dataclass(frozen=True)
@@ -82,6 +148,34 @@ class ServiceVersion:
     refusal_grounds: tuple[RefusalGround, ...]
     result: Text
     channels: tuple[str, ...] = ("front_desk",)
+    sources: tuple[Source, ...] = ()
+    provenance: tuple[Provenance, ...] = ()
+    # The legal basis in the three languages when the catalog gives it so (``legal_basis``
+    # then holds the English text, which the open data and the engine read).
+    legal_basis_text: Text | None = None
+
+    def legal_basis_in(self, language: str) -> str:
+        return self.legal_basis_text.get(language) if self.legal_basis_text else self.legal_basis
+
+    @property
+    def verified(self) -> bool:
+        """False for a base-format version (no sources): loaded, but shown as not checked."""
+        return bool(self.sources)
+
+    def provenance_of(self, fact: str) -> Provenance | None:
+        return next((p for p in self.provenance if p.fact == fact), None)
+
+    def source(self, source_id: str) -> Source | None:
+        return next((s for s in self.sources if s.id == source_id), None)
+
+    @property
+    def assumed_facts(self) -> tuple[Provenance, ...]:
+        return tuple(p for p in self.provenance if p.assumed)
+
+    @property
+    def mostly_assumed(self) -> bool:
+        """More than half of the facts assumed: the service could not really be verified."""
+        return bool(self.provenance) and 2 * len(self.assumed_facts) > len(self.provenance)
 
     @property
     def lawful_codes(self) -> frozenset[str]:
@@ -102,12 +196,14 @@ class Service:
     name: Text
     provider: Text
     versions: tuple[ServiceVersion, ...]
+    keywords: Keywords = Keywords()
 
     def matches(self, query: str) -> bool:
-        """Tolerant search: every word of the query is part of the code or of a name, in any
-        of the three languages, whatever the case ("неке", "Marriage reg", "7030")."""
-        haystack = " ".join([self.code, *self.name.as_dict().values()]).casefold()
-        return all(word in haystack for word in query.casefold().split())
+        """Whether ``query`` finds this service (services_catalog.search: names, keywords,
+        word forms, one typo, missing spaces) — the one search of the portal, desk and API."""
+        from .search import score
+
+        return score(self, query) > 0
 
     def version_in_force(self, on_date: dt.date) -> ServiceVersion | None:
         for version in self.versions:
@@ -120,10 +216,14 @@ class Service:
 class Catalog:
     documents: dict[str, Document] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
+    mrp: dict[int, MrpRate] = field(default_factory=dict)
 
     def version_in_force(self, service_code: str, on_date: dt.date) -> ServiceVersion | None:
         service = self.services.get(service_code)
         return service.version_in_force(on_date) if service else None
 
     def search(self, query: str) -> list[Service]:
-        return [service for service in self.services.values() if service.matches(query)]
+        """The services ``query`` finds, best match first (every service for an empty query)."""
+        from .search import search
+
+        return search(self.services.values(), query)

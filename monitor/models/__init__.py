@@ -1,6 +1,8 @@
 """SQLAlchemy models, one module per aggregate."""
 from .audit import AuditRecord
-from .catalog import CalendarOverride, Document, RefusalGround, Service, ServiceVersion, VersionDocument
+from .catalog import (
+    CalendarOverride, Document, MrpRate, RefusalGround, Service, ServiceVersion, VersionDocument,
+)
 from .complaints import COMPLAINT_KINDS, Complaint
 from .conclusions import Finding, IndicatorSnapshot, JobRun
 from .desk import ACTIONS, Case, Visit
@@ -8,6 +10,6 @@ from .people import ROLES, Office, RelativeDeclaration, User
 
 __all__ = [
     "ACTIONS", "AuditRecord", "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint",
-    "Document", "Finding", "IndicatorSnapshot", "JobRun", "Office", "ROLES", "RefusalGround",
+    "Document", "Finding", "IndicatorSnapshot", "JobRun", "MrpRate", "Office", "ROLES", "RefusalGround",
     "RelativeDeclaration", "Service", "ServiceVersion", "User", "VersionDocument", "Visit",
 ]

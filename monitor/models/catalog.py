@@ -30,6 +30,8 @@ class Service(db.Model):
     provider_kk: Mapped[str] = mapped_column(Text)
     provider_ru: Mapped[str] = mapped_column(Text)
     provider_en: Mapped[str] = mapped_column(Text)
+    # {kk: [...], ru: [...], en: [...]}: search words only (services_catalog.search)
+    keywords: Mapped[dict | None] = mapped_column(JSON)
 
     versions: Mapped[list[ServiceVersion]] = relationship(
         back_populates="service", order_by="ServiceVersion.effective_from",
@@ -58,6 +60,13 @@ class ServiceVersion(db.Model):
     max_service_minutes: Mapped[int] = mapped_column(Integer)
     fee_amount: Mapped[float] = mapped_column(Numeric(14, 2, asdecimal=False))
     fee_currency: Mapped[str] = mapped_column(String(3))
+    # The fee as the law writes it, in МРП (fee_amount is then mrp × the МРП of the year).
+    fee_mrp: Mapped[float | None] = mapped_column(Numeric(10, 3, asdecimal=False))
+    fee_exemptions: Mapped[list | None] = mapped_column(JSON)  # [{when: {kk,ru,en}, amount, mrp}]
+    # Where the facts come from (docs/catalog.md): null for a base-format, unverified version.
+    legal_basis_text: Mapped[dict | None] = mapped_column(JSON)  # {kk, ru, en}; legal_basis holds en
+    sources: Mapped[list | None] = mapped_column(JSON)
+    provenance: Mapped[dict | None] = mapped_column(JSON)
     result_kk: Mapped[str] = mapped_column(Text)
     result_ru: Mapped[str] = mapped_column(Text)
     result_en: Mapped[str] = mapped_column(Text)
@@ -104,6 +113,17 @@ class RefusalGround(db.Model):
     text_ru: Mapped[str] = mapped_column(Text)
     text_en: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class MrpRate(db.Model):
+    """The monthly calculation index (МРП) of a year, as catalog data with its source."""
+
+    __tablename__ = "mrp_rates"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount"),)
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    amount: Mapped[int] = mapped_column(Integer)
+    source: Mapped[dict] = mapped_column(JSON)
 
 
 class CalendarOverride(db.Model):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from flask import Flask, request, url_for
-from flask_babel import format_datetime, format_decimal, format_percent, get_locale, lazy_gettext as _l
+from urllib.parse import urlsplit
+
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, lazy_gettext as _l
 
 from .labels import label
 
@@ -11,6 +13,18 @@ DEADLINE_UNITS = {
     "calendar_days": _l("calendar days"),
     "hours": _l("hours"),
     "minutes": _l("minutes"),
+}
+
+# The facts of a catalog version that name their source (services_catalog.model.SOURCED_FACTS).
+FACT_LABELS = {
+    "legal_basis": _l("Legal basis"),
+    "deadline": _l("Deadline"),
+    "fee": _l("Fee"),
+    "required_documents": _l("Documents you may be asked for"),
+    "obtained_by_office": _l("You must not be asked for these"),
+    "refusal_grounds": _l("The only lawful grounds for refusal"),
+    "max_wait_minutes": _l("Longest lawful wait in the queue"),
+    "max_service_minutes": _l("Longest lawful time at the desk"),
 }
 
 
@@ -33,6 +47,19 @@ def format_moment(value) -> str:
     return format_datetime(value, "d MMMM y, HH:mm") if value is not None else "—"
 
 
+def format_money(value) -> str:
+    """A fee as people write it: 34 600 in Kazakh and Russian, 34,600 in English."""
+    return format_decimal(value, format="#,##0.##") if value is not None else "—"
+
+
+def format_day(value) -> str:
+    return format_date(value, "d MMMM y") if value is not None else "—"
+
+
+def url_host(value: str) -> str:
+    return urlsplit(value).hostname or value
+
+
 def register_template_helpers(app: Flask) -> None:
     """What every page needs: the current language and links that switch it."""
 
@@ -44,9 +71,12 @@ def register_template_helpers(app: Flask) -> None:
 
     app.add_template_filter(format_indicator, "indicator")
     app.add_template_filter(format_moment, "moment")
+    app.add_template_filter(format_money, "money")
+    app.add_template_filter(format_day, "day")
+    app.add_template_filter(url_host, "host")
     app.add_template_global(label, "label")
 
     @app.context_processor
     def language_context():
         return {"language": str(get_locale() or "ru"), "url_in_language": url_in_language,
-                "unit_label": DEADLINE_UNITS}
+                "unit_label": DEADLINE_UNITS, "fact_label": FACT_LABELS}

@@ -1,0 +1,173 @@
+"""Search that finds what people type (issue 13): keywords, word forms, one typo, missing
+spaces and hyphens, in kk/ru/en; one search for the portal, the desk and the API."""
+from __future__ import annotations
+
+import pytest
+
+from monitor.catalog_store import store_catalog
+from monitor.extensions import db
+from services_catalog import BUNDLED_CATALOG, load_catalog
+from services_catalog.search import normalize, stems, words
+
+# (what a person types, the service they mean). Real queries: the words of the issue, word forms,
+# typos, run-together words, Kazakh case endings, English.
+QUERIES = [
+    # Russian
+    ("прописка", "701003"),
+    ("прописку", "701003"),
+    ("прописаться", "701003"),
+    ("прописка ребенка", "701003"),
+    ("несудимость", "704001"),
+    ("справка о несудимости", "704001"),
+    ("справку о несудимости", "704001"),
+    ("справка о несудимости для работы", "704001"),
+    ("несудимасть", "704001"),                    # one typo
+    ("права", "705001"),
+    ("поменять права", "705001"),
+    ("водительское удостоверение", "705001"),
+    ("пенсия", "702003"),
+    ("пенсию", "702003"),
+    ("пенсиия", "702003"),                        # one typo
+    ("детский сад", "708001"),
+    ("детскийсад", "708001"),                     # no space
+    ("садик", "708001"),
+    ("очередь в садик", "708001"),
+    ("рождение", "703001"),
+    ("свидетельство о рождении", "703001"),
+    ("пособие на рождение ребенка", "702001"),
+    ("декретные", "702001"),
+    ("пособие по уходу", "702002"),
+    ("паспорт", "701002"),
+    ("пасспорт", "701002"),                       # one typo
+    ("загранпаспорт", "701002"),
+    ("удостоверение личности", "701001"),
+    ("удостовериние личности", "701001"),         # one typo
+    ("развод", "703003"),
+    ("развестись", "703003"),
+    ("свадьба", "703002"),
+    ("свидетельство о браке", "703002"),
+    ("свидетельство о смерти", "703004"),
+    ("апостиль на справку о несудимости", "711001"),
+    ("апостиль диплома", "711002"),
+    ("очередь на жилье", "709001"),
+    ("безработный", "710001"),
+    ("многодетная семья", "702004"),
+    ("ребенок инвалид", "702005"),
+    ("первый класс", "712001"),
+    ("записать в школу", "712001"),
+    ("ИИН иностранцу", "701005"),
+    ("смена фамилии после брака", "703005"),
+    ("поставить машину на учет", "705002"),
+    ("дубликат свидетельства о рождении", "703006"),
+    ("справка о недвижимости", "706001"),
+    # Kazakh
+    ("балабақша", "708001"),
+    ("балабақшаға", "708001"),                    # dative ending
+    ("балабақшаға кезек", "708001"),
+    ("балабакша", "708001"),                      # typed without Kazakh letters
+    ("жеке куәлік", "701001"),
+    ("жекекуәлік", "701001"),                     # no space
+    ("жеке-куәлік", "701001"),                    # hyphen
+    ("зейнетақы", "702003"),
+    ("зейнетке шығу", "702003"),
+    ("неке қию", "703002"),
+    ("ажырасу", "703003"),
+    ("қайтыс болу", "703004"),
+    ("соттылық туралы анықтама", "704001"),
+    ("жүргізуші куәлігі", "705001"),
+    ("үй кезегі", "709001"),
+    ("жұмыссыз", "710001"),
+    ("көпбалалы", "702004"),
+    ("мүгедек бала", "702005"),
+    ("бірінші сынып", "712001"),
+    ("ЖСН", "701005"),
+    # English
+    ("passport", "701002"),
+    ("ID card", "701001"),
+    ("driving licence", "705001"),
+    ("kindergarten", "708001"),
+    ("kindergarden", "708001"),                   # one typo
+    ("pension", "702003"),
+    ("birth certificate", "703001"),
+    ("marriage", "703002"),
+    ("divorce", "703003"),
+    ("certificate of no criminal record", "704001"),
+    ("housing queue", "709001"),
+    ("unemployed", "710001"),
+    ("school enrolment", "712001"),
+    ("car registration", "705002"),
+    ("apostille", "711001"),
+]
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(BUNDLED_CATALOG)
+
+
+def test_there_are_enough_real_queries():
+    assert len(QUERIES) >= 40
+    assert {query for query, _ in QUERIES} == {query for query, _ in dict(QUERIES).items()}
+
+
+@pytest.mark.parametrize(("query", "code"), QUERIES)
+def test_a_real_query_finds_its_service_first(catalog, query, code):
+    found = [service.code for service in catalog.search(query)]
+    assert found and found[0] == code, f"{query!r} -> {found}"
+
+
+@pytest.mark.parametrize("query", ["паспорт водитель", "пенсия права", "nothing like it", "zzzz", "детский права"])
+def test_words_that_belong_to_different_services_find_nothing(catalog, query):
+    assert catalog.search(query) == []
+
+
+def test_typos_are_tolerated_once_not_twice(catalog):
+    assert [s.code for s in catalog.search("пенсиия")][:1] == ["702003"]
+    assert catalog.search("пнсиия") == []      # two edits away from every word
+
+
+def test_an_empty_query_finds_everything_in_catalog_order(catalog):
+    assert [s.code for s in catalog.search("  ")] == list(catalog.services)
+
+
+def test_word_forms_meet_in_one_stem():
+    assert stems("несудимости") & stems("несудимость")
+    assert stems("балабақшаға") & stems("балабақша")
+    assert stems("зейнетақысы") & stems("зейнетақы")
+    assert stems("pensions") & stems("pension")
+    assert normalize("Ёлка") == "елка"
+    assert words("жеке-куәлік, «прописка»") == ["жеке", "куәлік", "прописка"]
+
+
+# ------------------------------------------------------------------ the same search everywhere
+
+@pytest.fixture
+def bundled_in_db(app):
+    store_catalog(db.session, load_catalog(BUNDLED_CATALOG))
+    db.session.commit()
+
+
+@pytest.mark.parametrize(("query", "code"), [("прописка", "701003"), ("балабақша", "708001"), ("права", "705001")])
+def test_the_portal_and_the_api_find_the_same(client, bundled_in_db, query, code):
+    page = client.get("/", query_string={"q": query, "lang": "ru"}).get_data(as_text=True)
+    assert f"/services/{code}" in page
+    listed = [s["code"] for s in client.get("/api/services", query_string={"q": query}).get_json()]
+    assert listed[0] == code
+
+
+def test_the_desk_search_goes_straight_to_the_one_service_found(client, bundled_in_db, login):
+    login("desk1")
+    response = client.get("/desk/visits/new", query_string={"q": "несудимость апостиль"})
+    assert response.status_code == 302
+    assert "service=711001" in response.headers["Location"]
+    page = client.get("/desk/visits/new", query_string={"q": "детский сад"}, follow_redirects=True)
+    assert page.status_code == 200
+
+
+def test_services_matching_every_word_hide_those_that_miss_one(tmp_path):
+    from tests.catalogs import write_catalog
+
+    small = load_catalog(write_catalog(tmp_path / "c"))
+    assert [s.code for s in small.search("service s2 (kk)")] == ["S2"]
+    # ... while a long query with one unknown word still finds its service.
+    assert [s.code for s in small.search("service s2 urgently")] == ["S2"]
