@@ -14,9 +14,9 @@ import pandas as pd
 from flask import current_app
 from flask.cli import AppGroup
 
-from services_catalog import CatalogError, Deadline, export_catalog, load_catalog
+from services_catalog import BUNDLED_CATALOG, CatalogError, Deadline, export_catalog, load_catalog
 
-from . import audit, backup, calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
+from . import accounts, audit, backup, calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
 from .calendar import WorkingCalendar, due_at
 from .compliance import (
     CatalogFrames, Thresholds, VisitLogError, judge, parse_visits, read_visit_file,
@@ -35,6 +35,7 @@ backup_cli = AppGroup("backup", help="Back up and restore the SQLite database.")
 audit_cli = AppGroup("audit", help="Verify the hash-chained audit trail.")
 jobs_cli = AppGroup("jobs", help="Run scheduled jobs by hand and see their last results.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process (run it apart from the web workers).")
+users_cli = AppGroup("users", help="Staff accounts: create, set a password, deactivate.")
 
 
 def _fail(message: str) -> None:
@@ -62,9 +63,13 @@ def catalog_validate(folder):
 
 
 @catalog_cli.command("load")
-@click.argument("folder", type=click.Path(file_okay=False))
+@click.argument("folder", type=click.Path(file_okay=False), required=False)
 def catalog_load(folder):
-    """Validate a catalog folder and make it the catalog in force (all or nothing)."""
+    """Validate a catalog folder and make it the catalog in force (all or nothing).
+
+    Without FOLDER, the catalog bundled with the app.
+    """
+    folder = folder or str(BUNDLED_CATALOG)
     catalog = _load_or_report(folder)
     try:
         counts = catalog_store.store_catalog(db.session, catalog, actor="cli")
@@ -340,8 +345,69 @@ def backup_restore(path, yes):
     click.echo(f"Restored from {path}.")
 
 
+def _new_password(login: str) -> str:
+    """Asked twice, never echoed, never an argument (it would stay in the shell history)."""
+    while True:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+        problem = accounts.password_problem(password, login)
+        if problem is None:
+            return password
+        click.echo(f"error: {problem}; try another.", err=True)
+        if not sys.stdin.isatty():
+            _fail("password not accepted")
+
+
+def _user(login: str):
+    user = accounts.find_user(db.session, login)
+    if user is None:
+        _fail(f"no user {login!r}")
+    return user
+
+
+@users_cli.command("create")
+@click.argument("login")
+@click.option("--role", type=click.Choice(["admin", "supervisor", "desk"]), required=True)
+@click.option("--office", "office_code", help="The office of a front-desk user.")
+@click.option("--supervises", multiple=True, help="An office a supervisor oversees (repeatable).")
+@click.option("--name", "full_name", default="", help="Full name, shown in the audit trail.")
+def users_create(login, role, office_code, supervises, full_name):
+    """Create a staff account; the password is asked twice."""
+    if accounts.find_user(db.session, login) is not None:
+        _fail(f"the login {login!r} is taken (logins are compared ignoring case)")
+    password = _new_password(login)
+    try:
+        accounts.create_user(db.session, accounts.NewUser(
+            login=login, role=role, password=password, office_code=office_code, full_name=full_name,
+            supervised=tuple(supervises)), actor="cli")
+    except accounts.AccountError as error:
+        db.session.rollback()
+        _fail(str(error))
+    db.session.commit()
+    click.echo(f"Created {role} {login}" + (f" at office {office_code}" if office_code else "") + ".")
+
+
+@users_cli.command("set-password")
+@click.argument("login")
+def users_set_password(login):
+    """Set a new password (asked twice); the user's sessions end."""
+    user = _user(login)
+    accounts.set_password(db.session, user, _new_password(user.login), actor="cli")
+    db.session.commit()
+    click.echo(f"Password of {user.login} changed; their sessions are signed out.")
+
+
+@users_cli.command("deactivate")
+@click.argument("login")
+def users_deactivate(login):
+    """Deactivate an account: it can no longer sign in and its sessions end."""
+    user = _user(login)
+    accounts.set_active(db.session, user, False, actor="cli")
+    db.session.commit()
+    click.echo(f"{user.login} deactivated.")
+
+
 def register_commands(app) -> None:
     for command in (catalog_cli, calendar_cli, visits_cli, findings_cli, demo_cli, jobs_cli, audit_cli,
-                    backup_cli,
+                    backup_cli, users_cli,
                     scheduler_cli, analyze):
         app.cli.add_command(command)
