@@ -31,9 +31,9 @@ PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 MIGRATIONS = PACKAGE / "migrations"
 # A source checkout serves templates/ and static/ from the repository; an installed package
-# carries copies under monitor/site/ (put there by the build, see build_steps.py).
+# carries copies under monitor/site_files/ (put there by the build, see build_steps.py).
 SOURCE_CHECKOUT = (ROOT / "setup.cfg").is_file() and (ROOT / "templates").is_dir()
-SITE = ROOT if SOURCE_CHECKOUT else PACKAGE / "site"
+SITE = ROOT if SOURCE_CHECKOUT else PACKAGE / "site_files"
 
 
 def _instance_path() -> str:
