@@ -25,6 +25,8 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Keys in a shared Redis are prefixed, so two deployments (or test runs) never mix counts.
+    "RATELIMIT_KEY_PREFIX": "scm",
     # Citizens' forms: how often one address may check a case or file a complaint.
     "CASE_STATUS_RATE_LIMIT": "10 per minute;60 per hour",
     "COMPLAINT_RATE_LIMIT": "5 per hour",
@@ -73,6 +75,7 @@ ENVIRONMENT = {
     "MAX_HANDOFFS": int,
     "MIN_CASES_FOR_RANKING": int,
     "RATELIMIT_STORAGE_URI": str,
+    "RATELIMIT_KEY_PREFIX": str,
     "OPEN_DATA_VOCABULARY_IRI": str,
     "SESSION_COOKIE_SECURE": _flag,
     "SESSION_ABSOLUTE_LIFETIME": int,
