@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -84,6 +84,7 @@ class NewUser:
     office_code: str | None = None
     full_name: str = ""
     supervised: tuple[str, ...] = ()
+    email: str | None = None
 
 
 def create_user(session: Session, new: NewUser, actor: str) -> User:
@@ -100,10 +101,13 @@ def create_user(session: Session, new: NewUser, actor: str) -> User:
     unknown = [code for code in codes if code not in offices]
     if unknown:
         raise AccountError(f"no such office: {', '.join(unknown)}")
+    if new.email and not re.fullmatch(r"[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", new.email):
+        raise AccountError(f"{new.email!r} is not an e-mail address")
     problem = password_problem(new.password, new.login)
     if problem:
         raise AccountError(problem)
     user = User(login=new.login, full_name=new.full_name, role=new.role, office_code=new.office_code,
+                email=new.email or None,
                 password_hash=generate_password_hash(new.password),
                 supervised=[offices[code] for code in new.supervised])
     session.add(user)
@@ -134,3 +138,10 @@ def set_active(session: Session, user: User, active: bool, actor: str) -> None:
 def end_sessions(user: User) -> None:
     """Revoke every session cookie issued to the user so far (ASVS 3.3.1, 3.3.3)."""
     user.session_version = (user.session_version or 0) + 1
+
+
+def office_recipients(session: Session, office_code: str, copy_to: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """E-mail addresses of the office's active desk staff and supervisors, then the copies."""
+    staff = session.scalars(select(User).where(User.active.is_(True), User.email.is_not(None)).where(
+        or_(User.office_code == office_code, User.supervised.any(Office.code == office_code))))
+    return tuple(dict.fromkeys([user.email for user in staff] + list(copy_to)))

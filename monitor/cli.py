@@ -370,7 +370,8 @@ def _user(login: str):
 @click.option("--office", "office_code", help="The office of a front-desk user.")
 @click.option("--supervises", multiple=True, help="An office a supervisor oversees (repeatable).")
 @click.option("--name", "full_name", default="", help="Full name, shown in the audit trail.")
-def users_create(login, role, office_code, supervises, full_name):
+@click.option("--email", help="Where the overdue digest and escalations are sent.")
+def users_create(login, role, office_code, supervises, full_name, email):
     """Create a staff account; the password is asked twice."""
     if accounts.find_user(db.session, login) is not None:
         _fail(f"the login {login!r} is taken (logins are compared ignoring case)")
@@ -378,7 +379,7 @@ def users_create(login, role, office_code, supervises, full_name):
     try:
         accounts.create_user(db.session, accounts.NewUser(
             login=login, role=role, password=password, office_code=office_code, full_name=full_name,
-            supervised=tuple(supervises)), actor="cli")
+            supervised=tuple(supervises), email=email), actor="cli")
     except accounts.AccountError as error:
         db.session.rollback()
         _fail(str(error))

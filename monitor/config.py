@@ -57,8 +57,9 @@ DEFAULTS = {
     "MAIL_PASSWORD": "",
     "MAIL_FROM": "monitor@localhost",
     "MAIL_TIMEOUT": 10,
-    # Who receives each office's overdue digest besides its supervisors (comma-separated).
-    "MAIL_DIGEST_TO": "",
+    # Who gets a copy of every overdue digest and escalation besides the office's staff
+    # with an e-mail address (comma-separated, e.g. the compliance unit).
+    "MAIL_COPY_TO": "",
 }
 
 
@@ -93,7 +94,7 @@ ENVIRONMENT = {
     "MAIL_USERNAME": str,
     "MAIL_PASSWORD": str,
     "MAIL_FROM": str,
-    "MAIL_DIGEST_TO": str,
+    "MAIL_COPY_TO": str,
 }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import pandas as pd
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -11,7 +12,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import or_, select
 
-from ... import audit, citizens, reports
+from ... import audit, citizens, mail, reports
 from ...charts import line_chart
 from ...compliance import INDICATORS
 from ...compliance.indicators import week_end, week_of_label
@@ -164,6 +165,9 @@ def complaint(reference: str):
     if form.validate_on_submit():
         citizens.answer_complaint(db.session, found, form.answer.data, form.close.data, current_user.login)
         db.session.commit()
+        if mail.is_email(found.contact):  # the citizen left an e-mail address: send the answer
+            mail.send_or_keep(current_app.config, Path(current_app.instance_path) / "outbox",
+                              mail.complaint_answer(found.reference, found.answer, found.contact))
         flash(_("Answer saved."), "success")
         return redirect(url_for(".complaints"))
     return render_template("supervisor/complaint.html", complaint=found, form=form)
