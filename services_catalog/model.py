@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 LANGUAGES = ("kk", "ru", "en")
 DEADLINE_UNITS = ("minutes", "hours", "working_days", "calendar_days")
 CHANNELS = ("front_desk", "online")
+# A service code names a file (services/<code>.yaml), a URL segment and a ZIP member: letters,
+# digits, "_" and "-" only, so that no code can be a path (issue 14, defect 1).
+SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 
 @dataclass(frozen=True)
