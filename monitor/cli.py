@@ -18,6 +18,7 @@ from services_catalog import BUNDLED_CATALOG, CatalogError, Deadline, export_cat
 
 from . import accounts, audit, backup, calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
 from .calendar import WorkingCalendar, due_at
+from .cells import safe_frame
 from .compliance import (
     CatalogFrames, Thresholds, VisitLogError, judge, parse_visits, read_visit_file,
 )
@@ -255,7 +256,7 @@ def findings_sweep(as_of):
 def findings_export(path):
     """Write the stored findings as CSV (the spec's columns plus review_status)."""
     table = findings_store.findings_table(db.session)
-    table.to_csv(path, index=False)
+    safe_frame(table).to_csv(path, index=False)  # details quote what people typed: never a formula
     click.echo(f"Wrote {len(table)} findings to {path}.")
 
 

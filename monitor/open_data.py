@@ -26,6 +26,7 @@ from services_catalog import Catalog, Service, ServiceVersion, Text
 from services_catalog.exporter import documents_to_dict, dump_yaml, service_to_dict
 from services_catalog.model import CHANNELS, DEADLINE_UNITS, LANGUAGES, SERVICE_CODE
 
+from .cells import safe_cell
 from .compliance.indicators import INDICATORS, PUBLIC_SCOPE_KINDS as SCOPE_KINDS
 
 REQUIREMENT_KINDS = ("required", "any_of", "conditional")
@@ -182,9 +183,9 @@ def catalog_csv(catalog: Catalog, today: dt.date) -> str:
     writer = csv.DictWriter(out, fieldnames=CATALOG_CSV_COLUMNS, restval="", lineterminator="\r\n")
     writer.writeheader()
     for service in _services(catalog):
-        writer.writerow({"code": service.code, **_texts("name", service.name),
-                         **_texts("provider", service.provider),
-                         **_version_columns(service.version_in_force(today))})
+        row = {"code": service.code, **_texts("name", service.name), **_texts("provider", service.provider),
+               **_version_columns(service.version_in_force(today))}
+        writer.writerow({name: safe_cell(value) for name, value in row.items()})  # text, never a formula
     return out.getvalue()
 
 

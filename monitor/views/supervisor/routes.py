@@ -13,6 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from ... import audit, citizens, mail, reports
+from ...cells import safe_frame
 from ...charts import line_chart
 from ...compliance import INDICATORS
 from ...compliance.indicators import week_end, week_of_label
@@ -60,7 +61,8 @@ def report():
 def export(fmt: str):
     """The report as CSV (one table, with a sheet column) or XLSX (one sheet per table)."""
     week = _week()
-    tables = reports.report_tables(_report(week))
+    # Staff ids and names are text typed by people: never a live formula (defect 5).
+    tables = {name: safe_frame(table) for name, table in reports.report_tables(_report(week)).items()}
     if fmt == "csv":
         joined = pd.concat([t.assign(sheet=name) for name, t in tables.items()], ignore_index=True)
         return send_file(io.BytesIO(joined.to_csv(index=False).encode("utf-8")), mimetype="text/csv",
