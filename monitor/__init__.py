@@ -16,6 +16,7 @@ from .config import load_config
 from . import auth  # registers the user loader
 from .cli import register_commands
 from .errors import register_error_handlers
+from .guards import register_guards
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .views import register_template_helpers
 from .views.access import enforce_access
@@ -89,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Each request chooses its language anew, even when an outer app context is reused.
     app.before_request(refresh_locale)
     app.before_request(auth.enforce_session_lifetime)
+    register_guards(app)
     app.before_request(enforce_access)
     register_error_handlers(app)
     register_commands(app)

@@ -36,9 +36,12 @@ DEFAULTS = {
     # Sessions: an absolute lifetime and an idle timeout, in seconds (ASVS 3.3).
     "SESSION_ABSOLUTE_LIFETIME": 12 * 3600,
     "SESSION_IDLE_TIMEOUT": 30 * 60,
-    # Largest request body, and of one uploaded visit-log file (bytes).
-    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-    "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+    # Largest request body (bytes; 413 above): staff forms, and anonymous citizens' forms.
+    # Nothing is uploaded through the web (visit logs are imported with `flask visits import`).
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+    "MAX_FORM_PARTS": 1000,
+    "PUBLIC_MAX_CONTENT_LENGTH": 64 * 1024,
     # Behind a reverse proxy: how many proxies to trust for X-Forwarded-For/-Proto/-Host.
     "PROXY_FIX_X_FOR": 0,
     "PROXY_FIX_X_PROTO": 0,

@@ -108,3 +108,83 @@ def test_the_public_catalog_csv_holds_no_formulas(app, client, tmp_path):
     db.session.commit()
     text = client.get("/open-data/catalog.csv").get_data(as_text=True)
     assert "'=cmd" in text and "'@SUM(1+1)" in text and "'+1 service" in text
+
+
+# ------------------------------------------------ 6. bad input is a clear 400 or a form error
+
+@pytest.mark.parametrize("path", ["/login", "/status", "/complaints/new", "/complaints/follow"])
+def test_json_bodies_with_nested_values_are_a_clear_400(client, people, loaded_catalog, path):
+    response = client.post(path + "?lang=en", json={"login": ["a"], "password": {"x": 1}, "case_number": ["1"],
+                                                    "check_code": {"a": 1}, "text": [1, 2], "reference": {}})
+    assert response.status_code == 400 and "form data" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/?endpoint=x", "/services/S1?endpoint=x&_external=1", "/status?_scheme=x"])
+def test_query_keys_that_url_for_reads_are_ignored(client, loaded_catalog, path):
+    response = client.get(path)
+    assert response.status_code == 200 and "?lang=kk" in response.get_data(as_text=True)
+
+
+def test_a_crlf_in_next_is_not_followed(client, people):
+    from .conftest import PASSWORD
+    response = client.post("/login?next=/desk/%0d%0aX-Evil:%201", data={"login": "desk1", "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/desk/"
+    assert "X-Evil" not in response.headers
+
+
+@pytest.mark.parametrize("week", ["0001-W01", "9999-W52", "2026-W99", "2026-W1"])
+def test_weeks_out_of_range_are_a_400(client, login, loaded_catalog, week):
+    login("admin")
+    for path in ("/supervisor/", "/supervisor/findings", "/supervisor/report.xlsx"):
+        response = client.get(f"{path}?week={week}")
+        assert response.status_code == 400, (path, response.status_code)
+        assert "2026-W12" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("year", ["0001", "9999"])
+def test_desk_dates_far_out_are_a_form_error(client, login, loaded_catalog, year):
+    from monitor.models import Visit
+    login("desk1")
+    response = client.post("/desk/visits/new?service=S1&lang=en", data={
+        "service_code": "S1", "action": "submit", "called_at": f"{year}-01-01T10:00",
+        "finished_at": f"{year}-01-01T10:10"})
+    assert response.status_code == 422 and "between 2000 and 2100" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Visit)) is None
+
+
+def test_a_nul_byte_is_refused_and_never_stored(client, login, loaded_catalog):
+    from monitor.models import Complaint, Visit
+    login("desk1")
+    response = client.post("/desk/visits/new?service=S1&lang=en", data={
+        "service_code": "S1", "action": "consult", "called_at": "2026-03-17T10:00",
+        "finished_at": "2026-03-17T10:10", "other_documents": "birth\x00certificate"})
+    assert response.status_code == 400 and "control character" in response.get_data(as_text=True)
+    response = client.post("/complaints/new", data={"kind": "delay", "text": "late late late\x00 late"})
+    assert response.status_code == 400
+    assert db.session.scalar(select(Visit)) is None and db.session.scalar(select(Complaint)) is None
+
+
+# ------------------------------------------------ 7. request size limits
+
+def test_a_large_anonymous_post_is_refused_before_it_is_read(client, loaded_catalog):
+    from monitor.models import Complaint
+    body = "kind=delay&text=" + "x" * (2 * 1024 * 1024)
+    response = client.post("/complaints/new", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    response = client.post("/complaints/new", data={"kind": "delay", "text": "x" * 70_000})
+    assert response.status_code == 413
+    assert db.session.scalar(select(Complaint)) is None
+
+
+def test_a_signed_in_post_has_a_limit_too(client, login, loaded_catalog, app):
+    login("desk1")
+    body = "service_code=S1&other_documents=" + "x" * (app.config["MAX_CONTENT_LENGTH"] + 10)
+    response = client.post("/desk/visits/new", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+
+
+def test_fields_have_their_own_limits(client, loaded_catalog):
+    response = client.post("/complaints/new?lang=en", data={"kind": "delay", "text": "x" * 5001})
+    assert response.status_code == 422
+    response = client.post("/login", data={"login": "x" * 81, "password": "y"})
+    assert response.status_code == 200 and "Wrong login" not in response.get_data(as_text=True)

@@ -4,6 +4,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms import DateField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
+from ..validators import PlausibleDate
+
 
 class UserForm(FlaskForm):
     login = StringField(_l("Login"), validators=[DataRequired(), Length(max=80),
@@ -32,7 +34,7 @@ class OfficeForm(FlaskForm):
 
 
 class CalendarOverrideForm(FlaskForm):
-    day = DateField(_l("Day"), validators=[DataRequired()])
+    day = DateField(_l("Day"), validators=[DataRequired(), PlausibleDate()])
     is_working_day = RadioField(_l("The day becomes"), choices=[
         SelectChoice("off", _l("a day off")), SelectChoice("working", _l("a working day"))],
         validators=[DataRequired()])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -25,16 +26,21 @@ from .. import RATE_INDICATORS
 from ..labels import label
 from ..access import may_see_office, offices_of
 from . import bp
+from ..validators import FIRST_YEAR, LAST_YEAR
 from .forms import AnswerForm, ReviewForm
+
+WEEK = re.compile(r"\d{4}-W\d{2}")
 
 
 def _week() -> str:
     week = request.args.get("week") or last_complete_week(dt.datetime.now(dt.timezone.utc),
                                                           current_app.config["MONITOR_TIMEZONE"])
     try:
+        if not WEEK.fullmatch(week) or not FIRST_YEAR <= int(week[:4]) <= LAST_YEAR:
+            raise ValueError(week)
         week_of_label(week)
     except ValueError:
-        abort(400, description="week must look like 2026-W12")
+        abort(400, description=f"week must look like 2026-W12, between {FIRST_YEAR} and {LAST_YEAR}")
     return week
 
 
