@@ -25,6 +25,7 @@ from .compliance import (
 from .compliance.indicators import SCOPES
 from .context import engine_inputs
 from .extensions import db
+from .privacy import mask_iins, mask_iins_in_frame
 from .scheduler import SCHEDULE
 
 catalog_cli = AppGroup("catalog", help="Validate, load and export the service catalog.")
@@ -134,8 +135,8 @@ def calendar_remove_override(day):
 
 
 def _report_bad_rows(bad_rows: pd.DataFrame, limit: int = 50) -> None:
-    for row in bad_rows.head(limit).itertuples(index=False):
-        click.echo(f"line {row.line}, column {row.column}: {row.reason}", err=True)
+    for row in bad_rows.head(limit).itertuples(index=False):  # reasons may quote a value: mask IINs
+        click.echo(mask_iins(f"line {row.line}, column {row.column}: {row.reason}"), err=True)
     if len(bad_rows) > limit:
         click.echo(f"... and {len(bad_rows) - limit} more problems", err=True)
 
@@ -146,7 +147,9 @@ def _write_rejects(raw: pd.DataFrame, bad_rows: pd.DataFrame, path: str) -> None
         .groupby("line")["problem"].agg(" | ".join)
     rejected = raw[raw["line"].isin(reasons.index)].copy()
     rejected["reason"] = rejected["line"].map(reasons)
-    rejected.to_csv(path, index=False)
+    # The clear IIN is never written anywhere: the rejects show its last 4 digits (the
+    # operator finds the person by the other columns, and retypes the IIN when fixing the row).
+    mask_iins_in_frame(rejected).to_csv(path, index=False)
 
 
 @visits_cli.command("import")
@@ -161,7 +164,7 @@ def visits_import(path, skip_invalid, rejects):
     try:
         raw = read_visit_file(path)
     except VisitLogError as error:
-        _fail(str(error))
+        _fail(mask_iins(str(error)))
     parsed = parse_visits(raw, inputs.frames, inputs.timezone)
     if len(parsed.bad_rows):
         _report_bad_rows(parsed.bad_rows)
@@ -215,7 +218,7 @@ def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, sco
     try:
         raw = read_visit_file(visits_path)
     except VisitLogError as error:
-        _fail(str(error))
+        _fail(mask_iins(str(error)))
     parsed = parse_visits(raw, frames, timezone)
     if len(parsed.bad_rows):
         _report_bad_rows(parsed.bad_rows)

@@ -188,3 +188,124 @@ def test_fields_have_their_own_limits(client, loaded_catalog):
     assert response.status_code == 422
     response = client.post("/login", data={"login": "x" * 81, "password": "y"})
     assert response.status_code == 200 and "Wrong login" not in response.get_data(as_text=True)
+
+
+# ------------------------------------------------ 9. clear IINs never in rejects or messages
+
+def test_iins_are_masked_in_rejects_and_cli_messages(app, loaded_catalog, tmp_path):
+    from .test_import import VALID_IIN, row, write_csv
+    wrong_digit = VALID_IIN[:-1] + str((int(VALID_IIN[-1]) + 1) % 10)
+    path = write_csv(tmp_path / "v.csv", [
+        row("v1", case_id="C1", applicant_ref=VALID_IIN, action="stamp"),
+        row("v2", case_id="C2", applicant_ref=wrong_digit),
+        row("v3", case_id="C3", service_code=VALID_IIN)])
+    rejects = tmp_path / "rejects.csv"
+    result = app.test_cli_runner().invoke(args=["visits", "import", str(path), "--skip-invalid",
+                                                "--rejects", str(rejects)])
+    assert result.exit_code == 0, result.output
+    written = rejects.read_text(encoding="utf-8")
+    for iin in (VALID_IIN, wrong_digit):
+        assert iin not in result.output and iin not in written
+    assert "********" + VALID_IIN[-4:] in written and "********" + VALID_IIN[-4:] in result.output
+
+
+def test_mask_iins_keeps_other_numbers():
+    from monitor.privacy import mask_iins
+    assert mask_iins("ref 900101300017, phone 87010000000, id 1234567890123") == \
+        "ref ********0017, phone 87010000000, id 1234567890123"
+
+
+# ------------------------------------------------ 11. the desk learns nothing of other offices' cases
+
+def test_another_offices_case_looks_like_no_case(client, login, loaded_catalog):
+    from monitor.models import Case
+    db.session.add(Case(case_number="OF2-CASE", office_code="OF2", service_code="S2", outcome="open"))
+    db.session.commit()
+    login("desk1")
+    answers = {}
+    for number in ("OF2-CASE", "NO-SUCH-CASE"):
+        response = client.post("/desk/visits/new?service=S1&lang=en", data={
+            "service_code": "S1", "action": "issue", "case_number": number,
+            "called_at": "2026-04-07T10:00", "finished_at": "2026-04-07T10:05"})
+        answers[number] = response.get_data(as_text=True).replace(number, "N")
+        assert response.status_code == 422
+    assert "is for service" not in answers["OF2-CASE"] and "handled by another office" not in answers["OF2-CASE"]
+    assert "there is no case N at your office" in answers["OF2-CASE"]
+    assert answers["OF2-CASE"] == answers["NO-SUCH-CASE"]
+
+
+# ------------------------------------------------ 12. links in open data never come from the Host header
+
+@pytest.mark.parametrize("path", ["/open-data/catalog.jsonld", "/open-data/vocabulary"])
+def test_open_data_links_use_the_configured_base_url(app, client, loaded_catalog, path):
+    app.config["PUBLIC_BASE_URL"] = "https://monitor.example.kz"
+    response = client.get(path, headers={"Host": "evil.example"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "evil.example" not in body
+    assert "https://monitor.example.kz/" in body
+
+
+def test_without_a_base_url_the_host_header_is_still_not_used(client, loaded_catalog):
+    body = client.get("/open-data/catalog.jsonld", headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert "evil.example" not in body
+
+
+# ------------------------------------------------ 13. no redirect to the Referer; no case "none"
+
+def test_a_review_never_redirects_to_the_referer(app, client, login, people, loaded_catalog):
+    import datetime as dt
+
+    from monitor.models import Case, Finding
+    case = Case(case_number="OF1-1", office_code="OF1", service_code="S1", outcome="open")
+    db.session.add(case)
+    db.session.flush()
+    finding = Finding(case_pk=case.id, rule="OVERDUE_OPEN", clause="2.2.1", severity="medium", detail="late",
+                      as_of=dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc))
+    db.session.add(finding)
+    db.session.commit()
+    login("super1")
+    for referer in ("https://evil.example/phish", "//evil.example/x", "/supervisor/findings?rule=X"):
+        response = client.post(f"/supervisor/findings/{finding.id}/review",
+                               data={"decision": "confirmed", "note": "seen"}, headers={"Referer": referer})
+        assert response.status_code == 302
+        location = response.headers["Location"]
+        assert "evil" not in location and location.startswith("/supervisor/findings")
+    assert location == "/supervisor/findings?rule=X"  # the filtered list the review came from
+
+
+def test_a_case_numbered_none_does_not_open_with_code_none(client, loaded_catalog):
+    from monitor.models import Case
+    db.session.add(Case(case_number="none", office_code="OF1", service_code="S1", outcome="open"))
+    db.session.commit()
+    response = client.post("/status?lang=en", data={"case_number": "none", "check_code": "none"})
+    assert response.status_code == 200
+    assert '<section id="status">' not in response.get_data(as_text=True)
+    from monitor import citizens
+    import datetime as dt
+    assert citizens.case_status(db.session, "none", "none", dt.datetime.now(dt.timezone.utc)) is None
+
+
+# ------------------------------------------------ 14. HSTS over HTTPS; signed-in pages not stored
+
+def test_hsts_is_sent_over_https_only(client, loaded_catalog):
+    secure = client.get("/", base_url="https://monitor.example.kz")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+def test_hsts_follows_the_proxy_when_configured(app, database_url, loaded_catalog):
+    from monitor import create_app
+
+    from .conftest import TEST_CONFIG
+    proxied = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "PROXY_FIX_X_PROTO": 1})
+    response = proxied.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in response.headers
+
+
+def test_signed_in_pages_are_never_stored(client, login, loaded_catalog):
+    assert client.get("/").headers.get("Cache-Control") != "no-store"
+    login("admin")
+    for path in ("/", "/desk/", "/supervisor/findings", "/admin/users", "/supervisor/report.csv?week=2026-W12"):
+        response = client.get(path)
+        assert response.headers["Cache-Control"] == "no-store", path
+    assert client.get("/open-data/catalog.json").headers["Cache-Control"] == "public, max-age=300"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from urllib.parse import urlsplit
 from pathlib import Path
 
 import pandas as pd
@@ -130,7 +131,7 @@ def review(finding_id: int):
     form = ReviewForm()
     if not form.validate_on_submit():
         flash(_("A review needs a decision and a note."), "error")
-        return redirect(request.referrer or url_for(".findings"))
+        return redirect(_back_to_findings())
     old = {"review_status": finding.review_status, "review_note": finding.review_note}
     finding.review_status, finding.review_note = form.decision.data, form.note.data.strip()
     finding.reviewer_id, finding.reviewed_at = current_user.id, dt.datetime.now(dt.timezone.utc)
@@ -138,7 +139,17 @@ def review(finding_id: int):
                  new={"review_status": finding.review_status, "review_note": finding.review_note})
     db.session.commit()
     flash(_("Finding %(id)s: %(status)s.", id=finding.id, status=_(finding.review_status)), "success")
-    return redirect(request.referrer or url_for(".findings"))
+    return redirect(_back_to_findings())
+
+
+def _back_to_findings() -> str:
+    """Back to the filtered findings list the review came from -- only ever that page of
+    this site: the Referer is the visitor's to set, never a redirect target (defect 13)."""
+    referrer = urlsplit(request.referrer or "")
+    findings_path = url_for(".findings")
+    if referrer.path == findings_path and referrer.query.isprintable():
+        return f"{findings_path}?{referrer.query}" if referrer.query else findings_path
+    return findings_path
 
 
 @bp.get("/cases/<case_number>")
