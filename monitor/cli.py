@@ -141,6 +141,13 @@ def _report_bad_rows(bad_rows: pd.DataFrame, limit: int = 50) -> None:
         click.echo(f"... and {len(bad_rows) - limit} more problems", err=True)
 
 
+def _say_how_read(path: str, raw: pd.DataFrame) -> None:
+    """Name the encoding and delimiter found, when they are not the default UTF-8 and commas."""
+    read_as = raw.attrs.get("read_as", "")
+    if read_as.startswith("CSV") and read_as != "CSV, UTF-8, separated by commas":
+        click.echo(f"{path}: read as {read_as}", err=True)
+
+
 def _write_rejects(raw: pd.DataFrame, bad_rows: pd.DataFrame, path: str) -> None:
     """The rejected rows as they were, with their reasons, ready to fix and re-import."""
     reasons = bad_rows.assign(problem=bad_rows["column"] + ": " + bad_rows["reason"]) \
@@ -165,6 +172,7 @@ def visits_import(path, skip_invalid, rejects):
         raw = read_visit_file(path)
     except VisitLogError as error:
         _fail(mask_iins(str(error)))
+    _say_how_read(path, raw)
     parsed = parse_visits(raw, inputs.frames, inputs.timezone)
     if len(parsed.bad_rows):
         _report_bad_rows(parsed.bad_rows)
@@ -219,6 +227,7 @@ def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, sco
         raw = read_visit_file(visits_path)
     except VisitLogError as error:
         _fail(mask_iins(str(error)))
+    _say_how_read(visits_path, raw)
     parsed = parse_visits(raw, frames, timezone)
     if len(parsed.bad_rows):
         _report_bad_rows(parsed.bad_rows)

@@ -309,3 +309,103 @@ def test_signed_in_pages_are_never_stored(client, login, loaded_catalog):
         response = client.get(path)
         assert response.headers["Cache-Control"] == "no-store", path
     assert client.get("/open-data/catalog.json").headers["Cache-Control"] == "public, max-age=300"
+
+
+# ------------------------------------------------ 8. import: what Excel writes, and hostile files
+
+def _csv(path, rows, delimiter=",", encoding="utf-8"):
+    import csv
+
+    from .test_import import HEADER
+    with path.open("w", newline="", encoding=encoding) as stream:
+        writer = csv.DictWriter(stream, fieldnames=HEADER, delimiter=delimiter)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_a_semicolon_separated_windows_1251_file_imports(app, loaded_catalog, tmp_path):
+    from monitor.models import Visit
+
+    from .test_import import row
+    path = _csv(tmp_path / "excel.csv", [row("v1", staff_id="Айгуль"), row("v2", case_id="C2")],
+                delimiter=";", encoding="cp1251")
+    result = app.test_cli_runner().invoke(args=["visits", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "read as CSV, Windows-1251, separated by semicolons" in result.output
+    assert sorted(db.session.scalars(select(Visit.staff_id))) == ["st1", "Айгуль"]
+
+
+def test_a_tab_separated_utf8_file_imports(app, loaded_catalog, tmp_path):
+    from .test_import import row
+    path = _csv(tmp_path / "tabs.csv", [row("v1")], delimiter="\t")
+    result = app.test_cli_runner().invoke(args=["visits", "import", str(path)])
+    assert result.exit_code == 0 and "separated by tabs" in result.output
+
+
+def _one_clear_line(result, *expected):
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.strip()]
+    assert len(errors) == 1 and "Traceback" not in result.output, result.output
+    for text in expected:
+        assert text in errors[0], errors[0]
+
+
+def test_a_million_columns_is_one_clear_line(app, loaded_catalog, tmp_path):
+    from .test_import import HEADER
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(HEADER + [f"c{i}" for i in range(1_000_000)]) + "\n" + "x," * 12 + "x\n")
+    _one_clear_line(app.test_cli_runner().invoke(args=["visits", "import", str(path)]), "line 1", "header")
+    path.write_text(",".join(HEADER + [f"c{i}" for i in range(200)]) + "\n")
+    _one_clear_line(app.test_cli_runner().invoke(args=["visits", "import", str(path)]), "line 1", "213 columns")
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"PK\x03\x04 not really a zip", "not an XLSX workbook"),
+    (b"just text", "not an XLSX workbook"),
+])
+def test_a_bad_xlsx_is_one_clear_line(app, loaded_catalog, tmp_path, content, expected):
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(content)
+    _one_clear_line(app.test_cli_runner().invoke(args=["visits", "import", str(path)]), expected)
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_it_expands(app, loaded_catalog, tmp_path):
+    import resource
+    import time
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            block = b"<c><v>0</v></c>" * 65536
+            for _ in range(400):  # ~400 MB of cells, a few hundred KB compressed
+                member.write(block)
+    assert path.stat().st_size < 6 * 1024 * 1024
+    before, start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.monotonic()
+    _one_clear_line(app.test_cli_runner().invoke(args=["visits", "import", str(path)]), "zip bomb")
+    # Refused from the archive's directory: no time nor memory spent expanding it.
+    assert time.monotonic() - start < 10
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KB
+
+
+def test_an_xlsx_with_too_many_columns_is_refused(app, loaded_catalog, tmp_path):
+    import openpyxl
+
+    from .test_import import HEADER
+    workbook = openpyxl.Workbook()
+    workbook.active.append(HEADER + [f"c{i}" for i in range(150)])
+    workbook.save(tmp_path / "wide.xlsx")
+    _one_clear_line(app.test_cli_runner().invoke(args=["visits", "import", str(tmp_path / "wide.xlsx")]),
+                    "163 columns")
+
+
+def test_out_of_range_dates_are_bad_rows_not_tracebacks(app, loaded_catalog, tmp_path):
+    from .test_import import row
+    path = _csv(tmp_path / "far.csv", [row("v1", called="9999-12-31T10:00", finished="9999-12-31T10:10"),
+                                       row("v2", case_id="C2", called="0001-01-01T10:00", finished="0001-01-01T10:10",
+                                           ticket="")])
+    result = app.test_cli_runner().invoke(args=["visits", "import", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "line 2, column called_at: called_at is not an ISO 8601 timestamp: 9999-12-31T10:00" in result.output
+    assert "line 3, column called_at" in result.output
