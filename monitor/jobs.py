@@ -90,7 +90,8 @@ def overdue_digest(now: dt.datetime, outbox: Path, config: Mapping | None = None
         for office, cases in frame.groupby("office_code"):
             lines = [f"Overdue open cases of office {office} as of {now:%Y-%m-%d %H:%M} UTC:"]
             lines += [f"  {row.case_number}  due {row.due_at:%Y-%m-%d %H:%M} UTC" for row in cases.itertuples()]
-            to = accounts.office_recipients(db.session, office, copies) or (() if config["MAIL_SERVER"] else ("(no address)",))
+            to = accounts.office_recipients(db.session, office, copies) \
+                or (() if config["MAIL_SERVER"] else ("(no address)",))
             where = mail.send(config, outbox, mail.Mail(
                 to=to, subject=f"Overdue cases: office {office} ({len(cases)})", body="\n".join(lines) + "\n",
                 outbox_name=f"overdue-{office}.txt"))

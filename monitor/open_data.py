@@ -17,7 +17,6 @@ import io
 import math
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd

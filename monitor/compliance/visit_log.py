@@ -152,8 +152,8 @@ def _check_xlsx(path: Path) -> None:
                                 f"{MAX_XLSX_UNCOMPRESSED // 2**20} MB are read (export it as CSV)")
         for member in members:
             if member.file_size > 1024 * 1024 and member.file_size > MAX_XLSX_RATIO * max(member.compress_size, 1):
-                raise VisitLogError(f"{path}: {member.filename} expands {member.file_size // max(member.compress_size, 1):,} "
-                                    "times (a zip bomb?); not read")
+                ratio = member.file_size // max(member.compress_size, 1)
+                raise VisitLogError(f"{path}: {member.filename} expands {ratio:,} times (a zip bomb?); not read")
         if "xl/workbook.xml" not in {member.filename for member in members}:
             raise VisitLogError(f"{path}: not an XLSX workbook (no xl/workbook.xml inside)")
     import openpyxl

@@ -38,7 +38,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "supervisor.review": SUPERVISOR, "supervisor.case": SUPERVISOR, "supervisor.complaints": SUPERVISOR,
     "supervisor.complaint": SUPERVISOR,
     # Administration.
-    "admin.users": ADMIN, "admin.toggle_active": ADMIN, "admin.reset_password": ADMIN, "admin.offices": ADMIN, "admin.jobs": ADMIN,
+    "admin.users": ADMIN, "admin.toggle_active": ADMIN, "admin.reset_password": ADMIN,
+    "admin.offices": ADMIN, "admin.jobs": ADMIN,
     "admin.calendar": ADMIN, "admin.remove_override": ADMIN,
 }
 

@@ -37,7 +37,8 @@ class VisitForm(FlaskForm):
     documents = CheckboxList(_l("Documents asked for"), choices=[], validate_choice=False)
     other_documents = TextAreaField(_l("Other documents asked for (one per line)"),
                                     validators=[Optional(), Length(max=2000)])
-    ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT, validators=[Optional(), PlausibleDate()])
+    ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT,
+                                   validators=[Optional(), PlausibleDate()])
     called_at = DateTimeLocalField(_l("Called to the desk"), format=TIME_FORMAT,
                                    validators=[DataRequired(), PlausibleDate()])
     finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[DataRequired(), PlausibleDate()])
@@ -55,7 +56,8 @@ class RelativeForm(FlaskForm):
 class CorrectionForm(FlaskForm):
     documents_requested = StringField(_l("Documents asked for (codes or text, separated by ;)"),
                                       validators=[Optional(), Length(max=2000)])
-    ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT, validators=[Optional(), PlausibleDate()])
+    ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT,
+                                   validators=[Optional(), PlausibleDate()])
     called_at = DateTimeLocalField(_l("Called to the desk"), format=TIME_FORMAT,
                                    validators=[DataRequired(), PlausibleDate()])
     finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[DataRequired(), PlausibleDate()])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, render_template, request, session
 from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import select
