@@ -1,18 +1,22 @@
 """Service Compliance Monitor: the Flask application factory."""
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 from pathlib import Path
 
 from flask import Flask, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 from flask_babel import refresh as refresh_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .config import load_config
-from . import auth  # noqa: F401  (registers the user loader)
+from . import auth  # registers the user loader
 from .cli import register_commands
 from .errors import register_error_handlers
+from .guards import register_guards
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .views import register_template_helpers
 from .views.access import enforce_access
@@ -20,11 +24,27 @@ from .views.admin import bp as admin_bp
 from .views.api import bp as api_bp
 from .views.auth import bp as auth_bp
 from .views.desk import bp as desk_bp
+from .views.health import bp as health_bp
 from .views.public import bp as public_bp
 from .views.supervisor import bp as supervisor_bp
 
-ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+MIGRATIONS = PACKAGE / "migrations"
+# A source checkout serves templates/ and static/ from the repository; an installed package
+# carries copies under monitor/site_files/ (put there by the build, see build_steps.py).
+SOURCE_CHECKOUT = (ROOT / "setup.cfg").is_file() and (ROOT / "templates").is_dir()
+SITE = ROOT if SOURCE_CHECKOUT else PACKAGE / "site_files"
+
+
+def _instance_path() -> str:
+    """instance/ of the checkout; for an installed package MONITOR_INSTANCE_PATH or
+    <prefix>/var/monitor-instance (Flask's own default for installed packages)."""
+    if os.environ.get("MONITOR_INSTANCE_PATH"):
+        return os.environ["MONITOR_INSTANCE_PATH"]
+    if SOURCE_CHECKOUT:
+        return str(ROOT / "instance")
+    return str(Path(sys.prefix) / "var" / "monitor-instance")
 
 
 @event.listens_for(Engine, "connect")
@@ -50,9 +70,12 @@ def select_locale() -> str:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(ROOT / "instance"),
-                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app = Flask(__name__, instance_path=_instance_path(),
+                template_folder=str(SITE / "templates"), static_folder=str(SITE / "static"))
     load_config(app, config)
+    proxies = {name: app.config[f"PROXY_FIX_{name.upper()}"] for name in ("x_for", "x_proto", "x_host")}
+    if any(proxies.values()):  # trust only as many proxies as configured (rate limits per citizen)
+        app.wsgi_app = ProxyFix(app.wsgi_app, **proxies)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
@@ -60,12 +83,14 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    for blueprint in (public_bp, auth_bp, desk_bp, supervisor_bp, admin_bp, api_bp):
+    for blueprint in (public_bp, auth_bp, desk_bp, supervisor_bp, admin_bp, api_bp, health_bp):
         app.register_blueprint(blueprint)
     login_manager.login_view = "auth.login"
     register_template_helpers(app)
     # Each request chooses its language anew, even when an outer app context is reused.
     app.before_request(refresh_locale)
+    app.before_request(auth.enforce_session_lifetime)
+    register_guards(app)
     app.before_request(enforce_access)
     register_error_handlers(app)
     register_commands(app)

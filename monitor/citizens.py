@@ -17,7 +17,9 @@ from . import audit
 from .front_desk import check_code_hash, new_check_code
 from .models import Case, Complaint, Visit
 
-_DUMMY_HASH = check_code_hash("none", "none")
+# Compared when there is nothing to compare with, so that timing is alike; random, so that
+# no number and code can ever match it (a case numbered "none" with code "none" did).
+_DUMMY_HASH = check_code_hash(secrets.token_hex(16), secrets.token_hex(16))
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ def case_status(session: Session, case_number: str, code: str, now: dt.datetime)
     case = session.scalar(select(Case).where(Case.case_number == case_number.strip()))
     expected = case.check_code_hash if case is not None and case.check_code_hash else _DUMMY_HASH
     given = check_code_hash(case_number.strip(), code)
-    if not hmac.compare_digest(expected, given) or case is None:
+    matches = hmac.compare_digest(expected, given)
+    if case is None or not case.check_code_hash or not matches:
         return None
     visits = [(v.called_at, v.action) for v in session.scalars(
         select(Visit).where(Visit.case_pk == case.id).order_by(Visit.called_at))]
@@ -80,7 +83,8 @@ def file_complaint(session: Session, *, kind: str, text: str, case_number: str =
 def complaint_for_citizen(session: Session, reference: str, code: str) -> Complaint | None:
     complaint = session.scalar(select(Complaint).where(Complaint.reference == reference.strip()))
     expected = complaint.follow_up_code_hash if complaint is not None else _DUMMY_HASH
-    if not hmac.compare_digest(expected, check_code_hash(reference.strip(), code)) or complaint is None:
+    matches = hmac.compare_digest(expected, check_code_hash(reference.strip(), code))
+    if complaint is None or not complaint.follow_up_code_hash or not matches:
         return None
     return complaint
 

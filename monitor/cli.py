@@ -14,10 +14,11 @@ import pandas as pd
 from flask import current_app
 from flask.cli import AppGroup
 
-from services_catalog import CatalogError, Deadline, export_catalog, load_catalog, unverified_versions
+from services_catalog import BUNDLED_CATALOG, CatalogError, Deadline, export_catalog, load_catalog, unverified_versions
 
-from . import audit, backup, calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
+from . import accounts, audit, backup, calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
 from .calendar import WorkingCalendar, due_at
+from .cells import safe_frame
 from .compliance import (
     CatalogFrames, VisitLogError, judge, parse_visits, read_visit_file,
 )
@@ -25,6 +26,7 @@ from .config import rule_thresholds
 from .compliance.indicators import SCOPES
 from .context import engine_inputs
 from .extensions import db
+from .privacy import mask_iins, mask_iins_in_frame
 from .scheduler import SCHEDULE
 
 catalog_cli = AppGroup("catalog", help="Validate, load and export the service catalog.")
@@ -36,6 +38,7 @@ backup_cli = AppGroup("backup", help="Back up and restore the SQLite database.")
 audit_cli = AppGroup("audit", help="Verify the hash-chained audit trail.")
 jobs_cli = AppGroup("jobs", help="Run scheduled jobs by hand and see their last results.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process (run it apart from the web workers).")
+users_cli = AppGroup("users", help="Staff accounts: create, set a password, deactivate.")
 
 
 def _fail(message: str) -> None:
@@ -72,9 +75,13 @@ def catalog_validate(folder, require_sources):
 
 
 @catalog_cli.command("load")
-@click.argument("folder", type=click.Path(file_okay=False))
+@click.argument("folder", type=click.Path(file_okay=False), required=False)
 def catalog_load(folder):
-    """Validate a catalog folder and make it the catalog in force (all or nothing)."""
+    """Validate a catalog folder and make it the catalog in force (all or nothing).
+
+    Without FOLDER, the catalog bundled with the app.
+    """
+    folder = folder or str(BUNDLED_CATALOG)
     catalog = _load_or_report(folder)
     try:
         counts = catalog_store.store_catalog(db.session, catalog, actor="cli")
@@ -138,10 +145,17 @@ def calendar_remove_override(day):
 
 
 def _report_bad_rows(bad_rows: pd.DataFrame, limit: int = 50) -> None:
-    for row in bad_rows.head(limit).itertuples(index=False):
-        click.echo(f"line {row.line}, column {row.column}: {row.reason}", err=True)
+    for row in bad_rows.head(limit).itertuples(index=False):  # reasons may quote a value: mask IINs
+        click.echo(mask_iins(f"line {row.line}, column {row.column}: {row.reason}"), err=True)
     if len(bad_rows) > limit:
         click.echo(f"... and {len(bad_rows) - limit} more problems", err=True)
+
+
+def _say_how_read(path: str, raw: pd.DataFrame) -> None:
+    """Name the encoding and delimiter found, when they are not the default UTF-8 and commas."""
+    read_as = raw.attrs.get("read_as", "")
+    if read_as.startswith("CSV") and read_as != "CSV, UTF-8, separated by commas":
+        click.echo(f"{path}: read as {read_as}", err=True)
 
 
 def _write_rejects(raw: pd.DataFrame, bad_rows: pd.DataFrame, path: str) -> None:
@@ -150,7 +164,9 @@ def _write_rejects(raw: pd.DataFrame, bad_rows: pd.DataFrame, path: str) -> None
         .groupby("line")["problem"].agg(" | ".join)
     rejected = raw[raw["line"].isin(reasons.index)].copy()
     rejected["reason"] = rejected["line"].map(reasons)
-    rejected.to_csv(path, index=False)
+    # The clear IIN is never written anywhere: the rejects show its last 4 digits (the
+    # operator finds the person by the other columns, and retypes the IIN when fixing the row).
+    mask_iins_in_frame(rejected).to_csv(path, index=False)
 
 
 @visits_cli.command("import")
@@ -165,7 +181,8 @@ def visits_import(path, skip_invalid, rejects):
     try:
         raw = read_visit_file(path)
     except VisitLogError as error:
-        _fail(str(error))
+        _fail(mask_iins(str(error)))
+    _say_how_read(path, raw)
     parsed = parse_visits(raw, inputs.frames, inputs.timezone)
     if len(parsed.bad_rows):
         _report_bad_rows(parsed.bad_rows)
@@ -223,7 +240,8 @@ def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, sco
     try:
         raw = read_visit_file(visits_path)
     except VisitLogError as error:
-        _fail(str(error))
+        _fail(mask_iins(str(error)))
+    _say_how_read(visits_path, raw)
     parsed = parse_visits(raw, frames, timezone)
     if len(parsed.bad_rows):
         _report_bad_rows(parsed.bad_rows)
@@ -265,7 +283,7 @@ def findings_sweep(as_of):
 def findings_export(path):
     """Write the stored findings as CSV (the spec's columns plus review_status)."""
     table = findings_store.findings_table(db.session)
-    table.to_csv(path, index=False)
+    safe_frame(table).to_csv(path, index=False)  # details quote what people typed: never a formula
     click.echo(f"Wrote {len(table)} findings to {path}.")
 
 
@@ -355,8 +373,70 @@ def backup_restore(path, yes):
     click.echo(f"Restored from {path}.")
 
 
+def _new_password(login: str) -> str:
+    """Asked twice, never echoed, never an argument (it would stay in the shell history)."""
+    while True:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+        problem = accounts.password_problem(password, login)
+        if problem is None:
+            return password
+        click.echo(f"error: {problem}; try another.", err=True)
+        if not sys.stdin.isatty():
+            _fail("password not accepted")
+
+
+def _user(login: str):
+    user = accounts.find_user(db.session, login)
+    if user is None:
+        _fail(f"no user {login!r}")
+    return user
+
+
+@users_cli.command("create")
+@click.argument("login")
+@click.option("--role", type=click.Choice(["admin", "supervisor", "desk"]), required=True)
+@click.option("--office", "office_code", help="The office of a front-desk user.")
+@click.option("--supervises", multiple=True, help="An office a supervisor oversees (repeatable).")
+@click.option("--name", "full_name", default="", help="Full name, shown in the audit trail.")
+@click.option("--email", help="Where the overdue digest and escalations are sent.")
+def users_create(login, role, office_code, supervises, full_name, email):
+    """Create a staff account; the password is asked twice."""
+    if accounts.find_user(db.session, login) is not None:
+        _fail(f"the login {login!r} is taken (logins are compared ignoring case)")
+    password = _new_password(login)
+    try:
+        accounts.create_user(db.session, accounts.NewUser(
+            login=login, role=role, password=password, office_code=office_code, full_name=full_name,
+            supervised=tuple(supervises), email=email), actor="cli")
+    except accounts.AccountError as error:
+        db.session.rollback()
+        _fail(str(error))
+    db.session.commit()
+    click.echo(f"Created {role} {login}" + (f" at office {office_code}" if office_code else "") + ".")
+
+
+@users_cli.command("set-password")
+@click.argument("login")
+def users_set_password(login):
+    """Set a new password (asked twice); the user's sessions end."""
+    user = _user(login)
+    accounts.set_password(db.session, user, _new_password(user.login), actor="cli")
+    db.session.commit()
+    click.echo(f"Password of {user.login} changed; their sessions are signed out.")
+
+
+@users_cli.command("deactivate")
+@click.argument("login")
+def users_deactivate(login):
+    """Deactivate an account: it can no longer sign in and its sessions end."""
+    user = _user(login)
+    accounts.set_active(db.session, user, False, actor="cli")
+    db.session.commit()
+    click.echo(f"{user.login} deactivated.")
+
+
 def register_commands(app) -> None:
     for command in (catalog_cli, calendar_cli, visits_cli, findings_cli, demo_cli, jobs_cli, audit_cli,
-                    backup_cli,
+                    backup_cli, users_cli,
                     scheduler_cli, analyze):
         app.cli.add_command(command)

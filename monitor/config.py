@@ -31,12 +31,50 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Keys in a shared Redis are prefixed, so two deployments (or test runs) never mix counts.
+    "RATELIMIT_KEY_PREFIX": "scm",
     # Citizens' forms: how often one address may check a case or file a complaint.
     "CASE_STATUS_RATE_LIMIT": "10 per minute;60 per hour",
     "COMPLAINT_RATE_LIMIT": "5 per hour",
-    # Sign-in attempts, counted per address and per account.
+    # Sign-in attempts per address, and failed ones per (account, address), with back-off.
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "LOGIN_FAILURE_LIMIT": "5 per minute;10 per 15 minutes;20 per day",
+    # Sessions: an absolute lifetime and an idle timeout, in seconds (ASVS 3.3).
+    "SESSION_ABSOLUTE_LIFETIME": 12 * 3600,
+    "SESSION_IDLE_TIMEOUT": 30 * 60,
+    # Largest request body (bytes; 413 above): staff forms, and anonymous citizens' forms.
+    # Nothing is uploaded through the web (visit logs are imported with `flask visits import`).
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+    "MAX_FORM_PARTS": 1000,
+    "PUBLIC_MAX_CONTENT_LENGTH": 64 * 1024,
+    # Behind a reverse proxy: how many proxies to trust for X-Forwarded-For/-Proto/-Host.
+    "PROXY_FIX_X_FOR": 0,
+    "PROXY_FIX_X_PROTO": 0,
+    "PROXY_FIX_X_HOST": 0,
+    # Links inside open data (publicly cached) use this, never the request's Host header.
+    "PUBLIC_BASE_URL": "",
+    # Strict-Transport-Security max-age when served over HTTPS (0 turns HSTS off).
+    "HSTS_MAX_AGE": 31536000,
+    # E-mail (overdue digest, escalations, complaint answers). Without MAIL_SERVER the
+    # messages are written to instance/outbox/ instead (development).
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_STARTTLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_FROM": "monitor@localhost",
+    "MAIL_TIMEOUT": 10,
+    # Who gets a copy of every overdue digest and escalation besides the office's staff
+    # with an e-mail address (comma-separated, e.g. the compliance unit).
+    "MAIL_COPY_TO": "",
 }
+
+
+
+def _flag(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes")
 
 # Environment variables read as they are (strings) or converted by the given type.
 ENVIRONMENT = {
@@ -50,8 +88,25 @@ ENVIRONMENT = {
     "REOPEN_DAYS": int,
     "MIN_CASES_FOR_RANKING": int,
     "RATELIMIT_STORAGE_URI": str,
+    "RATELIMIT_KEY_PREFIX": str,
     "OPEN_DATA_VOCABULARY_IRI": str,
-    "SESSION_COOKIE_SECURE": lambda value: value.lower() in ("1", "true", "yes"),
+    "SESSION_COOKIE_SECURE": _flag,
+    "SESSION_ABSOLUTE_LIFETIME": int,
+    "SESSION_IDLE_TIMEOUT": int,
+    "MAX_CONTENT_LENGTH": int,
+    "PROXY_FIX_X_FOR": int,
+    "PROXY_FIX_X_PROTO": int,
+    "PROXY_FIX_X_HOST": int,
+    "PUBLIC_BASE_URL": str,
+    "HSTS_MAX_AGE": int,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USE_STARTTLS": _flag,
+    "MAIL_USE_SSL": _flag,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_FROM": str,
+    "MAIL_COPY_TO": str,
 }
 
 
@@ -84,6 +139,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'monitor.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["DATABASE_URL"])
+    # Cookies die with the session's absolute lifetime, whatever the browser keeps.
+    app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_ABSOLUTE_LIFETIME"]
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["MONITOR_TIMEZONE"]  # dates shown in local time
     for name, file_name in (("SECRET_KEY", "secret_key"), ("APPLICANT_HASH_KEY", "applicant_hash_key")):
         if not app.config.get(name):

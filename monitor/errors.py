@@ -8,12 +8,15 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 
 log = logging.getLogger(__name__)
+# The same for everyone, signed in or not: they keep their public caching.
+PUBLIC_DOCUMENTS = ("/open-data/", "/api/", "/static/")
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -54,6 +57,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
+        if request.is_secure and app.config["HSTS_MAX_AGE"]:  # ASVS 14.4.5
+            response.headers.setdefault("Strict-Transport-Security",
+                                        f"max-age={app.config['HSTS_MAX_AGE']}; includeSubDomains")
+        if current_user.is_authenticated and not request.path.startswith(PUBLIC_DOCUMENTS):
+            # Staff pages and downloads hold personal data: never kept by a browser or proxy cache.
+            response.headers["Cache-Control"] = "no-store"
+            response.vary.add("Cookie")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

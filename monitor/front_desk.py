@@ -142,14 +142,14 @@ def _follow_up_errors(session: Session, draft: VisitDraft) -> list[tuple[str, st
     """A follow-up belongs to an existing case of the same service, at its office or at the
     office it was forwarded to."""
     case = session.scalar(select(Case).where(Case.case_number == draft.case_number))
-    if case is None:
-        return [("case_number", f"there is no case {draft.case_number}")]
+    forwarded_here = case is not None and session.scalar(select(Visit.id).where(
+        Visit.case_pk == case.id, Visit.forwarded_to == draft.office_code).limit(1)) is not None
+    if case is None or (case.office_code != draft.office_code and not forwarded_here):
+        # Another office's case is answered exactly like a missing one: the desk learns
+        # neither that it exists nor its service (issue 14, defect 11).
+        return [("case_number", f"there is no case {draft.case_number} at your office")]
     if case.service_code != draft.service_code:
         return [("service_code", f"case {case.case_number} is for service {case.service_code}")]
-    forwarded_here = session.scalar(select(Visit.id).where(
-        Visit.case_pk == case.id, Visit.forwarded_to == draft.office_code).limit(1))
-    if case.office_code != draft.office_code and forwarded_here is None:
-        return [("case_number", f"case {case.case_number} is handled by another office")]
     return []
 
 

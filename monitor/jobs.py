@@ -8,16 +8,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable
 
 import pandas as pd
 from flask import Flask
 from sqlalchemy import func, select
 
-from . import findings_store, publishing
+from . import accounts, findings_store, mail, publishing
+from .config import DEFAULTS
 from .context import engine_inputs
 from .extensions import db
 from .models import Case, JobRun, Visit
+
+MAIL_DEFAULTS = {name: value for name, value in DEFAULTS.items() if name.startswith("MAIL_")}
 
 log = logging.getLogger(__name__)
 
@@ -68,23 +72,32 @@ def publish(now: dt.datetime, week: str | None = None) -> JobRun:
     return _record("publish", now, work)
 
 
-def overdue_digest(now: dt.datetime, outbox: Path) -> JobRun:
-    """Hourly: each office's overdue open cases, for its desk and supervisors.
+def overdue_digest(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> JobRun:
+    """Hourly: each office's overdue open cases, mailed to its desk and supervisors.
 
-    The list is on the desk's day view; this job also writes it as a digest file per office
-    (the development outbox), where an SMTP relay can pick it up.
+    The list is also on the desk's day view. Without MAIL_SERVER the digests are written to
+    the outbox folder, one file per office (development).
     """
+    config = {**MAIL_DEFAULTS, **(config or {})}
+
     def work() -> str:
         overdue = db.session.execute(select(Case.office_code, Case.case_number, Case.due_at).where(
             Case.accepted_at.is_not(None), Case.completed_at.is_(None), Case.withdrawn_at.is_(None),
             Case.due_at < now).order_by(Case.office_code, Case.due_at)).all()
         frame = pd.DataFrame(overdue, columns=["office_code", "case_number", "due_at"])
-        outbox.mkdir(parents=True, exist_ok=True)
+        copies = mail.addresses(config["MAIL_COPY_TO"])
+        sent = 0
         for office, cases in frame.groupby("office_code"):
             lines = [f"Overdue open cases of office {office} as of {now:%Y-%m-%d %H:%M} UTC:"]
             lines += [f"  {row.case_number}  due {row.due_at:%Y-%m-%d %H:%M} UTC" for row in cases.itertuples()]
-            (outbox / f"overdue-{office}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return f"{len(frame)} overdue cases in {frame['office_code'].nunique()} offices"
+            to = accounts.office_recipients(db.session, office, copies) \
+                or (() if config["MAIL_SERVER"] else ("(no address)",))
+            where = mail.send(config, outbox, mail.Mail(
+                to=to, subject=f"Overdue cases: office {office} ({len(cases)})", body="\n".join(lines) + "\n",
+                outbox_name=f"overdue-{office}.txt"))
+            sent += where != "nobody"
+        return (f"{len(frame)} overdue cases in {frame['office_code'].nunique()} offices; "
+                f"{sent} digests sent")
     return _record("overdue", now, work)
 
 
@@ -96,7 +109,7 @@ def run_job(app: Flask, name: str, now: dt.datetime | None = None, **options) ->
         if name == "publish":
             return publish(now, options.get("week"))
         if name == "overdue":
-            return overdue_digest(now, Path(app.instance_path) / "outbox")
+            return overdue_digest(now, Path(app.instance_path) / "outbox", app.config)
         raise KeyError(name)
 
 

@@ -15,17 +15,17 @@ import datetime as dt
 import hashlib
 import io
 import math
-import tempfile
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
 
-from services_catalog import Catalog, Service, ServiceVersion, Text, export_catalog
-from services_catalog.model import CHANNELS, DEADLINE_UNITS, LANGUAGES
+from services_catalog import Catalog, Service, ServiceVersion, Text
+from services_catalog.exporter import documents_to_dict, dump_yaml, service_to_dict
+from services_catalog.model import CHANNELS, DEADLINE_UNITS, LANGUAGES, SERVICE_CODE
 
+from .cells import safe_cell
 from .compliance.indicators import INDICATORS, PUBLIC_SCOPE_KINDS as SCOPE_KINDS
 
 REQUIREMENT_KINDS = ("required", "any_of", "conditional")
@@ -181,9 +181,9 @@ def catalog_csv(catalog: Catalog, today: dt.date) -> str:
     writer = csv.DictWriter(out, fieldnames=CATALOG_CSV_COLUMNS, restval="", lineterminator="\r\n")
     writer.writeheader()
     for service in _services(catalog):
-        writer.writerow({"code": service.code, **_texts("name", service.name),
-                         **_texts("provider", service.provider),
-                         **_version_columns(service.version_in_force(today))})
+        row = {"code": service.code, **_texts("name", service.name), **_texts("provider", service.provider),
+               **_version_columns(service.version_in_force(today))}
+        writer.writerow({name: safe_cell(value) for name, value in row.items()})  # text, never a formula
     return out.getvalue()
 
 
@@ -195,16 +195,18 @@ def catalog_zip(catalog: Catalog) -> bytes:
     Written by ``export_catalog``, so unzipping it gives a folder ``load_catalog`` reads back.
     Members are sorted and carry a fixed time stamp: the same catalog gives the same bytes.
     """
+    members = {"documents.yaml": dump_yaml(documents_to_dict(catalog))}
+    for service in catalog.services.values():
+        if not SERVICE_CODE.match(service.code):  # built in memory; no code is ever a path
+            raise ValueError(f"service code {service.code!r} cannot name a ZIP member")
+        members[f"services/{service.code}.yaml"] = dump_yaml(service_to_dict(service))
     buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory(prefix="catalog-") as folder:
-        root = Path(folder)
-        paths = export_catalog(catalog, root)
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(paths, key=lambda p: p.relative_to(root).as_posix()):
-                info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=ZIP_TIMESTAMP)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                archive.writestr(info, path.read_bytes())
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, members[name].encode("utf-8"))
     return buffer.getvalue()
 
 

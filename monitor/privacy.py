@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 import pandas as pd
 
@@ -27,3 +28,20 @@ def applicant_hashes(references: pd.Series, key: str) -> pd.Series:
     distinct = pd.unique(references[references != ""])
     hashes = dict(zip(distinct, map(digest, distinct)))
     return references.map(hashes).astype(object).where(references != "", None)
+
+
+# Any run of exactly 12 digits may be an IIN: a person's identity, whatever column it is in.
+_IIN_LIKE = re.compile(r"(?<![0-9])[0-9]{8}([0-9]{4})(?![0-9])")
+
+
+def mask_iins(text: str) -> str:
+    """Messages and files people read show an IIN by its last 4 digits only: ********1234."""
+    return _IIN_LIKE.sub(lambda match: "********" + match.group(1), text)
+
+
+def mask_iins_in_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    masked = frame.copy()
+    for column in masked.columns:
+        if masked[column].dtype == object or pd.api.types.is_string_dtype(masked[column]):
+            masked[column] = masked[column].map(lambda v: mask_iins(v) if isinstance(v, str) else v)
+    return masked

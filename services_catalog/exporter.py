@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from .model import Catalog, Fee, RequiredDocument, Service, ServiceVersion, Source
+from .model import SERVICE_CODE, Catalog, Fee, RequiredDocument, Service, ServiceVersion, Source
 
 
 def _required_entry(entry: RequiredDocument):
@@ -100,6 +100,8 @@ def export_catalog(catalog: Catalog, folder: str | Path) -> list[Path]:
         written.append(folder / "mrp.yaml")
         written[-1].write_text(dump_yaml(mrp_to_dict(catalog)), encoding="utf-8")
     for service in catalog.services.values():
+        if not SERVICE_CODE.match(service.code):  # never a path outside the folder
+            raise ValueError(f"service code {service.code!r} cannot name a file")
         path = folder / "services" / f"{service.code}.yaml"
         path.write_text(dump_yaml(service_to_dict(service)), encoding="utf-8")
         written.append(path)

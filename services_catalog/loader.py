@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from .model import (
-    CHANNELS, DEADLINE_UNITS, LANGUAGES, SOURCED_FACTS, Catalog, Deadline, Document, Fee,
+    CHANNELS, DEADLINE_UNITS, LANGUAGES, SERVICE_CODE, SOURCED_FACTS, Catalog, Deadline, Document, Fee,
     FeeExemption, Keywords, MrpRate, Provenance, RefusalGround, RequiredDocument, Service,
     ServiceVersion, Source, Text,
 )
@@ -511,6 +511,8 @@ def load_service(path: Path, documents: dict, problems: list[CatalogProblem],
         return None
     before = len(problems)
     code = check.code(data.get("code"), "code")
+    if code is not None and not SERVICE_CODE.match(code):
+        check.add("code", f"{code!r} must match [A-Za-z0-9][A-Za-z0-9_-]{{0,39}} (letters, digits, _ and -)")
     check.service = code
     name = check.text(data.get("name"), "name")
     provider = check.text(data.get("provider"), "provider")

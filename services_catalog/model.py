@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 LANGUAGES = ("kk", "ru", "en")
@@ -12,6 +13,9 @@ CHANNELS = ("front_desk", "online")
 # rarely published per service: they are the usual ``assumed`` ones.
 SOURCED_FACTS = ("legal_basis", "deadline", "fee", "required_documents", "obtained_by_office",
                  "refusal_grounds", "max_wait_minutes", "max_service_minutes")
+# A service code names a file (services/<code>.yaml), a URL segment and a ZIP member: letters,
+# digits, "_" and "-" only, so that no code can be a path (issue 14, defect 1).
+SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 
 @dataclass(frozen=True)

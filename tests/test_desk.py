@@ -241,7 +241,13 @@ def test_another_office_cannot_add_to_a_case(client, login, loaded_catalog):
         action="issue", case_number=number, documents=[], called_at="2026-04-07T10:00",
         finished_at="2026-04-07T10:05"))
     assert response.status_code == 422
-    assert "handled by another office" in response.get_data(as_text=True)
+    # Defect 11: answered exactly like a case that does not exist, service not named.
+    page = response.get_data(as_text=True)
+    assert f"there is no case {number} at your office" in page and "is for service" not in page
+    other = client.post("/desk/visits/new", data=visit_form(
+        service_code="S2", action="issue", case_number=number, documents=[], called_at="2026-04-07T10:00",
+        finished_at="2026-04-07T10:05"))
+    assert "is for service" not in other.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
 
 

@@ -24,7 +24,7 @@ def test_visit_form_never_fails(client, login, loaded_catalog, data):
     if client.get("/desk/").status_code != 200:  # hypothesis reuses the client between examples
         login("desk1")
     response = client.post("/desk/visits/new", data=data)
-    assert response.status_code in (200, 302, 422), response.status_code
+    assert response.status_code in (200, 302, 400, 422), response.status_code  # 400: control characters
     if response.status_code == 302:
         assert "/login" not in response.headers["Location"]
 
@@ -56,8 +56,9 @@ def test_import_of_garbage_is_refused_cleanly(app, loaded_catalog, tmp_path_fact
 @given(query=st.dictionaries(st.sampled_from(["q", "week", "scope_kind", "scope_value", "indicator"]), text),
        code=text)
 def test_json_api_never_fails(client, loaded_catalog, query, code):
-    assert client.get("/api/services", query_string=query).status_code == 200
+    nul = any("\x00" in value for value in query.values())  # a NUL in the address: a clear 400
+    assert client.get("/api/services", query_string=query).status_code == (400 if nul else 200)
     assert client.get("/api/indicators", query_string=query).status_code in (200, 400)
     response = client.get(f"/api/services/{code}") if "/" not in code and code.strip() else None
     if response is not None:
-        assert response.status_code in (200, 404, 308)
+        assert response.status_code in (200, 400, 404, 308)

@@ -70,15 +70,29 @@ def test_complaint_gives_a_reference_and_a_follow_up_code(client, loaded_catalog
     response = client.post("/complaints/new?lang=en", data={
         "kind": "inducement", "text": "The clerk hinted at a 'gift' to speed things up.",
         "service_code": "S1", "office_code": "", "contact": "", "case_number": "", "website": ""})
-    assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
     reference = re.search(r'id="reference">([^<]+)<', page).group(1)
     code = re.search(r'id="follow-up-code">([^<]+)<', page).group(1)
     complaint = db.session.scalar(select(Complaint))
     assert complaint.reference == reference and complaint.kind == "inducement" and complaint.contact is None
     assert code not in complaint.follow_up_code_hash
+    # Defect 4: shown once, in that answer only; neither the cookie nor a later page has it.
+    assert response.headers["Cache-Control"] == "no-store"
+    cookie = client.get_cookie("session")
+    assert cookie is None or code not in _decoded_session(cookie.value)
+    assert code not in client.get("/complaints/filed?lang=en").get_data(as_text=True)
     followed = client.post("/complaints/follow?lang=en", data={"reference": reference, "code": code})
     assert "not answered yet" in followed.get_data(as_text=True)
+
+
+def _decoded_session(value: str) -> str:
+    """The session cookie as anyone holding it can read it (it is signed, not encrypted)."""
+    import base64
+    import zlib
+    payload = value.lstrip(".").split(".")[0]
+    data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(data) if value.startswith(".") else data).decode()
 
 
 def test_complaint_form_explains_what_is_wrong(client, loaded_catalog):
@@ -99,7 +113,7 @@ def test_complaints_are_rate_limited(client, loaded_catalog, app):
     app.config["COMPLAINT_RATE_LIMIT"] = "2 per hour"
     data = {"kind": "delay", "text": "My case is two weeks late already."}
     codes = [client.post("/complaints/new", data=data).status_code for _ in range(3)]
-    assert codes == [302, 302, 429]
+    assert codes == [200, 200, 429]
 
 
 def test_indicators_page_never_ranks_an_office_with_too_few_cases(client, app):

@@ -6,6 +6,8 @@ their line, column and reason, never silently dropped.
 """
 from __future__ import annotations
 
+import codecs
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,21 +50,126 @@ class ParsedVisits:
         return self.bad_rows["line"].nunique()
 
 
+# Bounds of what an import reads (a visit log has 13 columns; a year of a large network is
+# a few million rows). A 6 MB XLSX "zip bomb" used to expand to 4.8 GB: refused up front.
+MAX_COLUMNS = 100
+MAX_HEADER_BYTES = 64 * 1024
+MAX_XLSX_BYTES = 200 * 1024 * 1024
+MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
+MAX_XLSX_RATIO = 100  # uncompressed / compressed size of a member; real sheets are ~5-20
+MAX_XLSX_CELLS = 30_000_000
+DELIMITERS = (",", ";", "\t", "|")
+# Not UTF-8: then Windows-1251, what Excel writes in a Russian or Kazakh locale.
+
+
 def read_visit_file(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (UTF-8, header row) or XLSX (first sheet) visit log as text, keeping line numbers."""
+    """Read a CSV or XLSX (first sheet) visit log as text, keeping line numbers.
+
+    CSV: UTF-8 or Windows-1251, separated by commas, semicolons (Excel in a Russian locale),
+    tabs or bars -- whichever the header uses; ``frame.attrs["read_as"]`` says what was found.
+    Every failure is one line naming the file and the reason.
+    """
     path = Path(path)
+    xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
+        if xlsx:
+            _check_xlsx(path)
             raw = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl").fillna("")
+            read_as = "XLSX, first sheet"
         else:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow", encoding="utf-8")
+            encoding, delimiter = _sniff_csv(path)
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow", encoding=encoding,
+                              sep=delimiter)
+            read_as = f"CSV, {'UTF-8' if encoding == 'utf-8' else 'Windows-1251'}, separated by " \
+                      f"{_DELIMITER_NAMES[delimiter]}"
     except FileNotFoundError:
         raise VisitLogError(f"{path}: no such file") from None
-    except (ValueError, UnicodeDecodeError, OSError) as error:
-        raise VisitLogError(f"{path}: cannot read it as a visit log ({error})") from None
+    except VisitLogError:
+        raise
+    except (ValueError, UnicodeDecodeError, OSError, KeyError, zipfile.BadZipFile) as error:
+        kind = "an XLSX workbook" if xlsx else "a CSV visit log"
+        reason = " ".join(str(error).split())[:300] or type(error).__name__
+        raise VisitLogError(f"{path}: cannot read it as {kind} ({reason})") from None
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
-    lines = _csv_line_numbers(path, len(raw)) if path.suffix.lower() not in (".xlsx", ".xlsm") else None
-    return frame_from_text(raw, source=str(path), lines=lines)
+    lines = None if xlsx else _csv_line_numbers(path, len(raw))
+    try:
+        frame = frame_from_text(raw, source=str(path), lines=lines)
+    except VisitLogError as error:
+        raise VisitLogError(f"{error} (read as {read_as})") from None
+    frame.attrs["read_as"] = read_as
+    return frame
+
+
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}
+
+
+def _sniff_csv(path: Path) -> tuple[str, str]:
+    """The encoding and the delimiter of a CSV, from its header line."""
+    with path.open("rb") as stream:
+        head = stream.read(MAX_HEADER_BYTES + 1)
+    header = head.lstrip(b"\r\n").split(b"\n", 1)[0]
+    if b"\n" not in head.lstrip(b"\r\n") and len(head) > MAX_HEADER_BYTES:
+        raise VisitLogError(f"{path}: line 1: the header is longer than {MAX_HEADER_BYTES // 1024} KB; "
+                            f"a visit log has {len(COLUMNS)} columns")
+    encoding = "utf-8" if _is_utf8(path) else "cp1251"  # cp1251 reads any byte but one
+    text = header.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r")
+    found = {delimiter: sum(name.strip().strip('"') in COLUMNS for name in text.split(delimiter))
+             for delimiter in DELIMITERS}
+    delimiter = max(DELIMITERS, key=lambda d: (found[d], d == ","))
+    columns = text.count(delimiter) + 1
+    if columns > MAX_COLUMNS:
+        raise VisitLogError(f"{path}: line 1: {columns:,} columns; a visit log has {len(COLUMNS)} "
+                            f"(at most {MAX_COLUMNS} are read)")
+    return encoding, delimiter  # a UTF-8 byte-order mark is stripped from the first column name
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file is UTF-8 (read in blocks; a split character is carried over)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _check_xlsx(path: Path) -> None:
+    """Refuse an XLSX that is not a workbook, is too large, or expands like a zip bomb."""
+    size = path.stat().st_size
+    if size > MAX_XLSX_BYTES:
+        raise VisitLogError(f"{path}: {size / 2**20:.0f} MB; an XLSX visit log may have at most "
+                            f"{MAX_XLSX_BYTES // 2**20} MB (split it, or export it as CSV)")
+    if not zipfile.is_zipfile(path):
+        raise VisitLogError(f"{path}: not an XLSX workbook (an .xlsx file is a ZIP archive; this one is not)")
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        total = sum(member.file_size for member in members)
+        if total > MAX_XLSX_UNCOMPRESSED:
+            raise VisitLogError(f"{path}: the workbook expands to {total / 2**20:,.0f} MB; at most "
+                                f"{MAX_XLSX_UNCOMPRESSED // 2**20} MB are read (export it as CSV)")
+        for member in members:
+            if member.file_size > 1024 * 1024 and member.file_size > MAX_XLSX_RATIO * max(member.compress_size, 1):
+                ratio = member.file_size // max(member.compress_size, 1)
+                raise VisitLogError(f"{path}: {member.filename} expands {ratio:,} times (a zip bomb?); not read")
+        if "xl/workbook.xml" not in {member.filename for member in members}:
+            raise VisitLogError(f"{path}: not an XLSX workbook (no xl/workbook.xml inside)")
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        rows, columns = sheet.max_row or 0, sheet.max_column or 0
+        if columns > MAX_COLUMNS:
+            raise VisitLogError(f"{path}: the first sheet has {columns:,} columns; a visit log has "
+                                f"{len(COLUMNS)} (at most {MAX_COLUMNS} are read)")
+        if rows * columns > MAX_XLSX_CELLS:
+            raise VisitLogError(f"{path}: the first sheet has {rows * columns:,} cells; at most "
+                                f"{MAX_XLSX_CELLS:,} are read (export it as CSV)")
+    finally:
+        workbook.close()
 
 
 def _csv_line_numbers(path: Path, rows: int) -> np.ndarray | None:
@@ -117,8 +224,10 @@ def parse_timestamps(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Se
     """
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     present = values != ""
-    has_offset = present & values.str.contains(_HAS_OFFSET, regex=True)
-    naive = present & ~has_offset
+    # A year pandas cannot hold (e.g. 0001 or 9999) is an unreadable value, not a crash.
+    in_range = values.str[:4].between("1900", "2200")
+    has_offset = present & in_range & values.str.contains(_HAS_OFFSET, regex=True)
+    naive = present & in_range & ~has_offset
     if naive.any():
         local = pd.to_datetime(values[naive], format="ISO8601", errors="coerce")
         result[naive] = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT") \

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -36,11 +36,14 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(80), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(254))  # for digests and escalations
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     office_code: Mapped[str | None] = mapped_column(ForeignKey("offices.code"))
     language: Mapped[str] = mapped_column(String(2), default="ru")
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on sign-out, password change and (de)activation: older session cookies stop working.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     office: Mapped[Office | None] = relationship()
     supervised: Mapped[list[Office]] = relationship(secondary=supervised_offices)
@@ -50,6 +53,14 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive accounts cannot sign in
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login keeps "id:session_version" in the session, so revoking is server-side."""
+        return f"{self.id}:{self.session_version or 0}"
+
+
+# `Admin` and `admin` are one login (migration 0004).
+Index("uq_users_login_lower", func.lower(User.login), unique=True)
 
 
 class RelativeDeclaration(db.Model):

@@ -1,9 +1,10 @@
 """Blueprints, one package per audience: public, desk, supervisor, admin, api."""
 from __future__ import annotations
 
-from flask import Flask, request, url_for
 from urllib.parse import urlsplit
 
+from flask import Flask, current_app, request, url_for
+from werkzeug.routing import BuildError
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, lazy_gettext as _l
 
 from .labels import label
@@ -64,10 +65,16 @@ def register_template_helpers(app: Flask) -> None:
     """What every page needs: the current language and links that switch it."""
 
     def url_in_language(code: str) -> str:
-        arguments = dict(request.view_args or {})
-        arguments.update(request.args.to_dict())
+        # Query keys that url_for itself reads (endpoint, _external, _scheme...) are the
+        # visitor's text, not instructions: drop them (issue 14, defect 6).
+        arguments = {key: value for key, value in request.args.to_dict().items()
+                     if key not in ("endpoint", "values") and not key.startswith("_")}
+        arguments.update(request.view_args or {})
         arguments["lang"] = code
-        return url_for(request.endpoint or "public.index", **arguments)
+        try:
+            return url_for(request.endpoint or "public.index", **arguments)
+        except BuildError:
+            return url_for("public.index", lang=code)
 
     app.add_template_filter(format_indicator, "indicator")
     app.add_template_filter(format_moment, "moment")
@@ -80,3 +87,15 @@ def register_template_helpers(app: Flask) -> None:
     def language_context():
         return {"language": str(get_locale() or "ru"), "url_in_language": url_in_language,
                 "unit_label": DEADLINE_UNITS, "fact_label": FACT_LABELS}
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link from PUBLIC_BASE_URL, never from the request's Host header (which
+    anyone can set, and pages with such links are cached publicly; issue 14, defect 12)."""
+    path = url_for(endpoint, **values)
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if base:
+        return base + path
+    # Not configured (development): the server's own name, or localhost, but not the Host header.
+    server = current_app.config.get("SERVER_NAME") or "localhost"
+    return f"http://{server}{path}"

@@ -27,6 +27,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "api.indicators_json": ANYONE, "api.services": ANYONE, "api.service": ANYONE,
     "api.indicators": ANYONE, "api.openapi": ANYONE,
     "auth.login": ANYONE, "auth.logout": ANYONE,
+    "health.healthz": ANYONE, "health.readyz": ANYONE,
+    # Every signed-in user changes their own password.
+    "auth.own_password": frozenset({"desk", "supervisor", "admin"}),
     # The front desk.
     "desk.today": DESK, "desk.new_visit": DESK, "desk.receipt": DESK, "desk.relatives": DESK,
     "desk.correct": DESK,
@@ -35,7 +38,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "supervisor.review": SUPERVISOR, "supervisor.case": SUPERVISOR, "supervisor.complaints": SUPERVISOR,
     "supervisor.complaint": SUPERVISOR,
     # Administration.
-    "admin.users": ADMIN, "admin.toggle_active": ADMIN, "admin.offices": ADMIN, "admin.jobs": ADMIN,
+    "admin.users": ADMIN, "admin.toggle_active": ADMIN, "admin.reset_password": ADMIN,
+    "admin.offices": ADMIN, "admin.jobs": ADMIN,
     "admin.calendar": ADMIN, "admin.remove_override": ADMIN,
 }
 

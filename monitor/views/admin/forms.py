@@ -2,7 +2,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms import DateField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from ..validators import PlausibleDate
 
 
 class UserForm(FlaskForm):
@@ -14,7 +16,13 @@ class UserForm(FlaskForm):
         SelectChoice("admin", _l("Administrator"))])
     office_code = SelectField(_l("Office (front desk)"), choices=[], validate_choice=False)
     supervised = SelectMultipleField(_l("Offices supervised"), choices=[])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
+    password = PasswordField(_l("Password (at least 12 characters)"), validators=[DataRequired(), Length(max=200)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    repeat = PasswordField(_l("New password again"),
+                           validators=[DataRequired(), EqualTo("password", message=_l("The two entries differ."))])
 
 
 class OfficeForm(FlaskForm):
@@ -26,7 +34,7 @@ class OfficeForm(FlaskForm):
 
 
 class CalendarOverrideForm(FlaskForm):
-    day = DateField(_l("Day"), validators=[DataRequired()])
+    day = DateField(_l("Day"), validators=[DataRequired(), PlausibleDate()])
     is_working_day = RadioField(_l("The day becomes"), choices=[
         SelectChoice("off", _l("a day off")), SelectChoice("working", _l("a working day"))],
         validators=[DataRequired()])

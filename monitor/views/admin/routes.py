@@ -7,15 +7,14 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 from wtforms.fields.choices import SelectChoice
 
-from ... import audit, calendar_store, jobs as scheduled_jobs, scheduler, visit_store
+from ... import accounts, audit, calendar_store, jobs as scheduled_jobs, scheduler, visit_store
 from ...context import engine_inputs
 from ...extensions import db
 from ...models import CalendarOverride, Office, User
 from . import bp
-from .forms import CalendarOverrideForm, OfficeForm, UserForm
+from .forms import CalendarOverrideForm, OfficeForm, ResetPasswordForm, UserForm
 
 
 def _offices() -> list[Office]:
@@ -29,25 +28,47 @@ def users():
     form.office_code.choices = [SelectChoice("", "—")] + [SelectChoice(o.code, o.code) for o in offices]
     form.supervised.choices = [SelectChoice(o.code, o.code) for o in offices]
     if form.validate_on_submit():
-        if db.session.scalar(select(User.id).where(User.login == form.login.data)) is not None:
+        if accounts.find_user(db.session, form.login.data) is not None:
             form.login.errors.append(_("This login is taken."))
         elif form.role.data == "desk" and not form.office_code.data:
             form.office_code.errors.append(_("A front-desk user needs an office."))
         else:
-            user = User(login=form.login.data, full_name=form.full_name.data or "", role=form.role.data,
-                        office_code=form.office_code.data or None,
-                        password_hash=generate_password_hash(form.password.data))
-            user.supervised = [o for o in offices if o.code in (form.supervised.data or [])]
-            db.session.add(user)
-            db.session.flush()
-            audit.record(db.session, current_user.login, "create", "user", user.login,
-                         new={"role": user.role, "office": user.office_code,
-                              "supervised": form.supervised.data or []})
-            db.session.commit()
-            flash(_("User %(login)s created.", login=user.login), "success")
-            return redirect(url_for(".users"))
+            try:
+                user = accounts.create_user(db.session, accounts.NewUser(
+                    login=form.login.data, role=form.role.data, password=form.password.data,
+                    office_code=form.office_code.data or None, full_name=form.full_name.data or "",
+                    supervised=tuple(form.supervised.data or ())), current_user.login)
+            except accounts.AccountError as error:
+                db.session.rollback()
+                form.password.errors.append(_(str(error)))
+            else:
+                db.session.commit()
+                flash(_("User %(login)s created.", login=user.login), "success")
+                return redirect(url_for(".users"))
     listed = db.session.scalars(select(User).order_by(User.login)).all()
     return render_template("admin/users.html", form=form, users=listed, language=str(get_locale()))
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id: int):
+    """An administrator sets a new password for a user; the user's sessions end."""
+    user = db.get_or_404(User, user_id)
+    form = ResetPasswordForm()
+    problem = None
+    if not form.validate_on_submit():
+        problem = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+    else:
+        try:
+            accounts.set_password(db.session, user, form.password.data, current_user.login)
+        except accounts.AccountError as error:
+            problem = _(str(error))
+    if problem:
+        db.session.rollback()
+        flash(_("Password of %(login)s not changed: %(reason)s", login=user.login, reason=problem), "error")
+        return redirect(url_for(".users"))
+    db.session.commit()
+    flash(_("New password set for %(login)s; their sessions are signed out.", login=user.login), "success")
+    return redirect(url_for(".users"))
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -56,9 +77,7 @@ def toggle_active(user_id: int):
     if user.id == current_user.id:
         flash(_("You cannot deactivate yourself."), "error")
         return redirect(url_for(".users"))
-    user.active = not user.active
-    audit.record(db.session, current_user.login, "update", "user", user.login,
-                 old={"active": not user.active}, new={"active": user.active})
+    accounts.set_active(db.session, user, not user.active, current_user.login)
     db.session.commit()
     return redirect(url_for(".users"))
 

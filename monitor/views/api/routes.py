@@ -11,12 +11,13 @@ import hashlib
 import json
 import re
 
-from flask import current_app, request, url_for
+from flask import current_app, request
 
 from ... import open_data
 from ...context import current_catalog, local_today
 from ...extensions import db
 from ...publishing import public_snapshots
+from .. import public_url
 from . import bp
 
 CACHE_CONTROL = "public, max-age=300"
@@ -54,7 +55,7 @@ def _error(status: int, message: str):
 
 def _vocabulary_iri() -> str:
     """The namespace of the scm: terms: OPEN_DATA_VOCABULARY_IRI if set, else this app's vocabulary URL."""
-    return current_app.config.get("OPEN_DATA_VOCABULARY_IRI") or url_for("api.vocabulary", _external=True) + "#"
+    return current_app.config.get("OPEN_DATA_VOCABULARY_IRI") or public_url("api.vocabulary") + "#"
 
 
 # ---------------------------------------------------------------- open data
@@ -79,8 +80,9 @@ def catalog_zip():
 def catalog_jsonld():
     document = open_data.catalog_jsonld(
         current_catalog(), _today(), _vocabulary_iri(),
-        document_iri=url_for("api.catalog_jsonld", _external=True),
-        service_page=lambda code: url_for("public.service", code=code, _external=True))
+        # From PUBLIC_BASE_URL, never the Host header: these documents are cached publicly.
+        document_iri=public_url("api.catalog_jsonld"),
+        service_page=lambda code: public_url("public.service", code=code))
     return _json(document, JSON_LD)
 
 

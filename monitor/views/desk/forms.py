@@ -7,6 +7,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from ..validators import PlausibleDate
+
 ACTION_LABELS = [
     SelectChoice("submit", _l("Submit: the package is handed in")),
     SelectChoice("return", _l("Return: documents are missing")),
@@ -35,10 +37,11 @@ class VisitForm(FlaskForm):
     documents = CheckboxList(_l("Documents asked for"), choices=[], validate_choice=False)
     other_documents = TextAreaField(_l("Other documents asked for (one per line)"),
                                     validators=[Optional(), Length(max=2000)])
-    ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT, validators=[Optional()])
+    ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT,
+                                   validators=[Optional(), PlausibleDate()])
     called_at = DateTimeLocalField(_l("Called to the desk"), format=TIME_FORMAT,
-                                   validators=[DataRequired()])
-    finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[DataRequired()])
+                                   validators=[DataRequired(), PlausibleDate()])
+    finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[DataRequired(), PlausibleDate()])
     refusal_ground = SelectField(_l("Refusal ground"), choices=[], validate_choice=False)
     forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), Length(max=120)])
     override_reason = TextAreaField(_l("Reason for saving despite the warning"),
@@ -53,9 +56,11 @@ class RelativeForm(FlaskForm):
 class CorrectionForm(FlaskForm):
     documents_requested = StringField(_l("Documents asked for (codes or text, separated by ;)"),
                                       validators=[Optional(), Length(max=2000)])
-    ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT, validators=[Optional()])
-    called_at = DateTimeLocalField(_l("Called to the desk"), format=TIME_FORMAT, validators=[DataRequired()])
-    finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[DataRequired()])
+    ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT,
+                                   validators=[Optional(), PlausibleDate()])
+    called_at = DateTimeLocalField(_l("Called to the desk"), format=TIME_FORMAT,
+                                   validators=[DataRequired(), PlausibleDate()])
+    finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[DataRequired(), PlausibleDate()])
     refusal_ground = StringField(_l("Refusal ground"), validators=[Optional(), Length(max=40)])
     forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), Length(max=120)])
     reason = TextAreaField(_l("Why is this corrected?"), validators=[DataRequired(), Length(max=2000)])

@@ -28,7 +28,7 @@ class ComplaintForm(FlaskForm):
     contact = StringField(_l("Your phone or e-mail (optional: leave empty to stay anonymous)"),
                           validators=[Optional(), Length(max=200)])
     # A honeypot: hidden from people, filled in by spam robots.
-    website = StringField(_l("Leave this field empty"), validators=[Optional()])
+    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
 
 
 class FollowUpForm(FlaskForm):

@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, render_template, request, session
 from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ... import citizens
+from ... import accounts, citizens, mail
 from ...calendar import due_at
 from ...calendar_store import calendar_from_db
 from ...context import current_catalog, local_today
 from ...charts import line_chart
 from ...extensions import db, limiter
-from ...models import Office
+from ...models import Complaint, Office
 from ...publishing import office_ranking, public_snapshots
-from .. import RATE_INDICATORS
+from .. import RATE_INDICATORS, public_url
 from ..labels import label
 from . import bp
 from .forms import CaseStatusForm, ComplaintForm, FollowUpForm
@@ -126,15 +127,33 @@ def complain():
             service_code=form.service_code.data or "", office_code=form.office_code.data or "",
             contact=form.contact.data or "")
         db.session.commit()
-        session["filed_complaint"] = {"reference": filed.reference, "code": filed.follow_up_code}
-        return redirect(url_for(".complaint_filed"))
+        if form.kind.data == "inducement":
+            _escalate(filed.reference)
+        # The follow-up code is shown in this answer only: never kept in the (readable)
+        # session cookie, never cached, so a shared kiosk does not leak it (defect 4).
+        response = current_app.make_response(render_template(
+            "public/complaint_filed.html", filed={"reference": filed.reference, "code": filed.follow_up_code}))
+        response.headers["Cache-Control"] = "no-store"
+        return response
     return render_template("public/complaint_form.html", form=form), 422 if form.errors else 200
+
+
+def _escalate(reference: str) -> None:
+    """A report of inducement reaches the office's supervisors at once (clause 2.2.4)."""
+    complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
+    config = current_app.config
+    to = accounts.office_recipients(db.session, complaint.office_code, mail.addresses(config["MAIL_COPY_TO"])) \
+        if complaint.office_code else mail.addresses(config["MAIL_COPY_TO"])
+    mail.send_or_keep(config, Path(current_app.instance_path) / "outbox", mail.escalation(
+        reference, complaint.office_code, complaint.kind, to,
+        public_url("supervisor.complaint", reference=reference)))
 
 
 @bp.get("/complaints/filed")
 def complaint_filed():
-    filed = session.get("filed_complaint")
-    return render_template("public/complaint_filed.html", filed=filed)
+    """Kept for old bookmarks: the code was shown once, when the complaint was filed."""
+    session.pop("filed_complaint", None)  # from cookies issued before the fix
+    return render_template("public/complaint_filed.html", filed=None)
 
 
 @bp.route("/complaints/follow", methods=["GET", "POST"])

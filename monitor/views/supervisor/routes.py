@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+from urllib.parse import urlsplit
+from pathlib import Path
 
 import pandas as pd
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -11,7 +14,8 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import or_, select
 
-from ... import audit, citizens, reports
+from ... import audit, citizens, mail, reports
+from ...cells import safe_frame
 from ...charts import line_chart
 from ...compliance import INDICATORS
 from ...compliance.indicators import week_end, week_of_label
@@ -23,16 +27,21 @@ from .. import RATE_INDICATORS
 from ..labels import label
 from ..access import may_see_office, offices_of
 from . import bp
+from ..validators import FIRST_YEAR, LAST_YEAR
 from .forms import AnswerForm, ReviewForm
+
+WEEK = re.compile(r"\d{4}-W\d{2}")
 
 
 def _week() -> str:
     week = request.args.get("week") or last_complete_week(dt.datetime.now(dt.timezone.utc),
                                                           current_app.config["MONITOR_TIMEZONE"])
     try:
+        if not WEEK.fullmatch(week) or not FIRST_YEAR <= int(week[:4]) <= LAST_YEAR:
+            raise ValueError(week)
         week_of_label(week)
     except ValueError:
-        abort(400, description="week must look like 2026-W12")
+        abort(400, description=f"week must look like 2026-W12, between {FIRST_YEAR} and {LAST_YEAR}")
     return week
 
 
@@ -59,7 +68,8 @@ def report():
 def export(fmt: str):
     """The report as CSV (one table, with a sheet column) or XLSX (one sheet per table)."""
     week = _week()
-    tables = reports.report_tables(_report(week))
+    # Staff ids and names are text typed by people: never a live formula (defect 5).
+    tables = {name: safe_frame(table) for name, table in reports.report_tables(_report(week)).items()}
     if fmt == "csv":
         joined = pd.concat([t.assign(sheet=name) for name, t in tables.items()], ignore_index=True)
         return send_file(io.BytesIO(joined.to_csv(index=False).encode("utf-8")), mimetype="text/csv",
@@ -121,7 +131,7 @@ def review(finding_id: int):
     form = ReviewForm()
     if not form.validate_on_submit():
         flash(_("A review needs a decision and a note."), "error")
-        return redirect(request.referrer or url_for(".findings"))
+        return redirect(_back_to_findings())
     old = {"review_status": finding.review_status, "review_note": finding.review_note}
     finding.review_status, finding.review_note = form.decision.data, form.note.data.strip()
     finding.reviewer_id, finding.reviewed_at = current_user.id, dt.datetime.now(dt.timezone.utc)
@@ -129,7 +139,17 @@ def review(finding_id: int):
                  new={"review_status": finding.review_status, "review_note": finding.review_note})
     db.session.commit()
     flash(_("Finding %(id)s: %(status)s.", id=finding.id, status=_(finding.review_status)), "success")
-    return redirect(request.referrer or url_for(".findings"))
+    return redirect(_back_to_findings())
+
+
+def _back_to_findings() -> str:
+    """Back to the filtered findings list the review came from -- only ever that page of
+    this site: the Referer is the visitor's to set, never a redirect target (defect 13)."""
+    referrer = urlsplit(request.referrer or "")
+    findings_path = url_for(".findings")
+    if referrer.path == findings_path and referrer.query.isprintable():
+        return f"{findings_path}?{referrer.query}" if referrer.query else findings_path
+    return findings_path
 
 
 @bp.get("/cases/<case_number>")
@@ -164,6 +184,9 @@ def complaint(reference: str):
     if form.validate_on_submit():
         citizens.answer_complaint(db.session, found, form.answer.data, form.close.data, current_user.login)
         db.session.commit()
+        if mail.is_email(found.contact):  # the citizen left an e-mail address: send the answer
+            mail.send_or_keep(current_app.config, Path(current_app.instance_path) / "outbox",
+                              mail.complaint_answer(found.reference, found.answer, found.contact))
         flash(_("Answer saved."), "success")
         return redirect(url_for(".complaints"))
     return render_template("supervisor/complaint.html", complaint=found, form=form)

@@ -1,0 +1,27 @@
+"""gunicorn settings for production: ``gunicorn -c gunicorn.conf.py 'monitor:create_app()'``.
+
+Every value can be overridden on the command line or by the GUNICORN_* variables below.
+With several workers, set RATELIMIT_STORAGE_URI=redis://... so rate limits are shared.
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8)))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))  # an XLSX report of a large area takes a while
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then (memory held by pandas frames is returned to the system).
+max_requests = 2000
+max_requests_jitter = 200
+# Requests are bounded by the app too (MAX_CONTENT_LENGTH); these bound the headers.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+# Only the local proxy may say which scheme the citizen used (X-Forwarded-Proto); the app's
+# own ProxyFix (PROXY_FIX_X_FOR) decides which forwarded address it trusts for rate limits.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,147 @@
+"""Staff accounts: the password policy, creating users, passwords, deactivation, sessions.
+
+One place for these rules, used by ``flask users ...``, the admin pages and the
+"change my password" page. Functions flush; the command or request commits.
+
+Password policy after NIST SP 800-63B, section 5.1.1.2 ("Memorized secret verifiers"): at
+least 12 characters (the standard's floor is 8; we ask more for staff who see personal data),
+no composition rules, not the login (nor containing it), and not in a list of common or expected passwords
+shipped with the app (``monitor/data/common-passwords.txt``).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import audit
+from .models import Office, User
+from .models.people import ROLES
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 200
+LOGIN_PATTERN = r"^[A-Za-z0-9_.-]{1,80}$"
+# Hashed once: unknown logins take as long to refuse as a wrong password (no user enumeration).
+_DUMMY_PASSWORD_HASH = generate_password_hash("not a real password, only for timing")
+
+
+class AccountError(ValueError):
+    """An account operation that cannot be done, with a message that says why."""
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    text = resources.files("monitor").joinpath("data/common-passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip().casefold() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str, login: str = "") -> str | None:
+    """Why the password may not be used, or None (NIST SP 800-63B 5.1.1.2)."""
+    normalized = unicodedata.normalize("NFKC", password)
+    if len(normalized) < MIN_PASSWORD_LENGTH:
+        return f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+    if len(normalized) > MAX_PASSWORD_LENGTH:
+        return f"a password has at most {MAX_PASSWORD_LENGTH} characters"
+    folded = normalized.casefold()
+    name = login.casefold()
+    if name and (name == folded or (len(name) >= 3 and name in folded.replace(" ", ""))):
+        return "a password may not be or contain the login"
+    if folded in common_passwords() or folded.replace(" ", "") in common_passwords():
+        return "this password is in the list of common passwords"
+    return None
+
+
+def find_user(session: Session, login: str) -> User | None:
+    """The account of a login, whatever its case (logins are unique case-insensitively)."""
+    return session.scalar(select(User).where(func.lower(User.login) == login.strip().lower()))
+
+
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """The active user with this login and password, else None.
+
+    An unknown login costs the same hash as a known one, so timing does not tell them apart.
+    """
+    user = find_user(session, login)
+    hashed = user.password_hash if user is not None else _DUMMY_PASSWORD_HASH
+    matches = check_password_hash(hashed, password)
+    if user is None or not user.active or not matches:
+        return None
+    return user
+
+
+@dataclass(frozen=True)
+class NewUser:
+    login: str
+    role: str
+    password: str
+    office_code: str | None = None
+    full_name: str = ""
+    supervised: tuple[str, ...] = ()
+    email: str | None = None
+
+
+def create_user(session: Session, new: NewUser, actor: str) -> User:
+    if not re.fullmatch(LOGIN_PATTERN, new.login):
+        raise AccountError("a login has 1 to 80 letters, digits, '.', '_' or '-'")
+    if new.role not in ROLES:
+        raise AccountError(f"the role must be one of {', '.join(ROLES)}")
+    if find_user(session, new.login) is not None:
+        raise AccountError(f"the login {new.login!r} is taken (logins are compared ignoring case)")
+    if new.role == "desk" and not new.office_code:
+        raise AccountError("a front-desk user needs an office (--office CODE)")
+    codes = ([new.office_code] if new.office_code else []) + list(new.supervised)
+    offices = {o.code: o for o in session.scalars(select(Office).where(Office.code.in_(codes)))}
+    unknown = [code for code in codes if code not in offices]
+    if unknown:
+        raise AccountError(f"no such office: {', '.join(unknown)}")
+    if new.email and not re.fullmatch(r"[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", new.email):
+        raise AccountError(f"{new.email!r} is not an e-mail address")
+    problem = password_problem(new.password, new.login)
+    if problem:
+        raise AccountError(problem)
+    user = User(login=new.login, full_name=new.full_name, role=new.role, office_code=new.office_code,
+                email=new.email or None,
+                password_hash=generate_password_hash(new.password),
+                supervised=[offices[code] for code in new.supervised])
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "create", "user", user.login,
+                 new={"role": user.role, "office": user.office_code, "supervised": list(new.supervised)})
+    return user
+
+
+def set_password(session: Session, user: User, password: str, actor: str) -> None:
+    """Replace the password; every session of the user ends (they sign in again)."""
+    problem = password_problem(password, user.login)
+    if problem:
+        raise AccountError(problem)
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+    audit.record(session, actor, "set-password", "user", user.login)  # never the password itself
+
+
+def set_active(session: Session, user: User, active: bool, actor: str) -> None:
+    """Deactivate (or reactivate) an account; its sessions end either way."""
+    old = user.active
+    user.active = active
+    end_sessions(user)
+    audit.record(session, actor, "update", "user", user.login, old={"active": old}, new={"active": active})
+
+
+def end_sessions(user: User) -> None:
+    """Revoke every session cookie issued to the user so far (ASVS 3.3.1, 3.3.3)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def office_recipients(session: Session, office_code: str, copy_to: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """E-mail addresses of the office's active desk staff and supervisors, then the copies."""
+    staff = session.scalars(select(User).where(User.active.is_(True), User.email.is_not(None)).where(
+        or_(User.office_code == office_code, User.supervised.any(Office.code == office_code))))
+    return tuple(dict.fromkeys([user.email for user in staff] + list(copy_to)))

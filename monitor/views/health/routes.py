@@ -1,0 +1,54 @@
+"""Probes for the process manager and the load balancer (no sign-in, never cached).
+
+``/healthz``: the process answers. ``/readyz``: it can serve, i.e. the database and the
+rate-limit storage (Redis in production) answer; 503 naming what does not.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify
+from sqlalchemy import text
+
+from ...extensions import db, limiter
+from . import bp
+
+log = logging.getLogger(__name__)
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    return _no_store(jsonify(status="ok"))
+
+
+def _database_answers() -> bool:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except Exception as error:  # any failure to answer means "not ready", never a 500
+        db.session.rollback()
+        log.warning("readyz: database does not answer: %s", error)
+        return False
+
+
+def _rate_limit_storage_answers() -> bool:
+    try:
+        return bool(limiter.storage.check())
+    except Exception as error:  # as above: report, do not crash
+        log.warning("readyz: rate-limit storage does not answer: %s", error)
+        return False
+
+
+@bp.get("/readyz")
+def readyz():
+    checks = {"database": _database_answers(), "rate_limit_storage": _rate_limit_storage_answers()}
+    ready = all(checks.values())
+    response = jsonify(status="ready" if ready else "not ready",
+                       checks={name: "ok" if ok else "down" for name, ok in checks.items()})
+    response.status_code = 200 if ready else 503
+    return _no_store(response)

@@ -1,0 +1,179 @@
+"""Staff accounts: `flask users`, the password policy, unique logins, and sessions that end."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from monitor import accounts
+from monitor.extensions import db
+from monitor.models import User
+
+from .conftest import PASSWORD
+
+GOOD = "a long enough passphrase"
+
+
+@pytest.mark.parametrize("password, login, reason", [
+    ("short pass", "anna", "at least 12"),
+    ("annakarenina", "annakarenina", "contain the login"),
+    ("ANNAKARENINA", "annakarenina", "contain the login"),
+    ("password1234", "anna", "common passwords"),
+    ("qwertyuiop123", "anna", "common passwords"),
+    ("111111111111", "anna", "common passwords"),
+    ("1q2w3e4r5t6y", "anna", "common passwords"),
+])
+def test_password_policy_refuses(password, login, reason):
+    assert reason in accounts.password_problem(password, login)
+
+
+def test_password_policy_accepts_a_passphrase():
+    assert accounts.password_problem(PASSWORD, "desk1") is None
+    assert accounts.password_problem("жаңа құпия сөз бар", "desk1") is None  # any script counts
+
+
+def test_the_common_password_list_ships_with_the_package():
+    assert len(accounts.common_passwords()) > 1000
+
+
+def test_users_create_makes_an_admin_who_signs_in(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "chief", "--role", "admin"], input=f"{GOOD}\n{GOOD}\n")
+    assert result.exit_code == 0, result.output
+    assert GOOD not in result.output  # never echoed
+    response = app.test_client().post("/login", data={"login": "chief", "password": GOOD})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/users")
+
+
+def test_users_create_asks_twice_and_refuses_a_weak_password(app):
+    runner = app.test_cli_runner()
+    mismatch = runner.invoke(args=["users", "create", "chief", "--role", "admin"],
+                             input=f"{GOOD}\nsomething else entirely\n")
+    assert mismatch.exit_code != 0 and db.session.scalar(db.select(User)) is None
+    weak = runner.invoke(args=["users", "create", "chief", "--role", "admin"], input="password1234\npassword1234\n")
+    assert weak.exit_code == 1 and "common passwords" in weak.output
+    assert db.session.scalar(db.select(User)) is None
+
+
+def test_logins_are_unique_ignoring_case(app, people):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "Admin", "--role", "admin"], input=f"{GOOD}\n{GOOD}\n")
+    assert result.exit_code == 1 and "taken" in result.output
+    with pytest.raises(accounts.AccountError, match="taken"):
+        accounts.create_user(db.session, accounts.NewUser("ADMIN", "admin", GOOD), actor="test")
+
+
+def test_desk_user_needs_an_existing_office(app, people):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "clerk", "--role", "desk"], input=f"{GOOD}\n{GOOD}\n")
+    assert result.exit_code == 1 and "needs an office" in result.output
+    result = runner.invoke(args=["users", "create", "clerk", "--role", "desk", "--office", "NOPE"],
+                           input=f"{GOOD}\n{GOOD}\n")
+    assert result.exit_code == 1 and "no such office: NOPE" in result.output
+    result = runner.invoke(args=["users", "create", "clerk", "--role", "desk", "--office", "OF2"],
+                           input=f"{GOOD}\n{GOOD}\n")
+    assert result.exit_code == 0 and accounts.find_user(db.session, "clerk").office_code == "OF2"
+
+
+def test_set_password_and_deactivate_end_sessions(app, people, client, login):
+    login("desk1")
+    assert client.get("/desk/").status_code == 200
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "set-password", "DESK1"], input=f"{GOOD}\n{GOOD}\n")
+    assert result.exit_code == 0, result.output
+    assert client.get("/desk/").status_code == 302  # the old session is gone
+    fresh = app.test_client()
+    assert fresh.post("/login", data={"login": "desk1", "password": GOOD}).status_code == 302
+    assert fresh.get("/desk/").status_code == 200
+    result = runner.invoke(args=["users", "deactivate", "desk1"])
+    assert result.exit_code == 0 and fresh.get("/desk/").status_code == 302
+    assert app.test_client().post("/login", data={"login": "desk1", "password": GOOD}).status_code == 401
+
+
+def test_a_cookie_copied_before_logout_is_dead(app, people, client, login):
+    """Defect 2: logout ends the session on the server, not only in this browser."""
+    login("desk1")
+    copied = client.get_cookie("session").value
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/desk/").status_code == 302
+
+
+def test_reactivation_does_not_revive_old_cookies(app, people, client, login):
+    """Defect 2: a deactivated user's old cookie stays dead after reactivation."""
+    login("desk1")
+    copied = client.get_cookie("session").value
+    admin = app.test_client()
+    admin.post("/login", data={"login": "admin", "password": PASSWORD})
+    desk1 = people["desk1"].id
+    assert admin.post(f"/admin/users/{desk1}/active").status_code == 302  # deactivate
+    assert admin.post(f"/admin/users/{desk1}/active").status_code == 302  # and back
+    assert db.session.get(User, desk1).active
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/desk/").status_code == 302
+
+
+def test_sessions_have_an_idle_timeout_and_an_absolute_lifetime(app, people, client, login, monkeypatch):
+    login("desk1")
+    start = time.time()
+    monkeypatch.setattr(time, "time", lambda: start + app.config["SESSION_IDLE_TIMEOUT"] - 60)
+    assert client.get("/desk/").status_code == 200  # active within the idle timeout
+    monkeypatch.setattr(time, "time", lambda: start + 2 * app.config["SESSION_IDLE_TIMEOUT"] + 60)
+    assert client.get("/desk/").status_code == 302  # idle too long
+    clock = signed_in = time.time()
+    monkeypatch.setattr(time, "time", lambda: clock)
+    login("desk1")
+    while clock < signed_in + app.config["SESSION_ABSOLUTE_LIFETIME"] + 60:  # busy all day long
+        clock += app.config["SESSION_IDLE_TIMEOUT"] / 2
+        monkeypatch.setattr(time, "time", lambda: clock)
+        status = client.get("/desk/").status_code
+    assert status == 302  # past the absolute lifetime
+
+
+def test_admin_resets_a_password_in_the_web_ui(app, people, client, login):
+    login("admin")
+    desk2 = people["desk2"].id
+    weak = client.post(f"/admin/users/{desk2}/password", data={"password": "desk2", "repeat": "desk2"},
+                       follow_redirects=True)
+    assert "not changed" in weak.get_data(as_text=True)
+    response = client.post(f"/admin/users/{desk2}/password", data={"password": GOOD, "repeat": GOOD})
+    assert response.status_code == 302
+    assert app.test_client().post("/login", data={"login": "desk2", "password": GOOD}).status_code == 302
+    assert app.test_client().post("/login", data={"login": "desk2", "password": PASSWORD}).status_code == 401
+
+
+def test_a_desk_user_may_not_reset_passwords(app, people, client, login):
+    login("desk1")
+    response = client.post(f"/admin/users/{people['desk2'].id}/password", data={"password": GOOD, "repeat": GOOD})
+    assert response.status_code == 403
+
+
+def test_users_change_their_own_password(app, people, client, login):
+    login("super1")
+    wrong = client.post("/account/password", data={"current": "not it at all", "password": GOOD, "repeat": GOOD})
+    assert wrong.status_code == 422
+    weak = client.post("/account/password", data={"current": PASSWORD, "password": "super1super1",
+                                                   "repeat": "super1super1"})
+    assert weak.status_code == 422
+    other = app.test_client()
+    other.post("/login", data={"login": "super1", "password": PASSWORD})
+    done = client.post("/account/password", data={"current": PASSWORD, "password": GOOD, "repeat": GOOD})
+    assert done.status_code == 302
+    assert client.get("/supervisor/findings").status_code == 200  # this session goes on
+    assert other.get("/supervisor/findings").status_code == 302   # the other one ended
+    assert app.test_client().post("/login", data={"login": "super1", "password": GOOD}).status_code == 302
+
+
+def test_unknown_logins_cost_a_password_hash(app, people, monkeypatch):
+    """Defect 10: the time to refuse must not tell whether the login exists."""
+    import monitor.accounts as module
+    checked = []
+    real = module.check_password_hash
+    monkeypatch.setattr(module, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
+    client = app.test_client()
+    client.post("/login", data={"login": "nobody-here", "password": "whatever it is"})
+    client.post("/login", data={"login": "desk1", "password": "whatever it is"})
+    assert len(checked) == 2
+    assert checked[0].split("$")[0] == checked[1].split("$")[0]  # the same method and cost
