@@ -22,8 +22,8 @@ from urllib.parse import quote
 import pandas as pd
 
 from services_catalog import Catalog, Service, ServiceVersion, Text
-from services_catalog.exporter import documents_to_dict, dump_yaml, service_to_dict
-from services_catalog.model import CHANNELS, DEADLINE_UNITS, LANGUAGES, SERVICE_CODE
+from services_catalog.exporter import catalog_files
+from services_catalog.model import CHANNELS, DEADLINE_UNITS, LANGUAGES
 
 from .cells import safe_cell
 from .compliance.indicators import INDICATORS, PUBLIC_SCOPE_KINDS as SCOPE_KINDS
@@ -195,11 +195,7 @@ def catalog_zip(catalog: Catalog) -> bytes:
     Written by ``export_catalog``, so unzipping it gives a folder ``load_catalog`` reads back.
     Members are sorted and carry a fixed time stamp: the same catalog gives the same bytes.
     """
-    members = {"documents.yaml": dump_yaml(documents_to_dict(catalog))}
-    for service in catalog.services.values():
-        if not SERVICE_CODE.match(service.code):  # built in memory; no code is ever a path
-            raise ValueError(f"service code {service.code!r} cannot name a ZIP member")
-        members[f"services/{service.code}.yaml"] = dump_yaml(service_to_dict(service))
+    members = catalog_files(catalog)  # built in memory; no service code is ever a path
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(members):

@@ -90,19 +90,25 @@ def dump_yaml(data) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
 
 
-def export_catalog(catalog: Catalog, folder: str | Path) -> list[Path]:
-    """Write ``documents.yaml`` and one ``services/<code>.yaml`` per service; return the paths."""
-    folder = Path(folder)
-    (folder / "services").mkdir(parents=True, exist_ok=True)
-    written = [folder / "documents.yaml"]
-    written[0].write_text(dump_yaml(documents_to_dict(catalog)), encoding="utf-8")
+def catalog_files(catalog: Catalog) -> dict[str, str]:
+    """The catalog folder as {relative path: YAML text}: documents.yaml, mrp.yaml (if any) and
+    one services/<code>.yaml per service. The folder export and the open-data ZIP both use it."""
+    files = {"documents.yaml": dump_yaml(documents_to_dict(catalog))}
     if catalog.mrp:
-        written.append(folder / "mrp.yaml")
-        written[-1].write_text(dump_yaml(mrp_to_dict(catalog)), encoding="utf-8")
+        files["mrp.yaml"] = dump_yaml(mrp_to_dict(catalog))
     for service in catalog.services.values():
         if not SERVICE_CODE.match(service.code):  # never a path outside the folder
             raise ValueError(f"service code {service.code!r} cannot name a file")
-        path = folder / "services" / f"{service.code}.yaml"
-        path.write_text(dump_yaml(service_to_dict(service)), encoding="utf-8")
-        written.append(path)
+        files[f"services/{service.code}.yaml"] = dump_yaml(service_to_dict(service))
+    return files
+
+
+def export_catalog(catalog: Catalog, folder: str | Path) -> list[Path]:
+    """Write the catalog's files (``catalog_files``) under ``folder``; return the paths."""
+    folder = Path(folder)
+    (folder / "services").mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in catalog_files(catalog).items():
+        written.append(folder / name)
+        written[-1].write_text(text, encoding="utf-8")
     return written
