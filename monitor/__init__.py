@@ -9,6 +9,9 @@ from flask_babel import refresh as refresh_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from flask_sqlalchemy.session import Session as FlaskSession
+
+from . import evidence
 from .config import load_config
 from . import auth  # noqa: F401  (registers the user loader)
 from .cli import register_commands
@@ -54,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     load_config(app, config)
     db.init_app(app)
+    evidence.install(FlaskSession)  # ORM writes of recorded rows are always stamped at commit
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -233,13 +233,14 @@ def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, sco
 @findings_cli.command("sweep")
 @click.option("--as-of", help="ISO 8601 time the open cases are judged at (default: now).")
 def findings_sweep(as_of):
-    """Judge every stored visit and case and store the findings (replacing earlier results)."""
+    """Judge every stored visit and case; findings that no longer fire are marked so, never deleted."""
     inputs = engine_inputs()
     result = findings_store.sweep(db.session, inputs.frames, inputs.calendar,
                                   _as_of(as_of, inputs.timezone), inputs.thresholds)
     db.session.commit()
     click.echo(f"Judged {result.visits} visits and {result.cases} cases: {result.added} new findings, "
-               f"{result.kept} still standing, {result.removed} no longer firing.")
+               f"{result.kept} still standing, {result.removed} no longer firing (kept, marked), "
+               f"{result.fired_again} firing again.")
     if result.data_errors:
         click.echo(f"{result.data_errors} stored visits have no service version in force and were "
                    "not judged.", err=True)
@@ -247,9 +248,11 @@ def findings_sweep(as_of):
 
 @findings_cli.command("export")
 @click.argument("path", type=click.Path(dir_okay=False))
-def findings_export(path):
+@click.option("--include-cleared", is_flag=True,
+              help="Also findings no longer firing (kept as evidence), with a firing column.")
+def findings_export(path, include_cleared):
     """Write the stored findings as CSV (the spec's columns plus review_status)."""
-    table = findings_store.findings_table(db.session)
+    table = findings_store.findings_table(db.session, include_cleared)
     table.to_csv(path, index=False)
     click.echo(f"Wrote {len(table)} findings to {path}.")
 
