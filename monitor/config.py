@@ -16,6 +16,8 @@ DEFAULTS = {
     "MONITOR_TIMEZONE": LOCAL_TIMEZONE,
     # Thresholds of the compliance rules (visit-log-and-rules.md).
     "MAX_HANDOFFS": 1,
+    # Typed times may run ahead of the server clock by this much (desk clocks drift), no more.
+    "CLOCK_SKEW_MINUTES": 5,
     # Public pages never rank an office or service with fewer cases in a week.
     "MIN_CASES_FOR_RANKING": 20,
     "BABEL_DEFAULT_LOCALE": "ru",
@@ -40,6 +42,7 @@ ENVIRONMENT = {
     "MONITOR_TIMEZONE": str,
     "MAX_HANDOFFS": int,
     "MIN_CASES_FOR_RANKING": int,
+    "CLOCK_SKEW_MINUTES": int,
     "RATELIMIT_STORAGE_URI": str,
     "OPEN_DATA_VOCABULARY_IRI": str,
     "SESSION_COOKIE_SECURE": lambda value: value.lower() in ("1", "true", "yes"),

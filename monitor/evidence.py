@@ -128,7 +128,8 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
             rows = rows.sort_values(list(order), kind="stable")
             rows["line"] = _joined(rows, part_columns)
             grouped = rows.groupby(rows[foreign].astype(int))["line"].agg("\x1e".join)
-        line = line + "\x1d" + frame["id"].astype(int).map(grouped).fillna("")
+        parts = grouped.to_dict()
+        line = line + "\x1d" + frame["id"].map(lambda pk: parts.get(int(pk), ""))
     digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in line]
     return pd.DataFrame({"row_id": frame["id"].astype(int).astype(str), "label": frame[spec.label.key]
                          .astype(str), "digest": digests})
