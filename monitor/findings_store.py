@@ -18,7 +18,7 @@ from . import audit
 from .calendar import WorkingCalendar
 from .compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
 from .models import Case, Finding, Visit
-from .visit_store import bulk_insert, chunks, visits_frame
+from .visit_store import bulk_insert, chunks, refresh_all_cases, visits_frame
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -151,6 +151,17 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     return result
 
 
+def rejudge_all(session: Session, inputs, actor: str, cause: Cause,
+                now: dt.datetime | None = None) -> tuple[int, SweepResult]:
+    """After a catalog load or a calendar change: re-time every case (stamping those that
+    changed) and sweep everything, so that findings that no longer fire say which change
+    cleared them."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    refreshed = refresh_all_cases(session, inputs.frames, inputs.calendar, actor=actor, reason=cause.reason)
+    return refreshed, sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds, cause=cause,
+                            actor=actor)
+
+
 def _ids_of(session: Session, rows: pd.DataFrame) -> list[int]:
     """Ids of just-inserted findings, found by their (rule, visit/case) key."""
     if rows.empty:
@@ -166,6 +177,36 @@ def _ids_of(session: Session, rows: pd.DataFrame) -> list[int]:
             ids += session.scalars(select(Finding.id).where(Finding.rule == rule, Finding.visit_pk.is_(None),
                                                             Finding.case_pk.in_(chunk)))
     return ids
+
+
+REVIEW_DECISIONS = ("confirmed", "dismissed", "closed", "reopened")
+
+
+def review(session: Session, finding: Finding, decision: str, note: str, reviewer, now: dt.datetime | None = None
+           ) -> str | None:
+    """A supervisor's review; returns why it is refused, or None once recorded.
+
+    Only a review closes a finding: ``closed`` accepts that a finding no longer fires (a
+    correction, a catalog or calendar change cleared it); ``reopened`` refuses that and
+    keeps it open for review. A sweep never changes a review.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if decision not in REVIEW_DECISIONS:
+        return f"unknown decision {decision!r}"
+    if not note.strip():
+        return "a review needs a note"
+    if decision == "closed" and finding.firing:
+        return "only a finding that no longer fires can be closed; confirm or dismiss it"
+    if decision == "reopened" and finding.firing and finding.review_status not in ("closed", "dismissed"):
+        return "this finding still fires and is open"
+    old = {"review_status": finding.review_status, "review_note": finding.review_note}
+    finding.review_status, finding.review_note = decision, note.strip()
+    finding.reviewer_id, finding.reviewed_at = reviewer.id, now
+    session.flush()
+    audit.record(session, reviewer.login, "review", "finding", finding.id, old=old,
+                 new={"review_status": finding.review_status, "review_note": finding.review_note,
+                      "firing": finding.firing}, at=now, rows={"finding": [finding.id]})
+    return None
 
 
 def findings_table(session: Session, include_cleared: bool = False) -> pd.DataFrame:

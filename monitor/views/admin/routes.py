@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 from wtforms.fields.choices import SelectChoice
 
-from ... import audit, calendar_store, jobs as scheduled_jobs, scheduler, visit_store
+from ... import audit, calendar_store, findings_store, jobs as scheduled_jobs, scheduler
 from ...context import engine_inputs
 from ...extensions import db
 from ...models import CalendarOverride, Office, User
@@ -42,7 +42,7 @@ def users():
             db.session.flush()
             audit.record(db.session, current_user.login, "create", "user", user.login,
                          new={"role": user.role, "office": user.office_code,
-                              "supervised": form.supervised.data or []})
+                              "supervised": form.supervised.data or []}, rows={"user": [user.id]})
             db.session.commit()
             flash(_("User %(login)s created.", login=user.login), "success")
             return redirect(url_for(".users"))
@@ -58,7 +58,7 @@ def toggle_active(user_id: int):
         return redirect(url_for(".users"))
     user.active = not user.active
     audit.record(db.session, current_user.login, "update", "user", user.login,
-                 old={"active": not user.active}, new={"active": user.active})
+                 old={"active": not user.active}, new={"active": user.active}, rows={"user": [user.id]})
     db.session.commit()
     return redirect(url_for(".users"))
 
@@ -97,10 +97,10 @@ def calendar():
     """Overrides of the official calendar; open cases' due dates follow at once."""
     form = CalendarOverrideForm()
     if form.validate_on_submit():
-        calendar_store.set_override(db.session, form.day.data, form.is_working_day.data == "working",
-                                    form.reason.data.strip(), current_user.login)
-        inputs = engine_inputs()
-        refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
+        why = calendar_store.set_override(db.session, form.day.data, form.is_working_day.data == "working",
+                                          form.reason.data.strip(), current_user.login)
+        refreshed, _ = findings_store.rejudge_all(db.session, engine_inputs(), current_user.login,
+                                                  findings_store.Cause("calendar", why))
         db.session.commit()
         flash(_("Override saved; %(count)s cases re-timed.", count=refreshed), "success")
         return redirect(url_for(".calendar"))
@@ -114,9 +114,10 @@ def remove_override(day: str):
         parsed = dt.date.fromisoformat(day)
     except ValueError:
         abort(404)
-    if calendar_store.remove_override(db.session, parsed, current_user.login):
-        inputs = engine_inputs()
-        visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
+    why = calendar_store.remove_override(db.session, parsed, current_user.login)
+    if why is not None:
+        findings_store.rejudge_all(db.session, engine_inputs(), current_user.login,
+                                   findings_store.Cause("calendar", why))
         db.session.commit()
         flash(_("Override removed."), "success")
     return redirect(url_for(".calendar"))
