@@ -117,8 +117,11 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
 
     Idempotent on visit_id: a visit already stored is neither updated nor duplicated. New
     cases are inserted with their timeline already computed; cases that had stored visits
-    are re-timed from all their visits, old and new.
+    are re-timed from all their visits, old and new. Every row keeps the server time it
+    was written (``recorded_at``). An import is one audit record carrying the ordered
+    digest of every visit and case it wrote (monitor.evidence).
     """
+    now = now or dt.datetime.now(dt.timezone.utc)
     present = _existing(session, Visit.visit_id, visits["visit_id"].unique())
     new = visits[~visits["visit_id"].isin(present)]
     if new.empty:
