@@ -24,13 +24,14 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, Numeric, event, select
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, Numeric, String, event, select, type_coerce
 from sqlalchemy.orm import Session
 
 from .models import Case, Complaint, Finding, ServiceVersion, User, Visit
 from .models.audit import RowDigest
 from .models.catalog import RefusalGround, VersionDocument
 from .models.people import supervised_offices
+from .models.types import UTCDateTime
 
 DELETED = "-"
 NULL = "\x00"
@@ -58,46 +59,48 @@ ENTITIES = {e.name: e for e in (
 ENTITY_OF_MODEL = {e.model: e.name for e in ENTITIES.values()}
 
 
-def _text(values: pd.Series, column) -> pd.Series:
-    """One column as canonical text, vectorised."""
+def _is_time(column) -> bool:
+    return isinstance(column.type, (DateTime, UTCDateTime))
+
+
+def _text(values: pd.Series, column) -> list:
+    """One column as canonical text, vectorised where it counts (timestamps)."""
     values = values.astype(object)
     missing = values.isna().to_numpy()
     kind = column.type
-    if isinstance(kind, DateTime):
+    if _is_time(column):
         stamps = pd.to_datetime(values, utc=True, format="ISO8601")
-        text = pd.Series(np.datetime_as_string(stamps.to_numpy(dtype="datetime64[us]"), unit="us"),
-                         index=values.index, dtype=object)
+        text = np.datetime_as_string(stamps.to_numpy(dtype="datetime64[us]"), unit="us").astype(object)
     elif isinstance(kind, Date):
-        text = values.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+        text = [v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values]
     elif isinstance(kind, Boolean):
-        text = values.map(lambda v: "1" if v in (True, 1, "1", "t", "true") else "0")
+        text = ["1" if v in (True, 1, "1", "t", "true") else "0" for v in values]
     elif isinstance(kind, Integer):
-        text = values.map(lambda v: str(int(v)) if v is not None and v == v else NULL)
+        text = [str(int(v)) if v is not None and v == v else NULL for v in values]
     elif isinstance(kind, (Float, Numeric)):
-        text = values.map(lambda v: repr(float(v)) if v is not None and v == v else NULL)
+        text = [repr(float(v)) if v is not None and v == v else NULL for v in values]
     elif isinstance(kind, JSON):
-        text = values.map(lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+        text = [json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
     else:
-        text = values.astype(str)
-    return text.where(~missing, NULL)
+        text = [str(v) for v in values]
+    return [NULL if gone else value for value, gone in zip(text, missing)]
 
 
-def _joined(frame: pd.DataFrame, columns) -> pd.Series:
+def _joined(frame: pd.DataFrame, columns) -> list:
     if frame.empty:
-        return pd.Series([], dtype=object, index=frame.index)
+        return []
     texts = [_text(frame[c.name], c) for c in columns]
-    line = texts[0]
-    for text in texts[1:]:
-        line = line + SEPARATOR + text
-    return line
+    return [SEPARATOR.join(parts) for parts in zip(*texts)]
 
 
 def _read(session: Session, table, where=None) -> pd.DataFrame:
-    query = select(table)
+    # Timestamps are read as the driver gives them (text on SQLite), parsed in one pass.
+    query = select(*[type_coerce(c, String).label(c.name) if _is_time(c) else c for c in table.columns])
     if where is not None:
         query = query.where(where)
     result = session.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()), dtype=object)
+    columns = list(result.keys())
+    return pd.DataFrame([tuple(row) for row in result.all()], columns=columns, dtype=object)
 
 
 def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.DataFrame:
@@ -129,7 +132,7 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
             rows["line"] = _joined(rows, part_columns)
             grouped = rows.groupby(rows[foreign].astype(int))["line"].agg("\x1e".join)
         parts = grouped.to_dict()
-        line = line + "\x1d" + frame["id"].map(lambda pk: parts.get(int(pk), ""))
+        line = [text + "\x1d" + parts.get(int(pk), "") for text, pk in zip(line, frame["id"])]
     digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in line]
     return pd.DataFrame({"row_id": frame["id"].astype(int).astype(str), "label": frame[spec.label.key]
                          .astype(str), "digest": digests})
