@@ -70,8 +70,8 @@ def catalog_load(folder):
     catalog = _load_or_report(folder)
     try:
         counts = catalog_store.store_catalog(db.session, catalog, actor="cli")
-        refreshed, _ = findings_store.rejudge_all(db.session, engine_inputs(), "cli",
-                                                  findings_store.Cause("catalog", catalog_store.last_load(db.session)))
+        refreshed = findings_store.rejudge_all(db.session, engine_inputs(), "cli",
+                                                  findings_store.Cause("catalog", catalog_store.last_load(db.session)))[0]
         db.session.commit()
     except catalog_store.CatalogInUse as error:
         db.session.rollback()
@@ -110,8 +110,8 @@ def calendar_explain(accepted, value, unit):
 def calendar_override(day, is_working, reason):
     """Add or replace an override of the official calendar; open cases' due dates follow."""
     why = calendar_store.set_override(db.session, day.date(), is_working, reason, actor="cli")
-    refreshed, _ = findings_store.rejudge_all(db.session, engine_inputs(), "cli",
-                                              findings_store.Cause("calendar", why))
+    refreshed = findings_store.rejudge_all(db.session, engine_inputs(), "cli",
+                                              findings_store.Cause("calendar", why))[0]
     db.session.commit()
     click.echo(f"{day:%Y-%m-%d} is now {'a working day' if is_working else 'a day off'}; "
                f"{refreshed} cases re-timed.")
@@ -124,8 +124,8 @@ def calendar_remove_override(day):
     why = calendar_store.remove_override(db.session, day.date(), actor="cli")
     if why is None:
         _fail(f"there is no override on {day:%Y-%m-%d}")
-    refreshed, _ = findings_store.rejudge_all(db.session, engine_inputs(), "cli",
-                                              findings_store.Cause("calendar", why))
+    refreshed = findings_store.rejudge_all(db.session, engine_inputs(), "cli",
+                                              findings_store.Cause("calendar", why))[0]
     db.session.commit()
     click.echo(f"Override on {day:%Y-%m-%d} removed; {refreshed} cases re-timed.")
 

@@ -99,8 +99,8 @@ def calendar():
     if form.validate_on_submit():
         why = calendar_store.set_override(db.session, form.day.data, form.is_working_day.data == "working",
                                           form.reason.data.strip(), current_user.login)
-        refreshed, _ = findings_store.rejudge_all(db.session, engine_inputs(), current_user.login,
-                                                  findings_store.Cause("calendar", why))
+        refreshed = findings_store.rejudge_all(db.session, engine_inputs(), current_user.login,
+                                                  findings_store.Cause("calendar", why))[0]
         db.session.commit()
         flash(_("Override saved; %(count)s cases re-timed.", count=refreshed), "success")
         return redirect(url_for(".calendar"))
