@@ -12,6 +12,9 @@ from flask_babel import refresh as refresh_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from flask_sqlalchemy.session import Session as FlaskSession
+
+from . import evidence
 from .config import load_config
 from . import auth  # registers the user loader
 from .cli import register_commands
@@ -77,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     if any(proxies.values()):  # trust only as many proxies as configured (rate limits per citizen)
         app.wsgi_app = ProxyFix(app.wsgi_app, **proxies)
     db.init_app(app)
+    evidence.install(FlaskSession)  # ORM writes of recorded rows are always stamped at commit
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

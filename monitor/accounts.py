@@ -113,7 +113,8 @@ def create_user(session: Session, new: NewUser, actor: str) -> User:
     session.add(user)
     session.flush()
     audit.record(session, actor, "create", "user", user.login,
-                 new={"role": user.role, "office": user.office_code, "supervised": list(new.supervised)})
+                 new={"role": user.role, "office": user.office_code, "supervised": list(new.supervised)},
+                 rows={"user": [user.id]})
     return user
 
 
@@ -124,7 +125,8 @@ def set_password(session: Session, user: User, password: str, actor: str) -> Non
         raise AccountError(problem)
     user.password_hash = generate_password_hash(password)
     end_sessions(user)
-    audit.record(session, actor, "set-password", "user", user.login)  # never the password itself
+    audit.record(session, actor, "set-password", "user", user.login,  # never the password itself
+                 rows={"user": [user.id]})
 
 
 def set_active(session: Session, user: User, active: bool, actor: str) -> None:
@@ -132,7 +134,8 @@ def set_active(session: Session, user: User, active: bool, actor: str) -> None:
     old = user.active
     user.active = active
     end_sessions(user)
-    audit.record(session, actor, "update", "user", user.login, old={"active": old}, new={"active": active})
+    audit.record(session, actor, "update", "user", user.login, old={"active": old}, new={"active": active},
+                 rows={"user": [user.id]})
 
 
 def end_sessions(user: User) -> None:

@@ -14,25 +14,42 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from . import evidence
 from .models import AuditRecord
 
 GENESIS = "0" * 64
 
 
 def _digest(record: AuditRecord) -> str:
-    payload = json.dumps({
+    content = {
         "sequence": record.sequence, "at": record.at.isoformat(), "actor": record.actor,
         "action": record.action, "entity": record.entity, "entity_id": record.entity_id,
         "old": record.old_values, "new": record.new_values, "reason": record.reason,
         "previous": record.previous_hash,
-    }, sort_keys=True, ensure_ascii=False, default=str)
+    }
+    if record.data_digest is not None:  # records written before row digests verify as they were
+        content["data"] = record.data_digest
+    payload = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def record(session: Session, actor: str, action: str, entity: str, entity_id,
            old: dict | None = None, new: dict | None = None, reason: str | None = None,
-           at: dt.datetime | None = None) -> AuditRecord:
-    """Append one audit record in the caller's transaction."""
+           at: dt.datetime | None = None, rows: dict | None = None,
+           only_if_changed: bool = False) -> AuditRecord | None:
+    """Append one audit record in the caller's transaction.
+
+    ``rows`` names the rows the change left behind (``{"visit": [pk], "case": [pk]}``):
+    their digests as they now stand are kept with the record (monitor.evidence). With
+    ``only_if_changed``, nothing is written when none of them changed since their last
+    record (a sweep that changed nothing leaves no trace).
+    """
+    changed = None
+    if rows:
+        session.flush()
+        changed = evidence.entries(session, rows)
+        if only_if_changed and changed.empty:
+            return None
     if session.get_bind().dialect.name == "postgresql":
         # One writer at a time extends the chain; released when the transaction ends.
         session.execute(text("SELECT pg_advisory_xact_lock(7202611)"))
@@ -45,10 +62,13 @@ def record(session: Session, actor: str, action: str, entity: str, entity_id,
         actor=actor, action=action, entity=entity, entity_id=str(entity_id),
         old_values=old, new_values=new, reason=reason,
         previous_hash=head.hash if head else GENESIS,
+        data_digest=evidence.batch_digest(changed) if changed is not None else None,
     )
     entry.hash = _digest(entry)
     session.add(entry)
     session.flush()
+    if changed is not None:
+        evidence.store(session, entry.sequence, changed)
     return entry
 
 

@@ -17,8 +17,9 @@ def calendar_from_db(session: Session, timezone: str, language: str = "en") -> W
     return WorkingCalendar(overrides, timezone=timezone, language=language)
 
 
-def set_override(session: Session, day: dt.date, is_working_day: bool, reason: str, actor: str) -> None:
-    """Add or replace an override. The caller recomputes open cases' due dates after it."""
+def set_override(session: Session, day: dt.date, is_working_day: bool, reason: str, actor: str) -> str:
+    """Add or replace an override; returns why (for the findings it clears). The caller
+    re-times the cases and sweeps after it (findings_store.rejudge_all)."""
     row = session.get(OverrideRow, day)
     old = {"is_working_day": row.is_working_day, "reason": row.reason} if row else None
     if row is None:
@@ -26,16 +27,19 @@ def set_override(session: Session, day: dt.date, is_working_day: bool, reason: s
         session.add(row)
     row.is_working_day, row.reason, row.created_by = is_working_day, reason, actor
     row.created_at = dt.datetime.now(dt.timezone.utc)
-    audit.record(session, actor, "set", "calendar_override", day.isoformat(), old=old,
-                 new={"is_working_day": is_working_day, "reason": reason}, reason=reason)
+    record = audit.record(session, actor, "set", "calendar_override", day.isoformat(), old=old,
+                          new={"is_working_day": is_working_day, "reason": reason}, reason=reason)
+    kind = "working day" if is_working_day else "day off"
+    return f"calendar override of {day.isoformat()} ({kind}: {reason}) by {actor} (audit record {record.sequence})"
 
 
-def remove_override(session: Session, day: dt.date, actor: str, reason: str = "") -> bool:
+def remove_override(session: Session, day: dt.date, actor: str, reason: str = "") -> str | None:
+    """Remove an override; returns why (for the findings it clears), None if there was none."""
     row = session.get(OverrideRow, day)
     if row is None:
-        return False
-    audit.record(session, actor, "remove", "calendar_override", day.isoformat(),
+        return None
+    record = audit.record(session, actor, "remove", "calendar_override", day.isoformat(),
                  old={"is_working_day": row.is_working_day, "reason": row.reason}, reason=reason)
     session.delete(row)
     session.flush()
-    return True
+    return f"calendar override of {day.isoformat()} removed by {actor} (audit record {record.sequence})"

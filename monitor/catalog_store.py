@@ -18,6 +18,7 @@ from services_catalog import (
 
 from . import audit
 from .models import catalog as rows
+from .models import AuditRecord
 from .models.desk import Visit
 from services_catalog.model import SOURCED_FACTS
 
@@ -60,6 +61,7 @@ def store_catalog(session: Session, catalog: Catalog, actor: str = "system") -> 
             raise CatalogInUse("; ".join(
                 f"service {code} is used by {count} stored visits and cannot be removed"
                 for code, count in used))
+    old_versions = list(session.scalars(select(rows.ServiceVersion.id)))
     session.execute(delete(rows.VersionDocument))
     session.execute(delete(rows.RefusalGround))
     session.execute(delete(rows.ServiceVersion))
@@ -83,9 +85,21 @@ def store_catalog(session: Session, catalog: Catalog, actor: str = "system") -> 
     counts = {"services": len(catalog.services), "documents": len(catalog.documents),
               "versions": sum(len(s.versions) for s in catalog.services.values())}
     # The digest of what was loaded lets caches of the catalog know when it changed.
-    audit.record(session, actor, "load", "catalog", "catalog",
-                 new={**counts, "digest": hashlib.sha256(repr(catalog).encode()).hexdigest()})
+    new_versions = list(session.scalars(select(rows.ServiceVersion.id)))
+    digest = hashlib.sha256(repr(catalog).encode()).hexdigest()
+    audit.record(session, actor, "load", "catalog", "catalog", new={**counts, "digest": digest},
+                 rows={"catalog_version": old_versions + new_versions})
     return counts
+
+
+def last_load(session: Session) -> str:
+    """Which catalog load is in force, in words (the why of findings it clears)."""
+    record = session.scalar(select(AuditRecord).where(AuditRecord.entity == "catalog")
+                            .order_by(AuditRecord.sequence.desc()).limit(1))
+    if record is None:
+        return "no catalog loaded"
+    digest = (record.new_values or {}).get("digest", "")[:12]
+    return f"catalog load by {record.actor} (audit record {record.sequence}, digest {digest})"
 
 
 def _version_row(service_code: str, version: ServiceVersion) -> rows.ServiceVersion:

@@ -10,7 +10,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -76,7 +76,7 @@ def file_complaint(session: Session, *, kind: str, text: str, case_number: str =
     session.add(complaint)
     session.flush()
     audit.record(session, "citizen", "create", "complaint", reference,
-                 new={"kind": kind, "office": office_code or None}, at=now)
+                 new={"kind": kind, "office": office_code or None}, at=now, rows={"complaint": [complaint.id]})
     return FiledComplaint(reference, code)
 
 
@@ -96,5 +96,28 @@ def answer_complaint(session: Session, complaint: Complaint, answer: str, close:
     complaint.answer = answer.strip()
     complaint.status = "closed" if close else "answered"
     complaint.answered_at = now
+    session.flush()
     audit.record(session, actor, "answer", "complaint", complaint.reference, old=old,
-                 new={"status": complaint.status, "answer": complaint.answer}, at=now)
+                 new={"status": complaint.status, "answer": complaint.answer}, at=now,
+                 rows={"complaint": [complaint.id]})
+
+
+def complaints_of_area(offices: list[str] | None):
+    """The complaints that reach the supervisors of ``offices`` (None: the network).
+
+    A complaint names its office, or it is routed to the office of its case when filed;
+    one that names only a service (the service page's link) reaches the supervisors of
+    every office providing that service: the offices with visits of it.
+    """
+    query = select(Complaint)
+    if offices is None:
+        return query
+    providing = select(Visit.service_code).where(Visit.office_code.in_(offices)).distinct()
+    return query.where(or_(Complaint.office_code.in_(offices),
+                           Complaint.office_code.is_(None) & Complaint.service_code.in_(providing)))
+
+
+def may_see_complaint(session: Session, complaint: Complaint, offices: list[str] | None) -> bool:
+    if offices is None:
+        return True
+    return session.scalar(complaints_of_area(offices).where(Complaint.id == complaint.id)) is not None

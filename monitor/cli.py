@@ -16,7 +16,10 @@ from flask.cli import AppGroup
 
 from services_catalog import BUNDLED_CATALOG, CatalogError, Deadline, export_catalog, load_catalog, unverified_versions
 
-from . import accounts, audit, backup, calendar_store, catalog_store, demo, findings_store, jobs, scheduler, visit_store
+from . import (
+    accounts, audit, backup, calendar_store, catalog_store, demo, evidence, findings_store, jobs, scheduler,
+    visit_store,
+)
 from .calendar import WorkingCalendar, due_at
 from .cells import safe_frame
 from .compliance import (
@@ -35,7 +38,7 @@ visits_cli = AppGroup("visits", help="Import visit logs.")
 findings_cli = AppGroup("findings", help="Judge stored visits and export the findings.")
 demo_cli = AppGroup("demo", help="Demo offices, users and visits for trying the app.")
 backup_cli = AppGroup("backup", help="Back up and restore the SQLite database.")
-audit_cli = AppGroup("audit", help="Verify the hash-chained audit trail.")
+audit_cli = AppGroup("audit", help="Verify the hash-chained audit trail and the rows it vouches for.")
 jobs_cli = AppGroup("jobs", help="Run scheduled jobs by hand and see their last results.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process (run it apart from the web workers).")
 users_cli = AppGroup("users", help="Staff accounts: create, set a password, deactivate.")
@@ -85,8 +88,8 @@ def catalog_load(folder):
     catalog = _load_or_report(folder)
     try:
         counts = catalog_store.store_catalog(db.session, catalog, actor="cli")
-        inputs = engine_inputs()
-        refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
+        cause = findings_store.Cause("catalog", catalog_store.last_load(db.session))
+        refreshed = findings_store.rejudge_all(db.session, engine_inputs(), "cli", cause)[0]
         db.session.commit()
     except catalog_store.CatalogInUse as error:
         db.session.rollback()
@@ -124,9 +127,9 @@ def calendar_explain(accepted, value, unit):
 @click.option("--reason", required=True, help="The decree or reason, shown to citizens.")
 def calendar_override(day, is_working, reason):
     """Add or replace an override of the official calendar; open cases' due dates follow."""
-    calendar_store.set_override(db.session, day.date(), is_working, reason, actor="cli")
-    inputs = engine_inputs()
-    refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
+    why = calendar_store.set_override(db.session, day.date(), is_working, reason, actor="cli")
+    refreshed = findings_store.rejudge_all(db.session, engine_inputs(), "cli",
+                                              findings_store.Cause("calendar", why))[0]
     db.session.commit()
     click.echo(f"{day:%Y-%m-%d} is now {'a working day' if is_working else 'a day off'}; "
                f"{refreshed} cases re-timed.")
@@ -136,10 +139,11 @@ def calendar_override(day, is_working, reason):
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 def calendar_remove_override(day):
     """Remove an override; the official calendar applies again to that day."""
-    if not calendar_store.remove_override(db.session, day.date(), actor="cli"):
+    why = calendar_store.remove_override(db.session, day.date(), actor="cli")
+    if why is None:
         _fail(f"there is no override on {day:%Y-%m-%d}")
-    inputs = engine_inputs()
-    refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
+    refreshed = findings_store.rejudge_all(db.session, engine_inputs(), "cli",
+                                              findings_store.Cause("calendar", why))[0]
     db.session.commit()
     click.echo(f"Override on {day:%Y-%m-%d} removed; {refreshed} cases re-timed.")
 
@@ -266,13 +270,14 @@ def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, sco
 @findings_cli.command("sweep")
 @click.option("--as-of", help="ISO 8601 time the open cases are judged at (default: now).")
 def findings_sweep(as_of):
-    """Judge every stored visit and case and store the findings (replacing earlier results)."""
+    """Judge every stored visit and case; findings that no longer fire are marked so, never deleted."""
     inputs = engine_inputs()
     result = findings_store.sweep(db.session, inputs.frames, inputs.calendar,
                                   _as_of(as_of, inputs.timezone), inputs.thresholds)
     db.session.commit()
     click.echo(f"Judged {result.visits} visits and {result.cases} cases: {result.added} new findings, "
-               f"{result.kept} still standing, {result.removed} no longer firing.")
+               f"{result.kept} still standing, {result.removed} no longer firing (kept, marked), "
+               f"{result.fired_again} firing again.")
     if result.data_errors:
         click.echo(f"{result.data_errors} stored visits have no service version in force and were "
                    "not judged.", err=True)
@@ -280,9 +285,11 @@ def findings_sweep(as_of):
 
 @findings_cli.command("export")
 @click.argument("path", type=click.Path(dir_okay=False))
-def findings_export(path):
+@click.option("--include-cleared", is_flag=True,
+              help="Also findings no longer firing (kept as evidence), with a firing column.")
+def findings_export(path, include_cleared):
     """Write the stored findings as CSV (the spec's columns plus review_status)."""
-    table = findings_store.findings_table(db.session)
+    table = findings_store.findings_table(db.session, include_cleared)
     safe_frame(table).to_csv(path, index=False)  # details quote what people typed: never a formula
     click.echo(f"Wrote {len(table)} findings to {path}.")
 
@@ -340,11 +347,41 @@ def scheduler_run():
 @audit_cli.command("verify")
 @click.option("--head", help="A published head hash: prove the records up to it are unchanged.")
 def audit_verify(head):
-    """Walk the audit chain and name the first record altered, removed or inserted."""
+    """Walk the audit chain, then recompute the digest of every recorded row: name each
+    record altered, removed or inserted, and each row edited, deleted or inserted behind
+    the application's back."""
     result = audit.verify(db.session, head)
+    problems = [] if head else evidence.verify_rows(db.session)
     if not result.ok:
-        _fail(f"audit trail BROKEN after {result.checked} good records: {result.problem}")
-    click.echo(f"audit trail intact: {result.checked} records" + (f" up to head {head}" if head else ""))
+        click.secho(f"audit trail BROKEN after {result.checked} good records: {result.problem}", fg="red", err=True)
+    for problem in problems[:200]:
+        click.secho(f"data: {problem}", fg="red", err=True)
+    if len(problems) > 200:
+        click.secho(f"... and {len(problems) - 200} more rows", fg="red", err=True)
+    if not result.ok or problems:
+        _fail(f"audit verify FAILED: chain {'intact' if result.ok else 'broken'}, "
+              f"{len(problems)} row problem(s)")
+    click.echo(f"audit trail intact: {result.checked} records" + (f" up to head {head}" if head else
+                                                                   "; every recorded row matches its digest"))
+
+
+@audit_cli.command("adopt")
+@click.option("--reason", required=True, help="Why rows stored without a digest are vouched for now.")
+def audit_adopt(reason):
+    """Record the digests of rows stored before row digests existed (after an upgrade), in
+    one audit record. Rows already recorded are left as they are."""
+    rows = {entity: [] for entity in evidence.ENTITIES}
+    known = evidence.latest(db.session)
+    for entity in evidence.ENTITIES:
+        present = evidence.current(db.session, entity)
+        recorded = set(known.loc[known["entity"] == entity, "row_id"])
+        rows[entity] = [int(i) for i in present["row_id"] if i not in recorded]
+    count = sum(len(ids) for ids in rows.values())
+    if count:
+        audit.record(db.session, "cli", "adopt", "rows", "unrecorded", reason=reason, rows=rows,
+                     new={entity: len(ids) for entity, ids in rows.items()})
+    db.session.commit()
+    click.echo(f"Adopted {count} rows that had no digest.")
 
 
 @backup_cli.command("create")

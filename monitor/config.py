@@ -22,6 +22,8 @@ DEFAULTS = {
     "MIN_INFORMAL_CONSULTS": 2,
     "INFORMAL_RETURN_DAYS": 30,
     "REOPEN_DAYS": 10,
+    # Typed times may run ahead of the server clock by this much (desk clocks drift), no more.
+    "CLOCK_SKEW_MINUTES": 5,
     # Public pages never rank an office or service with fewer cases in a week.
     "MIN_CASES_FOR_RANKING": 20,
     "BABEL_DEFAULT_LOCALE": "ru",
@@ -87,6 +89,7 @@ ENVIRONMENT = {
     "INFORMAL_RETURN_DAYS": int,
     "REOPEN_DAYS": int,
     "MIN_CASES_FOR_RANKING": int,
+    "CLOCK_SKEW_MINUTES": int,
     "RATELIMIT_STORAGE_URI": str,
     "RATELIMIT_KEY_PREFIX": str,
     "OPEN_DATA_VOCABULARY_IRI": str,

@@ -1,7 +1,8 @@
 """Findings in the database: the sweep that judges every stored visit and case, and the export.
 
-A sweep replaces the previous results of the rules it ran and never duplicates: a finding
-that still fires keeps its id and its review; one that no longer fires is removed.
+A sweep brings the stored results of the rules it ran in line and never duplicates: a
+finding that still fires keeps its id and its review; one that no longer fires is kept,
+marked no longer firing with when and why (findings are evidence).
 """
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, delete, false, or_, select, update
+from sqlalchemy import bindparam, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, visit_store
 from .calendar import WorkingCalendar
 from .compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
 from .models import Case, Finding, Visit
-from .visit_store import bulk_insert, chunks, visits_frame
+from .visit_store import bulk_insert, chunks, refresh_all_cases, visits_frame
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -25,8 +26,9 @@ class SweepResult:
     cases: int
     added: int
     kept: int
-    removed: int
+    removed: int  # marked no longer firing (never deleted)
     data_errors: int
+    fired_again: int = 0
 
 
 def analyze_stored(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
@@ -68,22 +70,37 @@ def _keys(rows: pd.DataFrame) -> pd.Series:
     return rows["rule"] + ":" + subject
 
 
+@dataclass(frozen=True)
+class Cause:
+    """Why a sweep ran: kept with every finding it marks no longer firing."""
+
+    kind: str  # sweep | correction | catalog | calendar
+    reason: str
+
+
 def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
-          as_of: dt.datetime, thresholds: Thresholds, case_pks=None, visit_pks=None) -> SweepResult:
+          as_of: dt.datetime, thresholds: Thresholds, case_pks=None, visit_pks=None, *,
+          cause: Cause | None = None, actor: str = "system") -> SweepResult:
     """Judge stored visits and cases as of ``as_of`` and bring their stored findings in line.
 
     Everything by default; the desk passes the case (or consult visit) it just saved.
-    Only the engine's rules are touched: findings recorded at the desk (conflict of
-    interest) are not the sweep's to remove.
+    Findings are evidence and never deleted: one that no longer fires is marked so, with
+    when (``as_of``) and why (``cause``); one that fires again is marked firing again; its
+    review is left as the supervisor made it. Only the engine's rules (every code in
+    compliance.RULES) are touched: findings recorded at the desk (conflict of interest) are
+    not the sweep's to judge. Every change is one audit record with the changed findings'
+    digests; a sweep that changes nothing writes nothing.
     """
     if case_pks is not None or visit_pks is not None:
         case_pks, visit_pks = visit_store.with_applicants(session, case_pks, visit_pks)
+    as_of_utc = pd.Timestamp(as_of).tz_convert("UTC")
+    cause = cause or Cause("sweep", f"sweep as of {as_of_utc.isoformat()}")
     analysis, unjudgeable = analyze_stored(session, frames, calendar, pd.Timestamp(as_of), thresholds,
                                            case_pks, visit_pks)
     new = _finding_rows(analysis)
     connection = session.connection()
-    query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk).where(
-        Finding.rule.in_(list(RULES)))
+    query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing,
+                   Finding.detail).where(Finding.rule.in_(list(RULES)))
     if case_pks is not None or visit_pks is not None:
         judged_visits = analysis.visits["visit_pk"].tolist() + unjudgeable["visit_pk"].tolist()
         judged_cases = sorted(set(case_pks or ()))
@@ -91,46 +108,124 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                                 *[Finding.case_pk.in_(chunk) & Finding.visit_pk.is_(None)
                                   for chunk in chunks(judged_cases)], false()))
     existing = pd.read_sql(query, connection).astype({"visit_pk": "Int64", "case_pk": "Int64"})
+    existing["firing"] = existing["firing"].astype(bool)
     existing["key"] = _keys(existing)
+    fires = existing["key"].isin(new["key"])
 
-    gone = existing.loc[~existing["key"].isin(new["key"]), "id"].tolist()
+    table = Finding.__table__
+    moment = as_of_utc.to_pydatetime()
+    gone = existing.loc[existing["firing"] & ~fires, "id"].astype(int).tolist()
     for chunk in chunks(gone):
-        session.execute(delete(Finding).where(Finding.id.in_(chunk)))
+        connection.execute(update(table).where(table.c.id.in_(chunk)).values(
+            firing=False, cleared_at=moment, cleared_cause=cause.kind, cleared_reason=cause.reason))
 
-    as_of_utc = pd.Timestamp(as_of).tz_convert("UTC")
     added = new[~new["key"].isin(existing["key"])].copy()
     added["as_of"] = str(as_of_utc.tz_localize(None)) if connection.dialect.name == "sqlite" \
         else str(as_of_utc)
     added["review_status"] = "open"
-    columns = ["rule", "clause", "severity", "detail", "visit_pk", "case_pk", "as_of", "review_status"]
+    added["firing"] = True
+    columns = ["rule", "clause", "severity", "detail", "visit_pk", "case_pk", "as_of", "review_status",
+               "firing"]
     bulk_insert(session, "findings", columns, added[columns])
 
-    # Findings that still fire keep their id and review; detail and as-of follow this run.
-    still = new[new["key"].isin(existing["key"])].merge(existing[["key", "id"]], on="key")
-    if len(still):
-        table = Finding.__table__
+    # Findings that fire (again) keep their id and review; detail and as-of follow the run
+    # that changed them, so that sweeping the same data twice changes nothing.
+    still = new.merge(existing[["key", "id", "firing", "detail"]], on="key", suffixes=("", "_stored"))
+    again = still[~still["firing"]]
+    changed = still[still["firing"] & (still["detail"] != still["detail_stored"])]
+    touched = pd.concat([again, changed])
+    if len(touched):
         connection.execute(
             update(table).where(table.c.id == bindparam("pk")).values(
-                detail=bindparam("detail"), as_of=bindparam("as_of")),
-            [{"pk": int(pk), "detail": detail, "as_of": as_of_utc.to_pydatetime()}
-             for pk, detail in zip(still["id"], still["detail"])])
+                detail=bindparam("detail"), as_of=bindparam("as_of"), firing=True, cleared_at=None,
+                cleared_cause=None, cleared_reason=None),
+            [{"pk": int(pk), "detail": detail, "as_of": moment}
+             for pk, detail in zip(touched["id"], touched["detail"])])
     result = SweepResult(len(analysis.visits), len(analysis.cases), len(added), len(still), len(gone),
-                         len(unjudgeable))
-    if case_pks is None and visit_pks is None:  # the desk's own sweeps are part of its visit record
-        audit.record(session, "system", "sweep", "findings", as_of_utc.isoformat(),
-                     new={"added": result.added, "kept": result.kept, "removed": result.removed})
+                         len(unjudgeable), len(again))
+    if len(added) or len(touched) or gone:
+        ids = gone + touched["id"].astype(int).tolist() + _ids_of(session, added)
+        audit.record(session, actor, "sweep", "findings", as_of_utc.isoformat(),
+                     new={"added": result.added, "no_longer_firing": result.removed,
+                          "firing_again": result.fired_again, "updated": len(changed),
+                          "cause": cause.kind},
+                     reason=cause.reason, rows={"finding": ids})
     return result
 
 
-def findings_table(session: Session) -> pd.DataFrame:
-    """Stored findings with the spec's columns plus the review status."""
+def rejudge_all(session: Session, inputs, actor: str, cause: Cause,
+                now: dt.datetime | None = None) -> tuple[int, SweepResult]:
+    """After a catalog load or a calendar change: re-time every case (stamping those that
+    changed) and sweep everything, so that findings that no longer fire say which change
+    cleared them."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    refreshed = refresh_all_cases(session, inputs.frames, inputs.calendar, actor=actor, reason=cause.reason)
+    return refreshed, sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds, cause=cause,
+                            actor=actor)
+
+
+def _ids_of(session: Session, rows: pd.DataFrame) -> list[int]:
+    """Ids of just-inserted findings, found by their (rule, visit/case) key."""
+    if rows.empty:
+        return []
+    ids = []
+    by_visit = rows[rows["visit_pk"].notna()]
+    for rule, group in by_visit.groupby("rule"):
+        for chunk in chunks(group["visit_pk"].astype(int).tolist()):
+            ids += session.scalars(select(Finding.id).where(Finding.rule == rule, Finding.visit_pk.in_(chunk)))
+    by_case = rows[rows["visit_pk"].isna()]
+    for rule, group in by_case.groupby("rule"):
+        for chunk in chunks(group["case_pk"].astype(int).tolist()):
+            ids += session.scalars(select(Finding.id).where(Finding.rule == rule, Finding.visit_pk.is_(None),
+                                                            Finding.case_pk.in_(chunk)))
+    return ids
+
+
+REVIEW_DECISIONS = ("confirmed", "dismissed", "closed", "reopened")
+
+
+def review(session: Session, finding: Finding, decision: str, note: str, reviewer, now: dt.datetime | None = None
+           ) -> str | None:
+    """A supervisor's review; returns why it is refused, or None once recorded.
+
+    Only a review closes a finding: ``closed`` accepts that a finding no longer fires (a
+    correction, a catalog or calendar change cleared it); ``reopened`` refuses that and
+    keeps it open for review. A sweep never changes a review.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if decision not in REVIEW_DECISIONS:
+        return f"unknown decision {decision!r}"
+    if not note.strip():
+        return "a review needs a note"
+    if decision == "closed" and finding.firing:
+        return "only a finding that no longer fires can be closed; confirm or dismiss it"
+    if decision == "reopened" and finding.firing and finding.review_status not in ("closed", "dismissed"):
+        return "this finding still fires and is open"
+    old = {"review_status": finding.review_status, "review_note": finding.review_note}
+    finding.review_status, finding.review_note = decision, note.strip()
+    finding.reviewer_id, finding.reviewed_at = reviewer.id, now
+    session.flush()
+    audit.record(session, reviewer.login, "review", "finding", finding.id, old=old,
+                 new={"review_status": finding.review_status, "review_note": finding.review_note,
+                      "firing": finding.firing}, at=now, rows={"finding": [finding.id]})
+    return None
+
+
+def findings_table(session: Session, include_cleared: bool = False) -> pd.DataFrame:
+    """Stored findings that fire, with the spec's columns plus the review status.
+
+    With ``include_cleared``, also those no longer firing, and a ``firing`` column.
+    """
     query = (select(Case.case_number.label("case_id"), Visit.visit_id, Finding.rule, Finding.clause,
-                    Finding.severity, Finding.detail, Finding.review_status)
+                    Finding.severity, Finding.detail, Finding.review_status, Finding.firing)
              .select_from(Finding)
              .outerjoin(Visit, Finding.visit_pk == Visit.id)
              .outerjoin(Case, Finding.case_pk == Case.id)
              .order_by(Finding.visit_pk.is_(None), Finding.visit_pk, Finding.case_pk, Finding.id))
+    if not include_cleared:
+        query = query.where(Finding.firing.is_(True))
     table = pd.read_sql(query, session.connection())
     table["visit_id"] = table["visit_id"].fillna("")
     table["case_id"] = table["case_id"].fillna("")
-    return table[FINDING_COLUMNS + ["review_status"]]
+    table["firing"] = table["firing"].astype(bool)
+    return table[FINDING_COLUMNS + ["review_status"] + (["firing"] if include_cleared else [])]

@@ -13,14 +13,14 @@ import uuid
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, findings_store, visit_store
+from . import audit, findings_store, publishing, visit_store
 from .compliance import RULES, case_timeline, frame_from_text, parse_visits
 from .compliance.rules import judge_integrity, judge_visits
 from .context import EngineInputs
-from .models import Case, Finding, RelativeDeclaration, User, Visit
+from .models import Case, CorrectionRequest, Finding, IndicatorSnapshot, RelativeDeclaration, User, Visit
 from .privacy import applicant_hash
 
 # Findings the desk must confirm with a written reason before saving (clause 2.2.3).
@@ -59,6 +59,7 @@ class DeskWarning:
 class DraftCheck:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (field, reason)
     warnings: list[DeskWarning] = field(default_factory=list)
+    late: bool = False  # finished before today's working day began: needs a reason
 
     @property
     def conflict(self) -> bool:
@@ -90,12 +91,32 @@ def _parse(draft: VisitDraft, inputs: EngineInputs, visit_id: str, case_number: 
                         inputs.frames, inputs.timezone)
 
 
+DEFAULT_SKEW = dt.timedelta(minutes=5)
+
+
+def typed_time_errors(draft_times: dict, now: dt.datetime, skew: dt.timedelta) -> list[tuple[str, str]]:
+    """Typed times checked against the server clock: none may lie in the future."""
+    limit = now + skew
+    return [(name, f"{name} {moment.isoformat(timespec='minutes')} is in the future (server time "
+                   f"{now.astimezone(moment.tzinfo).isoformat(timespec='minutes')})")
+            for name, moment in draft_times.items() if moment is not None and moment > limit]
+
+
+def start_of_local_day(now: dt.datetime, calendar) -> dt.datetime:
+    """The start of the current local working day: local midnight of today."""
+    return now.astimezone(calendar.timezone).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineInputs,
-                hash_key: str) -> DraftCheck:
+                hash_key: str, now: dt.datetime | None = None,
+                skew: dt.timedelta = DEFAULT_SKEW) -> DraftCheck:
     """Validation errors, and the warnings the desk must see before saving."""
+    now = now or dt.datetime.now(dt.timezone.utc)
     placeholder_case = draft.case_number or ("NEW" if draft.action != "consult" else "")
     parsed = _parse(draft, inputs, "draft", placeholder_case)
     errors = [(row.column, row.reason) for row in parsed.bad_rows.itertuples()]
+    errors += typed_time_errors({"ticket_at": draft.ticket_at, "called_at": draft.called_at,
+                                 "finished_at": draft.finished_at}, now, skew)
     if draft.case_number:
         errors += _follow_up_errors(session, draft)
     if draft.action not in ("submit", "consult") and not draft.case_number:
@@ -115,7 +136,8 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
             warnings.append(DeskWarning(
                 CONFLICT_OF_INTEREST, CONFLICT_CLAUSE,
                 "the applicant is a close relative you declared; hand the case to a colleague"))
-    return DraftCheck(warnings=warnings)
+    late = draft.finished_at is not None and draft.finished_at < start_of_local_day(now, inputs.calendar)
+    return DraftCheck(warnings=warnings, late=late)
 
 
 def _clock_reset_warnings(session: Session, draft_visits: pd.DataFrame, inputs: EngineInputs) -> list[DeskWarning]:
@@ -150,6 +172,10 @@ def _follow_up_errors(session: Session, draft: VisitDraft) -> list[tuple[str, st
         return [("case_number", f"there is no case {draft.case_number} at your office")]
     if case.service_code != draft.service_code:
         return [("service_code", f"case {case.case_number} is for service {case.service_code}")]
+    previous = session.scalar(select(func.max(Visit.called_at)).where(Visit.case_pk == case.id))
+    if previous is not None and draft.called_at is not None and draft.called_at < previous:
+        return [("called_at", f"a follow-up cannot be dated before the case's previous visit "
+                              f"({previous.isoformat(timespec='minutes')} UTC)")]
     return []
 
 
@@ -168,85 +194,213 @@ def check_code_hash(case_number: str, code: str) -> str:
 
 def record_visit(session: Session, draft: VisitDraft, user: User, inputs: EngineInputs,
                  hash_key: str, override_reason: str | None = None,
-                 now: dt.datetime | None = None) -> SavedVisit:
+                 now: dt.datetime | None = None, late_reason: str | None = None,
+                 skew: dt.timedelta = DEFAULT_SKEW) -> SavedVisit:
     """Save a checked visit, issue a case number on a first submit, and judge it at once.
 
     The caller has run ``check_draft``; a draft with warnings is saved only with a reason,
-    and its findings are recorded in the same transaction.
+    and its findings are recorded in the same transaction. A visit that finished before
+    today's working day began is saved only with a reason for the late entry; every visit
+    keeps the server time it was recorded at.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
-    check = check_draft(session, draft, user, inputs, hash_key)
+    check = check_draft(session, draft, user, inputs, hash_key, now, skew)
     if check.errors:
         raise ValueError("; ".join(reason for _, reason in check.errors))
     if check.warnings and not (override_reason or "").strip():
         raise PermissionError("saving despite a warning needs a written reason")
+    if check.late and not (late_reason or "").strip():
+        raise PermissionError("a visit typed after its working day needs a reason for the late entry")
     case_number, check_code = draft.case_number or None, None
     if draft.action == "submit" and not case_number:
         case_number = new_case_number(draft.office_code, draft.called_at.date())
         check_code = new_check_code()
     visit_id = f"D-{uuid.uuid4().hex[:16]}"
     parsed = _parse(draft, inputs, visit_id, case_number or "")
-    visits = parsed.visits.assign(override_reason=(override_reason or "").strip() or None)
+    visits = parsed.visits.assign(override_reason=(override_reason or "").strip() or None,
+                                  late_reason=(late_reason or "").strip() or None if check.late else None)
     visit_store.import_visits(session, visits, hash_key=hash_key, source="desk",
-                              frames=inputs.frames, calendar=inputs.calendar)
+                              frames=inputs.frames, calendar=inputs.calendar, now=now)
     case = session.scalar(select(Case).where(Case.case_number == case_number)) if case_number else None
     if case is not None and check_code:
         case.check_code_hash = check_code_hash(case_number, check_code)
     visit = session.scalar(select(Visit).where(Visit.visit_id == visit_id))
     findings_store.sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
                          case_pks=[case.id] if case else [], visit_pks=[visit.id])
+    conflict = None
     if check.conflict:
-        session.add(Finding(rule=CONFLICT_OF_INTEREST, clause=CONFLICT_CLAUSE, severity="high",
-                            detail=f"served a declared relative; reason given: {override_reason}",
-                            visit_pk=visit.id, case_pk=case.id if case else None, as_of=now))
+        conflict = Finding(rule=CONFLICT_OF_INTEREST, clause=CONFLICT_CLAUSE, severity="high",
+                           detail=f"served a declared relative; reason given: {override_reason}",
+                           visit_pk=visit.id, case_pk=case.id if case else None, as_of=now)
+        session.add(conflict)
+        session.flush()
     audit.record(session, user.login, "create", "visit", visit_id,
                  new={"case": case_number, "service": draft.service_code, "action": draft.action,
-                      "documents": list(draft.documents)},
-                 reason=override_reason, at=now)
+                      "documents": list(draft.documents),
+                      **({"late_reason": late_reason.strip()} if check.late else {})},
+                 reason=override_reason, at=now,
+                 rows={"visit": [visit.id], "case": [case.id] if case else [],
+                       "finding": [conflict.id] if conflict else []})
     session.flush()
     return SavedVisit(visit_id, case_number, check_code)
 
 
-CORRECTABLE = ("ticket_at", "called_at", "finished_at", "documents_requested", "refusal_ground",
+CORRECTABLE = ("action", "ticket_at", "called_at", "finished_at", "documents_requested", "refusal_ground",
                "forwarded_to")
+TIMES = ("ticket_at", "called_at", "finished_at")
 
 
-def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, user: User,
-                  inputs: EngineInputs, now: dt.datetime | None = None) -> list[tuple[str, str]]:
-    """Correct a stored visit: the old values go to the audit log with who, when and why.
+@dataclass(frozen=True)
+class CorrectionOutcome:
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    applied: bool = False
+    request: CorrectionRequest | None = None  # when a supervisor must decide
 
-    ``changes`` holds the values as they should be (unchanged ones may be included); the
-    corrected visit is validated like any other row, its case re-timed and re-judged.
-    Returns validation errors (nothing is changed when there are any).
-    """
-    now = now or dt.datetime.now(dt.timezone.utc)
-    if not reason.strip():
-        return [("reason", "a correction needs a reason")]
 
-    def stored(key):
-        return getattr(visit, key) if getattr(visit, key) is not None else ("" if key != "ticket_at" else None)
-    changes = {k: v for k, v in changes.items() if k in CORRECTABLE and v != stored(k)}
-    old = {k: getattr(visit, k) for k in changes}
+def correction_deadline(visit: Visit, calendar) -> dt.datetime:
+    """The end of the next working day after the visit's local day (the desk's own window)."""
+    day = visit.finished_at.astimezone(calendar.timezone).date() + dt.timedelta(days=1)
+    for _ in range(60):
+        if calendar.is_working_day(day):
+            break
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=calendar.timezone)
+
+
+def why_supervised(session: Session, visit: Visit, changes: dict, user: User, calendar,
+                   now: dt.datetime) -> str | None:
+    """Why this correction needs a supervisor's approval, or None if the desk may make it."""
+    if user.role != "desk":
+        return None  # supervisors and admins correct under their own name
+    if visit.source != "desk":
+        return "an imported visit"
+    if visit.staff_id != user.login:
+        return f"a visit of another staff member ({visit.staff_id})"
+    if "action" in changes:
+        return "a change of action"
+    week = publishing.week_of(visit.called_at, calendar.timezone_name)
+    if session.scalar(select(IndicatorSnapshot.id).where(IndicatorSnapshot.week == week).limit(1)):
+        return f"a visit of a published week ({week})"
+    deadline = correction_deadline(visit, calendar)
+    if now >= deadline:
+        return f"the desk's window closed at {deadline.isoformat(timespec='minutes')}"
+    return None
+
+
+def _stored(visit: Visit, key: str):
+    value = getattr(visit, key)
+    return value if value is not None else (None if key in TIMES else "")
+
+
+def _plain(values: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in values.items()}
+
+
+def _changed(visit: Visit, changes: dict) -> dict:
+    return {k: v for k, v in changes.items() if k in CORRECTABLE and v != _stored(visit, k)}
+
+
+def _validate(visit: Visit, changes: dict, inputs: EngineInputs, now: dt.datetime,
+              skew: dt.timedelta) -> list[tuple[str, str]]:
     merged = {k: getattr(visit, k) for k in CORRECTABLE} | changes
     draft = VisitDraft(
         office_code=visit.office_code, staff_id=visit.staff_id, service_code=visit.service_code,
-        action=visit.action, documents=tuple(t for t in (merged["documents_requested"] or "").split(";") if t),
+        action=merged["action"], documents=tuple(t for t in (merged["documents_requested"] or "").split(";") if t),
         called_at=merged["called_at"], finished_at=merged["finished_at"], ticket_at=merged["ticket_at"],
         case_number=visit.case.case_number if visit.case else "",
         refusal_ground=merged["refusal_ground"] or "", forwarded_to=merged["forwarded_to"] or "")
     parsed = _parse(draft, inputs, visit.visit_id, draft.case_number)
-    if len(parsed.bad_rows):
-        return [(row.column, row.reason) for row in parsed.bad_rows.itertuples()]
+    errors = [(row.column, row.reason) for row in parsed.bad_rows.itertuples()]
+    return errors + typed_time_errors({k: v for k, v in changes.items() if k in TIMES}, now, skew)
+
+
+def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, user: User,
+                  inputs: EngineInputs, now: dt.datetime | None = None,
+                  skew: dt.timedelta = DEFAULT_SKEW) -> CorrectionOutcome:
+    """Correct a stored visit, or ask a supervisor to.
+
+    A desk user corrects their own visit alone until the end of the next working day; any
+    other correction (a colleague's or an imported visit, a visit of a published week, a
+    change of action) becomes a correction request: until a supervisor of the office
+    approves it, the visit and its findings stand as they are.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if not reason.strip():
+        return CorrectionOutcome(errors=[("reason", "a correction needs a reason")])
+    changes = _changed(visit, changes)
+    if not changes:
+        return CorrectionOutcome(errors=[("reason", "nothing was changed")])
+    errors = _validate(visit, changes, inputs, now, skew)
+    if errors:
+        return CorrectionOutcome(errors=errors)
+    supervised = why_supervised(session, visit, changes, user, inputs.calendar, now)
+    if supervised is not None:
+        request = CorrectionRequest(visit_pk=visit.id, office_code=visit.office_code, requested_by=user.login,
+                                    requested_at=now, changes=_plain(changes), reason=reason.strip(),
+                                    why_supervised=supervised, status="pending")
+        session.add(request)
+        session.flush()
+        audit.record(session, user.login, "request_correction", "visit", visit.visit_id,
+                     old=_plain({k: getattr(visit, k) for k in changes}), new=_plain(changes),
+                     reason=reason.strip(), at=now)
+        return CorrectionOutcome(request=request)
+    _apply(session, visit, changes, reason.strip(), user.login, inputs, now,
+           f"correction of visit {visit.visit_id} by {user.login}: {reason.strip()}")
+    return CorrectionOutcome(applied=True)
+
+
+def _apply(session: Session, visit: Visit, changes: dict, reason: str, actor: str, inputs: EngineInputs,
+           now: dt.datetime, why: str) -> None:
+    """Write a correction: old values to the audit record, the case re-timed, its findings re-judged
+    (those that no longer fire are marked so, with this correction as the reason)."""
+    old = {k: getattr(visit, k) for k in changes}
     for key, value in changes.items():
         setattr(visit, key, value if value != "" or key == "documents_requested" else None)
     session.flush()
-
-    def plain(values: dict) -> dict:
-        return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in values.items()}
-    audit.record(session, user.login, "correct", "visit", visit.visit_id, old=plain(old),
-                 new=plain(changes), reason=reason.strip(), at=now)
     case_pks = [visit.case_pk] if visit.case_pk else []
     visit_store.refresh_cases(session, case_pks, inputs.frames, inputs.calendar)
+    record = audit.record(session, actor, "correct", "visit", visit.visit_id, old=_plain(old),
+                          new=_plain(changes), reason=reason, at=now,
+                          rows={"visit": [visit.id], "case": case_pks})
     findings_store.sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
-                         case_pks=case_pks, visit_pks=[visit.id])
+                         case_pks=case_pks, visit_pks=[visit.id], actor=actor,
+                         cause=findings_store.Cause("correction", f"{why} (audit record {record.sequence})"))
+
+
+def _parsed_changes(changes: dict) -> dict:
+    return {k: dt.datetime.fromisoformat(v) if k in TIMES and v else v for k, v in changes.items()}
+
+
+def decide_correction(session: Session, request: CorrectionRequest, approve: bool, note: str, user: User,
+                      inputs: EngineInputs, now: dt.datetime | None = None) -> list[tuple[str, str]]:
+    """A supervisor of the office approves (the correction is made) or rejects a request."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if request.status != "pending":
+        return [("status", f"request {request.id} was already {request.status}")]
+    if not note.strip():
+        return [("note", "a decision needs a note")]
+    visit = request.visit
+    if approve:
+        changes = _changed(visit, _parsed_changes(request.changes))
+        errors = _validate(visit, changes, inputs, now, dt.timedelta(days=36500)) if changes else []
+        if errors:
+            return errors
+        if changes:
+            _apply(session, visit, changes, f"{request.reason} (approved: {note.strip()})", user.login, inputs,
+                   now, f"correction of visit {visit.visit_id} requested by {request.requested_by}: "
+                        f"{request.reason}; approved by {user.login}: {note.strip()}")
+    request.status = "approved" if approve else "rejected"
+    request.decided_by, request.decided_at, request.decision_note = user.login, now, note.strip()
+    audit.record(session, user.login, "approve_correction" if approve else "reject_correction", "visit",
+                 visit.visit_id, new={"request": request.id, "status": request.status},
+                 reason=note.strip(), at=now)
     return []
+
+
+def reissue_check_code(session: Session, case: Case, user: User, now: dt.datetime | None = None) -> str:
+    """A new check code for a citizen who lost theirs: the old one stops working at once."""
+    code = new_check_code()
+    case.check_code_hash = check_code_hash(case.case_number, code)
+    audit.record(session, user.login, "reissue_check_code", "case", case.case_number, at=now,
+                 reason="check code re-issued at the desk", rows={"case": [case.id]})
+    return code

@@ -97,3 +97,37 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
 def report_tables(report: WeeklyReport) -> dict[str, pd.DataFrame]:
     """The report as sheets for CSV/XLSX export."""
     return {"area": report.trend, **report.by_scope, "workload": report.workload}
+
+
+@dataclass(frozen=True)
+class EvidenceCounts:
+    cleared_by_corrections: int  # findings marked no longer firing by a correction in the week
+    no_longer_firing_unreviewed: int  # no longer firing, no supervisor has closed or reopened them
+    unanswered_inducement: int  # reports of inducement routed to the area, not yet answered
+    pending_corrections: int  # correction requests awaiting a supervisor
+
+
+def evidence_counts(session: Session, offices: list[str] | None, week: str, timezone: str) -> EvidenceCounts:
+    """What supervisors must not miss: findings cleared by corrections, unanswered
+    inducement reports, corrections waiting for them."""
+    from sqlalchemy import func, or_, select
+
+    from .citizens import complaints_of_area
+    from .models import Case, Complaint, CorrectionRequest, Finding, Visit
+    index = week_of_label(week)
+    start, end = week_end(index - 1, timezone), week_end(index, timezone)
+    findings = (select(func.count(Finding.id.distinct())).select_from(Finding)
+                .outerjoin(Visit, Finding.visit_pk == Visit.id).outerjoin(Case, Finding.case_pk == Case.id))
+    if offices is not None:
+        findings = findings.where(or_(Visit.office_code.in_(offices), Case.office_code.in_(offices)))
+    cleared = session.scalar(findings.where(Finding.cleared_cause == "correction", Finding.firing.is_(False),
+                                            Finding.cleared_at >= start, Finding.cleared_at < end))
+    unreviewed = session.scalar(findings.where(Finding.firing.is_(False),
+                                               Finding.review_status.in_(("open", "confirmed"))))
+    inducement = session.scalar(select(func.count()).select_from(
+        complaints_of_area(offices).where(Complaint.kind == "inducement",
+                                          Complaint.status.in_(("received", "in_review"))).subquery()))
+    pending = select(func.count()).select_from(CorrectionRequest).where(CorrectionRequest.status == "pending")
+    if offices is not None:
+        pending = pending.where(CorrectionRequest.office_code.in_(offices))
+    return EvidenceCounts(cleared or 0, unreviewed or 0, inducement or 0, session.scalar(pending) or 0)

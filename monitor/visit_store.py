@@ -6,6 +6,7 @@ half-way leaves the database exactly as it was.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -26,7 +27,8 @@ from .privacy import applicant_hashes
 CHUNK = 5000
 VISIT_COLUMNS = ["visit_id", "case_pk", "office_code", "service_code", "staff_id", "applicant_hash",
                  "ticket_at", "called_at", "finished_at", "action", "documents_requested",
-                 "refusal_ground", "forwarded_to", "source", "override_reason"]
+                 "refusal_ground", "forwarded_to", "source", "override_reason", "recorded_at",
+                 "late_reason"]
 TIMESTAMPS = ("ticket_at", "called_at", "finished_at")
 
 Progress = Callable[[int, int], None]
@@ -109,13 +111,17 @@ CASE_COLUMNS = ["case_number", "service_code", "office_code", *CASE_TIMELINE, "o
 
 def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, source: str,
                   frames: CatalogFrames, calendar: WorkingCalendar,
-                  progress: Progress | None = None, actor: str = "import") -> ImportResult:
+                  progress: Progress | None = None, actor: str = "import",
+                  now: dt.datetime | None = None) -> ImportResult:
     """Store parsed visits (compliance.parse_visits) that are not stored yet, with their cases.
 
     Idempotent on visit_id: a visit already stored is neither updated nor duplicated. New
     cases are inserted with their timeline already computed; cases that had stored visits
-    are re-timed from all their visits, old and new.
+    are re-timed from all their visits, old and new. Every row keeps the server time it
+    was written (``recorded_at``). An import is one audit record carrying the ordered
+    digest of every visit and case it wrote (monitor.evidence).
     """
+    now = now or dt.datetime.now(dt.timezone.utc)
     present = _existing(session, Visit.visit_id, visits["visit_id"].unique())
     new = visits[~visits["visit_id"].isin(present)]
     if new.empty:
@@ -150,12 +156,16 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
         "forwarded_to": new["forwarded_to"].replace("", None),
         "source": source,
         "override_reason": new["override_reason"] if "override_reason" in new else None,
+        "recorded_at": _sql_timestamps(pd.Series(pd.Timestamp(now).tz_convert("UTC"), index=new.index), dialect),
+        "late_reason": new["late_reason"] if "late_reason" in new else None,
     })
     bulk_insert(session, "visits", VISIT_COLUMNS, rows[VISIT_COLUMNS], progress)
     if source != "desk":  # a desk visit gets its own, more detailed record
+        visit_pks = _existing(session, Visit.visit_id, new["visit_id"].tolist())
         audit.record(session, actor, "import", "visits", source,
                      new={"inserted": len(new), "already_present": len(visits) - len(new),
-                          "cases": len(case_numbers)})
+                          "cases": len(case_numbers)},
+                     rows={"visit": list(visit_pks.values()), "case": list(case_pks.values())})
     return ImportResult(len(new), len(visits) - len(new), len(case_numbers))
 
 
@@ -255,7 +265,16 @@ def refresh_cases(session: Session, case_pks: list[int], frames: CatalogFrames,
     return _update_cases(session, timelines, pk_of.to_dict())
 
 
-def refresh_all_cases(session: Session, frames: CatalogFrames, calendar: WorkingCalendar) -> int:
+def refresh_all_cases(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
+                      actor: str | None = None, reason: str = "") -> int:
     """Re-time every case after the calendar or the catalog changed: open cases' due dates
-    follow at once, and so do completed cases' (receipts and DEADLINE_MISSED use them)."""
-    return refresh_cases(session, list(session.scalars(select(Case.id))), frames, calendar)
+    follow at once, and so do completed cases' (receipts and DEADLINE_MISSED use them).
+
+    With ``actor``, the cases whose timeline changed are stamped in one audit record.
+    """
+    pks = list(session.scalars(select(Case.id)))
+    count = refresh_cases(session, pks, frames, calendar)
+    if actor is not None:
+        audit.record(session, actor, "retime", "cases", "all", reason=reason or None,
+                     rows={"case": pks}, only_if_changed=True)
+    return count

@@ -8,7 +8,7 @@ from monitor.views.access import ACCESS, ANYONE
 
 SAMPLE_ARGUMENTS = {"code": "S1", "case_number": "NO-CASE", "reference": "NO-REF", "user_id": 1,
                     "finding_id": 1, "fmt": "csv", "visit_id": "NO-VISIT", "day": "2026-03-20",
-                    "filename": "css/app.css"}
+                    "filename": "css/app.css", "request_id": 1}
 ROLES = ("anonymous", "desk1", "super1", "admin")
 ROLE_OF = {"anonymous": "anonymous", "desk1": "desk", "super1": "supervisor", "admin": "admin"}
 

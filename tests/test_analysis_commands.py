@@ -102,12 +102,22 @@ def test_a_second_sweep_never_duplicates_and_keeps_reviews(app, loaded_catalog, 
     assert db.session.get(Finding, reviewed).review_status == "dismissed"
 
 
-def test_sweep_as_of_earlier_drops_overdue_findings_that_no_longer_hold(app, loaded_catalog, tmp_path):
+def test_sweep_as_of_earlier_marks_overdue_findings_that_no_longer_hold(app, loaded_catalog, tmp_path):
     synthetic_log(loaded_catalog, tmp_path / "visits.csv", visits=600)
     invoke(app, "visits", "import", tmp_path / "visits.csv")
     invoke(app, "findings", "sweep", "--as-of", "2026-12-31T00:00")
-    overdue_late = db.session.scalar(select(func.count()).where(Finding.rule == "OVERDUE_OPEN"))
+    overdue = select(func.count()).where(Finding.rule == "OVERDUE_OPEN")
+    overdue_late = db.session.scalar(overdue.where(Finding.firing.is_(True)))
     result = invoke(app, "findings", "sweep", "--as-of", "2026-03-03T00:00")
-    overdue_early = db.session.scalar(select(func.count()).where(Finding.rule == "OVERDUE_OPEN"))
+    overdue_early = db.session.scalar(overdue.where(Finding.firing.is_(True)))
     assert overdue_late > overdue_early
     assert f"{overdue_late - overdue_early} no longer firing" in result.output
+    # Findings are evidence: none was deleted, each is marked with when and why.
+    assert db.session.scalar(overdue) == overdue_late
+    cleared = db.session.scalars(select(Finding).where(Finding.firing.is_(False))).all()
+    assert len(cleared) == overdue_late - overdue_early
+    assert all(f.cleared_cause == "sweep" and "2026-03-02T19:00" in f.cleared_reason for f in cleared)
+    # Swept later again, they fire again (kept ids) and the export shows them once more.
+    again = invoke(app, "findings", "sweep", "--as-of", "2026-12-31T00:00")
+    assert "0 new findings" in again.output
+    assert db.session.scalar(overdue.where(Finding.firing.is_(True))) == overdue_late

@@ -40,6 +40,9 @@ def test_desk_logs_a_visit_is_warned_and_gets_a_receipt(app, people, loaded_cata
         assert "2.2.3" in warning.inner_text()
         assert "Salary certificate" in warning.inner_text()
         page.get_by_label("Reason for saving despite the warning").fill("applicant brought it anyway")
+        # 20 March 2026 is long past: a late entry needs its own reason.
+        assert page.locator("#late-entry").is_visible()
+        page.get_by_label("Why is this visit entered after its working day?").fill("typed in from the paper log")
         page.get_by_role("button", name="Save with this reason").click()
 
         page.get_by_role("heading", name="Receipt").wait_for()

@@ -31,7 +31,8 @@ def desk_worker(database_url: str, login: str, results) -> None:
                 office_code=user.office_code, staff_id=login, service_code="S1", action="submit",
                 documents=("APPLICATION", "MARRIAGE_CERT"), called_at=called,
                 finished_at=called + dt.timedelta(minutes=5))
-            front_desk.record_visit(db.session, draft, user, engine_inputs(), TEST_CONFIG["APPLICANT_HASH_KEY"])
+            front_desk.record_visit(db.session, draft, user, engine_inputs(), TEST_CONFIG["APPLICANT_HASH_KEY"],
+                                    late_reason="typed in from the paper log")
             db.session.commit()
             saved += 1
         db.session.remove()

@@ -18,7 +18,8 @@ def visit_form(**overrides) -> dict:
     data = {"service_code": "S1", "action": "submit", "documents": ["APPLICATION", "MARRIAGE_CERT"],
             "called_at": "2026-04-06T10:00", "finished_at": "2026-04-06T10:12",
             "ticket_at": "2026-04-06T09:50", "other_documents": "", "case_number": "",
-            "applicant_ref": "", "refusal_ground": "", "forwarded_to": "", "override_reason": ""}
+            "applicant_ref": "", "refusal_ground": "", "forwarded_to": "", "override_reason": "",
+            "late_reason": "typed in from the paper log"}
     data.update(overrides)
     return data
 
@@ -170,17 +171,27 @@ def test_the_language_switch_is_remembered(client, loaded_catalog):
     assert dt.date.today()  # the page rendered with today's catalog
 
 
+def recent_times(hours_ago: float = 2) -> dict:
+    """Times of a visit that finished a little while ago (local, as the form has them)."""
+    from monitor.calendar import LOCAL_TIMEZONE
+    from zoneinfo import ZoneInfo
+    called = dt.datetime.now(ZoneInfo(LOCAL_TIMEZONE)) - dt.timedelta(hours=hours_ago)
+    stamp = "%Y-%m-%dT%H:%M"
+    return {"ticket_at": (called - dt.timedelta(minutes=10)).strftime(stamp), "called_at": called.strftime(stamp),
+            "finished_at": (called + dt.timedelta(minutes=12)).strftime(stamp)}
+
+
 def test_a_correction_keeps_the_old_values_in_the_audit_log(client, login, loaded_catalog):
     from monitor.models import AuditRecord
     login("desk1")
-    client.post("/desk/visits/new", data=visit_form())
+    times = recent_times()
+    client.post("/desk/visits/new", data=visit_form(**times))
     visit = db.session.scalar(select(Visit))
     page = client.get(f"/desk/visits/{visit.visit_id}/correct?lang=en")
     assert page.status_code == 200
     response = client.post(f"/desk/visits/{visit.visit_id}/correct", data={
-        "documents_requested": "APPLICATION;MARRIAGE_CERT;ADDRESS_CERT", "ticket_at": "2026-04-06T09:50",
-        "called_at": "2026-04-06T10:00", "finished_at": "2026-04-06T10:12", "refusal_ground": "",
-        "forwarded_to": "", "reason": "the applicant was also asked for the address certificate"})
+        "action": "submit", "documents_requested": "APPLICATION;MARRIAGE_CERT;ADDRESS_CERT", **times,
+        "refusal_ground": "", "forwarded_to": "", "reason": "the applicant was also asked for the address certificate"})
     assert response.status_code == 302
     db.session.refresh(visit)
     assert visit.documents_requested.endswith("ADDRESS_CERT")
@@ -196,7 +207,7 @@ def test_a_correction_needs_a_reason_and_valid_times(client, login, loaded_catal
     client.post("/desk/visits/new", data=visit_form())
     visit = db.session.scalar(select(Visit))
     response = client.post(f"/desk/visits/{visit.visit_id}/correct", data={
-        "documents_requested": "APPLICATION", "called_at": "2026-04-06T10:00",
+        "action": "submit", "documents_requested": "APPLICATION", "called_at": "2026-04-06T10:00",
         "finished_at": "2026-04-06T09:00", "reason": "typo"})
     assert response.status_code == 422
     assert "finished_at is before called_at" in response.get_data(as_text=True)

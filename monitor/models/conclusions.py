@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -16,7 +16,8 @@ class Finding(db.Model):
 
     __tablename__ = "findings"
     __table_args__ = (
-        CheckConstraint("review_status IN ('open', 'confirmed', 'dismissed')", name="review_status"),
+        CheckConstraint("review_status IN ('open', 'confirmed', 'dismissed', 'closed', 'reopened')",
+                        name="review_status"),
         CheckConstraint("visit_pk IS NOT NULL OR case_pk IS NOT NULL", name="subject"),
         Index("uq_findings_rule_visit", "rule", "visit_pk", unique=True,
               sqlite_where=db.text("visit_pk IS NOT NULL"),
@@ -38,9 +39,42 @@ class Finding(db.Model):
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Findings are evidence: never deleted. When a sweep (after a correction, a catalog load,
+    # a calendar override or on its own) no longer fires one, it is marked so, with why.
+    firing: Mapped[bool] = mapped_column(default=True, server_default=db.true())
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cleared_cause: Mapped[str | None] = mapped_column(String(20))  # sweep|correction|catalog|calendar
+    cleared_reason: Mapped[str | None] = mapped_column(Text)  # which correction, load, override or sweep
 
     visit: Mapped[Visit | None] = relationship()
     case: Mapped[Case | None] = relationship()
+
+
+class CorrectionRequest(db.Model):
+    """A correction the desk may not make alone: it waits for a supervisor of the office.
+
+    Until it is approved the visit and its findings stand as they are.
+    """
+
+    __tablename__ = "correction_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_pk: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    office_code: Mapped[str] = mapped_column(String(40), index=True)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    changes: Mapped[dict] = mapped_column(JSON)  # field -> new value (times as ISO text)
+    reason: Mapped[str] = mapped_column(Text)
+    why_supervised: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    visit: Mapped[Visit] = relationship()
 
 
 class IndicatorSnapshot(db.Model):

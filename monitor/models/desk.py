@@ -63,5 +63,9 @@ class Visit(db.Model):
     forwarded_to: Mapped[str | None] = mapped_column(String(120))
     source: Mapped[str] = mapped_column(String(80))  # 'desk' or 'import:<file digest>'
     override_reason: Mapped[str | None] = mapped_column(Text)
+    # Server time the row was written (typed times can be anything); and why a visit was
+    # typed after its working day had passed.
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    late_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case | None] = relationship(back_populates="visits")

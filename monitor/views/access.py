@@ -32,11 +32,12 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.own_password": frozenset({"desk", "supervisor", "admin"}),
     # The front desk.
     "desk.today": DESK, "desk.new_visit": DESK, "desk.receipt": DESK, "desk.relatives": DESK,
-    "desk.correct": DESK,
+    "desk.correct": DESK, "desk.reissue_check_code": DESK,
     # Supervisors (their offices) and admins (the network).
     "supervisor.report": SUPERVISOR, "supervisor.export": SUPERVISOR, "supervisor.findings": SUPERVISOR,
     "supervisor.review": SUPERVISOR, "supervisor.case": SUPERVISOR, "supervisor.complaints": SUPERVISOR,
-    "supervisor.complaint": SUPERVISOR,
+    "supervisor.complaint": SUPERVISOR, "supervisor.corrections": SUPERVISOR,
+    "supervisor.decide_correction": SUPERVISOR,
     # Administration.
     "admin.users": ADMIN, "admin.toggle_active": ADMIN, "admin.reset_password": ADMIN,
     "admin.offices": ADMIN, "admin.jobs": ADMIN,

@@ -29,7 +29,11 @@ LABELS = {
     "received": _l("received"), "in_review": _l("in review"), "answered": _l("answered"),
     "closed": _l("closed"),
     # Reviews of findings
-    "confirmed": _l("confirmed"), "dismissed": _l("dismissed"),
+    "confirmed": _l("confirmed"), "dismissed": _l("dismissed"), "reopened": _l("reopened"),
+    # Why a finding no longer fires, and correction requests
+    "sweep": _l("a later sweep"), "correction": _l("a correction"), "catalog": _l("a catalog load"),
+    "calendar": _l("a calendar change"),
+    "pending": _l("pending"), "approved": _l("approved"), "rejected": _l("rejected"),
     # Error pages
     "Not Found": _l("Not Found"), "Forbidden": _l("Forbidden"), "Bad Request": _l("Bad Request"),
     "Too Many Requests": _l("Too Many Requests"), "Service Unavailable": _l("Service Unavailable"),

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ... import accounts, audit, calendar_store, jobs as scheduled_jobs, scheduler, visit_store
+from ... import accounts, audit, calendar_store, findings_store, jobs as scheduled_jobs, scheduler
 from ...context import engine_inputs
 from ...extensions import db
 from ...models import CalendarOverride, Office, User
@@ -116,10 +116,10 @@ def calendar():
     """Overrides of the official calendar; open cases' due dates follow at once."""
     form = CalendarOverrideForm()
     if form.validate_on_submit():
-        calendar_store.set_override(db.session, form.day.data, form.is_working_day.data == "working",
-                                    form.reason.data.strip(), current_user.login)
-        inputs = engine_inputs()
-        refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
+        why = calendar_store.set_override(db.session, form.day.data, form.is_working_day.data == "working",
+                                          form.reason.data.strip(), current_user.login)
+        refreshed = findings_store.rejudge_all(db.session, engine_inputs(), current_user.login,
+                                                  findings_store.Cause("calendar", why))[0]
         db.session.commit()
         flash(_("Override saved; %(count)s cases re-timed.", count=refreshed), "success")
         return redirect(url_for(".calendar"))
@@ -133,9 +133,10 @@ def remove_override(day: str):
         parsed = dt.date.fromisoformat(day)
     except ValueError:
         abort(404)
-    if calendar_store.remove_override(db.session, parsed, current_user.login):
-        inputs = engine_inputs()
-        visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
+    why = calendar_store.remove_override(db.session, parsed, current_user.login)
+    if why is not None:
+        findings_store.rejudge_all(db.session, engine_inputs(), current_user.login,
+                                   findings_store.Cause("calendar", why))
         db.session.commit()
         flash(_("Override removed."), "success")
     return redirect(url_for(".calendar"))

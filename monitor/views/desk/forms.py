@@ -46,6 +46,8 @@ class VisitForm(FlaskForm):
     forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), Length(max=120)])
     override_reason = TextAreaField(_l("Reason for saving despite the warning"),
                                     validators=[Optional(), Length(max=2000)])
+    late_reason = TextAreaField(_l("Why is this visit entered after its working day?"),
+                                validators=[Optional(), Length(max=2000)])
 
 
 class RelativeForm(FlaskForm):
@@ -54,6 +56,7 @@ class RelativeForm(FlaskForm):
 
 
 class CorrectionForm(FlaskForm):
+    action = SelectField(_l("Action"), choices=ACTION_LABELS, validators=[DataRequired()])
     documents_requested = StringField(_l("Documents asked for (codes or text, separated by ;)"),
                                       validators=[Optional(), Length(max=2000)])
     ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT,

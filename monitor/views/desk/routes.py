@@ -56,6 +56,10 @@ def today():
                            language=_language())
 
 
+def _skew() -> dt.timedelta:
+    return dt.timedelta(minutes=current_app.config["CLOCK_SKEW_MINUTES"])
+
+
 def _draft(form: VisitForm, timezone) -> front_desk.VisitDraft:
     def local(value):
         return value.replace(tzinfo=timezone) if value else None
@@ -107,19 +111,21 @@ def new_visit():
     if form.validate_on_submit():
         draft = _draft(form, timezone)
         key = current_app.config["APPLICANT_HASH_KEY"]
-        check = front_desk.check_draft(db.session, draft, current_user, inputs, key)
+        check = front_desk.check_draft(db.session, draft, current_user, inputs, key, skew=_skew())
         errors = check.errors
         reason = (form.override_reason.data or "").strip()
-        if not errors and (not check.warnings or reason):
+        late_reason = (form.late_reason.data or "").strip()
+        if not errors and (not check.warnings or reason) and (not check.late or late_reason):
             saved = front_desk.record_visit(db.session, draft, current_user, inputs, key,
-                                            override_reason=reason or None)
+                                            override_reason=reason or None, late_reason=late_reason or None,
+                                            skew=_skew())
             db.session.commit()
             if saved.case_number:
                 session["check_code"] = {"case": saved.case_number, "code": saved.check_code}
                 return redirect(url_for(".receipt", case_number=saved.case_number))
             flash(_("Consultation saved."), "success")
             return redirect(url_for(".today"))
-    status = 422 if (check and check.warnings) or errors or form.errors else 200
+    status = 422 if (check and (check.warnings or check.late)) or errors or form.errors else 200
     return render_template("desk/visit_form.html", form=form, service=service, version=version,
                            documents=catalog.documents, check=check, errors=errors,
                            language=_language()), status
@@ -145,6 +151,17 @@ def receipt(case_number: str):
     return render_template("desk/receipt.html", case=case, service=service, version=version,
                            explained=explained, check_code=check_code, documents=catalog.documents,
                            timezone=inputs.calendar.timezone, language=_language())
+
+
+@bp.post("/receipts/<case_number>/check-code")
+def reissue_check_code(case_number: str):
+    """A new check code for a citizen who lost theirs; the old one stops working (audited)."""
+    case = _visible_case(case_number)
+    code = front_desk.reissue_check_code(db.session, case, current_user)
+    db.session.commit()
+    session["check_code"] = {"case": case.case_number, "code": code}
+    flash(_("A new check code was issued; the old one no longer works."), "success")
+    return redirect(url_for(".receipt", case_number=case.case_number))
 
 
 @bp.route("/relatives", methods=["GET", "POST"])
@@ -184,6 +201,7 @@ def correct(visit_id: str):
         return moment.astimezone(timezone).replace(tzinfo=None) if moment else None
     form = CorrectionForm()
     if request.method == "GET":
+        form.action.data = visit.action
         form.documents_requested.data = visit.documents_requested
         form.ticket_at.data, form.called_at.data = local(visit.ticket_at), local(visit.called_at)
         form.finished_at.data = local(visit.finished_at)
@@ -193,6 +211,7 @@ def correct(visit_id: str):
         def aware(value):
             return value.replace(tzinfo=timezone).astimezone(dt.timezone.utc) if value else None
         changes = {
+            "action": form.action.data,
             "documents_requested": ";".join(t.strip() for t in (form.documents_requested.data or "").split(";")
                                             if t.strip()),
             "ticket_at": aware(form.ticket_at.data), "called_at": aware(form.called_at.data),
@@ -200,10 +219,18 @@ def correct(visit_id: str):
             "refusal_ground": (form.refusal_ground.data or "").strip(),
             "forwarded_to": (form.forwarded_to.data or "").strip(),
         }
-        errors = front_desk.correct_visit(db.session, visit, changes, form.reason.data, current_user, inputs)
+        outcome = front_desk.correct_visit(db.session, visit, changes, form.reason.data, current_user, inputs,
+                                           skew=_skew())
+        errors = outcome.errors
         if not errors:
             db.session.commit()
-            flash(_("Visit corrected; the previous values are kept in the audit log."), "success")
+            if outcome.request is not None:
+                flash(_("This correction needs a supervisor's approval (%(why)s); until then the visit "
+                        "stands as it is.", why=outcome.request.why_supervised), "success")
+            else:
+                flash(_("Visit corrected; the previous values are kept in the audit log."), "success")
             return redirect(url_for(".today"))
         db.session.rollback()
-    return render_template("desk/correct.html", form=form, visit=visit, errors=errors), 422 if errors else 200
+    deadline = front_desk.correction_deadline(visit, inputs.calendar)
+    return render_template("desk/correct.html", form=form, visit=visit, errors=errors, deadline=deadline,
+                           timezone=timezone), 422 if errors else 200

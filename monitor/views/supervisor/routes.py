@@ -14,21 +14,21 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import or_, select
 
-from ... import audit, citizens, mail, reports
+from ... import citizens, findings_store, front_desk, mail, reports
 from ...cells import safe_frame
 from ...charts import line_chart
 from ...compliance import INDICATORS
 from ...compliance.indicators import week_end, week_of_label
 from ...context import engine_inputs
 from ...extensions import db
-from ...models import Case, Complaint, Finding, Visit
+from ...models import AuditRecord, Case, Complaint, CorrectionRequest, Finding, Visit
 from ...publishing import complaints_frame, last_complete_week
 from .. import RATE_INDICATORS
 from ..labels import label
 from ..access import may_see_office, offices_of
 from . import bp
 from ..validators import FIRST_YEAR, LAST_YEAR
-from .forms import AnswerForm, ReviewForm
+from .forms import AnswerForm, DecisionForm, ReviewForm
 
 WEEK = re.compile(r"\d{4}-W\d{2}")
 
@@ -60,8 +60,10 @@ def report():
                                       percent=name in RATE_INDICATORS))
               for name in ("on_time_rate", "extra_document_rate", "queue_wait_within_limit_rate",
                            "red_tape_per_100_cases")}
+    counts = reports.evidence_counts(db.session, offices_of(current_user), week,
+                                     current_app.config["MONITOR_TIMEZONE"])
     return render_template("supervisor/report.html", report=result, charts=charts, indicators=INDICATORS,
-                           minimum=current_app.config["MIN_CASES_FOR_RANKING"])
+                           minimum=current_app.config["MIN_CASES_FOR_RANKING"], counts=counts)
 
 
 @bp.get("/report.<fmt>")
@@ -105,6 +107,12 @@ def findings():
         query = query.where(or_(Visit.office_code == office, Case.office_code == office))
     if status:
         query = query.where(Finding.review_status == status)
+    firing = request.args.get("firing")
+    if firing in ("yes", "no"):  # "no": kept as evidence, cleared by a correction or a change
+        query = query.where(Finding.firing.is_(firing == "yes"))
+    cause = request.args.get("cause")
+    if cause:
+        query = query.where(Finding.cleared_cause == cause)
     if request.args.get("week"):
         index = week_of_label(_week())
         timezone = current_app.config["MONITOR_TIMEZONE"]
@@ -132,11 +140,11 @@ def review(finding_id: int):
     if not form.validate_on_submit():
         flash(_("A review needs a decision and a note."), "error")
         return redirect(_back_to_findings())
-    old = {"review_status": finding.review_status, "review_note": finding.review_note}
-    finding.review_status, finding.review_note = form.decision.data, form.note.data.strip()
-    finding.reviewer_id, finding.reviewed_at = current_user.id, dt.datetime.now(dt.timezone.utc)
-    audit.record(db.session, current_user.login, "review", "finding", finding.id, old=old,
-                 new={"review_status": finding.review_status, "review_note": finding.review_note})
+    refused = findings_store.review(db.session, finding, form.decision.data, form.note.data, current_user)
+    if refused:
+        db.session.rollback()
+        flash(_("Finding %(id)s: %(reason)s", id=finding_id, reason=refused), "error")
+        return redirect(_back_to_findings())
     db.session.commit()
     flash(_("Finding %(id)s: %(status)s.", id=finding.id, status=_(finding.review_status)), "success")
     return redirect(_back_to_findings())
@@ -161,24 +169,60 @@ def case(case_number: str):
     visits = db.session.scalars(select(Visit).where(Visit.case_pk == found.id).order_by(Visit.called_at)).all()
     findings = db.session.scalars(select(Finding).where(or_(
         Finding.case_pk == found.id, Finding.visit_pk.in_([v.id for v in visits] or [-1])))).all()
+    visit_ids = [v.visit_id for v in visits] or ["-"]
+    history = db.session.scalars(select(AuditRecord).where(
+        AuditRecord.entity == "visit", AuditRecord.entity_id.in_(visit_ids),
+        AuditRecord.action.in_(("correct", "request_correction", "approve_correction", "reject_correction")))
+        .order_by(AuditRecord.sequence)).all()
+    requests = db.session.scalars(select(CorrectionRequest).where(
+        CorrectionRequest.visit_pk.in_([v.id for v in visits] or [-1])).order_by(CorrectionRequest.id)).all()
     return render_template("supervisor/case.html", case=found, visits=visits, findings=findings,
-                           timezone=engine_inputs().calendar.timezone)
+                           history=history, requests=requests, timezone=engine_inputs().calendar.timezone)
+
+
+@bp.get("/corrections")
+def corrections():
+    """Correction requests of the area: the desk may not make these alone."""
+    offices = offices_of(current_user)
+    query = select(CorrectionRequest).order_by(CorrectionRequest.status != "pending", CorrectionRequest.id.desc())
+    if offices is not None:
+        query = query.where(CorrectionRequest.office_code.in_(offices))
+    return render_template("supervisor/corrections.html", requests=db.session.scalars(query.limit(500)).all(),
+                           form=DecisionForm(), timezone=engine_inputs().calendar.timezone)
+
+
+@bp.post("/corrections/<int:request_id>")
+def decide_correction(request_id: int):
+    """Approve (the correction is made, its findings re-judged) or reject a request."""
+    found = db.session.get(CorrectionRequest, request_id)
+    if found is None or not may_see_office(current_user, found.office_code):
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash(_("A decision needs a note."), "error")
+        return redirect(url_for(".corrections"))
+    errors = front_desk.decide_correction(db.session, found, form.decision.data == "approve", form.note.data,
+                                          current_user, engine_inputs())
+    if errors:
+        db.session.rollback()
+        flash("; ".join(f"{name}: {reason}" for name, reason in errors), "error")
+    else:
+        db.session.commit()
+        flash(_("Correction request %(id)s: %(status)s.", id=found.id, status=_(found.status)), "success")
+    return redirect(url_for(".corrections"))
 
 
 @bp.get("/complaints")
 def complaints():
     """Complaints of the area; reports of inducement are only ever shown here."""
-    offices = offices_of(current_user)
-    query = select(Complaint).order_by(Complaint.received_at.desc())
-    if offices is not None:
-        query = query.where(Complaint.office_code.in_(offices))
+    query = citizens.complaints_of_area(offices_of(current_user)).order_by(Complaint.received_at.desc())
     return render_template("supervisor/complaints.html", complaints=db.session.scalars(query.limit(500)).all())
 
 
 @bp.route("/complaints/<reference>", methods=["GET", "POST"])
 def complaint(reference: str):
     found = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
-    if found is None or not may_see_office(current_user, found.office_code):
+    if found is None or not citizens.may_see_complaint(db.session, found, offices_of(current_user)):
         abort(404)
     form = AnswerForm()
     if form.validate_on_submit():

@@ -1,0 +1,323 @@
+"""The audit chain vouches for the data: digests of rows as the application left them.
+
+Every audit record that changes rows carries ``data_digest``: the digest of the one row it
+changed, or, for a batch (an import, a sweep, a catalog load), the ordered digest of the
+batch's ``(entity, id, row digest)`` entries. Those entries are kept one per row in
+``row_digests`` (written in bulk, so an import of 100k visits stays one audit record), and
+the record's hash covers ``data_digest``: neither a row nor its recorded digest can change
+without ``flask audit verify`` naming it.
+
+A row digest is SHA-256 over the row's columns in a canonical text form (timestamps in UTC
+with microseconds, NULL distinct from empty text), plus, for composite rows, their parts:
+a user's supervised offices, a catalog version's documents and refusal grounds.
+
+ORM writes of these rows that no explicit record covered are stamped at commit by one
+record of their own (``install``), so that only writes behind the application's back
+(raw SQL, another client) go unrecorded.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, Numeric, String, event, select, type_coerce
+from sqlalchemy.orm import Session
+
+from .models import Case, Complaint, Finding, ServiceVersion, User, Visit
+from .models.audit import RowDigest
+from .models.catalog import RefusalGround, VersionDocument
+from .models.people import supervised_offices
+from .models.types import UTCDateTime
+
+DELETED = "-"
+NULL = "\x00"
+SEPARATOR = "\x1f"
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    model: type
+    label: object  # column naming the row for people (visit_id, case number, login...)
+    parts: tuple = field(default=())  # (table, foreign key column name, columns to order by)
+
+
+ENTITIES = {e.name: e for e in (
+    Entity("visit", Visit, Visit.visit_id),
+    Entity("case", Case, Case.case_number),
+    Entity("finding", Finding, Finding.rule),
+    Entity("complaint", Complaint, Complaint.reference),
+    Entity("user", User, User.login, ((supervised_offices, "user_id", ("office_code",)),)),
+    Entity("catalog_version", ServiceVersion, ServiceVersion.service_code,
+           ((VersionDocument.__table__, "version_id", ("position", "document_code")),
+            (RefusalGround.__table__, "version_id", ("position", "code")))),
+)}
+ENTITY_OF_MODEL = {e.model: e.name for e in ENTITIES.values()}
+
+
+def _is_time(column) -> bool:
+    return isinstance(column.type, (DateTime, UTCDateTime))
+
+
+def _text(values: pd.Series, column) -> list:
+    """One column as canonical text, vectorised where it counts (timestamps)."""
+    values = values.astype(object)
+    missing = values.isna().to_numpy()
+    kind = column.type
+    if _is_time(column):
+        stamps = pd.to_datetime(values, utc=True, format="ISO8601")
+        text = np.datetime_as_string(stamps.to_numpy(dtype="datetime64[us]"), unit="us").astype(object)
+    elif isinstance(kind, Date):
+        text = [v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values]
+    elif isinstance(kind, Boolean):
+        text = ["1" if v in (True, 1, "1", "t", "true") else "0" for v in values]
+    elif isinstance(kind, Integer):
+        text = [str(int(v)) if v is not None and v == v else NULL for v in values]
+    elif isinstance(kind, (Float, Numeric)):
+        text = [repr(float(v)) if v is not None and v == v else NULL for v in values]
+    elif isinstance(kind, JSON):
+        text = [json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
+    else:
+        text = [str(v) for v in values]
+    return [NULL if gone else value for value, gone in zip(text, missing)]
+
+
+def _joined(frame: pd.DataFrame, columns) -> list:
+    if frame.empty:
+        return []
+    texts = [_text(frame[c.name], c) for c in columns]
+    return [SEPARATOR.join(parts) for parts in zip(*texts)]
+
+
+def _read(session: Session, table, where=None) -> pd.DataFrame:
+    # Timestamps are read as the driver gives them (text on SQLite), parsed in one pass.
+    query = select(*[type_coerce(c, String).label(c.name) if _is_time(c) else c for c in table.columns])
+    if where is not None:
+        query = query.where(where)
+    result = session.execute(query)
+    columns = list(result.keys())
+    return pd.DataFrame([tuple(row) for row in result.all()], columns=columns, dtype=object)
+
+
+def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.DataFrame:
+    """``row_id`` (text), ``label`` and ``digest`` of the entity's rows (all, or those of ``ids``)."""
+    spec = ENTITIES[entity]
+    table = spec.model.__table__
+    key = table.c.id
+    columns = sorted(table.columns, key=lambda c: c.name)
+    if ids is None:
+        wheres = [None]
+    else:
+        ids = sorted({int(i) for i in ids})
+        wheres = [key.in_(ids[start:start + 5000]) for start in range(0, len(ids), 5000)]
+    if not wheres:
+        return pd.DataFrame(columns=["row_id", "label", "digest"])
+    frame = pd.concat([_read(session, table, where) for where in wheres], ignore_index=True)
+    if frame.empty:
+        return pd.DataFrame(columns=["row_id", "label", "digest"])
+    line = _joined(frame, columns)
+    for part, foreign, order in spec.parts:
+        part_columns = sorted((c for c in part.columns if c.name not in ("id", foreign)), key=lambda c: c.name)
+        foreign_column = part.c[foreign]
+        rows = pd.concat([_read(session, part, foreign_column.in_(chunk)) for chunk in
+                          _chunks(frame["id"].astype(int).tolist())], ignore_index=True)
+        if rows.empty:
+            grouped = pd.Series(dtype=object)
+        else:
+            rows = rows.sort_values(list(order), kind="stable")
+            rows["line"] = _joined(rows, part_columns)
+            grouped = rows.groupby(rows[foreign].astype(int))["line"].agg("\x1e".join)
+        parts = grouped.to_dict()
+        line = [text + "\x1d" + parts.get(int(pk), "") for text, pk in zip(line, frame["id"])]
+    digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in line]
+    return pd.DataFrame({"row_id": frame["id"].astype(int).astype(str), "label": frame[spec.label.key]
+                         .astype(str), "digest": digests})
+
+
+def _chunks(values: list, size: int = 5000):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def latest(session: Session, entity: str | None = None, ids: Iterable | None = None) -> pd.DataFrame:
+    """The last recorded digest of each row: entity, row_id, digest, sequence."""
+    query = select(RowDigest.entity, RowDigest.row_id, RowDigest.digest, RowDigest.sequence)
+    parts = []
+    if entity is not None:
+        query = query.where(RowDigest.entity == entity)
+    if ids is None:
+        parts.append(pd.read_sql(query, session.connection()))
+    else:
+        for chunk in _chunks(sorted({str(i) for i in ids})):
+            parts.append(pd.read_sql(query.where(RowDigest.row_id.in_(chunk)), session.connection()))
+    if not parts:
+        return pd.DataFrame(columns=["entity", "row_id", "digest", "sequence"])
+    frame = pd.concat(parts, ignore_index=True).sort_values("sequence", kind="stable")
+    return frame.drop_duplicates(["entity", "row_id"], keep="last")
+
+
+def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = True) -> pd.DataFrame:
+    """Digests of the given rows as they stand now (``DELETED`` for rows gone).
+
+    With ``only_changed``, rows whose digest equals their last recorded one are left out,
+    so that re-stamping unchanged rows writes nothing.
+    """
+    frames = []
+    for entity, ids in rows.items():
+        ids = sorted({int(i) for i in ids if i is not None})
+        if not ids:
+            continue
+        now = current(session, entity, ids).set_index("row_id")["digest"]
+        wanted = pd.Series(DELETED, index=[str(i) for i in ids], dtype=object)
+        wanted.update(now)
+        frame = pd.DataFrame({"entity": entity, "row_id": wanted.index, "digest": wanted.to_numpy()})
+        if only_changed:
+            before = latest(session, entity, frame["row_id"]).set_index("row_id")["digest"]
+            previous = frame["row_id"].map(before)
+            frame = frame[(previous != frame["digest"]) & ~(previous.isna() & (frame["digest"] == DELETED))]
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["entity", "row_id", "digest"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def batch_digest(frame: pd.DataFrame) -> str | None:
+    """The digest of one row, or the ordered digest of a batch's (entity, id, digest) entries."""
+    if frame.empty:
+        return None
+    if len(frame) == 1:
+        return str(frame["digest"].iloc[0])
+    ordered = frame.assign(number=frame["row_id"].astype("int64")).sort_values(["entity", "number"])
+    lines = ordered["entity"] + ":" + ordered["row_id"] + ":" + ordered["digest"]
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def store(session: Session, sequence: int, frame: pd.DataFrame) -> None:
+    """Keep a record's row digests (COPY on PostgreSQL), in the caller's transaction."""
+    if frame.empty:
+        return
+    from .visit_store import bulk_insert
+    bulk_insert(session, "row_digests", ["sequence", "entity", "row_id", "digest"],
+                frame.assign(sequence=sequence)[["sequence", "entity", "row_id", "digest"]])
+
+
+# --- the safety net: ORM writes no explicit record covered ------------------------------
+
+def _touched(session: Session) -> dict:
+    return session.info.setdefault("evidence_touched", {})
+
+
+def _after_flush(session: Session, _context) -> None:
+    touched = _touched(session)
+    for instance in list(session.new) + list(session.dirty) + list(session.deleted):
+        entity = ENTITY_OF_MODEL.get(type(instance))
+        if entity is not None and getattr(instance, "id", None) is not None:
+            touched.setdefault(entity, set()).add(instance.id)
+    for instance in list(session.new) + list(session.dirty):
+        if isinstance(instance, User):  # supervised offices live in their own table
+            touched.setdefault("user", set()).add(instance.id)
+
+
+def _before_commit(session: Session) -> None:
+    if session.info.get("evidence_busy"):
+        return
+    session.flush()
+    touched = session.info.pop("evidence_touched", None)
+    if not touched:
+        return
+    from . import audit
+    session.info["evidence_busy"] = True
+    try:
+        audit.record(session, "system", "stamp", "rows", ",".join(sorted(touched)), rows=touched,
+                     only_if_changed=True)
+        session.flush()
+        session.info.pop("evidence_touched", None)
+    finally:
+        session.info.pop("evidence_busy", None)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("evidence_touched", None)
+
+
+def install(session_factory) -> None:
+    """Stamp ORM writes of recorded rows at commit (idempotent)."""
+    if getattr(session_factory, "_evidence_installed", False):
+        return
+    event.listen(session_factory, "after_flush", _after_flush)
+    event.listen(session_factory, "before_commit", _before_commit)
+    event.listen(session_factory, "after_soft_rollback", lambda session, _previous: _after_rollback(session))
+    session_factory._evidence_installed = True
+
+
+# --- verification ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RowProblem:
+    entity: str
+    row_id: str
+    label: str
+    kind: str  # edited | deleted | inserted | digests altered
+    sequence: int | None
+
+    def __str__(self) -> str:
+        name = f"{self.entity.replace('_', ' ')} {self.label} (row {self.row_id})" if self.label \
+            else f"{self.entity.replace('_', ' ')} row {self.row_id}"
+        since = f", last recorded by audit record {self.sequence}" if self.sequence else ""
+        return {
+            "edited": f"{name} was edited behind the application's back{since}",
+            "deleted": f"{name} was deleted behind the application's back{since}",
+            "inserted": f"{name} was inserted behind the application's back (no audit record)",
+        }.get(self.kind, f"audit record {self.sequence}: {self.kind}")
+
+
+def verify_rows(session: Session) -> list[RowProblem]:
+    """Recompute every recorded row's digest and the digests of every batch; name each
+    row edited, deleted or inserted, and each record whose row digests were altered."""
+    from .models import AuditRecord
+    problems: list[RowProblem] = []
+    recorded = pd.read_sql(select(RowDigest.sequence, RowDigest.entity, RowDigest.row_id, RowDigest.digest),
+                           session.connection())
+    records = pd.read_sql(select(AuditRecord.sequence, AuditRecord.data_digest)
+                          .where(AuditRecord.data_digest.is_not(None)), session.connection())
+    expected = records.set_index("sequence")["data_digest"]
+    found = {}
+    if len(recorded):
+        sizes = recorded.groupby("sequence")["row_id"].transform("size")
+        singles = recorded[sizes == 1]  # most records change one row: compared without a loop
+        found.update(zip(singles["sequence"].astype(int), singles["digest"].astype(str)))
+        for sequence, group in recorded[sizes > 1].groupby("sequence"):
+            found[int(sequence)] = batch_digest(group)
+    for sequence in sorted(set(found) | set(expected.index)):
+        want, got = expected.get(sequence), found.get(sequence)
+        if want == got:
+            continue
+        if want is None:
+            problems.append(RowProblem("", "", "", "row digests were added for a record that carries "
+                                       "none (inserted behind the application's back)", sequence))
+        elif got is None:
+            problems.append(RowProblem("", "", "", "its row digests were removed", sequence))
+        elif want != got:
+            problems.append(RowProblem("", "", "", "its row digests were altered", sequence))
+    last = recorded.sort_values(["sequence"], kind="stable").drop_duplicates(["entity", "row_id"], keep="last")
+    for entity in ENTITIES:
+        now = current(session, entity)
+        before = last[last["entity"] == entity]
+        merged = now.merge(before, on="row_id", how="outer", suffixes=("", "_recorded"), indicator="side")
+        merged["sequence"] = merged["sequence"].astype("Int64")
+        fine = (merged["side"] == "both") & (merged["digest"] == merged["digest_recorded"]) \
+            | (merged["side"] == "right_only") & (merged["digest_recorded"] == DELETED)
+        for row in merged[~fine].to_dict("records"):  # only the rows that do not match
+            sequence = None if pd.isna(row["sequence"]) else int(row["sequence"])
+            if row["side"] == "left_only" or (row["side"] == "both" and row["digest_recorded"] == DELETED):
+                problems.append(RowProblem(entity, row["row_id"], row["label"], "inserted", None))
+            elif row["side"] == "right_only":
+                if row["digest_recorded"] != DELETED:
+                    problems.append(RowProblem(entity, row["row_id"], "", "deleted", sequence))
+            elif row["digest"] != row["digest_recorded"]:
+                problems.append(RowProblem(entity, row["row_id"], row["label"], "edited", sequence))
+    return problems
