@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from monitor import create_app
+from monitor.extensions import db
 
 from .conftest import TEST_CONFIG
 
@@ -38,6 +39,20 @@ def redis_url():
     return _redis_url()
 
 
+@pytest.fixture
+def make_app(database_url):
+    """Apps with their own settings; their connection pools are closed afterwards."""
+    made = []
+
+    def make(**settings):
+        made.append(create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **settings}))
+        return made[-1]
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -48,6 +63,7 @@ def _free_port() -> int:
 WORKER_WRAPPER = '''
 import os
 from monitor import create_app
+from monitor.extensions import db
 # No CSRF token from urllib; the limit is the one under test.
 _app = create_app({"WTF_CSRF_ENABLED": False, "CASE_STATUS_RATE_LIMIT": "10 per minute"})
 
@@ -102,31 +118,29 @@ def test_a_limit_of_10_holds_across_two_gunicorn_workers(database_url, redis_url
     assert statuses.count(200) == 10 and statuses.count(429) == 30
 
 
-def test_readyz_answers_when_database_and_redis_answer(database_url, redis_url):
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": redis_url,
-                      "RATELIMIT_KEY_PREFIX": f"scm-test-{uuid.uuid4().hex}"})
+def test_readyz_answers_when_database_and_redis_answer(make_app, redis_url):
+    app = make_app(RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_KEY_PREFIX=f"scm-test-{uuid.uuid4().hex}")
     response = app.test_client().get("/readyz")
     assert response.status_code == 200
     assert response.json == {"status": "ready", "checks": {"database": "ok", "rate_limit_storage": "ok"}}
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_readyz_names_what_is_down(database_url):
+def test_readyz_names_what_is_down(make_app):
     dead = f"redis://127.0.0.1:{_free_port()}/0"
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": dead})
+    app = make_app(RATELIMIT_STORAGE_URI=dead)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503 and response.json["checks"]["rate_limit_storage"] == "down"
     assert response.json["checks"]["database"] == "ok"
-    nowhere = create_app({**TEST_CONFIG, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    nowhere = make_app(DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none")
     response = nowhere.test_client().get("/readyz")
     assert response.status_code == 503 and response.json["checks"]["database"] == "down"
     assert nowhere.test_client().get("/healthz").json == {"status": "ok"}  # the process is up
 
 
-def test_behind_a_proxy_each_citizen_has_their_own_bucket(database_url):
+def test_behind_a_proxy_each_citizen_has_their_own_bucket(make_app):
     """Defect noted in issue 14: without ProxyFix every citizen shares the proxy's address."""
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "PROXY_FIX_X_FOR": 1,
-                      "CASE_STATUS_RATE_LIMIT": "2 per minute"})
+    app = make_app(PROXY_FIX_X_FOR=1, CASE_STATUS_RATE_LIMIT="2 per minute")
     client = app.test_client()
 
     def post(citizen):
@@ -135,7 +149,7 @@ def test_behind_a_proxy_each_citizen_has_their_own_bucket(database_url):
     assert [post("203.0.113.7") for _ in range(3)] == [200, 200, 429]
     assert post("198.51.100.9") == 200  # another citizen behind the same proxy
     # Without the setting, the forwarded header is not trusted (it could be forged).
-    plain = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "CASE_STATUS_RATE_LIMIT": "2 per minute"})
+    plain = make_app(CASE_STATUS_RATE_LIMIT="2 per minute")
     codes = [plain.test_client().post("/status", data={"case_number": "X", "check_code": "Y"},
                                       headers={"X-Forwarded-For": f"203.0.113.{n}"},
                                       environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code for n in range(3)]

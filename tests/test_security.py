@@ -298,8 +298,12 @@ def test_hsts_follows_the_proxy_when_configured(app, database_url, loaded_catalo
 
     from .conftest import TEST_CONFIG
     proxied = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "PROXY_FIX_X_PROTO": 1})
-    response = proxied.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
-    assert "Strict-Transport-Security" in response.headers
+    try:
+        response = proxied.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
+        assert "Strict-Transport-Security" in response.headers
+    finally:
+        with proxied.app_context():
+            db.engine.dispose()
 
 
 def test_signed_in_pages_are_never_stored(client, login, loaded_catalog):
