@@ -35,6 +35,10 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     # Keys in a shared Redis are prefixed, so two deployments (or test runs) never mix counts.
     "RATELIMIT_KEY_PREFIX": "scm",
+    # If the shared limiter storage (Redis) is down, count in each worker's memory meanwhile
+    # rather than answer 500; /readyz reports the outage.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
     # Citizens' forms: how often one address may check a case or file a complaint.
     "CASE_STATUS_RATE_LIMIT": "10 per minute;60 per hour",
     "COMPLAINT_RATE_LIMIT": "5 per hour",

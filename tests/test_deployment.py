@@ -138,6 +138,15 @@ def test_readyz_names_what_is_down(make_app):
     assert nowhere.test_client().get("/healthz").json == {"status": "ok"}  # the process is up
 
 
+def test_a_rate_limited_page_still_answers_when_redis_is_down(make_app):
+    """Limits fall back to each worker's memory meanwhile; citizens never get a 500."""
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{_free_port()}/0", CASE_STATUS_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    statuses = [client.post("/status", data={"case_number": "X-1", "code": "ABCDEF"}).status_code
+                for _ in range(3)]
+    assert 500 not in statuses and statuses[-1] == 429
+
+
 def test_behind_a_proxy_each_citizen_has_their_own_bucket(make_app):
     """Defect noted in issue 14: without ProxyFix every citizen shares the proxy's address."""
     app = make_app(PROXY_FIX_X_FOR=1, CASE_STATUS_RATE_LIMIT="2 per minute")
