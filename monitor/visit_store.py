@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
@@ -230,3 +231,54 @@ def refresh_all_cases(session: Session, frames: CatalogFrames, calendar: Working
     """Re-time every case after the calendar or the catalog changed: open cases' due dates
     follow at once, and so do completed cases' (receipts and DEADLINE_MISSED use them)."""
     return refresh_cases(session, list(session.scalars(select(Case.id))), frames, calendar)
+
+
+PARQUET_CHUNK = 200_000
+
+
+def export_parquet(session: Session, folder, timezone: str) -> dict[str, int]:
+    """Stored visits as Parquet files of the import columns (text), one per local month.
+
+    Read in chunks and appended to each month's file, so memory does not grow with the
+    database. Timestamps are written in UTC with a ``Z``; ``applicant_ref`` is the stored
+    keyed hash (an opaque id: the same applicant stays the same, no IIN is written).
+    Returns the rows written per file name.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .compliance.visit_log import COLUMNS
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    query = select(
+        Visit.visit_id, Case.case_number.label("case_id"), Visit.office_code, Visit.service_code,
+        Visit.staff_id, Visit.applicant_hash.label("applicant_ref"), Visit.ticket_at, Visit.called_at,
+        Visit.finished_at, Visit.action, Visit.documents_requested, Visit.refusal_ground, Visit.forwarded_to,
+    ).outerjoin(Case, Visit.case_pk == Case.id).order_by(Visit.id)
+    schema = pa.schema([(column, pa.string()) for column in COLUMNS])
+    writers: dict[str, pq.ParquetWriter] = {}
+    counts: dict[str, int] = {}
+    try:
+        for chunk in pd.read_sql(query, session.connection(), chunksize=PARQUET_CHUNK):
+            for column in TIMESTAMPS:
+                moments = pd.to_datetime(chunk[column], utc=True, format="ISO8601")
+                if column == "called_at":
+                    month = moments.dt.tz_convert(timezone).dt.strftime("%Y-%m")
+                text = np.char.add(np.datetime_as_string(
+                    moments.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT")), unit="us"), "Z")
+                chunk[column] = pd.Series(text, index=chunk.index, dtype=object).where(moments.notna(), "")
+            chunk = chunk.fillna("")
+            for name, part in chunk.groupby(month.to_numpy(), sort=True):
+                file_name = f"visits-{name}.parquet"
+                if file_name not in writers:
+                    writers[file_name] = pq.ParquetWriter(folder / file_name, schema, compression="zstd")
+                    counts[file_name] = 0
+                table = pa.Table.from_pandas(part[list(COLUMNS)].astype(str), schema=schema,
+                                             preserve_index=False)
+                writers[file_name].write_table(table)
+                counts[file_name] += len(part)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return dict(sorted(counts.items()))

@@ -27,6 +27,7 @@ import math
 import pickle  # nosec B403 - only files this run wrote itself in its private scratch folder
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,13 +60,14 @@ def analyze_partitioned(client, path: str | Path, frames: CatalogFrames, calenda
                         thresholds: Thresholds = Thresholds(), scopes=(None,),
                         scratch: str | Path | None = None, partition_rows: int = PARTITION_ROWS,
                         partitions: int | None = None, block_bytes: int = BLOCK_BYTES,
-                        ocel_dir: str | Path | None = None) -> PartitionedResult:
+                        ocel_dir: str | Path | None = None, ocel_key: str = "") -> PartitionedResult:
     """Judge the visit log at ``path`` (a file or a folder) on the cluster of ``client``.
 
     ``scratch`` must be readable and writable by every worker (default: a temporary folder
     here, right for a local cluster). ``partitions`` defaults to enough partitions of at
     most ``partition_rows`` visits, and at least one per worker. With ``ocel_dir`` each
-    partition also writes its share of the OCEL 2.0 log there (see ``ocel.py``).
+    partition also writes its share of the OCEL 2.0 log there (see ``ocel.py``; applicants
+    hashed under ``ocel_key``), for ``ocel.write_ocel`` to join.
     """
     timezone = calendar.timezone_name
     as_of = pd.Timestamp(as_of)
@@ -96,7 +98,7 @@ def analyze_partitioned(client, path: str | Path, frames: CatalogFrames, calenda
         [calendar_f] = client.scatter([calendar], broadcast=True)
         judged = client.gather([client.submit(
             _judge_partition, b, frames_f, calendar_f, as_of, thresholds, tuple(scopes), str(scratch),
-            str(ocel_dir) if ocel_dir else None, pure=False) for b in range(count)])
+            str(ocel_dir) if ocel_dir else None, ocel_key, pure=False) for b in range(count)])
         findings = _merge_findings(scratch, count)
         indicators = {scope: combine_indicator_parts(
             [j["parts"][scope] for j in judged if j["parts"][scope] is not None], scope, timezone)
@@ -246,7 +248,7 @@ def _split_piece(index: int, applicants: pd.Series, count: int, scratch: str) ->
 
 
 def _judge_partition(b: int, frames: CatalogFrames, calendar, as_of, thresholds, scopes, scratch: str,
-                     ocel_dir: str | None) -> dict:
+                     ocel_dir: str | None, ocel_key: str) -> dict:
     """Step 4 on a worker: judge one partition, as the single-process engine judges everything."""
     folder = Path(scratch) / f"partition-{b:06d}"
     loaded = [_load(p) for p in sorted(folder.glob("piece-*.pkl"))] if folder.exists() else []
@@ -270,7 +272,7 @@ def _judge_partition(b: int, frames: CatalogFrames, calendar, as_of, thresholds,
     _save(folder / "findings.pkl", table)
     if ocel_dir:
         from .ocel import write_ocel_part
-        write_ocel_part(Path(ocel_dir) / f"part-{b:06d}.json", analysis.visits)
+        write_ocel_part(Path(ocel_dir) / f"part-{b:06d}.json", analysis.visits, ocel_key)
     timezone = calendar.timezone_name
     parts: dict[str | None, IndicatorParts] = {
         scope: indicator_parts(analysis.visits, analysis.cases, analysis.findings, timezone, scope)
@@ -300,11 +302,14 @@ def _merge_findings(scratch: Path, count: int) -> pd.DataFrame:
     return table[FINDING_COLUMNS].reset_index(drop=True)
 
 
-def start_client(scheduler: str | None = None, workers: int = 2, memory_limit: str = "2GiB"):
-    """A Dask client: on the cluster at ``scheduler``, or on a new local cluster."""
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int = 2, memory_limit: str = "2GiB"):
+    """A Dask client on the cluster at ``scheduler``, or on a new local cluster (closed after)."""
     from dask.distributed import Client, LocalCluster
     if scheduler:
-        return Client(scheduler)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           memory_limit=memory_limit, dashboard_address=None)
-    return Client(cluster)
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
+                      dashboard_address=":0") as cluster, Client(cluster) as client:  # :0 - 8787 may be taken
+        yield client
