@@ -254,9 +254,9 @@ def _overdue_changes(cases, acc_rows, accepted, case_scope, timezone) -> pd.Seri
     part = cases[accepted]
     due = part["due_at"]
     has_due = due.notna().to_numpy()
-    closed = part["completed_at"].where(part["completed_at"].notna(), part["withdrawn_at"])
-    both = part["completed_at"].notna() & part["withdrawn_at"].notna()
-    closed = closed.where(~both, np.minimum(part["completed_at"], part["withdrawn_at"]))
+    # The earlier of completion and withdrawal (Series ops: np.minimum would go through objects).
+    completed, withdrawn = part["completed_at"], part["withdrawn_at"]
+    closed = completed.where(completed.notna(), withdrawn).mask(withdrawn < completed, withdrawn)
     start = np.full(len(part), _NEVER, dtype="int64")
     if has_due.any():
         start[has_due] = week_number(local_day_numbers(due[has_due], timezone))
