@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+import numpy as np
 import pandas as pd
 
 
@@ -24,6 +25,6 @@ def applicant_hashes(references: pd.Series, key: str) -> pd.Series:
         mac = keyed.copy()
         mac.update(reference.strip().encode())
         return mac.hexdigest()
-    distinct = pd.unique(references[references != ""])
-    hashes = dict(zip(distinct, map(digest, distinct)))
-    return references.map(hashes).astype(object).where(references != "", None)
+    codes, distinct = pd.factorize(references.to_numpy(dtype=object))
+    hashes = np.array([digest(r) if r != "" else None for r in distinct] + [None], dtype=object)
+    return pd.Series(hashes[codes], index=references.index, dtype=object)  # code -1: missing
