@@ -160,7 +160,6 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     new = visits[~visits["visit_id"].isin(present)]
     if new.empty:
         return ImportResult(0, len(visits), 0)
-    dialect = session.connection().dialect.name
 
     case_numbers = new["case_id"].dropna().unique().tolist()
     case_pks = _existing(session, Case.case_number, case_numbers)

@@ -24,7 +24,8 @@ Nothing here imports Flask; the only Dask call is ``Client.submit``/``gather``.
 from __future__ import annotations
 
 import math
-import pickle  # nosec B403 - only files this run wrote itself in its private scratch folder
+# pickle: only for files this run wrote itself in its own scratch folder
+import pickle  # nosec B403
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -120,7 +121,8 @@ def _save(path: Path, value) -> None:
 
 def _load(path: Path):
     with path.open("rb") as handle:
-        return pickle.load(handle)  # nosec B301 - written by this run in its own scratch folder
+        # Written by this run in its own scratch folder, never by anyone else.
+        return pickle.load(handle)  # nosec B301
 
 
 def _hash(values: pd.Series) -> np.ndarray:
