@@ -97,10 +97,12 @@ def test_a_csv_in_blocks_on_two_workers_gives_the_single_process_output(client, 
     log.to_csv(path, index=False)
     assert len(pieces(path, block_bytes=150_000)) >= 4  # the file is really read in blocks
     analysis, _ = single_process(path, frames)
+    scratch = tmp_path / "shared"
     result = analyze_partitioned(client, path, frames, WorkingCalendar(timezone=TIMEZONE), AS_OF,
-                                 scopes=SCOPES, partitions=5, block_bytes=150_000)
+                                 scopes=SCOPES, partitions=5, block_bytes=150_000, scratch=scratch)
     assert result.partitions == 5
     assert_same_output(result, analysis)
+    assert list(scratch.iterdir()) == []  # the run's pieces and partitions are gone
 
 
 def test_a_folder_of_monthly_parquet_files_gives_the_single_process_output(client, catalog, frames, tmp_path):

@@ -73,9 +73,10 @@ def analyze_partitioned(client, path: str | Path, frames: CatalogFrames, calenda
     timezone = calendar.timezone_name
     as_of = pd.Timestamp(as_of)
     as_of = as_of.tz_localize(timezone) if as_of.tzinfo is None else as_of
-    owned = scratch is None
-    scratch = Path(tempfile.mkdtemp(prefix="monitor-dask-") if owned else scratch)
-    scratch.mkdir(parents=True, exist_ok=True)
+    if scratch is not None:
+        Path(scratch).mkdir(parents=True, exist_ok=True)
+    # This run's own folder (inside ``scratch`` if given), removed at the end in any case.
+    scratch = Path(tempfile.mkdtemp(prefix="monitor-dask-", dir=scratch))
     try:
         parts_of = pieces(path, block_bytes)
         [frames_f] = client.scatter([frames], broadcast=True)
@@ -110,8 +111,7 @@ def analyze_partitioned(client, path: str | Path, frames: CatalogFrames, calenda
             visits=sum(j["visits"] for j in judged), cases=sum(j["cases"] for j in judged),
             partitions=count, ignored_repeats=ignored + sum(s["repeats"] for s in read))
     finally:
-        if owned:
-            shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _save(path: Path, value) -> None:
