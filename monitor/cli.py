@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -27,6 +28,9 @@ from .compliance import (
 )
 from .config import rule_thresholds
 from .compliance.indicators import SCOPES
+from .compliance.ocel import ocel_share, write_ocel
+from .compliance.partitioned import PARTITION_ROWS, analyze_partitioned, dask_client
+from .compliance.visit_files import read_visit_input
 from .context import engine_inputs
 from .extensions import db
 from .privacy import mask_iins, mask_iins_in_frame
@@ -210,6 +214,20 @@ def visits_import(path, skip_invalid, rejects):
                f"{result.cases_touched} cases updated.")
 
 
+@visits_cli.command("export-parquet")
+@click.argument("folder", type=click.Path(file_okay=False))
+def visits_export_parquet(folder):
+    """Write every stored visit as Parquet, one file per local month (visits-YYYY-MM.parquet).
+
+    The files hold the import columns as text (applicants as their stored keyed hashes), so
+    `flask analyze --visits FOLDER` and `flask visits import` read them back.
+    """
+    written = visit_store.export_parquet(db.session, folder, current_app.config["MONITOR_TIMEZONE"])
+    for name, rows in written.items():
+        click.echo(f"  {name}: {rows:,} visits")
+    click.echo(f"Wrote {sum(written.values()):,} visits in {len(written)} monthly file(s) to {folder}.")
+
+
 def _as_of(value: str | None, timezone: str) -> pd.Timestamp:
     if not value:
         return pd.Timestamp.now(tz="UTC")
@@ -222,7 +240,8 @@ def _as_of(value: str | None, timezone: str) -> pd.Timestamp:
 
 @click.command("analyze")
 @click.option("--catalog", "catalog_dir", required=True, type=click.Path(file_okay=False, exists=True))
-@click.option("--visits", "visits_path", required=True, type=click.Path(dir_okay=False, exists=True))
+@click.option("--visits", "visits_path", required=True, type=click.Path(exists=True),
+              help="A visit log (CSV, XLSX or Parquet) or a folder of them, read in name order.")
 @click.option("--as-of", help="ISO 8601 time the open cases are judged at (default: now; local if no offset).")
 @click.option("--findings", "findings_path", type=click.Path(dir_okay=False), help="Findings CSV to write.")
 @click.option("--indicators", "indicators_path", type=click.Path(dir_okay=False),
@@ -233,38 +252,94 @@ def _as_of(value: str | None, timezone: str) -> pd.Timestamp:
 @click.option("--informal-return-days", type=int, help="INFORMAL_RETURN: days looked back (default: the setting, 30).")
 @click.option("--reopen-days", type=int, help="REOPENED_AFTER_WITHDRAWAL: days after (default: the setting, 10).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if any row is bad.")
+@click.option("--ocel", "ocel_path", type=click.Path(dir_okay=False),
+              help="Also write the visits as an OCEL 2.0 JSON event log (for process mining).")
+@click.option("--engine", type=click.Choice(["single", "dask"]), default="single", show_default=True,
+              help="single: this process; dask: partitions judged on a Dask cluster.")
+@click.option("--scheduler", help="--engine dask: address of a running Dask scheduler "
+              "(default: a local cluster on this machine).")
+@click.option("--workers", type=int, default=2, show_default=True, help="Local cluster: worker processes.")
+@click.option("--worker-memory", default="2GiB", show_default=True, help="Local cluster: memory per worker.")
+@click.option("--scratch", type=click.Path(file_okay=False),
+              help="--engine dask: a folder every worker can read and write (default: a temporary one).")
+@click.option("--partition-rows", type=int, default=PARTITION_ROWS, show_default=True,
+              help="--engine dask: visits per partition at most (bounds each worker's memory).")
 def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, scope, max_handoffs,
-            min_informal_consults, informal_return_days, reopen_days, strict):
+            min_informal_consults, informal_return_days, reopen_days, strict,
+            ocel_path, engine, scheduler, workers, worker_memory, scratch, partition_rows):
     """Judge a visit log against a catalog folder, with no database (for auditors).
 
     Bad rows are listed on stderr and left out of the analysis.
     """
     timezone = current_app.config["MONITOR_TIMEZONE"]
     frames = CatalogFrames.from_catalog(_load_or_report(catalog_dir))
-    try:
-        raw = read_visit_file(visits_path)
-    except VisitLogError as error:
-        _fail(mask_iins(str(error)))
-    _say_how_read(visits_path, raw)
-    parsed = parse_visits(raw, frames, timezone)
-    if len(parsed.bad_rows):
-        _report_bad_rows(parsed.bad_rows)
-        click.echo(f"{parsed.bad_lines} bad row(s) left out of the analysis.", err=True)
     thresholds = rule_thresholds(current_app.config, max_handoffs=max_handoffs,
                                  min_informal_consults=min_informal_consults,
                                  informal_return_days=informal_return_days, reopen_days=reopen_days)
     calendar = WorkingCalendar(timezone=timezone)
-    analysis = judge(parsed.visits, frames, calendar, _as_of(as_of, timezone), thresholds)
-    table = analysis.finding_table()
+    moment = _as_of(as_of, timezone)
+    hash_key = current_app.config["APPLICANT_HASH_KEY"]
+    if engine == "dask":
+        run = _analyze_on_dask(visits_path, frames, calendar, moment, thresholds, scope, ocel_path,
+                               hash_key, scheduler, workers, worker_memory, scratch, partition_rows)
+    else:
+        run = _analyze_here(visits_path, frames, calendar, moment, thresholds, scope, ocel_path, hash_key)
+    table, indicators, visits, cases, bad_rows = run
+    if len(bad_rows):
+        _report_problems(bad_rows)
+        click.echo(f"{bad_rows['where'].nunique()} bad row(s) left out of the analysis.", err=True)
     if findings_path:
         table.to_csv(findings_path, index=False)
     if indicators_path:
-        analysis.indicators(timezone, scope).to_csv(indicators_path, index=False)
-    click.echo(f"{len(analysis.visits)} visits, {len(analysis.cases)} cases, {len(table)} findings.")
+        indicators.to_csv(indicators_path, index=False)
+    click.echo(f"{visits} visits, {cases} cases, {len(table)} findings.")
     for rule, count in table["rule"].value_counts().sort_index().items():
         click.echo(f"  {rule}: {count}")
-    if strict and len(parsed.bad_rows):
+    if strict and len(bad_rows):
         sys.exit(1)
+
+
+def _analyze_here(path, frames, calendar, as_of, thresholds, scope, ocel_path, hash_key):
+    """The single-process engine: the whole log in this process's memory."""
+    try:
+        given = read_visit_input(path)
+    except VisitLogError as error:
+        _fail(mask_iins(str(error)))
+    _say_how_read(path, given.rows)
+    parsed = parse_visits(given.rows, frames, calendar.timezone_name)
+    bad = parsed.bad_rows
+    bad_rows = pd.DataFrame({"where": given.where(bad["line"]), "column": bad["column"], "reason": bad["reason"]})
+    analysis = judge(parsed.visits, frames, calendar, as_of, thresholds)
+    if ocel_path:
+        write_ocel(ocel_path, [ocel_share(analysis.visits, hash_key)])
+    return (analysis.finding_table(), analysis.indicators(calendar.timezone_name, scope),
+            len(analysis.visits), len(analysis.cases), bad_rows)
+
+
+def _analyze_on_dask(path, frames, calendar, as_of, thresholds, scope, ocel_path, hash_key,
+                     scheduler, workers, worker_memory, scratch, partition_rows):
+    """The partitioned engine (compliance.partitioned) on a local or an existing cluster."""
+    if scratch:
+        Path(scratch).mkdir(parents=True, exist_ok=True)
+    with dask_client(scheduler, workers, worker_memory) as client, \
+            tempfile.TemporaryDirectory(prefix="monitor-ocel-", dir=scratch) as ocel_dir:
+        try:
+            result = analyze_partitioned(client, path, frames, calendar, as_of, thresholds, scopes=(scope,),
+                                         scratch=scratch, partition_rows=partition_rows,
+                                         ocel_dir=ocel_dir if ocel_path else None, ocel_key=hash_key)
+        except VisitLogError as error:
+            _fail(str(error))
+        if ocel_path:
+            write_ocel(ocel_path, sorted(Path(ocel_dir).glob("part-*.json")))
+    click.echo(f"Judged in {result.partitions} partitions.", err=True)
+    return result.findings, result.indicators[scope], result.visits, result.cases, result.bad_rows
+
+
+def _report_problems(bad_rows: pd.DataFrame, limit: int = 50) -> None:
+    for row in bad_rows.head(limit).itertuples(index=False):
+        click.echo(f"{row.where}, column {row.column}: {row.reason}", err=True)
+    if len(bad_rows) > limit:
+        click.echo(f"... and {len(bad_rows) - limit} more problems", err=True)
 
 
 @findings_cli.command("sweep")

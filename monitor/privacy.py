@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import re
 
+import numpy as np
 import pandas as pd
 
 
@@ -25,9 +26,9 @@ def applicant_hashes(references: pd.Series, key: str) -> pd.Series:
         mac = keyed.copy()
         mac.update(reference.strip().encode())
         return mac.hexdigest()
-    distinct = pd.unique(references[references != ""])
-    hashes = dict(zip(distinct, map(digest, distinct)))
-    return references.map(hashes).astype(object).where(references != "", None)
+    codes, distinct = pd.factorize(references.to_numpy(dtype=object))
+    hashes = np.array([digest(r) if r != "" else None for r in distinct] + [None], dtype=object)
+    return pd.Series(hashes[codes], index=references.index, dtype=object)  # code -1: missing
 
 
 # Any run of exactly 12 digits may be an IIN: a person's identity, whatever column it is in.

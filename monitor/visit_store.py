@@ -5,15 +5,15 @@ half-way leaves the database exactly as it was.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, any_, bindparam, false, select, update
+from sqlalchemy import String, any_, bindparam, false, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -48,19 +48,89 @@ def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
 
 def _existing(session: Session, column, values: Iterable) -> dict:
     """Map each of ``values`` found in ``column`` to its row id."""
-    values = list(values)
+    values = np.asarray(values, dtype=object).tolist()  # plain str: Arrow arrays iterate slowly
     model = column.class_
     key = Case.id if model is Case else Visit.id
     if session.get_bind().dialect.name == "postgresql":
         # One array parameter instead of thousands of IN parameters.
         query = select(column, key).where(column == any_(bindparam("values", type_=ARRAY(String))))
         return dict(session.execute(query, {"values": values}).all()) if values else {}
-    # SQLite: IN lists in chunks. (A temporary table would be faster, but writing to it
-    # opens the transaction early, and a concurrent desk's commit would then fail ours.)
+    # SQLite: IN lists in chunks, one prepared statement per chunk size on the raw
+    # connection. (A temporary table would be faster, but writing to it opens the
+    # transaction early, and a concurrent desk's commit would then fail ours.)
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    table, name, id_name = model.__tablename__, column.key, key.key
     found = {}
     for chunk in chunks(values):
-        found.update((value, pk) for value, pk in session.execute(select(column, key).where(column.in_(chunk))))
+        # Names are the models' own; the values are bound parameters.
+        statement = f"SELECT {name}, {id_name} FROM {table} WHERE {name} IN ({', '.join('?' * len(chunk))})"  # nosec B608
+        found.update(cursor.execute(statement, chunk).fetchall())
+    cursor.close()
     return found
+
+
+def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.DataFrame,
+                progress: Progress | None = None) -> None:
+    """Insert many rows fast, in the open transaction: PostgreSQL binary COPY, SQLite one
+    prepared INSERT run over plain tuples.
+
+    Timestamp columns may be tz-aware datetimes or text the database reads; each column
+    is turned into Python values once, by its column type, not value by value.
+    """
+    connection = session.connection()
+    dialect = connection.dialect.name
+    raw = connection.connection.dbapi_connection
+    kinds = _column_kinds(raw, table, columns) if dialect == "postgresql" else {}
+    total = len(frame)
+    step = 50_000
+    for start in range(0, total, step):
+        part = frame.iloc[start:start + step]
+        if dialect == "postgresql":
+            rows = zip(*(_python_values(part[c], kinds[c][1], dialect) for c in columns))
+            with raw.cursor() as cursor:
+                # Table and column names are this module's constants, never user input.
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types([kinds[c][0] for c in columns])
+                    for row in rows:
+                        copy.write_row(row)
+        else:
+            rows = list(zip(*(_python_values(part[c], None, dialect) for c in columns)))
+            placeholders = ", ".join("?" for _ in columns)
+            statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # nosec B608
+            cursor = raw.cursor()
+            cursor.executemany(statement, rows)
+            cursor.close()
+        if progress:
+            progress(min(start + step, total), total)
+
+
+def _column_kinds(raw, table: str, columns: list[str]) -> dict[str, tuple[int, str]]:
+    """PostgreSQL: each column's type oid (for binary COPY) and kind (timestamp, int, bool, text)."""
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT a.attname, a.atttypid, t.typname FROM pg_attribute a "
+                       "JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = %s::regclass AND a.attnum > 0",
+                       (table,))
+        found = {name: (int(oid), typname) for name, oid, typname in cursor.fetchall()}
+    kind = {"timestamptz": "timestamp", "timestamp": "timestamp", "int2": "int", "int4": "int",
+            "int8": "int", "bool": "bool"}
+    return {c: (found[c][0], kind.get(found[c][1], "text")) for c in columns}
+
+
+def _python_values(values: pd.Series, kind: str | None, dialect: str) -> list:
+    """One column as the driver's Python values, None where missing."""
+    is_moment = isinstance(values.dtype, pd.DatetimeTZDtype)
+    if dialect != "postgresql":  # SQLite stores moments as UTC text, the rest as given
+        return _listed(_sql_timestamps(values, dialect) if is_moment else values)
+    if kind == "timestamp" and not is_moment:
+        values = pd.to_datetime(values, utc=True, format="ISO8601")
+    elif kind == "int":
+        values = values.astype("Int64")
+    return _listed(values)
+
+
+def _listed(values: pd.Series) -> list:
+    objects = values.to_numpy(dtype=object, na_value=None)
+    return objects.tolist()
 
 
 def _sql_timestamps(values: pd.Series, dialect: str) -> pd.Series:
@@ -73,36 +143,6 @@ def _sql_timestamps(values: pd.Series, dialect: str) -> pd.Series:
     if dialect != "sqlite":
         text = np.char.add(text, "+00:00")
     return pd.Series(text, index=values.index, dtype=object).where(values.notna().to_numpy(), None)
-
-
-def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.DataFrame,
-                 progress: Progress | None = None) -> None:
-    """Insert many rows fast: PostgreSQL COPY, SQLite executemany, in the open transaction."""
-    connection = session.connection()
-    dialect = connection.dialect.name
-    raw = connection.connection.dbapi_connection
-    total = len(frame)
-    step = 50_000
-    for start in range(0, total, step):
-        part = frame.iloc[start:start + step]
-        if dialect == "postgresql":
-            buffer = io.StringIO()
-            part.to_csv(buffer, header=False, index=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL)
-            buffer.seek(0)
-            with raw.cursor() as cursor:
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN "
-                                 "WITH (FORMAT csv, NULL '\\N')") as copy:
-                    copy.write(buffer.getvalue())
-        else:
-            cursor = raw.cursor()
-            placeholders = ", ".join("?" for _ in columns)
-            values = part.astype(object).where(part.notna(), None).itertuples(index=False, name=None)
-            # Table and column names are this module's constants, never user input.
-            statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # nosec B608
-            cursor.executemany(statement, values)
-            cursor.close()
-        if progress:
-            progress(min(start + step, total), total)
 
 
 CASE_TIMELINE = ["first_visit_at", "accepted_at", "due_at", "completed_at", "withdrawn_at"]
@@ -126,7 +166,6 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     new = visits[~visits["visit_id"].isin(present)]
     if new.empty:
         return ImportResult(0, len(visits), 0)
-    dialect = session.connection().dialect.name
 
     case_numbers = new["case_id"].dropna().unique().tolist()
     case_pks = _existing(session, Case.case_number, case_numbers)
@@ -138,8 +177,7 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
         .rename(columns={"case_id": "case_number"})
     fresh = timelines[~timelines["case_number"].isin(case_pks)]
     if len(fresh):
-        rows = fresh[CASE_COLUMNS].assign(**{c: _sql_timestamps(fresh[c], dialect) for c in CASE_TIMELINE})
-        bulk_insert(session, "cases", CASE_COLUMNS, rows)
+        bulk_insert(session, "cases", CASE_COLUMNS, fresh[CASE_COLUMNS])
         case_pks.update(_existing(session, Case.case_number, fresh["case_number"].tolist()))
     _update_cases(session, timelines[timelines["case_number"].isin(set(case_pks) - set(fresh["case_number"]))],
                   case_pks)
@@ -150,16 +188,17 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
         "office_code": new["office_code"], "service_code": new["service_code"],
         "staff_id": new["staff_id"],
         "applicant_hash": applicant_hashes(new["applicant_ref"].fillna(""), hash_key),
-        **{column: _sql_timestamps(new[column], dialect) for column in TIMESTAMPS},
+        **{column: new[column] for column in TIMESTAMPS},
         "action": new["action"], "documents_requested": new["documents_requested"].fillna(""),
         "refusal_ground": new["refusal_ground"].replace("", None),
         "forwarded_to": new["forwarded_to"].replace("", None),
         "source": source,
         "override_reason": new["override_reason"] if "override_reason" in new else None,
-        "recorded_at": _sql_timestamps(pd.Series(pd.Timestamp(now).tz_convert("UTC"), index=new.index), dialect),
+        "recorded_at": pd.Series(pd.Timestamp(now).tz_convert("UTC"), index=new.index),
         "late_reason": new["late_reason"] if "late_reason" in new else None,
     })
-    bulk_insert(session, "visits", VISIT_COLUMNS, rows[VISIT_COLUMNS], progress)
+    with _indexes_built_after(session, "visits", len(rows)):
+        bulk_insert(session, "visits", VISIT_COLUMNS, rows[VISIT_COLUMNS], progress)
     if source != "desk":  # a desk visit gets its own, more detailed record
         visit_pks = _existing(session, Visit.visit_id, new["visit_id"].tolist())
         audit.record(session, actor, "import", "visits", source,
@@ -167,6 +206,39 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
                           "cases": len(case_numbers)},
                      rows={"visit": list(visit_pks.values()), "case": list(case_pks.values())})
     return ImportResult(len(new), len(visits) - len(new), len(case_numbers))
+
+
+REBUILD_INDEXES_FROM = 100_000  # rows: a larger import into a smaller table rebuilds indexes
+
+
+@contextmanager
+def _indexes_built_after(session: Session, table: str, rows: int):
+    """An import of many rows into a smaller table: drop the table's secondary (non-unique)
+    indexes, insert, then build each index again in one sort instead of one B-tree descent
+    per row. All in the import's transaction: killed at any moment, nothing changes. On
+    PostgreSQL the dropped indexes lock the table for other sessions until the commit.
+    """
+    if rows < REBUILD_INDEXES_FROM:  # a desk's visit, a small file: nothing to rebuild
+        yield
+        return
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    present = connection.execute(
+        text("SELECT reltuples FROM pg_class WHERE relname = :t") if postgres
+        else text(f"SELECT count(*) FROM {table}"), {"t": table}).scalar() or 0  # nosec B608
+    if rows < present:
+        yield
+        return
+    query = ("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t "
+             "AND indexdef NOT LIKE 'CREATE UNIQUE%'") if postgres else \
+        ("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
+         "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'")
+    indexes = connection.execute(text(query), {"t": table}).all()
+    for name, _ in indexes:
+        connection.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    for _, definition in indexes:
+        connection.execute(text(definition))
 
 
 def _update_cases(session: Session, timelines: pd.DataFrame, case_pks: dict) -> int:
@@ -278,3 +350,54 @@ def refresh_all_cases(session: Session, frames: CatalogFrames, calendar: Working
         audit.record(session, actor, "retime", "cases", "all", reason=reason or None,
                      rows={"case": pks}, only_if_changed=True)
     return count
+
+
+PARQUET_CHUNK = 200_000
+
+
+def export_parquet(session: Session, folder, timezone: str) -> dict[str, int]:
+    """Stored visits as Parquet files of the import columns (text), one per local month.
+
+    Read in chunks and appended to each month's file, so memory does not grow with the
+    database. Timestamps are written in UTC with a ``Z``; ``applicant_ref`` is the stored
+    keyed hash (an opaque id: the same applicant stays the same, no IIN is written).
+    Returns the rows written per file name.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .compliance.visit_log import COLUMNS
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    query = select(
+        Visit.visit_id, Case.case_number.label("case_id"), Visit.office_code, Visit.service_code,
+        Visit.staff_id, Visit.applicant_hash.label("applicant_ref"), Visit.ticket_at, Visit.called_at,
+        Visit.finished_at, Visit.action, Visit.documents_requested, Visit.refusal_ground, Visit.forwarded_to,
+    ).outerjoin(Case, Visit.case_pk == Case.id).order_by(Visit.id)
+    schema = pa.schema([(column, pa.string()) for column in COLUMNS])
+    writers: dict[str, pq.ParquetWriter] = {}
+    counts: dict[str, int] = {}
+    try:
+        for chunk in pd.read_sql(query, session.connection(), chunksize=PARQUET_CHUNK):
+            for column in TIMESTAMPS:
+                moments = pd.to_datetime(chunk[column], utc=True, format="ISO8601")
+                if column == "called_at":
+                    month = moments.dt.tz_convert(timezone).dt.strftime("%Y-%m")
+                text = np.char.add(np.datetime_as_string(
+                    moments.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT")), unit="us"), "Z")
+                chunk[column] = pd.Series(text, index=chunk.index, dtype=object).where(moments.notna(), "")
+            chunk = chunk.fillna("")
+            for name, part in chunk.groupby(month.to_numpy(), sort=True):
+                file_name = f"visits-{name}.parquet"
+                if file_name not in writers:
+                    writers[file_name] = pq.ParquetWriter(folder / file_name, schema, compression="zstd")
+                    counts[file_name] = 0
+                table = pa.Table.from_pandas(part[list(COLUMNS)].astype(str), schema=schema,
+                                             preserve_index=False)
+                writers[file_name].write_table(table)
+                counts[file_name] += len(part)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return dict(sorted(counts.items()))

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .catalog_frames import CatalogFrames
 
@@ -221,13 +223,23 @@ def parse_timestamps(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Se
     """ISO 8601 text -> UTC. Without an offset a time is local; rows may mix both forms.
 
     Returns the timestamps and a mask of the non-empty values that could not be read.
+    The usual form, local ``YYYY-MM-DDTHH:MM:SS``, is read by Arrow in one pass; every other
+    value (offsets, fractions, other ISO 8601 forms, and anything Arrow rejects) by pandas.
     """
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     present = values != ""
+    plain, local = _plain_local_times(values)
+    if plain.any():
+        moments = pd.Series(local[plain], index=values.index[plain])
+        result[plain] = moments.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT") \
+            .dt.tz_convert("UTC")
     # A year pandas cannot hold (e.g. 0001 or 9999) is an unreadable value, not a crash.
     in_range = values.str[:4].between("1900", "2200")
-    has_offset = present & in_range & values.str.contains(_HAS_OFFSET, regex=True)
-    naive = present & in_range & ~has_offset
+    rest = present & ~plain & in_range
+    if not rest.any():
+        return result, present & result.isna()
+    has_offset = rest & values.str.contains(_HAS_OFFSET, regex=True)
+    naive = rest & ~has_offset
     if naive.any():
         local = pd.to_datetime(values[naive], format="ISO8601", errors="coerce")
         result[naive] = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT") \
@@ -236,6 +248,26 @@ def parse_timestamps(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Se
         result[has_offset] = pd.to_datetime(values[has_offset], format="ISO8601", errors="coerce",
                                             utc=True)
     return result, present & result.isna()
+
+
+# Local YYYY-MM-DDTHH:MM:SS with every field in range and a day every month has (29 February
+# included only through pandas), years 1900-2199: exactly the values Arrow's strptime reads
+# as pandas does (Arrow rolls impossible days over: 30 February would become 2 March).
+_PLAIN_LOCAL = (r"^(19|20|21)[0-9]{2}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)"
+                r"|(0[13578]|1[02])-31)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")
+
+
+def _plain_local_times(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Which values have the usual form (``_PLAIN_LOCAL``), and those values read by Arrow."""
+    text = pa.array(values.to_numpy(dtype=object), type=pa.string()) if values.dtype == object \
+        else pa.array(values)
+    plain = np.asarray(pc.fill_null(pc.match_substring_regex(text, _PLAIN_LOCAL), False))
+    if not plain.any():
+        return plain, np.array([], dtype="datetime64[ns]")
+    parsed = pc.strptime(text, format="%Y-%m-%dT%H:%M:%S", unit="ns", error_is_null=True)
+    local = np.asarray(parsed.to_numpy(zero_copy_only=False) if hasattr(parsed, "to_numpy")
+                       else parsed).astype("datetime64[ns]")
+    return plain & ~np.isnat(local), local
 
 
 def local_day_numbers(moments: pd.Series, timezone: str) -> np.ndarray:
