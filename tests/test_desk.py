@@ -54,7 +54,7 @@ def test_lawful_submit_issues_a_case_and_a_receipt_with_the_due_date(client, log
     code = re.search(r'id="check-code">([A-Z0-9]{6})<', receipt).group(1)
     assert case.check_code_hash == check_code_hash(case.case_number, code)
     # 5 working days after Monday 6 April 2026 end on Monday 13 April.
-    assert 'id="due-at">2026-04-13 23:59' in receipt
+    assert 'id="due-at" datetime="2026-04-13T23:59:59+05:00">13 апреля 2026, 23:59<' in receipt
     rules = set(db.session.scalars(select(Finding.rule)))
     assert rules == {"OVERDUE_OPEN"}  # a lawful visit; only the April case is overdue by now
 
@@ -98,7 +98,7 @@ def test_follow_up_needs_an_existing_case(client, login, loaded_catalog):
     response = client.post("/desk/visits/new", data=visit_form(action="issue", case_number="NOPE-1",
                                                                documents=[]))
     assert response.status_code == 422
-    assert "there is no case NOPE-1" in response.get_data(as_text=True)
+    assert "дела NOPE-1 нет" in response.get_data(as_text=True)
 
 
 def test_conflict_of_interest_is_warned_and_recorded(client, login, loaded_catalog, app):
@@ -199,7 +199,7 @@ def test_a_correction_needs_a_reason_and_valid_times(client, login, loaded_catal
         "documents_requested": "APPLICATION", "called_at": "2026-04-06T10:00",
         "finished_at": "2026-04-06T09:00", "reason": "typo"})
     assert response.status_code == 422
-    assert "finished_at is before called_at" in response.get_data(as_text=True)
+    assert "визит не может закончиться раньше вызова" in response.get_data(as_text=True)
     db.session.refresh(visit)
     assert visit.documents_requested == "APPLICATION;MARRIAGE_CERT"
 
@@ -241,7 +241,7 @@ def test_another_office_cannot_add_to_a_case(client, login, loaded_catalog):
         action="issue", case_number=number, documents=[], called_at="2026-04-07T10:00",
         finished_at="2026-04-07T10:05"))
     assert response.status_code == 422
-    assert "handled by another office" in response.get_data(as_text=True)
+    assert "занимается другое отделение" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
 
 

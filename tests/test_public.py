@@ -117,7 +117,8 @@ def test_indicators_page_never_ranks_an_office_with_too_few_cases(client, app):
     assert "<svg" in page and "2026-W15" in page
     tiny_row = page.split(">TINY</a></td>")[1].split("</tr>")[0]
     assert "too few cases" in tiny_row
-    assert '<td>1</td><td><a href="/indicators?office=BIG">BIG</a></td>' in page
+    assert ('<td data-label="Rank">1</td><td data-label="Office"><a href="/indicators?office=BIG">BIG</a></td>'
+            in page)
     assert "abab" in page  # the audit head published with the week
     office_page = client.get("/indicators?office=TINY&lang=en").get_data(as_text=True)
     assert "indicators of office TINY" in office_page and "<svg" in office_page
