@@ -9,6 +9,7 @@ from monitor.extensions import db
 from services_catalog import BUNDLED_CATALOG, load_catalog
 
 from .browser import chromium_page, serve
+from .pages_db import database_url  # noqa: F401  (pages, not storage: SQLite once)
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +39,8 @@ def test_a_citizen_reads_the_fee_and_deadline_on_the_first_screen_at_390px(app, 
         # The catalog is a list of stacked rows, not a table wider than the phone.
         first_row = page.locator("table.catalog tbody tr").first
         assert first_row.bounding_box()["width"] <= 390
-        page.get_by_role("link", name="Регистрация по постоянному месту жительства населения Республики Казахстан").click()
+        name = "Регистрация по постоянному месту жительства населения Республики Казахстан"  # «прописка»
+        page.get_by_role("link", name=name).click()
         page.locator("#key-facts").wait_for()
         viewport = page.viewport_size["height"]
         for locator in (page.locator("#key-facts .fee"), page.locator("#key-facts dd").nth(1),

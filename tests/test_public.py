@@ -45,7 +45,8 @@ def test_case_status_with_the_right_code(client, login, loaded_catalog):
     page = client.post("/status?lang=en", data={"case_number": number, "check_code": code.lower()})
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="status"' in text
-    assert "2026-04-13 23:59" in text and 'id="overdue">yes' in text
+    assert '<time datetime="2026-04-13T23:59:59+05:00">13 April 2026, 23:59</time>' in text
+    assert 'id="overdue">yes' in text
     assert "desk1" not in text and "applicant" not in text.lower().replace("applicants", "")
 
 

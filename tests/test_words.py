@@ -86,10 +86,12 @@ ENGINE_DETAILS = {  # one of each wording monitor/compliance/rules.py writes
         "основание R9 не является законным основанием отказа по этой услуге",
     "waited 25.5 min in the queue, limit 15 (10.5 min over)":
         "ожидание в очереди 25,5 мин при норме 15 (на 10,5 мин больше)",
-    "served 0.02 min at the desk, limit 20 (1.5 min over)": "обслуживание у окна 0,02 мин при норме 20 (на 1,5 мин больше)",
+    "served 0.02 min at the desk, limit 20 (1.5 min over)":
+        "обслуживание у окна 0,02 мин при норме 20 (на 1,5 мин больше)",
     "3 returns of the package": "пакет возвращён 3 раз(а)",
     "2 hand-offs, at most 1 allowed": "передач: 2, допускается не более 1",
-    "completed 12.5 h after the due time 2026-04-01 18:59:59 UTC": "завершено через 12,5 ч после срока 1 апреля 2026, 23:59",
+    "completed 12.5 h after the due time 2026-04-01 18:59:59 UTC":
+        "завершено через 12,5 ч после срока 1 апреля 2026, 23:59",
     "open 3 h past the due time 2026-04-01 18:59:59 UTC": "открыто 3 ч после срока 1 апреля 2026, 23:59",
     "accepted on 2026-04-06, submitted again on 2026-04-20 (the deadline still counts from the acceptance)":
         "принято 6 апреля 2026, подано повторно 20 апреля 2026 (срок по-прежнему считается с приёма)",
@@ -110,7 +112,8 @@ def test_each_engine_detail_reads_in_russian_with_local_times(app, detail):
 
 def test_an_unknown_detail_is_shown_as_it_is_and_marked_english(app):
     with app.test_request_context(), force_locale("ru"):
-        assert str(words.finding_detail("<b>new wording</b>")) == '<span lang="en">&lt;b&gt;new wording&lt;/b&gt;</span>'
+        rendered = str(words.finding_detail("<b>new wording</b>"))
+    assert rendered == '<span lang="en">&lt;b&gt;new wording&lt;/b&gt;</span>'
 
 
 def test_every_detail_the_engine_stores_is_read_back(app):

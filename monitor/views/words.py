@@ -185,7 +185,8 @@ def finding_detail(detail: str, timezone=None) -> Markup:
     for name, value in parts.items():
         text = _render_part(name, value, timezone)
         rendered[name] = Markup('<span translate="no">%s</span>') % text if name in QUOTED_PARTS else text
-    return Markup(escape(str(message))) % rendered
+    # The message is escaped (escape() returns Markup); its parts are escaped by Markup's %.
+    return escape(str(message)) % rendered
 
 
 def code(text: str) -> Markup:
