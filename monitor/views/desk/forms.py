@@ -26,7 +26,7 @@ class CheckboxList(SelectMultipleField):
 
 
 class VisitForm(FlaskForm):
-    service_code = HiddenField(validators=[DataRequired()])
+    service_code = HiddenField(_l("Service"), validators=[DataRequired()])
     action = RadioField(_l("What happens at this visit?"), choices=ACTION_LABELS, default="submit",
                         validators=[DataRequired(message=_l("Choose what happens at this visit."))])
     case_number = StringField(_l("Case number (for a follow-up visit)"),

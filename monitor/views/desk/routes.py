@@ -63,9 +63,7 @@ def today():
 
 def _next_step(case: Case, state: str) -> str:
     """What the office has to do next on an open case, in words (from its last visit)."""
-    last = case.visits[-1] if case.visits else None
-    if last is not None and last.action == "return":
-        return _("Wait for the applicant to bring the missing documents.")
+    last = case.visits[-1] if case.visits else None  # open and accepted: no return since
     if last is not None and last.action == "forward" and last.forwarded_to != case.office_code:
         return _("Forwarded to %(office)s: wait for its answer.", office=last.forwarded_to)
     if state == "overdue":
