@@ -42,6 +42,27 @@ class DayStatus:
     day: dt.date
     is_working_day: bool
     reason: str  # why the day is off, or why a weekend day is working; "" for ordinary days
+    # The same reason as data, for pages that render it in their reader's language:
+    # "holiday" (``name`` = the holiday's English name, a stable key), "weekend",
+    # "override" (``name`` = the administrator's reason), "decree_workday", or "".
+    kind: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ExplainStep:
+    """One line of a due date's arithmetic, as data (rendered per language at the edge).
+
+    ``kind`` is "accepted" (moment, value, unit), "same_day", "count_working_days" (day,
+    value), "add_calendar_days" (day, value), "skipped" (day, status) or "due" (moment).
+    """
+
+    kind: str
+    moment: dt.datetime | None = None
+    day: dt.date | None = None
+    value: int | None = None
+    unit: str = ""
+    status: DayStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -53,22 +74,37 @@ class DueDate:
     due_at: dt.datetime
     skipped: tuple[DayStatus, ...]  # non-working days passed over while counting
 
+    def steps(self) -> tuple[ExplainStep, ...]:
+        """The arithmetic as data: pages render it in the reader's language."""
+        accepted, value, unit = self.accepted_at, self.deadline.value, self.deadline.unit
+        steps = [ExplainStep("accepted", moment=accepted, value=value, unit=unit)]
+        if unit == "working_days":
+            steps.append(ExplainStep("same_day") if value == 0 else
+                         ExplainStep("count_working_days", day=accepted.date(), value=value))
+        elif unit == "calendar_days":
+            steps.append(ExplainStep("add_calendar_days", day=accepted.date(), value=value))
+        steps += [ExplainStep("skipped", day=status.day, status=status) for status in self.skipped]
+        steps.append(ExplainStep("due", moment=self.due_at))
+        return tuple(steps)
+
     def explain(self) -> str:
-        local_accepted = self.accepted_at
-        lines = [f"Accepted {local_accepted:%Y-%m-%d %H:%M}; deadline {self.deadline.value} "
-                 f"{self.deadline.unit.replace('_', ' ')}."]
-        if self.deadline.unit == "working_days":
-            if self.deadline.value == 0:
+        """The arithmetic in English, for the command line."""
+        lines = []
+        for step in self.steps():
+            if step.kind == "accepted":
+                lines.append(f"Accepted {step.moment:%Y-%m-%d %H:%M}; deadline {step.value} "
+                             f"{step.unit.replace('_', ' ')}.")
+            elif step.kind == "same_day":
                 lines.append("0 working days: due by the end of the day of acceptance.")
+            elif step.kind == "count_working_days":
+                lines.append(f"Counting {step.value} working days after {step.day:%Y-%m-%d}.")
+            elif step.kind == "add_calendar_days":
+                lines.append(f"{step.day:%Y-%m-%d} + {step.value} days; a non-working "
+                             "last day moves to the next working day.")
+            elif step.kind == "skipped":
+                lines.append(f"  skipped {step.day:%Y-%m-%d} ({step.day:%a}): {step.status.reason}")
             else:
-                lines.append(f"Counting {self.deadline.value} working days after "
-                             f"{local_accepted:%Y-%m-%d}.")
-        elif self.deadline.unit == "calendar_days":
-            lines.append(f"{local_accepted:%Y-%m-%d} + {self.deadline.value} days; a non-working "
-                         "last day moves to the next working day.")
-        for status in self.skipped:
-            lines.append(f"  skipped {status.day:%Y-%m-%d} ({status.day:%a}): {status.reason}")
-        lines.append(f"Due {self.due_at:%Y-%m-%d %H:%M:%S} local time.")
+                lines.append(f"Due {step.moment:%Y-%m-%d %H:%M:%S} local time.")
         return "\n".join(lines)
 
 
@@ -89,14 +125,17 @@ class WorkingCalendar:
         """Whether ``day`` is a working day, and why not (or why a weekend day is)."""
         if day in self.overrides:
             override = self.overrides[day]
-            return DayStatus(day, override.is_working_day, f"override: {override.reason}")
+            return DayStatus(day, override.is_working_day, f"override: {override.reason}",
+                             "override", override.reason)
         official = self._official(day.year)
         if day in official:
-            return DayStatus(day, False, official[day])
+            return DayStatus(day, False, official[day], "holiday",
+                             _official_holidays(day.year, "en_US")[day])
         if day.weekday() >= 5:
             if day in official.weekend_workdays:
-                return DayStatus(day, True, "weekend day made working by government decree")
-            return DayStatus(day, False, "weekend")
+                return DayStatus(day, True, "weekend day made working by government decree",
+                                 "decree_workday")
+            return DayStatus(day, False, "weekend", "weekend")
         return DayStatus(day, True, "")
 
     def is_working_day(self, day: dt.date) -> bool:

@@ -13,6 +13,7 @@ from typing import Callable
 
 import pandas as pd
 from flask import Flask
+from flask_babel import force_locale, format_datetime, gettext as _
 from sqlalchemy import func, select
 
 from . import accounts, findings_store, mail, publishing
@@ -88,17 +89,32 @@ def overdue_digest(now: dt.datetime, outbox: Path, config: Mapping | None = None
         copies = mail.addresses(config["MAIL_COPY_TO"])
         sent = 0
         for office, cases in frame.groupby("office_code"):
-            lines = [f"Overdue open cases of office {office} as of {now:%Y-%m-%d %H:%M} UTC:"]
-            lines += [f"  {row.case_number}  due {row.due_at:%Y-%m-%d %H:%M} UTC" for row in cases.itertuples()]
             to = accounts.office_recipients(db.session, office, copies) \
                 or (() if config["MAIL_SERVER"] else ("(no address)",))
             where = mail.send(config, outbox, mail.Mail(
-                to=to, subject=f"Overdue cases: office {office} ({len(cases)})", body="\n".join(lines) + "\n",
-                outbox_name=f"overdue-{office}.txt"))
+                to=to, subject=f"Overdue cases: office {office} ({len(cases)})",
+                body=overdue_digest_text(office, cases, now), outbox_name=f"overdue-{office}.txt"))
             sent += where != "nobody"
         return (f"{len(frame)} overdue cases in {frame['office_code'].nunique()} offices; "
                 f"{sent} digests sent")
     return _record("overdue", now, work)
+
+
+DIGEST_LANGUAGES = ("kk", "ru")  # the digest goes to an office's staff: both official languages
+
+
+def overdue_digest_text(office: str, cases: pd.DataFrame, now: dt.datetime) -> str:
+    """The digest of one office in Kazakh, then Russian; times in local time."""
+    parts = []
+    for language in DIGEST_LANGUAGES:
+        with force_locale(language):
+            lines = [_("Overdue open cases of office %(office)s as of %(moment)s (local time):",
+                       office=office, moment=format_datetime(now, "d MMMM y, HH:mm"))]
+            lines += ["  " + _("%(case)s: due %(moment)s", case=row.case_number,
+                               moment=format_datetime(pd.Timestamp(row.due_at).to_pydatetime(), "d MMMM y, HH:mm"))
+                      for row in cases.itertuples()]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
 
 
 def run_job(app: Flask, name: str, now: dt.datetime | None = None, **options) -> JobRun:

@@ -55,7 +55,7 @@ def test_lawful_submit_issues_a_case_and_a_receipt_with_the_due_date(client, log
     code = re.search(r'id="check-code">([A-Z0-9]{6})<', receipt).group(1)
     assert case.check_code_hash == check_code_hash(case.case_number, code)
     # 5 working days after Monday 6 April 2026 end on Monday 13 April.
-    assert 'id="due-at">2026-04-13 23:59' in receipt
+    assert 'id="due-at" datetime="2026-04-13T23:59:59+05:00">13 апреля 2026, 23:59<' in receipt
     rules = set(db.session.scalars(select(Finding.rule)))
     assert rules == {"OVERDUE_OPEN"}  # a lawful visit; only the April case is overdue by now
 
@@ -99,7 +99,7 @@ def test_follow_up_needs_an_existing_case(client, login, loaded_catalog):
     response = client.post("/desk/visits/new", data=visit_form(action="issue", case_number="NOPE-1",
                                                                documents=[]))
     assert response.status_code == 422
-    assert "there is no case NOPE-1" in response.get_data(as_text=True)
+    assert "дела NOPE-1 нет" in response.get_data(as_text=True)
 
 
 def test_conflict_of_interest_is_warned_and_recorded(client, login, loaded_catalog, app):
@@ -210,7 +210,7 @@ def test_a_correction_needs_a_reason_and_valid_times(client, login, loaded_catal
         "action": "submit", "documents_requested": "APPLICATION", "called_at": "2026-04-06T10:00",
         "finished_at": "2026-04-06T09:00", "reason": "typo"})
     assert response.status_code == 422
-    assert "finished_at is before called_at" in response.get_data(as_text=True)
+    assert "визит не может закончиться раньше вызова" in response.get_data(as_text=True)
     db.session.refresh(visit)
     assert visit.documents_requested == "APPLICATION;MARRIAGE_CERT"
 
@@ -254,7 +254,7 @@ def test_another_office_cannot_add_to_a_case(client, login, loaded_catalog):
     assert response.status_code == 422
     # Defect 11: answered exactly like a case that does not exist, service not named.
     page = response.get_data(as_text=True)
-    assert f"there is no case {number} at your office" in page and "is for service" not in page
+    assert f"в вашем отделении нет дела {number}" in page and "is for service" not in page
     other = client.post("/desk/visits/new", data=visit_form(
         service_code="S2", action="issue", case_number=number, documents=[], called_at="2026-04-07T10:00",
         finished_at="2026-04-07T10:05"))
@@ -295,3 +295,48 @@ def test_consults_logged_at_the_desk_make_an_informal_return_on_the_later_case(c
     case = db.session.scalar(select(Case))
     found = db.session.scalar(select(Finding).where(Finding.rule == "INFORMAL_RETURN"))
     assert found is not None and found.case_pk == case.id and found.detail.startswith("2 consults")
+
+
+def test_a_refusal_needs_a_lawful_ground_and_the_receipt_names_it(client, login, loaded_catalog):
+    login("desk1")
+    client.post("/desk/visits/new", data=visit_form())
+    number = db.session.scalar(select(Case.case_number))
+    refuse = visit_form(action="refuse", case_number=number, documents=[], called_at="2026-04-07T10:00",
+                        finished_at="2026-04-07T10:05", ticket_at="", forwarded_to="OF2")
+    response = client.post("/desk/visits/new", data=refuse)
+    assert response.status_code == 422
+    assert "выберите законное основание отказа" in response.get_data(as_text=True)
+    response = client.post("/desk/visits/new", data={**refuse, "refusal_ground": "R2"})
+    assert response.status_code == 302
+    visit = db.session.scalar(select(Visit).where(Visit.action == "refuse"))
+    assert visit.refusal_ground == "R2" and not visit.forwarded_to  # another action's field is not saved
+    receipt = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<dd id="refusal-ground">R2: not entitled (ru)</dd>' in receipt
+    assert "Сохранено: отказ, дело " + number in receipt  # the confirmation after saving
+
+
+def test_finished_is_the_moment_of_saving_unless_typed(client, login, loaded_catalog):
+    login("desk1")
+    form = client.get("/desk/visits/new?service=S1").get_data(as_text=True)
+    assert re.search(r'name="called_at"[^>]*value="\d{4}-\d\d-\d\dT\d\d:\d\d"', form)
+    assert re.search(r'name="finished_at"[^>]*value=""', form) or 'name="finished_at" type="datetime-local">' in form
+    now = dt.datetime.now(dt.timezone(dt.timedelta(hours=5))).replace(second=0, microsecond=0, tzinfo=None)
+    started = (now - dt.timedelta(minutes=12)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post("/desk/visits/new", data=visit_form(called_at=started, finished_at="", ticket_at=""))
+    assert response.status_code == 302
+    visit = db.session.scalar(select(Visit))
+    minutes = (visit.finished_at - visit.called_at).total_seconds() / 60
+    assert 12 <= minutes <= 13
+
+
+def test_the_day_view_says_the_service_action_and_next_step_in_words(client, login, loaded_catalog):
+    login("desk1")
+    client.post("/desk/visits/new", data=visit_form())
+    number = db.session.scalar(select(Case.case_number))
+    client.post("/desk/visits/new", data=visit_form(action="forward", case_number=number, documents=[],
+                                                    called_at="2026-04-07T10:00", finished_at="2026-04-07T10:05",
+                                                    ticket_at="", forwarded_to="OF2"))
+    page = client.get("/desk/").get_data(as_text=True)
+    row = page.split(number + "</a>")[1].split("</tr>")[0]
+    assert "Service S1 (ru)" in row and "Передано в OF2: ждать ответа." in row
+    assert "<td>S1</td>" not in page

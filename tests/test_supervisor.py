@@ -4,7 +4,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import openpyxl
 import pandas as pd
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from monitor.citizens import file_complaint
@@ -14,6 +16,7 @@ from monitor.extensions import db
 from monitor.findings_store import analyze_stored
 from monitor.models import AuditRecord, Finding, Visit
 from monitor.synthetic import generate_visits
+from monitor.views.exports import header
 from services_catalog import load_catalog
 
 WEEK = "2026-W12"
@@ -41,28 +44,35 @@ def test_report_numbers_equal_the_engine_and_exports_hold_them(client, login, lo
     page = client.get(f"/supervisor/?week={WEEK}&lang=en")
     assert page.status_code == 200 and "<svg" in page.get_data(as_text=True)
     engine = engine_by_office()
-    workbook = client.get(f"/supervisor/report.xlsx?week={WEEK}")
+    workbook = client.get(f"/supervisor/report.xlsx?week={WEEK}&lang=ru")
     assert workbook.status_code == 200
+    # XLSX is for people: sheets and headers in the reader's language, rates as percent.
     sheets = pd.read_excel(io.BytesIO(workbook.data), sheet_name=None)
-    offices = sheets["office"].set_index("office")
+    offices = sheets["Отделения"].set_index("Отделение")
+    with force_locale("ru"):
+        headers = {name: header(name) for name in INDICATORS}
+    assert headers["on_time_rate"] == "Завершено в срок"
     for office in ("OF1", "OF2"):
         for name in INDICATORS:
             if name == "complaints":
                 continue
-            expected, got = engine.at[(WEEK, office), name], offices.at[office, name]
+            expected, got = engine.at[(WEEK, office), name], offices.at[office, headers[name]]
             assert (pd.isna(expected) and pd.isna(got)) or abs(expected - got) < 1e-9, (office, name)
     table = pd.read_csv(io.BytesIO(client.get(f"/supervisor/report.csv?week={WEEK}").data))
     csv_offices = table[table["sheet"] == "office"].set_index("office")
     assert csv_offices.at["OF1", "cases_completed"] == engine.at[(WEEK, "OF1"), "cases_completed"]
-    assert set(sheets) >= {"area", "office", "service", "staff", "workload"}
+    assert set(sheets) >= {"Зона ответственности", "Отделения", "Услуги", "Сотрудник", "Нагрузка"}
+    cells = openpyxl.load_workbook(io.BytesIO(workbook.data))["Отделения"]
+    rate_column = [c.value for c in cells[1]].index(headers["on_time_rate"]) + 1
+    assert cells.cell(row=2, column=rate_column).number_format == "0.0%"
 
 
 def test_supervisor_sees_only_the_area_and_reviews_with_a_note(client, login, loaded_catalog, tmp_path, app):
     load(app, loaded_catalog, tmp_path)
     login("super1")  # supervises OF1 only
-    report = pd.read_excel(io.BytesIO(client.get(f"/supervisor/report.xlsx?week={WEEK}").data),
-                           sheet_name="office")
-    assert list(report["office"]) == ["OF1"]
+    report = pd.read_excel(io.BytesIO(client.get(f"/supervisor/report.xlsx?week={WEEK}&lang=en").data),
+                           sheet_name="Offices")
+    assert list(report["Office"]) == ["OF1"]
     mine = db.session.scalar(select(Finding.id).join(Visit, Finding.visit_pk == Visit.id)
                              .where(Visit.office_code == "OF1").limit(1))
     theirs = db.session.scalar(select(Finding.id).join(Visit, Finding.visit_pk == Visit.id)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, url_for
 from werkzeug.routing import BuildError
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, lazy_gettext as _l
 
 from .labels import label
+from . import words
 
 DEADLINE_UNITS = {
     "working_days": _l("working days"),
@@ -82,6 +84,14 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_day, "day")
     app.add_template_filter(url_host, "host")
     app.add_template_global(label, "label")
+
+    def finding_detail(detail: str) -> str:
+        return words.finding_detail(detail, ZoneInfo(current_app.config["MONITOR_TIMEZONE"]))
+    app.add_template_global(finding_detail, "finding_detail")
+    app.add_template_global(words.explain_due, "explain_due")
+    app.add_template_global(words.holiday_name, "holiday_name")
+    app.add_template_global(words.code, "code")
+    app.add_template_global(words.unit_words, "deadline_words")
 
     @app.context_processor
     def language_context():

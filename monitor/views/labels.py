@@ -34,6 +34,23 @@ LABELS = {
     "sweep": _l("a later sweep"), "correction": _l("a correction"), "catalog": _l("a catalog load"),
     "calendar": _l("a calendar change"),
     "pending": _l("pending"), "approved": _l("approved"), "rejected": _l("rejected"),
+    # Rules (monitor/compliance/rules.py), named for people
+    "EXTRA_DOCUMENT": _l("Document not provided for by the rules"),
+    "STATE_SYSTEM_DOCUMENT": _l("Document the office must obtain itself"),
+    "UNFOUNDED_RETURN": _l("Return without a lawful reason"),
+    "REPEATED_RETURN": _l("Package returned more than once"),
+    "EXCESS_HANDOFFS": _l("Too many hand-offs"),
+    "UNFOUNDED_REFUSAL": _l("Refusal without a lawful ground"),
+    "DEADLINE_MISSED": _l("Deadline missed"),
+    "OVERDUE_OPEN": _l("Open past its deadline"),
+    "QUEUE_WAIT_EXCEEDED": _l("Queue wait over the limit"),
+    "SERVICE_TIME_EXCEEDED": _l("Desk time over the limit"),
+    "CLOCK_RESET": _l("Deadline restarted by a second submit"),
+    "INFORMAL_RETURN": _l("Sent away without a logged return"),
+    "REOPENED_AFTER_WITHDRAWAL": _l("New case soon after a withdrawal"),
+    "CONFLICT_OF_INTEREST": _l("Conflict of interest"),
+    # Severities
+    "high": _l("high"), "medium": _l("medium"), "low": _l("low"),
     # Error pages
     "Not Found": _l("Not Found"), "Forbidden": _l("Forbidden"), "Bad Request": _l("Bad Request"),
     "Too Many Requests": _l("Too Many Requests"), "Service Unavailable": _l("Service Unavailable"),

@@ -2,8 +2,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms import (
-    DateTimeLocalField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField,
-    widgets,
+    DateTimeLocalField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField,
+    TextAreaField, widgets,
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -28,8 +28,9 @@ class CheckboxList(SelectMultipleField):
 
 
 class VisitForm(FlaskForm):
-    service_code = HiddenField(validators=[DataRequired()])
-    action = SelectField(_l("Action"), choices=ACTION_LABELS, validators=[DataRequired()])
+    service_code = HiddenField(_l("Service"), validators=[DataRequired()])
+    action = RadioField(_l("What happens at this visit?"), choices=ACTION_LABELS, default="submit",
+                        validators=[DataRequired(message=_l("Choose what happens at this visit."))])
     case_number = StringField(_l("Case number (for a follow-up visit)"),
                               validators=[Optional(), Length(max=80)])
     applicant_ref = StringField(_l("Applicant IIN (optional)"), validators=[
@@ -39,9 +40,12 @@ class VisitForm(FlaskForm):
                                     validators=[Optional(), Length(max=2000)])
     ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT,
                                    validators=[Optional(), PlausibleDate()])
+    # Called: when the clerk opens the form (starts the visit); finished: when they save,
+    # unless typed. Both stay editable for a visit logged afterwards.
     called_at = DateTimeLocalField(_l("Called to the desk"), format=TIME_FORMAT,
-                                   validators=[DataRequired(), PlausibleDate()])
-    finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[DataRequired(), PlausibleDate()])
+                                   validators=[DataRequired(message=_l("Give the time the applicant was called.")),
+                                               PlausibleDate()])
+    finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[Optional(), PlausibleDate()])
     refusal_ground = SelectField(_l("Refusal ground"), choices=[], validate_choice=False)
     forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), Length(max=120)])
     override_reason = TextAreaField(_l("Reason for saving despite the warning"),

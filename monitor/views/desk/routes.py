@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from ... import audit, front_desk
@@ -18,6 +19,8 @@ from ...extensions import db
 from ...models import Case, RelativeDeclaration, Visit
 from ...privacy import applicant_hash
 from ..access import may_see_office, offices_of
+from ..labels import label
+from ..words import desk_error
 from . import bp
 from .forms import CorrectionForm, RelativeForm, VisitForm
 
@@ -48,12 +51,24 @@ def today():
     if offices is not None:
         visits = visits.where(Visit.office_code.in_(offices))
         cases = cases.where(Case.office_code.in_(offices))
-    open_cases = [(case, "overdue" if case.due_at and case.due_at < now else
-                   "nearly-due" if case.due_at and case.due_at < now + NEARLY_DUE else "")
-                  for case in db.session.scalars(cases.limit(200))]
+    open_cases = []
+    for case in db.session.scalars(cases.options(selectinload(Case.visits)).limit(200)):
+        state = ("overdue" if case.due_at and case.due_at < now else
+                 "nearly-due" if case.due_at and case.due_at < now + NEARLY_DUE else "")
+        open_cases.append((case, state, _next_step(case, state)))
     return render_template("desk/today.html", visits=db.session.scalars(visits.limit(200)).all(),
                            open_cases=open_cases, timezone=inputs.calendar.timezone,
-                           language=_language())
+                           services=inputs.frames.catalog.services, language=_language())
+
+
+def _next_step(case: Case, state: str) -> str:
+    """What the office has to do next on an open case, in words (from its last visit)."""
+    last = case.visits[-1] if case.visits else None  # open and accepted: no return since
+    if last is not None and last.action == "forward" and last.forwarded_to != case.office_code:
+        return _("Forwarded to %(office)s: wait for its answer.", office=last.forwarded_to)
+    if state == "overdue":
+        return _("Overdue: issue the result or refuse with a lawful ground now.")
+    return _("Issue the result, or refuse with a lawful ground, before the due date.")
 
 
 def _skew() -> dt.timedelta:
@@ -63,16 +78,34 @@ def _skew() -> dt.timedelta:
 def _draft(form: VisitForm, timezone) -> front_desk.VisitDraft:
     def local(value):
         return value.replace(tzinfo=timezone) if value else None
+    action = form.action.data
     others = [line.strip() for chunk in (form.other_documents.data or "").splitlines()
               for line in chunk.split(";") if line.strip()]
+    # Only the fields of the chosen action count (the form shows only those; without
+    # JavaScript it shows all, and a value typed in another action's field is not saved).
+    documents = tuple(form.documents.data or ()) + tuple(others) if action in DOCUMENT_ACTIONS else ()
+    finished = form.finished_at.data or dt.datetime.now(timezone).replace(second=0, microsecond=0, tzinfo=None)
     return front_desk.VisitDraft(
         office_code=current_user.office_code or "", staff_id=current_user.login,
-        service_code=form.service_code.data, action=form.action.data,
-        documents=tuple(form.documents.data or ()) + tuple(others),
-        called_at=local(form.called_at.data), finished_at=local(form.finished_at.data),
-        ticket_at=local(form.ticket_at.data), case_number=(form.case_number.data or "").strip(),
-        applicant_ref=form.applicant_ref.data or "", refusal_ground=form.refusal_ground.data or "",
-        forwarded_to=form.forwarded_to.data or "")
+        service_code=form.service_code.data, action=action, documents=documents,
+        called_at=local(form.called_at.data), finished_at=local(finished),
+        ticket_at=local(form.ticket_at.data),
+        case_number=(form.case_number.data or "").strip() if action != "consult" else "",
+        applicant_ref=form.applicant_ref.data or "",
+        refusal_ground=(form.refusal_ground.data or "") if action == "refuse" else "",
+        forwarded_to=(form.forwarded_to.data or "").strip() if action == "forward" else "")
+
+
+# Which of the form's fields each action uses (static/js/visit-form.js shows only these).
+DOCUMENT_ACTIONS = ("submit", "resubmit", "return", "consult")
+FIELDS_OF_ACTION = {
+    # A submit may name a case: a second submit on an accepted case is warned (CLOCK_RESET).
+    "case_number": ("submit", "resubmit", "return", "forward", "issue", "refuse", "withdraw"),
+    "documents": DOCUMENT_ACTIONS,
+    "applicant_ref": ("submit", "resubmit", "consult"),
+    "refusal_ground": ("refuse",),
+    "forwarded_to": ("forward",),
+}
 
 
 @bp.route("/visits/new", methods=["GET", "POST"])
@@ -101,7 +134,7 @@ def new_visit():
     if request.method == "GET":
         form.service_code.data = code
         form.case_number.data = request.args.get("case", "")
-        form.called_at.data = form.finished_at.data = now
+        form.called_at.data = now  # the visit starts when the form opens; finished is set on saving
     if version is not None:
         form.documents.choices = [SelectChoice(c, catalog.documents[c].name.get(_language()))
                                   for entry in version.required_documents for c in entry.codes]
@@ -112,7 +145,12 @@ def new_visit():
         draft = _draft(form, timezone)
         key = current_app.config["APPLICANT_HASH_KEY"]
         check = front_desk.check_draft(db.session, draft, current_user, inputs, key, skew=_skew())
-        errors = check.errors
+        errors = [desk_error(column, reason) for column, reason in check.errors]
+        if draft.action == "refuse" and not draft.refusal_ground and version is not None:
+            errors.append(("refusal_ground", _("choose the lawful ground of the refusal")))
+        for name, message in errors:  # shown at the field too, and linked from the summary
+            if name in form and message not in form[name].errors:
+                form[name].errors = list(form[name].errors) + [message]
         reason = (form.override_reason.data or "").strip()
         late_reason = (form.late_reason.data or "").strip()
         if not errors and (not check.warnings or reason) and (not check.late or late_reason):
@@ -120,15 +158,23 @@ def new_visit():
                                             override_reason=reason or None, late_reason=late_reason or None,
                                             skew=_skew())
             db.session.commit()
+            finished = draft.finished_at.astimezone(timezone)
             if saved.case_number:
                 session["check_code"] = {"case": saved.case_number, "code": saved.check_code}
+                flash(_("Saved: %(action)s, case %(case)s, finished at %(time)s.", action=label(draft.action),
+                        case=saved.case_number, time=finished.strftime("%H:%M")), "success")
                 return redirect(url_for(".receipt", case_number=saved.case_number))
-            flash(_("Consultation saved."), "success")
+            flash(_("Saved: consultation, finished at %(time)s.", time=finished.strftime("%H:%M")), "success")
             return redirect(url_for(".today"))
     status = 422 if (check and (check.warnings or check.late)) or errors or form.errors else 200
     return render_template("desk/visit_form.html", form=form, service=service, version=version,
-                           documents=catalog.documents, check=check, errors=errors,
-                           language=_language()), status
+                           documents=catalog.documents, check=check, errors=_unlinked(errors, form),
+                           fields_of_action=FIELDS_OF_ACTION, language=_language()), status
+
+
+def _unlinked(errors, form):
+    """Errors not attached to a field of the form (those are in the summary via the form)."""
+    return [(name, message) for name, message in errors if name not in form]
 
 
 @bp.get("/receipts/<case_number>")
@@ -148,8 +194,16 @@ def receipt(case_number: str):
     check_code = None
     if code.get("case") == case_number:  # shown on the first receipt only; only its hash is kept
         check_code = session.pop("check_code")["code"]
+    refusal = next((v for v in reversed(case.visits) if v.action == "refuse"), None)
+    ground = None
+    if refusal is not None:
+        in_force = service.version_in_force(refusal.called_at.astimezone(inputs.calendar.timezone).date()) \
+            if service is not None else None
+        grounds = {g.code: g for g in (in_force.refusal_grounds if in_force else ())}
+        ground = (refusal.refusal_ground, grounds.get(refusal.refusal_ground or ""))
     return render_template("desk/receipt.html", case=case, service=service, version=version,
                            explained=explained, check_code=check_code, documents=catalog.documents,
+                           refusal_ground=ground,
                            timezone=inputs.calendar.timezone, language=_language())
 
 
@@ -221,7 +275,7 @@ def correct(visit_id: str):
         }
         outcome = front_desk.correct_visit(db.session, visit, changes, form.reason.data, current_user, inputs,
                                            skew=_skew())
-        errors = outcome.errors
+        errors = [desk_error(column, reason) for column, reason in outcome.errors]
         if not errors:
             db.session.commit()
             if outcome.request is not None:

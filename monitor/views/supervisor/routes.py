@@ -25,6 +25,7 @@ from ...models import AuditRecord, Case, Complaint, CorrectionRequest, Finding, 
 from ...publishing import complaints_frame, last_complete_week
 from .. import RATE_INDICATORS
 from ..labels import label
+from ..exports import people_workbook
 from ..access import may_see_office, offices_of
 from . import bp
 from ..validators import FIRST_YEAR, LAST_YEAR
@@ -77,11 +78,7 @@ def export(fmt: str):
         return send_file(io.BytesIO(joined.to_csv(index=False).encode("utf-8")), mimetype="text/csv",
                          as_attachment=True, download_name=f"report-{week}.csv")
     if fmt == "xlsx":
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            for name, table in tables.items():
-                table.to_excel(writer, sheet_name=name, index=False)
-        buffer.seek(0)
+        buffer = people_workbook(tables)  # headers in the reader's language, rates in percent
         return send_file(buffer, as_attachment=True, download_name=f"report-{week}.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     abort(404)

@@ -1,0 +1,52 @@
+"""Citizens on a phone (issue 13): no horizontal scroll at 320-390 px on the public pages,
+and a service page shows the fee, the deadline and the documents on its first screen."""
+from __future__ import annotations
+
+import pytest
+
+from monitor.catalog_store import store_catalog
+from monitor.extensions import db
+from services_catalog import BUNDLED_CATALOG, load_catalog
+
+from .browser import chromium_page, serve
+from .pages_db import database_url  # noqa: F401  (pages, not storage: SQLite once)
+
+pytestmark = pytest.mark.browser
+
+PUBLIC_PAGES = ["/", "/services/708001", "/services/702002", "/services/708001/checklist", "/status",
+                "/complaints/new", "/complaints/follow", "/indicators", "/login"]
+OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+
+
+@pytest.fixture
+def bundled(app):
+    store_catalog(db.session, load_catalog(BUNDLED_CATALOG))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_no_public_page_scrolls_sideways_on_a_phone(app, bundled, width):
+    with serve(app) as base, chromium_page(width=width, height=740) as page:
+        for language in ("kk", "ru"):
+            for path in PUBLIC_PAGES:
+                page.goto(f"{base}{path}{'&' if '?' in path else '?'}lang={language}")
+                assert page.evaluate(OVERFLOW) <= 0, (language, path, page.evaluate(OVERFLOW))
+
+
+def test_a_citizen_reads_the_fee_and_deadline_on_the_first_screen_at_390px(app, bundled):
+    with serve(app) as base, chromium_page(width=390, height=844) as page:
+        page.goto(f"{base}/?lang=ru")
+        # The catalog is a list of stacked rows, not a table wider than the phone.
+        first_row = page.locator("table.catalog tbody tr").first
+        assert first_row.bounding_box()["width"] <= 390
+        name = "Регистрация по постоянному месту жительства населения Республики Казахстан"  # «прописка»
+        page.get_by_role("link", name=name).click()
+        page.locator("#key-facts").wait_for()
+        viewport = page.viewport_size["height"]
+        for locator in (page.locator("#key-facts .fee"), page.locator("#key-facts dd").nth(1),
+                        page.locator("ul.documents li").first):
+            box = locator.bounding_box()
+            assert box is not None and box["y"] + box["height"] <= viewport, (locator, box)
+        assert page.locator("#key-facts dt").first.inner_text() == "Стоимость"
+        assert page.locator("#key-facts .fee").inner_text() == "бесплатно"  # the catalog's fee: 0 KZT
+        assert page.evaluate(OVERFLOW) <= 0
