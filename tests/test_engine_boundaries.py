@@ -637,3 +637,44 @@ def test_the_reopening_counts_from_the_last_withdrawal_finish(catalog):
                                new_case("2026-04-11T10:05", case_id="LATE")]
     assert details(findings(rows, catalog), "REOPENED_AFTER_WITHDRAWAL") == [
         "new case LATE of the applicant for this service began 1 days after the withdrawal"]
+
+
+# --- complaints and custom scopes -----------------------------------------------------------
+
+def complaints_frame(rows: list[tuple[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame({"received_at": pd.to_datetime([t for t, _ in rows], utc=True),
+                         "office_code": [office for _, office in rows]})
+
+
+def test_complaints_count_in_the_local_week_they_were_received(catalog):
+    rows = accepted_monday() + [make_visit(action="issue", called_at="2026-04-21T10:00", office_code="OF2")]
+    analysis = analyze(rows, catalog)
+    complaints = complaints_frame([("2026-04-06T10:00+05:00", "OF1"),
+                                   ("2026-04-12T20:00Z", "OF1"),       # Mon 13 April 01:00 local: W16
+                                   ("2026-04-12T18:00Z", "OF2"),       # Sun 12 April 23:00 local: W15
+                                   ("2026-04-22T10:00+05:00", "OF2"),
+                                   ("2026-05-20T10:00+05:00", "OF1")])  # after the last week: no row
+    network = analysis.indicators(TIMEZONE, complaints=complaints)
+    assert list(network["week"]) == ["2026-W15", "2026-W16", "2026-W17"]
+    assert list(network["complaints"]) == [2, 1, 1]
+    assert network["complaints"].dtype == "int64"
+    offices = by_week(analysis.indicators(TIMEZONE, scope="office", complaints=complaints), "office")
+    assert [offices[w, "OF1"]["complaints"] for w in ("2026-W15", "2026-W16", "2026-W17")] == [1, 1, 0]
+    assert [offices[w, "OF2"]["complaints"] for w in ("2026-W15", "2026-W16", "2026-W17")] == [1, 0, 1]
+
+
+def test_a_scope_may_be_any_column_and_rows_without_a_value_count_nowhere(catalog):
+    rows = [make_visit(case_id="A", action="submit", called_at="2026-04-06T10:00", office_code="OF1"),
+            make_visit(case_id="A", action="issue", called_at="2026-04-07T10:00", office_code="OF1"),
+            make_visit(case_id="B", action="submit", called_at="2026-04-06T11:00", office_code="OF2"),
+            make_visit(case_id="B", action="issue", called_at="2026-04-08T11:00", office_code="OF2"),
+            make_visit(case_id="C", action="submit", called_at="2026-04-06T12:00", office_code="OF3")]
+    analysis = analyze(rows, catalog)
+    visits = analysis.visits.assign(area=analysis.visits["office_code"].map({"OF1": "north", "OF2": "north"}))
+    from monitor.compliance import weekly_indicators
+    table = weekly_indicators(visits, analysis.cases, analysis.findings, TIMEZONE, "area")
+    assert list(table.columns[:2]) == ["week", "area"]
+    assert list(table["area"]) == ["north"]
+    row = table.iloc[0]
+    assert (row["cases_accepted"], row["cases_completed"], row["visits_per_case"]) == (2, 2, 2.0)
+    assert row["lead_time_p50_hours"] == pytest.approx((24 + 48) / 2)
