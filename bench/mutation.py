@@ -67,7 +67,7 @@ def results() -> dict[str, Counter]:
 def survivors() -> list[str]:
     listed = mutmut("results")
     return [m["name"] for m in map(_RESULT.match, listed.stdout.splitlines())
-            if m and m["status"].strip() != "killed"]
+            if m and m["status"].strip() not in ("killed", "not checked")]
 
 
 def main() -> int:
@@ -87,20 +87,23 @@ def main() -> int:
                 print(run.stdout[-4000:], run.stderr[-4000:], sep="\n")
                 return run.returncode
     scores = results()
-    print(f"\n{'module':40} {'mutants':>8} {'killed':>7} {'survived':>9} {'other':>6} {'score':>7}")
+    # The score is over the mutants tested; "not checked" ones (an interrupted run) are shown
+    # apart, so that a partial run never passes for a complete one.
+    print(f"\n{'module':36} {'mutants':>8} {'tested':>7} {'killed':>7} {'survived':>9} {'other':>6} {'score':>7}")
     low = False
     for module in modules:
         counts = scores.get(module, Counter())
         total = sum(counts.values())
+        tested = total - counts["not checked"]
         killed = counts["killed"]
         survived = counts["survived"]
-        other = total - killed - survived
-        score = 100 * killed / total if total else float("nan")
-        low |= not score >= options.target
-        print(f"{module:40} {total:8} {killed:7} {survived:9} {other:6} {score:6.1f}%")
+        other = tested - killed - survived
+        score = 100 * killed / tested if tested else float("nan")
+        low |= not score >= options.target or tested < total
+        print(f"{module:36} {total:8} {tested:7} {killed:7} {survived:9} {other:6} {score:6.1f}%")
         for status, number in sorted(counts.items()):
-            if status not in ("killed", "survived"):
-                print(f"{'':40} {number} {status}")
+            if status not in ("killed", "survived", "not checked"):
+                print(f"{'':36} {number} {status}")
     left = [name for name in survivors() if module_of(name) in modules]
     if left:
         print("\nnot killed (see docs/testing.md; `mutmut show NAME` for the diff):")

@@ -269,7 +269,8 @@ def reference_accepting(actions: list[str]) -> int | None:
 @example(actions=["submit", "forward", "issue"], file_order="rotated")
 @example(actions=["return", "submit", "issue"], file_order="rotated")
 def test_the_accepting_row_is_the_file_position_of_the_accepting_visit(shared_catalog, actions, file_order):
-    """Another case first in the file, so that no position coincides with an ordered one."""
+    """The case is the file's first, so its first-called visit is ordered position 0 (the edge of
+    ``positions >= 0``); another case comes last, so that a lost position (-1) would point at it."""
     at = pd.Timestamp("2026-04-06T09:00")
     visits = []
     for position, action in enumerate(actions):
@@ -279,7 +280,7 @@ def test_the_accepting_row_is_the_file_position_of_the_accepting_visit(shared_ca
         visits = visits[::-1]
     elif file_order == "rotated":
         visits = visits[1:] + visits[:1]
-    rows = [make_visit(case_id="OTHER", visit_id="X", action="forward", called_at="2026-04-06T08:00")] + visits
+    rows = visits + [make_visit(case_id="OTHER", visit_id="X", action="forward", called_at="2026-04-06T08:00")]
     analysis = analyze(rows, shared_catalog)
     case = case_row(analysis, "C1")
     accepted = reference_accepting(actions)
