@@ -8,8 +8,8 @@ processes, then prints the score per module: killed / all mutants. Survivors are
     python bench/mutation.py [--max-children 2] [--module monitor.calendar ...] [--report-only]
 
 Hypothesis runs the property tests with the ``mutation`` profile (few, derandomized examples;
-tests/conftest.py). mutmut keeps its results in ./mutants, so a second run only re-tests
-mutants whose code or tests changed.
+tests/conftest.py). mutmut keeps its mutants, statistics and results in ./mutants; a module
+named here is re-tested in full each time (``--report-only`` only reads the last results).
 """
 from __future__ import annotations
 
