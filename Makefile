@@ -7,7 +7,7 @@ FLASK = $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install db run test lint bench clean translations translations-extract
+.PHONY: install db run test lint bench mutation clean translations translations-extract
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,15 @@ lint: install
 bench: install
 	$(BIN)/python bench/run.py
 
+# Mutation testing of the engine and the calendar (a developer habit, not part of `make test`):
+# mutmut per module, at most MUTATION_CHILDREN test processes, then the score per module.
+MUTATION_CHILDREN ?= 2
+mutation: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,mutation]'
+	HYPOTHESIS_PROFILE=mutation $(BIN)/python bench/mutation.py --max-children $(MUTATION_CHILDREN)
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache mutants
 
 # Message catalogs: extract after changing texts, then translate the .po files.
 translations-extract: install

@@ -352,7 +352,7 @@ rows = st.tuples(moments, st.sampled_from(["local", "utc", "naive"]), st.integer
 override_sets = st.lists(st.tuples(st.sampled_from(OVERRIDE_DAYS), st.booleans()), max_size=4)
 
 
-@settings(max_examples=60, deadline=None, database=None,
+@settings(max_examples=min(60, settings.default.max_examples), deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(rows, min_size=1, max_size=12), overrides=override_sets)
 def test_due_at_many_agrees_with_due_at_and_the_rules(rows, overrides):

@@ -19,7 +19,7 @@ from monitor.calendar import WorkingCalendar
 from .catalogs import service, version
 from .visits import TIMEZONE, analyze, case_row, catalog_with, make_visit
 
-SETTINGS = settings(max_examples=40, deadline=None,
+SETTINGS = settings(max_examples=min(40, settings.default.max_examples), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 DEADLINES = [(0, "working_days"), (1, "working_days"), (5, "working_days"), (15, "working_days"),
