@@ -18,6 +18,7 @@ from . import findings_store, publishing
 from .context import engine_inputs
 from .extensions import db
 from .models import Case, JobRun, Visit
+from .week_store import overdue_open_sql
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,9 @@ def overdue_digest(now: dt.datetime, outbox: Path) -> JobRun:
     (the development outbox), where an SMTP relay can pick it up.
     """
     def work() -> str:
+        # The stored timelines, with the engine's one definition of overdue (rules.is_overdue_open).
         overdue = db.session.execute(select(Case.office_code, Case.case_number, Case.due_at).where(
-            Case.accepted_at.is_not(None), Case.completed_at.is_(None), Case.withdrawn_at.is_(None),
-            Case.due_at < now).order_by(Case.office_code, Case.due_at)).all()
+            overdue_open_sql(now)).order_by(Case.office_code, Case.due_at)).all()
         frame = pd.DataFrame(overdue, columns=["office_code", "case_number", "due_at"])
         outbox.mkdir(parents=True, exist_ok=True)
         for office, cases in frame.groupby("office_code"):

@@ -53,25 +53,32 @@ def week_end(week: int, timezone: str) -> pd.Timestamp:
 def weekly_indicators(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.DataFrame,
                       timezone: str, scope: str | None = None,
                       complaints: pd.DataFrame | None = None,
-                      weeks: tuple[int, int] | None = None) -> pd.DataFrame:
+                      weeks: tuple[int, int] | None = None,
+                      scope_values=None) -> pd.DataFrame:
     """One row per ISO week (and per scope value): the spec's indicators.
 
     ``findings`` has ``rule``, ``row`` (visit position, -1 for case rules) and ``case_row``.
     ``complaints`` (received_at, and the scope column) is None for stateless analysis,
     which leaves that column empty. ``weeks`` limits the range (first, last week index);
     by default it runs from the week of the first visit to that of the last.
+    ``scope_values`` are the scope's values "seen in the visits" when ``visits`` holds only
+    some weeks' rows (the stored aggregation passes those of all stored visits).
     """
     # A scope is office/service/staff, or any column of ``visits`` (and ``complaints``), e.g.
     # a supervisor's area; rows whose scope value is missing count in no scope row.
     column = SCOPES.get(scope, scope) if scope else None
-    if visits.empty:
+    if visits.empty and (weeks is None or scope_values is None):
         return pd.DataFrame(columns=["week"] + ([scope] if scope else []) + INDICATORS)
     visit_week = week_number(visits["day"].to_numpy())
     first, last = weeks or (int(visit_week.min()), int(visit_week.max()))
     all_weeks = np.arange(first, last + 1)
     scope_of_visit = (visits[column].to_numpy() if column else np.full(len(visits), "", dtype=object))
-    scope_values = np.sort(pd.unique(scope_of_visit[pd.notna(scope_of_visit)])) if column \
-        else np.array([""], dtype=object)
+    if not column:
+        scope_values = np.array([""], dtype=object)
+    elif scope_values is None:
+        scope_values = np.sort(pd.unique(scope_of_visit[pd.notna(scope_of_visit)]))
+    else:
+        scope_values = np.sort(np.asarray(list(scope_values), dtype=object))
     grid = pd.MultiIndex.from_product([all_weeks, scope_values], names=["week", "scope"])
     out = pd.DataFrame(index=grid)
 

@@ -7,7 +7,7 @@ import pandas as pd
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import case as sql_case, select
 from wtforms.fields.choices import SelectChoice
 
 from ... import audit, front_desk
@@ -17,6 +17,7 @@ from ...context import engine_inputs
 from ...extensions import db
 from ...models import Case, RelativeDeclaration, Visit
 from ...privacy import applicant_hash
+from ...week_store import overdue_open_sql
 from ..access import may_see_office, offices_of
 from . import bp
 from .forms import CorrectionForm, RelativeForm, VisitForm
@@ -48,9 +49,11 @@ def today():
     if offices is not None:
         visits = visits.where(Visit.office_code.in_(offices))
         cases = cases.where(Case.office_code.in_(offices))
-    open_cases = [(case, "overdue" if case.due_at and case.due_at < now else
+    # Overdue is the engine's OVERDUE_OPEN now (rules.is_overdue_open), as everywhere.
+    overdue = sql_case((overdue_open_sql(now), True), else_=False).label("overdue")
+    open_cases = [(case, "overdue" if is_overdue else
                    "nearly-due" if case.due_at and case.due_at < now + NEARLY_DUE else "")
-                  for case in db.session.scalars(cases.limit(200))]
+                  for case, is_overdue in db.session.execute(cases.add_columns(overdue).limit(200))]
     return render_template("desk/today.html", visits=db.session.scalars(visits.limit(200)).all(),
                            open_cases=open_cases, timezone=inputs.calendar.timezone,
                            language=_language())

@@ -18,7 +18,7 @@ from ...compliance.indicators import week_end, week_of_label
 from ...context import engine_inputs
 from ...extensions import db
 from ...models import Case, Complaint, Finding, Visit
-from ...publishing import complaints_frame, last_complete_week
+from ...publishing import last_complete_week
 from .. import RATE_INDICATORS
 from ..labels import label
 from ..access import may_see_office, offices_of
@@ -37,8 +37,9 @@ def _week() -> str:
 
 
 def _report(week: str) -> reports.WeeklyReport:
+    # The report reads the complaints of the weeks it shows itself (never all of them).
     return reports.weekly_report(db.session, engine_inputs(), week, offices_of(current_user),
-                                 current_app.config["MIN_CASES_FOR_RANKING"], complaints_frame(db.session))
+                                 current_app.config["MIN_CASES_FOR_RANKING"])
 
 
 @bp.get("/")

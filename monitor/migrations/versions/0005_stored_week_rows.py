@@ -1,0 +1,55 @@
+"""stored week rows: visits' local day and ISO week, cases' defining visits, indexes
+
+Revision ID: 0005
+Revises: 0001
+Create Date: 2026-12-01 17:20:00
+
+The weekly indicators read only the rows of the requested week: each visit keeps the
+local day and ISO week it counts in, each case the visits that accepted and completed it
+and its visit count. Existing rows are filled by ``flask cases refresh`` (any re-timing of
+cases writes them; visits' day and week are filled here from called_at).
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0005'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('accepting_visit_pk', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('completing_visit_pk', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('visit_count', sa.Integer(), server_default='0', nullable=False))
+        batch_op.create_index(batch_op.f('ix_cases_accepted_at'), ['accepted_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_completed_at'), ['completed_at'], unique=False)
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('local_day', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('week', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_visits_week'), ['week'], unique=False)
+        batch_op.create_index('ix_visits_office_service', ['office_code', 'service_code'], unique=False)
+        batch_op.create_index('ix_visits_office_staff', ['office_code', 'staff_id'], unique=False)
+    with op.batch_alter_table('findings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_findings_severity'), ['severity'], unique=False)
+        batch_op.create_index(batch_op.f('ix_findings_review_status'), ['review_status'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('findings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_findings_review_status'))
+        batch_op.drop_index(batch_op.f('ix_findings_severity'))
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.drop_index('ix_visits_office_staff')
+        batch_op.drop_index('ix_visits_office_service')
+        batch_op.drop_index(batch_op.f('ix_visits_week'))
+        batch_op.drop_column('week')
+        batch_op.drop_column('local_day')
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cases_completed_at'))
+        batch_op.drop_index(batch_op.f('ix_cases_accepted_at'))
+        batch_op.drop_column('visit_count')
+        batch_op.drop_column('completing_visit_pk')
+        batch_op.drop_column('accepting_visit_pk')

@@ -1,0 +1,151 @@
+"""Stored rows of some weeks as the engine's frames: judge once, read many.
+
+The weekly indicators of any scope are the engine's own ``weekly_indicators`` run on the
+stored rows of the requested weeks only: the visits called in them, the cases accepted or
+completed in them or possibly overdue at their ends (with the visits that define those
+cases' events), and the stored findings of both. So the definitions stay in the engine and
+the cost follows the weeks asked for, not the stored history.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from .compliance import RULES, CatalogFrames, weekly_indicators
+from .compliance.indicators import SCOPES, week_end
+from .models import Case, Complaint, Finding, Visit
+
+_CASE_MOMENTS = ("accepted_at", "due_at", "completed_at", "withdrawn_at")
+
+
+def overdue_open_sql(at: dt.datetime):
+    """The engine's ``rules.is_overdue_open`` as a SQL condition on cases.
+
+    Accepted, due before ``at``, and neither completed nor withdrawn before it (a NULL
+    comparison is never true, exactly as a NaT comparison in the engine).
+    """
+    return and_(Case.accepted_at.is_not(None), Case.due_at < at,
+                or_(Case.completed_at.is_(None), Case.completed_at >= at),
+                or_(Case.withdrawn_at.is_(None), Case.withdrawn_at >= at))
+
+
+def _bounds(first: int, last: int, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """UTC start of week ``first`` and end of week ``last`` (Monday 00:00 local)."""
+    return (week_end(first - 1, timezone).to_pydatetime(), week_end(last, timezone).to_pydatetime())
+
+
+def cases_of_weeks(first: int, last: int, timezone: str):
+    """Cases whose events may count in weeks first..last: accepted or completed in them, or
+    overdue and open at the end of one of them (due before the last end, not closed before
+    the first end: a superset of ``overdue_open_sql`` at each week's end; the engine decides)."""
+    start, end = _bounds(first, last, timezone)
+    first_end = week_end(first, timezone).to_pydatetime()
+    return or_(and_(Case.accepted_at >= start, Case.accepted_at < end),
+               and_(Case.completed_at >= start, Case.completed_at < end),
+               and_(Case.accepted_at.is_not(None), Case.due_at < end,
+                    or_(Case.completed_at.is_(None), Case.completed_at >= first_end),
+                    or_(Case.withdrawn_at.is_(None), Case.withdrawn_at >= first_end)))
+
+
+@dataclass(frozen=True)
+class WeekFrames:
+    """Engine frames (visits, cases, findings) holding what weeks first..last need."""
+    first: int
+    last: int
+    visits: pd.DataFrame
+    cases: pd.DataFrame
+    findings: pd.DataFrame
+
+
+def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: int, last: int) -> WeekFrames:
+    connection = session.connection()
+    in_weeks = Visit.week.between(first, last)
+    case_filter = cases_of_weeks(first, last, timezone)
+    defining = or_(Visit.id.in_(select(Case.accepting_visit_pk).where(case_filter)),
+                   Visit.id.in_(select(Case.completing_visit_pk).where(case_filter)))
+    columns = (Visit.id.label("visit_pk"), Visit.office_code, Visit.service_code, Visit.staff_id,
+               Visit.ticket_at, Visit.called_at, Visit.local_day.label("day"))
+    visits = pd.concat([pd.read_sql(select(*columns).where(in_weeks), connection),
+                        pd.read_sql(select(*columns).where(defining, ~in_weeks), connection)],
+                       ignore_index=True)
+    for column in ("ticket_at", "called_at"):
+        visits[column] = pd.to_datetime(visits[column], utc=True, format="ISO8601")
+    visits["day"] = visits["day"].astype("int64")
+    # As analyze_stored: visits with no catalog version in force are data errors, not judged.
+    version = frames.version_in_force(visits["service_code"], visits["day"].to_numpy())
+    visits = visits[version >= 0].sort_values("visit_pk").reset_index(drop=True)
+    position = pd.Series(np.arange(len(visits)), index=visits["visit_pk"].to_numpy())
+
+    cases = pd.read_sql(select(Case.id.label("case_pk"), *[getattr(Case, c) for c in _CASE_MOMENTS],
+                               Case.outcome, Case.visit_count, Case.accepting_visit_pk,
+                               Case.completing_visit_pk).where(case_filter).order_by(Case.id), connection)
+    for column in _CASE_MOMENTS:
+        cases[column] = pd.to_datetime(cases[column], utc=True, format="ISO8601")
+    for name in ("accepting", "completing"):
+        pks = cases[f"{name}_visit_pk"]
+        cases[f"{name}_row"] = pks.map(position).fillna(-1).astype("int64").to_numpy()
+    cases["visit_count"] = cases["visit_count"].astype("int64")
+
+    rule_filter = Finding.rule.in_(list(RULES))  # the engine's rules, not desk-recorded findings
+    visit_findings = pd.read_sql(
+        select(Finding.rule, Finding.visit_pk).join(Visit, Finding.visit_pk == Visit.id)
+        .where(rule_filter, or_(in_weeks, defining)), connection)
+    case_findings = pd.read_sql(
+        select(Finding.rule, Finding.case_pk).where(
+            rule_filter, Finding.visit_pk.is_(None),
+            Finding.case_pk.in_(select(Case.id).where(case_filter))), connection)
+    case_position = pd.Series(np.arange(len(cases)), index=cases["case_pk"].to_numpy())
+    visit_rows = visit_findings["visit_pk"].map(position)
+    visit_findings = visit_findings[visit_rows.notna()]
+    findings = pd.DataFrame({
+        "rule": np.concatenate([visit_findings["rule"].to_numpy(dtype=object),
+                                case_findings["rule"].to_numpy(dtype=object)]),
+        "row": np.concatenate([visit_rows.dropna().to_numpy(dtype="int64"),
+                               np.full(len(case_findings), -1, dtype="int64")]),
+        "case_row": np.concatenate([np.full(len(visit_findings), -1, dtype="int64"),
+                                    case_findings["case_pk"].map(case_position).to_numpy(dtype="int64")]),
+    })
+    return WeekFrames(first, last, visits, cases, findings)
+
+
+def scope_values(session: Session, scope: str, offices: list[str] | None = None) -> list:
+    """The scope's values seen in the stored visits (of ``offices``, None: all)."""
+    column = getattr(Visit, SCOPES[scope])
+    query = select(column).distinct()
+    if offices is not None:
+        query = query.where(Visit.office_code.in_(offices))
+    return sorted(value for value in session.scalars(query) if value is not None)
+
+
+def complaints_between(session: Session, start: dt.datetime | None = None,
+                       end: dt.datetime | None = None) -> pd.DataFrame:
+    """Complaints received in [start, end) (all by default), as the engine's complaints frame."""
+    query = select(Complaint.received_at, Complaint.office_code, Complaint.service_code)
+    if start is not None:
+        query = query.where(Complaint.received_at >= start)
+    if end is not None:
+        query = query.where(Complaint.received_at < end)
+    frame = pd.read_sql(query, session.connection())
+    frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True, format="ISO8601")
+    frame["staff_id"] = None
+    return frame
+
+
+def complaints_of_weeks(session: Session, first: int, last: int, timezone: str) -> pd.DataFrame:
+    return complaints_between(session, *_bounds(first, last, timezone))
+
+
+def stored_indicators(session: Session, frames: CatalogFrames, timezone: str, first: int, last: int,
+                      scope: str | None = None, complaints: pd.DataFrame | None = None,
+                      week_rows: WeekFrames | None = None) -> pd.DataFrame:
+    """``weekly_indicators`` of weeks first..last (network or office/service/staff scope),
+    from the stored rows of those weeks: equal to the engine run on every stored visit."""
+    rows = week_rows or week_frames(session, frames, timezone, first, last)
+    values = scope_values(session, scope) if scope else None
+    return weekly_indicators(rows.visits, rows.cases, rows.findings, timezone, scope, complaints,
+                             weeks=(first, last), scope_values=values)
