@@ -13,6 +13,7 @@ import click
 import pandas as pd
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from services_catalog import CatalogError, Deadline, export_catalog, load_catalog
 
@@ -25,6 +26,7 @@ from .config import rule_thresholds
 from .compliance.indicators import SCOPES
 from .context import engine_inputs
 from .extensions import db
+from .models import Visit
 from .scheduler import SCHEDULE
 
 catalog_cli = AppGroup("catalog", help="Validate, load and export the service catalog.")
@@ -174,10 +176,26 @@ def visits_import(path, skip_invalid, rejects):
     result = visit_store.import_visits(
         db.session, parsed.visits, hash_key=current_app.config["APPLICANT_HASH_KEY"],
         source=f"import:{digest}", frames=inputs.frames, calendar=inputs.calendar, progress=progress)
+    if result.inserted:
+        # Judge once, when data arrives: the cases and consults this import touched (all
+        # stored visits at once when the import is everything stored), as of now.
+        everything = db.session.scalar(select(func.count()).select_from(Visit)) == result.inserted
+        findings_store.sweep(db.session, inputs.frames, inputs.calendar, dt.datetime.now(dt.timezone.utc),
+                             inputs.thresholds, None if everything else list(result.case_pks),
+                             None if everything else list(result.consult_pks))
     db.session.commit()
     click.echo(f"Imported {result.inserted} visits ({result.already_present} already present, "
                f"{parsed.ignored_repeats} identical repeats ignored, {parsed.bad_lines} rejected); "
                f"{result.cases_touched} cases updated.")
+
+
+@visits_cli.command("refresh")
+def visits_refresh():
+    """Re-time every stored case and fill each visit's stored day and week (once after upgrading)."""
+    inputs = engine_inputs()
+    refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
+    db.session.commit()
+    click.echo(f"{refreshed} cases re-timed; every visit has its local day and ISO week.")
 
 
 def _as_of(value: str | None, timezone: str) -> pd.Timestamp:

@@ -36,6 +36,8 @@ DEFAULTS = {
     "COMPLAINT_RATE_LIMIT": "5 per hour",
     # Sign-in attempts, counted per address and per account.
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Citizens' catalog, service pages and checklists: how long a proxy or CDN may keep them.
+    "PUBLIC_CACHE_SECONDS": 300,
 }
 
 # Environment variables read as they are (strings) or converted by the given type.
@@ -49,6 +51,7 @@ ENVIRONMENT = {
     "INFORMAL_RETURN_DAYS": int,
     "REOPEN_DAYS": int,
     "MIN_CASES_FOR_RANKING": int,
+    "PUBLIC_CACHE_SECONDS": int,
     "RATELIMIT_STORAGE_URI": str,
     "OPEN_DATA_VOCABULARY_IRI": str,
     "SESSION_COOKIE_SECURE": lambda value: value.lower() in ("1", "true", "yes"),

@@ -38,6 +38,8 @@ class ImportResult:
     inserted: int
     already_present: int
     cases_touched: int
+    case_pks: tuple[int, ...] = ()  # the cases this import created or re-timed
+    consult_pks: tuple[int, ...] = ()  # the new visits outside any case
 
 
 def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
@@ -162,7 +164,10 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
         audit.record(session, actor, "import", "visits", source,
                      new={"inserted": len(new), "already_present": len(visits) - len(new),
                           "cases": len(case_numbers)})
-    return ImportResult(len(new), len(visits) - len(new), len(case_numbers))
+    consults = new.loc[new["case_id"].isna(), "visit_id"].tolist()
+    consult_pks = tuple(sorted(_existing(session, Visit.visit_id, consults).values())) if consults else ()
+    return ImportResult(len(new), len(visits) - len(new), len(case_numbers),
+                        tuple(sorted(int(pk) for pk in case_pks.values())), consult_pks)
 
 
 def _defining_visit_ids(timelines: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
@@ -314,4 +319,25 @@ def _store_visit_days(session: Session, visits: pd.DataFrame) -> None:
 def refresh_all_cases(session: Session, frames: CatalogFrames, calendar: WorkingCalendar) -> int:
     """Re-time every case after the calendar or the catalog changed: open cases' due dates
     follow at once, and so do completed cases' (receipts and DEADLINE_MISSED use them)."""
-    return refresh_cases(session, list(session.scalars(select(Case.id))), frames, calendar)
+    refreshed = refresh_cases(session, list(session.scalars(select(Case.id))), frames, calendar)
+    fill_visit_weeks(session, calendar.timezone_name)
+    return refreshed
+
+
+def fill_visit_weeks(session: Session, timezone: str) -> int:
+    """Give visits stored before migration 0005 (consults included) their local day and week."""
+    table = Visit.__table__
+    filled = 0
+    while True:
+        rows = session.execute(select(Visit.id, Visit.called_at).where(Visit.week.is_(None))
+                               .order_by(Visit.id).limit(CHUNK)).all()
+        if not rows:
+            return filled
+        called = pd.to_datetime(pd.Series([r.called_at for r in rows]), utc=True)
+        days = local_day_numbers(called, timezone)
+        session.connection().execute(
+            update(table).where(table.c.id == bindparam("pk")).values(
+                local_day=bindparam("local_day"), week=bindparam("week")),
+            [{"pk": r.id, "local_day": int(d), "week": int(w)}
+             for r, d, w in zip(rows, days, week_number(days))])
+        filled += len(rows)

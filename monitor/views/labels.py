@@ -30,6 +30,8 @@ LABELS = {
     "closed": _l("closed"),
     # Reviews of findings
     "confirmed": _l("confirmed"), "dismissed": _l("dismissed"),
+    # Severities of findings
+    "high": _l("high"), "medium": _l("medium"), "low": _l("low"),
     # Error pages
     "Not Found": _l("Not Found"), "Forbidden": _l("Forbidden"), "Bad Request": _l("Bad Request"),
     "Too Many Requests": _l("Too Many Requests"), "Service Unavailable": _l("Service Unavailable"),

@@ -6,8 +6,9 @@ Create Date: 2026-12-01 17:20:00
 
 The weekly indicators read only the rows of the requested week: each visit keeps the
 local day and ISO week it counts in, each case the visits that accepted and completed it
-and its visit count. Existing rows are filled by ``flask cases refresh`` (any re-timing of
-cases writes them; visits' day and week are filled here from called_at).
+and its visit count. Rows stored before this revision get them from ``flask cases refresh``
+(visit_store.refresh_all_cases: re-time every case, fill every visit's day and week),
+to be run once after upgrading; the migration itself knows no time zone.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -32,6 +33,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_visits_week'), ['week'], unique=False)
         batch_op.create_index('ix_visits_office_service', ['office_code', 'service_code'], unique=False)
         batch_op.create_index('ix_visits_office_staff', ['office_code', 'staff_id'], unique=False)
+    with op.batch_alter_table('audit_records', schema=None) as batch_op:
+        # The catalog's and calendar's latest records: the citizens' pages' cache key.
+        batch_op.create_index(batch_op.f('ix_audit_records_entity'), ['entity'], unique=False)
     with op.batch_alter_table('findings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_findings_severity'), ['severity'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_review_status'), ['review_status'], unique=False)
@@ -41,6 +45,8 @@ def downgrade():
     with op.batch_alter_table('findings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_findings_review_status'))
         batch_op.drop_index(batch_op.f('ix_findings_severity'))
+    with op.batch_alter_table('audit_records', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_records_entity'))
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_index('ix_visits_office_staff')
         batch_op.drop_index('ix_visits_office_service')
