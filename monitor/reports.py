@@ -15,15 +15,12 @@ from sqlalchemy.orm import Session
 
 from . import week_store
 from .compliance import INDICATORS, weekly_indicators
+# For ranking "worst": which direction is bad for each indicator (the one indicator table).
+from .compliance.indicator_table import HIGHER_IS_WORSE, LOWER_IS_WORSE
 from .compliance.indicators import SCOPES, week_label, week_number, week_of_label
 from .context import EngineInputs
 from .models import IndicatorSnapshot, Visit
 
-# For ranking "worst": which direction is bad for each indicator.
-HIGHER_IS_WORSE = {"overdue_open", "lead_time_p50_hours", "lead_time_p90_hours", "extra_document_rate",
-                   "queue_wait_p90_minutes", "red_tape_per_100_cases", "refusal_rate",
-                   "unfounded_refusal_rate", "visits_per_case", "complaints"}
-LOWER_IS_WORSE = {"on_time_rate", "queue_wait_within_limit_rate"}
 TREND_WEEKS = 12
 
 

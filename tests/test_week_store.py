@@ -112,3 +112,21 @@ def test_overdue_sql_is_the_engine_definition(app, loaded_catalog, tmp_path):
         assert sql == engine, at
         checked += len(engine)
     assert checked > 0
+
+
+def test_one_indicator_table_serves_engine_report_and_translations(app):
+    from flask_babel import force_locale
+
+    from monitor import reports
+    from monitor.compliance.indicator_table import BY_NAME, INDICATOR_TABLE, RANKED
+    from monitor.views import RATE_INDICATORS
+    from monitor.views.labels import label
+    assert [i.name for i in INDICATOR_TABLE] == INDICATORS
+    assert reports.HIGHER_IS_WORSE | reports.LOWER_IS_WORSE == set(RANKED)
+    assert "on_time_rate" in reports.LOWER_IS_WORSE and "overdue_open" in reports.HIGHER_IS_WORSE
+    assert RATE_INDICATORS == {n for n in INDICATORS if BY_NAME[n].unit == "rate"}
+    with app.test_request_context():
+        for language in ("kk", "ru"):
+            with force_locale(language):
+                for indicator in INDICATOR_TABLE:
+                    assert label(indicator.name) != indicator.label, (language, indicator.name)

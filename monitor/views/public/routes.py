@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from ... import citizens
 from ...calendar import due_at
 from ...calendar_store import calendar_from_db
+from ...compliance.indicator_table import PUBLIC_INDICATORS
 from ...context import current_catalog, local_today
 from ...charts import line_chart
 from ...extensions import db, limiter
@@ -25,8 +26,7 @@ from ..labels import label
 from . import bp
 from .forms import CaseStatusForm, ComplaintForm, FollowUpForm
 
-SHOWN_INDICATORS = ("on_time_rate", "queue_wait_within_limit_rate", "extra_document_rate",
-                    "red_tape_per_100_cases", "lead_time_p50_hours", "complaints")
+SHOWN_INDICATORS = PUBLIC_INDICATORS  # the one indicator table says which are public
 
 
 def _language() -> str:
