@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from .compliance import RULES, CatalogFrames, weekly_indicators
 from .compliance.indicators import SCOPES, week_end
 from .models import Case, Complaint, Finding, Visit
+from .visit_store import chunks
 
 _CASE_MOMENTS = ("accepted_at", "due_at", "completed_at", "withdrawn_at")
 
@@ -39,17 +40,29 @@ def _bounds(first: int, last: int, timezone: str) -> tuple[dt.datetime, dt.datet
     return (week_end(first - 1, timezone).to_pydatetime(), week_end(last, timezone).to_pydatetime())
 
 
-def cases_of_weeks(first: int, last: int, timezone: str):
-    """Cases whose events may count in weeks first..last: accepted or completed in them, or
-    overdue and open at the end of one of them (due before the last end, not closed before
-    the first end: a superset of ``overdue_open_sql`` at each week's end; the engine decides)."""
+def case_conditions(first: int, last: int, timezone: str) -> list:
+    """Cases whose events may count in weeks first..last, as conditions each served by one
+    index: accepted in the weeks, completed in them, or possibly overdue and open at the end
+    of one of them (due before the last end and not closed before the first end: a superset
+    of ``overdue_open_sql`` at each week's end, split by how the case is closed; the engine
+    then decides exactly)."""
     start, end = _bounds(first, last, timezone)
     first_end = week_end(first, timezone).to_pydatetime()
-    return or_(and_(Case.accepted_at >= start, Case.accepted_at < end),
-               and_(Case.completed_at >= start, Case.completed_at < end),
-               and_(Case.accepted_at.is_not(None), Case.due_at < end,
-                    or_(Case.completed_at.is_(None), Case.completed_at >= first_end),
-                    or_(Case.withdrawn_at.is_(None), Case.withdrawn_at >= first_end)))
+    may_be_overdue = and_(Case.accepted_at.is_not(None), Case.due_at < end)
+    return [
+        and_(Case.accepted_at >= start, Case.accepted_at < end),
+        and_(Case.completed_at >= start, Case.completed_at < end),
+        and_(Case.completed_at.is_(None), Case.withdrawn_at.is_(None), may_be_overdue),  # ix_cases_open_due
+        and_(Case.completed_at >= first_end, may_be_overdue,
+             or_(Case.withdrawn_at.is_(None), Case.withdrawn_at >= first_end)),
+        and_(Case.withdrawn_at >= first_end, may_be_overdue,
+             or_(Case.completed_at.is_(None), Case.completed_at >= first_end)),
+    ]
+
+
+def cases_of_weeks(first: int, last: int, timezone: str):
+    """All of ``case_conditions`` as one condition."""
+    return or_(*case_conditions(first, last, timezone))
 
 
 @dataclass(frozen=True)
@@ -63,16 +76,27 @@ class WeekFrames:
 
 
 def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: int, last: int) -> WeekFrames:
+    """The engine's frames for weeks first..last from stored rows: every query is served
+    by an index on the weeks' rows (visits.week, the cases' moments, findings' keys)."""
     connection = session.connection()
-    in_weeks = Visit.week.between(first, last)
-    case_filter = cases_of_weeks(first, last, timezone)
-    defining = or_(Visit.id.in_(select(Case.accepting_visit_pk).where(case_filter)),
-                   Visit.id.in_(select(Case.completing_visit_pk).where(case_filter)))
-    columns = (Visit.id.label("visit_pk"), Visit.office_code, Visit.service_code, Visit.staff_id,
-               Visit.ticket_at, Visit.called_at, Visit.local_day.label("day"))
-    visits = pd.concat([pd.read_sql(select(*columns).where(in_weeks), connection),
-                        pd.read_sql(select(*columns).where(defining, ~in_weeks), connection)],
-                       ignore_index=True)
+    case_pks: set[int] = set()
+    for condition in case_conditions(first, last, timezone):
+        case_pks.update(session.scalars(select(Case.id).where(condition)))
+    case_columns = (Case.id.label("case_pk"), *[getattr(Case, c) for c in _CASE_MOMENTS], Case.outcome,
+                    Case.visit_count, Case.accepting_visit_pk, Case.completing_visit_pk)
+    cases = pd.concat([pd.read_sql(select(*case_columns).where(false()), connection)]
+                      + [pd.read_sql(select(*case_columns).where(Case.id.in_(chunk)), connection)
+                         for chunk in chunks(sorted(case_pks))], ignore_index=True)
+    cases = cases.sort_values("case_pk").reset_index(drop=True)
+
+    visit_columns = (Visit.id.label("visit_pk"), Visit.office_code, Visit.service_code, Visit.staff_id,
+                     Visit.ticket_at, Visit.called_at, Visit.local_day.label("day"), Visit.week)
+    in_weeks = pd.read_sql(select(*visit_columns).where(Visit.week.between(first, last)), connection)
+    defining = pd.unique(pd.concat([cases["accepting_visit_pk"], cases["completing_visit_pk"]]).dropna()
+                         .astype("int64"))
+    defining = sorted(set(int(pk) for pk in defining) - set(in_weeks["visit_pk"].tolist()))
+    visits = pd.concat([in_weeks] + [pd.read_sql(select(*visit_columns).where(Visit.id.in_(chunk)), connection)
+                                     for chunk in chunks(defining)], ignore_index=True)
     for column in ("ticket_at", "called_at"):
         visits[column] = pd.to_datetime(visits[column], utc=True, format="ISO8601")
     visits["day"] = visits["day"].astype("int64")
@@ -81,27 +105,26 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
     visits = visits[version >= 0].sort_values("visit_pk").reset_index(drop=True)
     position = pd.Series(np.arange(len(visits)), index=visits["visit_pk"].to_numpy())
 
-    cases = pd.read_sql(select(Case.id.label("case_pk"), *[getattr(Case, c) for c in _CASE_MOMENTS],
-                               Case.outcome, Case.visit_count, Case.accepting_visit_pk,
-                               Case.completing_visit_pk).where(case_filter).order_by(Case.id), connection)
     for column in _CASE_MOMENTS:
         cases[column] = pd.to_datetime(cases[column], utc=True, format="ISO8601")
     for name in ("accepting", "completing"):
-        pks = cases[f"{name}_visit_pk"]
-        cases[f"{name}_row"] = pks.map(position).fillna(-1).astype("int64").to_numpy()
+        cases[f"{name}_row"] = cases[f"{name}_visit_pk"].map(position).fillna(-1).astype("int64").to_numpy()
     cases["visit_count"] = cases["visit_count"].astype("int64")
 
     rule_filter = Finding.rule.in_(list(RULES))  # the engine's rules, not desk-recorded findings
-    visit_findings = pd.read_sql(
-        select(Finding.rule, Finding.visit_pk).join(Visit, Finding.visit_pk == Visit.id)
-        .where(rule_filter, or_(in_weeks, defining)), connection)
-    case_findings = pd.read_sql(
-        select(Finding.rule, Finding.case_pk).where(
-            rule_filter, Finding.visit_pk.is_(None),
-            Finding.case_pk.in_(select(Case.id).where(case_filter))), connection)
+    visit_findings = pd.concat(
+        [pd.read_sql(select(Finding.rule, Finding.visit_pk).join(Visit, Finding.visit_pk == Visit.id)
+                     .where(rule_filter, Visit.week.between(first, last)), connection)]
+        + [pd.read_sql(select(Finding.rule, Finding.visit_pk).where(rule_filter, Finding.visit_pk.in_(chunk)),
+                       connection) for chunk in chunks(defining)], ignore_index=True)
+    case_findings = pd.concat(
+        [pd.read_sql(select(Finding.rule, Finding.case_pk).where(false()), connection)]
+        + [pd.read_sql(select(Finding.rule, Finding.case_pk).where(
+            rule_filter, Finding.visit_pk.is_(None), Finding.case_pk.in_(chunk)), connection)
+           for chunk in chunks(cases["case_pk"].tolist())], ignore_index=True)
     case_position = pd.Series(np.arange(len(cases)), index=cases["case_pk"].to_numpy())
     visit_rows = visit_findings["visit_pk"].map(position)
-    visit_findings = visit_findings[visit_rows.notna()]
+    visit_findings = visit_findings[visit_rows.notna().to_numpy()]
     findings = pd.DataFrame({
         "rule": np.concatenate([visit_findings["rule"].to_numpy(dtype=object),
                                 case_findings["rule"].to_numpy(dtype=object)]),

@@ -18,6 +18,9 @@ class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint("outcome IN ('open', 'issued', 'refused', 'withdrawn')", name="outcome"),
+        # Open cases by due time: the overdue ones at any moment, without reading closed cases.
+        Index("ix_cases_open_due", "due_at", sqlite_where=db.text("completed_at IS NULL AND withdrawn_at IS NULL"),
+              postgresql_where=db.text("completed_at IS NULL AND withdrawn_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,7 +32,7 @@ class Case(db.Model):
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
-    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     outcome: Mapped[str] = mapped_column(String(20), default="open")
     # Stored with the timeline so that a week's indicators read only that week's rows: the
     # visits that define the case's events (spec, "Scopes") and how many visits it had.

@@ -27,6 +27,10 @@ def upgrade():
         batch_op.add_column(sa.Column('visit_count', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_index(batch_op.f('ix_cases_accepted_at'), ['accepted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_completed_at'), ['completed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_withdrawn_at'), ['withdrawn_at'], unique=False)
+        batch_op.create_index('ix_cases_open_due', ['due_at'], unique=False,
+                              sqlite_where=sa.text('completed_at IS NULL AND withdrawn_at IS NULL'),
+                              postgresql_where=sa.text('completed_at IS NULL AND withdrawn_at IS NULL'))
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.add_column(sa.Column('local_day', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('week', sa.Integer(), nullable=True))
@@ -54,6 +58,8 @@ def downgrade():
         batch_op.drop_column('week')
         batch_op.drop_column('local_day')
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_open_due')
+        batch_op.drop_index(batch_op.f('ix_cases_withdrawn_at'))
         batch_op.drop_index(batch_op.f('ix_cases_completed_at'))
         batch_op.drop_index(batch_op.f('ix_cases_accepted_at'))
         batch_op.drop_column('visit_count')
