@@ -116,7 +116,7 @@ def setup(url: str, csv: Path) -> dict:
     return facts
 
 
-def run(url: str, facts: dict, repeat: int, before_repeat: int) -> dict:
+def run(url: str, facts: dict, repeat: int, before_repeat: int, before_names=None) -> dict:
     import pandas as pd
     from sqlalchemy import select
 
@@ -170,7 +170,7 @@ def run(url: str, facts: dict, repeat: int, before_repeat: int) -> dict:
         for name, function in after.items():
             function()  # warm: catalog frames cached, as in a running worker
             results[name] = {"after": measure(function, repeat)}
-            if before_repeat:
+            if before_repeat and (before_names is None or name in before_names):
                 results[name]["before"] = measure(before[name], before_repeat)
             print(name, json.dumps(results[name]), file=sys.stderr, flush=True)
 
@@ -203,6 +203,10 @@ def main() -> None:
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_scale"))
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--before-repeat", type=int, default=2, help="0: skip the old code")
+    parser.add_argument("--before", nargs="*", default=None,
+                        help="requests to time with the old code too (default: all)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep a database set up by an earlier run (its facts file next to it)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     csv = OUT / f"scale-{args.visits}-{args.days}.csv"
@@ -214,17 +218,25 @@ def main() -> None:
         frame.to_csv(csv, index=False)
     report = {}
     for backend in args.backend:
+        facts_file = OUT / f"scale-{args.visits}-{backend}.facts.json"
         if backend == "sqlite":
             path = OUT / f"scale-{args.visits}.sqlite3"
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
             url = f"sqlite:///{path}"
+            if not args.reuse:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
         else:
             url = args.postgres
-            _create_postgres_database(url)
-        facts = setup(url, csv)
+            if not args.reuse:
+                _create_postgres_database(url)
+        if args.reuse and facts_file.exists():
+            facts = json.loads(facts_file.read_text())
+        else:
+            facts = setup(url, csv)
+            facts_file.write_text(json.dumps(facts))
         print(backend, json.dumps(facts), file=sys.stderr, flush=True)
-        report[backend] = {"facts": facts, "requests": run(url, facts, args.repeat, args.before_repeat)}
+        report[backend] = {"facts": facts, "requests": run(url, facts, args.repeat, args.before_repeat,
+                                                           args.before)}
     print(json.dumps(report, indent=2))
 
 
