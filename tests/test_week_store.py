@@ -154,3 +154,25 @@ def test_the_report_reads_published_weeks_from_their_snapshots(app, loaded_catal
     # A two-office area has no snapshot of its own: computed live, equal to the network here.
     both = reports.weekly_report(db.session, inputs, "2026-W10", ["OF1", "OF2", "OF3"], 20).trend.set_index("week")
     assert both.at["2026-W09", "extra_document_rate"] == engine.at["2026-W09", "extra_document_rate"]
+
+
+def test_visits_refresh_fills_rows_stored_before_the_migration(app, loaded_catalog, tmp_path):
+    assert run_import(app, write_csv(tmp_path / "v.csv", [
+        row("v1", case_id="R1", called="2026-03-15T23:30+05:00", finished="2026-03-15T23:40+05:00",
+            ticket="2026-03-15T23:20+05:00"),
+        row("v2", case_id="", action="consult", called="2026-03-16T00:10+05:00",
+            finished="2026-03-16T00:20+05:00", ticket="", documents="")])).exit_code == 0
+    stored = dict(db.session.execute(select(Visit.visit_id, Visit.week)).all())
+    assert stored == {"v1": week_of_label("2026-W11"), "v2": week_of_label("2026-W12")}  # local Sunday/Monday
+    case = db.session.scalar(select(Case))
+    assert case.accepting_visit_pk == db.session.scalar(select(Visit.id).where(Visit.visit_id == "v1"))
+    assert case.visit_count == 1 and case.completing_visit_pk is None
+    db.session.execute(Visit.__table__.update().values(week=None, local_day=None))
+    db.session.execute(Case.__table__.update().values(accepting_visit_pk=None, visit_count=0))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["visits", "refresh"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert dict(db.session.execute(select(Visit.visit_id, Visit.week)).all()) == stored
+    assert db.session.scalar(select(Case.accepting_visit_pk)) is not None
+    assert db.session.scalar(select(Case.visit_count)) == 1
