@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .front_desk import check_code_hash, new_check_code
 from .models import Case, Complaint, Visit
+from .week_store import overdue_open_sql
 
 # Compared when there is nothing to compare with, so that timing is alike; random, so that
 # no number and code can ever match it (a case numbered "none" with code "none" did).
@@ -44,9 +45,9 @@ def case_status(session: Session, case_number: str, code: str, now: dt.datetime)
         return None
     visits = [(v.called_at, v.action) for v in session.scalars(
         select(Visit).where(Visit.case_pk == case.id).order_by(Visit.called_at))]
-    # A withdrawn case has no deadline judgement; a completed one is late if completed late.
-    overdue = (case.withdrawn_at is None and case.due_at is not None
-               and (case.completed_at or now) > case.due_at)
+    # "Overdue" is the engine's OVERDUE_OPEN now (rules.is_overdue_open): a case issued
+    # late is late, but no longer overdue.
+    overdue = session.scalar(select(Case.id).where(Case.id == case.id, overdue_open_sql(now))) is not None
     return CaseStatus(case.case_number, case.service_code, case.outcome, case.accepted_at, case.due_at,
                       case.completed_at, overdue, visits)
 

@@ -14,6 +14,7 @@ import click
 import pandas as pd
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from services_catalog import BUNDLED_CATALOG, CatalogError, Deadline, export_catalog, load_catalog, unverified_versions
 
@@ -34,6 +35,7 @@ from .compliance.visit_files import read_visit_input
 from .context import engine_inputs
 from .extensions import db
 from .privacy import mask_iins, mask_iins_in_frame
+from .models import Visit
 from .scheduler import SCHEDULE
 
 catalog_cli = AppGroup("catalog", help="Validate, load and export the service catalog.")
@@ -208,6 +210,13 @@ def visits_import(path, skip_invalid, rejects):
     result = visit_store.import_visits(
         db.session, parsed.visits, hash_key=current_app.config["APPLICANT_HASH_KEY"],
         source=f"import:{digest}", frames=inputs.frames, calendar=inputs.calendar, progress=progress)
+    if result.inserted:
+        # Judge once, when data arrives: the cases and consults this import touched (all
+        # stored visits at once when the import is everything stored), as of now.
+        everything = db.session.scalar(select(func.count()).select_from(Visit)) == result.inserted
+        findings_store.sweep(db.session, inputs.frames, inputs.calendar, dt.datetime.now(dt.timezone.utc),
+                             inputs.thresholds, None if everything else list(result.case_pks),
+                             None if everything else list(result.consult_pks))
     db.session.commit()
     click.echo(f"Imported {result.inserted} visits ({result.already_present} already present, "
                f"{parsed.ignored_repeats} identical repeats ignored, {parsed.bad_lines} rejected); "
@@ -226,6 +235,15 @@ def visits_export_parquet(folder):
     for name, rows in written.items():
         click.echo(f"  {name}: {rows:,} visits")
     click.echo(f"Wrote {sum(written.values()):,} visits in {len(written)} monthly file(s) to {folder}.")
+
+
+@visits_cli.command("refresh")
+def visits_refresh():
+    """Re-time every stored case and fill each visit's stored day and week (once after upgrading)."""
+    inputs = engine_inputs()
+    refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
+    db.session.commit()
+    click.echo(f"{refreshed} cases re-timed; every visit has its local day and ISO week.")
 
 
 def _as_of(value: str | None, timezone: str) -> pd.Timestamp:

@@ -75,6 +75,8 @@ DEFAULTS = {
     # Who gets a copy of every overdue digest and escalation besides the office's staff
     # with an e-mail address (comma-separated, e.g. the compliance unit).
     "MAIL_COPY_TO": "",
+    # Citizens' catalog, service pages and checklists: how long a proxy or CDN may keep them.
+    "PUBLIC_CACHE_SECONDS": 300,
 }
 
 
@@ -94,6 +96,7 @@ ENVIRONMENT = {
     "REOPEN_DAYS": int,
     "MIN_CASES_FOR_RANKING": int,
     "CLOCK_SKEW_MINUTES": int,
+    "PUBLIC_CACHE_SECONDS": int,
     "RATELIMIT_STORAGE_URI": str,
     "RATELIMIT_KEY_PREFIX": str,
     "OPEN_DATA_VOCABULARY_IRI": str,

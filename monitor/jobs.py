@@ -21,6 +21,7 @@ from .config import DEFAULTS
 from .context import engine_inputs
 from .extensions import db
 from .models import Case, JobRun, Visit
+from .week_store import overdue_open_sql
 
 MAIL_DEFAULTS = {name: value for name, value in DEFAULTS.items() if name.startswith("MAIL_")}
 
@@ -82,9 +83,9 @@ def overdue_digest(now: dt.datetime, outbox: Path, config: Mapping | None = None
     config = {**MAIL_DEFAULTS, **(config or {})}
 
     def work() -> str:
+        # The stored timelines, with the engine's one definition of overdue (rules.is_overdue_open).
         overdue = db.session.execute(select(Case.office_code, Case.case_number, Case.due_at).where(
-            Case.accepted_at.is_not(None), Case.completed_at.is_(None), Case.withdrawn_at.is_(None),
-            Case.due_at < now).order_by(Case.office_code, Case.due_at)).all()
+            overdue_open_sql(now)).order_by(Case.office_code, Case.due_at)).all()
         frame = pd.DataFrame(overdue, columns=["office_code", "case_number", "due_at"])
         copies = mail.addresses(config["MAIL_COPY_TO"])
         sent = 0

@@ -15,13 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .compliance import INDICATORS
-from .compliance.indicators import (
-    PUBLIC_SCOPE_KINDS, SCOPE_KINDS, week_end, week_label, week_number, week_of_label, weekly_indicators,
-)
+from . import week_store
+from .compliance.indicators import PUBLIC_SCOPE_KINDS, SCOPE_KINDS, week_label, week_number, week_of_label
 from .compliance.visit_log import local_day_numbers
 from .context import EngineInputs
-from .findings_store import analyze_stored
-from .models import AuditRecord, Complaint, IndicatorSnapshot
+from .models import AuditRecord, IndicatorSnapshot
 
 
 
@@ -53,25 +51,25 @@ def audit_head(session: Session) -> tuple[str | None, int]:
     return head, count
 
 
-def complaints_frame(session: Session) -> pd.DataFrame:
-    frame = pd.read_sql(select(Complaint.received_at, Complaint.office_code, Complaint.service_code),
-                        session.connection())
-    frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True, format="ISO8601")
-    frame["staff_id"] = None
-    return frame
+def complaints_frame(session: Session, start: dt.datetime | None = None,
+                     end: dt.datetime | None = None) -> pd.DataFrame:
+    """Complaints received in [start, end) (all by default) as the engine's frame."""
+    return week_store.complaints_between(session, start, end)
 
 
 def week_indicators(session: Session, inputs: EngineInputs, week: str) -> pd.DataFrame:
-    """Every scope's indicators for one ISO week, long format (scope_kind, scope_value, indicator, value)."""
+    """Every scope's indicators for one ISO week, long format (scope_kind, scope_value, indicator, value).
+
+    Read from that week's stored rows (week_store), equal to the engine on every stored visit.
+    """
     index = week_of_label(week)
-    analysis, _ = analyze_stored(session, inputs.frames, inputs.calendar,
-                                 week_end(index, inputs.timezone), inputs.thresholds)
-    complaints = complaints_frame(session)
+    rows = week_store.week_frames(session, inputs.frames, inputs.timezone, index, index)
+    complaints = week_store.complaints_of_weeks(session, index, index, inputs.timezone)
     parts = []
     for kind in SCOPE_KINDS:
         scope = None if kind == "network" else kind
-        table = weekly_indicators(analysis.visits, analysis.cases, analysis.findings, inputs.timezone,
-                                  scope, complaints, weeks=(index, index))
+        table = week_store.stored_indicators(session, inputs.frames, inputs.timezone, index, index, scope,
+                                             complaints, week_rows=rows)
         values = table[scope] if scope else pd.Series("", index=table.index)
         long = table.assign(scope_kind=kind, scope_value=values.astype(str)).melt(
             id_vars=["week", "scope_kind", "scope_value"], value_vars=INDICATORS,

@@ -1,7 +1,8 @@
 """The supervisors' weekly quality report (clauses 2.2.1, 2.2.5, 3.4.2), from the engine.
 
-Numbers are the engine's indicators on the stored visits of the supervisor's area, so that
-the report, the published snapshots and ``flask analyze`` can never disagree.
+Numbers are the engine's indicators on the stored rows of the shown weeks in the
+supervisor's area (week_store), so that the report, the published snapshots and
+``flask analyze`` can never disagree, and a request costs a few weeks' rows.
 """
 from __future__ import annotations
 
@@ -9,18 +10,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import week_store
 from .compliance import INDICATORS, weekly_indicators
+# For ranking "worst": which direction is bad for each indicator (the one indicator table).
+from .compliance.indicator_table import HIGHER_IS_WORSE, LOWER_IS_WORSE
 from .compliance.indicators import SCOPES, week_end, week_label, week_number, week_of_label
 from .context import EngineInputs
-from .findings_store import analyze_stored
+from .models import IndicatorSnapshot, Visit
 
-# For ranking "worst": which direction is bad for each indicator.
-HIGHER_IS_WORSE = {"overdue_open", "lead_time_p50_hours", "lead_time_p90_hours", "extra_document_rate",
-                   "queue_wait_p90_minutes", "red_tape_per_100_cases", "refusal_rate",
-                   "unfounded_refusal_rate", "visits_per_case", "complaints"}
-LOWER_IS_WORSE = {"on_time_rate", "queue_wait_within_limit_rate"}
 TREND_WEEKS = 12
 
 
@@ -39,42 +39,51 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
                   minimum_cases: int, complaints: pd.DataFrame | None = None) -> WeeklyReport:
     """The report of ``offices`` (None: the network) for an ISO week, with a 12-week trend.
 
-    The whole network is judged once, so that a case forwarded between offices keeps its
-    one timeline; the area's figures are then the scoped indicators of its offices (case
-    events count where the accepting or completing visit was, as in the spec's scopes).
+    Reads stored rows of the weeks it shows, never the whole history (week_store): a case
+    forwarded between offices keeps its one stored timeline, and the area's figures are the
+    scoped indicators of its offices (case events count where the accepting or completing
+    visit was, as in the spec's scopes). The trend of a published week is its frozen
+    snapshot when the area is one the snapshots hold (the network, or one office); only
+    the other weeks are computed live. ``complaints`` may hold any complaints: those of
+    the shown weeks count.
     """
     last = week_of_label(week)
     first = last - TREND_WEEKS + 1
-    analysis, _ = analyze_stored(session, inputs.frames, inputs.calendar,
-                                 week_end(last, inputs.timezone), inputs.thresholds)
     weeks = [week_label(w) for w in range(first, last + 1)]
-    visits = analysis.visits
-    if visits.empty:
+    if session.scalar(select(Visit.id).limit(1)) is None:
         empty = pd.DataFrame({"week": weeks, **{name: np.nan for name in INDICATORS}})
         return WeeklyReport(week, weeks, empty, {s: pd.DataFrame(columns=["week", s] + INDICATORS)
                                                  for s in ("office", "service", "staff")},
                             {"office": {}, "service": {}}, pd.DataFrame(columns=["staff_id", "visits"]), None)
+    frozen = _frozen_trend(session, weeks, offices)
+    live = [w for w in range(first, last + 1) if week_label(w) not in frozen.index]
+    live_first = min(live + [last - 1])
+    rows = week_store.week_frames(session, inputs.frames, inputs.timezone, live_first, last)
+    visits = rows.visits
     in_area = visits["office_code"].isin(offices).to_numpy() if offices is not None \
         else np.ones(len(visits), dtype=bool)
     visits = visits.assign(
         area=np.where(in_area, "area", None),
         **{f"{scope}_in_area": np.where(in_area, visits[SCOPES[scope]].to_numpy(), None)
            for scope in ("office", "service", "staff")})
-    if complaints is not None:
-        complaint_in_area = complaints["office_code"].isin(offices).to_numpy() if offices is not None \
-            else np.ones(len(complaints), dtype=bool)
-        complaints = complaints.assign(
-            area=np.where(complaint_in_area, "area", None),
-            office_in_area=np.where(complaint_in_area, complaints["office_code"].to_numpy(), None),
-            service_in_area=np.where(complaint_in_area, complaints["service_code"].to_numpy(), None),
-            staff_in_area=None)
-    args = (visits, analysis.cases, analysis.findings, inputs.timezone)
-    trend = weekly_indicators(*args, "area", complaints, weeks=(first, last))
-    trend = trend.drop(columns="area").set_index("week").reindex(weeks).reset_index()
+    if complaints is None:
+        complaints = week_store.complaints_of_weeks(session, live_first, last, inputs.timezone)
+    complaint_in_area = complaints["office_code"].isin(offices).to_numpy() if offices is not None \
+        else np.ones(len(complaints), dtype=bool)
+    complaints = complaints.assign(
+        area=np.where(complaint_in_area, "area", None),
+        office_in_area=np.where(complaint_in_area, complaints["office_code"].to_numpy(), None),
+        service_in_area=np.where(complaint_in_area, complaints["service_code"].to_numpy(), None),
+        staff_in_area=None)
+    args = (visits, rows.cases, rows.findings, inputs.timezone)
+    trend = weekly_indicators(*args, "area", complaints, weeks=(live_first, last), scope_values=["area"])
+    trend = pd.concat([frozen.reset_index(), trend.drop(columns="area")], ignore_index=True)
+    trend = trend.drop_duplicates("week", keep="first").set_index("week").reindex(weeks).reset_index()
     by_scope, worst = {}, {}
     for scope in ("office", "service", "staff"):
-        table = weekly_indicators(*args, f"{scope}_in_area", complaints, weeks=(last - 1, last)) \
-            .rename(columns={f"{scope}_in_area": scope})
+        values = week_store.scope_values(session, scope, offices)
+        table = weekly_indicators(*args, f"{scope}_in_area", complaints, weeks=(last - 1, last),
+                                  scope_values=values).rename(columns={f"{scope}_in_area": scope})
         current = table[table["week"] == week].set_index(scope)
         previous = table[table["week"] == week_label(last - 1)].set_index(scope)
         for name in INDICATORS:
@@ -92,6 +101,30 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
         .sort_values("visits", ascending=False)
     spread = float(workload["visits"].std(ddof=0) / workload["visits"].mean()) if len(workload) > 1 else None
     return WeeklyReport(week, weeks, trend, by_scope, worst, workload, spread)
+
+
+def _frozen_trend(session: Session, weeks: list[str], offices: list[str] | None) -> pd.DataFrame:
+    """Published weeks of the trend window, from their snapshots (indexed by week).
+
+    Only an area the snapshots hold has them: the network, or a single office. A
+    multi-office area's weeks are computed live (from those weeks' rows only).
+    """
+    if offices is None:
+        kind, value = "network", ""
+    elif len(offices) == 1:
+        kind, value = "office", offices[0]
+    else:
+        return pd.DataFrame(columns=INDICATORS, index=pd.Index([], name="week"))
+    query = select(IndicatorSnapshot.week, IndicatorSnapshot.indicator, IndicatorSnapshot.value).where(
+        IndicatorSnapshot.week.in_(weeks), IndicatorSnapshot.scope_kind == kind,
+        IndicatorSnapshot.scope_value == value)
+    long = pd.read_sql(query, session.connection())
+    if long.empty:
+        return pd.DataFrame(columns=INDICATORS, index=pd.Index([], name="week"))
+    wide = long.pivot_table(index="week", columns="indicator", values="value", aggfunc="first", dropna=False)
+    wide = wide.reindex(columns=INDICATORS).astype("float64")
+    wide.index.name = "week"
+    return wide
 
 
 def report_tables(report: WeeklyReport) -> dict[str, pd.DataFrame]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .calendar import WorkingCalendar
 from .compliance import CatalogFrames, case_timeline
+from .compliance.indicators import week_number
 from .compliance.visit_log import local_day_numbers
 from .models import Case, Visit
 from .privacy import applicant_hashes
@@ -28,7 +29,7 @@ CHUNK = 5000
 VISIT_COLUMNS = ["visit_id", "case_pk", "office_code", "service_code", "staff_id", "applicant_hash",
                  "ticket_at", "called_at", "finished_at", "action", "documents_requested",
                  "refusal_ground", "forwarded_to", "source", "override_reason", "recorded_at",
-                 "late_reason"]
+                 "late_reason", "local_day", "week"]
 TIMESTAMPS = ("ticket_at", "called_at", "finished_at")
 
 Progress = Callable[[int, int], None]
@@ -39,6 +40,8 @@ class ImportResult:
     inserted: int
     already_present: int
     cases_touched: int
+    case_pks: tuple[int, ...] = ()  # the cases this import created or re-timed
+    consult_pks: tuple[int, ...] = ()  # the new visits outside any case
 
 
 def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
@@ -181,6 +184,7 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
         case_pks.update(_existing(session, Case.case_number, fresh["case_number"].tolist()))
     _update_cases(session, timelines[timelines["case_number"].isin(set(case_pks) - set(fresh["case_number"]))],
                   case_pks)
+    defining = _defining_visit_ids(timelines, combined.reset_index(drop=True))
 
     rows = pd.DataFrame({
         "visit_id": new["visit_id"],
@@ -197,15 +201,53 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
         "recorded_at": pd.Series(pd.Timestamp(now).tz_convert("UTC"), index=new.index),
         "late_reason": new["late_reason"] if "late_reason" in new else None,
     })
+    days = local_day_numbers(new["called_at"], calendar.timezone_name) if len(new) else np.array([], "int64")
+    rows["local_day"] = days
+    rows["week"] = week_number(days)
     with _indexes_built_after(session, "visits", len(rows)):
         bulk_insert(session, "visits", VISIT_COLUMNS, rows[VISIT_COLUMNS], progress)
+    _store_defining_visits(session, defining, case_pks)
     if source != "desk":  # a desk visit gets its own, more detailed record
         visit_pks = _existing(session, Visit.visit_id, new["visit_id"].tolist())
         audit.record(session, actor, "import", "visits", source,
                      new={"inserted": len(new), "already_present": len(visits) - len(new),
                           "cases": len(case_numbers)},
                      rows={"visit": list(visit_pks.values()), "case": list(case_pks.values())})
-    return ImportResult(len(new), len(visits) - len(new), len(case_numbers))
+    consults = new.loc[new["case_id"].isna(), "visit_id"].tolist()
+    consult_pks = tuple(sorted(_existing(session, Visit.visit_id, consults).values())) if consults else ()
+    return ImportResult(len(new), len(visits) - len(new), len(case_numbers),
+                        tuple(sorted(int(pk) for pk in case_pks.values())), consult_pks)
+
+
+def _defining_visit_ids(timelines: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
+    """Per case, the visit_id of its accepting and completing visit (None if none) and visit count."""
+    ids = visits["visit_id"].to_numpy(dtype=object)
+
+    def pick(rows: pd.Series) -> np.ndarray:
+        rows = rows.to_numpy(dtype="int64")
+        return np.where(rows >= 0, ids[np.maximum(rows, 0)], None) if len(ids) else np.full(len(rows), None)
+    return pd.DataFrame({"case_number": timelines["case_number"].to_numpy(),
+                         "accepting": pick(timelines["accepting_row"]),
+                         "completing": pick(timelines["completing_row"]),
+                         "visit_count": timelines["visit_count"].to_numpy(dtype="int64")})
+
+
+def _store_defining_visits(session: Session, defining: pd.DataFrame, case_pks: dict) -> None:
+    """Write each case's accepting/completing visit pk and visit count (after its visits exist)."""
+    if defining.empty:
+        return
+    wanted = pd.unique(pd.concat([defining["accepting"], defining["completing"]]).dropna())
+    pk_of = _existing(session, Visit.visit_id, [str(v) for v in wanted])
+
+    def pk(value):
+        return None if value is None or value not in pk_of else int(pk_of[value])
+    updates = [{"pk": int(case_pks[number]), "accepting_visit_pk": pk(accepting),
+                "completing_visit_pk": pk(completing), "visit_count": int(count)}
+               for number, accepting, completing, count in defining.itertuples(index=False, name=None)]
+    table = Case.__table__
+    session.connection().execute(update(table).where(table.c.id == bindparam("pk")).values(
+        accepting_visit_pk=bindparam("accepting_visit_pk"), completing_visit_pk=bindparam("completing_visit_pk"),
+        visit_count=bindparam("visit_count")), updates)
 
 
 REBUILD_INDEXES_FROM = 100_000  # rows: a larger import into a smaller table rebuilds indexes
@@ -273,7 +315,7 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
         # never stored, and one ref always gives the same hash.
         Visit.applicant_hash.label("applicant_ref"), Visit.ticket_at, Visit.called_at,
         Visit.finished_at, Visit.action, Visit.documents_requested, Visit.refusal_ground,
-        Visit.forwarded_to,
+        Visit.forwarded_to, Visit.local_day.label("stored_day"),
     ).outerjoin(Case, Visit.case_pk == Case.id).order_by(Visit.id)
     connection = session.connection()
     if case_pks is None and visit_pks is None:
@@ -334,7 +376,26 @@ def refresh_cases(session: Session, case_pks: list[int], frames: CatalogFrames,
     visits = visits_frame(session, frames, calendar.timezone_name, case_pks)
     timelines = case_timeline(visits, frames, calendar).rename(columns={"case_id": "case_number"})
     pk_of = visits.dropna(subset=["case_id"]).drop_duplicates("case_id").set_index("case_id")["case_pk"]
-    return _update_cases(session, timelines, pk_of.to_dict())
+    refreshed = _update_cases(session, timelines, pk_of.to_dict())
+    _store_defining_visits(session, _defining_visit_ids(timelines, visits), pk_of.to_dict())
+    _store_visit_days(session, visits)
+    return refreshed
+
+
+def _store_visit_days(session: Session, visits: pd.DataFrame) -> None:
+    """Bring the stored local day and week of these visits in line with their called_at
+    (a correction may have moved it; rows stored before migration 0005 have none)."""
+    stale = visits[visits["stored_day"].to_numpy(dtype="float64", na_value=np.nan) != visits["day"].to_numpy()] \
+        if len(visits) else visits
+    if stale.empty:
+        return
+    weeks = week_number(stale["day"].to_numpy())
+    table = Visit.__table__
+    session.connection().execute(
+        update(table).where(table.c.id == bindparam("pk")).values(
+            local_day=bindparam("local_day"), week=bindparam("week")),
+        [{"pk": int(pk), "local_day": int(day), "week": int(week)}
+         for pk, day, week in zip(stale["visit_pk"], stale["day"], weeks)])
 
 
 def refresh_all_cases(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
@@ -346,10 +407,30 @@ def refresh_all_cases(session: Session, frames: CatalogFrames, calendar: Working
     """
     pks = list(session.scalars(select(Case.id)))
     count = refresh_cases(session, pks, frames, calendar)
+    fill_visit_weeks(session, calendar.timezone_name)
     if actor is not None:
         audit.record(session, actor, "retime", "cases", "all", reason=reason or None,
                      rows={"case": pks}, only_if_changed=True)
     return count
+
+
+def fill_visit_weeks(session: Session, timezone: str) -> int:
+    """Give visits stored before migration 0005 (consults included) their local day and week."""
+    table = Visit.__table__
+    filled = 0
+    while True:
+        rows = session.execute(select(Visit.id, Visit.called_at).where(Visit.week.is_(None))
+                               .order_by(Visit.id).limit(CHUNK)).all()
+        if not rows:
+            return filled
+        called = pd.to_datetime(pd.Series([r.called_at for r in rows]), utc=True)
+        days = local_day_numbers(called, timezone)
+        session.connection().execute(
+            update(table).where(table.c.id == bindparam("pk")).values(
+                local_day=bindparam("local_day"), week=bindparam("week")),
+            [{"pk": r.id, "local_day": int(d), "week": int(w)}
+             for r, d, w in zip(rows, days, week_number(days))])
+        filled += len(rows)
 
 
 PARQUET_CHUNK = 200_000

@@ -54,16 +54,19 @@ def week_end(week: int, timezone: str) -> pd.Timestamp:
 def weekly_indicators(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.DataFrame,
                       timezone: str, scope: str | None = None,
                       complaints: pd.DataFrame | None = None,
-                      weeks: tuple[int, int] | None = None) -> pd.DataFrame:
+                      weeks: tuple[int, int] | None = None,
+                      scope_values=None) -> pd.DataFrame:
     """One row per ISO week (and per scope value): the spec's indicators.
 
     ``findings`` has ``rule``, ``row`` (visit position, -1 for case rules) and ``case_row``.
     ``complaints`` (received_at, and the scope column) is None for stateless analysis,
     which leaves that column empty. ``weeks`` limits the range (first, last week index);
     by default it runs from the week of the first visit to that of the last.
+    ``scope_values`` are the scope's values "seen in the visits" when ``visits`` holds only
+    some weeks' rows (the stored aggregation passes those of all stored visits).
     """
     parts = indicator_parts(visits, cases, findings, timezone, scope)
-    return combine_indicator_parts([parts], scope, timezone, complaints, weeks)
+    return combine_indicator_parts([parts], scope, timezone, complaints, weeks, scope_values)
 
 
 @dataclass(frozen=True)
@@ -178,20 +181,27 @@ def indicator_parts(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.Data
 
 def combine_indicator_parts(parts: list[IndicatorParts], scope: str | None, timezone: str,
                             complaints: pd.DataFrame | None = None,
-                            weeks: tuple[int, int] | None = None) -> pd.DataFrame:
+                            weeks: tuple[int, int] | None = None,
+                            scope_values=None) -> pd.DataFrame:
     """The indicator table of the union of the shares whose parts these are.
 
     The shares must be disjoint and each hold whole cases; then the result is exactly
-    ``weekly_indicators`` of all their visits at once.
+    ``weekly_indicators`` of all their visits at once. With both ``weeks`` and
+    ``scope_values`` given, the table has every row of that grid even with no visits.
     """
     column = SCOPES.get(scope, scope) if scope else None
-    parts = [p for p in parts if p.first_week is not None]
-    if not parts:
+    present = [p for p in parts if p.first_week is not None]
+    if not present and (weeks is None or scope_values is None or not parts):
         return pd.DataFrame(columns=["week"] + ([scope] if scope else []) + INDICATORS)
+    parts = present or parts
     first, last = weeks or (min(p.first_week for p in parts), max(p.last_week for p in parts))
     all_weeks = np.arange(first, last + 1)
-    scope_values = np.sort(pd.unique(np.concatenate([p.scope_values for p in parts]))) if column \
-        else np.array([""], dtype=object)
+    if not column:
+        scope_values = np.array([""], dtype=object)
+    elif scope_values is None:
+        scope_values = np.sort(pd.unique(np.concatenate([p.scope_values for p in parts])))
+    else:
+        scope_values = np.sort(np.asarray(list(scope_values), dtype=object))
     grid = pd.MultiIndex.from_product([all_weeks, scope_values], names=["week", "scope"])
     out = pd.DataFrame(index=grid)
 

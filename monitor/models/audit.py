@@ -19,7 +19,7 @@ class AuditRecord(db.Model):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))
-    entity: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40), index=True)
     entity_id: Mapped[str] = mapped_column(String(120))
     old_values: Mapped[dict | None] = mapped_column(JSON)
     new_values: Mapped[dict | None] = mapped_column(JSON)

@@ -8,6 +8,7 @@ from flask import Flask, current_app, request, url_for
 from werkzeug.routing import BuildError
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, lazy_gettext as _l
 
+from ..compliance.indicator_table import RATE_INDICATORS  # noqa: F401  (the views import it from here)
 from .labels import label
 from . import words
 
@@ -29,10 +30,6 @@ FACT_LABELS = {
     "max_wait_minutes": _l("Longest lawful wait in the queue"),
     "max_service_minutes": _l("Longest lawful time at the desk"),
 }
-
-
-RATE_INDICATORS = {"on_time_rate", "queue_wait_within_limit_rate", "extra_document_rate",
-                   "refusal_rate", "unfounded_refusal_rate"}
 
 
 def format_indicator(value, name: str) -> str:

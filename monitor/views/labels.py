@@ -1,22 +1,11 @@
 """Words for codes shown to people (indicators, outcomes, actions...), translatable."""
 from flask_babel import lazy_gettext as _l
 
+from ..compliance.indicator_table import INDICATOR_TABLE
+
 LABELS = {
-    # Weekly indicators (visit-log-and-rules.md)
-    "cases_accepted": _l("Cases accepted"),
-    "cases_completed": _l("Cases completed"),
-    "on_time_rate": _l("Completed on time"),
-    "overdue_open": _l("Open and overdue at week end"),
-    "lead_time_p50_hours": _l("Lead time, median (hours)"),
-    "lead_time_p90_hours": _l("Lead time, 90th percentile (hours)"),
-    "extra_document_rate": _l("Visits with an unlawful document demand"),
-    "queue_wait_p90_minutes": _l("Queue wait, 90th percentile (minutes)"),
-    "queue_wait_within_limit_rate": _l("Queue waits within the limit"),
-    "red_tape_per_100_cases": _l("Red tape per 100 cases"),
-    "refusal_rate": _l("Refusals"),
-    "unfounded_refusal_rate": _l("Refusals without a lawful ground"),
-    "visits_per_case": _l("Visits per case"),
-    "complaints": _l("Complaints"),
+    # Weekly indicators: their labels are in the one table (compliance.indicator_table).
+    **{indicator.name: _l(indicator.label) for indicator in INDICATOR_TABLE},
     # Case outcomes
     "open": _l("open"), "issued": _l("issued"), "refused": _l("refused"), "withdrawn": _l("withdrawn"),
     # Visit actions
@@ -50,6 +39,7 @@ LABELS = {
     "REOPENED_AFTER_WITHDRAWAL": _l("New case soon after a withdrawal"),
     "CONFLICT_OF_INTEREST": _l("Conflict of interest"),
     # Severities
+    # Severities of findings
     "high": _l("high"), "medium": _l("medium"), "low": _l("low"),
     # Error pages
     "Not Found": _l("Not Found"), "Forbidden": _l("Forbidden"), "Bad Request": _l("Bad Request"),

@@ -7,7 +7,7 @@ import pandas as pd
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import case as sql_case, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -18,6 +18,7 @@ from ...context import engine_inputs
 from ...extensions import db
 from ...models import Case, RelativeDeclaration, Visit
 from ...privacy import applicant_hash
+from ...week_store import overdue_open_sql
 from ..access import may_see_office, offices_of
 from ..labels import label
 from ..words import desk_error
@@ -51,9 +52,12 @@ def today():
     if offices is not None:
         visits = visits.where(Visit.office_code.in_(offices))
         cases = cases.where(Case.office_code.in_(offices))
+    # Overdue is the engine's OVERDUE_OPEN now (rules.is_overdue_open), as everywhere.
+    overdue = sql_case((overdue_open_sql(now), True), else_=False).label("overdue")
     open_cases = []
-    for case in db.session.scalars(cases.options(selectinload(Case.visits)).limit(200)):
-        state = ("overdue" if case.due_at and case.due_at < now else
+    for case, is_overdue in db.session.execute(
+            cases.options(selectinload(Case.visits)).add_columns(overdue).limit(200)):
+        state = ("overdue" if is_overdue else
                  "nearly-due" if case.due_at and case.due_at < now + NEARLY_DUE else "")
         open_cases.append((case, state, _next_step(case, state)))
     return render_template("desk/today.html", visits=db.session.scalars(visits.limit(200)).all(),

@@ -2,40 +2,80 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, render_template, request, session
+from flask import Response, abort, current_app, make_response, render_template, request, session
 from flask_babel import get_locale
+from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from ... import accounts, citizens, mail
 from ...calendar import due_at
 from ...calendar_store import calendar_from_db
+from ...compliance.indicator_table import PUBLIC_INDICATORS
 from ...context import current_catalog, local_today
 from ...charts import line_chart
 from ...extensions import db, limiter
-from ...models import Complaint, Office
+from ...models import AuditRecord, Complaint, Office
 from ...publishing import office_ranking, public_snapshots
 from .. import RATE_INDICATORS, public_url
 from ..labels import label
 from . import bp
 from .forms import CaseStatusForm, ComplaintForm, FollowUpForm
 
-SHOWN_INDICATORS = ("on_time_rate", "queue_wait_within_limit_rate", "extra_document_rate",
-                    "red_tape_per_100_cases", "lead_time_p50_hours", "complaints")
+SHOWN_INDICATORS = PUBLIC_INDICATORS  # the one indicator table says which are public
 
 
 def _language() -> str:
     return str(get_locale() or "ru")
 
 
+def _cacheable(render, *key):
+    """A citizens' page a proxy or CDN may keep: it changes only when a catalog or calendar
+    change is recorded (their latest audit records), when the local date turns, or with
+    ``key`` (language, query, example due date). A conditional request that still matches
+    gets 304 without rendering. Signed-in users' pages (their name, flashes) are not shared.
+    """
+    if current_user.is_authenticated or session.get("_flashes"):
+        return render()
+    latest = db.session.execute(
+        select(AuditRecord.entity, func.max(AuditRecord.sequence), func.max(AuditRecord.at))
+        .where(AuditRecord.entity.in_(("catalog", "calendar_override"))).group_by(AuditRecord.entity)).all()
+    today = local_today()
+    stamp = "|".join(f"{entity}:{sequence}" for entity, sequence, _ in sorted(latest))
+    tag = hashlib.sha256(f"{stamp}|{today}|{_language()}|{request.path}|{key}".encode()).hexdigest()[:32]
+    midnight = dt.datetime.combine(today, dt.time(), ZoneInfo(current_app.config["MONITOR_TIMEZONE"]))
+    changed = [moment for _, _, moment in latest if moment is not None]
+    modified = max([midnight.astimezone(dt.timezone.utc)] + [m.astimezone(dt.timezone.utc) for m in changed])
+    probe = Response()
+    probe.set_etag(tag)
+    probe.last_modified = modified.replace(microsecond=0)
+    probe.make_conditional(request)
+    if probe.status_code == 304:
+        response = probe
+    else:
+        response = make_response(render())
+        response.set_etag(tag)
+        response.last_modified = probe.last_modified
+    response.cache_control.public = True
+    response.cache_control.max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
+    response.vary.update(("Cookie", "Accept-Language"))
+    return response
+
+
 @bp.get("/")
 def index():
     """The catalog: every service with its version in force today, searchable."""
-    catalog = current_catalog()
     query = request.args.get("q", "").strip()
+    return _cacheable(lambda: _index(query), query)
+
+
+def _index(query: str):
+    catalog = current_catalog()
     today = local_today()
     services = [(service, service.version_in_force(today)) for service in catalog.search(query)]
     return render_template("public/index.html", services=services, query=query)
@@ -68,8 +108,9 @@ def _service_page(code: str, template: str):
         calendar = calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"], _language())
         example = _example_due_date(version.deadline, calendar)
     history = [v for v in found.versions if v is not version]
-    return render_template(template, service=found, version=version, example=example,
-                           history=history, documents=catalog.documents)
+    # The example due date (from now) is part of the key: an hours deadline moves it within a day.
+    return _cacheable(lambda: render_template(template, service=found, version=version, example=example,
+                                              history=history, documents=catalog.documents), example)
 
 
 @bp.get("/services/<code>")

@@ -12,7 +12,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from ... import citizens, findings_store, front_desk, mail, reports
 from ...cells import safe_frame
@@ -22,7 +22,7 @@ from ...compliance.indicators import week_end, week_of_label
 from ...context import engine_inputs
 from ...extensions import db
 from ...models import AuditRecord, Case, Complaint, CorrectionRequest, Finding, Visit
-from ...publishing import complaints_frame, last_complete_week
+from ...publishing import last_complete_week
 from .. import RATE_INDICATORS
 from ..labels import label
 from ..exports import people_workbook
@@ -47,8 +47,9 @@ def _week() -> str:
 
 
 def _report(week: str) -> reports.WeeklyReport:
+    # The report reads the complaints of the weeks it shows itself (never all of them).
     return reports.weekly_report(db.session, engine_inputs(), week, offices_of(current_user),
-                                 current_app.config["MIN_CASES_FOR_RANKING"], complaints_frame(db.session))
+                                 current_app.config["MIN_CASES_FOR_RANKING"])
 
 
 @bp.get("/")
@@ -93,13 +94,23 @@ def _area_findings():
     return query
 
 
+FINDINGS_PER_PAGE = 100
+
+
 @bp.get("/findings")
 def findings():
-    """The findings behind a number: filter by rule, office, week and review status."""
+    """The findings behind a number: filter by rule, severity, office, week and review status.
+
+    One page at a time (``page``, newest first) with the total count: nothing is cut off
+    silently. Every filter is on an indexed column (visits' stored ISO week among them).
+    """
     query = _area_findings()
     rule, office, status = request.args.get("rule"), request.args.get("office"), request.args.get("status")
+    severity = request.args.get("severity")
     if rule:
         query = query.where(Finding.rule == rule)
+    if severity:
+        query = query.where(Finding.severity == severity)
     if office:
         query = query.where(or_(Visit.office_code == office, Case.office_code == office))
     if status:
@@ -117,13 +128,20 @@ def findings():
         # Visit findings by the visit's week; case findings by the week the case was
         # completed, or, for open cases, accepted.
         query = query.where(or_(
-            (Visit.called_at >= start) & (Visit.called_at < end),
+            Visit.week == index,
             Visit.id.is_(None) & (Case.completed_at >= start) & (Case.completed_at < end),
             Visit.id.is_(None) & Case.completed_at.is_(None) & (Case.accepted_at >= start)
             & (Case.accepted_at < end)))
-    rows = db.session.execute(query.order_by(Finding.id.desc()).limit(500)).all()
-    return render_template("supervisor/findings.html", rows=rows, form=ReviewForm(),
-                           timezone=engine_inputs().calendar.timezone)
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(400, description="page must be 1 or more")
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(query.order_by(Finding.id.desc()).limit(FINDINGS_PER_PAGE)
+                              .offset((page - 1) * FINDINGS_PER_PAGE)).all()
+    pages = max(1, -(-total // FINDINGS_PER_PAGE))
+    arguments = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template("supervisor/findings.html", rows=rows, form=ReviewForm(), total=total, page=page,
+                           pages=pages, arguments=arguments, timezone=engine_inputs().calendar.timezone)
 
 
 @bp.post("/findings/<int:finding_id>/review")

@@ -1,0 +1,50 @@
+"""The one table of weekly indicators: name, label, which direction is better, unit, public.
+
+The engine computes ``INDICATORS`` (compliance.indicators, same names and order); the
+report ranks "worst" by ``better``, the charts and number formats read ``unit``, the
+citizens' page shows the ``public`` ones, and the labels shown to people are these English
+texts translated (views.labels wraps them in lazy_gettext; ``_l`` below only marks them for
+``pybabel extract``, keeping this module framework-free).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def _l(text: str) -> str:
+    """Marks a label for translation (extracted by pybabel's ``-k _l``); translated at display."""
+    return text
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    label: str
+    better: str  # "higher" | "lower": the direction that is better for citizens
+    unit: str  # "count" | "rate" | "hours" | "minutes" | "per_100_cases" | "visits"
+    public: bool  # shown on the citizens' indicators page
+
+
+INDICATOR_TABLE = (
+    Indicator("cases_accepted", _l("Cases accepted"), "higher", "count", False),
+    Indicator("cases_completed", _l("Cases completed"), "higher", "count", False),
+    Indicator("on_time_rate", _l("Completed on time"), "higher", "rate", True),
+    Indicator("overdue_open", _l("Open and overdue at week end"), "lower", "count", False),
+    Indicator("lead_time_p50_hours", _l("Lead time, median (hours)"), "lower", "hours", True),
+    Indicator("lead_time_p90_hours", _l("Lead time, 90th percentile (hours)"), "lower", "hours", False),
+    Indicator("extra_document_rate", _l("Visits with an unlawful document demand"), "lower", "rate", True),
+    Indicator("queue_wait_p90_minutes", _l("Queue wait, 90th percentile (minutes)"), "lower", "minutes", False),
+    Indicator("queue_wait_within_limit_rate", _l("Queue waits within the limit"), "higher", "rate", True),
+    Indicator("red_tape_per_100_cases", _l("Red tape per 100 cases"), "lower", "per_100_cases", True),
+    Indicator("refusal_rate", _l("Refusals"), "lower", "rate", False),
+    Indicator("unfounded_refusal_rate", _l("Refusals without a lawful ground"), "lower", "rate", False),
+    Indicator("visits_per_case", _l("Visits per case"), "lower", "visits", False),
+    Indicator("complaints", _l("Complaints"), "lower", "count", True),
+)
+BY_NAME = {indicator.name: indicator for indicator in INDICATOR_TABLE}
+# Ranked for "worst" in the supervisors' report: throughput counts are not better or worse.
+RANKED = tuple(i.name for i in INDICATOR_TABLE if i.name not in ("cases_accepted", "cases_completed"))
+HIGHER_IS_WORSE = frozenset(name for name in RANKED if BY_NAME[name].better == "lower")
+LOWER_IS_WORSE = frozenset(name for name in RANKED if BY_NAME[name].better == "higher")
+RATE_INDICATORS = frozenset(i.name for i in INDICATOR_TABLE if i.unit == "rate")
+PUBLIC_INDICATORS = tuple(i.name for i in INDICATOR_TABLE if i.public)
