@@ -99,7 +99,7 @@ def test_follow_up_needs_an_existing_case(client, login, loaded_catalog):
     response = client.post("/desk/visits/new", data=visit_form(action="issue", case_number="NOPE-1",
                                                                documents=[]))
     assert response.status_code == 422
-    assert "дела NOPE-1 нет" in response.get_data(as_text=True)
+    assert "в вашем отделении нет дела NOPE-1" in response.get_data(as_text=True)
 
 
 def test_conflict_of_interest_is_warned_and_recorded(client, login, loaded_catalog, app):

@@ -301,7 +301,7 @@ def test_a_typed_future_time_is_refused(client, login, loaded_catalog):
     login("desk1")
     future = times(hours_ago=-1)
     response = client.post("/desk/visits/new", data=visit_form(**future))
-    assert response.status_code == 422 and "is in the future" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "это время ещё не наступило" in response.get_data(as_text=True)
     assert db.session.scalar(select(Visit)) is None
     # Within the allowed skew (5 minutes) a desk clock that runs ahead is accepted.
     now = dt.datetime.now(LOCAL)
@@ -356,7 +356,7 @@ def test_a_follow_up_cannot_be_dated_before_the_previous_visit(client, login, lo
     response = client.post("/desk/visits/new", data=visit_form(
         action="issue", case_number=number, documents=[], called_at="2026-04-05T10:00",
         finished_at="2026-04-05T10:05", ticket_at=""))
-    assert response.status_code == 422 and "before the case&#39;s previous visit" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "не может быть раньше предыдущего визита" in response.get_data(as_text=True)
 
 
 def test_a_check_code_can_be_reissued_and_the_old_one_stops_working(client, login, loaded_catalog):
