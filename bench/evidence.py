@@ -27,10 +27,13 @@ csv, url, digests = {csv!r}, {url!r}, {digests!r}
 from flask_migrate import upgrade
 from sqlalchemy import text
 import pandas as pd
-from monitor import create_app, evidence, findings_store, visit_store
-from monitor.catalog_store import store_catalog
+from monitor import create_app
+from monitor.stores import evidence
+from monitor.stores import findings as findings_store
+from monitor.stores import visits as visit_store
+from monitor.stores.catalog import store_catalog
 from monitor.compliance import parse_visits, read_visit_file
-from monitor.context import engine_inputs
+from monitor.services.context import engine_inputs
 from monitor.extensions import db
 from services_catalog import BUNDLED_CATALOG, load_catalog
 if not digests:  # the baseline: audit records without row digests, as before issue 10

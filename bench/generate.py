@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.synthetic import generate_visits  # noqa: E402
+from monitor.tools.synthetic import generate_visits  # noqa: E402
 from services_catalog import load_catalog  # noqa: E402
 
 

@@ -45,7 +45,7 @@ def prepare(database_url: str, desks: int) -> None:
             connection.execute(text(f'CREATE DATABASE "{url.database}"'))
         admin.dispose()
     from monitor import create_app
-    from monitor.catalog_store import store_catalog
+    from monitor.stores.catalog import store_catalog
     from monitor.extensions import db
     from monitor.models import Office, User
     from services_catalog import BUNDLED_CATALOG, load_catalog

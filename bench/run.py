@@ -53,11 +53,11 @@ elif step == "import":
     os.environ["DATABASE_URL"] = extra
     from flask_migrate import upgrade
     from monitor import create_app
-    from monitor.catalog_store import store_catalog
-    from monitor.context import engine_inputs
+    from monitor.stores.catalog import store_catalog
+    from monitor.services.context import engine_inputs
     from monitor.compliance import parse_visits, read_visit_file
     from monitor.extensions import db
-    from monitor import visit_store
+    from monitor.stores import visits as visit_store
     from services_catalog import BUNDLED_CATALOG, load_catalog
     from sqlalchemy import text
     app = create_app({{"DATABASE_URL": extra, "SECRET_KEY": "bench", "APPLICANT_HASH_KEY": "bench"}})

@@ -41,6 +41,10 @@ def old_module(name: str) -> types.ModuleType:
     """monitor/<name>.py as of BEFORE, importable next to today's modules."""
     source = subprocess.run(["git", "show", f"{BEFORE}:monitor/{name}.py"], cwd=ROOT, check=True,  # nosec B603 B607
                             capture_output=True, text=True).stdout
+    # Its imports name the modules where they were then (before the move into stores/, services/).
+    for old, new in (("from .context import", "from .services.context import"),
+                     ("from .findings_store import", "from .stores.findings import")):
+        source = source.replace(old, new)
     module = types.ModuleType(f"monitor._before_{name}")
     module.__package__ = "monitor"
     sys.modules[module.__name__] = module  # dataclasses look their module up
@@ -71,11 +75,14 @@ def setup(url: str, csv: Path) -> dict:
     from flask_migrate import upgrade
     from sqlalchemy import func, select, text
 
-    from monitor import create_app, findings_store, publishing, visit_store
-    from monitor.catalog_store import store_catalog
+    from monitor import create_app
+    from monitor.stores import findings as findings_store
+    from monitor.services import publishing
+    from monitor.stores import visits as visit_store
+    from monitor.stores.catalog import store_catalog
     from monitor.compliance import parse_visits, read_visit_file
     from monitor.compliance.indicators import week_label, week_of_label
-    from monitor.context import engine_inputs
+    from monitor.services.context import engine_inputs
     from monitor.extensions import db
     from monitor.models import Visit
     from services_catalog import BUNDLED_CATALOG, load_catalog
@@ -120,8 +127,10 @@ def run(url: str, facts: dict, repeat: int, before_repeat: int, before_names=Non
     import pandas as pd
     from sqlalchemy import select
 
-    from monitor import create_app, publishing, reports
-    from monitor.context import engine_inputs
+    from monitor import create_app
+    from monitor.services import publishing
+    from monitor.services import reports
+    from monitor.services.context import engine_inputs
     from monitor.extensions import db
     from monitor.models import Service
 
@@ -211,7 +220,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     csv = OUT / f"scale-{args.visits}-{args.days}.csv"
     if not csv.exists():
-        from monitor.synthetic import generate_visits
+        from monitor.tools.synthetic import generate_visits
         from services_catalog import BUNDLED_CATALOG, load_catalog
         frame = generate_visits(load_catalog(BUNDLED_CATALOG), visits=args.visits, start=dt.date(2025, 1, 6),
                                 days=args.days, offices=[f"OF-{n:03d}" for n in range(1, 41)], seed=11)

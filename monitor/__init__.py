@@ -14,12 +14,12 @@ from sqlalchemy.engine import Engine
 
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from . import evidence
+from .stores import evidence
 from .config import load_config
-from . import auth  # registers the user loader
+from .views.auth import loader as auth  # registers the user loader
 from .cli import register_commands
 from .errors import register_error_handlers
-from .guards import register_guards
+from .views.guards import register_guards
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .views import register_template_helpers
 from .views.access import enforce_access

@@ -19,11 +19,20 @@ from sqlalchemy import func, select
 from services_catalog import BUNDLED_CATALOG, CatalogError, Deadline, export_catalog, load_catalog, unverified_versions
 
 from . import (
-    accounts, audit, backup, calendar_store, catalog_store, demo, evidence, findings_store, jobs, scheduler,
-    visit_store,
+    jobs,
+    scheduler,
 )
+from .services import accounts
+from .stores import audit
+from .tools import backup
+from .stores import calendar as calendar_store
+from .stores import catalog as catalog_store
+from .tools import demo
+from .stores import evidence
+from .stores import findings as findings_store
+from .stores import visits as visit_store
 from .calendar import WorkingCalendar, due_at
-from .cells import safe_frame
+from .services.cells import safe_frame
 from .compliance import (
     CatalogFrames, VisitLogError, judge, parse_visits, read_visit_file,
 )
@@ -32,9 +41,9 @@ from .compliance.indicators import SCOPES
 from .compliance.ocel import ocel_share, write_ocel
 from .compliance.partitioned import PARTITION_ROWS, analyze_partitioned, dask_client
 from .compliance.visit_files import read_visit_input
-from .context import engine_inputs
+from .services.context import engine_inputs
 from .extensions import db
-from .privacy import mask_iins, mask_iins_in_frame
+from .compliance.applicants import mask_iins, mask_iins_in_frame
 from .models import Visit
 from .scheduler import SCHEDULE
 

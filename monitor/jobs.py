@@ -16,12 +16,15 @@ from flask import Flask
 from flask_babel import force_locale, format_datetime, gettext as _
 from sqlalchemy import func, select
 
-from . import accounts, findings_store, mail, publishing
+from .services import accounts
+from .stores import findings as findings_store
+from .services import mail
+from .services import publishing
 from .config import DEFAULTS
-from .context import engine_inputs
+from .services.context import engine_inputs
 from .extensions import db
 from .models import Case, JobRun, Visit
-from .week_store import overdue_open_sql
+from .stores.weeks import overdue_open_sql
 
 MAIL_DEFAULTS = {name: value for name, value in DEFAULTS.items() if name.startswith("MAIL_")}
 

@@ -25,7 +25,7 @@ from services_catalog import Catalog, Service, ServiceVersion, Text
 from services_catalog.exporter import catalog_files
 from services_catalog.model import CHANNELS, DEADLINE_UNITS, LANGUAGES
 
-from .cells import safe_cell
+from .services.cells import safe_cell
 from .compliance.indicators import INDICATORS, PUBLIC_SCOPE_KINDS as SCOPE_KINDS
 
 REQUIREMENT_KINDS = ("required", "any_of", "conditional")

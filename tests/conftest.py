@@ -98,7 +98,7 @@ def catalog_dir(tmp_path):
 @pytest.fixture
 def loaded_catalog(app, catalog_dir):
     """The small test catalog, loaded into the database."""
-    from monitor.catalog_store import store_catalog
+    from monitor.stores.catalog import store_catalog
     from services_catalog import load_catalog
 
     store_catalog(db.session, load_catalog(catalog_dir))

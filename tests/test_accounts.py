@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from monitor import accounts
+from monitor.services import accounts
 from monitor.extensions import db
 from monitor.models import User
 
@@ -170,7 +170,7 @@ def test_users_change_their_own_password(app, people, client, login):
 
 def test_unknown_logins_cost_a_password_hash(app, people, monkeypatch):
     """Defect 10: the time to refuse must not tell whether the login exists."""
-    import monitor.accounts as module
+    import monitor.services.accounts as module
     checked = []
     real = module.check_password_hash
     monkeypatch.setattr(module, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))

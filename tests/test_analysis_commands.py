@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from monitor.compliance import INDICATORS
 from monitor.extensions import db
 from monitor.models import Finding
-from monitor.synthetic import generate_visits
+from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
 
 AS_OF = "2026-06-15T12:00"

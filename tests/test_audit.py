@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text, update
 
-from monitor import audit
+from monitor.stores import audit
 from monitor.extensions import db
 from monitor.models import AuditRecord
 

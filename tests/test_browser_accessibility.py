@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
-from monitor import demo, jobs
-from monitor.catalog_store import store_catalog
+from monitor import jobs
+from monitor.tools import demo
+from monitor.stores.catalog import store_catalog
 from monitor.extensions import db
 from monitor.models import Case, User
 

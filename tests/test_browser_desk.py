@@ -69,7 +69,8 @@ def test_a_clerk_logs_a_forward_by_keyboard_alone_in_russian(app, client, login,
     login("desk1")
     client.post("/desk/visits/new", data={
         "service_code": "S1", "action": "submit", "documents": ["APPLICATION", "MARRIAGE_CERT"],
-        "called_at": "2026-03-20T10:00", "finished_at": "2026-03-20T10:10"})
+        "called_at": "2026-03-20T10:00", "finished_at": "2026-03-20T10:10",
+        "late_reason": "typed from the paper log"})
     case = db.session.scalar(select(Case))
     with serve(app) as base, chromium_page() as page:
         page.goto(f"{base}/login?lang=ru")

@@ -36,6 +36,7 @@ def test_desk_corrects_a_visit_and_the_supervisor_reopens_the_finding(app, peopl
         page.get_by_label("Application", exact=True).check()
         page.get_by_label("Marriage certificate").check()
         page.get_by_label("Other documents asked for (one per line)").fill("Salary certificate")
+        page.locator("details.times summary").click()  # the times are folded away until needed
         page.get_by_label("Called to the desk").fill(called.strftime(STAMP))
         page.get_by_label("Finished", exact=True).fill((called + dt.timedelta(minutes=10)).strftime(STAMP))
         page.get_by_role("button", name="Save the visit").click()
@@ -59,7 +60,7 @@ def test_desk_corrects_a_visit_and_the_supervisor_reopens_the_finding(app, peopl
         row.wait_for()
         assert "No longer firing" in row.inner_text()
         assert "salary certificate typed by mistake" in row.locator(".cleared-reason").inner_text()
-        assert "EXTRA_DOCUMENT" in row.inner_text()
+        assert "Document not provided for by the rules" in row.inner_text()  # EXTRA_DOCUMENT in words
         row.get_by_label("Decision").select_option("reopened")
         row.get_by_label("Note").fill("the applicant says it was asked; keep it")
         row.get_by_role("button", name="Save review").click()

@@ -6,10 +6,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from monitor.catalog_store import store_catalog
+from monitor.stores.catalog import store_catalog
 from monitor.extensions import db
 from monitor.models import Complaint, Finding
-from monitor.synthetic import generate_visits
+from monitor.tools.synthetic import generate_visits
 from services_catalog import BUNDLED_CATALOG, load_catalog
 
 from .browser import chromium_page, serve

@@ -142,7 +142,7 @@ def test_working_days_skip_from_the_day_after_acceptance():
     # Accepted on a Saturday: the Saturday itself is not "passed over" while counting.
     result = due_at(local("2026-04-11T10:00"), Deadline(1, "working_days"), CALENDAR)
     assert result.due_at == end_of(d("2026-04-13"))
-    assert result.skipped == (DayStatus(d("2026-04-12"), False, "weekend"),)
+    assert result.skipped == (DayStatus(d("2026-04-12"), False, "weekend", "weekend"),)
 
 
 def test_skipped_days_across_new_year_2025_in_order():
@@ -158,9 +158,9 @@ def test_skipped_days_across_new_year_2025_in_order():
 
 def test_day_statuses_and_their_reasons():
     assert CALENDAR.status(d("2026-04-10")) == DayStatus(d("2026-04-10"), True, "")
-    assert CALENDAR.status(d("2026-04-11")) == DayStatus(d("2026-04-11"), False, "weekend")
+    assert CALENDAR.status(d("2026-04-11")) == DayStatus(d("2026-04-11"), False, "weekend", "weekend")
     assert CALENDAR.status(d("2025-01-05")) == DayStatus(
-        d("2025-01-05"), True, "weekend day made working by government decree")
+        d("2025-01-05"), True, "weekend day made working by government decree", "decree_workday")
     nauryz = CALENDAR.status(d("2026-03-23"))
     assert nauryz.is_working_day is False and "Nowruz" in nauryz.reason
 
@@ -170,10 +170,10 @@ def test_an_override_wins_over_the_official_calendar_either_way():
                                 CalendarOverride(d("2026-04-10"), False, "flood"),
                                 CalendarOverride(d("2026-04-11"), True, "working Saturday"),
                                 CalendarOverride(d("2025-01-05"), False, "decree revoked")])
-    assert calendar.status(d("2026-03-23")) == DayStatus(d("2026-03-23"), True, "override: holiday cancelled")
-    assert calendar.status(d("2026-04-10")) == DayStatus(d("2026-04-10"), False, "override: flood")
-    assert calendar.status(d("2026-04-11")) == DayStatus(d("2026-04-11"), True, "override: working Saturday")
-    assert calendar.status(d("2025-01-05")) == DayStatus(d("2025-01-05"), False, "override: decree revoked")
+    assert calendar.status(d("2026-03-23")) == DayStatus(d("2026-03-23"), True, "override: holiday cancelled", "override", "holiday cancelled")
+    assert calendar.status(d("2026-04-10")) == DayStatus(d("2026-04-10"), False, "override: flood", "override", "flood")
+    assert calendar.status(d("2026-04-11")) == DayStatus(d("2026-04-11"), True, "override: working Saturday", "override", "working Saturday")
+    assert calendar.status(d("2025-01-05")) == DayStatus(d("2025-01-05"), False, "override: decree revoked", "override", "decree revoked")
     assert calendar.is_working_day(d("2026-03-24")) is False  # the next Nauryz day is untouched
 
 

@@ -12,7 +12,7 @@ import re
 import pytest
 import yaml
 
-from monitor.catalog_store import catalog_from_db, store_catalog
+from monitor.stores.catalog import catalog_from_db, store_catalog
 from monitor.extensions import db
 from services_catalog import (
     BUNDLED_CATALOG,

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from monitor.catalog_store import catalog_from_db, store_catalog
+from monitor.stores.catalog import catalog_from_db, store_catalog
 from monitor.compliance.catalog_frames import CatalogFrames
 from monitor.extensions import db
 from services_catalog import (

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from monitor.catalog_store import catalog_from_db
+from monitor.stores.catalog import catalog_from_db
 from monitor.extensions import db
 from monitor.models import CalendarOverride as OverrideRow
 from monitor.models import Case

@@ -6,7 +6,7 @@ import multiprocessing
 
 from sqlalchemy import func, select
 
-from monitor import audit
+from monitor.stores import audit
 from monitor.extensions import db
 from monitor.models import Case, Visit
 
@@ -17,8 +17,9 @@ PROCESSES, VISITS_EACH = 4, 8
 
 def desk_worker(database_url: str, login: str, results) -> None:
     """One desk in its own process: saves VISITS_EACH first submits as fast as it can."""
-    from monitor import create_app, front_desk
-    from monitor.context import engine_inputs
+    from monitor import create_app
+    from monitor.services import front_desk
+    from monitor.services.context import engine_inputs
     from monitor.models import User
 
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})

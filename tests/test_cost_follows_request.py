@@ -7,7 +7,7 @@ import re
 import pandas as pd
 from sqlalchemy import func, select
 
-from monitor import calendar_store
+from monitor.stores import calendar as calendar_store
 from monitor.compliance.rules import is_overdue_open
 from monitor.extensions import db
 from monitor.models import Case, Finding
@@ -79,9 +79,9 @@ def test_findings_list_pages_through_everything_and_filters(client, login, loade
 
 def test_overdue_means_open_and_overdue_everywhere(app, loaded_catalog, tmp_path):
     """A case issued late is late, not overdue: the citizens' page says so, as the engine does."""
-    from monitor.citizens import case_status
-    from monitor.front_desk import check_code_hash
-    from monitor.week_store import overdue_open_sql
+    from monitor.services.citizens import case_status
+    from monitor.services.front_desk import check_code_hash
+    from monitor.stores.weeks import overdue_open_sql
     assert run_import(app, write_csv(tmp_path / "v.csv", [
         row("v1", case_id="LATE"),
         row("v2", case_id="LATE", action="issue", called="2026-07-20T10:00", finished="2026-07-20T10:05",

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.extensions import db
-from monitor.front_desk import check_code_hash
+from monitor.services.front_desk import check_code_hash
 from monitor.models import Case, Finding, RelativeDeclaration, Visit
 
 RELATIVE_IIN = "900101300017"

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from monitor.extensions import db
 from monitor.models import Case, Visit
-from monitor.synthetic import generate_visits
+from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
 
 from .conftest import TEST_CONFIG
@@ -191,10 +191,10 @@ def test_killed_import_leaves_the_database_as_it_was(app, loaded_catalog, databa
 
 def test_a_stored_withdrawal_is_linked_to_a_new_case_saved_later(app, loaded_catalog):
     """The sweep of one new case also judges the applicant's earlier cases (same keyed hash)."""
-    from monitor import visit_store
+    from monitor.stores import visits as visit_store
     from monitor.compliance import frame_from_text, parse_visits
-    from monitor.context import engine_inputs
-    from monitor.findings_store import sweep
+    from monitor.services.context import engine_inputs
+    from monitor.stores.findings import sweep
     from monitor.models import Case, Finding
 
     from .visits import make_visit, raw_frame

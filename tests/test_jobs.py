@@ -8,13 +8,14 @@ import pandas as pd
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from monitor import jobs, publishing, scheduler
+from monitor import jobs, scheduler
+from monitor.services import publishing
 from monitor.compliance.indicators import week_of_label
-from monitor.context import engine_inputs
+from monitor.services.context import engine_inputs
 from monitor.extensions import db
-from monitor.findings_store import analyze_stored
+from monitor.stores.findings import analyze_stored
 from monitor.models import IndicatorSnapshot, JobRun
-from monitor.synthetic import generate_visits
+from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
 
 ALMATY = ZoneInfo("Asia/Almaty")

@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
-from monitor import demo, jobs
+from monitor import jobs
+from monitor.tools import demo
 from monitor.extensions import db
 from monitor.models import Case, Complaint, User, Visit
 

@@ -11,7 +11,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from monitor import jobs, mail
+from monitor import jobs
+from monitor.services import mail
 from monitor.extensions import db
 from monitor.models import Case, Complaint, User
 

@@ -11,8 +11,9 @@ import zipfile
 
 import pytest
 
-from monitor import open_data, publishing
-from monitor.catalog_store import catalog_from_db, store_catalog
+from monitor import open_data
+from monitor.services import publishing
+from monitor.stores.catalog import catalog_from_db, store_catalog
 from monitor.compliance import INDICATORS
 from monitor.extensions import db
 from monitor.models import IndicatorSnapshot

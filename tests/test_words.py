@@ -10,7 +10,8 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from monitor import demo, jobs
+from monitor import jobs
+from monitor.tools import demo
 from monitor.calendar import WorkingCalendar, due_at
 from monitor.extensions import db
 from monitor.models import Finding

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..privacy import applicant_hashes
+from .applicants import applicant_hashes
 from .visit_log import ACTIONS
 
 EVENT_ATTRIBUTES = ("staff_id", "finished_at", "ticket_at", "documents_requested", "refusal_ground")

@@ -27,7 +27,7 @@ class AuditRecord(db.Model):
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The digest of the row after the change (one row), or the ordered digest of the
-    # (entity, id, row digest) entries of a batch (an import, a sweep): see monitor.evidence.
+    # (entity, id, row digest) entries of a batch (an import, a sweep): see monitor.stores.evidence.
     data_digest: Mapped[str | None] = mapped_column(String(64))
 
 

@@ -9,8 +9,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ... import accounts, audit, calendar_store, findings_store, jobs as scheduled_jobs, scheduler
-from ...context import engine_inputs
+from ... import jobs as scheduled_jobs, scheduler
+from ...services import accounts
+from ...stores import audit
+from ...stores import calendar as calendar_store
+from ...stores import findings as findings_store
+from ...services.context import engine_inputs
 from ...extensions import db
 from ...models import CalendarOverride, Office, User
 from . import bp

@@ -14,9 +14,9 @@ import re
 from flask import current_app, request
 
 from ... import open_data
-from ...context import current_catalog, local_today
+from ...services.context import current_catalog, local_today
 from ...extensions import db
-from ...publishing import public_snapshots
+from ...services.publishing import public_snapshots
 from .. import public_url
 from . import bp
 

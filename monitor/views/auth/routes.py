@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
-from ... import accounts
-from ...auth import start_session
+from ...services import accounts
+from .loader import start_session
 from ...extensions import db, limiter
 from . import bp
 from .forms import LoginForm, OwnPasswordForm

@@ -1,4 +1,4 @@
-"""Routes of the front desk. Decisions live in monitor.front_desk; these parse and render."""
+"""Routes of the front desk. Decisions live in monitor.services.front_desk; these parse and render."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,14 +11,15 @@ from sqlalchemy import case as sql_case, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from ... import audit, front_desk
+from ...stores import audit
+from ...services import front_desk
 from ...calendar import due_at
 from ...compliance.visit_log import iin_is_valid
-from ...context import engine_inputs
+from ...services.context import engine_inputs
 from ...extensions import db
 from ...models import Case, RelativeDeclaration, Visit
-from ...privacy import applicant_hash
-from ...week_store import overdue_open_sql
+from ...compliance.applicants import applicant_hash
+from ...stores.weeks import overdue_open_sql
 from ..access import may_see_office, offices_of
 from ..labels import label
 from ..words import desk_error

@@ -13,15 +13,17 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from ... import accounts, citizens, mail
+from ...services import accounts
+from ...services import citizens
+from ...services import mail
 from ...calendar import due_at
-from ...calendar_store import calendar_from_db
+from ...stores.calendar import calendar_from_db
 from ...compliance.indicator_table import PUBLIC_INDICATORS
-from ...context import current_catalog, local_today
-from ...charts import line_chart
+from ...services.context import current_catalog, local_today
+from ..charts import line_chart
 from ...extensions import db, limiter
 from ...models import AuditRecord, Complaint, Office
-from ...publishing import office_ranking, public_snapshots
+from ...services.publishing import office_ranking, public_snapshots
 from .. import RATE_INDICATORS, public_url
 from ..labels import label
 from . import bp

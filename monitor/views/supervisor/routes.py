@@ -1,4 +1,4 @@
-"""Routes of the supervisors' pages. Numbers come from monitor.reports (the engine)."""
+"""Routes of the supervisors' pages. Numbers come from monitor.services.reports (the engine)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,15 +14,19 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
-from ... import citizens, findings_store, front_desk, mail, reports
-from ...cells import safe_frame
-from ...charts import line_chart
+from ...services import citizens
+from ...stores import findings as findings_store
+from ...services import front_desk
+from ...services import mail
+from ...services import reports
+from ...services.cells import safe_frame
+from ..charts import line_chart
 from ...compliance import INDICATORS
 from ...compliance.indicators import week_end, week_of_label
-from ...context import engine_inputs
+from ...services.context import engine_inputs
 from ...extensions import db
 from ...models import AuditRecord, Case, Complaint, CorrectionRequest, Finding, Visit
-from ...publishing import last_complete_week
+from ...services.publishing import last_complete_week
 from .. import RATE_INDICATORS
 from ..labels import label
 from ..exports import people_workbook

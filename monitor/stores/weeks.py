@@ -16,10 +16,10 @@ import pandas as pd
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from .compliance import RULES, CatalogFrames, weekly_indicators
-from .compliance.indicators import SCOPES, week_end
-from .models import Case, Complaint, Finding, Visit
-from .visit_store import chunks
+from ..compliance import RULES, CatalogFrames, weekly_indicators
+from ..compliance.indicators import SCOPES, week_end
+from ..models import Case, Complaint, Finding, Visit
+from .visits import chunks
 
 _CASE_MOMENTS = ("accepted_at", "due_at", "completed_at", "withdrawn_at")
 

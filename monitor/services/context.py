@@ -17,13 +17,13 @@ from sqlalchemy import select
 
 from services_catalog import Catalog
 
-from .calendar import WorkingCalendar
-from .calendar_store import calendar_from_db
-from .catalog_store import catalog_from_db
-from .compliance import CatalogFrames, Thresholds
-from .config import rule_thresholds
-from .extensions import db
-from .models import AuditRecord
+from ..calendar import WorkingCalendar
+from ..stores.calendar import calendar_from_db
+from ..stores.catalog import catalog_from_db
+from ..compliance import CatalogFrames, Thresholds
+from ..config import rule_thresholds
+from ..extensions import db
+from ..models import AuditRecord
 
 _lock = threading.Lock()
 _cached: dict[str, tuple[str | None, CatalogFrames]] = {}

@@ -11,11 +11,13 @@ from werkzeug.security import generate_password_hash
 
 from services_catalog import BUNDLED_CATALOG, load_catalog
 
-from . import catalog_store, findings_store, visit_store
-from .calendar_store import calendar_from_db
-from .compliance import CatalogFrames, frame_from_text, parse_visits
-from .config import rule_thresholds
-from .models import Office, User
+from ..stores import catalog as catalog_store
+from ..stores import findings as findings_store
+from ..stores import visits as visit_store
+from ..stores.calendar import calendar_from_db
+from ..compliance import CatalogFrames, frame_from_text, parse_visits
+from ..config import rule_thresholds
+from ..models import Office, User
 from .synthetic import generate_visits
 
 OFFICES = (

@@ -17,9 +17,9 @@ from services_catalog import (
 )
 
 from . import audit
-from .models import catalog as rows
-from .models import AuditRecord
-from .models.desk import Visit
+from ..models import catalog as rows
+from ..models import AuditRecord
+from ..models.desk import Visit
 from services_catalog.model import SOURCED_FACTS
 
 

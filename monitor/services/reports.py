@@ -13,13 +13,13 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import week_store
-from .compliance import INDICATORS, weekly_indicators
+from ..stores import weeks as week_store
+from ..compliance import INDICATORS, weekly_indicators
 # For ranking "worst": which direction is bad for each indicator (the one indicator table).
-from .compliance.indicator_table import HIGHER_IS_WORSE, LOWER_IS_WORSE
-from .compliance.indicators import SCOPES, week_end, week_label, week_number, week_of_label
+from ..compliance.indicator_table import HIGHER_IS_WORSE, LOWER_IS_WORSE
+from ..compliance.indicators import SCOPES, week_end, week_label, week_number, week_of_label
 from .context import EngineInputs
-from .models import IndicatorSnapshot, Visit
+from ..models import IndicatorSnapshot, Visit
 
 TREND_WEEKS = 12
 
@@ -146,7 +146,7 @@ def evidence_counts(session: Session, offices: list[str] | None, week: str, time
     from sqlalchemy import func, or_, select
 
     from .citizens import complaints_of_area
-    from .models import Case, Complaint, CorrectionRequest, Finding, Visit
+    from ..models import Case, Complaint, CorrectionRequest, Finding, Visit
     index = week_of_label(week)
     start, end = week_end(index - 1, timezone), week_end(index, timezone)
     findings = (select(func.count(Finding.id.distinct())).select_from(Finding)

@@ -16,12 +16,15 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, findings_store, publishing, visit_store
-from .compliance import RULES, case_timeline, frame_from_text, parse_visits
-from .compliance.rules import judge_integrity, judge_visits
+from ..stores import audit
+from ..stores import findings as findings_store
+from . import publishing
+from ..stores import visits as visit_store
+from ..compliance import RULES, case_timeline, frame_from_text, parse_visits
+from ..compliance.rules import judge_integrity, judge_visits
 from .context import EngineInputs
-from .models import Case, CorrectionRequest, Finding, IndicatorSnapshot, RelativeDeclaration, User, Visit
-from .privacy import applicant_hash
+from ..models import Case, CorrectionRequest, Finding, IndicatorSnapshot, RelativeDeclaration, User, Visit
+from ..compliance.applicants import applicant_hash
 
 # Findings the desk must confirm with a written reason before saving (clause 2.2.3).
 DEMAND_RULES = ("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT", "UNFOUNDED_RETURN", "UNFOUNDED_REFUSAL")

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .calendar import CalendarOverride, WorkingCalendar
-from .models import CalendarOverride as OverrideRow
+from ..calendar import CalendarOverride, WorkingCalendar
+from ..models import CalendarOverride as OverrideRow
 
 
 def calendar_from_db(session: Session, timezone: str, language: str = "en") -> WorkingCalendar:

@@ -12,8 +12,8 @@ import time
 from flask import current_app, g, request, session
 from flask_login import current_user, logout_user
 
-from .extensions import db, login_manager
-from .models import User
+from ...extensions import db, login_manager
+from ...models import User
 
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"

@@ -14,11 +14,12 @@ import pandas as pd
 from sqlalchemy import bindparam, false, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import audit, visit_store
-from .calendar import WorkingCalendar
-from .compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
-from .models import Case, Finding, Visit
-from .visit_store import bulk_insert, chunks, refresh_all_cases, visits_frame
+from . import audit
+from . import visits as visit_store
+from ..calendar import WorkingCalendar
+from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
+from ..models import Case, Finding, Visit
+from .visits import bulk_insert, chunks, refresh_all_cases, visits_frame
 
 @dataclass(frozen=True)
 class SweepResult:

@@ -27,11 +27,11 @@ import pandas as pd
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, Numeric, String, event, select, type_coerce
 from sqlalchemy.orm import Session
 
-from .models import Case, Complaint, Finding, ServiceVersion, User, Visit
-from .models.audit import RowDigest
-from .models.catalog import RefusalGround, VersionDocument
-from .models.people import supervised_offices
-from .models.types import UTCDateTime
+from ..models import Case, Complaint, Finding, ServiceVersion, User, Visit
+from ..models.audit import RowDigest
+from ..models.catalog import RefusalGround, VersionDocument
+from ..models.people import supervised_offices
+from ..models.types import UTCDateTime
 
 DELETED = "-"
 NULL = "\x00"
@@ -200,7 +200,7 @@ def store(session: Session, sequence: int, frame: pd.DataFrame) -> None:
     """Keep a record's row digests (COPY on PostgreSQL), in the caller's transaction."""
     if frame.empty:
         return
-    from .visit_store import bulk_insert
+    from .visits import bulk_insert
     bulk_insert(session, "row_digests", ["sequence", "entity", "row_id", "digest"],
                 frame.assign(sequence=sequence)[["sequence", "entity", "row_id", "digest"]])
 
@@ -278,7 +278,7 @@ class RowProblem:
 def verify_rows(session: Session) -> list[RowProblem]:
     """Recompute every recorded row's digest and the digests of every batch; name each
     row edited, deleted or inserted, and each record whose row digests were altered."""
-    from .models import AuditRecord
+    from ..models import AuditRecord
     problems: list[RowProblem] = []
     recorded = pd.read_sql(select(RowDigest.sequence, RowDigest.entity, RowDigest.row_id, RowDigest.digest),
                            session.connection())

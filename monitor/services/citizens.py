@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from ..stores import audit
 from .front_desk import check_code_hash, new_check_code
-from .models import Case, Complaint, Visit
-from .week_store import overdue_open_sql
+from ..models import Case, Complaint, Visit
+from ..stores.weeks import overdue_open_sql
 
 # Compared when there is nothing to compare with, so that timing is alike; random, so that
 # no number and code can ever match it (a case numbered "none" with code "none" did).

@@ -14,12 +14,12 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .compliance import INDICATORS
-from . import week_store
-from .compliance.indicators import PUBLIC_SCOPE_KINDS, SCOPE_KINDS, week_label, week_number, week_of_label
-from .compliance.visit_log import local_day_numbers
+from ..compliance import INDICATORS
+from ..stores import weeks as week_store
+from ..compliance.indicators import PUBLIC_SCOPE_KINDS, SCOPE_KINDS, week_label, week_number, week_of_label
+from ..compliance.visit_log import local_day_numbers
 from .context import EngineInputs
-from .models import AuditRecord, IndicatorSnapshot
+from ..models import AuditRecord, IndicatorSnapshot
 
 
 

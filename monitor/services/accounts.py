@@ -20,9 +20,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit
-from .models import Office, User
-from .models.people import ROLES
+from ..stores import audit
+from ..models import Office, User
+from ..models.people import ROLES
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from . import evidence
-from .models import AuditRecord
+from ..models import AuditRecord
 
 GENESIS = "0" * 64
 
@@ -40,7 +40,7 @@ def record(session: Session, actor: str, action: str, entity: str, entity_id,
     """Append one audit record in the caller's transaction.
 
     ``rows`` names the rows the change left behind (``{"visit": [pk], "case": [pk]}``):
-    their digests as they now stand are kept with the record (monitor.evidence). With
+    their digests as they now stand are kept with the record (monitor.stores.evidence). With
     ``only_if_changed``, nothing is written when none of them changed since their last
     record (a sweep that changed nothing leaves no trace).
     """

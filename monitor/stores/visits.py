@@ -18,12 +18,12 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from . import audit
-from .calendar import WorkingCalendar
-from .compliance import CatalogFrames, case_timeline
-from .compliance.indicators import week_number
-from .compliance.visit_log import local_day_numbers
-from .models import Case, Visit
-from .privacy import applicant_hashes
+from ..calendar import WorkingCalendar
+from ..compliance import CatalogFrames, case_timeline
+from ..compliance.indicators import week_number
+from ..compliance.visit_log import local_day_numbers
+from ..models import Case, Visit
+from ..compliance.applicants import applicant_hashes
 
 CHUNK = 5000
 VISIT_COLUMNS = ["visit_id", "case_pk", "office_code", "service_code", "staff_id", "applicant_hash",
@@ -162,7 +162,7 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     cases are inserted with their timeline already computed; cases that had stored visits
     are re-timed from all their visits, old and new. Every row keeps the server time it
     was written (``recorded_at``). An import is one audit record carrying the ordered
-    digest of every visit and case it wrote (monitor.evidence).
+    digest of every visit and case it wrote (monitor.stores.evidence).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     present = _existing(session, Visit.visit_id, visits["visit_id"].unique())
@@ -447,7 +447,7 @@ def export_parquet(session: Session, folder, timezone: str) -> dict[str, int]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .compliance.visit_log import COLUMNS
+    from ..compliance.visit_log import COLUMNS
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

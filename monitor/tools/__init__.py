@@ -1,0 +1,1 @@
+"""Developer and operator tools: demo data, synthetic visit logs, SQLite backup."""
