@@ -25,8 +25,11 @@ db: translations
 run: db
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Two processes (the suite's databases, Redis keys and ports are per process).
+TEST_WORKERS ?= 2
+
 test: translations
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check --select E,F,W --line-length 120 --extend-exclude monitor/migrations monitor services_catalog tests bench
