@@ -28,7 +28,10 @@ def sign_in(page, base, login):
 
 
 def test_desk_corrects_a_visit_and_the_supervisor_reopens_the_finding(app, people, loaded_catalog):
-    called = dt.datetime.now(ZoneInfo(LOCAL_TIMEZONE)) - dt.timedelta(hours=2)
+    # A visit of today (no late-entry reason asked), in the past, whatever the time of day.
+    now = dt.datetime.now(ZoneInfo(LOCAL_TIMEZONE)).replace(second=0, microsecond=0)
+    called = max(now.replace(hour=0, minute=0), now - dt.timedelta(hours=2))
+    finished = min(called + dt.timedelta(minutes=10), now)
     with serve(app) as base, chromium_page() as page:
         sign_in(page, base, "desk1")
         page.get_by_role("heading", name="Today at the desk").wait_for()
@@ -38,7 +41,7 @@ def test_desk_corrects_a_visit_and_the_supervisor_reopens_the_finding(app, peopl
         page.get_by_label("Other documents asked for (one per line)").fill("Salary certificate")
         page.locator("details.times summary").click()  # the times are folded away until needed
         page.get_by_label("Called to the desk").fill(called.strftime(STAMP))
-        page.get_by_label("Finished", exact=True).fill((called + dt.timedelta(minutes=10)).strftime(STAMP))
+        page.get_by_label("Finished", exact=True).fill(finished.strftime(STAMP))
         page.get_by_role("button", name="Save the visit").click()
         page.locator("#warnings").wait_for()
         page.get_by_label("Reason for saving despite the warning").fill("applicant brought it anyway")

@@ -170,10 +170,14 @@ def test_an_override_wins_over_the_official_calendar_either_way():
                                 CalendarOverride(d("2026-04-10"), False, "flood"),
                                 CalendarOverride(d("2026-04-11"), True, "working Saturday"),
                                 CalendarOverride(d("2025-01-05"), False, "decree revoked")])
-    assert calendar.status(d("2026-03-23")) == DayStatus(d("2026-03-23"), True, "override: holiday cancelled", "override", "holiday cancelled")
-    assert calendar.status(d("2026-04-10")) == DayStatus(d("2026-04-10"), False, "override: flood", "override", "flood")
-    assert calendar.status(d("2026-04-11")) == DayStatus(d("2026-04-11"), True, "override: working Saturday", "override", "working Saturday")
-    assert calendar.status(d("2025-01-05")) == DayStatus(d("2025-01-05"), False, "override: decree revoked", "override", "decree revoked")
+    assert calendar.status(d("2026-03-23")) == DayStatus(
+        d("2026-03-23"), True, "override: holiday cancelled", "override", "holiday cancelled")
+    assert calendar.status(d("2026-04-10")) == DayStatus(
+        d("2026-04-10"), False, "override: flood", "override", "flood")
+    assert calendar.status(d("2026-04-11")) == DayStatus(
+        d("2026-04-11"), True, "override: working Saturday", "override", "working Saturday")
+    assert calendar.status(d("2025-01-05")) == DayStatus(
+        d("2025-01-05"), False, "override: decree revoked", "override", "decree revoked")
     assert calendar.is_working_day(d("2026-03-24")) is False  # the next Nauryz day is untouched
 
 
