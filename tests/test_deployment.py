@@ -30,7 +30,7 @@ def _redis_url() -> str:
         import redis
         redis.Redis.from_url(url, socket_timeout=1).ping()
     except Exception as error:  # the reason is reported by the skip
-        pytest.skip(f"no Redis at {url} ({error}); .ci/run starts one and sets TEST_REDIS_URL")
+        pytest.skip(reason=f"no Redis at {url} ({error}); .ci/run starts one and sets TEST_REDIS_URL")
     return url
 
 
