@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .visit_log import COLUMNS, VisitLogError, frame_from_text, read_visit_file
+from .visit_log import COLUMNS, VisitLogError, frame_from_text, nonblank_line_numbers, read_visit_file
 
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet")
 BLOCK_BYTES = 64 * 2**20  # a CSV larger than this is read in blocks of about this size
@@ -163,13 +163,7 @@ def read_piece(piece: Piece) -> pd.DataFrame:
 
 def _block_lines(data: np.ndarray, first_line: int, rows: int) -> np.ndarray:
     """File lines of a block's rows (blank lines are skipped by the reader, not counted out)."""
-    ends = np.flatnonzero(data == 10)
-    starts = np.concatenate([[0], ends + 1])
-    ends = np.concatenate([ends, [len(data)]])
-    length = ends - starts
-    carriage = (length > 0) & (data[np.maximum(ends - 1, 0)] == 13)
-    blank = (length - carriage) == 0
-    numbers = np.flatnonzero(~blank) + first_line
+    numbers = nonblank_line_numbers(data, first_line)
     # Cells holding line breaks: number the rows in order from the block's first line.
     return numbers if len(numbers) == rows else first_line + np.arange(rows)
 

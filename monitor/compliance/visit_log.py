@@ -179,16 +179,21 @@ def _csv_line_numbers(path: Path, rows: int) -> np.ndarray | None:
 
     None when the file has quoted cells spanning lines (then rows are numbered in order).
     """
-    data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+    numbers = nonblank_line_numbers(np.frombuffer(path.read_bytes(), dtype=np.uint8), 1)
+    numbers = numbers[1:]  # the header
+    return numbers if len(numbers) == rows else None
+
+
+def nonblank_line_numbers(data: np.ndarray, first_line: int) -> np.ndarray:
+    """The numbers of the lines of ``data`` (bytes) that hold something, the first being
+    ``first_line``: a line of nothing but CR/LF is blank."""
     ends = np.flatnonzero(data == 10)
     starts = np.concatenate([[0], ends + 1])
     ends = np.concatenate([ends, [len(data)]])
     length = ends - starts
     carriage = (length > 0) & (data[np.maximum(ends - 1, 0)] == 13)
     blank = (length - carriage) == 0
-    numbers = np.flatnonzero(~blank) + 1  # 1-based file lines that hold something
-    numbers = numbers[1:]  # the header
-    return numbers if len(numbers) == rows else None
+    return np.flatnonzero(~blank) + first_line
 
 
 def frame_from_text(raw: pd.DataFrame, source: str = "input", lines: np.ndarray | None = None) -> pd.DataFrame:
