@@ -270,7 +270,8 @@ def test_a_review_never_redirects_to_the_referer(app, client, login, people, loa
         assert response.status_code == 302
         location = response.headers["Location"]
         assert "evil" not in location and location.startswith("/supervisor/findings")
-    assert location == "/supervisor/findings?rule=X"  # the filtered list the review came from
+    # The filtered list the review came from, at the place of the finding just reviewed.
+    assert location == f"/supervisor/findings?rule=X&reviewed={finding.id}#place"
 
 
 def test_a_case_numbered_none_does_not_open_with_code_none(client, loaded_catalog):

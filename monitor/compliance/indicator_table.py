@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .indicators import CASE_RED_TAPE, VISIT_RED_TAPE
+from .rules import DOCUMENT_RULES
+
 
 def _l(text: str) -> str:
     """Marks a label for translation (extracted by pybabel's ``-k _l``); translated at display."""
@@ -48,3 +51,25 @@ HIGHER_IS_WORSE = frozenset(name for name in RANKED if BY_NAME[name].better == "
 LOWER_IS_WORSE = frozenset(name for name in RANKED if BY_NAME[name].better == "higher")
 RATE_INDICATORS = frozenset(i.name for i in INDICATOR_TABLE if i.unit == "rate")
 PUBLIC_INDICATORS = tuple(i.name for i in INDICATOR_TABLE if i.public)
+
+# What each rate is a share of, for comparing offices on a funnel plot (compliance.funnel):
+# the count the rate divides by, in the words of the spec's indicator table.
+DENOMINATORS = {
+    "on_time_rate": "cases_completed",
+    "extra_document_rate": "visits",
+    "queue_wait_within_limit_rate": "visits_with_ticket",
+    "red_tape_per_100_cases": "cases_completed",
+    "refusal_rate": "cases_completed",
+    "unfounded_refusal_rate": "refusals",
+}
+# The findings a number is made of: a supervisor who clicks it sees exactly these rules
+# (of the week's visits, or of the cases completed in the week -- the spec's definitions).
+FINDINGS_BEHIND = {
+    "on_time_rate": ("DEADLINE_MISSED",),
+    "overdue_open": ("OVERDUE_OPEN",),
+    "extra_document_rate": DOCUMENT_RULES,
+    "queue_wait_p90_minutes": ("QUEUE_WAIT_EXCEEDED",),
+    "queue_wait_within_limit_rate": ("QUEUE_WAIT_EXCEEDED",),
+    "red_tape_per_100_cases": VISIT_RED_TAPE + CASE_RED_TAPE,
+    "unfounded_refusal_rate": ("UNFOUNDED_REFUSAL",),
+}

@@ -15,13 +15,31 @@ from sqlalchemy.orm import Session
 
 from ..stores import weeks as week_store
 from ..compliance import INDICATORS, weekly_indicators
-# For ranking "worst": which direction is bad for each indicator (the one indicator table).
-from ..compliance.indicator_table import HIGHER_IS_WORSE, LOWER_IS_WORSE
+from ..compliance import funnel
+from ..compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND
 from ..compliance.indicators import SCOPES, week_end, week_label, week_number, week_of_label
 from .context import EngineInputs
 from ..models import IndicatorSnapshot, Visit
 
 TREND_WEEKS = 12
+# Offices are compared with the network on these (a funnel plot each), in this order.
+FUNNEL_INDICATORS = ("extra_document_rate", "red_tape_per_100_cases", "on_time_rate",
+                     "queue_wait_within_limit_rate", "unfounded_refusal_rate")
+SUMMARY_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """One line of "what got worse": an office beyond the network's limits, or an area or
+    office whose rate worsened by more than chance since last week."""
+    kind: str  # "outlier" | "worse"
+    standing: str  # "alarm" | "warning" (outliers) or "worse"
+    indicator: str
+    office: str | None  # None: the area as a whole
+    value: float
+    reference: float  # the network's rate (outliers) or last week's value (worse)
+    cases: int  # the number the rate is a share of
+    rules: tuple[str, ...]  # the findings behind it
 
 
 @dataclass(frozen=True)
@@ -30,7 +48,9 @@ class WeeklyReport:
     weeks: list[str]  # the trend window, oldest first, ending with ``week``
     trend: pd.DataFrame  # the area as a whole: one row per week
     by_scope: dict[str, pd.DataFrame]  # office/service/staff -> rows of ``week`` with *_change columns
-    worst: dict[str, dict[str, list[tuple[str, float]]]]  # scope -> indicator -> [(value, number)]
+    network: dict[str, float]  # the whole network's indicators of ``week``
+    funnels: dict[str, pd.DataFrame]  # indicator -> offices against the network (compliance.funnel)
+    summary: list[SummaryItem]  # what got worse, worst first
     workload: pd.DataFrame  # staff_id, visits
     workload_spread: float | None  # coefficient of variation of visits per staff member
 
@@ -54,7 +74,7 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
         empty = pd.DataFrame({"week": weeks, **{name: np.nan for name in INDICATORS}})
         return WeeklyReport(week, weeks, empty, {s: pd.DataFrame(columns=["week", s] + INDICATORS)
                                                  for s in ("office", "service", "staff")},
-                            {"office": {}, "service": {}}, pd.DataFrame(columns=["staff_id", "visits"]), None)
+                            {}, {}, [], pd.DataFrame(columns=["staff_id", "visits"]), None)
     frozen = _frozen_trend(session, weeks, offices)
     live = [w for w in range(first, last + 1) if week_label(w) not in frozen.index]
     live_first = min(live + [last - 1])
@@ -79,7 +99,7 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
     trend = weekly_indicators(*args, "area", complaints, weeks=(live_first, last), scope_values=["area"])
     trend = pd.concat([frozen.reset_index(), trend.drop(columns="area")], ignore_index=True)
     trend = trend.drop_duplicates("week", keep="first").set_index("week").reindex(weeks).reset_index()
-    by_scope, worst = {}, {}
+    by_scope, previous_by_scope = {}, {}
     for scope in ("office", "service", "staff"):
         values = week_store.scope_values(session, scope, offices)
         table = weekly_indicators(*args, f"{scope}_in_area", complaints, weeks=(last - 1, last),
@@ -89,18 +109,69 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
         for name in INDICATORS:
             current[f"{name}_change"] = current[name] - previous[name].reindex(current.index)
         by_scope[scope] = current.reset_index()
-        if scope == "staff":
-            continue
-        rankable = current[current["cases_completed"] >= minimum_cases]
-        worst[scope] = {}
-        for name in sorted(HIGHER_IS_WORSE | LOWER_IS_WORSE):
-            ordered = rankable[name].dropna().sort_values(ascending=name in LOWER_IS_WORSE).head(3)
-            worst[scope][name] = [(key, float(value)) for key, value in ordered.items()]
+        previous_by_scope[scope] = previous
+    network = weekly_indicators(rows.visits, rows.cases, rows.findings, inputs.timezone, None,
+                                weeks=(last, last)).iloc[0]
+    network_values = {name: float(network[name]) for name in INDICATORS}
+    area_rows = trend.set_index("week")
+    counted = _denominators(visits[in_area], by_scope["office"].set_index("office"), last)
+    counted_before = _denominators(visits[in_area], previous_by_scope["office"], last - 1)
+    funnels = {name: funnel.compare_with_network(
+        pd.DataFrame({"office": counted.index, "value": by_scope["office"].set_index("office")[name]
+                      .reindex(counted.index).to_numpy(), "n": counted[DENOMINATORS[name]].to_numpy()}),
+        network_values[name], BY_NAME[name].unit, BY_NAME[name].better) for name in FUNNEL_INDICATORS}
+    summary = _summary(funnels, network_values, by_scope["office"].set_index("office"),
+                       previous_by_scope["office"], counted, counted_before, area_rows, week, week_label(last - 1))
     in_week = visits[in_area & (week_number(visits["day"].to_numpy()) == last)]
     workload = in_week.groupby("staff_id").size().rename("visits").reset_index() \
         .sort_values("visits", ascending=False)
     spread = float(workload["visits"].std(ddof=0) / workload["visits"].mean()) if len(workload) > 1 else None
-    return WeeklyReport(week, weeks, trend, by_scope, worst, workload, spread)
+    return WeeklyReport(week, weeks, trend, by_scope, network_values, funnels, summary, workload, spread)
+
+
+def _denominators(visits: pd.DataFrame, offices: pd.DataFrame, week: int) -> pd.DataFrame:
+    """Per office, the numbers each rate of ``week`` is a share of (indicator_table.DENOMINATORS)."""
+    of_week = visits[visits["week"].to_numpy() == week]
+    counts = pd.DataFrame(index=offices.index)
+    counts["visits"] = of_week.groupby("office_code").size().reindex(offices.index).fillna(0).astype("int64")
+    counts["visits_with_ticket"] = of_week[of_week["ticket_at"].notna()].groupby("office_code").size() \
+        .reindex(offices.index).fillna(0).astype("int64")
+    completed = offices["cases_completed"].fillna(0)
+    counts["cases_completed"] = completed.astype("int64")
+    counts["refusals"] = (offices["refusal_rate"].fillna(0) * completed).round().astype("int64")
+    return counts
+
+
+def _summary(funnels: dict[str, pd.DataFrame], network: dict[str, float], offices_now: pd.DataFrame,
+             offices_before: pd.DataFrame, counted: pd.DataFrame, counted_before: pd.DataFrame,
+             area: pd.DataFrame, week: str, previous_week: str) -> list[SummaryItem]:
+    """What got worse, worst first: offices beyond the network's 99.8 % limits, then the
+    area's and offices' rates that worsened by more than chance since last week, then
+    offices beyond the 95 % limits."""
+    alarms, warnings, worse = [], [], []
+    for name, table in funnels.items():
+        for row in table.itertuples():
+            if row.standing in ("alarm", "warning"):
+                item = SummaryItem("outlier", row.standing, name, row.office, float(row.value), network[name],
+                                   int(row.n), FINDINGS_BEHIND.get(name, ()))
+                (alarms if row.standing == "alarm" else warnings).append((row.worse_by, item))
+    for name in FUNNEL_INDICATORS:
+        unit, better, column = BY_NAME[name].unit, BY_NAME[name].better, DENOMINATORS[name]
+        rules = FINDINGS_BEHIND.get(name, ())
+        if week in area.index and previous_week in area.index:
+            now, before = area.at[week, name], area.at[previous_week, name]
+            n_now, n_before = int(counted[column].sum()), int(counted_before[column].sum())
+            if funnel.change_is_worse(now, before, n_now, n_before, unit, better):
+                worse.append((np.inf, SummaryItem("worse", "worse", name, None, float(now), float(before),
+                                                  n_now, rules)))
+        for office in offices_now.index:
+            now, before = offices_now.at[office, name], offices_before[name].get(office, np.nan)
+            n_now, n_before = int(counted.at[office, column]), int(counted_before[column].get(office, 0))
+            if funnel.change_is_worse(now, before, n_now, n_before, unit, better):
+                worse.append((abs(now - before), SummaryItem("worse", "worse", name, office, float(now),
+                                                             float(before), n_now, rules)))
+    return [item for group in (alarms, worse, warnings) for _, item in sorted(group, key=lambda pair: -pair[0])]
+
 
 
 def _frozen_trend(session: Session, weeks: list[str], offices: list[str] | None) -> pd.DataFrame:
@@ -138,6 +209,8 @@ class EvidenceCounts:
     no_longer_firing_unreviewed: int  # no longer firing, no supervisor has closed or reopened them
     unanswered_inducement: int  # reports of inducement routed to the area, not yet answered
     pending_corrections: int  # correction requests awaiting a supervisor
+    awaiting_review: int  # findings that fire and no supervisor has reviewed yet
+    awaiting_review_high: int  # of those, high severity
 
 
 def evidence_counts(session: Session, offices: list[str] | None, week: str, timezone: str) -> EvidenceCounts:
@@ -157,10 +230,13 @@ def evidence_counts(session: Session, offices: list[str] | None, week: str, time
                                             Finding.cleared_at >= start, Finding.cleared_at < end))
     unreviewed = session.scalar(findings.where(Finding.firing.is_(False),
                                                Finding.review_status.in_(("open", "confirmed"))))
+    waiting = findings.where(Finding.firing.is_(True), Finding.review_status == "open")
+    awaiting, awaiting_high = session.scalar(waiting), session.scalar(waiting.where(Finding.severity == "high"))
     inducement = session.scalar(select(func.count()).select_from(
         complaints_of_area(offices).where(Complaint.kind == "inducement",
                                           Complaint.status.in_(("received", "in_review"))).subquery()))
     pending = select(func.count()).select_from(CorrectionRequest).where(CorrectionRequest.status == "pending")
     if offices is not None:
         pending = pending.where(CorrectionRequest.office_code.in_(offices))
-    return EvidenceCounts(cleared or 0, unreviewed or 0, inducement or 0, session.scalar(pending) or 0)
+    return EvidenceCounts(cleared or 0, unreviewed or 0, inducement or 0, session.scalar(pending) or 0,
+                          awaiting or 0, awaiting_high or 0)

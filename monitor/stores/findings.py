@@ -230,3 +230,48 @@ def findings_table(session: Session, include_cleared: bool = False) -> pd.DataFr
     table["case_id"] = table["case_id"].fillna("")
     table["firing"] = table["firing"].astype(bool)
     return table[FINDING_COLUMNS + ["review_status"] + (["firing"] if include_cleared else [])]
+
+
+@dataclass(frozen=True)
+class FindingFilter:
+    """What a supervisor asked to see; every field is optional (empty: no filter)."""
+    rules: tuple[str, ...] = ()
+    severity: str = ""
+    office: str = ""
+    status: str = ""
+    firing: bool | None = None
+    cause: str = ""
+    week: tuple[int, pd.Timestamp, pd.Timestamp] | None = None  # ISO week number, its UTC bounds
+
+
+def area_findings(offices: list[str] | None, wanted: FindingFilter = FindingFilter()):
+    """Findings (with their visit and case) of an area, filtered: a query to page through.
+
+    A week holds the findings the week's indicators are made of: visit findings by the
+    visit's stored ISO week; case findings by the week the case was completed, or, for an
+    open case, accepted. Every filter is on an indexed column.
+    """
+    query = (select(Finding, Visit, Case).outerjoin(Visit, Finding.visit_pk == Visit.id)
+             .outerjoin(Case, Finding.case_pk == Case.id))
+    if offices is not None:
+        query = query.where(or_(Visit.office_code.in_(offices), Case.office_code.in_(offices)))
+    if wanted.rules:
+        query = query.where(Finding.rule.in_(wanted.rules))
+    if wanted.severity:
+        query = query.where(Finding.severity == wanted.severity)
+    if wanted.office:
+        query = query.where(or_(Visit.office_code == wanted.office, Case.office_code == wanted.office))
+    if wanted.status:
+        query = query.where(Finding.review_status == wanted.status)
+    if wanted.firing is not None:  # False: kept as evidence, cleared by a correction or a change
+        query = query.where(Finding.firing.is_(wanted.firing))
+    if wanted.cause:
+        query = query.where(Finding.cleared_cause == wanted.cause)
+    if wanted.week is not None:
+        index, start, end = wanted.week
+        query = query.where(or_(
+            Visit.week == index,
+            Visit.id.is_(None) & (Case.completed_at >= start) & (Case.completed_at < end),
+            Visit.id.is_(None) & Case.completed_at.is_(None) & (Case.accepted_at >= start)
+            & (Case.accepted_at < end)))
+    return query

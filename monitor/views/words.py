@@ -251,3 +251,24 @@ def desk_error(column: str, reason: str) -> tuple[str, str]:
                 parts["day"] = format_date(dt.date.fromisoformat(parts["day"]), "d MMMM y")
             return field, str(message) % parts
     return field, reason
+
+
+def describe_change(delta, name: str, better: str) -> dict | None:
+    """A week-on-week change in words, an arrow and a class for its colour (never colour
+    alone): rates in percentage points, the rest in their own unit; ``better`` is the
+    indicator's better direction ("higher" | "lower"). None when there is nothing to compare."""
+    if delta is None or delta != delta:
+        return None
+    from . import RATE_INDICATORS, format_indicator
+    if delta == 0:
+        return {"css": "same", "arrow": "=", "amount": "", "word": _("no change")}
+    if name in RATE_INDICATORS:
+        amount = _("%(n)s pp", n=format_decimal(abs(delta) * 100, format="#,##0.0"))
+    else:
+        amount = format_indicator(abs(delta), name)
+    if name in ("cases_accepted", "cases_completed"):  # throughput: neither better nor worse
+        css, word = "neutral", (_("up") if delta > 0 else _("down"))
+    else:
+        worse = delta > 0 if better == "lower" else delta < 0
+        css, word = ("worse", _("worse")) if worse else ("better", _("better"))
+    return {"css": css, "arrow": "▲" if delta > 0 else "▼", "amount": amount, "word": word}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from pathlib import Path
 
 import pandas as pd
@@ -20,8 +20,11 @@ from ...services import front_desk
 from ...services import mail
 from ...services import reports
 from ...services.cells import safe_frame
-from ..charts import line_chart
-from ...compliance import INDICATORS
+from ..charts import funnel_chart, line_chart
+from .. import words
+from ...compliance import INDICATORS, RULES
+from ...compliance import funnel
+from ...compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND
 from ...compliance.indicators import week_end, week_of_label
 from ...services.context import engine_inputs
 from ...extensions import db
@@ -69,7 +72,46 @@ def report():
     counts = reports.evidence_counts(db.session, offices_of(current_user), week,
                                      current_app.config["MONITOR_TIMEZONE"])
     return render_template("supervisor/report.html", report=result, charts=charts, indicators=INDICATORS,
-                           minimum=current_app.config["MIN_CASES_FOR_RANKING"], counts=counts)
+                           key_indicators=KEY_INDICATORS, funnels=_funnel_charts(result), counts=counts,
+                           findings_link=findings_link, describe_change=words.describe_change,
+                           denominators=DENOMINATORS, better={n: BY_NAME[n].better for n in INDICATORS},
+                           summary_length=reports.SUMMARY_LENGTH)
+
+
+# The columns of the offices' table that fits the page; every indicator is in the full table.
+KEY_INDICATORS = ("cases_completed", "on_time_rate", "overdue_open", "extra_document_rate",
+                  "red_tape_per_100_cases", "queue_wait_within_limit_rate", "complaints")
+
+
+def findings_link(indicator: str, office: str | None, week: str) -> str | None:
+    """The findings page showing exactly the findings a number is made of (None: a number
+    no finding makes, such as a lead time). Open-and-overdue counts are today's: the
+    findings that still fire."""
+    rules = FINDINGS_BEHIND.get(indicator)
+    if not rules:
+        return None
+    arguments = {"rule": list(rules), "firing": "yes"}
+    if indicator != "overdue_open":
+        arguments["week"] = week
+    if office:
+        arguments["office"] = office
+    return url_for("supervisor.findings", **arguments)
+
+
+def _funnel_charts(result: reports.WeeklyReport) -> dict[str, Markup]:
+    charts = {}
+    for name, table in result.funnels.items():
+        unit, network = BY_NAME[name].unit, result.network[name]
+
+        def limits(ns, z, network=network, unit=unit):
+            low, high = funnel.control_limits(network, ns, unit, z)
+            return list(low), list(high)
+        points = [(row.office, row.n, row.value, row.standing) for row in table.itertuples()]
+        # funnel_chart escapes every text it embeds, so its SVG is safe markup.
+        charts[name] = Markup(funnel_chart(points, network, limits, label(name),  # nosec B704
+                                           _("Number of %(things)s", things=label("of:" + DENOMINATORS[name])),
+                                           percent=name in RATE_INDICATORS))
+    return charts
 
 
 @bp.get("/report.<fmt>")
@@ -89,53 +131,29 @@ def export(fmt: str):
     abort(404)
 
 
-def _area_findings():
-    offices = offices_of(current_user)
-    query = (select(Finding, Visit, Case).outerjoin(Visit, Finding.visit_pk == Visit.id)
-             .outerjoin(Case, Finding.case_pk == Case.id))
-    if offices is not None:
-        query = query.where(or_(Visit.office_code.in_(offices), Case.office_code.in_(offices)))
-    return query
-
-
 FINDINGS_PER_PAGE = 100
+
+
+def _finding_filter() -> findings_store.FindingFilter:
+    """The filters of the findings page, from its query string (``rule`` may repeat)."""
+    args = request.args
+    week = None
+    if args.get("week"):
+        index = week_of_label(_week())
+        timezone = current_app.config["MONITOR_TIMEZONE"]
+        week = (index, week_end(index - 1, timezone), week_end(index, timezone))
+    firing = {"yes": True, "no": False}.get(args.get("firing", ""))
+    return findings_store.FindingFilter(
+        rules=tuple(rule for rule in args.getlist("rule") if rule), severity=args.get("severity", ""),
+        office=args.get("office", ""), status=args.get("status", ""), firing=firing,
+        cause=args.get("cause", ""), week=week)
 
 
 @bp.get("/findings")
 def findings():
-    """The findings behind a number: filter by rule, severity, office, week and review status.
-
-    One page at a time (``page``, newest first) with the total count: nothing is cut off
-    silently. Every filter is on an indexed column (visits' stored ISO week among them).
-    """
-    query = _area_findings()
-    rule, office, status = request.args.get("rule"), request.args.get("office"), request.args.get("status")
-    severity = request.args.get("severity")
-    if rule:
-        query = query.where(Finding.rule == rule)
-    if severity:
-        query = query.where(Finding.severity == severity)
-    if office:
-        query = query.where(or_(Visit.office_code == office, Case.office_code == office))
-    if status:
-        query = query.where(Finding.review_status == status)
-    firing = request.args.get("firing")
-    if firing in ("yes", "no"):  # "no": kept as evidence, cleared by a correction or a change
-        query = query.where(Finding.firing.is_(firing == "yes"))
-    cause = request.args.get("cause")
-    if cause:
-        query = query.where(Finding.cleared_cause == cause)
-    if request.args.get("week"):
-        index = week_of_label(_week())
-        timezone = current_app.config["MONITOR_TIMEZONE"]
-        start, end = week_end(index - 1, timezone), week_end(index, timezone)
-        # Visit findings by the visit's week; case findings by the week the case was
-        # completed, or, for open cases, accepted.
-        query = query.where(or_(
-            Visit.week == index,
-            Visit.id.is_(None) & (Case.completed_at >= start) & (Case.completed_at < end),
-            Visit.id.is_(None) & Case.completed_at.is_(None) & (Case.accepted_at >= start)
-            & (Case.accepted_at < end)))
+    """The findings behind a number, one page at a time (newest first) with the total count:
+    nothing is cut off silently. After a review the page comes back to where it was."""
+    query = findings_store.area_findings(offices_of(current_user), _finding_filter())
     page = request.args.get("page", 1, type=int)
     if page < 1:
         abort(400, description="page must be 1 or more")
@@ -143,40 +161,53 @@ def findings():
     rows = db.session.execute(query.order_by(Finding.id.desc()).limit(FINDINGS_PER_PAGE)
                               .offset((page - 1) * FINDINGS_PER_PAGE)).all()
     pages = max(1, -(-total // FINDINGS_PER_PAGE))
-    arguments = {key: value for key, value in request.args.items() if key != "page"}
+    arguments = {key: request.args.getlist(key) for key in request.args if key not in ("page", "reviewed", "next")}
+    shown = [row.Finding.id for row in rows]
+    reviewed = request.args.get("reviewed", type=int)
+    # Where the reader was: the finding just reviewed, or, when the filter no longer holds
+    # it, the one that came after it.
+    place = reviewed if reviewed in shown else request.args.get("next", type=int)
     return render_template("supervisor/findings.html", rows=rows, form=ReviewForm(), total=total, page=page,
-                           pages=pages, arguments=arguments, timezone=engine_inputs().calendar.timezone)
+                           pages=pages, arguments=arguments, timezone=engine_inputs().calendar.timezone,
+                           rules=sorted(RULES), reviewed=reviewed, place=place if place in shown else None)
 
 
 @bp.post("/findings/<int:finding_id>/review")
 def review(finding_id: int):
     """Confirm or dismiss a finding with a note; dismissed findings stay, as dismissed."""
-    row = db.session.execute(_area_findings().where(Finding.id == finding_id)).first()
+    row = db.session.execute(findings_store.area_findings(offices_of(current_user))
+                             .where(Finding.id == finding_id)).first()
     if row is None:
         abort(404)
     finding = row.Finding
     form = ReviewForm()
     if not form.validate_on_submit():
         flash(_("A review needs a decision and a note."), "error")
-        return redirect(_back_to_findings())
+        return redirect(_back_to_findings(finding_id))
     refused = findings_store.review(db.session, finding, form.decision.data, form.note.data, current_user)
     if refused:
         db.session.rollback()
         flash(_("Finding %(id)s: %(reason)s", id=finding_id, reason=refused), "error")
-        return redirect(_back_to_findings())
+        return redirect(_back_to_findings(finding_id))
     db.session.commit()
-    flash(_("Finding %(id)s: %(status)s.", id=finding.id, status=_(finding.review_status)), "success")
-    return redirect(_back_to_findings())
+    flash(_("Finding %(id)s: %(status)s.", id=finding.id, status=label(finding.review_status)), "success")
+    return redirect(_back_to_findings(finding_id))
 
 
-def _back_to_findings() -> str:
-    """Back to the filtered findings list the review came from -- only ever that page of
-    this site: the Referer is the visitor's to set, never a redirect target (defect 13)."""
+def _back_to_findings(finding_id: int) -> str:
+    """Back to the place in the filtered findings list the review came from -- only ever
+    that page of this site: the Referer is the visitor's to set, never a redirect target
+    (defect 13)."""
     referrer = urlsplit(request.referrer or "")
     findings_path = url_for(".findings")
+    kept = []
     if referrer.path == findings_path and referrer.query.isprintable():
-        return f"{findings_path}?{referrer.query}" if referrer.query else findings_path
-    return findings_path
+        kept = [(key, value) for key, value in parse_qsl(referrer.query) if key not in ("reviewed", "next")]
+    place = [("reviewed", str(finding_id))]
+    following = request.form.get("next", type=int)
+    if following:
+        place.append(("next", str(following)))
+    return f"{findings_path}?{urlencode(kept + place)}#place"
 
 
 @bp.get("/cases/<case_number>")
