@@ -33,20 +33,29 @@ def test_no_public_page_scrolls_sideways_on_a_phone(app, bundled, width):
                 assert page.evaluate(OVERFLOW) <= 0, (language, path, page.evaluate(OVERFLOW))
 
 
-def test_a_citizen_reads_the_fee_and_deadline_on_the_first_screen_at_390px(app, bundled):
+SERVICE_NAMES = {"ru": "Регистрация по постоянному месту жительства населения Республики Казахстан",
+                 "kk": "Қазақстан Республикасы халқын тұрақты тұрғылықты жері бойынша тіркеу"}
+FEE_WORDS = {"ru": ("Стоимость", "бесплатно"), "kk": ("Құны", "тегін")}
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_a_citizen_finds_propiska_and_reads_the_fee_on_the_first_screen_at_390px(app, bundled, language):
     with serve(app) as base, chromium_page(width=390, height=844) as page:
-        page.goto(f"{base}/?lang=ru")
+        page.goto(f"{base}/?lang={language}")
         # The catalog is a list of stacked rows, not a table wider than the phone.
         first_row = page.locator("table.catalog tbody tr").first
         assert first_row.bounding_box()["width"] <= 390
-        name = "Регистрация по постоянному месту жительства населения Республики Казахстан"  # «прописка»
-        page.get_by_role("link", name=name).click()
+        # The word people use, not the official name: «прописка» (registration at a permanent address).
+        page.locator("#q").fill("прописка")
+        page.locator("#q").press("Enter")
+        page.get_by_role("link", name=SERVICE_NAMES[language]).click()
         page.locator("#key-facts").wait_for()
         viewport = page.viewport_size["height"]
         for locator in (page.locator("#key-facts .fee"), page.locator("#key-facts dd").nth(1),
                         page.locator("ul.documents li").first):
             box = locator.bounding_box()
             assert box is not None and box["y"] + box["height"] <= viewport, (locator, box)
-        assert page.locator("#key-facts dt").first.inner_text() == "Стоимость"
-        assert page.locator("#key-facts .fee").inner_text() == "бесплатно"  # the catalog's fee: 0 KZT
+        fee_term, free = FEE_WORDS[language]
+        assert page.locator("#key-facts dt").first.inner_text() == fee_term
+        assert page.locator("#key-facts .fee").inner_text() == free  # the catalog's fee: 0 KZT
         assert page.evaluate(OVERFLOW) <= 0
