@@ -24,7 +24,7 @@ GOOD = "a long enough passphrase"
     ("1q2w3e4r5t6y", "anna", "common passwords"),
 ])
 def test_password_policy_refuses(password, login, reason):
-    assert reason in accounts.password_problem(password, login)
+    assert reason in str(accounts.password_problem(password, login))
 
 
 def test_password_policy_accepts_a_passphrase():
@@ -179,3 +179,15 @@ def test_unknown_logins_cost_a_password_hash(app, people, monkeypatch):
     client.post("/login", data={"login": "desk1", "password": "whatever it is"})
     assert len(checked) == 2
     assert checked[0].split("$")[0] == checked[1].split("$")[0]  # the same method and cost
+
+
+def test_password_reasons_are_shown_in_the_readers_language(client, login, people):
+    from .conftest import PASSWORD
+    login("desk1")
+    for language, expected in (("ru", "не менее 12 символов"), ("kk", "кемінде 12 таңба")):
+        page = client.post(f"/account/password?lang={language}",
+                           data={"current": PASSWORD, "password": "short", "repeat": "short"})
+        assert expected in page.get_data(as_text=True), language
+    page = client.post("/account/password?lang=ru",
+                       data={"current": PASSWORD, "password": "password1234", "repeat": "password1234"})
+    assert "в списке распространённых паролей" in page.get_data(as_text=True)

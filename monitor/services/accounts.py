@@ -32,7 +32,26 @@ _DUMMY_PASSWORD_HASH = generate_password_hash("not a real password, only for tim
 
 
 class AccountError(ValueError):
-    """An account operation that cannot be done, with a message that says why."""
+    """An account operation that cannot be done, with a message that says why.
+
+    ``message`` is an English template with ``%(name)s`` parameters, so that a page can
+    show it in the reader's language (``gettext(error.message, **error.parameters)``);
+    ``str(error)`` is the English sentence (the CLI)."""
+
+    def __init__(self, message: str, **parameters):
+        super().__init__(message % parameters if parameters else message)
+        self.message, self.parameters = message, parameters
+
+
+def _l(text: str) -> str:
+    """Marks a message for translation (pybabel extracts ``_l``); translated where it is shown."""
+    return text
+
+
+PASSWORD_TOO_SHORT = _l("a password needs at least %(n)s characters")
+PASSWORD_TOO_LONG = _l("a password has at most %(n)s characters")
+PASSWORD_HAS_LOGIN = _l("a password may not be or contain the login")
+PASSWORD_IS_COMMON = _l("this password is in the list of common passwords")
 
 
 @lru_cache(maxsize=1)
@@ -42,19 +61,19 @@ def common_passwords() -> frozenset[str]:
                      if line.strip() and not line.startswith("#"))
 
 
-def password_problem(password: str, login: str = "") -> str | None:
+def password_problem(password: str, login: str = "") -> AccountError | None:
     """Why the password may not be used, or None (NIST SP 800-63B 5.1.1.2)."""
     normalized = unicodedata.normalize("NFKC", password)
     if len(normalized) < MIN_PASSWORD_LENGTH:
-        return f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+        return AccountError(PASSWORD_TOO_SHORT, n=MIN_PASSWORD_LENGTH)
     if len(normalized) > MAX_PASSWORD_LENGTH:
-        return f"a password has at most {MAX_PASSWORD_LENGTH} characters"
+        return AccountError(PASSWORD_TOO_LONG, n=MAX_PASSWORD_LENGTH)
     folded = normalized.casefold()
     name = login.casefold()
     if name and (name == folded or (len(name) >= 3 and name in folded.replace(" ", ""))):
-        return "a password may not be or contain the login"
+        return AccountError(PASSWORD_HAS_LOGIN)
     if folded in common_passwords() or folded.replace(" ", "") in common_passwords():
-        return "this password is in the list of common passwords"
+        return AccountError(PASSWORD_IS_COMMON)
     return None
 
 
@@ -89,23 +108,23 @@ class NewUser:
 
 def create_user(session: Session, new: NewUser, actor: str) -> User:
     if not re.fullmatch(LOGIN_PATTERN, new.login):
-        raise AccountError("a login has 1 to 80 letters, digits, '.', '_' or '-'")
+        raise AccountError(_l("a login has 1 to 80 letters, digits, '.', '_' or '-'"))
     if new.role not in ROLES:
-        raise AccountError(f"the role must be one of {', '.join(ROLES)}")
+        raise AccountError(_l("the role must be one of %(roles)s"), roles=", ".join(ROLES))
     if find_user(session, new.login) is not None:
-        raise AccountError(f"the login {new.login!r} is taken (logins are compared ignoring case)")
+        raise AccountError(_l("the login “%(login)s” is taken (logins are compared ignoring case)"), login=new.login)
     if new.role == "desk" and not new.office_code:
-        raise AccountError("a front-desk user needs an office (--office CODE)")
+        raise AccountError(_l("a front-desk user needs an office"))
     codes = ([new.office_code] if new.office_code else []) + list(new.supervised)
     offices = {o.code: o for o in session.scalars(select(Office).where(Office.code.in_(codes)))}
     unknown = [code for code in codes if code not in offices]
     if unknown:
-        raise AccountError(f"no such office: {', '.join(unknown)}")
+        raise AccountError(_l("no such office: %(codes)s"), codes=", ".join(unknown))
     if new.email and not re.fullmatch(r"[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", new.email):
-        raise AccountError(f"{new.email!r} is not an e-mail address")
+        raise AccountError(_l("“%(email)s” is not an e-mail address"), email=new.email)
     problem = password_problem(new.password, new.login)
     if problem:
-        raise AccountError(problem)
+        raise problem
     user = User(login=new.login, full_name=new.full_name, role=new.role, office_code=new.office_code,
                 email=new.email or None,
                 password_hash=generate_password_hash(new.password),
@@ -122,7 +141,7 @@ def set_password(session: Session, user: User, password: str, actor: str) -> Non
     """Replace the password; every session of the user ends (they sign in again)."""
     problem = password_problem(password, user.login)
     if problem:
-        raise AccountError(problem)
+        raise problem
     user.password_hash = generate_password_hash(password)
     end_sessions(user)
     audit.record(session, actor, "set-password", "user", user.login,  # never the password itself

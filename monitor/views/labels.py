@@ -23,6 +23,9 @@ LABELS = {
     "sweep": _l("a later sweep"), "correction": _l("a correction"), "catalog": _l("a catalog load"),
     "calendar": _l("a calendar change"),
     "pending": _l("pending"), "approved": _l("approved"), "rejected": _l("rejected"),
+    # Actions of the audit trail shown on a case's history
+    "correct": _l("corrected"), "request_correction": _l("correction requested"),
+    "approve_correction": _l("correction approved"), "reject_correction": _l("correction rejected"),
     # Rules (monitor/compliance/rules.py), named for people
     "EXTRA_DOCUMENT": _l("Document not provided for by the rules"),
     "STATE_SYSTEM_DOCUMENT": _l("Document the office must obtain itself"),

@@ -44,7 +44,7 @@ def users():
                     supervised=tuple(form.supervised.data or ())), current_user.login)
             except accounts.AccountError as error:
                 db.session.rollback()
-                form.password.errors.append(_(str(error)))
+                form.password.errors.append(_(error.message, **error.parameters))
             else:
                 db.session.commit()
                 flash(_("User %(login)s created.", login=user.login), "success")
@@ -65,7 +65,7 @@ def reset_password(user_id: int):
         try:
             accounts.set_password(db.session, user, form.password.data, current_user.login)
         except accounts.AccountError as error:
-            problem = _(str(error))
+            problem = _(error.message, **error.parameters)
     if problem:
         db.session.rollback()
         flash(_("Password of %(login)s not changed: %(reason)s", login=user.login, reason=problem), "error")

@@ -82,7 +82,7 @@ def own_password():
             try:
                 accounts.set_password(db.session, current_user, form.password.data, current_user.login)
             except accounts.AccountError as error:
-                form.password.errors.append(_(str(error)))
+                form.password.errors.append(_(error.message, **error.parameters))
             else:
                 db.session.commit()
                 # The change ended every session, this one too: start a fresh one.
