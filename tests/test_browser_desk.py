@@ -3,6 +3,7 @@ warned, save with a reason, read the receipt; switch the page to Kazakh."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,11 @@ from .browser import chromium_page, serve
 from .conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """The number of pages of a PDF Chromium printed (its page objects)."""
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
 
 
 def test_desk_logs_a_visit_is_warned_and_gets_a_receipt(app, people, loaded_catalog):
@@ -57,6 +63,8 @@ def test_desk_logs_a_visit_is_warned_and_gets_a_receipt(app, people, loaded_cata
         assert page.locator("html").get_attribute("lang") == "kk"
         assert page.get_by_role("heading", name="Қолхат").is_visible()
         assert "Наурыз мейрамы" in page.locator("ol.explain").inner_text()
+        # Printed, the receipt is one A4 page (print stylesheet: no navigation, compact).
+        assert pdf_pages(page.pdf(format="A4")) == 1
 
     finding = db.session.scalar(select(Finding).where(Finding.rule == "EXTRA_DOCUMENT"))
     assert finding is not None and "Salary certificate" in finding.detail

@@ -59,3 +59,14 @@ def test_a_citizen_finds_propiska_and_reads_the_fee_on_the_first_screen_at_390px
         assert page.locator("#key-facts dt").first.inner_text() == fee_term
         assert page.locator("#key-facts .fee").inner_text() == free  # the catalog's fee: 0 KZT
         assert page.evaluate(OVERFLOW) <= 0
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_the_longest_checklist_prints_on_one_a4_page(app, bundled, language):
+    from .test_browser_desk import pdf_pages
+    catalog = load_catalog(BUNDLED_CATALOG)
+    longest = max(catalog.services.values(),
+                  key=lambda s: max(len(v.required_documents) + len(v.obtained_by_office) for v in s.versions))
+    with serve(app) as base, chromium_page(width=1280, height=900) as page:
+        page.goto(f"{base}/services/{longest.code}/checklist?lang={language}")
+        assert pdf_pages(page.pdf(format="A4")) == 1, longest.code
