@@ -119,3 +119,18 @@ def test_a_review_brings_the_supervisor_back_to_the_same_place(client, login, lo
     back = client.get(response.headers["Location"].split("#")[0] + "&lang=en").get_data(as_text=True)
     assert re.search(rf'id="place"[^>]*>Review of finding {third} saved: dismissed\.</td></tr>\s*'
                      rf'<tr class="finding dismissed" id="finding-{third}"', back)
+
+
+def test_findings_by_rule_count_the_weeks_findings_most_increased_first(client, login, loaded_catalog,
+                                                                        tmp_path, app):
+    load_one_bad_office(app, loaded_catalog, tmp_path)
+    login("admin")
+    table = reports.findings_by_rule(db.session, None, WEEK, app.config["MONITOR_TIMEZONE"])
+    assert len(table) >= 3 and list(table["change"]) == sorted(table["change"], reverse=True)
+    for row in table.itertuples():
+        assert row.change == row.this_week - row.last_week
+        assert total_at(client, f"/supervisor/findings?rule={row.rule}&week={WEEK}&firing=yes") == row.this_week
+        assert total_at(client, f"/supervisor/findings?rule={row.rule}&week=2026-W11&firing=yes") == row.last_week
+    # A supervisor's area counts its own offices' findings only.
+    only_of1 = reports.findings_by_rule(db.session, ["OF1"], WEEK, app.config["MONITOR_TIMEZONE"])
+    assert only_of1["this_week"].sum() < table["this_week"].sum()

@@ -240,3 +240,22 @@ def evidence_counts(session: Session, offices: list[str] | None, week: str, time
         pending = pending.where(CorrectionRequest.office_code.in_(offices))
     return EvidenceCounts(cleared or 0, unreviewed or 0, inducement or 0, session.scalar(pending) or 0,
                           awaiting or 0, awaiting_high or 0)
+
+
+def findings_by_rule(session: Session, offices: list[str] | None, week: str, timezone: str) -> pd.DataFrame:
+    """Per rule, the area's findings that fire in the week and in the week before, the
+    most increased first: which rules got worse (every finding counts once, in the week
+    its visit was, or its case was completed -- the week filter of the findings page)."""
+    from ..stores import findings as findings_store
+
+    index = week_of_label(week)
+
+    def counts(of: int) -> dict[str, int]:
+        wanted = findings_store.FindingFilter(firing=True, week=(of, week_end(of - 1, timezone), week_end(of, timezone)))
+        return findings_store.count_by_rule(session, offices, wanted)
+    now, before = counts(index), counts(index - 1)
+    table = pd.DataFrame({"rule": sorted(set(now) | set(before))})
+    table["this_week"] = table["rule"].map(now).fillna(0).astype("int64")
+    table["last_week"] = table["rule"].map(before).fillna(0).astype("int64")
+    table["change"] = table["this_week"] - table["last_week"]
+    return table.sort_values(["change", "this_week", "rule"], ascending=[False, False, True]).reset_index(drop=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, false, or_, select, update
+from sqlalchemy import bindparam, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -275,3 +275,10 @@ def area_findings(offices: list[str] | None, wanted: FindingFilter = FindingFilt
             Visit.id.is_(None) & Case.completed_at.is_(None) & (Case.accepted_at >= start)
             & (Case.accepted_at < end)))
     return query
+
+
+def count_by_rule(session: Session, offices: list[str] | None, wanted: FindingFilter) -> dict[str, int]:
+    """How many findings of the area each rule has under a filter (one grouped query)."""
+    query = area_findings(offices, wanted).with_only_columns(Finding.rule, func.count(Finding.id.distinct())) \
+        .group_by(Finding.rule)
+    return {rule: count for rule, count in session.execute(query).all()}

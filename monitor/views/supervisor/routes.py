@@ -75,7 +75,9 @@ def report():
                            key_indicators=KEY_INDICATORS, funnels=_funnel_charts(result), counts=counts,
                            findings_link=findings_link, describe_change=words.describe_change,
                            denominators=DENOMINATORS, better={n: BY_NAME[n].better for n in INDICATORS},
-                           summary_length=reports.SUMMARY_LENGTH)
+                           summary_length=reports.SUMMARY_LENGTH,
+                           by_rule=reports.findings_by_rule(db.session, offices_of(current_user), week,
+                                                            current_app.config["MONITOR_TIMEZONE"]))
 
 
 # The columns of the offices' table that fits the page; every indicator is in the full table.
