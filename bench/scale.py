@@ -158,10 +158,10 @@ def run(url: str, facts: dict, repeat: int, before_repeat: int, before_names=Non
             return work
 
         after = {
-            "report, network": lambda: reports.weekly_report(db.session, inputs, week, None, 20),
-            "report, one office": lambda: reports.weekly_report(db.session, inputs, week, [office], 20),
-            "CSV export": lambda: csv_of(reports.weekly_report(db.session, inputs, week, None, 20)),
-            "XLSX export": lambda: xlsx_of(reports.weekly_report(db.session, inputs, week, None, 20)),
+            "report, network": lambda: reports.weekly_report(db.session, inputs, week, None),
+            "report, one office": lambda: reports.weekly_report(db.session, inputs, week, [office]),
+            "CSV export": lambda: csv_of(reports.weekly_report(db.session, inputs, week, None)),
+            "XLSX export": lambda: xlsx_of(reports.weekly_report(db.session, inputs, week, None)),
             "publish one week": publish(publishing),
         }
         old_complaints = old_publishing.complaints_frame
@@ -184,7 +184,7 @@ def run(url: str, facts: dict, repeat: int, before_repeat: int, before_names=Non
             print(name, json.dumps(results[name]), file=sys.stderr, flush=True)
 
         # Equality on this data: the new report's office table = the old one's.
-        new = reports.weekly_report(db.session, inputs, week, None, 20).by_scope["office"].set_index("office")
+        new = reports.weekly_report(db.session, inputs, week, None).by_scope["office"].set_index("office")
         if before_repeat:
             old = old_reports.weekly_report(db.session, inputs, week, None, 20, old_complaints(db.session)) \
                 .by_scope["office"].set_index("office")

@@ -45,7 +45,7 @@ def test_the_summary_leads_with_the_office_beyond_the_limits_and_links_its_findi
         client, login, loaded_catalog, tmp_path, app):
     load_one_bad_office(app, loaded_catalog, tmp_path)
     login("admin")
-    report = reports.weekly_report(db.session, engine_inputs(), WEEK, None, 0)
+    report = reports.weekly_report(db.session, engine_inputs(), WEEK, None)
     top = report.summary[0]
     assert (top.office, top.standing) == ("OF3", "alarm")
     assert all(item.office != "OF1" or item.standing != "alarm" for item in report.summary)
@@ -66,7 +66,7 @@ def test_every_red_tape_and_deadline_number_links_to_exactly_its_findings(client
                                                                           tmp_path, app):
     load_one_bad_office(app, loaded_catalog, tmp_path)
     login("admin")
-    report = reports.weekly_report(db.session, engine_inputs(), WEEK, None, 0)
+    report = reports.weekly_report(db.session, engine_inputs(), WEEK, None)
     offices = report.by_scope["office"].set_index("office")
     for office in ("OF1", "OF2", "OF3"):
         completed = offices.at[office, "cases_completed"]

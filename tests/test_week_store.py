@@ -138,13 +138,13 @@ def test_the_report_reads_published_weeks_from_their_snapshots(app, loaded_catal
     load(app, loaded_catalog, tmp_path)
     jobs.publish(dt.datetime(2026, 3, 9, 1, tzinfo=dt.timezone.utc), week="2026-W09")
     inputs = engine_inputs()
-    before = reports.weekly_report(db.session, inputs, "2026-W10", None, 20).trend.set_index("week")
+    before = reports.weekly_report(db.session, inputs, "2026-W10", None).trend.set_index("week")
     # A late visit of the published week: an unlawful demand, judged on import.
     late = [row("late1", case_id="", action="consult", called="2026-02-25T10:00", finished="2026-02-25T10:20",
                 ticket="2026-02-25T09:58", documents="SOMETHING_UNLAWFUL")]
     assert run_import(app, write_csv(tmp_path / "late.csv", late)).exit_code == 0
     engine = engine_table(None, week_of_label("2026-W09"), week_of_label("2026-W10")).set_index("week")
-    after = reports.weekly_report(db.session, inputs, "2026-W10", None, 20).trend.set_index("week")
+    after = reports.weekly_report(db.session, inputs, "2026-W10", None).trend.set_index("week")
     # The published week stays as published (the engine now says otherwise) ...
     assert after.at["2026-W09", "extra_document_rate"] == before.at["2026-W09", "extra_document_rate"]
     assert engine.at["2026-W09", "extra_document_rate"] != before.at["2026-W09", "extra_document_rate"]
@@ -153,7 +153,7 @@ def test_the_report_reads_published_weeks_from_their_snapshots(app, loaded_catal
         got, want = after.at["2026-W10", name], engine.at["2026-W10", name]
         assert (pd.isna(got) and pd.isna(want)) or got == want, name
     # A two-office area has no snapshot of its own: computed live, equal to the network here.
-    both = reports.weekly_report(db.session, inputs, "2026-W10", ["OF1", "OF2", "OF3"], 20).trend.set_index("week")
+    both = reports.weekly_report(db.session, inputs, "2026-W10", ["OF1", "OF2", "OF3"]).trend.set_index("week")
     assert both.at["2026-W09", "extra_document_rate"] == engine.at["2026-W09", "extra_document_rate"]
 
 

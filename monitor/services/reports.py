@@ -56,7 +56,7 @@ class WeeklyReport:
 
 
 def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: list[str] | None,
-                  minimum_cases: int, complaints: pd.DataFrame | None = None) -> WeeklyReport:
+                  complaints: pd.DataFrame | None = None) -> WeeklyReport:
     """The report of ``offices`` (None: the network) for an ISO week, with a 12-week trend.
 
     Reads stored rows of the weeks it shows, never the whole history (week_store): a case

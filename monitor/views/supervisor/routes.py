@@ -55,8 +55,7 @@ def _week() -> str:
 
 def _report(week: str) -> reports.WeeklyReport:
     # The report reads the complaints of the weeks it shows itself (never all of them).
-    return reports.weekly_report(db.session, engine_inputs(), week, offices_of(current_user),
-                                 current_app.config["MIN_CASES_FOR_RANKING"])
+    return reports.weekly_report(db.session, engine_inputs(), week, offices_of(current_user))
 
 
 @bp.get("/")
