@@ -118,12 +118,16 @@ def test_one_indicator_table_serves_engine_report_and_translations(app):
     from flask_babel import force_locale
 
     from monitor.services import reports
-    from monitor.compliance.indicator_table import BY_NAME, INDICATOR_TABLE, RANKED
+    from monitor.compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND, INDICATOR_TABLE
     from monitor.views import RATE_INDICATORS
     from monitor.views.labels import label
     assert [i.name for i in INDICATOR_TABLE] == INDICATORS
-    assert reports.HIGHER_IS_WORSE | reports.LOWER_IS_WORSE == set(RANKED)
-    assert "on_time_rate" in reports.LOWER_IS_WORSE and "overdue_open" in reports.HIGHER_IS_WORSE
+    # The report compares offices on rates the table gives a denominator for, and links
+    # numbers to findings only for indicators of the table.
+    assert set(reports.FUNNEL_INDICATORS) <= set(DENOMINATORS) <= set(INDICATORS)
+    assert all(BY_NAME[n].unit in ("rate", "per_100_cases") for n in DENOMINATORS)
+    assert set(FINDINGS_BEHIND) <= set(INDICATORS)
+    assert BY_NAME["on_time_rate"].better == "higher" and BY_NAME["overdue_open"].better == "lower"
     assert RATE_INDICATORS == {n for n in INDICATORS if BY_NAME[n].unit == "rate"}
     with app.test_request_context():
         for language in ("kk", "ru"):

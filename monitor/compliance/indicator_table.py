@@ -1,7 +1,7 @@
 """The one table of weekly indicators: name, label, which direction is better, unit, public.
 
 The engine computes ``INDICATORS`` (compliance.indicators, same names and order); the
-report ranks "worst" by ``better``, the charts and number formats read ``unit``, the
+report reads ``better`` for "better or worse", the charts and number formats read ``unit``, the
 citizens' page shows the ``public`` ones, and the labels shown to people are these English
 texts translated (views.labels wraps them in lazy_gettext; ``_l`` below only marks them for
 ``pybabel extract``, keeping this module framework-free).
@@ -45,10 +45,8 @@ INDICATOR_TABLE = (
     Indicator("complaints", _l("Complaints"), "lower", "count", True),
 )
 BY_NAME = {indicator.name: indicator for indicator in INDICATOR_TABLE}
-# Ranked for "worst" in the supervisors' report: throughput counts are not better or worse.
-RANKED = tuple(i.name for i in INDICATOR_TABLE if i.name not in ("cases_accepted", "cases_completed"))
-HIGHER_IS_WORSE = frozenset(name for name in RANKED if BY_NAME[name].better == "lower")
-LOWER_IS_WORSE = frozenset(name for name in RANKED if BY_NAME[name].better == "higher")
+# Throughput: more or fewer cases is neither better nor worse in itself.
+THROUGHPUT = ("cases_accepted", "cases_completed")
 RATE_INDICATORS = frozenset(i.name for i in INDICATOR_TABLE if i.unit == "rate")
 PUBLIC_INDICATORS = tuple(i.name for i in INDICATOR_TABLE if i.public)
 

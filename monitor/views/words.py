@@ -17,6 +17,7 @@ from flask_babel import (
 )
 
 from ..calendar import DayStatus, DueDate
+from ..compliance.indicator_table import THROUGHPUT
 from .labels import label
 
 # The holidays package's English names for Kazakhstan (its kk names give our kk texts).
@@ -266,7 +267,7 @@ def describe_change(delta, name: str, better: str) -> dict | None:
         amount = _("%(n)s pp", n=format_decimal(abs(delta) * 100, format="#,##0.0"))
     else:
         amount = format_indicator(abs(delta), name)
-    if name in ("cases_accepted", "cases_completed"):  # throughput: neither better nor worse
+    if name in THROUGHPUT:  # neither better nor worse
         css, word = "neutral", (_("up") if delta > 0 else _("down"))
     else:
         worse = delta > 0 if better == "lower" else delta < 0
