@@ -1,4 +1,4 @@
-"""A supervisor acts on the report in ten seconds (issue 13), in Russian, in a real browser:
+"""A supervisor acts on the report in ten seconds (issue 13), in Russian and Kazakh, in a real browser:
 the top item of the summary leads to the findings behind it, and a review keeps the place."""
 from __future__ import annotations
 
@@ -14,19 +14,25 @@ from .test_supervisor_summary import WEEK, load_one_bad_office
 pytestmark = pytest.mark.browser
 
 
+WORDS = {"ru": {"act": "Действуйте сейчас", "findings": "Нарушения", "saved": "сохранено"},
+         "kk": {"act": "Қазір шара қолданыңыз", "findings": "Бұзушылықтар", "saved": "сақталды"}}
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
 def test_a_supervisor_follows_the_top_of_the_summary_and_reviews_without_losing_the_place(
-        app, people, loaded_catalog, tmp_path):
+        app, people, loaded_catalog, tmp_path, language):
+    words = WORDS[language]
     load_one_bad_office(app, loaded_catalog, tmp_path)
     with serve(app) as base, chromium_page(width=1280, height=720) as page:
-        page.goto(f"{base}/login?lang=ru")
+        page.goto(f"{base}/login?lang={language}")
         page.locator("input[name=login]").fill("admin")
         page.locator("input[name=password]").fill(PASSWORD)
         page.locator("button[type=submit]").click()
-        page.goto(f"{base}/supervisor/?week={WEEK}&lang=ru")
+        page.goto(f"{base}/supervisor/?week={WEEK}&lang={language}")
         top = page.locator("ol.summary li").first
-        assert "OF3" in top.inner_text() and "Действуйте сейчас" in top.inner_text()
+        assert "OF3" in top.inner_text() and words["act"] in top.inner_text()
         top.get_by_role("link").click()
-        page.get_by_role("heading", name="Нарушения").wait_for()
+        page.get_by_role("heading", name=words["findings"], exact=True).wait_for()
         rows = page.locator("tr.finding")
         assert rows.count() > 5
         sixth = rows.nth(5)
@@ -37,7 +43,7 @@ def test_a_supervisor_follows_the_top_of_the_summary_and_reviews_without_losing_
         sixth.get_by_role("button").click()
         place = page.locator("#place")
         place.wait_for()
-        assert f"{finding_id}" in place.inner_text() and "сохранено" in place.inner_text()
+        assert f"{finding_id}" in place.inner_text() and words["saved"] in place.inner_text()
         # Back where the reader was: the reviewed row is on screen, the page not at its top.
         assert page.evaluate("window.scrollY") > 0
         box = page.locator(f"#finding-{finding_id}").bounding_box()
