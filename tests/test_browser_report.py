@@ -71,3 +71,8 @@ def test_chart_text_stays_legible_on_a_phone(app, people, loaded_catalog, tmp_pa
         assert len(sizes) > 20 and page.locator("svg.funnel").count() == 5
         assert min(sizes) >= 11, min(sizes)
         assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        # The other supervisors' pages fit the phone as well (long tables become stacked rows).
+        for path in (f"/supervisor/findings?week={WEEK}", "/supervisor/findings?office=OF3&status=open",
+                     "/supervisor/complaints", "/supervisor/corrections"):
+            page.goto(f"{base}{path}&lang=kk" if "?" in path else f"{base}{path}?lang=kk")
+            assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, path
