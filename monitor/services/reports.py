@@ -138,11 +138,12 @@ class EvidenceCounts:
     no_longer_firing_unreviewed: int  # no longer firing, no supervisor has closed or reopened them
     unanswered_inducement: int  # reports of inducement routed to the area, not yet answered
     pending_corrections: int  # correction requests awaiting a supervisor
+    escalations_open: int  # escalated in the week (the accountability clock ran out), still open
 
 
 def evidence_counts(session: Session, offices: list[str] | None, week: str, timezone: str) -> EvidenceCounts:
     """What supervisors must not miss: findings cleared by corrections, unanswered
-    inducement reports, corrections waiting for them."""
+    inducement reports, corrections waiting for them, escalations of the week still open."""
     from sqlalchemy import func, or_, select
 
     from .citizens import complaints_of_area
@@ -163,4 +164,6 @@ def evidence_counts(session: Session, offices: list[str] | None, week: str, time
     pending = select(func.count()).select_from(CorrectionRequest).where(CorrectionRequest.status == "pending")
     if offices is not None:
         pending = pending.where(CorrectionRequest.office_code.in_(offices))
-    return EvidenceCounts(cleared or 0, unreviewed or 0, inducement or 0, session.scalar(pending) or 0)
+    from .escalations import open_count
+    escalated = open_count(session, offices, start.to_pydatetime(), end.to_pydatetime())
+    return EvidenceCounts(cleared or 0, unreviewed or 0, inducement or 0, session.scalar(pending) or 0, escalated)

@@ -23,6 +23,10 @@ LABELS = {
     "sweep": _l("a later sweep"), "correction": _l("a correction"), "catalog": _l("a catalog load"),
     "calendar": _l("a calendar change"),
     "pending": _l("pending"), "approved": _l("approved"), "rejected": _l("rejected"),
+    # Escalations (monitor/compliance/escalation.py): what escalated, and how it was dealt with
+    "overdue_case": _l("Overdue case"), "unreviewed_finding": _l("Unreviewed high-severity finding"),
+    "unanswered_inducement": _l("Unanswered report of inducement"),
+    "completed": _l("completed"), "reviewed": _l("reviewed"),
     # Rules (monitor/compliance/rules.py), named for people
     "EXTRA_DOCUMENT": _l("Document not provided for by the rules"),
     "STATE_SYSTEM_DOCUMENT": _l("Document the office must obtain itself"),

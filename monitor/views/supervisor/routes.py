@@ -15,6 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
 from ...services import citizens
+from ...services import escalations
 from ...stores import findings as findings_store
 from ...services import front_desk
 from ...services import mail
@@ -22,9 +23,11 @@ from ...services import reports
 from ...services.cells import safe_frame
 from ..charts import line_chart
 from ...compliance import INDICATORS
+from ...compliance import escalation as escalation_rules
 from ...compliance.indicators import week_end, week_of_label
 from ...services.context import engine_inputs
 from ...extensions import db
+from ...stores.calendar import calendar_from_db
 from ...models import AuditRecord, Case, Complaint, CorrectionRequest, Finding, Visit
 from ...services.publishing import last_complete_week
 from .. import RATE_INDICATORS
@@ -119,6 +122,9 @@ def findings():
         query = query.where(or_(Visit.office_code == office, Case.office_code == office))
     if status:
         query = query.where(Finding.review_status == status)
+    finding_id = request.args.get("id", type=int)  # one finding: the escalations queue links here
+    if finding_id is not None:
+        query = query.where(Finding.id == finding_id)
     firing = request.args.get("firing")
     if firing in ("yes", "no"):  # "no": kept as evidence, cleared by a correction or a change
         query = query.where(Finding.firing.is_(firing == "yes"))
@@ -144,8 +150,14 @@ def findings():
                               .offset((page - 1) * FINDINGS_PER_PAGE)).all()
     pages = max(1, -(-total // FINDINGS_PER_PAGE))
     arguments = {key: value for key, value in request.args.items() if key != "page"}
+    inputs = engine_inputs()
+    clocks = escalations.clocks(
+        db.session, "unreviewed_finding",
+        [(row.Finding.id, row.Finding.as_of,
+          escalation_rules.finding_waits(row.Finding.review_status, row.Finding.severity)) for row in rows],
+        dt.datetime.now(dt.timezone.utc), current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar)
     return render_template("supervisor/findings.html", rows=rows, form=ReviewForm(), total=total, page=page,
-                           pages=pages, arguments=arguments, timezone=engine_inputs().calendar.timezone)
+                           pages=pages, arguments=arguments, timezone=inputs.calendar.timezone, clocks=clocks)
 
 
 @bp.post("/findings/<int:finding_id>/review")
@@ -235,7 +247,13 @@ def decide_correction(request_id: int):
 def complaints():
     """Complaints of the area; reports of inducement are only ever shown here."""
     query = citizens.complaints_of_area(offices_of(current_user)).order_by(Complaint.received_at.desc())
-    return render_template("supervisor/complaints.html", complaints=db.session.scalars(query.limit(500)).all())
+    listed = db.session.scalars(query.limit(500)).all()
+    clocks = escalations.clocks(
+        db.session, "unanswered_inducement",
+        [(c.id, c.received_at, escalation_rules.report_waits(c.kind, c.status)) for c in listed],
+        dt.datetime.now(dt.timezone.utc), current_app.config["ESCALATE_AFTER_WORKING_DAYS"],
+        calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"]))
+    return render_template("supervisor/complaints.html", complaints=listed, clocks=clocks)
 
 
 @bp.route("/complaints/<reference>", methods=["GET", "POST"])
