@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from monitor import jobs
 from monitor.calendar import LOCAL_TIMEZONE, CalendarOverride, WorkingCalendar
 from monitor.compliance import escalation as rules
+from monitor.compliance.indicators import week_number
 from monitor.extensions import db
-from monitor.models import AuditRecord, Case, Complaint, Escalation, Finding
+from monitor.models import AuditRecord, Case, Complaint, Escalation, Finding, Visit
 from monitor.services import citizens
 from monitor.stores import findings as findings_store
 
@@ -198,26 +199,34 @@ def test_escalate_is_scheduled_hourly():
 
 # --- pages ---------------------------------------------------------------------------------
 
-def test_a_supervisor_sees_only_the_escalations_of_their_offices(app, client, login):
+def test_a_supervisor_sees_only_the_escalations_of_their_offices(app, client, login, loaded_catalog):
     mine = make_item("overdue_case", office="OF1")
     other = make_item("overdue_case", office="OF2")
-    service_only = citizens.file_complaint(db.session, kind="inducement", text="asked for money",
-                                           service_code="S9", now=FRIDAY)
+    day = (FRIDAY.date() - dt.date(1970, 1, 1)).days  # stored with each visit: the week it counts in
+    db.session.add(Visit(visit_id="V-OF1", office_code="OF1", service_code="S1", staff_id="desk1",
+                         called_at=FRIDAY, finished_at=FRIDAY, action="consult", source="desk",
+                         local_day=day, week=int(week_number([day])[0])))
+    db.session.commit()
+    # Reports naming only a service reach the offices providing it (OF1 provides S1, nobody S3).
+    provided, not_provided = (citizens.file_complaint(db.session, kind="inducement", text="asked for money",
+                                                      service_code=code, now=FRIDAY) for code in ("S1", "S3"))
     db.session.commit()
     jobs.escalate(JUST_AFTER)
-    assert len(escalations()) == 3
+    assert len(escalations()) == 4
     login("super1")
     page = client.get("/admin/escalations?lang=en").get_data(as_text=True)
-    assert mine.case_number in page and other.case_number not in page and service_only.reference not in page
-    assert "Open escalations: 1" in page
+    assert mine.case_number in page and provided.reference in page
+    assert other.case_number not in page and not_provided.reference not in page
+    assert "Open escalations: 2" in page
     report = client.get("/supervisor/?week=2026-W51&lang=en").get_data(as_text=True)
-    assert '<li id="escalations">' in report and "Escalated this week, still open: 1" in report
+    assert '<li id="escalations">' in report and "Escalated this week, still open: 2" in report
     client.post("/logout")
     login("admin")
     page = client.get("/admin/escalations?lang=en").get_data(as_text=True)
-    assert mine.case_number in page and other.case_number in page and service_only.reference in page
-    assert "Open escalations: 3" in page
-    assert "Escalated this week, still open: 3" in client.get("/supervisor/?week=2026-W51&lang=en").get_data(
+    assert all(ref in page for ref in (mine.case_number, other.case_number, provided.reference,
+                                       not_provided.reference))
+    assert "Open escalations: 4" in page
+    assert "Escalated this week, still open: 4" in client.get("/supervisor/?week=2026-W51&lang=en").get_data(
         as_text=True)
     assert "Escalated this week, still open: 0" in client.get("/supervisor/?week=2026-W52&lang=en").get_data(
         as_text=True)
@@ -253,3 +262,28 @@ def test_findings_and_complaints_show_each_items_clock_in_the_readers_language(a
     assert f'id="clock-complaint-{escalated.id}">Передано администратору 18 декабря 2026' in ru
     kk = client.get("/supervisor/complaints?lang=kk").get_data(as_text=True)
     assert "2026 ж. 18 желтоқсан" in kk or "18 желтоқсан" in kk
+
+
+def test_every_state_of_a_clock_in_russian_and_kazakh(app):
+    from flask_babel import force_locale
+
+    from monitor.views.words import escalation_clock
+    calendar = WorkingCalendar()
+    states = {
+        "running": rules.clock(FRIDAY, dt.datetime(2026, 12, 14, 9, tzinfo=LOCAL), 3, calendar),
+        "today": rules.clock(FRIDAY, dt.datetime(2026, 12, 17, 9, tzinfo=LOCAL), 3, calendar),
+        "ran out": rules.clock(FRIDAY, JUST_AFTER, 3, calendar),
+        "escalated": rules.clock(FRIDAY, JUST_AFTER, 3, calendar, escalated_at=JUST_AFTER),
+    }
+    assert [(c.days_left, c.ran_out, c.escalated) for c in states.values()] == [
+        (2, False, False), (0, False, False), (0, True, False), (0, True, True)]
+    with app.test_request_context(), force_locale("ru"):
+        words = {name: escalation_clock(c) for name, c in states.items()}
+    assert words == {
+        "running": "Передаётся администратору через 2 рабочих дня, в конце дня 17 декабря 2026",
+        "today": "Передаётся администратору в конце сегодняшнего дня",
+        "ran out": "Срок истёк в конце дня 17 декабря 2026: в течение часа передаётся администратору",
+        "escalated": "Передано администратору 18 декабря 2026",
+    }
+    with app.test_request_context(), force_locale("kk"):
+        assert "әкімшіге" in escalation_clock(states["running"]) and "2 жұмыс" in escalation_clock(states["running"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -27,6 +27,12 @@ class DueItem:
     started_at: dt.datetime
 
 
+def _constant(value: str):
+    """A constant written into the SQL, not bound: SQLite uses a partial index only when the
+    query's terms match the index's WHERE literally (the values are this module's own)."""
+    return literal_column("'" + value.replace("'", "''") + "'")
+
+
 def _not_escalated(kind: str, item_id):
     return ~select(Escalation.id).where(Escalation.item_kind == kind, Escalation.item_id == item_id).exists()
 
@@ -38,21 +44,25 @@ def _started(kind: str, model):
 def due_items(session: Session, started_before: dt.datetime) -> list[DueItem]:
     """Items still waiting for someone whose clock started before ``started_before`` and
     that were never escalated, oldest clock first."""
+    # Each condition is its kind's partial index: ix_cases_open_due, ix_findings_unreviewed_high,
+    # ix_complaints_unanswered_inducement.
     cases = select(Case.id, Case.case_number, Case.office_code, _started("overdue_case", Case)).where(
-        Case.completed_at.is_(None), Case.withdrawn_at.is_(None), Case.accepted_at.is_not(None),  # ix_cases_open_due
+        Case.completed_at.is_(None), Case.withdrawn_at.is_(None), Case.accepted_at.is_not(None),
         Case.due_at < started_before, _not_escalated("overdue_case", Case.id))
     findings = (select(Finding.id, Finding.id, func.coalesce(Visit.office_code, Case.office_code),
                        _started("unreviewed_finding", Finding))
                 .outerjoin(Visit, Finding.visit_pk == Visit.id).outerjoin(Case, Finding.case_pk == Case.id)
-                .where(Finding.review_status == UNREVIEWED, Finding.severity == ESCALATED_SEVERITY,  # ix_findings_unreviewed_high
+                .where(Finding.review_status == _constant(UNREVIEWED), Finding.severity == _constant(ESCALATED_SEVERITY),
                        Finding.as_of < started_before, _not_escalated("unreviewed_finding", Finding.id)))
     reports = select(Complaint.id, Complaint.reference, Complaint.office_code,
                      _started("unanswered_inducement", Complaint)).where(
-        Complaint.kind == INDUCEMENT, Complaint.status.in_(UNANSWERED),  # ix_complaints_unanswered_inducement
+        Complaint.kind == _constant(INDUCEMENT), Complaint.status.in_([_constant(s) for s in UNANSWERED]),
         Complaint.received_at < started_before, _not_escalated("unanswered_inducement", Complaint.id))
     items = []
-    for kind, query in (("overdue_case", cases), ("unreviewed_finding", findings), ("unanswered_inducement", reports)):
-        items += [DueItem(kind, int(pk), str(ref), office, started) for pk, ref, office, started in session.execute(query)]
+    for kind, query in (("overdue_case", cases), ("unreviewed_finding", findings),
+                        ("unanswered_inducement", reports)):
+        items += [DueItem(kind, int(pk), str(ref), office, started)
+                  for pk, ref, office, started in session.execute(query)]
     return sorted(items, key=lambda item: (item.started_at, item.kind, item.item_id))
 
 
