@@ -406,6 +406,8 @@ def demo_load(weeks):
     if not report.startswith("Demo data already present"):
         run = jobs.run_job(current_app._get_current_object(), "publish")
         click.echo(f"Weekly indicators: {run.message}")
+        run = jobs.run_job(current_app._get_current_object(), "escalate")
+        click.echo(f"Accountability clock: {run.message}")
 
 
 @jobs_cli.command("run")
