@@ -111,6 +111,22 @@ def clocks(session: Session, kind: str, items: list[tuple[int, dt.datetime, bool
     return shown
 
 
+def finding_clocks(session: Session, findings: list[Finding], now: dt.datetime, working_days: int,
+                   calendar: WorkingCalendar) -> dict[int, rules.Clock]:
+    """The clocks of a findings page's rows, by finding id."""
+    return clocks(session, "unreviewed_finding",
+                  [(f.id, f.as_of, rules.finding_waits(f.review_status, f.severity)) for f in findings],
+                  now, working_days, calendar)
+
+
+def report_clocks(session: Session, complaints: list[Complaint], now: dt.datetime, working_days: int,
+                  calendar: WorkingCalendar) -> dict[int, rules.Clock]:
+    """The clocks of a complaints page's reports of inducement, by complaint id."""
+    return clocks(session, "unanswered_inducement",
+                  [(c.id, c.received_at, rules.report_waits(c.kind, c.status)) for c in complaints],
+                  now, working_days, calendar)
+
+
 class _RunsOut:
     """Clocks of one page: one calendar computation per local start day, not per item."""
 

@@ -23,7 +23,6 @@ from ...services import reports
 from ...services.cells import safe_frame
 from ..charts import line_chart
 from ...compliance import INDICATORS
-from ...compliance import escalation as escalation_rules
 from ...compliance.indicators import week_end, week_of_label
 from ...services.context import engine_inputs
 from ...extensions import db
@@ -151,11 +150,8 @@ def findings():
     pages = max(1, -(-total // FINDINGS_PER_PAGE))
     arguments = {key: value for key, value in request.args.items() if key != "page"}
     inputs = engine_inputs()
-    clocks = escalations.clocks(
-        db.session, "unreviewed_finding",
-        [(row.Finding.id, row.Finding.as_of,
-          escalation_rules.finding_waits(row.Finding.review_status, row.Finding.severity)) for row in rows],
-        dt.datetime.now(dt.timezone.utc), current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar)
+    clocks = escalations.finding_clocks(db.session, [row.Finding for row in rows], dt.datetime.now(dt.timezone.utc),
+                                        current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar)
     return render_template("supervisor/findings.html", rows=rows, form=ReviewForm(), total=total, page=page,
                            pages=pages, arguments=arguments, timezone=inputs.calendar.timezone, clocks=clocks)
 
@@ -248,11 +244,9 @@ def complaints():
     """Complaints of the area; reports of inducement are only ever shown here."""
     query = citizens.complaints_of_area(offices_of(current_user)).order_by(Complaint.received_at.desc())
     listed = db.session.scalars(query.limit(500)).all()
-    clocks = escalations.clocks(
-        db.session, "unanswered_inducement",
-        [(c.id, c.received_at, escalation_rules.report_waits(c.kind, c.status)) for c in listed],
-        dt.datetime.now(dt.timezone.utc), current_app.config["ESCALATE_AFTER_WORKING_DAYS"],
-        calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"]))
+    clocks = escalations.report_clocks(db.session, listed, dt.datetime.now(dt.timezone.utc),
+                                       current_app.config["ESCALATE_AFTER_WORKING_DAYS"],
+                                       calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"]))
     return render_template("supervisor/complaints.html", complaints=listed, clocks=clocks)
 
 
