@@ -406,6 +406,8 @@ def demo_load(weeks):
     if not report.startswith("Demo data already present"):
         run = jobs.run_job(current_app._get_current_object(), "publish")
         click.echo(f"Weekly indicators: {run.message}")
+        run = jobs.run_job(current_app._get_current_object(), "escalate")
+        click.echo(f"Accountability clock: {run.message}")
 
 
 @jobs_cli.command("run")
@@ -413,7 +415,7 @@ def demo_load(weeks):
 @click.option("--week", help="publish: this ISO week (e.g. 2026-W47) instead of every missed week.")
 @click.option("--now", "now_text", help="Run as if it were this time (ISO 8601; for catching up).")
 def jobs_run(name, week, now_text):
-    """Run a job now: sweep, overdue or publish."""
+    """Run a job now: sweep, overdue, escalate or publish."""
     now = _as_of(now_text, current_app.config["MONITOR_TIMEZONE"]).to_pydatetime()
     run = jobs.run_job(current_app._get_current_object(), name, now, week=week)
     click.echo(f"{run.job}: {run.result}: {run.message}")

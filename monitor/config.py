@@ -26,6 +26,10 @@ DEFAULTS = {
     "CLOCK_SKEW_MINUTES": 5,
     # Public pages never rank an office or service with fewer cases in a week.
     "MIN_CASES_FOR_RANKING": 20,
+    # The accountability clock (monitor.compliance.escalation): an overdue case, an unreviewed
+    # high-severity finding or an unanswered report of inducement escalates to the
+    # administrator's queue after this many working days.
+    "ESCALATE_AFTER_WORKING_DAYS": 3,
     "BABEL_DEFAULT_LOCALE": "ru",
     "LANGUAGES": ("kk", "ru", "en"),
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
@@ -95,6 +99,7 @@ ENVIRONMENT = {
     "INFORMAL_RETURN_DAYS": int,
     "REOPEN_DAYS": int,
     "MIN_CASES_FOR_RANKING": int,
+    "ESCALATE_AFTER_WORKING_DAYS": int,
     "CLOCK_SKEW_MINUTES": int,
     "PUBLIC_CACHE_SECONDS": int,
     "RATELIMIT_STORAGE_URI": str,

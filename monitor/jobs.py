@@ -12,18 +12,20 @@ from collections.abc import Mapping
 from typing import Callable
 
 import pandas as pd
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import force_locale, format_datetime, gettext as _
 from sqlalchemy import func, select
 
 from .services import accounts
 from .stores import findings as findings_store
 from .services import mail
+from .services import escalations
 from .services import publishing
 from .config import DEFAULTS
 from .services.context import engine_inputs
 from .extensions import db
 from .models import Case, JobRun, Visit
+from .stores.calendar import calendar_from_db
 from .stores.weeks import overdue_open_sql
 
 MAIL_DEFAULTS = {name: value for name, value in DEFAULTS.items() if name.startswith("MAIL_")}
@@ -77,6 +79,16 @@ def publish(now: dt.datetime, week: str | None = None) -> JobRun:
     return _record("publish", now, work)
 
 
+def escalate(now: dt.datetime) -> JobRun:
+    """Hourly: items nobody dealt with in ESCALATE_AFTER_WORKING_DAYS go to the
+    administrator's queue; escalations whose item was since dealt with are resolved."""
+    def work() -> str:
+        config = current_app.config
+        calendar = calendar_from_db(db.session, config["MONITOR_TIMEZONE"])
+        return str(escalations.escalate(db.session, now, config["ESCALATE_AFTER_WORKING_DAYS"], calendar))
+    return _record("escalate", now, work)
+
+
 def overdue_digest(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> JobRun:
     """Hourly: each office's overdue open cases, mailed to its desk and supervisors.
 
@@ -128,6 +140,8 @@ def run_job(app: Flask, name: str, now: dt.datetime | None = None, **options) ->
             return sweep(now)
         if name == "publish":
             return publish(now, options.get("week"))
+        if name == "escalate":
+            return escalate(now)
         if name == "overdue":
             return overdue_digest(now, Path(app.instance_path) / "outbox", app.config)
         raise KeyError(name)

@@ -14,6 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 SCHEDULE = {
     "sweep": {"hour": 2, "minute": 0},
     "overdue": {"minute": 5},
+    "escalate": {"minute": 15},
     "publish": {"day_of_week": "mon", "hour": 6, "minute": 0},
 }
 

@@ -106,6 +106,7 @@ def demo_site(app):
     db.session.execute(update(User).values(password_hash=generate_password_hash(PASSWORD)))
     db.session.commit()
     jobs.publish(dt.datetime(2026, 4, 20, 2, tzinfo=dt.timezone.utc))
+    jobs.escalate(dt.datetime(2026, 4, 22, 6, tzinfo=dt.timezone.utc))  # the admin's queue has items
     case = db.session.scalar(select(Case).where(Case.accepted_at.is_not(None)).limit(1))
     db.session.add(Complaint(reference="C-TEST-1", kind="extra_document", status="received",
                              text="Просили справку", case_number=case.case_number, follow_up_code_hash="0" * 64,
@@ -170,8 +171,8 @@ ROLES = {
     None: ["/", "/status", "/complaints/new", "/complaints/follow", "/indicators", "/login"],
     "AST-01-S1": ["/desk/", "/desk/visits/new", "/desk/relatives"],
     "supervisor": ["/supervisor/", "/supervisor/?week=2026-W16", "/supervisor/findings",
-                   "/supervisor/findings?week=2026-W16", "/supervisor/complaints"],
-    "admin": ["/admin/users", "/admin/offices", "/admin/calendar", "/admin/jobs", "/desk/"],
+                   "/supervisor/findings?week=2026-W16", "/supervisor/complaints", "/admin/escalations"],
+    "admin": ["/admin/users", "/admin/offices", "/admin/calendar", "/admin/jobs", "/admin/escalations", "/desk/"],
 }
 
 

@@ -6,10 +6,11 @@ from .catalog import (
 from .complaints import COMPLAINT_KINDS, Complaint
 from .conclusions import CorrectionRequest, Finding, IndicatorSnapshot, JobRun
 from .desk import ACTIONS, Case, Visit
+from .escalations import Escalation
 from .people import ROLES, Office, RelativeDeclaration, User
 
 __all__ = [
     "ACTIONS", "AuditRecord", "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "CorrectionRequest",
-    "Document", "Finding", "IndicatorSnapshot", "JobRun", "MrpRate", "Office", "ROLES", "RefusalGround",
+    "Document", "Escalation", "Finding", "IndicatorSnapshot", "JobRun", "MrpRate", "Office", "ROLES", "RefusalGround",
     "RelativeDeclaration", "RowDigest", "Service", "ServiceVersion", "User", "VersionDocument", "Visit",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -18,6 +18,10 @@ class Complaint(db.Model):
         CheckConstraint("kind IN ('extra_document', 'delay', 'refusal', 'rudeness', 'inducement', "
                         "'other')", name="kind"),
         CheckConstraint("status IN ('received', 'in_review', 'answered', 'closed')", name="status"),
+        # Unanswered reports of inducement by arrival: the escalation clock.
+        Index("ix_complaints_unanswered_inducement", "received_at",
+              sqlite_where=db.text("kind = 'inducement' AND status IN ('received', 'in_review')"),
+              postgresql_where=db.text("kind = 'inducement' AND status IN ('received', 'in_review')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,6 +25,10 @@ class Finding(db.Model):
         Index("uq_findings_rule_case", "rule", "case_pk", unique=True,
               sqlite_where=db.text("visit_pk IS NULL"),
               postgresql_where=db.text("visit_pk IS NULL")),
+        # Unreviewed high-severity findings by when they were recorded: the escalation clock.
+        Index("ix_findings_unreviewed_high", "as_of",
+              sqlite_where=db.text("review_status = 'open' AND severity = 'high'"),
+              postgresql_where=db.text("review_status = 'open' AND severity = 'high'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

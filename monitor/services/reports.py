@@ -211,11 +211,12 @@ class EvidenceCounts:
     pending_corrections: int  # correction requests awaiting a supervisor
     awaiting_review: int  # findings that fire and no supervisor has reviewed yet
     awaiting_review_high: int  # of those, high severity
+    escalations_open: int  # escalated in the week (the accountability clock ran out), still open
 
 
 def evidence_counts(session: Session, offices: list[str] | None, week: str, timezone: str) -> EvidenceCounts:
     """What supervisors must not miss: findings cleared by corrections, unanswered
-    inducement reports, corrections waiting for them."""
+    inducement reports, corrections waiting for them, escalations of the week still open."""
     from sqlalchemy import func, or_, select
 
     from .citizens import complaints_of_area
@@ -238,8 +239,10 @@ def evidence_counts(session: Session, offices: list[str] | None, week: str, time
     pending = select(func.count()).select_from(CorrectionRequest).where(CorrectionRequest.status == "pending")
     if offices is not None:
         pending = pending.where(CorrectionRequest.office_code.in_(offices))
+    from .escalations import open_count
+    escalated = open_count(session, offices, start.to_pydatetime(), end.to_pydatetime())
     return EvidenceCounts(cleared or 0, unreviewed or 0, inducement or 0, session.scalar(pending) or 0,
-                          awaiting or 0, awaiting_high or 0)
+                          awaiting or 0, awaiting_high or 0, escalated)
 
 
 def findings_by_rule(session: Session, offices: list[str] | None, week: str, timezone: str) -> pd.DataFrame:

@@ -58,7 +58,8 @@ def record(session: Session, actor: str, action: str, entity: str, entity_id,
     ).first()
     entry = AuditRecord(
         sequence=(head.sequence + 1) if head else 1,
-        at=(at or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0),
+        # In UTC, as the column reads it back: the hash must be computed on what verify reads.
+        at=(at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0),
         actor=actor, action=action, entity=entity, entity_id=str(entity_id),
         old_values=old, new_values=new, reason=reason,
         previous_hash=head.hash if head else GENESIS,

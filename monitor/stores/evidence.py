@@ -27,7 +27,7 @@ import pandas as pd
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, Numeric, String, event, select, type_coerce
 from sqlalchemy.orm import Session
 
-from ..models import Case, Complaint, Finding, ServiceVersion, User, Visit
+from ..models import Case, Complaint, Escalation, Finding, ServiceVersion, User, Visit
 from ..models.audit import RowDigest
 from ..models.catalog import RefusalGround, VersionDocument
 from ..models.people import supervised_offices
@@ -51,6 +51,7 @@ ENTITIES = {e.name: e for e in (
     Entity("case", Case, Case.case_number),
     Entity("finding", Finding, Finding.rule),
     Entity("complaint", Complaint, Complaint.reference),
+    Entity("escalation", Escalation, Escalation.item_ref),
     Entity("user", User, User.login, ((supervised_offices, "user_id", ("office_code",)),)),
     Entity("catalog_version", ServiceVersion, ServiceVersion.service_code,
            ((VersionDocument.__table__, "version_id", ("position", "document_code")),

@@ -242,6 +242,7 @@ class FindingFilter:
     firing: bool | None = None
     cause: str = ""
     week: tuple[int, pd.Timestamp, pd.Timestamp] | None = None  # ISO week number, its UTC bounds
+    finding_id: int | None = None  # one finding
 
 
 def area_findings(offices: list[str] | None, wanted: FindingFilter = FindingFilter()):
@@ -267,6 +268,8 @@ def area_findings(offices: list[str] | None, wanted: FindingFilter = FindingFilt
         query = query.where(Finding.firing.is_(wanted.firing))
     if wanted.cause:
         query = query.where(Finding.cleared_cause == wanted.cause)
+    if wanted.finding_id is not None:
+        query = query.where(Finding.id == wanted.finding_id)
     if wanted.week is not None:
         index, start, end = wanted.week
         query = query.where(or_(

@@ -89,6 +89,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(words.holiday_name, "holiday_name")
     app.add_template_global(words.code, "code")
     app.add_template_global(words.unit_words, "deadline_words")
+    app.add_template_global(words.escalation_clock, "escalation_clock")
+    app.add_template_global(words.escalation_ran_out, "escalation_ran_out")
 
     @app.context_processor
     def language_context():

@@ -42,6 +42,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "admin.users": ADMIN, "admin.toggle_active": ADMIN, "admin.reset_password": ADMIN,
     "admin.offices": ADMIN, "admin.jobs": ADMIN,
     "admin.calendar": ADMIN, "admin.remove_override": ADMIN,
+    # The administrator's queue of escalations; supervisors see what escalated from their offices.
+    "admin.escalations_queue": SUPERVISOR,
 }
 
 

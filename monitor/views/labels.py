@@ -26,6 +26,10 @@ LABELS = {
     # Actions of the audit trail shown on a case's history
     "correct": _l("corrected"), "request_correction": _l("correction requested"),
     "approve_correction": _l("correction approved"), "reject_correction": _l("correction rejected"),
+    # Escalations (monitor/compliance/escalation.py): what escalated, and how it was dealt with
+    "overdue_case": _l("Overdue case"), "unreviewed_finding": _l("Unreviewed high-severity finding"),
+    "unanswered_inducement": _l("Unanswered report of inducement"),
+    "completed": _l("completed"), "reviewed": _l("reviewed"),
     # Rules (monitor/compliance/rules.py), named for people
     "EXTRA_DOCUMENT": _l("Document not provided for by the rules"),
     "STATE_SYSTEM_DOCUMENT": _l("Document the office must obtain itself"),

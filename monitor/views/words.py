@@ -273,3 +273,25 @@ def describe_change(delta, name: str, better: str) -> dict | None:
         worse = delta > 0 if better == "lower" else delta < 0
         css, word = ("worse", _("worse")) if worse else ("better", _("better"))
     return {"css": css, "arrow": "▲" if delta > 0 else "▼", "amount": amount, "word": word}
+
+
+def escalation_clock(clock) -> str:
+    """An item's accountability clock (compliance.escalation.Clock) in the reader's words."""
+    if clock is None:
+        return ""
+    if clock.escalated:
+        return _("Escalated to the administrator on %(date)s",
+                 date=format_date(clock.escalated_at, "d MMMM y"))
+    end = format_date(clock.runs_out_at.date(), "d MMMM y")
+    if clock.ran_out:
+        return _("Time ran out at the end of %(date)s: goes to the administrator within the hour", date=end)
+    if clock.days_left == 0:
+        return _("Escalates to the administrator at the end of today")
+    return ngettext("Escalates to the administrator in %(num)d working day, at the end of %(date)s",
+                    "Escalates to the administrator in %(num)d working days, at the end of %(date)s",
+                    clock.days_left, date=end)
+
+
+def escalation_ran_out(clock) -> str:
+    """When an escalated item's clock ran out, for the administrator's queue."""
+    return _("ran out at the end of %(date)s", date=format_date(clock.runs_out_at.date(), "d MMMM y"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,11 +11,13 @@ from wtforms.fields.choices import SelectChoice
 
 from ... import jobs as scheduled_jobs, scheduler
 from ...services import accounts
+from ...services import escalations
 from ...stores import audit
 from ...stores import calendar as calendar_store
 from ...stores import findings as findings_store
 from ...services.context import engine_inputs
 from ...extensions import db
+from ..access import offices_of
 from ...models import CalendarOverride, Office, User
 from . import bp
 from .forms import CalendarOverrideForm, OfficeForm, ResetPasswordForm, UserForm
@@ -144,3 +146,19 @@ def remove_override(day: str):
         db.session.commit()
         flash(_("Override removed."), "success")
     return redirect(url_for(".calendar"))
+
+
+@bp.get("/escalations")
+def escalations_queue():
+    """The administrator's queue: open escalations, oldest first (issue 13's accountability
+    clock). A supervisor sees what escalated from their offices."""
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(400, description="page must be 1 or more")
+    config = current_app.config
+    rows, total = escalations.queue(db.session, offices_of(current_user), dt.datetime.now(dt.timezone.utc),
+                                    config["ESCALATE_AFTER_WORKING_DAYS"],
+                                    calendar_store.calendar_from_db(db.session, config["MONITOR_TIMEZONE"]), page)
+    pages = max(1, -(-total // escalations.QUEUE_PER_PAGE))
+    return render_template("admin/escalations.html", rows=rows, total=total, page=page, pages=pages,
+                           working_days=config["ESCALATE_AFTER_WORKING_DAYS"])

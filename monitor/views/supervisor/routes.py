@@ -15,6 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
 from ...services import citizens
+from ...services import escalations
 from ...stores import findings as findings_store
 from ...services import front_desk
 from ...services import mail
@@ -28,6 +29,7 @@ from ...compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND
 from ...compliance.indicators import week_end, week_of_label
 from ...services.context import engine_inputs
 from ...extensions import db
+from ...stores.calendar import calendar_from_db
 from ...models import AuditRecord, Case, Complaint, CorrectionRequest, Finding, Visit
 from ...services.publishing import last_complete_week
 from .. import RATE_INDICATORS
@@ -147,7 +149,8 @@ def _finding_filter() -> findings_store.FindingFilter:
     return findings_store.FindingFilter(
         rules=tuple(rule for rule in args.getlist("rule") if rule), severity=args.get("severity", ""),
         office=args.get("office", ""), status=args.get("status", ""), firing=firing,
-        cause=args.get("cause", ""), week=week)
+        cause=args.get("cause", ""), week=week,
+        finding_id=args.get("id", type=int))  # one finding: the escalations queue links here
 
 
 @bp.get("/findings")
@@ -168,8 +171,11 @@ def findings():
     # Where the reader was: the finding just reviewed, or, when the filter no longer holds
     # it, the one that came after it.
     place = reviewed if reviewed in shown else request.args.get("next", type=int)
+    inputs = engine_inputs()
+    clocks = escalations.finding_clocks(db.session, [row.Finding for row in rows], dt.datetime.now(dt.timezone.utc),
+                                        current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar)
     return render_template("supervisor/findings.html", rows=rows, form=ReviewForm(), total=total, page=page,
-                           pages=pages, arguments=arguments, timezone=engine_inputs().calendar.timezone,
+                           pages=pages, arguments=arguments, timezone=inputs.calendar.timezone, clocks=clocks,
                            rules=sorted(RULES), reviewed=reviewed, place=place if place in shown else None)
 
 
@@ -267,7 +273,11 @@ def decide_correction(request_id: int):
 def complaints():
     """Complaints of the area; reports of inducement are only ever shown here."""
     query = citizens.complaints_of_area(offices_of(current_user)).order_by(Complaint.received_at.desc())
-    return render_template("supervisor/complaints.html", complaints=db.session.scalars(query.limit(500)).all())
+    listed = db.session.scalars(query.limit(500)).all()
+    clocks = escalations.report_clocks(db.session, listed, dt.datetime.now(dt.timezone.utc),
+                                       current_app.config["ESCALATE_AFTER_WORKING_DAYS"],
+                                       calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"]))
+    return render_template("supervisor/complaints.html", complaints=listed, clocks=clocks)
 
 
 @bp.route("/complaints/<reference>", methods=["GET", "POST"])
