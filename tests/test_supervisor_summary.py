@@ -7,6 +7,7 @@ import re
 from html import unescape
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
 from monitor.compliance.indicator_table import FINDINGS_BEHIND
@@ -134,3 +135,20 @@ def test_findings_by_rule_count_the_weeks_findings_most_increased_first(client, 
     # A supervisor's area counts its own offices' findings only.
     only_of1 = reports.findings_by_rule(db.session, ["OF1"], WEEK, app.config["MONITOR_TIMEZONE"])
     assert only_of1["this_week"].sum() < table["this_week"].sum()
+
+
+def test_an_area_is_compared_with_the_whole_network_published_or_not(app, loaded_catalog, tmp_path):
+    from monitor.services import publishing
+    load_one_bad_office(app, loaded_catalog, tmp_path)
+    inputs = engine_inputs()
+    network = reports.weekly_report(db.session, inputs, WEEK, None)
+    expected = network.trend.set_index("week").loc[WEEK]
+    live = reports.weekly_report(db.session, inputs, WEEK, ["OF1"])
+    publishing.publish_week(db.session, inputs, WEEK, dt.datetime(2026, 3, 23, 6, tzinfo=dt.timezone.utc))
+    db.session.commit()
+    frozen = reports.weekly_report(db.session, inputs, WEEK, ["OF1"])
+    for name in ("extra_document_rate", "on_time_rate", "red_tape_per_100_cases", "cases_completed"):
+        assert live.network[name] == pytest.approx(expected[name]) == pytest.approx(frozen.network[name]), name
+    # OF1 alone is not the network: its own rate differs from the network's it is compared with.
+    of1 = live.by_scope["office"].set_index("office").loc["OF1", "extra_document_rate"]
+    assert of1 != pytest.approx(live.network["extra_document_rate"])

@@ -110,10 +110,16 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
             current[f"{name}_change"] = current[name] - previous[name].reindex(current.index)
         by_scope[scope] = current.reset_index()
         previous_by_scope[scope] = previous
-    network = weekly_indicators(rows.visits, rows.cases, rows.findings, inputs.timezone, None,
-                                weeks=(last, last)).iloc[0]
-    network_values = {name: float(network[name]) for name in INDICATORS}
     area_rows = trend.set_index("week")
+    # The network's figures of the week: the area's when the area is the network, else its
+    # published snapshot, else computed from the rows already read.
+    if offices is None:
+        network = area_rows.loc[week]
+    else:
+        published = _frozen_trend(session, [week], None)
+        network = published.loc[week] if week in published.index else weekly_indicators(
+            rows.visits, rows.cases, rows.findings, inputs.timezone, None, weeks=(last, last)).iloc[0]
+    network_values = {name: float(network[name]) for name in INDICATORS}
     counted = _denominators(visits[in_area], by_scope["office"].set_index("office"), last)
     counted_before = _denominators(visits[in_area], previous_by_scope["office"], last - 1)
     funnels = {name: funnel.compare_with_network(
