@@ -14,6 +14,13 @@ from .test_supervisor_summary import WEEK, load_one_bad_office
 pytestmark = pytest.mark.browser
 
 
+def sign_in_as_admin(page, base: str, language: str) -> None:
+    page.goto(f"{base}/login?lang={language}")
+    page.locator("input[name=login]").fill("admin")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("button[type=submit]").click()
+
+
 WORDS = {"ru": {"act": "Действуйте сейчас", "findings": "Нарушения", "saved": "сохранено"},
          "kk": {"act": "Қазір шара қолданыңыз", "findings": "Бұзушылықтар", "saved": "сақталды"}}
 
@@ -24,10 +31,7 @@ def test_a_supervisor_follows_the_top_of_the_summary_and_reviews_without_losing_
     words = WORDS[language]
     load_one_bad_office(app, loaded_catalog, tmp_path)
     with serve(app) as base, chromium_page(width=1280, height=720) as page:
-        page.goto(f"{base}/login?lang={language}")
-        page.locator("input[name=login]").fill("admin")
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("button[type=submit]").click()
+        sign_in_as_admin(page, base, language)
         page.goto(f"{base}/supervisor/?week={WEEK}&lang={language}")
         top = page.locator("ol.summary li").first
         assert "OF3" in top.inner_text() and words["act"] in top.inner_text()
@@ -58,10 +62,7 @@ def test_chart_text_stays_legible_on_a_phone(app, people, loaded_catalog, tmp_pa
     (issue 13: 6-9 px before), and the report does not scroll sideways."""
     load_one_bad_office(app, loaded_catalog, tmp_path)
     with serve(app) as base, chromium_page(width=320, height=740) as page:
-        page.goto(f"{base}/login?lang=kk")
-        page.locator("input[name=login]").fill("admin")
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("button[type=submit]").click()
+        sign_in_as_admin(page, base, "kk")
         page.goto(f"{base}/supervisor/?week={WEEK}&lang=kk")
         # The rendered size: the font size in the chart's units times the chart's scale.
         sizes = page.evaluate("""[...document.querySelectorAll('svg.chart text')].map(t => {

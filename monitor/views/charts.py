@@ -6,6 +6,20 @@ from collections.abc import Callable
 from html import escape
 
 
+def _frame(css: str, width: int, height: int, title: str, top: float, y: Callable[[float], float],
+           pad_left: int, pad_right: int, percent: bool) -> list[str]:
+    """The opening of a chart: the accessible <svg> with its title, and three labelled
+    horizontal grid lines (0, half and the top of the scale)."""
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'class="{css}" aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    for fraction in (0, 0.5, 1):
+        level = top * fraction
+        text = f"{level * 100:.0f}%" if percent else f"{level:.3g}"
+        parts.append(f'<line x1="{pad_left}" x2="{width - pad_right}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
+                     f'class="grid"/><text x="{pad_left - 6}" y="{y(level) + 5:.1f}" text-anchor="end">{text}</text>')
+    return parts
+
+
 def line_chart(labels: list[str], values: list[float | None], title: str, width: int = 360,
                height: int = 200, percent: bool = False) -> str:
     """An accessible SVG chart; gaps where a value is empty (a week with no denominator).
@@ -33,16 +47,7 @@ def line_chart(labels: list[str], values: list[float | None], title: str, width:
     if current:
         segments.append(current)
 
-    def fmt(value: float) -> str:
-        return f"{value * 100:.0f}%" if percent else f"{value:.3g}"
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'class="chart" aria-label="{escape(title)}"><title>{escape(title)}</title>']
-    for fraction in (0, 0.5, 1):
-        level = top * fraction
-        parts.append(f'<line x1="{pad_left}" x2="{width - pad_right}" y1="{y(level):.1f}" '
-                     f'y2="{y(level):.1f}" class="grid"/>'
-                     f'<text x="{pad_left - 6}" y="{y(level) + 4:.1f}" text-anchor="end">{fmt(level)}</text>')
+    parts = _frame("chart", width, height, title, top, y, pad_left, pad_right, percent)
     for points in segments:
         parts.append(f'<polyline points="{" ".join(points)}" class="series"/>')
         parts += [f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="3" class="point"/>'
@@ -80,16 +85,7 @@ def funnel_chart(offices: list[tuple[str, float, float, str | None]], network: f
     def y(value: float) -> float:
         return pad_top + plot_h * (1 - min(max(value, 0), top) / top)
 
-    def fmt(value: float) -> str:
-        return f"{value * 100:.0f}%" if percent else f"{value:.3g}"
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'class="chart funnel" aria-label="{escape(title)}"><title>{escape(title)}</title>']
-    for fraction in (0, 0.5, 1):
-        level = top * fraction
-        parts.append(f'<line x1="{pad_left}" x2="{width - pad_right}" y1="{y(level):.1f}" y2="{y(level):.1f}" '
-                     f'class="grid"/><text x="{pad_left - 6}" y="{y(level) + 5:.1f}" text-anchor="end">'
-                     f'{fmt(level)}</text>')
+    parts = _frame("chart funnel", width, height, title, top, y, pad_left, pad_right, percent)
     for tick in (1, 10, 100, 1000, 10000, 100000):
         if tick <= largest * 1.2:
             parts.append(f'<text x="{x(tick):.1f}" y="{height - 24}" text-anchor="middle">{tick:,}</text>'
