@@ -287,3 +287,23 @@ def test_every_state_of_a_clock_in_russian_and_kazakh(app):
     }
     with app.test_request_context(), force_locale("kk"):
         assert "әкімшіге" in escalation_clock(states["running"]) and "2 жұмыс" in escalation_clock(states["running"])
+
+
+def test_an_overdue_cases_clock_shows_at_the_desk_and_on_the_case_page(app, client, login):
+    escalated = make_item("overdue_case")
+    jobs.escalate(JUST_AFTER)
+    now = dt.datetime.now(dt.timezone.utc)  # the pages read the real clock
+    waiting = make_item("overdue_case", started=now - dt.timedelta(minutes=5))
+    login("desk1")
+    today = client.get("/desk/?lang=en").get_data(as_text=True)
+    assert f'id="clock-case-{waiting.id}">Escalates to the administrator in' in today
+    assert f'id="clock-case-{escalated.id}">Escalated to the administrator on 18 December 2026' in today
+    client.post("/logout")
+    login("super1")
+    page = client.get(f"/supervisor/cases/{escalated.case_number}?lang=ru").get_data(as_text=True)
+    assert 'id="clock-case">Передано администратору 18 декабря 2026' in page
+    # A case not yet due has no clock.
+    db.session.add(Case(case_number="C-NOT-DUE", office_code="OF1", outcome="open", accepted_at=now,
+                        due_at=now + dt.timedelta(days=5)))
+    db.session.commit()
+    assert 'id="clock-case"' not in client.get("/supervisor/cases/C-NOT-DUE?lang=en").get_data(as_text=True)

@@ -119,6 +119,14 @@ def finding_clocks(session: Session, findings: list[Finding], now: dt.datetime, 
                   now, working_days, calendar)
 
 
+def case_clocks(session: Session, cases: list[Case], now: dt.datetime, working_days: int,
+                calendar: WorkingCalendar) -> dict[int, rules.Clock]:
+    """The clocks of overdue cases (a desk's day view, a case's page), by case id."""
+    return clocks(session, "overdue_case",
+                  [(c.id, c.due_at, rules.case_waits(c.accepted_at, c.completed_at, c.withdrawn_at, c.due_at, now))
+                   for c in cases], now, working_days, calendar)
+
+
 def report_clocks(session: Session, complaints: list[Complaint], now: dt.datetime, working_days: int,
                   calendar: WorkingCalendar) -> dict[int, rules.Clock]:
     """The clocks of a complaints page's reports of inducement, by complaint id."""

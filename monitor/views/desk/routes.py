@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from ...stores import audit
-from ...services import front_desk
+from ...services import escalations, front_desk
 from ...calendar import due_at
 from ...compliance.visit_log import iin_is_valid
 from ...services.context import engine_inputs
@@ -61,8 +61,11 @@ def today():
         state = ("overdue" if is_overdue else
                  "nearly-due" if case.due_at and case.due_at < now + NEARLY_DUE else "")
         open_cases.append((case, state, _next_step(case, state)))
+    # An overdue case's accountability clock: when it goes to the administrator.
+    clocks = escalations.case_clocks(db.session, [case for case, _, _ in open_cases], now,
+                                     current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar)
     return render_template("desk/today.html", visits=db.session.scalars(visits.limit(200)).all(),
-                           open_cases=open_cases, timezone=inputs.calendar.timezone,
+                           open_cases=open_cases, timezone=inputs.calendar.timezone, clocks=clocks,
                            services=inputs.frames.catalog.services, language=_language())
 
 

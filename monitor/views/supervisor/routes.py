@@ -233,8 +233,11 @@ def case(case_number: str):
         .order_by(AuditRecord.sequence)).all()
     requests = db.session.scalars(select(CorrectionRequest).where(
         CorrectionRequest.visit_pk.in_([v.id for v in visits] or [-1])).order_by(CorrectionRequest.id)).all()
-    return render_template("supervisor/case.html", case=found, visits=visits, findings=findings,
-                           history=history, requests=requests, timezone=engine_inputs().calendar.timezone)
+    inputs = engine_inputs()
+    clock = escalations.case_clocks(db.session, [found], dt.datetime.now(dt.timezone.utc),
+                                    current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar).get(found.id)
+    return render_template("supervisor/case.html", case=found, visits=visits, findings=findings, clock=clock,
+                           history=history, requests=requests, timezone=inputs.calendar.timezone)
 
 
 @bp.get("/corrections")
