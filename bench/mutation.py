@@ -29,8 +29,6 @@ MODULES = [
     "monitor.compliance.indicators",
     "monitor.compliance.integrity",
     "monitor.compliance",  # __init__.py: judge() and Analysis
-    "monitor.compliance.catalog_frames",
-    "monitor.compliance.visit_log",
 ]
 # mutmut's names: module.x_function__mutmut_N or module.xǁClassǁmethod__mutmut_N
 _RESULT = re.compile(r"^\s*(?P<name>[\w.ǁ]+__mutmut_\d+): (?P<status>.+)$")

@@ -25,7 +25,10 @@ LOCAL_TIMEZONE = "Etc/GMT-5"
 END_OF_DAY = pd.Timedelta(hours=23, minutes=59, seconds=59)
 _EPOCH = dt.date(1970, 1, 1)
 # Language codes of this app -> languages the holidays package names holidays in.
-_HOLIDAY_LANGUAGES = {"kk": "kk", "en": "en_US", "ru": "en_US"}
+# The holidays package translates holiday names into Kazakh; its own names (language None)
+# are English: the stable keys pages translate from (views.words), and what every other
+# language shows.
+_HOLIDAY_LANGUAGES = {"kk": "kk"}
 
 
 @dataclass(frozen=True)
@@ -112,14 +115,14 @@ class WorkingCalendar:
     """Working days of Kazakhstan, with overrides, in a local time zone."""
 
     def __init__(self, overrides: Iterable[CalendarOverride] = (), timezone: str = LOCAL_TIMEZONE,
-                 language: str = "en"):
+                 language: str | None = None):
         self.overrides: Mapping[dt.date, CalendarOverride] = {o.day: o for o in overrides}
         self.timezone = ZoneInfo(timezone)
         self.timezone_name = timezone
         self.language = language
 
     def _official(self, year: int) -> holidays.HolidayBase:
-        return _official_holidays(year, _HOLIDAY_LANGUAGES.get(self.language, "en_US"))
+        return _official_holidays(year, _HOLIDAY_LANGUAGES.get(self.language))
 
     def status(self, day: dt.date) -> DayStatus:
         """Whether ``day`` is a working day, and why not (or why a weekend day is)."""
@@ -130,7 +133,7 @@ class WorkingCalendar:
         official = self._official(day.year)
         if day in official:
             return DayStatus(day, False, official[day], "holiday",
-                             _official_holidays(day.year, "en_US")[day])
+                             _official_holidays(day.year, None)[day])
         if day.weekday() >= 5:
             if day in official.weekend_workdays:
                 return DayStatus(day, True, "weekend day made working by government decree",
@@ -143,8 +146,8 @@ class WorkingCalendar:
 
     def working_flags(self, first: dt.date, last: dt.date) -> np.ndarray:
         """A boolean array, one per day from ``first`` to ``last`` inclusive: is it working?"""
-        days = np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
-        weekday = (days.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday (3)
+        days = np.arange(np.datetime64(first), np.datetime64(last) + 1)  # dates: day units
+        weekday = (days.view("int64") + 3) % 7  # 1970-01-01 was a Thursday (3)
         flags = weekday < 5
         first_number = _day_number(first)
         for year in range(first.year, last.year + 1):
@@ -168,7 +171,7 @@ class WorkingCalendar:
 
 
 @lru_cache(maxsize=64)
-def _official_holidays(year: int, language: str) -> holidays.HolidayBase:
+def _official_holidays(year: int, language: str | None) -> holidays.HolidayBase:
     return holidays.country_holidays("KZ", years=year, language=language)
 
 
@@ -203,27 +206,26 @@ def due_at_many(accepted_at: pd.Series, values, units, calendar: WorkingCalendar
     working_count = np.cumsum(flags)  # working days in [first, first + i]
     offset = day_number - first
 
-    due_day = np.full(len(value), -1, dtype="int64")
-    is_working_days = unit == "working_days"
-    # The N-th working day strictly after the acceptance day; N = 0: the acceptance day.
-    target = working_count[offset] + value
-    nth = np.searchsorted(working_count, target, side="left")
-    due_day = np.where(is_working_days, np.where(value == 0, offset, nth), due_day)
-    # Acceptance day + N; a non-working last day moves to the next working day.
-    is_calendar_days = unit == "calendar_days"
-    plain = np.minimum(offset + value, len(flags) - 1)
-    next_working = np.searchsorted(working_count, working_count[plain] + ~flags[plain], side="left")
-    due_day = np.where(is_calendar_days, next_working, due_day)
+    # searchsorted (side "left") finds the first day whose working-day count reaches a target.
+    # Working days: the N-th working day strictly after the acceptance day; N = 0: that day.
+    nth = np.searchsorted(working_count, working_count[offset] + value)
+    # Calendar days: acceptance day + N (inside the look-up range, which reaches 2 N + 400
+    # days further); a non-working last day moves to the next working day.
+    is_working_days, is_calendar_days = unit == "working_days", unit == "calendar_days"
+    plain = np.where(is_calendar_days, offset + value, offset)  # other rows: their own day
+    next_working = np.searchsorted(working_count, working_count[plain] + ~flags[plain])
+    due_day = np.where(is_working_days, np.where(value == 0, offset, nth), next_working)
 
-    by_day = is_working_days | is_calendar_days
+    by_day = is_working_days | is_calendar_days  # the others count hours or minutes
     end_of_day = pd.Series(
         (due_day[by_day] + first).astype("datetime64[D]").astype("datetime64[ns]")
     ) + END_OF_DAY
-    local_end = end_of_day.dt.tz_localize(calendar.timezone, ambiguous="raise",
-                                          nonexistent="shift_forward").dt.tz_convert("UTC")
+    # A local end of day that does not exist (a day skipped by a time-zone change) is the
+    # first moment after it.
+    local_end = end_of_day.dt.tz_localize(calendar.timezone, nonexistent="shift_forward").dt.tz_convert("UTC")
     computed = pd.Series(pd.NaT, index=accepted.index, dtype="datetime64[ns, UTC]")
     computed[by_day] = local_end.array
-    minutes = np.select([unit == "hours", unit == "minutes"], [value * 60, value], 0)
+    minutes = np.where(unit == "hours", value * 60, value)  # the rest of the rows: minutes
     by_time = ~by_day
     computed[by_time] = accepted[by_time] + pd.to_timedelta(minutes[by_time], unit="min")
     result[known] = computed

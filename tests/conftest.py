@@ -11,7 +11,7 @@ from contextlib import ExitStack, contextmanager
 
 import pytest
 from flask_migrate import upgrade
-from hypothesis import settings
+from hypothesis import Phase, settings
 from sqlalchemy import create_engine, make_url, text
 
 from monitor import create_app
@@ -21,8 +21,11 @@ from monitor.extensions import db
 from .catalogs import write_catalog
 
 # `make mutation` runs the engine's tests once per mutant: few, reproducible examples there
-# (property tests take min(their own count, the profile's)); the default profile elsewhere.
-settings.register_profile("mutation", max_examples=6, derandomize=True, database=None, deadline=None)
+# (property tests take min(their own count, the profile's)), and no shrinking: a mutant needs
+# only a failure, and shrinking one can outlast mutmut's time limit (a "timeout", not a kill).
+# The default profile elsewhere.
+settings.register_profile("mutation", max_examples=6, derandomize=True, database=None, deadline=None,
+                          phases=(Phase.explicit, Phase.reuse, Phase.generate))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])

@@ -165,6 +165,25 @@ def test_day_statuses_and_their_reasons():
     assert nauryz.is_working_day is False and "Nowruz" in nauryz.reason
 
 
+def test_a_holiday_is_named_as_data_whatever_the_language():
+    """Pages render a holiday in their reader's language from ``kind`` and the stable
+    English ``name``; ``reason`` is the calendar's own language."""
+    assert WorkingCalendar(language="kk").status(d("2026-03-23")) == DayStatus(
+        d("2026-03-23"), False, "Наурыз мейрамы", "holiday", "Nowruz Holiday")
+    assert WorkingCalendar(language="en").status(d("2026-12-16")) == DayStatus(
+        d("2026-12-16"), False, "Independence Day", "holiday", "Independence Day")
+
+
+def test_the_steps_of_a_due_date_as_data_end_with_the_due_moment():
+    due = due_at(local("2026-03-20T10:00"), Deadline(5, "working_days"), CALENDAR)
+    steps = due.steps()
+    assert [step.kind for step in steps] == ["accepted", "count_working_days"] + ["skipped"] * 7 + ["due"]
+    assert steps[-1].moment == due.due_at == end_of(d("2026-04-01"))
+    assert [step.day for step in steps[2:-1]] == [d("2026-03-21"), d("2026-03-22"), d("2026-03-23"),
+                                                  d("2026-03-24"), d("2026-03-25"), d("2026-03-28"),
+                                                  d("2026-03-29")]
+
+
 def test_an_override_wins_over_the_official_calendar_either_way():
     calendar = WorkingCalendar([CalendarOverride(d("2026-03-23"), True, "holiday cancelled"),
                                 CalendarOverride(d("2026-04-10"), False, "flood"),
@@ -284,3 +303,19 @@ def test_due_at_many_in_another_time_zone_counts_that_zone_s_local_dates():
     accepted = pd.Series([pd.Timestamp("2026-04-10T21:00Z")])
     assert due_at_many(accepted, [1], ["working_days"], calendar).iloc[0] == pd.Timestamp("2026-04-13T23:59:59Z")
     assert due_at_many(accepted, [1], ["working_days"], CALENDAR).iloc[0] == pd.Timestamp(end_of(d("2026-04-13")))
+
+
+def test_a_due_day_a_time_zone_skipped_ends_at_the_first_moment_after_it():
+    """Samoa skipped 30 December 2011 (UTC-10 to UTC+14): a due day with no 23:59:59 of its
+    own ends at the first moment that exists after it, never an error."""
+    apia = WorkingCalendar(timezone="Pacific/Apia")
+    accepted = pd.Series([pd.Timestamp("2011-12-29 10:00", tz="Pacific/Apia")])
+    due = due_at_many(accepted, [1], ["calendar_days"], apia).iloc[0]
+    assert due == pd.Timestamp("2011-12-31 00:00", tz="Pacific/Apia")
+
+
+def test_hours_and_minutes_in_a_batch_with_day_deadlines():
+    accepted = pd.Series([pd.Timestamp(local("2026-03-20T10:00"))] * 3).dt.tz_convert("UTC")
+    due = due_at_many(accepted, [3, 90, 2], ["hours", "minutes", "calendar_days"], CALENDAR)
+    assert list(due) == [pd.Timestamp(local("2026-03-20T13:00")), pd.Timestamp(local("2026-03-20T11:30")),
+                         pd.Timestamp(end_of(d("2026-03-26")))]  # 22 March is Nauryz: 26 March is the next working day

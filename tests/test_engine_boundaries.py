@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from monitor.compliance import Thresholds
+from monitor.calendar import WorkingCalendar
+from monitor.compliance import Thresholds, judge
 from monitor.compliance.indicators import week_end, week_label, week_number, week_of_label
 
-from .visits import TIMEZONE, analyze, case_row, catalog_with, findings, local, make_visit, of_rule
+from .visits import (
+    TIMEZONE, analyze, case_row, catalog_with, findings, frames_of, local, make_visit, of_rule, parse,
+)
 
 
 @pytest.fixture
@@ -679,3 +683,26 @@ def test_a_scope_may_be_any_column_and_rows_without_a_value_count_nowhere(catalo
     row = table.iloc[0]
     assert (row["cases_accepted"], row["cases_completed"], row["visits_per_case"]) == (2, 2, 2.0)
     assert row["lead_time_p50_hours"] == pytest.approx((24 + 48) / 2)
+
+
+# --- judge takes any visits frame -----------------------------------------------------------
+
+@pytest.mark.parametrize("missing", [None, np.nan])
+def test_missing_documents_and_grounds_are_empty_ones(catalog, missing):
+    """A missing documents_requested or refusal_ground (as a caller's frame may hold) is an
+    empty one: no document asked, no ground cited."""
+    rows = [make_visit(action="submit", called_at="2026-04-06T10:00"),
+            make_visit(action="return", called_at="2026-04-06T11:00"),
+            make_visit(case_id="C2", action="submit", called_at="2026-04-06T12:00", documents_requested="PHOTO"),
+            make_visit(case_id="C3", action="refuse", called_at="2026-04-06T13:00")]
+    visits = parse(rows, catalog).visits
+    for column in ("documents_requested", "refusal_ground"):
+        visits[column] = visits[column].astype(object)
+        visits.loc[[0, 1, 3], column] = missing
+    table = judge(visits, frames_of(catalog), WorkingCalendar(timezone=TIMEZONE),
+                  pd.Timestamp("2026-04-07T00:00")).finding_table()
+    assert list(zip(table["visit_id"], table["rule"], table["detail"])) == [
+        ("V2", "UNFOUNDED_RETURN", "returned without listing any missing document"),
+        ("V3", "EXTRA_DOCUMENT", "not required by the service: PHOTO"),
+        ("V4", "UNFOUNDED_REFUSAL", "the refusal cites no ground"),
+    ]
