@@ -685,7 +685,7 @@ def test_a_scope_may_be_any_column_and_rows_without_a_value_count_nowhere(catalo
     assert row["lead_time_p50_hours"] == pytest.approx((24 + 48) / 2)
 
 
-# --- judge takes any visits frame -----------------------------------------------------------
+# --- judge takes any visits frame; the cases table's types ---------------------------------
 
 @pytest.mark.parametrize("missing", [None, np.nan])
 def test_missing_documents_and_grounds_are_empty_ones(catalog, missing):
@@ -706,3 +706,30 @@ def test_missing_documents_and_grounds_are_empty_ones(catalog, missing):
         ("V3", "EXTRA_DOCUMENT", "not required by the service: PHOTO"),
         ("V4", "UNFOUNDED_REFUSAL", "the refusal cites no ground"),
     ]
+
+
+def column_kinds(frame: pd.DataFrame) -> dict[str, str]:
+    def kind(dtype) -> str:
+        if str(dtype) == "datetime64[ns, UTC]":
+            return "moment"
+        if str(dtype) == "int64":
+            return "int64"
+        return "text" if pd.api.types.is_string_dtype(dtype) or dtype is np.dtype(object) else str(dtype)
+    return {column: kind(dtype) for column, dtype in frame.dtypes.items()}
+
+
+def test_the_cases_table_has_the_same_column_types_with_or_without_cases(catalog):
+    """A file of consultations only has no case: its cases table still has every column, with
+    the types of a table with cases (moments in UTC, counts and rows as integers)."""
+    with_cases = analyze([make_visit(action="submit"),
+                          make_visit(action="withdraw", called_at="2026-04-07T10:00")], catalog).cases
+    without = analyze([make_visit(action="consult")], catalog).cases
+    assert without.empty
+    kinds = column_kinds(with_cases)
+    assert column_kinds(without) == kinds
+    assert kinds == {
+        "case_id": "text", "service_code": "text", "office_code": "text", "first_visit_at": "moment",
+        "accepted_at": "moment", "due_at": "moment", "completed_at": "moment", "withdrawn_at": "moment",
+        "outcome": "text", "version": "int64", "visit_count": "int64", "return_count": "int64",
+        "forward_count": "int64", "accepting_row": "int64", "completing_row": "int64", "applicant_ref": "text",
+        "first_submit_row": "int64", "reset_row": "int64", "reset_accepting_row": "int64"}
