@@ -733,3 +733,44 @@ def test_the_cases_table_has_the_same_column_types_with_or_without_cases(catalog
         "outcome": "text", "version": "int64", "visit_count": "int64", "return_count": "int64",
         "forward_count": "int64", "accepting_row": "int64", "completing_row": "int64", "applicant_ref": "text",
         "first_submit_row": "int64", "reset_row": "int64", "reset_accepting_row": "int64"}
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, "no column"])
+def test_missing_applicant_refs_are_no_applicant(catalog, missing):
+    """A caller's frame may lack applicant refs (a missing value, or no column at all): such
+    visits have no applicant, so no integrity rule links them; the other rules still judge."""
+    rows = [make_visit(action="consult", called_at="2026-04-01T10:00"),
+            make_visit(action="consult", called_at="2026-04-02T10:00"),
+            make_visit(case_id="A", action="submit", called_at="2026-04-06T10:00"),
+            make_visit(case_id="A", action="withdraw", called_at="2026-04-07T10:00"),
+            make_visit(case_id="B", action="submit", called_at="2026-04-08T10:00"),
+            make_visit(case_id="B", action="return", called_at="2026-04-08T11:00")]
+    visits = parse(rows, catalog).visits
+    if missing == "no column":
+        visits = visits.drop(columns="applicant_ref")
+    else:
+        visits["applicant_ref"] = pd.Series([missing] * len(visits), dtype=object)
+    analysis = judge(visits, frames_of(catalog), WorkingCalendar(timezone=TIMEZONE), pd.Timestamp("2026-04-09"))
+    table = analysis.finding_table()
+    assert list(zip(table["case_id"], table["rule"])) == [("B", "UNFOUNDED_RETURN")]
+    assert list(analysis.cases["applicant_ref"]) == ["", ""]
+    # The same visits with the refs given are linked: two consults before each case's submit,
+    # B opened a day after A's withdrawal.
+    with_refs = parse([{**row, "applicant_ref": "P-1"} for row in rows], catalog).visits
+    table = judge(with_refs, frames_of(catalog), WorkingCalendar(timezone=TIMEZONE),
+                  pd.Timestamp("2026-04-09")).finding_table()
+    assert sorted(zip(table["case_id"], table["rule"])) == [
+        ("A", "INFORMAL_RETURN"), ("A", "REOPENED_AFTER_WITHDRAWAL"), ("B", "INFORMAL_RETURN"),
+        ("B", "UNFOUNDED_RETURN")]
+
+
+def test_a_case_without_a_ref_has_no_applicant_even_when_others_have(catalog):
+    """A case none of whose visits has a ref has no applicant (''), whatever the refs of the
+    cases after it: its withdrawal is not linked to the next case of someone else."""
+    rows = [make_visit(case_id="A", action="submit", called_at="2026-04-06T10:00"),
+            make_visit(case_id="A", action="withdraw", called_at="2026-04-07T10:00"),
+            make_visit(case_id="B", action="submit", called_at="2026-04-08T10:00", applicant_ref="P-1"),
+            make_visit(case_id="B", action="issue", called_at="2026-04-09T10:00", applicant_ref="P-1")]
+    analysis = analyze(rows, catalog)
+    assert list(analysis.cases["applicant_ref"]) == ["", "P-1"]
+    assert of_rule(analysis.finding_table(), "REOPENED_AFTER_WITHDRAWAL").empty
