@@ -196,6 +196,18 @@ def test_each_case_outcome(catalog, action, outcome):
     assert case_row(analyze(rows, catalog), "C1")["outcome"] == outcome
 
 
+@pytest.mark.parametrize("action, outcome", [("issue", "issued"), ("refuse", "refused"), ("withdraw", "withdrawn")])
+def test_a_case_closed_by_the_very_first_visit_of_the_file(catalog, action, outcome):
+    """The closing visit may be the first of all (ordered position 0): a case logged only from
+    its issue, refusal or withdrawal still has that outcome."""
+    rows = [make_visit(case_id="A", action=action, refusal_ground="R1", called_at="2026-04-06T10:00"),
+            make_visit(case_id="B", action="submit", called_at="2026-04-06T09:00")]
+    cases = analyze(rows, catalog).cases
+    assert list(cases["outcome"]) == [outcome, "open"]
+    closed = "withdrawn_at" if action == "withdraw" else "completed_at"
+    assert cases.loc[0, closed] == pd.Timestamp("2026-04-06T10:05").tz_localize(TIMEZONE)
+
+
 # --- week labels and ends -------------------------------------------------------------------
 
 @pytest.mark.parametrize("label, monday", [
