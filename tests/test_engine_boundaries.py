@@ -786,3 +786,68 @@ def test_a_case_without_a_ref_has_no_applicant_even_when_others_have(catalog):
     analysis = analyze(rows, catalog)
     assert list(analysis.cases["applicant_ref"]) == ["", "P-1"]
     assert of_rule(analysis.finding_table(), "REOPENED_AFTER_WITHDRAWAL").empty
+
+
+def test_a_case_s_version_is_the_one_in_force_on_its_acceptance_date(catalog):
+    """S2 changes version on 1 April 2026; a case never accepted has no version (-1, as
+    ``version_in_force`` marks none) and no deadline."""
+    rows = [make_visit(case_id="OLD", service_code="S2", action="submit", called_at="2026-03-31T10:00"),
+            make_visit(case_id="NEW", service_code="S2", action="submit", called_at="2026-04-01T10:00"),
+            make_visit(case_id="NONE", service_code="S2", action="forward", called_at="2026-04-01T11:00")]
+    analysis = analyze(rows, catalog)
+    frames = frames_of(catalog).versions
+    s2 = list(frames.loc[frames["service_code"] == "S2", "version"])
+    assert list(analysis.cases["version"]) == [s2[0], s2[1], -1]
+    assert analysis.cases["version"].dtype == "int64"
+    assert pd.isna(analysis.cases.loc[2, "due_at"])
+
+
+def test_informal_return_when_the_submit_is_the_file_s_first_row(catalog):
+    rows = [make_visit(action="submit", called_at="2026-04-30T10:00", applicant_ref="P-1"),
+            make_visit(action="consult", called_at="2026-04-10T10:00", applicant_ref="P-1"),
+            make_visit(action="consult", called_at="2026-04-20T10:00", applicant_ref="P-1")]
+    analysis = analyze(rows, catalog)
+    assert analysis.cases.loc[0, "first_submit_row"] == 0
+    assert list(of_rule(analysis.finding_table(), "INFORMAL_RETURN")["detail"]) == [
+        "2 consults of the applicant for this service in the 30 days before the first submit"]
+
+
+def test_the_integrity_windows_are_exact_to_the_nanosecond(catalog):
+    """The import keeps nanoseconds: a consult 1 ns before "submit - 30 days" is outside the
+    window, one at exactly that moment inside; a new case 1 ns later than 10 x 24 h after the
+    withdrawal is not a reopening, one at exactly 10 x 24 h is."""
+    rows = [make_visit(action="consult", called_at="2026-03-31T09:59:59.999999999", applicant_ref="P-1"),
+            make_visit(action="consult", called_at="2026-03-31T10:00:00", applicant_ref="P-1"),
+            make_visit(action="consult", called_at="2026-04-15T10:00:00", applicant_ref="P-1"),
+            make_visit(action="submit", called_at="2026-04-30T10:00", applicant_ref="P-1")]
+    assert list(of_rule(findings(rows, catalog), "INFORMAL_RETURN")["detail"]) == [
+        "2 consults of the applicant for this service in the 30 days before the first submit"]
+    withdrawn = [make_visit(action="submit", called_at="2026-04-06T10:00", applicant_ref="P-2"),
+                 make_visit(action="withdraw", called_at="2026-04-07T10:00", finished_at="2026-04-07T10:05",
+                            applicant_ref="P-2")]
+    late = withdrawn + [make_visit(case_id="C2", action="submit", called_at="2026-04-17T10:05:00.000000001",
+                                   applicant_ref="P-2")]
+    assert of_rule(findings(late, catalog), "REOPENED_AFTER_WITHDRAWAL").empty
+    on_time = withdrawn + [make_visit(case_id="C2", action="submit", called_at="2026-04-17T10:05:00",
+                                      applicant_ref="P-2")]
+    assert len(of_rule(findings(on_time, catalog), "REOPENED_AFTER_WITHDRAWAL")) == 1
+
+
+@pytest.mark.parametrize("text", ["nan", "None", "XXXX"])
+def test_placeholder_looking_texts_are_ordinary_values(catalog, text):
+    """Spreadsheets write placeholders such as "nan", "None" or "XXXX" into cells: as a ref
+    such a text is an opaque applicant id like any other, and a missing ref is still no
+    applicant; as a refusal ground it is a ground the catalog does not know."""
+    rows = [make_visit(action="consult", called_at=f"2026-04-{day}T10:00", applicant_ref=text) for day in (10, 12)]
+    rows += [make_visit(action="consult", called_at=f"2026-04-{day}T10:00") for day in (14, 16)]
+    rows += [make_visit(action="submit", called_at="2026-04-30T10:00", applicant_ref=text),
+             make_visit(case_id="C2", action="refuse", refusal_ground=text, called_at="2026-04-30T11:00")]
+    visits = parse(rows, catalog).visits
+    visits["applicant_ref"] = visits["applicant_ref"].astype(object)
+    visits.loc[[2, 3], "applicant_ref"] = np.nan
+    table = judge(visits, frames_of(catalog), WorkingCalendar(timezone=TIMEZONE),
+                  pd.Timestamp("2026-05-01T00:00")).finding_table()
+    assert list(of_rule(table, "INFORMAL_RETURN")["detail"]) == [
+        "2 consults of the applicant for this service in the 30 days before the first submit"]
+    assert list(of_rule(table, "UNFOUNDED_REFUSAL")["detail"]) == [
+        f"ground {text} is not a lawful refusal ground of the service"]
