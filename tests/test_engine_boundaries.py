@@ -837,11 +837,16 @@ def test_the_integrity_windows_are_exact_to_the_nanosecond(catalog):
 def test_placeholder_looking_texts_are_ordinary_values(catalog, text):
     """Spreadsheets write placeholders such as "nan", "None" or "XXXX" into cells: as a ref
     such a text is an opaque applicant id like any other, and a missing ref is still no
-    applicant; as a refusal ground it is a ground the catalog does not know."""
+    applicant (its consults count for no one); as a refusal ground it is a ground the catalog
+    does not know."""
     rows = [make_visit(action="consult", called_at=f"2026-04-{day}T10:00", applicant_ref=text) for day in (10, 12)]
     rows += [make_visit(action="consult", called_at=f"2026-04-{day}T10:00") for day in (14, 16)]
     rows += [make_visit(action="submit", called_at="2026-04-30T10:00", applicant_ref=text),
-             make_visit(case_id="C2", action="refuse", refusal_ground=text, called_at="2026-04-30T11:00")]
+             make_visit(case_id="C2", action="refuse", refusal_ground=text, called_at="2026-04-30T11:00"),
+             make_visit(case_id="W", service_code="S3", action="withdraw", called_at="2026-04-20T10:00",
+                        applicant_ref=text),
+             make_visit(case_id="N", service_code="S3", action="submit", called_at="2026-04-21T10:05",
+                        applicant_ref=text)]
     visits = parse(rows, catalog).visits
     visits["applicant_ref"] = visits["applicant_ref"].astype(object)
     visits.loc[[2, 3], "applicant_ref"] = np.nan
@@ -851,3 +856,5 @@ def test_placeholder_looking_texts_are_ordinary_values(catalog, text):
         "2 consults of the applicant for this service in the 30 days before the first submit"]
     assert list(of_rule(table, "UNFOUNDED_REFUSAL")["detail"]) == [
         f"ground {text} is not a lawful refusal ground of the service"]
+    assert list(of_rule(table, "REOPENED_AFTER_WITHDRAWAL")["detail"]) == [
+        "new case N of the applicant for this service began 1 days after the withdrawal"]
