@@ -244,6 +244,32 @@ def test_the_weeks_option_limits_and_extends_the_table(catalog):
     assert list(table["cases_completed"]) == [0, 0, 1, 0]
 
 
+def test_a_week_range_starting_after_the_due_week_counts_the_case_overdue_from_its_first_week(catalog):
+    """Overdue at the end of each week of the range: a case due (W16) before the range starts
+    (W17) and issued in W18 is overdue at the end of W17 only."""
+    from monitor.compliance import weekly_indicators
+    from monitor.compliance.indicators import week_of_label
+    rows = [make_visit(action="submit", called_at="2026-04-06T10:00"),   # due Mon 13 April (W16)
+            make_visit(action="issue", called_at="2026-04-29T10:00")]    # W18
+    analysis = analyze(rows, catalog)
+    weeks = (week_of_label("2026-W17"), week_of_label("2026-W19"))
+    table = weekly_indicators(analysis.visits, analysis.cases, analysis.findings, TIMEZONE, weeks=weeks)
+    assert list(table["week"]) == ["2026-W17", "2026-W18", "2026-W19"]
+    assert list(table["overdue_open"]) == [1, 0, 0]
+
+
+def test_given_scope_values_are_the_rows_of_each_week(catalog):
+    """``scope_values``: the scope's values seen in all the visits, when these visits are only
+    some weeks' (the stored aggregation): each has a row, with zero counts if it had no visit."""
+    from monitor.compliance import weekly_indicators
+    rows = [make_visit(action="submit", called_at="2026-04-06T10:00", office_code="OF2")]
+    analysis = analyze(rows, catalog)
+    table = weekly_indicators(analysis.visits, analysis.cases, analysis.findings, TIMEZONE, scope="office",
+                              scope_values=["OF2", "OF1"])
+    assert list(zip(table["week"], table["office"], table["cases_accepted"])) == [
+        ("2026-W15", "OF1", 0), ("2026-W15", "OF2", 1)]
+
+
 # --- the accepting visit when the file order is not the called_at order ---------------------
 
 def test_the_accepting_and_completing_rows_are_file_positions(catalog):
