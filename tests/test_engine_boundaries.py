@@ -196,6 +196,18 @@ def test_each_case_outcome(catalog, action, outcome):
     assert case_row(analyze(rows, catalog), "C1")["outcome"] == outcome
 
 
+@pytest.mark.parametrize("action, outcome", [("issue", "issued"), ("refuse", "refused"), ("withdraw", "withdrawn")])
+def test_a_case_closed_by_the_very_first_visit_of_the_file(catalog, action, outcome):
+    """The closing visit may be the first of all (ordered position 0): a case logged only from
+    its issue, refusal or withdrawal still has that outcome."""
+    rows = [make_visit(case_id="A", action=action, refusal_ground="R1", called_at="2026-04-06T10:00"),
+            make_visit(case_id="B", action="submit", called_at="2026-04-06T09:00")]
+    cases = analyze(rows, catalog).cases
+    assert list(cases["outcome"]) == [outcome, "open"]
+    closed = "withdrawn_at" if action == "withdraw" else "completed_at"
+    assert cases.loc[0, closed] == pd.Timestamp("2026-04-06T10:05").tz_localize(TIMEZONE)
+
+
 # --- week labels and ends -------------------------------------------------------------------
 
 @pytest.mark.parametrize("label, monday", [
@@ -230,6 +242,32 @@ def test_the_weeks_option_limits_and_extends_the_table(catalog):
     assert list(table["overdue_open"]) == [1, 1, 0, 0]
     assert list(table["cases_accepted"]) == [0, 0, 0, 0]
     assert list(table["cases_completed"]) == [0, 0, 1, 0]
+
+
+def test_a_week_range_starting_after_the_due_week_counts_the_case_overdue_from_its_first_week(catalog):
+    """Overdue at the end of each week of the range: a case due (W16) before the range starts
+    (W17) and issued in W18 is overdue at the end of W17 only."""
+    from monitor.compliance import weekly_indicators
+    from monitor.compliance.indicators import week_of_label
+    rows = [make_visit(action="submit", called_at="2026-04-06T10:00"),   # due Mon 13 April (W16)
+            make_visit(action="issue", called_at="2026-04-29T10:00")]    # W18
+    analysis = analyze(rows, catalog)
+    weeks = (week_of_label("2026-W17"), week_of_label("2026-W19"))
+    table = weekly_indicators(analysis.visits, analysis.cases, analysis.findings, TIMEZONE, weeks=weeks)
+    assert list(table["week"]) == ["2026-W17", "2026-W18", "2026-W19"]
+    assert list(table["overdue_open"]) == [1, 0, 0]
+
+
+def test_given_scope_values_are_the_rows_of_each_week(catalog):
+    """``scope_values``: the scope's values seen in all the visits, when these visits are only
+    some weeks' (the stored aggregation): each has a row, with zero counts if it had no visit."""
+    from monitor.compliance import weekly_indicators
+    rows = [make_visit(action="submit", called_at="2026-04-06T10:00", office_code="OF2")]
+    analysis = analyze(rows, catalog)
+    table = weekly_indicators(analysis.visits, analysis.cases, analysis.findings, TIMEZONE, scope="office",
+                              scope_values=["OF2", "OF1"])
+    assert list(zip(table["week"], table["office"], table["cases_accepted"])) == [
+        ("2026-W15", "OF1", 0), ("2026-W15", "OF2", 1)]
 
 
 # --- the accepting visit when the file order is not the called_at order ---------------------
@@ -685,7 +723,7 @@ def test_a_scope_may_be_any_column_and_rows_without_a_value_count_nowhere(catalo
     assert row["lead_time_p50_hours"] == pytest.approx((24 + 48) / 2)
 
 
-# --- judge takes any visits frame -----------------------------------------------------------
+# --- judge takes any visits frame; the cases table's types ---------------------------------
 
 @pytest.mark.parametrize("missing", [None, np.nan])
 def test_missing_documents_and_grounds_are_empty_ones(catalog, missing):
@@ -706,3 +744,143 @@ def test_missing_documents_and_grounds_are_empty_ones(catalog, missing):
         ("V3", "EXTRA_DOCUMENT", "not required by the service: PHOTO"),
         ("V4", "UNFOUNDED_REFUSAL", "the refusal cites no ground"),
     ]
+
+
+def column_kinds(frame: pd.DataFrame) -> dict[str, str]:
+    def kind(dtype) -> str:
+        if str(dtype) == "datetime64[ns, UTC]":
+            return "moment"
+        if str(dtype) == "int64":
+            return "int64"
+        return "text" if pd.api.types.is_string_dtype(dtype) or dtype is np.dtype(object) else str(dtype)
+    return {column: kind(dtype) for column, dtype in frame.dtypes.items()}
+
+
+def test_the_cases_table_has_the_same_column_types_with_or_without_cases(catalog):
+    """A file of consultations only has no case: its cases table still has every column, with
+    the types of a table with cases (moments in UTC, counts and rows as integers)."""
+    with_cases = analyze([make_visit(action="submit"),
+                          make_visit(action="withdraw", called_at="2026-04-07T10:00")], catalog).cases
+    without = analyze([make_visit(action="consult")], catalog).cases
+    assert without.empty
+    kinds = column_kinds(with_cases)
+    assert column_kinds(without) == kinds
+    assert kinds == {
+        "case_id": "text", "service_code": "text", "office_code": "text", "first_visit_at": "moment",
+        "accepted_at": "moment", "due_at": "moment", "completed_at": "moment", "withdrawn_at": "moment",
+        "outcome": "text", "version": "int64", "visit_count": "int64", "return_count": "int64",
+        "forward_count": "int64", "accepting_row": "int64", "completing_row": "int64", "applicant_ref": "text",
+        "first_submit_row": "int64", "reset_row": "int64", "reset_accepting_row": "int64"}
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, "no column"])
+def test_missing_applicant_refs_are_no_applicant(catalog, missing):
+    """A caller's frame may lack applicant refs (a missing value, or no column at all): such
+    visits have no applicant, so no integrity rule links them; the other rules still judge."""
+    rows = [make_visit(action="consult", called_at="2026-04-01T10:00"),
+            make_visit(action="consult", called_at="2026-04-02T10:00"),
+            make_visit(case_id="A", action="submit", called_at="2026-04-06T10:00"),
+            make_visit(case_id="A", action="withdraw", called_at="2026-04-07T10:00"),
+            make_visit(case_id="B", action="submit", called_at="2026-04-08T10:00"),
+            make_visit(case_id="B", action="return", called_at="2026-04-08T11:00")]
+    visits = parse(rows, catalog).visits
+    if missing == "no column":
+        visits = visits.drop(columns="applicant_ref")
+    else:
+        visits["applicant_ref"] = pd.Series([missing] * len(visits), dtype=object)
+    analysis = judge(visits, frames_of(catalog), WorkingCalendar(timezone=TIMEZONE), pd.Timestamp("2026-04-09"))
+    table = analysis.finding_table()
+    assert list(zip(table["case_id"], table["rule"])) == [("B", "UNFOUNDED_RETURN")]
+    assert list(analysis.cases["applicant_ref"]) == ["", ""]
+    # The same visits with the refs given are linked: two consults before each case's submit,
+    # B opened a day after A's withdrawal.
+    with_refs = parse([{**row, "applicant_ref": "P-1"} for row in rows], catalog).visits
+    table = judge(with_refs, frames_of(catalog), WorkingCalendar(timezone=TIMEZONE),
+                  pd.Timestamp("2026-04-09")).finding_table()
+    assert sorted(zip(table["case_id"], table["rule"])) == [
+        ("A", "INFORMAL_RETURN"), ("A", "REOPENED_AFTER_WITHDRAWAL"), ("B", "INFORMAL_RETURN"),
+        ("B", "UNFOUNDED_RETURN")]
+
+
+def test_a_case_without_a_ref_has_no_applicant_even_when_others_have(catalog):
+    """A case none of whose visits has a ref has no applicant (''), whatever the refs of the
+    cases after it: its withdrawal is not linked to the next case of someone else."""
+    rows = [make_visit(case_id="A", action="submit", called_at="2026-04-06T10:00"),
+            make_visit(case_id="A", action="withdraw", called_at="2026-04-07T10:00"),
+            make_visit(case_id="B", action="submit", called_at="2026-04-08T10:00", applicant_ref="P-1"),
+            make_visit(case_id="B", action="issue", called_at="2026-04-09T10:00", applicant_ref="P-1")]
+    analysis = analyze(rows, catalog)
+    assert list(analysis.cases["applicant_ref"]) == ["", "P-1"]
+    assert of_rule(analysis.finding_table(), "REOPENED_AFTER_WITHDRAWAL").empty
+
+
+def test_a_case_s_version_is_the_one_in_force_on_its_acceptance_date(catalog):
+    """S2 changes version on 1 April 2026; a case never accepted has no version (-1, as
+    ``version_in_force`` marks none) and no deadline."""
+    rows = [make_visit(case_id="OLD", service_code="S2", action="submit", called_at="2026-03-31T10:00"),
+            make_visit(case_id="NEW", service_code="S2", action="submit", called_at="2026-04-01T10:00"),
+            make_visit(case_id="NONE", service_code="S2", action="forward", called_at="2026-04-01T11:00")]
+    analysis = analyze(rows, catalog)
+    frames = frames_of(catalog).versions
+    s2 = list(frames.loc[frames["service_code"] == "S2", "version"])
+    assert list(analysis.cases["version"]) == [s2[0], s2[1], -1]
+    assert analysis.cases["version"].dtype == "int64"
+    assert pd.isna(analysis.cases.loc[2, "due_at"])
+
+
+def test_informal_return_when_the_submit_is_the_file_s_first_row(catalog):
+    rows = [make_visit(action="submit", called_at="2026-04-30T10:00", applicant_ref="P-1"),
+            make_visit(action="consult", called_at="2026-04-10T10:00", applicant_ref="P-1"),
+            make_visit(action="consult", called_at="2026-04-20T10:00", applicant_ref="P-1")]
+    analysis = analyze(rows, catalog)
+    assert analysis.cases.loc[0, "first_submit_row"] == 0
+    assert list(of_rule(analysis.finding_table(), "INFORMAL_RETURN")["detail"]) == [
+        "2 consults of the applicant for this service in the 30 days before the first submit"]
+
+
+def test_the_integrity_windows_are_exact_to_the_nanosecond(catalog):
+    """The import keeps nanoseconds: a consult 1 ns before "submit - 30 days" is outside the
+    window, one at exactly that moment inside; a new case 1 ns later than 10 x 24 h after the
+    withdrawal is not a reopening, one at exactly 10 x 24 h is."""
+    rows = [make_visit(action="consult", called_at="2026-03-31T09:59:59.999999999", applicant_ref="P-1"),
+            make_visit(action="consult", called_at="2026-03-31T10:00:00", applicant_ref="P-1"),
+            make_visit(action="consult", called_at="2026-04-15T10:00:00", applicant_ref="P-1"),
+            make_visit(action="submit", called_at="2026-04-30T10:00", applicant_ref="P-1")]
+    assert list(of_rule(findings(rows, catalog), "INFORMAL_RETURN")["detail"]) == [
+        "2 consults of the applicant for this service in the 30 days before the first submit"]
+    withdrawn = [make_visit(action="submit", called_at="2026-04-06T10:00", applicant_ref="P-2"),
+                 make_visit(action="withdraw", called_at="2026-04-07T10:00", finished_at="2026-04-07T10:05",
+                            applicant_ref="P-2")]
+    late = withdrawn + [make_visit(case_id="C2", action="submit", called_at="2026-04-17T10:05:00.000000001",
+                                   applicant_ref="P-2")]
+    assert of_rule(findings(late, catalog), "REOPENED_AFTER_WITHDRAWAL").empty
+    on_time = withdrawn + [make_visit(case_id="C2", action="submit", called_at="2026-04-17T10:05:00",
+                                      applicant_ref="P-2")]
+    assert len(of_rule(findings(on_time, catalog), "REOPENED_AFTER_WITHDRAWAL")) == 1
+
+
+@pytest.mark.parametrize("text", ["nan", "None", "XXXX"])
+def test_placeholder_looking_texts_are_ordinary_values(catalog, text):
+    """Spreadsheets write placeholders such as "nan", "None" or "XXXX" into cells: as a ref
+    such a text is an opaque applicant id like any other, and a missing ref is still no
+    applicant (its consults count for no one); as a refusal ground it is a ground the catalog
+    does not know."""
+    rows = [make_visit(action="consult", called_at=f"2026-04-{day}T10:00", applicant_ref=text) for day in (10, 12)]
+    rows += [make_visit(action="consult", called_at=f"2026-04-{day}T10:00") for day in (14, 16)]
+    rows += [make_visit(action="submit", called_at="2026-04-30T10:00", applicant_ref=text),
+             make_visit(case_id="C2", action="refuse", refusal_ground=text, called_at="2026-04-30T11:00"),
+             make_visit(case_id="W", service_code="S3", action="withdraw", called_at="2026-04-20T10:00",
+                        applicant_ref=text),
+             make_visit(case_id="N", service_code="S3", action="submit", called_at="2026-04-21T10:05",
+                        applicant_ref=text)]
+    visits = parse(rows, catalog).visits
+    visits["applicant_ref"] = visits["applicant_ref"].astype(object)
+    visits.loc[[2, 3], "applicant_ref"] = np.nan
+    table = judge(visits, frames_of(catalog), WorkingCalendar(timezone=TIMEZONE),
+                  pd.Timestamp("2026-05-01T00:00")).finding_table()
+    assert list(of_rule(table, "INFORMAL_RETURN")["detail"]) == [
+        "2 consults of the applicant for this service in the 30 days before the first submit"]
+    assert list(of_rule(table, "UNFOUNDED_REFUSAL")["detail"]) == [
+        f"ground {text} is not a lawful refusal ground of the service"]
+    assert list(of_rule(table, "REOPENED_AFTER_WITHDRAWAL")["detail"]) == [
+        "new case N of the applicant for this service began 1 days after the withdrawal"]
