@@ -234,3 +234,25 @@ def test_integrity_findings_feed_no_indicator(catalog):
     integrity = analysis.findings["rule"].isin(["CLOCK_RESET", "INFORMAL_RETURN", "REOPENED_AFTER_WITHDRAWAL"])
     without = type(analysis)(analysis.visits, analysis.cases, analysis.findings[~integrity])
     pd.testing.assert_frame_equal(analysis.indicators("Asia/Almaty"), without.indicators("Asia/Almaty"))
+
+
+def test_a_submit_listed_first_in_the_file_is_still_judged(catalog):
+    """File order is not time order: the submit is the file's first row (row 0)."""
+    rows = [submit(), consult("2026-04-10T10:00"), consult("2026-04-20T10:00")]
+    found = case_findings(findings(rows, catalog), "INFORMAL_RETURN")
+    assert len(found) == 1 and found.iloc[0]["detail"].startswith("2 consults")
+
+
+def test_a_log_without_applicant_refs_has_no_integrity_finding_and_no_error(catalog):
+    rows = [consult("2026-04-10T10:00"), consult("2026-04-20T10:00"), submit()] + \
+        withdrawn_case(case_id="C7") + [new_case("2026-04-09T10:00", case_id="C8")]
+    for row in rows:
+        row.pop("applicant_ref", None)
+    table = findings(rows, catalog)
+    assert of_rule(table, "INFORMAL_RETURN").empty and of_rule(table, "REOPENED_AFTER_WITHDRAWAL").empty
+
+
+def test_a_withdrawal_with_no_applicant_anywhere_links_nothing(catalog):
+    rows = withdrawn_case(applicant_ref="") + [new_case("2026-04-09T10:00", applicant_ref="")]
+    table = findings(rows, catalog)
+    assert of_rule(table, "REOPENED_AFTER_WITHDRAWAL").empty

@@ -26,23 +26,23 @@ def _count_before(point_keys: np.ndarray, point_times: np.ndarray, query_keys: n
     """
     keys = np.concatenate([point_keys, query_keys])
     times = np.concatenate([point_times, query_times])
-    is_point = np.concatenate([np.ones(len(point_keys), bool), np.zeros(len(query_keys), bool)])
-    # On equal (key, time), points go first when they count, after the query otherwise.
-    tie = np.where(is_point, 0 if inclusive else 1, 1 if inclusive else 0)
-    order = np.lexsort((tie, times, keys))
-    points_before = np.cumsum(is_point[order]) - is_point[order]
+    is_point = np.arange(len(keys)) < len(point_keys)
+    # On equal (key, time) the points come first (the sort is stable and they are listed
+    # first) unless they must not count: then they go after the queries.
+    order = np.lexsort((is_point & (not inclusive), times, keys))
+    points_before = np.cumsum(is_point[order])  # at a query, the points sorted before it
     counts = np.empty(len(keys), dtype="int64")
     counts[order] = points_before
     return counts[len(point_keys):]
 
 
-def _keys(*columns: np.ndarray) -> list[np.ndarray]:
-    """(applicant, service) pairs of several arrays coded by one shared factorization."""
-    lengths = [len(c[0]) for c in columns]
-    joined = pd.Series(np.concatenate([np.char.add(np.char.add(a.astype(str), "\x1f"), s.astype(str))
-                                       if len(a) else np.array([], dtype=str) for a, s in columns]))
-    codes, _ = pd.factorize(joined)
-    return np.split(codes, np.cumsum(lengths)[:-1])
+def _keys(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """(applicant, service) pairs of two sets of rows, coded by one shared factorization."""
+    pairs = pd.MultiIndex.from_arrays([np.concatenate([first[0], second[0]]).astype(str),
+                                       np.concatenate([first[1], second[1]]).astype(str)])
+    codes, _ = pd.factorize(pairs)
+    return codes[:len(first[0])], codes[len(first[0]):]
 
 
 def informal_returns(visits: pd.DataFrame, cases: pd.DataFrame, min_consults: int,
@@ -52,12 +52,10 @@ def informal_returns(visits: pd.DataFrame, cases: pd.DataFrame, min_consults: in
     (from submit - window inclusive to the submit exclusive). Returns (case rows, counts)."""
     submit_row = cases["first_submit_row"].to_numpy()
     applicant = cases["applicant_ref"].to_numpy().astype(str)
-    asking = np.flatnonzero((submit_row >= 0) & (applicant != ""))
+    asking = np.flatnonzero(submit_row >= 0)  # an empty applicant matches no consult below
     refs = visits["applicant_ref"].fillna("").astype(str).to_numpy() if "applicant_ref" in visits \
         else np.full(len(visits), "")
     consult = np.flatnonzero((visits["action"].to_numpy() == "consult") & (refs != ""))
-    if not len(asking) or not len(consult):
-        return np.array([], dtype="int64"), np.array([], dtype="int64")
     called = _nanoseconds(visits["called_at"])
     service = visits["service_code"].to_numpy()
     consult_keys, case_keys = _keys((refs[consult], service[consult]),
@@ -75,9 +73,9 @@ def reopened_after_withdrawal(cases: pd.DataFrame, window_days: int) -> tuple[np
     any office, came strictly after the withdrawal and at most ``window_days`` × 24 h later.
     Returns (withdrawn case rows, rows of the first such new case)."""
     applicant = cases["applicant_ref"].to_numpy().astype(str)
-    withdrawn = np.flatnonzero(cases["withdrawn_at"].notna().to_numpy() & (applicant != ""))
-    others = np.flatnonzero(applicant != "")
-    if not len(withdrawn):
+    withdrawn = np.flatnonzero(cases["withdrawn_at"].notna().to_numpy())
+    others = np.flatnonzero(applicant != "")  # so an empty applicant is never "the same"
+    if not len(withdrawn) or not len(others):
         return np.array([], dtype="int64"), np.array([], dtype="int64")
     service = cases["service_code"].to_numpy()
     other_keys, withdrawn_keys = _keys((applicant[others], service[others]),
