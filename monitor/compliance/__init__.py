@@ -58,7 +58,8 @@ def judge(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar
                          ignore_index=True)
     order = list(RULES)
     findings["rule_order"] = findings["rule"].map(order.index)
-    findings = findings.sort_values(["row", "case_row", "rule_order"], kind="stable") \
+    # Sorting on several columns is always stable in pandas (its ``kind`` applies to one column).
+    findings = findings.sort_values(["row", "case_row", "rule_order"]) \
         .drop(columns="rule_order").reset_index(drop=True)
     findings = pd.concat([findings[findings["row"] >= 0], findings[findings["row"] < 0]],
                          ignore_index=True)
