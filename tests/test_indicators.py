@@ -387,7 +387,8 @@ def shares_parts(catalog, shares: list[list[dict]], scope: str | None):
 
 
 @pytest.mark.parametrize("scope", [None, "staff", "office"])
-def test_the_parts_of_disjoint_shares_combine_to_the_whole(catalog, scope):
+@pytest.mark.parametrize("with_empty_share", [False, True])
+def test_the_parts_of_disjoint_shares_combine_to_the_whole(catalog, scope, with_empty_share):
     """Shares holding whole cases (and an empty share) combine exactly to the table of all
     their visits at once."""
     from monitor.compliance.indicators import combine_indicator_parts
@@ -395,8 +396,10 @@ def test_the_parts_of_disjoint_shares_combine_to_the_whole(catalog, scope):
     first = [row for row in rows if row["case_id"] in ("A", "B", "")]
     second = [row for row in rows if row["case_id"] not in ("A", "B", "")]
     whole = analyze(rows, catalog).indicators(TIMEZONE, scope=scope)
-    combined = combine_indicator_parts(shares_parts(catalog, [first, [], second], scope), scope, TIMEZONE)
+    shares = [first, [], second] if with_empty_share else [first, second]
+    combined = combine_indicator_parts(shares_parts(catalog, shares, scope), scope, TIMEZONE)
     pd.testing.assert_frame_equal(combined, whole)
+    assert combined["complaints"].dtype == "float64" and combined["complaints"].isna().all()
     assert combined["cases_completed"].sum() == 4  # A, B, D, E
 
 
