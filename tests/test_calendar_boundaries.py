@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from monitor.calendar import (
-    LOCAL_TIMEZONE, CalendarOverride, DayStatus, WorkingCalendar, due_at, due_at_many,
+    LOCAL_TIMEZONE, CalendarOverride, DayStatus, ExplainStep, WorkingCalendar, due_at, due_at_many,
 )
 from services_catalog import Deadline
 
@@ -284,3 +284,21 @@ def test_due_at_many_in_another_time_zone_counts_that_zone_s_local_dates():
     accepted = pd.Series([pd.Timestamp("2026-04-10T21:00Z")])
     assert due_at_many(accepted, [1], ["working_days"], calendar).iloc[0] == pd.Timestamp("2026-04-13T23:59:59Z")
     assert due_at_many(accepted, [1], ["working_days"], CALENDAR).iloc[0] == pd.Timestamp(end_of(d("2026-04-13")))
+
+
+@pytest.mark.parametrize("language, reason", [("kk", "Наурыз мейрамы"), ("en", "Nowruz Holiday"),
+                                              ("ru", "Nowruz Holiday")])
+def test_a_holiday_s_status_names_it_in_the_language_and_in_english_as_its_key(language, reason):
+    """``reason`` is for the command line (the calendar's language); ``kind`` and ``name`` (the
+    English name, a stable key) let pages render it in their reader's language."""
+    status = WorkingCalendar(language=language).status(d("2026-03-23"))
+    assert status == DayStatus(d("2026-03-23"), False, reason, "holiday", "Nowruz Holiday")
+    new_year = WorkingCalendar(language=language).status(d("2027-01-01"))
+    assert (new_year.kind, new_year.name) == ("holiday", "New Year's Day")
+
+
+def test_the_steps_of_a_due_date_as_data():
+    due = due_at(dt.datetime(2026, 3, 20, 10, 0), Deadline(value=2, unit="working_days"), CALENDAR)
+    assert [step.kind for step in due.steps()] == ["accepted", "count_working_days"] + ["skipped"] * 5 + ["due"]
+    last = due.steps()[-1]
+    assert last == ExplainStep("due", moment=dt.datetime(2026, 3, 27, 23, 59, 59, tzinfo=CALENDAR.timezone))
