@@ -725,6 +725,25 @@ def test_a_scope_may_be_any_column_and_rows_without_a_value_count_nowhere(catalo
 
 # --- judge takes any visits frame; the cases table's types ---------------------------------
 
+def test_judge_takes_a_frame_with_any_index_and_numbers_it_by_position(catalog):
+    """The stores pass a filtered frame (its index has gaps): the analysis' visits are the same
+    columns, numbered 0..n-1, and the findings are numbered by position too."""
+    rows = [make_visit(action="consult", called_at="2026-04-06T09:00"),
+            make_visit(action="return", called_at="2026-04-06T10:00"),
+            make_visit(action="return", called_at="2026-04-06T11:00")]
+    visits = parse(rows, catalog).visits.iloc[[1, 2]]
+    assert list(visits.index) == [1, 2]
+    analysis = judge(visits, frames_of(catalog), WorkingCalendar(timezone=TIMEZONE), pd.Timestamp("2026-04-07"))
+    assert list(analysis.visits.columns) == list(visits.columns)
+    assert list(analysis.visits.index) == [0, 1]
+    assert list(analysis.visits["visit_id"]) == ["V2", "V3"]
+    assert list(analysis.findings.index) == list(range(len(analysis.findings)))
+    assert list(analysis.findings.columns) == ["rule", "clause", "severity", "detail", "row", "case_row"]
+    table = analysis.finding_table()
+    assert list(zip(table["visit_id"], table["rule"])) == [
+        ("V2", "UNFOUNDED_RETURN"), ("V3", "UNFOUNDED_RETURN"), ("", "REPEATED_RETURN")]
+
+
 @pytest.mark.parametrize("missing", [None, np.nan])
 def test_missing_documents_and_grounds_are_empty_ones(catalog, missing):
     """A missing documents_requested or refusal_ground (as a caller's frame may hold) is an

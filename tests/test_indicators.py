@@ -375,3 +375,48 @@ def test_rates_are_never_zero_for_an_empty_denominator(catalog):
     assert len(no_completion)
     assert no_completion[rates].isna().all().all()
     assert not math.isnan(table.loc[table["cases_completed"] > 0, "on_time_rate"].min())
+
+
+def shares_parts(catalog, shares: list[list[dict]], scope: str | None):
+    from monitor.compliance.indicators import indicator_parts
+    parts = []
+    for rows in shares:
+        analysis = analyze(rows, catalog)
+        parts.append(indicator_parts(analysis.visits, analysis.cases, analysis.findings, TIMEZONE, scope))
+    return parts
+
+
+@pytest.mark.parametrize("scope", [None, "staff", "office"])
+@pytest.mark.parametrize("with_empty_share", [False, True])
+def test_the_parts_of_disjoint_shares_combine_to_the_whole(catalog, scope, with_empty_share):
+    """Shares holding whole cases (and an empty share) combine exactly to the table of all
+    their visits at once."""
+    from monitor.compliance.indicators import combine_indicator_parts
+    rows = network_rows()
+    first = [row for row in rows if row["case_id"] in ("A", "B", "")]
+    second = [row for row in rows if row["case_id"] not in ("A", "B", "")]
+    whole = analyze(rows, catalog).indicators(TIMEZONE, scope=scope)
+    shares = [first, [], second] if with_empty_share else [first, second]
+    combined = combine_indicator_parts(shares_parts(catalog, shares, scope), scope, TIMEZONE)
+    pd.testing.assert_frame_equal(combined, whole)
+    assert combined["complaints"].dtype == "float64" and combined["complaints"].isna().all()
+    assert combined["cases_completed"].sum() == 4  # A, B, D, E
+
+
+def test_a_grid_without_visits_has_every_row_when_weeks_and_scope_values_are_given(catalog):
+    from monitor.compliance.indicators import combine_indicator_parts, week_of_label
+    weeks = (week_of_label("2026-W15"), week_of_label("2026-W16"))
+    parts = shares_parts(catalog, [[]], "office")
+    table = combine_indicator_parts(parts, "office", TIMEZONE, weeks=weeks, scope_values=["OF2", "OF1"])
+    assert list(zip(table["week"], table["office"])) == [
+        ("2026-W15", "OF1"), ("2026-W15", "OF2"), ("2026-W16", "OF1"), ("2026-W16", "OF2")]
+    assert list(table.columns) == ["week", "office"] + INDICATORS
+    assert (table[["cases_accepted", "cases_completed", "overdue_open"]] == 0).all().all()
+    assert table[["on_time_rate", "extra_document_rate", "visits_per_case"]].isna().all().all()
+    # Either one alone is no grid: no visits, no rows (the columns all the same).
+    for options in ({"weeks": weeks}, {"scope_values": ["OF1"]}):
+        for scope in ("office", None):
+            empty = combine_indicator_parts(shares_parts(catalog, [[]], scope), scope, TIMEZONE, **options)
+            assert empty.empty
+            assert list(empty.columns) == ["week"] + ([scope] if scope else []) + INDICATORS
+    assert combine_indicator_parts([], "office", TIMEZONE, weeks=weeks, scope_values=["OF1"]).empty
