@@ -62,6 +62,8 @@ def listed_equivalent(doc: Path = TESTING_DOC) -> set[str]:
 
 def mutmut(*arguments: str) -> subprocess.CompletedProcess:
     executable = Path(sys.executable).with_name("mutmut")
+    if not executable.exists():
+        sys.exit(f"{executable} is missing: `make mutation` installs it (the `mutation` extra)")
     environment = {**os.environ, "HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "mutation")}
     return subprocess.run([str(executable), *arguments], cwd=ROOT, env=environment,
                           text=True, capture_output=True)

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from monitor.calendar import (
-    LOCAL_TIMEZONE, CalendarOverride, DayStatus, ExplainStep, WorkingCalendar, due_at, due_at_many,
+    LOCAL_TIMEZONE, CalendarOverride, DayStatus, WorkingCalendar, due_at, due_at_many,
 )
 from services_catalog import Deadline
 

@@ -260,7 +260,8 @@ def findings_by_rule(session: Session, offices: list[str] | None, week: str, tim
     index = week_of_label(week)
 
     def counts(of: int) -> dict[str, int]:
-        wanted = findings_store.FindingFilter(firing=True, week=(of, week_end(of - 1, timezone), week_end(of, timezone)))
+        bounds = (of, week_end(of - 1, timezone), week_end(of, timezone))
+        wanted = findings_store.FindingFilter(firing=True, week=bounds)
         return findings_store.count_by_rule(session, offices, wanted)
     now, before = counts(index), counts(index - 1)
     table = pd.DataFrame({"rule": sorted(set(now) | set(before))})

@@ -52,7 +52,8 @@ def due_items(session: Session, started_before: dt.datetime) -> list[DueItem]:
     findings = (select(Finding.id, Finding.id, func.coalesce(Visit.office_code, Case.office_code),
                        _started("unreviewed_finding", Finding))
                 .outerjoin(Visit, Finding.visit_pk == Visit.id).outerjoin(Case, Finding.case_pk == Case.id)
-                .where(Finding.review_status == _constant(UNREVIEWED), Finding.severity == _constant(ESCALATED_SEVERITY),
+                .where(Finding.review_status == _constant(UNREVIEWED),
+                       Finding.severity == _constant(ESCALATED_SEVERITY),
                        Finding.as_of < started_before, _not_escalated("unreviewed_finding", Finding.id)))
     reports = select(Complaint.id, Complaint.reference, Complaint.office_code,
                      _started("unanswered_inducement", Complaint)).where(
