@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..stores import weeks as week_store
 from ..compliance import INDICATORS, weekly_indicators
 from ..compliance import funnel
-from ..compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND
+from ..compliance.indicator_table import BY_NAME, DENOMINATORS
 from ..compliance.indicators import SCOPES, week_end, week_label, week_number, week_of_label
 from .context import EngineInputs
 from ..models import IndicatorSnapshot, Visit
@@ -38,8 +38,7 @@ class SummaryItem:
     office: str | None  # None: the area as a whole
     value: float
     reference: float  # the network's rate (outliers) or last week's value (worse)
-    cases: int  # the number the rate is a share of
-    rules: tuple[str, ...]  # the findings behind it
+    cases: int  # the number the rate is a share of (the findings behind it: FINDINGS_BEHIND)
 
 
 @dataclass(frozen=True)
@@ -120,14 +119,15 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
         network = published.loc[week] if week in published.index else weekly_indicators(
             rows.visits, rows.cases, rows.findings, inputs.timezone, None, weeks=(last, last)).iloc[0]
     network_values = {name: float(network[name]) for name in INDICATORS}
-    counted = _denominators(visits[in_area], by_scope["office"].set_index("office"), last)
-    counted_before = _denominators(visits[in_area], previous_by_scope["office"], last - 1)
+    offices_now, offices_before = by_scope["office"].set_index("office"), previous_by_scope["office"]
+    counted = _denominators(visits[in_area], offices_now, last)
+    counted_before = _denominators(visits[in_area], offices_before, last - 1)
     funnels = {name: funnel.compare_with_network(
-        pd.DataFrame({"office": counted.index, "value": by_scope["office"].set_index("office")[name]
-                      .reindex(counted.index).to_numpy(), "n": counted[DENOMINATORS[name]].to_numpy()}),
+        pd.DataFrame({"office": counted.index, "value": offices_now[name].reindex(counted.index).to_numpy(),
+                      "n": counted[DENOMINATORS[name]].to_numpy()}),
         network_values[name], BY_NAME[name].unit, BY_NAME[name].better) for name in FUNNEL_INDICATORS}
-    summary = _summary(funnels, network_values, by_scope["office"].set_index("office"),
-                       previous_by_scope["office"], counted, counted_before, area_rows, week, week_label(last - 1))
+    summary = _summary(funnels, network_values, offices_now, offices_before, counted, counted_before,
+                       area_rows, week, week_label(last - 1))
     in_week = visits[in_area & (week_number(visits["day"].to_numpy()) == last)]
     workload = in_week.groupby("staff_id").size().rename("visits").reset_index() \
         .sort_values("visits", ascending=False)
@@ -159,23 +159,22 @@ def _summary(funnels: dict[str, pd.DataFrame], network: dict[str, float], office
         for row in table.itertuples():
             if row.standing in ("alarm", "warning"):
                 item = SummaryItem("outlier", row.standing, name, row.office, float(row.value), network[name],
-                                   int(row.n), FINDINGS_BEHIND.get(name, ()))
+                                   int(row.n))
                 (alarms if row.standing == "alarm" else warnings).append((row.worse_by, item))
     for name in FUNNEL_INDICATORS:
         unit, better, column = BY_NAME[name].unit, BY_NAME[name].better, DENOMINATORS[name]
-        rules = FINDINGS_BEHIND.get(name, ())
         if week in area.index and previous_week in area.index:
             now, before = area.at[week, name], area.at[previous_week, name]
             n_now, n_before = int(counted[column].sum()), int(counted_before[column].sum())
             if funnel.change_is_worse(now, before, n_now, n_before, unit, better):
                 worse.append((np.inf, SummaryItem("worse", "worse", name, None, float(now), float(before),
-                                                  n_now, rules)))
+                                                  n_now)))
         for office in offices_now.index:
             now, before = offices_now.at[office, name], offices_before[name].get(office, np.nan)
             n_now, n_before = int(counted.at[office, column]), int(counted_before[column].get(office, 0))
             if funnel.change_is_worse(now, before, n_now, n_before, unit, better):
                 worse.append((abs(now - before), SummaryItem("worse", "worse", name, office, float(now),
-                                                             float(before), n_now, rules)))
+                                                             float(before), n_now)))
     return [item for group in (alarms, worse, warnings) for _, item in sorted(group, key=lambda pair: -pair[0])]
 
 
