@@ -314,4 +314,7 @@ def dask_client(scheduler: str | None = None, workers: int = 2, memory_limit: st
         return
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
                       dashboard_address=":0") as cluster, Client(cluster) as client:  # :0 - 8787 may be taken
+        # Worker processes register a moment after the cluster starts; the partition count
+        # reads how many there are, so wait until all of them have.
+        client.wait_for_workers(workers)
         yield client
