@@ -420,3 +420,23 @@ def test_a_grid_without_visits_has_every_row_when_weeks_and_scope_values_are_giv
             assert empty.empty
             assert list(empty.columns) == ["week"] + ([scope] if scope else []) + INDICATORS
     assert combine_indicator_parts([], "office", TIMEZONE, weeks=weeks, scope_values=["OF1"]).empty
+
+
+@pytest.mark.parametrize("scope, values", [(None, None), ("staff", ["SB"]), ("office", None)])
+def test_a_narrower_range_has_only_its_rows_each_as_in_the_whole_table(catalog, scope, values):
+    """``weeks`` (and ``scope_values``) narrower than the visits: only those rows, with the
+    numbers of the whole table (quantiles and overdue cases carried in from earlier weeks)."""
+    from monitor.compliance.indicators import week_of_label, weekly_indicators
+    analysis = analyze(network_rows(), catalog)
+    whole = analysis.indicators(TIMEZONE, scope=scope)
+    weeks = (week_of_label("2026-W16"), week_of_label("2026-W17"))
+    narrow = weekly_indicators(analysis.visits, analysis.cases, analysis.findings, TIMEZONE, scope,
+                               weeks=weeks, scope_values=values)
+    expected = whole[whole["week"].isin(["2026-W16", "2026-W17"])]
+    if values:
+        expected = expected[expected[scope].isin(values)]
+    pd.testing.assert_frame_equal(narrow, expected.reset_index(drop=True))
+    assert set(narrow["week"]) == {"2026-W16", "2026-W17"}
+    if scope == "staff":  # SB issued E in W17 after 96 hours, E waited 15 minutes
+        check(by_week(narrow, scope)["2026-W17", "SB"],
+              {"cases_completed": 1, "lead_time_p50_hours": 96.0, "queue_wait_p90_minutes": 15.0})

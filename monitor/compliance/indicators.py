@@ -31,17 +31,18 @@ _EPOCH = dt.date(1970, 1, 1)
 
 def week_number(day_numbers) -> np.ndarray:
     """Monday-based week index of local day numbers (1970-01-01 was a Thursday)."""
-    return (np.asarray(day_numbers, dtype="int64") + 3) // 7
+    return (np.asarray(day_numbers) + 3) // 7
 
 
 def week_label(week: int) -> str:
-    year, number, _ = (_EPOCH + dt.timedelta(days=int(week) * 7 - 3)).isocalendar()
+    # Day 7 * week is the week's Thursday, which decides its ISO year.
+    year, number, _ = (_EPOCH + dt.timedelta(days=int(week) * 7)).isocalendar()
     return f"{year}-W{number:02d}"
 
 
 def week_of_label(label: str) -> int:
     """The week index of an ISO week label such as ``2026-W12``."""
-    monday = dt.date.fromisocalendar(int(label[:4]), int(label[6:]), 1)
+    monday = dt.date.fromisoformat(f"{label}-1")
     return week_number((monday - _EPOCH).days).item()
 
 
@@ -74,9 +75,11 @@ class IndicatorParts:
     """What one share of the visits (with all of its cases) adds to the weekly indicators.
 
     Parts of disjoint shares combine exactly (``combine_indicator_parts``): ``counts`` are
-    sums per (week, scope), ``overdue_changes`` the +1/-1 of open overdue cases per (week,
-    scope) before the week range is known, and ``lead_hours``/``wait_minutes`` the values
-    the quantiles are taken from, one per completed case or ticketed visit.
+    sums per (week, scope) of the visits, the accepted and the completed cases (a key may
+    have a row of each; a column one of them lacks is missing there), ``overdue_changes``
+    the +1/-1 of open overdue cases per (week, scope) before the week range is known, and
+    ``lead_hours``/``wait_minutes`` the values the quantiles are taken from, one per
+    completed case or ticketed visit.
     """
 
     counts: pd.DataFrame  # index (week, scope), columns COUNT_PARTS
@@ -96,84 +99,73 @@ COUNT_PARTS = (
 _NEVER = np.iinfo("int64").max // 2  # the week a never-closed case stops counting
 
 
+def _scope_of(frame: pd.DataFrame, column: str | None) -> np.ndarray:
+    """Each row's scope value; the network is one scope, the empty string."""
+    return frame[column].to_numpy() if column else np.full(len(frame), "")
+
+
 def indicator_parts(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.DataFrame,
                     timezone: str, scope: str | None = None) -> IndicatorParts:
     """The additive parts of the weekly indicators of these visits and their cases."""
     # A scope is office/service/staff, or any column of ``visits`` (and ``complaints``), e.g.
-    # a supervisor's area; rows whose scope value is missing count in no scope row.
-    column = SCOPES.get(scope, scope) if scope else None
+    # a supervisor's area; rows whose scope value is missing count in no scope row. A case
+    # takes the scope of the visit that defines the event counted (acceptance, completion).
+    scope_of_visit = _scope_of(visits, SCOPES.get(scope, scope))
     visit_week = week_number(visits["day"].to_numpy())
-    scope_of_visit = (visits[column].to_numpy() if column else np.full(len(visits), "", dtype=object))
-    scope_values = pd.unique(scope_of_visit[pd.notna(scope_of_visit)]) if column \
-        else np.array([""] if len(visits) else [], dtype=object)
-
     rule = findings["rule"].to_numpy()
-    visit_row = findings["row"].to_numpy()
-    case_row = findings["case_row"].to_numpy()
+
+    def findings_per(rows: np.ndarray, length: int, rules) -> np.ndarray:
+        """How many findings of these rules each visit (or case) has."""
+        return np.bincount(rows[np.isin(rule, rules) & (rows >= 0)], minlength=length)
 
     def visits_with(rules) -> np.ndarray:
-        fired = np.zeros(len(visits), dtype=bool)
-        fired[visit_row[np.isin(rule, rules) & (visit_row >= 0)]] = True
-        return fired
-
-    def cases_with(rules) -> np.ndarray:
-        fired = np.zeros(len(cases), dtype=bool)
-        fired[case_row[np.isin(rule, rules) & (case_row >= 0)]] = True
-        return fired
-
-    def case_scope(rows: np.ndarray) -> np.ndarray:
-        if column is None:
-            return np.full(len(rows), "", dtype=object)
-        return visits[column].to_numpy()[rows]
+        return findings_per(findings["row"].to_numpy(), len(visits), rules) > 0
 
     # Visit-based: the visit's week (local date of called_at) and the visit's scope.
     with_ticket = visits["ticket_at"].notna().to_numpy()
     wait_minutes = ((visits["called_at"] - visits["ticket_at"]).dt.total_seconds() / 60).to_numpy()
-    waited_too_long = visits_with(("QUEUE_WAIT_EXCEEDED",))
     visit_counts = pd.DataFrame({
         "week": visit_week, "scope": scope_of_visit, "visits": 1,
-        "asked_badly": visits_with(("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT")).astype("int64"),
-        "ticketed": with_ticket.astype("int64"),
-        "wait_within_limit": (with_ticket & ~waited_too_long).astype("int64"),
-        "red_tape_visit": visits_with(("UNFOUNDED_RETURN",)).astype("int64")
-        + visits_with(("UNFOUNDED_REFUSAL",)).astype("int64"),
+        "asked_badly": visits_with(("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT")),
+        "ticketed": with_ticket,
+        "wait_within_limit": with_ticket & ~visits_with(("QUEUE_WAIT_EXCEEDED",)),
+        "red_tape_visit": findings_per(findings["row"].to_numpy(), len(visits), VISIT_RED_TAPE),
     })
 
     # Case-based: the week of the event and the scope of the visit that defines it.
     accepted = cases["accepted_at"].notna().to_numpy()
-    acc_rows = cases["accepting_row"].to_numpy()[accepted]
-    acc_week = week_number(local_day_numbers(cases["accepted_at"][accepted], timezone)) \
-        if accepted.any() else np.array([], dtype=int)
+    accepted_scope = scope_of_visit[cases["accepting_row"].to_numpy()[accepted]]
+    accepted_counts = pd.DataFrame({
+        "week": week_number(local_day_numbers(cases["accepted_at"][accepted], timezone)),
+        "scope": accepted_scope, "accepted": 1,
+    })
     completed = cases["completed_at"].notna().to_numpy()
     done = cases[completed]
-    comp_rows = done["completing_row"].to_numpy()
-    comp_week = week_number(local_day_numbers(done["completed_at"], timezone)) \
-        if completed.any() else np.array([], dtype=int)
-    comp_scope = case_scope(comp_rows)
-    lead_hours = ((done["completed_at"] - done["accepted_at"]).dt.total_seconds() / 3600).to_numpy()
+    completing_rows = done["completing_row"].to_numpy()
+    completed_week = week_number(local_day_numbers(done["completed_at"], timezone))
+    completed_scope = scope_of_visit[completing_rows]
     refused = (done["outcome"] == "refused").to_numpy()
-    accepted_counts = pd.DataFrame({"week": acc_week, "scope": case_scope(acc_rows), "accepted": 1})
     completed_counts = pd.DataFrame({
-        "week": comp_week, "scope": comp_scope, "completed": 1,
-        "on_time": (done["completed_at"] <= done["due_at"]).to_numpy().astype("int64"),
-        "red_tape_case": sum(cases_with((r,)).astype("int64") for r in CASE_RED_TAPE)[completed],
-        "refused": refused.astype("int64"),
-        "unfounded_refusal": (refused & visits_with(("UNFOUNDED_REFUSAL",))[comp_rows]).astype("int64"),
-        "visit_count": done["visit_count"].to_numpy().astype("int64"),
+        "week": completed_week, "scope": completed_scope, "completed": 1,
+        "on_time": (done["completed_at"] <= done["due_at"]).to_numpy(),
+        "red_tape_case": findings_per(findings["case_row"].to_numpy(), len(cases), CASE_RED_TAPE)[completed],
+        "refused": refused,
+        "unfounded_refusal": refused & visits_with(("UNFOUNDED_REFUSAL",))[completing_rows],
+        "visit_count": done["visit_count"].to_numpy(),
     })
-    counts = pd.concat([visit_counts, accepted_counts, completed_counts], ignore_index=True) \
-        .groupby(["week", "scope"], sort=False).sum(min_count=0)
-    counts = counts.reindex(columns=list(COUNT_PARTS), fill_value=0).fillna(0).astype("int64")
+    counts = pd.concat([frame.groupby(["week", "scope"]).sum()
+                        for frame in (visit_counts, accepted_counts, completed_counts)])
 
+    lead_hours = ((done["completed_at"] - done["accepted_at"]).dt.total_seconds() / 3600).to_numpy()
     has_lead = ~np.isnan(lead_hours)
     return IndicatorParts(
         counts=counts,
-        overdue_changes=_overdue_changes(cases, acc_rows, accepted, case_scope, timezone),
-        lead_hours=pd.DataFrame({"week": comp_week[has_lead], "scope": comp_scope[has_lead],
+        overdue_changes=_overdue_changes(cases[accepted], accepted_scope, timezone),
+        lead_hours=pd.DataFrame({"week": completed_week[has_lead], "scope": completed_scope[has_lead],
                                  "value": lead_hours[has_lead]}),
         wait_minutes=pd.DataFrame({"week": visit_week[with_ticket], "scope": scope_of_visit[with_ticket],
                                    "value": wait_minutes[with_ticket]}),
-        scope_values=np.asarray(scope_values, dtype=object),
+        scope_values=pd.unique(scope_of_visit[pd.notna(scope_of_visit)]),
         first_week=int(visit_week.min()) if len(visits) else None,
         last_week=int(visit_week.max()) if len(visits) else None,
     )
@@ -189,107 +181,89 @@ def combine_indicator_parts(parts: list[IndicatorParts], scope: str | None, time
     ``weekly_indicators`` of all their visits at once. With both ``weeks`` and
     ``scope_values`` given, the table has every row of that grid even with no visits.
     """
-    column = SCOPES.get(scope, scope) if scope else None
+    column = SCOPES.get(scope, scope)
+    columns = ["week"] + ([scope] if scope else []) + INDICATORS
     present = [p for p in parts if p.first_week is not None]
     if not present and (weeks is None or scope_values is None or not parts):
-        return pd.DataFrame(columns=["week"] + ([scope] if scope else []) + INDICATORS)
+        return pd.DataFrame(columns=columns)
     parts = present or parts
     first, last = weeks or (min(p.first_week for p in parts), max(p.last_week for p in parts))
-    all_weeks = np.arange(first, last + 1)
     if not column:
-        scope_values = np.array([""], dtype=object)
+        scope_values = [""]
     elif scope_values is None:
-        scope_values = np.sort(pd.unique(np.concatenate([p.scope_values for p in parts])))
+        scope_values = sorted(pd.unique(np.concatenate([p.scope_values for p in parts])))
     else:
-        scope_values = np.sort(np.asarray(list(scope_values), dtype=object))
-    grid = pd.MultiIndex.from_product([all_weeks, scope_values], names=["week", "scope"])
-    out = pd.DataFrame(index=grid)
+        scope_values = sorted(scope_values)
+    grid = pd.MultiIndex.from_product([np.arange(first, last + 1), scope_values], names=["week", "scope"])
 
-    counts = pd.concat([p.counts for p in parts]) if len(parts) > 1 else parts[0].counts
-    counts = counts.groupby(level=["week", "scope"], sort=False).sum()
-    counts = counts.reindex(grid).fillna(0).astype("int64")
+    counts = pd.concat([p.counts for p in parts]).groupby(level=["week", "scope"]).sum() \
+        .reindex(grid, fill_value=0)
 
     def quantile(values: list[pd.DataFrame], q) -> pd.Series:
-        frame = pd.concat(values, ignore_index=True) if len(values) > 1 else values[0]
-        return frame.groupby(["week", "scope"], sort=False)["value"].quantile(q).reindex(grid)
+        return pd.concat(values).groupby(["week", "scope"])["value"].quantile(q).reindex(grid)
 
     def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
         # A rate with an empty denominator is empty, never 0.
-        return (numerator / denominator.where(denominator > 0)).astype("float64")
+        return numerator / denominator.where(denominator > 0)
 
-    lead = [p.lead_hours for p in parts]
-    out["cases_accepted"] = counts["accepted"]
-    out["cases_completed"] = counts["completed"]
-    out["on_time_rate"] = ratio(counts["on_time"], counts["completed"])
-    changes = pd.concat([p.overdue_changes for p in parts])
-    out["overdue_open"] = _overdue_open(changes, grid)
-    out["lead_time_p50_hours"] = quantile(lead, 0.5)
-    out["lead_time_p90_hours"] = quantile(lead, 0.9)
-    out["extra_document_rate"] = ratio(counts["asked_badly"], counts["visits"])
-    out["queue_wait_p90_minutes"] = quantile([p.wait_minutes for p in parts], 0.9)
-    out["queue_wait_within_limit_rate"] = ratio(counts["wait_within_limit"], counts["ticketed"])
-    red_tape = (counts["red_tape_visit"] + counts["red_tape_case"]).astype("float64")
-    out["red_tape_per_100_cases"] = 100 * ratio(red_tape, counts["completed"])
-    out["refusal_rate"] = ratio(counts["refused"], counts["completed"])
-    out["unfounded_refusal_rate"] = ratio(counts["unfounded_refusal"], counts["refused"])
-    out["visits_per_case"] = ratio(counts["visit_count"].astype("float64"), counts["completed"])
     if complaints is None:
-        out["complaints"] = np.nan
+        complaint_counts = np.nan
     else:
-        complaint_week = week_number(local_day_numbers(complaints["received_at"], timezone))
-        complaint_scope = (complaints[column].to_numpy() if column
-                           else np.full(len(complaints), "", dtype=object))
-        tallied = pd.DataFrame({"week": complaint_week, "scope": complaint_scope}) \
-            .groupby(["week", "scope"], sort=False).size()
-        out["complaints"] = tallied.reindex(grid).fillna(0).astype("int64")
-
+        complaint_counts = pd.DataFrame({
+            "week": week_number(local_day_numbers(complaints["received_at"], timezone)),
+            "scope": _scope_of(complaints, column),
+        }).groupby(["week", "scope"]).size().reindex(grid, fill_value=0)
+    out = pd.DataFrame({
+        "cases_accepted": counts["accepted"],
+        "cases_completed": counts["completed"],
+        "on_time_rate": ratio(counts["on_time"], counts["completed"]),
+        "overdue_open": _overdue_open(pd.concat([p.overdue_changes for p in parts]), grid, first, last),
+        "lead_time_p50_hours": quantile([p.lead_hours for p in parts], 0.5),
+        "lead_time_p90_hours": quantile([p.lead_hours for p in parts], 0.9),
+        "extra_document_rate": ratio(counts["asked_badly"], counts["visits"]),
+        "queue_wait_p90_minutes": quantile([p.wait_minutes for p in parts], 0.9),
+        "queue_wait_within_limit_rate": ratio(counts["wait_within_limit"], counts["ticketed"]),
+        "red_tape_per_100_cases": 100 * ratio(counts["red_tape_visit"] + counts["red_tape_case"],
+                                              counts["completed"]),
+        "refusal_rate": ratio(counts["refused"], counts["completed"]),
+        "unfounded_refusal_rate": ratio(counts["unfounded_refusal"], counts["refused"]),
+        "visits_per_case": ratio(counts["visit_count"], counts["completed"]),
+        "complaints": complaint_counts,
+    })
     for name in COUNT_INDICATORS:
         out[name] = out[name].astype("int64")
     out = out.reset_index()
     out["week"] = [week_label(w) for w in out["week"]]
-    if scope:
-        out = out.rename(columns={"scope": scope})
-    else:
-        out = out.drop(columns="scope")
-    return out[["week"] + ([scope] if scope else []) + INDICATORS]
+    out = out.rename(columns={"scope": scope}) if scope else out.drop(columns="scope")
+    return out[columns]
 
 
-def _overdue_changes(cases, acc_rows, accepted, case_scope, timezone) -> pd.Series:
+def _overdue_changes(accepted_cases: pd.DataFrame, scopes: np.ndarray, timezone: str) -> pd.Series:
     """Cases overdue and open at a week's end (the next Monday 00:00 local), as changes.
 
     A case counts from the week its due time falls in until the week before the one
     in which it was completed or withdrawn: +1/-1 at those weeks (none for a case never
     closed); ``_overdue_open`` sums them up to each week.
     """
-    part = cases[accepted]
-    due = part["due_at"]
-    has_due = due.notna().to_numpy()
+    due = accepted_cases["due_at"]
     # The earlier of completion and withdrawal (Series ops: np.minimum would go through objects).
-    completed, withdrawn = part["completed_at"], part["withdrawn_at"]
+    completed, withdrawn = accepted_cases["completed_at"], accepted_cases["withdrawn_at"]
     closed = completed.where(completed.notna(), withdrawn).mask(withdrawn < completed, withdrawn)
-    start = np.full(len(part), _NEVER, dtype="int64")
-    if has_due.any():
-        start[has_due] = week_number(local_day_numbers(due[has_due], timezone))
-    stop = np.full(len(part), _NEVER, dtype="int64")  # first week no longer counted
-    is_closed = closed.notna().to_numpy()
-    if is_closed.any():
-        stop[is_closed] = week_number(local_day_numbers(closed[is_closed], timezone))
-    counted = has_due & (start < stop)
-    scopes = case_scope(acc_rows)[counted]
+    start = week_number(local_day_numbers(due, timezone))  # a missing due time is never counted
+    stop = np.where(closed.notna().to_numpy(), week_number(local_day_numbers(closed, timezone)), _NEVER)
+    counted = due.notna().to_numpy() & (start < stop)
     delta = pd.DataFrame({
         "week": np.concatenate([start[counted], stop[counted]]),
-        "scope": np.concatenate([scopes, scopes]),
-        "change": np.concatenate([np.ones(counted.sum(), int), -np.ones(counted.sum(), int)]),
+        "scope": np.concatenate([scopes[counted], scopes[counted]]),
+        "change": np.repeat([1, -1], counted.sum()),
     })
-    return delta.groupby(["week", "scope"], sort=False)["change"].sum()
+    return delta.groupby(["week", "scope"])["change"].sum()
 
 
-def _overdue_open(changes: pd.Series, grid: pd.MultiIndex) -> pd.Series:
+def _overdue_open(changes: pd.Series, grid: pd.MultiIndex, first_week: int, last_week: int) -> pd.Series:
     """The running sum of the changes at each week of the grid (earlier ones in its first)."""
-    weeks = grid.get_level_values("week")
-    first_week, last_week = int(weeks.min()), int(weeks.max())
     frame = changes.reset_index()
     frame = frame[frame["week"] <= last_week]
     frame["week"] = np.maximum(frame["week"].to_numpy(), first_week)
     totals = frame.groupby(["week", "scope"])["change"].sum().reindex(grid, fill_value=0)
-    return totals.groupby(level="scope", sort=False).cumsum()
+    return totals.groupby(level="scope").cumsum()
