@@ -132,6 +132,29 @@ def test_state_system_document_fires_for_an_obtained_code(catalog):
     assert "EXTRA_DOCUMENT" not in rules_of(table)
 
 
+def test_a_code_both_lawful_and_obtained_is_lawful(catalog):
+    """The validator rejects such a catalog; should one reach the engine all the same, the
+    spec judges only tokens "not a lawful code of the version": asking for it is no finding."""
+    import dataclasses
+
+    from monitor.calendar import WorkingCalendar
+    from monitor.compliance import CatalogFrames, judge, parse_visits
+    from services_catalog import load_catalog
+
+    loaded = load_catalog(catalog)
+    s1 = loaded.services["S1"]
+    both = dataclasses.replace(s1, versions=tuple(
+        dataclasses.replace(v, obtained_by_office=v.obtained_by_office + ("APPLICATION",)) for v in s1.versions))
+    frames = CatalogFrames.from_catalog(dataclasses.replace(loaded, services={**loaded.services, "S1": both}))
+    parsed = parse_visits(frame_from_text(raw_frame([make_visit(documents_requested="APPLICATION;ADDRESS_CERT")])),
+                          frames, "Asia/Almaty")
+    analysis = judge(parsed.visits, frames, WorkingCalendar(timezone="Asia/Almaty"), pd.Timestamp("2026-06-01"))
+    table = analysis.finding_table()
+    state = only(table, "STATE_SYSTEM_DOCUMENT")["detail"]
+    assert "ADDRESS_CERT" in state and "APPLICATION" not in state
+    assert "EXTRA_DOCUMENT" not in rules_of(table)
+
+
 def test_extra_and_state_system_documents_in_one_visit_are_told_apart(catalog):
     table = findings([make_visit(documents_requested="BIRTH_MEDICAL_CERT;PHOTO")], catalog)
     assert "BIRTH_MEDICAL_CERT" in only(table, "STATE_SYSTEM_DOCUMENT")["detail"]

@@ -17,7 +17,9 @@ class CatalogFrames:
 
     ``versions``: one row per version (service_code, effective_from/to as day numbers,
     deadline, limits). ``documents``: (version, token, kind) with kind ``lawful`` or
-    ``obtained``. ``grounds``: (version, ground) lawful refusal grounds.
+    ``obtained``, each token of a version once: a code both lawful and obtained (which the
+    catalog's validator rejects) is lawful, as the spec judges only the tokens "not a lawful
+    code of the version". ``grounds``: (version, ground) lawful refusal grounds.
     """
 
     catalog: Catalog
@@ -45,7 +47,8 @@ class CatalogFrames:
                     "max_service_minutes": version.max_service_minutes,
                 })
                 documents += [(key, code, "lawful") for code in sorted(version.lawful_codes)]
-                documents += [(key, code, "obtained") for code in version.obtained_by_office]
+                documents += [(key, code, "obtained") for code in version.obtained_by_office
+                              if code not in version.lawful_codes]
                 grounds += [(key, code) for code in sorted(version.refusal_ground_codes)]
         versions = pd.DataFrame(rows, columns=[
             "version", "service_code", "effective_from", "effective_to", "deadline_value",

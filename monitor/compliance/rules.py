@@ -106,7 +106,7 @@ def judge_documents(visits: pd.DataFrame, frames: CatalogFrames) -> pd.DataFrame
     tokens = requested_tokens(visits)
     tokens["version"] = visits["version"].to_numpy()[tokens["row"].to_numpy()]
     judged = tokens.merge(frames.documents, on=["version", "token"], how="left")
-    # A code both lawful and obtained cannot pass validation; lawful wins if it ever did.
+    # Each token of a version has one kind in ``frames.documents`` (lawful before obtained).
     judged = judged[judged["kind"] != "lawful"].drop_duplicates(["row", "token"])
     judged["rule"] = np.where(judged["kind"] == "obtained", "STATE_SYSTEM_DOCUMENT", "EXTRA_DOCUMENT")
     return judged[["row", "token", "rule"]]
