@@ -450,6 +450,10 @@ def test_a_lawful_ground_of_another_service_is_not_lawful(catalog, tmp_path):
     ("2026-04-06T09:43:57", "waited 16 min in the queue, limit 15 (1.1 min over)"),
     ("2026-04-06T09:44:00", "waited 16 min in the queue, limit 15 (1 min over)"),
     ("2026-04-06T09:44:33", "waited 15.4 min in the queue, limit 15 (0.45 min over)"),
+    # 0.1 precision however long the wait (75 days; 729 days over a leap year): six significant
+    # digits would write 108888 and 1.04976e+06
+    ("2026-01-20T19:12:18", "waited 108887.7 min in the queue, limit 15 (108872.7 min over)"),
+    ("2024-04-07T09:59:54", "waited 1049760.1 min in the queue, limit 15 (1049745.1 min over)"),
     ("2026-04-06T09:45", None),
 ])
 def test_queue_details(catalog, ticket_at, detail):

@@ -79,8 +79,10 @@ def _minutes(delta: pd.Series) -> pd.Series:
 
 
 def _format_number(values: pd.Series) -> pd.Series:
-    """Minutes or hours for a detail: 0.1 precision, finer when below one (1 s = 0.02 min)."""
-    return values.round(1).where(values.abs() >= 1, values.round(2)).map("{:g}".format)
+    """Minutes or hours for a detail: 0.1 precision, finer when below one (1 s = 0.02 min);
+    however large, never an exponent and no trailing zero (20, 17.3, 123456.7)."""
+    rounded = values.round(1).where(values.abs() >= 1, values.round(2))
+    return rounded.map(lambda value: np.format_float_positional(value, trim="-"))
 
 
 def requested_tokens(visits: pd.DataFrame) -> pd.DataFrame:
