@@ -69,6 +69,11 @@ def mutmut(*arguments: str) -> subprocess.CompletedProcess:
                           text=True, capture_output=True)
 
 
+def percent(value: float, width: int) -> str:
+    """A score as ``95.9%``, or "not run" when no mutant of the module was tested (NaN)."""
+    return f"{value:{width}.1f}%" if value == value else f"{'not run':>{width + 1}}"
+
+
 def module_of(name: str) -> str:
     """The module a mutant belongs to: its dotted name before the function part."""
     parts = name.split(".")
@@ -131,8 +136,8 @@ def main() -> int:
         alike = sum(module_of(name) == module for name in equivalent)
         others = 100 * killed / (tested - alike) if tested > alike else float("nan")
         low |= not score >= options.target or tested < total
-        print(f"{module:36} {total:8} {tested:7} {killed:7} {survived:9} {other:6} {score:6.1f}% "
-              f"{alike:7} {others:19.1f}%")
+        print(f"{module:36} {total:8} {tested:7} {killed:7} {survived:9} {other:6} {percent(score, 6)} "
+              f"{alike:7} {percent(others, 19)}")
         for status, number in sorted(counts.items()):
             if status not in ("killed", "survived", "not checked"):
                 print(f"{'':36} {number} {status}")
