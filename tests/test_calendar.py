@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from monitor.calendar import CalendarOverride, WorkingCalendar, due_at, due_at_many
 from services_catalog import Deadline
 
+from .reference_calendar import reference_due
+
 LOCAL = dt.timezone(dt.timedelta(hours=5))
 UNITS = ("working_days", "calendar_days", "hours", "minutes")
 CALENDAR = WorkingCalendar()
@@ -314,26 +316,6 @@ def test_due_at_many_with_no_known_rows_is_all_missing():
     assert result.isna().all() and len(result) == 2
 
 
-def _reference_due(accepted: dt.datetime, value: int, unit: str, calendar: WorkingCalendar) -> dt.datetime:
-    """The spec's rules, counted day by day with ``calendar.status`` (slow and obvious)."""
-    moment = calendar.local(accepted)
-    if unit == "hours":
-        return moment + dt.timedelta(hours=value)
-    if unit == "minutes":
-        return moment + dt.timedelta(minutes=value)
-    day = moment.date()
-    if unit == "working_days":
-        counted = 0
-        while counted < value:
-            day += dt.timedelta(days=1)
-            counted += calendar.is_working_day(day)
-    else:
-        day += dt.timedelta(days=value)
-        while not calendar.is_working_day(day):
-            day += dt.timedelta(days=1)
-    return dt.datetime.combine(day, dt.time(23, 59, 59), calendar.timezone)
-
-
 OVERRIDE_DAYS = [d("2026-03-26"), d("2026-03-28"), d("2026-03-23"), d("2025-01-05"), d("2025-01-03"),
                  d("2026-12-31"), d("2027-01-02"), d("2024-05-04"), d("2026-05-11")]
 
@@ -370,7 +352,7 @@ def test_due_at_many_agrees_with_due_at_and_the_rules(rows, overrides):
     for i, (moment, form, value, unit) in enumerate(rows):
         given_moment = moment if form == "naive" else accepted[i]
         one = due_at(given_moment, Deadline(value, unit), calendar)
-        expected = _reference_due(given_moment, value, unit, calendar)
+        expected = reference_due(given_moment, value, unit, calendar)
         assert one.due_at == expected, (given_moment, value, unit)
         assert one.due_at.tzinfo is not None
         assert many.iloc[i] == pd.Timestamp(expected), (given_moment, value, unit)

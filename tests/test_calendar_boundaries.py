@@ -23,6 +23,8 @@ from monitor.calendar import (
 )
 from services_catalog import Deadline
 
+from .reference_calendar import reference_due
+
 LOCAL = dt.timezone(dt.timedelta(hours=5))
 CALENDAR = WorkingCalendar()
 
@@ -37,26 +39,6 @@ def local(text: str) -> dt.datetime:
 
 def end_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59), LOCAL)
-
-
-def reference_due(accepted: dt.datetime, value: int, unit: str, calendar: WorkingCalendar) -> dt.datetime:
-    """The spec's words, one day at a time (slow and obvious)."""
-    moment = calendar.local(accepted)
-    if unit == "hours":
-        return moment + dt.timedelta(hours=value)
-    if unit == "minutes":
-        return moment + dt.timedelta(minutes=value)
-    day = moment.date()
-    if unit == "working_days":
-        counted = 0
-        while counted < value:  # the N-th working day strictly after the acceptance date
-            day += dt.timedelta(days=1)
-            counted += calendar.is_working_day(day)
-    else:  # acceptance date + N; a non-working last day moves to the next working day
-        day += dt.timedelta(days=value)
-        while not calendar.is_working_day(day):
-            day += dt.timedelta(days=1)
-    return end_of(day)
 
 
 # --- the explanation, word for word ---------------------------------------------------------

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from monitor.calendar import WorkingCalendar
 
 from .catalogs import service, version
+from .reference_calendar import reference_due
 from .visits import TIMEZONE, analyze, case_row, catalog_with, make_visit
 
 SETTINGS = settings(max_examples=min(40, settings.default.max_examples), deadline=None,
@@ -130,26 +131,6 @@ def test_each_case_is_judged_on_its_own_visits(catalog, groups, data):
                 assert (pd.isna(mine[column]) and pd.isna(theirs[column])) \
                     or mine[column] == theirs[column], column
     assert finding_set(table) == alone
-
-
-def reference_due(accepted_local: pd.Timestamp, value: int, unit: str,
-                  calendar: WorkingCalendar) -> pd.Timestamp:
-    """due_at in the words of the spec, one day at a time."""
-    if unit == "hours":
-        return accepted_local + pd.Timedelta(hours=value)
-    if unit == "minutes":
-        return accepted_local + pd.Timedelta(minutes=value)
-    day = accepted_local.date()
-    if unit == "working_days":
-        counted = 0
-        while counted < value:  # the N-th working day strictly after the acceptance date
-            day += dt.timedelta(days=1)
-            counted += calendar.is_working_day(day)
-    else:
-        day += dt.timedelta(days=value)
-        while not calendar.is_working_day(day):
-            day += dt.timedelta(days=1)
-    return pd.Timestamp(f"{day.isoformat()}T23:59:59").tz_localize(TIMEZONE)
 
 
 @SETTINGS
