@@ -6,11 +6,12 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, url_for
 from werkzeug.routing import BuildError
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, lazy_gettext as _l
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, lazy_gettext as _l
 
 from ..compliance.indicator_table import RATE_INDICATORS  # noqa: F401  (the views import it from here)
 from .labels import label
 from . import words
+from .words import format_indicator
 
 DEADLINE_UNITS = {
     "working_days": _l("working days"),
@@ -30,16 +31,6 @@ FACT_LABELS = {
     "max_wait_minutes": _l("Longest lawful wait in the queue"),
     "max_service_minutes": _l("Longest lawful time at the desk"),
 }
-
-
-def format_indicator(value, name: str) -> str:
-    """A published number as people read it in their language: rates in percent, decimal
-    commas in Kazakh and Russian, an empty value (no denominator) as a dash."""
-    if value is None or value != value:  # None or NaN: an empty denominator
-        return "—"
-    if name in RATE_INDICATORS:
-        return format_percent(value, format="#,##0.0%")
-    return format_decimal(value, format="#,##0" if float(value).is_integer() else "#,##0.0")
 
 
 def format_moment(value) -> str:

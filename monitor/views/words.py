@@ -13,11 +13,11 @@ import re
 from markupsafe import Markup, escape
 
 from flask_babel import (
-    format_date, format_datetime, format_decimal, gettext as _, lazy_gettext as _l, ngettext,
+    format_date, format_datetime, format_decimal, format_percent, gettext as _, lazy_gettext as _l, ngettext,
 )
 
 from ..calendar import DayStatus, DueDate
-from ..compliance.indicator_table import THROUGHPUT
+from ..compliance.indicator_table import RATE_INDICATORS, THROUGHPUT
 from .labels import label
 
 # The holidays package's English names for Kazakhstan (its kk names give our kk texts).
@@ -254,13 +254,22 @@ def desk_error(column: str, reason: str) -> tuple[str, str]:
     return field, reason
 
 
+def format_indicator(value, name: str) -> str:
+    """A published number as people read it in their language: rates in percent, decimal
+    commas in Kazakh and Russian, an empty value (no denominator) as a dash."""
+    if value is None or value != value:  # None or NaN: an empty denominator
+        return "—"
+    if name in RATE_INDICATORS:
+        return format_percent(value, format="#,##0.0%")
+    return format_decimal(value, format="#,##0" if float(value).is_integer() else "#,##0.0")
+
+
 def describe_change(delta, name: str, better: str) -> dict | None:
     """A week-on-week change in words, an arrow and a class for its colour (never colour
     alone): rates in percentage points, the rest in their own unit; ``better`` is the
     indicator's better direction ("higher" | "lower"). None when there is nothing to compare."""
     if delta is None or delta != delta:
         return None
-    from . import RATE_INDICATORS, format_indicator
     if delta == 0:
         return {"css": "same", "arrow": "=", "amount": "", "word": _("no change")}
     if name in RATE_INDICATORS:
