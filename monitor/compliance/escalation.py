@@ -49,13 +49,6 @@ def finding_waits(review_status: str, severity: str) -> bool:
     return review_status == UNREVIEWED and severity == ESCALATED_SEVERITY
 
 
-def case_waits(accepted_at, completed_at, withdrawn_at, due_at, now: dt.datetime) -> bool:
-    """An accepted case neither completed nor withdrawn whose due time has passed: its
-    clock is running (the store's query of due items says the same in SQL)."""
-    return (accepted_at is not None and completed_at is None and withdrawn_at is None
-            and due_at is not None and due_at < now)
-
-
 def report_waits(kind: str, status: str) -> bool:
     return kind == INDUCEMENT and status in UNANSWERED
 

@@ -16,6 +16,7 @@ from ..calendar import WorkingCalendar
 from ..compliance import escalation as rules
 from ..models import Case, Complaint, Escalation, Finding, Visit
 from ..stores import escalations as store
+from ..stores.weeks import overdue_open_sql
 from .citizens import complaints_of_area
 
 QUEUE_PER_PAGE = 100
@@ -121,10 +122,13 @@ def finding_clocks(session: Session, findings: list[Finding], now: dt.datetime, 
 
 def case_clocks(session: Session, cases: list[Case], now: dt.datetime, working_days: int,
                 calendar: WorkingCalendar) -> dict[int, rules.Clock]:
-    """The clocks of overdue cases (a desk's day view, a case's page), by case id."""
-    return clocks(session, "overdue_case",
-                  [(c.id, c.due_at, rules.case_waits(c.accepted_at, c.completed_at, c.withdrawn_at, c.due_at, now))
-                   for c in cases], now, working_days, calendar)
+    """The clocks of overdue cases (a desk's day view, a case's page), by case id. A case's
+    clock runs while it is the engine's OVERDUE_OPEN now (``overdue_open_sql``, as the desk
+    view and the citizens' status decide it)."""
+    overdue = set(session.scalars(select(Case.id).where(Case.id.in_([c.id for c in cases] or [-1]),
+                                                        overdue_open_sql(now))))
+    return clocks(session, "overdue_case", [(c.id, c.due_at, c.id in overdue) for c in cases],
+                  now, working_days, calendar)
 
 
 def report_clocks(session: Session, complaints: list[Complaint], now: dt.datetime, working_days: int,
