@@ -10,16 +10,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ..stores import findings as findings_store
 from ..stores import weeks as week_store
 from ..compliance import INDICATORS, weekly_indicators
 from ..compliance import funnel
 from ..compliance.indicator_table import BY_NAME, DENOMINATORS
 from ..compliance.indicators import SCOPES, week_end, week_label, week_number, week_of_label
+from .citizens import complaints_of_area
 from .context import EngineInputs
-from ..models import IndicatorSnapshot, Visit
+from .escalations import open_count
+from ..models import Case, Complaint, CorrectionRequest, Finding, IndicatorSnapshot, Visit
 
 TREND_WEEKS = 12
 # Offices are compared with the network on these (a funnel plot each), in this order.
@@ -222,10 +225,6 @@ class EvidenceCounts:
 def evidence_counts(session: Session, offices: list[str] | None, week: str, timezone: str) -> EvidenceCounts:
     """What supervisors must not miss: findings cleared by corrections, unanswered
     inducement reports, corrections waiting for them, escalations of the week still open."""
-    from sqlalchemy import func, or_, select
-
-    from .citizens import complaints_of_area
-    from ..models import Case, Complaint, CorrectionRequest, Finding, Visit
     index = week_of_label(week)
     start, end = week_end(index - 1, timezone), week_end(index, timezone)
     findings = (select(func.count(Finding.id.distinct())).select_from(Finding)
@@ -244,7 +243,6 @@ def evidence_counts(session: Session, offices: list[str] | None, week: str, time
     pending = select(func.count()).select_from(CorrectionRequest).where(CorrectionRequest.status == "pending")
     if offices is not None:
         pending = pending.where(CorrectionRequest.office_code.in_(offices))
-    from .escalations import open_count
     escalated = open_count(session, offices, start.to_pydatetime(), end.to_pydatetime())
     return EvidenceCounts(cleared or 0, unreviewed or 0, inducement or 0, session.scalar(pending) or 0,
                           awaiting or 0, awaiting_high or 0, escalated)
@@ -254,8 +252,6 @@ def findings_by_rule(session: Session, offices: list[str] | None, week: str, tim
     """Per rule, the area's findings that fire in the week and in the week before, the
     most increased first: which rules got worse (every finding counts once, in the week
     its visit was, or its case was completed -- the week filter of the findings page)."""
-    from ..stores import findings as findings_store
-
     index = week_of_label(week)
 
     def counts(of: int) -> dict[str, int]:
