@@ -82,7 +82,8 @@ class IndicatorParts:
     completed case or ticketed visit.
     """
 
-    counts: pd.DataFrame  # index (week, scope), columns COUNT_PARTS
+    counts: pd.DataFrame  # index (week, scope); visits, asked_badly, ticketed, wait_within_limit,
+    # red_tape_visit, accepted, completed, on_time, red_tape_case, refused, unfounded_refusal, visit_count
     overdue_changes: pd.Series  # index (week, scope)
     lead_hours: pd.DataFrame  # week, scope, value
     wait_minutes: pd.DataFrame  # week, scope, value
@@ -91,11 +92,6 @@ class IndicatorParts:
     last_week: int | None
 
 
-COUNT_PARTS = (
-    "visits", "asked_badly", "ticketed", "wait_within_limit", "red_tape_visit",
-    "accepted", "completed", "on_time", "red_tape_case", "refused", "unfounded_refusal",
-    "visit_count",
-)
 _NEVER = np.iinfo("int64").max // 2  # the week a never-closed case stops counting
 
 

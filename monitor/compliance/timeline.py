@@ -89,7 +89,7 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     event_accepts = is_accepting_action[events] & ((previous < 0) | is_return[np.maximum(previous, 0)])
     event_resets = is_accepting_action[events] & (previous >= 0) & is_accepting_action[np.maximum(previous, 0)]
     accepting = events[event_accepts]
-    last_accepting = np.full(n_cases, -1)  # int64 (numpy 2: the default integer everywhere)
+    last_accepting = np.full(n_cases, -1)
     np.maximum.at(last_accepting, codes[accepting], accepting)
     # The first submit/resubmit after the last return (or the first one if none): accepted.
     accepting_seq = np.where(last_accepting > last_return, last_accepting, -1)
@@ -97,19 +97,19 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     # case are contiguous and every reset has an acceptance of its own case before it.
     run_acceptance = np.maximum.accumulate(np.where(event_accepts, events, -1))
     resets = events[event_resets]
-    reset_seq = np.full(n_cases, len(part))  # int64 (numpy 2: the default integer everywhere)
+    reset_seq = np.full(n_cases, len(part))
     np.minimum.at(reset_seq, codes[resets], resets)
-    reset_acceptance = np.full(n_cases, -1)  # int64 (numpy 2: the default integer everywhere)
+    reset_acceptance = np.full(n_cases, -1)
     first_reset = event_resets & (events == reset_seq[codes[events]])
     reset_acceptance[codes[events[first_reset]]] = run_acceptance[first_reset]
     reset_seq = np.where(reset_seq < len(part), reset_seq, -1)
-    first_submit_seq = np.full(n_cases, len(part))  # int64 (numpy 2: the default integer everywhere)
+    first_submit_seq = np.full(n_cases, len(part))
     np.minimum.at(first_submit_seq, codes[action == "submit"], seq[action == "submit"])
     first_submit_seq = np.where(first_submit_seq < len(part), first_submit_seq, -1)
     refs = part["applicant_ref"].fillna("").astype(str).to_numpy() if "applicant_ref" in part \
         else np.full(len(part), "", dtype=object)
     has_ref = refs != ""
-    first_ref_seq = np.full(n_cases, len(part))  # int64 (numpy 2: the default integer everywhere)
+    first_ref_seq = np.full(n_cases, len(part))
     np.minimum.at(first_ref_seq, codes[has_ref], seq[has_ref])
     applicant = np.where(first_ref_seq < len(part), refs[np.minimum(first_ref_seq, len(part) - 1)], "")
 
@@ -117,7 +117,7 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     # issued), the last one completes it.
     completing_seq = last_seq(np.isin(action, ("issue", "refuse")))
     withdrawing_seq = last_seq(action == "withdraw")
-    first_seq = np.full(n_cases, len(part))  # int64 (numpy 2: the default integer everywhere)
+    first_seq = np.full(n_cases, len(part))
     np.minimum.at(first_seq, codes, seq)
 
     finished = part["finished_at"]
@@ -154,7 +154,7 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     has_acceptance = cases["accepted_at"].notna().to_numpy()
     accepting_service = np.where(has_acceptance, visits["service_code"].to_numpy()[
         np.maximum(cases["accepting_row"].to_numpy(), 0)], None)
-    version = np.full(n_cases, -1)  # int64 (numpy 2: the default integer everywhere)
+    version = np.full(n_cases, -1)
     if has_acceptance.any():
         accepted_days = local_day_numbers(cases.loc[has_acceptance, "accepted_at"], calendar.timezone_name)
         version[has_acceptance] = frames.version_in_force(
@@ -163,7 +163,7 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     deadlines = frames.versions.set_index("version")
     known = version >= 0
     values = np.full(n_cases, np.nan)
-    units = np.full(n_cases, None)  # object
+    units = np.full(n_cases, None)  # an object array
     values[known] = deadlines["deadline_value"].reindex(version[known]).to_numpy()
     units[known] = deadlines["deadline_unit"].reindex(version[known]).to_numpy()
     cases["due_at"] = due_at_many(cases["accepted_at"].where(pd.Series(known)), values, units, calendar)
