@@ -11,10 +11,7 @@ the two tables must be identical (a refactor that changes a number fails here).
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,21 +25,9 @@ from monitor.compliance import CatalogFrames, indicators, judge, parse_visits  #
 from monitor.compliance.visit_files import read_visit_input  # noqa: E402
 from services_catalog import BUNDLED_CATALOG, load_catalog  # noqa: E402
 
+from baseline import module_at  # noqa: E402  (bench/, the script's own folder)
+
 TIMEZONE = "Asia/Almaty"
-
-
-def module_at(revision: str):
-    """indicators.py as it was at a git revision, importable beside the current one."""
-    source = subprocess.run(["git", "show", f"{revision}:monitor/compliance/indicators.py"], cwd=ROOT,
-                            check=True, capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp()) / "indicators_baseline.py"
-    path.write_text(source, encoding="utf-8")
-    name = "monitor.compliance.indicators_baseline"  # a package module: its relative imports work
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def cpu_seconds(function, *arguments):
@@ -56,7 +41,7 @@ def main() -> None:
     parser.add_argument("csv")
     parser.add_argument("--baseline", default="HEAD", help="git revision of the baseline (default HEAD)")
     options = parser.parse_args()
-    baseline = module_at(options.baseline)
+    baseline = module_at(options.baseline, "monitor/compliance/indicators.py", "monitor.compliance")
     frames = CatalogFrames.from_catalog(load_catalog(BUNDLED_CATALOG))
     parsed = parse_visits(read_visit_input(options.csv).rows, frames, TIMEZONE)
     analysis = judge(parsed.visits, frames, WorkingCalendar(), pd.Timestamp("2026-12-31", tz="UTC"))

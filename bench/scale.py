@@ -24,7 +24,6 @@ import io
 import json
 import os
 import statistics
-import subprocess  # nosec B404 - git show of a fixed commit, no shell
 import sys
 import time
 import tracemalloc
@@ -33,23 +32,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from baseline import module_at  # noqa: E402  (bench/, the script's own folder)
+
 OUT = ROOT / "bench" / "out"
 BEFORE = "cb5740c"
 
 
 def old_module(name: str) -> types.ModuleType:
     """monitor/<name>.py as of BEFORE, importable next to today's modules."""
-    source = subprocess.run(["git", "show", f"{BEFORE}:monitor/{name}.py"], cwd=ROOT, check=True,  # nosec B603 B607
-                            capture_output=True, text=True).stdout
     # Its imports name the modules where they were then (before the move into stores/, services/).
-    for old, new in (("from .context import", "from .services.context import"),
-                     ("from .findings_store import", "from .stores.findings import")):
-        source = source.replace(old, new)
-    module = types.ModuleType(f"monitor._before_{name}")
-    module.__package__ = "monitor"
-    sys.modules[module.__name__] = module  # dataclasses look their module up
-    exec(compile(source, f"{BEFORE}:monitor/{name}.py", "exec"), module.__dict__)  # nosec B102 - our own code
-    return module
+    return module_at(BEFORE, f"monitor/{name}.py", "monitor", (
+        ("from .context import", "from .services.context import"),
+        ("from .findings_store import", "from .stores.findings import")))
 
 
 def measure(function, repeat: int) -> dict:
