@@ -12,6 +12,10 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))  # an XLSX report of a large area takes a while
 graceful_timeout = 30
 keepalive = 5
+# The app is imported once, in the master, and workers are forked from it: a new or recycled
+# worker starts serving at once instead of spending seconds importing pandas and the app
+# (no database connection or thread is opened at import time, so forking it is safe).
+preload_app = True
 # Recycle workers now and then (memory held by pandas frames is returned to the system).
 max_requests = 2000
 max_requests_jitter = 200

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from flask_sqlalchemy.session import Session as FlaskSession
 
 from .stores import evidence
+from .services import public_pages
 from .config import load_config
 from .views.auth import loader as auth  # registers the user loader
 from .cli import register_commands
@@ -67,7 +68,7 @@ def select_locale() -> str:
     """The language chosen with the switch (kept in the session), else the browser's."""
     languages = ("kk", "ru", "en")
     chosen = request.args.get("lang")
-    if chosen in languages:
+    if chosen in languages and session.get("lang") != chosen:  # rewrite the cookie only for a change
         session["lang"] = chosen
     return session.get("lang") or request.accept_languages.best_match(languages) or "ru"
 
@@ -81,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, **proxies)
     db.init_app(app)
     evidence.install(FlaskSession)  # ORM writes of recorded rows are always stamped at commit
+    public_pages.install(FlaskSession)  # a catalog, calendar or publication commit renews citizens' pages
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -81,6 +81,11 @@ DEFAULTS = {
     "MAIL_COPY_TO": "",
     # Citizens' catalog, service pages and checklists: how long a proxy or CDN may keep them.
     "PUBLIC_CACHE_SECONDS": 300,
+    # Each process keeps what the citizens' pages show and asks the database at most this
+    # often whether a catalog load, calendar change or publication made elsewhere changed it
+    # (its own changes take effect at once); and at most this many characters of pages.
+    "PUBLIC_RECHECK_SECONDS": 2.0,
+    "PUBLIC_PAGE_CACHE_CHARS": 32_000_000,
 }
 
 
@@ -102,6 +107,8 @@ ENVIRONMENT = {
     "ESCALATE_AFTER_WORKING_DAYS": int,
     "CLOCK_SKEW_MINUTES": int,
     "PUBLIC_CACHE_SECONDS": int,
+    "PUBLIC_RECHECK_SECONDS": float,
+    "PUBLIC_PAGE_CACHE_CHARS": int,
     "RATELIMIT_STORAGE_URI": str,
     "RATELIMIT_KEY_PREFIX": str,
     "OPEN_DATA_VOCABULARY_IRI": str,

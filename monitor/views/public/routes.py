@@ -2,28 +2,27 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, make_response, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...services import accounts
 from ...services import citizens
 from ...services import mail
+from ...services import public_pages
 from ...calendar import due_at
 from ...stores.calendar import calendar_from_db
 from ...compliance.indicator_table import PUBLIC_INDICATORS
 from ...services.context import current_catalog, local_today
 from ..charts import line_chart
 from ...extensions import db, limiter
-from ...models import AuditRecord, Complaint, Office
-from ...services.publishing import office_ranking, public_snapshots
+from ...models import Complaint, Office
+from ...services.publishing import office_ranking
 from .. import RATE_INDICATORS, public_url
 from ..labels import label
 from . import bp
@@ -36,32 +35,31 @@ def _language() -> str:
     return str(get_locale() or "ru")
 
 
+def _page_key(tag: str) -> tuple:
+    """What a rendered citizens' page depends on beyond its tag: the query's arguments (the
+    language links carry them)."""
+    return (request.endpoint, tag, tuple(sorted(request.args.items(multi=True))))
+
+
 def _cacheable(render, *key):
     """A citizens' page a proxy or CDN may keep: it changes only when a catalog or calendar
     change is recorded (their latest audit records), when the local date turns, or with
     ``key`` (language, query, example due date). A conditional request that still matches
-    gets 304 without rendering. Signed-in users' pages (their name, flashes) are not shared.
+    gets 304 without rendering; any other is rendered once per process (public_pages).
+    Signed-in users' pages (their name, flashes) are neither shared nor kept.
     """
     if current_user.is_authenticated or session.get("_flashes"):
         return render()
-    latest = db.session.execute(
-        select(AuditRecord.entity, func.max(AuditRecord.sequence), func.max(AuditRecord.at))
-        .where(AuditRecord.entity.in_(("catalog", "calendar_override"))).group_by(AuditRecord.entity)).all()
-    today = local_today()
-    stamp = "|".join(f"{entity}:{sequence}" for entity, sequence, _ in sorted(latest))
-    tag = hashlib.sha256(f"{stamp}|{today}|{_language()}|{request.path}|{key}".encode()).hexdigest()[:32]
-    midnight = dt.datetime.combine(today, dt.time(), ZoneInfo(current_app.config["MONITOR_TIMEZONE"]))
-    changed = [moment for _, _, moment in latest if moment is not None]
-    modified = max([midnight.astimezone(dt.timezone.utc)] + [m.astimezone(dt.timezone.utc) for m in changed])
+    stamp = public_pages.catalog_page_stamp(_language(), request.path, key)
     probe = Response()
-    probe.set_etag(tag)
-    probe.last_modified = modified.replace(microsecond=0)
+    probe.set_etag(stamp.tag)
+    probe.last_modified = stamp.modified
     probe.make_conditional(request)
     if probe.status_code == 304:
         response = probe
     else:
-        response = make_response(render())
-        response.set_etag(tag)
+        response = make_response(public_pages.rendered(_page_key(stamp.tag), render))
+        response.set_etag(stamp.tag)
         response.last_modified = probe.last_modified
     response.cache_control.public = True
     response.cache_control.max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
@@ -77,7 +75,7 @@ def index():
 
 
 def _index(query: str):
-    catalog = current_catalog()
+    catalog = public_pages.catalog()
     today = local_today()
     services = [(service, service.version_in_force(today)) for service in catalog.search(query)]
     return render_template("public/index.html", services=services, query=query)
@@ -99,7 +97,7 @@ def _example_due_date(deadline, calendar):
 
 
 def _service_page(code: str, template: str):
-    catalog = current_catalog()
+    catalog = public_pages.catalog()
     found = catalog.services.get(code)
     if found is None:
         abort(404)
@@ -107,8 +105,7 @@ def _service_page(code: str, template: str):
     version = found.version_in_force(today)
     example = None
     if version is not None:
-        calendar = calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"], _language())
-        example = _example_due_date(version.deadline, calendar)
+        example = _example_due_date(version.deadline, public_pages.calendar(_language()))
     history = [v for v in found.versions if v is not version]
     # The example due date (from now) is part of the key: an hours deadline moves it within a day.
     return _cacheable(lambda: render_template(template, service=found, version=version, example=example,
@@ -213,8 +210,16 @@ def follow_complaint():
 
 @bp.get("/indicators")
 def indicators():
-    """Published weekly indicators, network-wide and per office, with their trend."""
-    table = public_snapshots(db.session)
+    """Published weekly indicators, network-wide and per office, with their trend: rendered
+    once per publication, language and query for anonymous readers (public_pages)."""
+    if current_user.is_authenticated or session.get("_flashes"):
+        return _indicators()
+    key = (public_pages.changes().published, _language(), _page_key(""))
+    return public_pages.rendered(key, _indicators)
+
+
+def _indicators():
+    table = public_pages.published_snapshots()
     minimum = current_app.config["MIN_CASES_FOR_RANKING"]
     if table.empty:
         return render_template("public/indicators.html", weeks=[], network={}, charts={}, offices=[],

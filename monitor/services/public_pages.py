@@ -1,0 +1,201 @@
+"""The citizens' pages from memory: what they show changes only with a catalog load, a
+calendar change, a publication or the local date, so each process keeps what it derived
+from those (the catalog, the calendar, the published snapshots, the rendered pages) and
+reads the database only to learn whether one of them changed.
+
+That check (the latest catalog and calendar audit records and the latest published
+snapshot) is made at most once per ``PUBLIC_RECHECK_SECONDS`` per process, and at once
+after this process commits such a change; another process's change (a catalog load from
+the CLI, a calendar override made in another worker) is seen within that interval. A
+citizen's request in between opens no database session.
+
+What is kept is per application object (``app.extensions``), so two apps in one process
+never share a page; a change committed through any of them is seen by every app of the
+process on the same database at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from services_catalog import Catalog
+
+from ..calendar import WorkingCalendar
+from ..extensions import db
+from ..models import AuditRecord, IndicatorSnapshot
+from ..stores.calendar import calendar_from_db
+from .context import current_frames, local_today
+from .publishing import public_snapshots
+
+# Audit entities whose records change what the citizens' catalog pages show.
+CATALOG_ENTITIES = ("catalog", "calendar_override")
+EXTENSION = "public_pages"
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The last change of each input of the citizens' pages, as the database has it."""
+    latest: tuple[tuple[str, int, dt.datetime | None], ...]  # (entity, sequence, at), sorted
+    published: int | None  # the newest published snapshot row
+
+    @property
+    def catalog(self) -> int | None:
+        return next((sequence for entity, sequence, _ in self.latest if entity == "catalog"), None)
+
+    @property
+    def calendar(self) -> tuple:
+        return tuple(item for item in self.latest if item[0] == "calendar_override")
+
+
+@dataclass(frozen=True)
+class PageStamp:
+    """What identifies one citizens' page: its strong ETag and its Last-Modified."""
+    tag: str
+    modified: dt.datetime
+
+
+# Changes committed by this process, counted per database: an app re-reads when its count moved.
+_committed: dict[str, int] = {}
+
+
+@dataclass
+class _State:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    changes: Changes | None = None
+    read_at: float = float("-inf")
+    committed: int = 0  # _committed of this app's database when changes were read
+    derived: dict = field(default_factory=dict)  # (what, stamp) -> value
+    pages: OrderedDict = field(default_factory=OrderedDict)  # key -> rendered text
+    page_chars: int = 0
+
+
+def _state() -> _State:
+    state = current_app.extensions.get(EXTENSION)
+    if state is None:
+        state = current_app.extensions.setdefault(EXTENSION, _State())
+    return state
+
+
+def _read_changes(session: Session) -> Changes:
+    latest = session.execute(
+        select(AuditRecord.entity, func.max(AuditRecord.sequence), func.max(AuditRecord.at))
+        .where(AuditRecord.entity.in_(CATALOG_ENTITIES)).group_by(AuditRecord.entity)).all()
+    published = session.scalar(select(func.max(IndicatorSnapshot.id)))
+    return Changes(tuple(sorted((entity, sequence, at) for entity, sequence, at in latest)), published)
+
+
+def changes() -> Changes:
+    """The inputs' last changes, re-read at most once per PUBLIC_RECHECK_SECONDS."""
+    state = _state()
+    now = time.monotonic()
+    committed = _committed.get(str(db.engine.url), 0)
+    if state.changes is not None and state.committed == committed \
+            and now - state.read_at < current_app.config["PUBLIC_RECHECK_SECONDS"]:
+        return state.changes
+    fresh = _read_changes(db.session)
+    with state.lock:
+        if fresh != state.changes:  # what was derived from the old inputs is never asked again
+            state.derived.clear()
+            state.pages.clear()
+            state.page_chars = 0
+        state.changes, state.read_at, state.committed = fresh, now, committed
+    return fresh
+
+
+def _derived(what: str, stamp, compute: Callable):
+    state = _state()
+    key = (what, stamp)
+    value = state.derived.get(key)
+    if value is None:
+        value = compute()
+        with state.lock:
+            state.derived[key] = value
+    return value
+
+
+def catalog() -> Catalog:
+    """The catalog in force (engine frames cached per catalog load, as context.current_frames)."""
+    return _derived("catalog", changes().catalog, current_frames).catalog
+
+
+def calendar(language: str) -> WorkingCalendar:
+    """The calendar with the administrators' overrides, its words in ``language``."""
+    return _derived(("calendar", language), changes().calendar, lambda: calendar_from_db(
+        db.session, current_app.config["MONITOR_TIMEZONE"], language))
+
+
+def published_snapshots() -> pd.DataFrame:
+    """The published snapshots fit for anyone (publishing.public_snapshots), per publication."""
+    return _derived("snapshots", changes().published, lambda: public_snapshots(db.session))
+
+
+def catalog_page_stamp(language: str, path: str, key) -> PageStamp:
+    """The ETag and Last-Modified of a catalog page: new with a catalog or calendar change,
+    the local date, the language, the path and ``key`` (query, example due date)."""
+    latest = changes().latest
+    today = local_today()
+    stamp = "|".join(f"{entity}:{sequence}" for entity, sequence, _ in latest)
+    tag = hashlib.sha256(f"{stamp}|{today}|{language}|{path}|{key}".encode()).hexdigest()[:32]
+    midnight = dt.datetime.combine(today, dt.time(), ZoneInfo(current_app.config["MONITOR_TIMEZONE"]))
+    changed = [moment.astimezone(dt.timezone.utc) for _, _, moment in latest if moment is not None]
+    modified = max([midnight.astimezone(dt.timezone.utc)] + changed)
+    return PageStamp(tag, modified.replace(microsecond=0))
+
+
+def rendered(key, render: Callable[[], str]) -> str:
+    """A page rendered once per ``key`` (which must name everything the page shows) while
+    the inputs stay the same; at most PUBLIC_PAGE_CACHE_CHARS characters are kept."""
+    state = _state()
+    page = state.pages.get(key)
+    if page is not None:
+        with state.lock:
+            if key in state.pages:
+                state.pages.move_to_end(key)
+        return page
+    page = render()
+    limit = current_app.config["PUBLIC_PAGE_CACHE_CHARS"]
+    if len(page) <= limit // 4:
+        with state.lock:
+            if key not in state.pages:
+                state.pages[key] = page
+                state.page_chars += len(page)
+            while state.page_chars > limit and state.pages:
+                _, dropped = state.pages.popitem(last=False)
+                state.page_chars -= len(dropped)
+    return page
+
+
+def _note_changes(session: Session, _context) -> None:
+    """after_flush: remember that this transaction changes what citizens' pages show."""
+    if any(isinstance(row, IndicatorSnapshot)
+           or (isinstance(row, AuditRecord) and row.entity in CATALOG_ENTITIES) for row in session.new):
+        session.info["public_pages_changed"] = True
+
+
+def _after_commit(session: Session) -> None:
+    """Every app of this process on that database re-reads the inputs on its next request."""
+    if session.info.pop("public_pages_changed", False):
+        database = str(session.get_bind().url)
+        _committed[database] = _committed.get(database, 0) + 1
+
+
+def install(session_factory) -> None:
+    """Expire the pages' inputs when this process commits a change of them (idempotent)."""
+    if getattr(session_factory, "_public_pages_installed", False):
+        return
+    event.listen(session_factory, "after_flush", _note_changes)
+    event.listen(session_factory, "after_commit", _after_commit)
+    event.listen(session_factory, "after_soft_rollback",
+                 lambda session, _previous: session.info.pop("public_pages_changed", None))
+    session_factory._public_pages_installed = True

@@ -1,0 +1,149 @@
+"""Citizens' pages from memory (monitor.services.public_pages): the same bytes and headers as a
+page rendered afresh, no database session per request, and every change seen."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session
+
+from monitor import create_app
+from monitor.extensions import db
+from monitor.models import IndicatorSnapshot
+from monitor.services import public_pages
+from monitor.stores import calendar as calendar_store
+
+from .conftest import TEST_CONFIG
+
+PAGES = ["/", "/?q=marriage", "/services/S1", "/services/S1/checklist", "/services/S2?utm=x",
+         "/indicators", "/indicators?office=OF1"]
+# What differs between two answers of the same page made at different moments.
+MOMENT_HEADERS = {"Date", "Set-Cookie"}
+
+
+def _publish(week: str, on_time: float) -> None:
+    published = dt.datetime(2026, 4, 13, 1, tzinfo=dt.timezone.utc)
+    db.session.add_all(IndicatorSnapshot(week=week, scope_kind=kind, scope_value=value, indicator=name, value=number,
+                                         published_at=published, audit_head_hash="cd" * 32)
+                       for kind, value, name, number in (
+                           ("network", "", "on_time_rate", on_time), ("network", "", "cases_completed", 40.0),
+                           ("office", "OF1", "on_time_rate", on_time), ("office", "OF1", "cases_completed", 40.0)))
+    db.session.commit()
+
+
+def _headers(response) -> dict:
+    return {name: value for name, value in response.headers.items() if name not in MOMENT_HEADERS}
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements sent to the database (a session that holds a connection between
+    requests would hide a pool checkout, never a statement)."""
+    sent = []
+    listener = lambda connection, cursor, statement, *args: sent.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    yield sent
+    event.remove(db.engine, "before_cursor_execute", listener)
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_a_page_from_memory_is_the_page_rendered_afresh(app, client, loaded_catalog, database_url, language):
+    """An app that keeps nothing (recheck every request, no page kept) renders every page as the
+    app did before pages were kept: the kept answers must be byte for byte the same."""
+    _publish("2026-W15", 0.75)
+    afresh_app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "PUBLIC_RECHECK_SECONDS": 0,
+                             "PUBLIC_PAGE_CACHE_CHARS": 0})
+    afresh = afresh_app.test_client()
+    for page in PAGES:
+        url = f"{page}{'&' if '?' in page else '?'}lang={language}"
+        client.get(url)  # rendered and kept
+        kept = client.get(url)
+        fresh = afresh.get(url)
+        assert kept.status_code == fresh.status_code == 200, url
+        assert kept.data == fresh.data, url
+        assert _headers(kept) == _headers(fresh), url
+    with afresh_app.app_context():
+        db.engine.dispose()
+    assert app.extensions[public_pages.EXTENSION].pages  # the answers above did come from memory
+
+
+def test_a_citizens_request_sends_nothing_to_the_database(app, client, loaded_catalog, statements):
+    app.config["PUBLIC_RECHECK_SECONDS"] = 3600
+    _publish("2026-W15", 0.75)
+    for page in PAGES:
+        client.get(page)  # the first asks the database once
+    tag = client.get("/services/S1").headers["ETag"]
+    statements.clear()
+    for page in PAGES:
+        assert client.get(page).status_code == 200
+    assert client.get("/services/S1", headers={"If-None-Match": tag}).status_code == 304
+    assert client.get("/?q=passport").status_code == 200  # a query not seen yet: rendered, still no database
+    assert statements == []
+
+
+def test_a_change_committed_here_is_seen_at_once(app, client, loaded_catalog):
+    app.config["PUBLIC_RECHECK_SECONDS"] = 3600
+    _publish("2026-W15", 0.75)
+    before = client.get("/services/S1")
+    assert "2026-W16" not in client.get("/indicators?lang=en").get_data(as_text=True)
+
+    calendar_store.set_override(db.session, dt.date(2030, 1, 2), False, "test", "admin")
+    db.session.commit()
+    after = client.get("/services/S1")
+    assert after.headers["ETag"] != before.headers["ETag"]
+
+    _publish("2026-W16", 0.5)
+    assert "2026-W16" in client.get("/indicators?lang=en").get_data(as_text=True)
+
+
+def test_another_apps_commit_in_this_process_is_seen_at_once(app, client, loaded_catalog, database_url):
+    """A job or CLI command of this process runs its own app on the same database."""
+    app.config["PUBLIC_RECHECK_SECONDS"] = 3600
+    before = client.get("/services/S1").headers["ETag"]
+    other = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
+    with other.app_context():
+        calendar_store.set_override(db.session, dt.date(2030, 1, 3), False, "job", "admin")
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    assert client.get("/services/S1").headers["ETag"] != before
+
+
+def test_another_process_change_is_seen_after_the_recheck_interval(app, client, loaded_catalog, database_url,
+                                                                   monkeypatch):
+    """Another process's commit does not pass through this one: it is seen at the next recheck."""
+    app.config["PUBLIC_RECHECK_SECONDS"] = 60
+    clock = [1000.0]
+    monkeypatch.setattr(public_pages.time, "monotonic", lambda: clock[0])
+    before = client.get("/services/S1?lang=en")
+    # A plain SQLAlchemy session on its own engine: nothing of this app's session machinery runs.
+    engine = create_engine(db.engine.url)
+    with Session(engine) as elsewhere:
+        calendar_store.set_override(elsewhere, dt.date(2030, 1, 4), False, "elsewhere", "admin")
+        elsewhere.commit()
+    engine.dispose()
+    clock[0] += 59
+    assert client.get("/services/S1?lang=en").headers["ETag"] == before.headers["ETag"]
+    clock[0] += 2
+    after = client.get("/services/S1?lang=en")
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert after.status_code == 200
+
+
+def test_kept_pages_stay_within_their_bound(app, client, loaded_catalog):
+    app.config["PUBLIC_PAGE_CACHE_CHARS"] = 40_000
+    for number in range(60):
+        assert client.get(f"/?q=word{number}").status_code == 200
+    state = app.extensions[public_pages.EXTENSION]
+    assert 0 < state.page_chars <= 40_000
+    assert state.page_chars == sum(len(page) for page in state.pages.values())
+    assert len(state.pages) < 60  # the oldest were dropped
+
+
+def test_signed_in_pages_are_never_kept(app, client, login, loaded_catalog):
+    login("desk1")
+    page = client.get("/services/S1").get_data(as_text=True)
+    assert "desk1" in page  # the signed-in user's name is on the page
+    state = app.extensions.get(public_pages.EXTENSION)
+    assert state is None or not state.pages
