@@ -64,7 +64,7 @@ def test_no_inline_script_anywhere(app, client, loaded_catalog):
 def test_database_down_gives_a_503_and_no_stack_trace(app, client, monkeypatch):
     def down(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("could not connect to server"))
-    monkeypatch.setattr("monitor.views.public.routes.current_catalog", down)
+    monkeypatch.setattr("monitor.services.public_pages._read_changes", down)
     response = client.get("/?lang=en")
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     text = response.get_data(as_text=True)
@@ -72,7 +72,7 @@ def test_database_down_gives_a_503_and_no_stack_trace(app, client, monkeypatch):
 
 
 def test_an_unexpected_error_shows_no_stack_trace(app, client, monkeypatch):
-    monkeypatch.setattr("monitor.views.public.routes.current_catalog", lambda: 1 / 0)
+    monkeypatch.setattr("monitor.services.public_pages.catalog", lambda: 1 / 0)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = client.get("/?lang=en")
     assert response.status_code == 500

@@ -14,9 +14,8 @@ import re
 from flask import current_app, request
 
 from ... import open_data
-from ...services.context import current_catalog, local_today
-from ...extensions import db
-from ...services.publishing import public_snapshots
+from ...services import public_pages
+from ...services.context import local_today
 from .. import public_url
 from . import bp
 
@@ -42,8 +41,16 @@ def _cached(body: str | bytes, mimetype: str, headers: dict | None = None):
     return response.make_conditional(request)
 
 
-def _json(document, mimetype: str = JSON):
-    return _cached(json.dumps(document, ensure_ascii=False, indent=2) + "\n", mimetype)
+def _json(build, mimetype: str = JSON):
+    """``build()``'s document as JSON, serialised once per process while its inputs stay the same."""
+    return _cached(_kept(lambda: json.dumps(build(), ensure_ascii=False, indent=2) + "\n"), mimetype)
+
+
+def _kept(build):
+    """A public document built once per process for this address while the catalog, the
+    calendar, the publications and the local date stay the same (services.public_pages)."""
+    key = (request.endpoint, tuple(sorted(request.args.items(multi=True))), public_pages.changes(), _today())
+    return public_pages.rendered(key, build)
 
 
 def _error(status: int, message: str):
@@ -62,43 +69,42 @@ def _vocabulary_iri() -> str:
 
 @bp.get("/open-data/catalog.json")
 def catalog_json():
-    return _json(open_data.catalog_document(current_catalog(), _today()))
+    return _json(lambda: open_data.catalog_document(public_pages.catalog(), _today()))
 
 
 @bp.get("/open-data/catalog.csv")
 def catalog_csv():
-    return _cached(open_data.catalog_csv(current_catalog(), _today()), "text/csv")
+    return _cached(_kept(lambda: open_data.catalog_csv(public_pages.catalog(), _today())), "text/csv")
 
 
 @bp.get("/open-data/catalog.zip")
 def catalog_zip():
-    return _cached(open_data.catalog_zip(current_catalog()), "application/zip",
+    return _cached(_kept(lambda: open_data.catalog_zip(public_pages.catalog())), "application/zip",
                    {"Content-Disposition": "attachment; filename=catalog.zip"})
 
 
 @bp.get("/open-data/catalog.jsonld")
 def catalog_jsonld():
-    document = open_data.catalog_jsonld(
-        current_catalog(), _today(), _vocabulary_iri(),
+    return _json(lambda: open_data.catalog_jsonld(
+        public_pages.catalog(), _today(), _vocabulary_iri(),
         # From PUBLIC_BASE_URL, never the Host header: these documents are cached publicly.
         document_iri=public_url("api.catalog_jsonld"),
-        service_page=lambda code: public_url("public.service", code=code))
-    return _json(document, JSON_LD)
+        service_page=lambda code: public_url("public.service", code=code)), JSON_LD)
 
 
 @bp.get("/open-data/vocabulary")
 def vocabulary():
-    return _json(open_data.vocabulary_document(_vocabulary_iri()), JSON_LD)
+    return _json(lambda: open_data.vocabulary_document(_vocabulary_iri()), JSON_LD)
 
 
 @bp.get("/open-data/indicators.csv")
 def indicators_csv():
-    return _cached(open_data.indicators_csv(public_snapshots(db.session)), "text/csv")
+    return _cached(_kept(lambda: open_data.indicators_csv(public_pages.published_snapshots())), "text/csv")
 
 
 @bp.get("/open-data/indicators.json")
 def indicators_json():
-    return _json(open_data.indicators_document(public_snapshots(db.session)))
+    return _json(lambda: open_data.indicators_document(public_pages.published_snapshots()))
 
 
 # ---------------------------------------------------------------- JSON API
@@ -106,16 +112,16 @@ def indicators_json():
 @bp.get("/api/services")
 def services():
     query = request.args.get("q", "").strip()
-    return _json(open_data.service_list(current_catalog(), _today(), query))
+    return _json(lambda: open_data.service_list(public_pages.catalog(), _today(), query))
 
 
 @bp.get("/api/services/<code>")
 def service(code: str):
-    catalog = current_catalog()
+    catalog = public_pages.catalog()
     found = catalog.services.get(code)
     if found is None:
         return _error(404, f"no service with code {code!r}")
-    return _json(open_data.service_document(found, catalog, _today()))
+    return _json(lambda: open_data.service_document(found, catalog, _today()))
 
 
 @bp.get("/api/indicators")
@@ -126,14 +132,14 @@ def indicators():
         return _error(400, f"week must be an ISO week such as 2026-W12, not {week!r}")
     if scope_kind is not None and scope_kind not in open_data.SCOPE_KINDS:
         return _error(400, f"scope_kind must be one of {', '.join(open_data.SCOPE_KINDS)}")
-    table = public_snapshots(db.session, scope_kind)
-    for column in ("week", "scope_value", "indicator"):
+    table = public_pages.published_snapshots()
+    for column in ("week", "scope_kind", "scope_value", "indicator"):
         value = request.args.get(column)
         if value is not None:
             table = table[table[column] == value]
-    return _json(open_data.indicators_document(table))
+    return _json(lambda: open_data.indicators_document(table))
 
 
 @bp.get("/api/openapi.json")
 def openapi():
-    return _json(open_data.openapi_document())
+    return _json(open_data.openapi_document)
