@@ -30,6 +30,7 @@ from .views.auth import bp as auth_bp
 from .views.desk import bp as desk_bp
 from .views.health import bp as health_bp
 from .views.public import bp as public_bp
+from .views.public.conditional import ConditionalAnswers
 from .views.supervisor import bp as supervisor_bp
 
 PACKAGE = Path(__file__).resolve().parent
@@ -77,6 +78,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=_instance_path(),
                 template_folder=str(SITE / "templates"), static_folder=str(SITE / "static"))
     load_config(app, config)
+    # Repeat conditional requests of citizens' pages are answered before Flask runs; inside
+    # ProxyFix, so that the scheme (and HSTS) is the citizen's.
+    app.wsgi_app = ConditionalAnswers(app.wsgi_app, app.config)
     proxies = {name: app.config[f"PROXY_FIX_{name.upper()}"] for name in ("x_for", "x_proto", "x_host")}
     if any(proxies.values()):  # trust only as many proxies as configured (rate limits per citizen)
         app.wsgi_app = ProxyFix(app.wsgi_app, **proxies)

@@ -147,3 +147,73 @@ def test_signed_in_pages_are_never_kept(app, client, login, loaded_catalog):
     assert "desk1" in page  # the signed-in user's name is on the page
     state = app.extensions.get(public_pages.EXTENSION)
     assert state is None or not state.pages
+
+
+@pytest.fixture
+def anonymous(app):
+    """A client that never keeps a cookie: a citizen's browser revalidating a page, or a proxy."""
+    return app.test_client(use_cookies=False)
+
+
+def _conditional(app):
+    from monitor.views.public.conditional import ConditionalAnswers
+    middleware = app.wsgi_app
+    while not isinstance(middleware, ConditionalAnswers):
+        middleware = middleware.app  # inside ProxyFix when it is configured
+    return middleware
+
+
+def test_a_repeated_conditional_request_is_answered_before_flask_with_the_same_headers(
+        app, anonymous, loaded_catalog, monkeypatch):
+    from monitor.views.public import routes
+    tag = anonymous.get("/services/S1").headers["ETag"]
+    first = anonymous.get("/services/S1", headers={"If-None-Match": tag})  # through the application
+    assert first.status_code == 304
+
+    reached = []
+    original = routes._service_page
+    monkeypatch.setattr(routes, "_service_page", lambda *args: reached.append(args) or original(*args))
+    again = anonymous.get("/services/S1", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b"" and reached == []
+    assert list(again.headers.items()) == list(first.headers.items())
+    # Another tag, another language header, a cookie: the application answers.
+    assert anonymous.get("/services/S1", headers={"If-None-Match": '"other"'}).status_code == 200
+    assert anonymous.get("/services/S1", headers={"If-None-Match": tag, "Accept-Language": "kk"}).status_code == 200
+    assert anonymous.get("/services/S1", headers={"If-None-Match": tag, "Cookie": "a=b"}).status_code == 304
+    assert len(reached) == 3
+
+
+def test_kept_conditional_answers_end_with_a_change_the_interval_or_the_minute(
+        app, anonymous, loaded_catalog, monkeypatch):
+    from monitor.views.public import conditional
+    middleware = _conditional(app)
+    app.config["PUBLIC_RECHECK_SECONDS"] = 60
+    monotonic, wall = [1000.0], [1_800_000_000.0]  # at the start of a minute
+    monkeypatch.setattr(conditional.time, "monotonic", lambda: monotonic[0])
+    monkeypatch.setattr(conditional.time, "time", lambda: wall[0])
+
+    def kept(url):
+        tag = anonymous.get(url).headers["ETag"]
+        assert anonymous.get(url, headers={"If-None-Match": tag}).status_code == 304
+        key = next(key for key in middleware.answers if key[0] == url.split("?")[0])
+        return middleware._current(middleware.answers[key])
+
+    assert kept("/services/S1")
+    monotonic[0] += 59
+    assert middleware._current(next(iter(middleware.answers.values())))
+    monotonic[0] += 2  # past PUBLIC_RECHECK_SECONDS: the application looks again
+    assert not middleware._current(next(iter(middleware.answers.values())))
+
+    middleware.answers.clear()
+    assert kept("/services/S2")
+    wall[0] += 60  # the next minute: the example due date may have moved
+    assert not middleware._current(next(iter(middleware.answers.values())))
+
+    middleware.answers.clear()
+    wall[0] += 1
+    assert kept("/services/S1/checklist")
+    calendar_store.set_override(db.session, dt.date(2030, 1, 5), False, "test", "admin")
+    db.session.commit()  # a change committed by this process
+    assert not middleware._current(next(iter(middleware.answers.values())))
+    tag = anonymous.get("/services/S1/checklist").headers["ETag"]
+    assert anonymous.get("/services/S1/checklist", headers={"If-None-Match": tag}).status_code == 304

@@ -11,7 +11,7 @@ citizen's request in between opens no database session.
 
 What is kept is per application object (``app.extensions``), so two apps in one process
 never share a page; a change committed through any of them is seen by every app of the
-process on the same database at once.
+process at once.
 """
 from __future__ import annotations
 
@@ -65,8 +65,13 @@ class PageStamp:
     modified: dt.datetime
 
 
-# Changes committed by this process, counted per database: an app re-reads when its count moved.
-_committed: dict[str, int] = {}
+# Changes committed by this process (any database): an app re-reads when the count moved.
+_committed = 0
+
+
+def committed_changes() -> int:
+    """How many changes of the pages' inputs this process has committed so far."""
+    return _committed
 
 
 @dataclass
@@ -74,7 +79,7 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     changes: Changes | None = None
     read_at: float = float("-inf")
-    committed: int = 0  # _committed of this app's database when changes were read
+    committed: int = 0  # committed_changes() when changes were read
     derived: dict = field(default_factory=dict)  # (what, stamp) -> value
     pages: OrderedDict = field(default_factory=OrderedDict)  # key -> rendered text
     page_chars: int = 0
@@ -99,7 +104,7 @@ def changes() -> Changes:
     """The inputs' last changes, re-read at most once per PUBLIC_RECHECK_SECONDS."""
     state = _state()
     now = time.monotonic()
-    committed = _committed.get(str(db.engine.url), 0)
+    committed = _committed
     if state.changes is not None and state.committed == committed \
             and now - state.read_at < current_app.config["PUBLIC_RECHECK_SECONDS"]:
         return state.changes
@@ -184,10 +189,10 @@ def _note_changes(session: Session, _context) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    """Every app of this process on that database re-reads the inputs on its next request."""
+    """Every app of this process re-reads the inputs on its next request."""
+    global _committed
     if session.info.pop("public_pages_changed", False):
-        database = str(session.get_bind().url)
-        _committed[database] = _committed.get(database, 0) + 1
+        _committed += 1
 
 
 def install(session_factory) -> None:
