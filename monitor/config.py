@@ -161,6 +161,10 @@ def load_config(app, overrides: dict | None = None) -> None:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'monitor.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["DATABASE_URL"])
+    # A pooled connection is tested before use (a database restart leaves them all dead), so
+    # the first request of each worker after a restart does not fail.
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
     # Cookies die with the session's absolute lifetime, whatever the browser keeps.
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_ABSOLUTE_LIFETIME"]
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["MONITOR_TIMEZONE"]  # dates shown in local time

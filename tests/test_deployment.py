@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from sqlalchemy import create_engine, make_url, text
+
 from monitor import create_app
 from monitor.extensions import db
 
-from .conftest import TEST_CONFIG
+from .conftest import TEST_CONFIG, private_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,12 +128,14 @@ def test_readyz_answers_when_database_and_redis_answer(make_app, redis_url):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_readyz_names_what_is_down(make_app):
+def test_readyz_names_what_is_down_and_only_the_database_takes_the_server_out(make_app):
     dead = f"redis://127.0.0.1:{_free_port()}/0"
     app = make_app(RATELIMIT_STORAGE_URI=dead)
     response = app.test_client().get("/readyz")
-    assert response.status_code == 503 and response.json["checks"]["rate_limit_storage"] == "down"
-    assert response.json["checks"]["database"] == "ok"
+    # Without Redis the workers count limits in memory and still serve: degraded, not down.
+    assert response.status_code == 200 and response.json["status"] == "degraded"
+    assert response.json["checks"] == {"database": "ok", "rate_limit_storage": "down"}
+    assert app.test_client().get("/?lang=en").status_code == 200
     nowhere = make_app(DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none")
     response = nowhere.test_client().get("/readyz")
     assert response.status_code == 503 and response.json["checks"]["database"] == "down"
@@ -163,3 +167,24 @@ def test_behind_a_proxy_each_citizen_has_their_own_bucket(make_app):
                                       headers={"X-Forwarded-For": f"203.0.113.{n}"},
                                       environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code for n in range(3)]
     assert codes == [200, 200, 429]
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
+                    reason="needs PostgreSQL (TEST_DATABASE_URL; .ci/run sets it)")
+def test_connections_dropped_by_a_database_restart_are_replaced_before_use():
+    """After PostgreSQL restarts, the pooled connections are dead: the next request must not fail."""
+    with private_postgres_database(os.environ["TEST_DATABASE_URL"]) as url:
+        app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
+        client = app.test_client()
+        assert client.get("/readyz").json["checks"]["database"] == "ok"  # a connection now waits in the pool
+        killer = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with killer.connect() as connection:  # what a restart does to every open connection
+            ended = connection.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                            "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                                       {"name": make_url(url).database}).scalar()
+        killer.dispose()
+        assert ended >= 1
+        response = client.get("/readyz")
+        with app.app_context():
+            db.engine.dispose()
+        assert response.status_code == 200 and response.json["checks"]["database"] == "ok"

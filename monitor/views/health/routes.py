@@ -1,7 +1,10 @@
 """Probes for the process manager and the load balancer (no sign-in, never cached).
 
-``/healthz``: the process answers. ``/readyz``: it can serve, i.e. the database and the
-rate-limit storage (Redis in production) answer; 503 naming what does not.
+``/healthz``: the process answers. ``/readyz``: it can serve, i.e. the database answers
+(503 otherwise). The rate-limit storage (Redis in production) is reported too, but without it
+the app still serves, counting limits in each worker's memory
+(RATELIMIT_IN_MEMORY_FALLBACK_ENABLED): it is "degraded", never a reason for a load balancer
+to take a working server out.
 """
 from __future__ import annotations
 
@@ -47,8 +50,8 @@ def _rate_limit_storage_answers() -> bool:
 @bp.get("/readyz")
 def readyz():
     checks = {"database": _database_answers(), "rate_limit_storage": _rate_limit_storage_answers()}
-    ready = all(checks.values())
-    response = jsonify(status="ready" if ready else "not ready",
-                       checks={name: "ok" if ok else "down" for name, ok in checks.items()})
+    ready = checks["database"]
+    status = "not ready" if not ready else "ready" if all(checks.values()) else "degraded"
+    response = jsonify(status=status, checks={name: "ok" if ok else "down" for name, ok in checks.items()})
     response.status_code = 200 if ready else 503
     return _no_store(response)
