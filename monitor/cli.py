@@ -25,6 +25,7 @@ from . import (
     scheduler,
 )
 from .services import accounts
+from .services import offices
 from .stores import audit
 from .tools import backup
 from .stores import calendar as calendar_store
@@ -59,6 +60,7 @@ audit_cli = AppGroup("audit", help="Verify the hash-chained audit trail and the 
 jobs_cli = AppGroup("jobs", help="Run scheduled jobs by hand and see their last results.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process (run it apart from the web workers).")
 users_cli = AppGroup("users", help="Staff accounts: create, set a password, deactivate.")
+offices_cli = AppGroup("offices", help="Offices: create and list (so that a deployment can be scripted).")
 
 
 def _fail(message: str) -> None:
@@ -543,8 +545,15 @@ def backup_restore(path, yes):
     click.echo(f"Restored from {path}.")
 
 
-def _new_password(login: str) -> str:
-    """Asked twice, never echoed, never an argument (it would stay in the shell history)."""
+def _new_password(login: str, from_stdin: bool = False) -> str:
+    """Asked twice, never echoed, never an argument (it would stay in the shell history);
+    or, for scripts, the first line of standard input (``--password-stdin``)."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        problem = accounts.password_problem(password, login)
+        if problem is not None:
+            _fail(f"password not accepted: {problem}")
+        return password
     while True:
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
         problem = accounts.password_problem(password, login)
@@ -562,6 +571,30 @@ def _user(login: str):
     return user
 
 
+@offices_cli.command("create")
+@click.argument("code")
+@click.option("--name-kk", required=True, help="The office's name in Kazakh.")
+@click.option("--name-ru", required=True, help="The office's name in Russian.")
+@click.option("--name-en", required=True, help="The office's name in English.")
+@click.option("--region", default="", help="The region (shown in reports).")
+def offices_create(code, name_kk, name_ru, name_en, region):
+    """Create an office (audited, as in the browser)."""
+    try:
+        offices.create_office(db.session, offices.NewOffice(code, name_kk, name_ru, name_en, region), actor="cli")
+    except accounts.AccountError as error:
+        db.session.rollback()
+        _fail(f"office {code!r} not created: {error}")
+    db.session.commit()
+    click.echo(f"Created office {code}.")
+
+
+@offices_cli.command("list")
+def offices_list():
+    """Every office: code, region and names."""
+    for office in offices.all_offices(db.session):
+        click.echo(f"{office.code}\t{office.region}\t{office.name_kk}\t{office.name_ru}\t{office.name_en}")
+
+
 @users_cli.command("create")
 @click.argument("login")
 @click.option("--role", type=click.Choice(["admin", "supervisor", "desk"]), required=True)
@@ -569,11 +602,12 @@ def _user(login: str):
 @click.option("--supervises", multiple=True, help="An office a supervisor oversees (repeatable).")
 @click.option("--name", "full_name", default="", help="Full name, shown in the audit trail.")
 @click.option("--email", help="Where the overdue digest and escalations are sent.")
-def users_create(login, role, office_code, supervises, full_name, email):
-    """Create a staff account; the password is asked twice."""
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def users_create(login, role, office_code, supervises, full_name, email, password_stdin):
+    """Create a staff account; the password is asked twice (or read with --password-stdin)."""
     if accounts.find_user(db.session, login) is not None:
         _fail(f"the login {login!r} is taken (logins are compared ignoring case)")
-    password = _new_password(login)
+    password = _new_password(login, password_stdin)
     try:
         accounts.create_user(db.session, accounts.NewUser(
             login=login, role=role, password=password, office_code=office_code, full_name=full_name,
@@ -587,10 +621,11 @@ def users_create(login, role, office_code, supervises, full_name, email):
 
 @users_cli.command("set-password")
 @click.argument("login")
-def users_set_password(login):
-    """Set a new password (asked twice); the user's sessions end."""
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def users_set_password(login, password_stdin):
+    """Set a new password (asked twice, or read with --password-stdin); the user's sessions end."""
     user = _user(login)
-    accounts.set_password(db.session, user, _new_password(user.login), actor="cli")
+    accounts.set_password(db.session, user, _new_password(user.login, password_stdin), actor="cli")
     db.session.commit()
     click.echo(f"Password of {user.login} changed; their sessions are signed out.")
 
@@ -607,6 +642,6 @@ def users_deactivate(login):
 
 def register_commands(app) -> None:
     for command in (catalog_cli, calendar_cli, visits_cli, findings_cli, demo_cli, jobs_cli, audit_cli,
-                    backup_cli, users_cli,
+                    backup_cli, users_cli, offices_cli,
                     scheduler_cli, analyze):
         app.cli.add_command(command)

@@ -191,3 +191,45 @@ def test_password_reasons_are_shown_in_the_readers_language(client, login, peopl
     page = client.post("/account/password?lang=ru",
                        data={"current": PASSWORD, "password": "password1234", "repeat": "password1234"})
     assert "в списке распространённых паролей" in page.get_data(as_text=True)
+
+
+def test_a_deployment_is_scripted_offices_and_users_with_passwords_from_stdin(app, client):
+    from monitor.models import AuditRecord, Office
+    from sqlalchemy import select
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["offices", "create", "AST-01", "--name-kk", "Астана ХҚКО", "--name-ru",
+                                  "ЦОН Астаны", "--name-en", "Astana PSC", "--region", "Astana"])
+    assert created.exit_code == 0, created.output
+    office = db.session.get(Office, "AST-01")
+    assert (office.name_ru, office.region) == ("ЦОН Астаны", "Astana")
+    assert db.session.scalar(select(AuditRecord).where(AuditRecord.entity == "office")).actor == "cli"
+    taken = runner.invoke(args=["offices", "create", "AST-01", "--name-kk", "a", "--name-ru", "b", "--name-en", "c"])
+    assert taken.exit_code == 1 and "taken" in taken.output
+    bad = runner.invoke(args=["offices", "create", "ast 01", "--name-kk", "a", "--name-ru", "b", "--name-en", "c"])
+    assert bad.exit_code == 1 and "capital Latin letters" in bad.output and db.session.get(Office, "ast 01") is None
+    listed = runner.invoke(args=["offices", "list"])
+    assert listed.exit_code == 0 and listed.output.splitlines() == ["AST-01\tAstana\tАстана ХҚКО\tЦОН Астаны\tAstana PSC"]
+
+    # One line on standard input, no prompt: a script (or a secrets manager) can set it.
+    made = runner.invoke(args=["users", "create", "clerk", "--role", "desk", "--office", "AST-01",
+                               "--password-stdin"], input=f"{GOOD}\n")
+    assert made.exit_code == 0, made.output
+    assert "Repeat" not in made.output
+    weak = runner.invoke(args=["users", "set-password", "clerk", "--password-stdin"], input="password1234\n")
+    assert weak.exit_code == 1 and "common passwords" in weak.output
+    assert client.post("/login", data={"login": "clerk", "password": GOOD}).status_code == 302
+    changed = runner.invoke(args=["users", "set-password", "clerk", "--password-stdin"],
+                            input="another long passphrase\n")
+    assert changed.exit_code == 0, changed.output
+    assert client.post("/login", data={"login": "clerk", "password": "another long passphrase"}).status_code == 302
+
+
+def test_an_office_made_in_the_browser_goes_through_the_same_checks(client, login):
+    from monitor.models import Office
+    login("admin")
+    taken = client.post("/admin/offices?lang=en", data={"code": "OF1", "name_kk": "a", "name_ru": "b",
+                                                        "name_en": "c", "region": ""})
+    assert taken.status_code == 200 and "This code is taken." in taken.get_data(as_text=True)
+    made = client.post("/admin/offices", data={"code": "OF9", "name_kk": "a", "name_ru": "b", "name_en": "c",
+                                               "region": "North"})
+    assert made.status_code == 302 and db.session.get(Office, "OF9").region == "North"

@@ -12,7 +12,8 @@ from wtforms.fields.choices import SelectChoice
 from ... import jobs as scheduled_jobs, scheduler
 from ...services import accounts
 from ...services import escalations
-from ...stores import audit
+from ...services import offices as offices_service
+from ...services.accounts import AccountError
 from ...stores import calendar as calendar_store
 from ...stores import findings as findings_store
 from ...services.context import engine_inputs
@@ -24,7 +25,7 @@ from .forms import CalendarOverrideForm, OfficeForm, ResetPasswordForm, UserForm
 
 
 def _offices() -> list[Office]:
-    return list(db.session.scalars(select(Office).order_by(Office.code)))
+    return offices_service.all_offices(db.session)
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -92,14 +93,14 @@ def toggle_active(user_id: int):
 def offices():
     form = OfficeForm()
     if form.validate_on_submit():
-        if db.session.get(Office, form.code.data) is not None:
-            form.code.errors.append(_("This code is taken."))
+        try:
+            office = offices_service.create_office(db.session, offices_service.NewOffice(
+                code=form.code.data, name_kk=form.name_kk.data, name_ru=form.name_ru.data,
+                name_en=form.name_en.data, region=form.region.data or ""), actor=current_user.login)
+        except AccountError as error:
+            db.session.rollback()
+            form.code.errors.append(_(error.message, **error.parameters))
         else:
-            office = Office(code=form.code.data, name_kk=form.name_kk.data, name_ru=form.name_ru.data,
-                            name_en=form.name_en.data, region=form.region.data or "")
-            db.session.add(office)
-            audit.record(db.session, current_user.login, "create", "office", office.code,
-                         new={"name_en": office.name_en, "region": office.region})
             db.session.commit()
             flash(_("Office %(code)s created.", code=office.code), "success")
             return redirect(url_for(".offices"))
