@@ -221,3 +221,17 @@ def test_a_stored_withdrawal_is_linked_to_a_new_case_saved_later(app, loaded_cat
     found = db.session.scalar(select(Finding).where(Finding.rule == "REOPENED_AFTER_WITHDRAWAL"))
     withdrawn = db.session.scalar(select(Case).where(Case.case_number == "C1"))
     assert found is not None and found.case_pk == withdrawn.id and "C2" in found.detail
+
+
+def test_the_sample_visit_log_in_the_repository_imports_cleanly(app, tmp_path):
+    """docs/sample-visits.csv, the example the README points to, is a valid log of the bundled catalog."""
+    from monitor.models import Visit
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["catalog", "load"]).exit_code == 0
+    assert runner.invoke(args=["offices", "create", "AST-01", "--name-kk", "Астана", "--name-ru", "Астана",
+                               "--name-en", "Astana"]).exit_code == 0
+    sample = Path(__file__).resolve().parent.parent / "docs" / "sample-visits.csv"
+    result = runner.invoke(args=["visits", "import", str(sample)])
+    assert result.exit_code == 0, result.output
+    rows = len(sample.read_text(encoding="utf-8").splitlines()) - 1
+    assert db.session.scalar(select(func.count()).select_from(Visit)) == rows > 200
