@@ -9,10 +9,10 @@ PORT ?= 5000
 
 .PHONY: install db run test lint bench mutation clean translations translations-extract
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -42,7 +42,7 @@ bench: install
 # mutmut per module, at most MUTATION_CHILDREN test processes, then the score per module.
 MUTATION_CHILDREN ?= 2
 mutation: install
-	$(BIN)/python -m pip install --quiet -e '.[test,bench,mutation]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench,mutation]'
 	HYPOTHESIS_PROFILE=mutation $(BIN)/python bench/mutation.py --max-children $(MUTATION_CHILDREN)
 
 clean:
