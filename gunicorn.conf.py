@@ -23,7 +23,9 @@ max_requests_jitter = 200
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-accesslog = "-"
+# The app logs one line per request itself (monitor/logs.py: request id, role, status, time);
+# GUNICORN_ACCESSLOG=- adds gunicorn's own access log (it also sees the 304s answered before Flask).
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # Only the local proxy may say which scheme the citizen used (X-Forwarded-Proto); the app's

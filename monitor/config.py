@@ -85,6 +85,11 @@ DEFAULTS = {
     # often whether a catalog load, calendar change or publication made elsewhere changed it
     # (its own changes take effect at once); and at most this many characters of pages.
     "PUBLIC_RECHECK_SECONDS": 2.0,
+    # Logs (monitor/logs.py): "json" (one object per line, for production), "console" (readable
+    # lines) or "off" (leave logging as the host process set it up); one line per request.
+    "LOG_FORMAT": "console",
+    "LOG_LEVEL": "INFO",
+    "LOG_REQUESTS": True,
     "PUBLIC_PAGE_CACHE_CHARS": 32_000_000,
 }
 
@@ -108,6 +113,9 @@ ENVIRONMENT = {
     "CLOCK_SKEW_MINUTES": int,
     "PUBLIC_CACHE_SECONDS": int,
     "PUBLIC_RECHECK_SECONDS": float,
+    "LOG_FORMAT": str,
+    "LOG_LEVEL": str,
+    "LOG_REQUESTS": _flag,
     "PUBLIC_PAGE_CACHE_CHARS": int,
     "RATELIMIT_STORAGE_URI": str,
     "RATELIMIT_KEY_PREFIX": str,
