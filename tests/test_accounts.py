@@ -208,7 +208,8 @@ def test_a_deployment_is_scripted_offices_and_users_with_passwords_from_stdin(ap
     bad = runner.invoke(args=["offices", "create", "ast 01", "--name-kk", "a", "--name-ru", "b", "--name-en", "c"])
     assert bad.exit_code == 1 and "capital Latin letters" in bad.output and db.session.get(Office, "ast 01") is None
     listed = runner.invoke(args=["offices", "list"])
-    assert listed.exit_code == 0 and listed.output.splitlines() == ["AST-01\tAstana\tАстана ХҚКО\tЦОН Астаны\tAstana PSC"]
+    assert listed.exit_code == 0
+    assert listed.output.splitlines() == ["AST-01\tAstana\tАстана ХҚКО\tЦОН Астаны\tAstana PSC"]
 
     # One line on standard input, no prompt: a script (or a secrets manager) can set it.
     made = runner.invoke(args=["users", "create", "clerk", "--role", "desk", "--office", "AST-01",
