@@ -444,6 +444,18 @@ def resolve_documents(entries: list[str], catalog, stored: str = "") -> tuple[li
     return codes, errors
 
 
+def correction_errors(session: Session, visit: Visit, changes: dict, reason: str, inputs: EngineInputs,
+                      now: dt.datetime | None = None, skew: dt.timedelta = DEFAULT_SKEW) -> list[tuple[str, str]]:
+    """What is wrong with a correction before anything else is said about it (field, reason)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if not reason.strip():
+        return [("reason", "a correction needs a reason")]
+    changes = _changed(visit, changes)
+    if not changes:
+        return [("reason", "nothing was changed")]
+    return _validate(session, visit, changes, inputs, now, skew)
+
+
 def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, user: User,
                   inputs: EngineInputs, now: dt.datetime | None = None,
                   skew: dt.timedelta = DEFAULT_SKEW) -> CorrectionOutcome:
@@ -455,14 +467,10 @@ def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, us
     approves it, the visit and its findings stand as they are.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
-    if not reason.strip():
-        return CorrectionOutcome(errors=[("reason", "a correction needs a reason")])
-    changes = _changed(visit, changes)
-    if not changes:
-        return CorrectionOutcome(errors=[("reason", "nothing was changed")])
-    errors = _validate(session, visit, changes, inputs, now, skew)
+    errors = correction_errors(session, visit, changes, reason, inputs, now, skew)
     if errors:
         return CorrectionOutcome(errors=errors)
+    changes = _changed(visit, changes)
     effect = correction_effect(session, visit, changes, inputs, now) if user.role == "desk" else None
     supervised = why_supervised(session, visit, changes, user, inputs.calendar, now, effect)
     if supervised is not None:

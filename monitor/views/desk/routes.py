@@ -300,7 +300,9 @@ def correct(visit_id: str):
             "refusal_ground": (form.refusal_ground.data or "").strip(),
             "forwarded_to": (form.forwarded_to.data or "").strip(),
         }
-        errors = [desk_error(column, reason) for column, reason in document_errors]
+        errors = [desk_error(column, reason) for column, reason in document_errors] or [
+            desk_error(column, reason) for column, reason in front_desk.correction_errors(
+                db.session, visit, changes, form.reason.data, inputs, skew=_skew())]
         if not errors:
             effect = front_desk.correction_effect(db.session, visit, changes, inputs)
             seen = _preview_token(visit, changes)
@@ -321,7 +323,7 @@ def correct(visit_id: str):
             return redirect(url_for(".today"))
         db.session.rollback()
         for name, message in errors:
-            name = "documents" if name == "documents_requested" else name
+            name = "other_documents" if name in ("documents", "documents_requested") else name
             if name in form and message not in form[name].errors:
                 form[name].errors = list(form[name].errors) + [message]
     return _correction_page(form, visit, _unlinked(errors, form), effect, inputs, version, extra), \
