@@ -79,7 +79,8 @@ def test_backdating_ones_own_result_out_of_the_window_waits_for_a_supervisor(cli
                  "ticket_at": None}
     outcome = front_desk.correct_visit(db.session, issue, backdated, "any reason", user("desk1"), engine_inputs())
     # The window of the new day (10 April) closed long ago, whatever the old day's window says.
-    assert outcome.request is not None and outcome.request.why_supervised.startswith("the desk's window closed at 2026-04")
+    assert outcome.request is not None
+    assert outcome.request.why_supervised.startswith("the desk's window closed at 2026-04")
     assert finding("DEADLINE_MISSED").firing
 
 
@@ -114,8 +115,9 @@ def test_a_correction_cannot_date_a_result_before_the_acceptance(client, login, 
     # Finishing before the previous visit finished is refused too, naming finished_at.
     submit = db.session.scalar(select(Visit).where(Visit.action == "submit"))
     outcome = front_desk.correct_visit(db.session, issue, {
-        "called_at": submit.called_at + dt.timedelta(minutes=1), "finished_at": submit.called_at + dt.timedelta(minutes=2),
-        "ticket_at": None}, "wrong time", user("super1"), engine_inputs())
+        "called_at": submit.called_at + dt.timedelta(minutes=1),
+        "finished_at": submit.called_at + dt.timedelta(minutes=2), "ticket_at": None},
+        "wrong time", user("super1"), engine_inputs())
     assert [field for field, _ in outcome.errors] == ["finished_at"]
     # At the desk, in the reader's language, at the field.
     response = client.post(f"/desk/visits/{issue.visit_id}/correct", data=correction(
@@ -178,8 +180,10 @@ def test_withdrawing_an_overdue_case_keeps_its_finding_and_escalation_until_a_su
     # The supervisor sees it held, and decides: closing accepts the withdrawal.
     client.post("/logout")
     login("super1")
-    page = client.get("/supervisor/findings?lang=en").get_data(as_text=True)
-    assert f'id="held-{overdue.id}"' in page
+    page = client.get("/supervisor/findings?firing=held&lang=en").get_data(as_text=True)
+    assert f'id="held-{overdue.id}"' in page and "Held: still firing" in page
+    report = client.get("/supervisor/?lang=en").get_data(as_text=True)
+    assert "held for your decision: 1" in report
     client.post(f"/supervisor/findings/{overdue.id}/review",
                 data={"decision": "closed", "note": "called the applicant: their own choice"})
     db.session.expire_all()

@@ -326,6 +326,7 @@ class FindingFilter:
     cause: str = ""
     week: tuple[int, pd.Timestamp, pd.Timestamp] | None = None  # ISO week number, its UTC bounds
     finding_id: int | None = None  # one finding
+    held: bool = False  # only findings a desk action would have cleared, kept firing for a supervisor
 
 
 def area_findings(offices: list[str] | None, wanted: FindingFilter = FindingFilter()):
@@ -351,6 +352,8 @@ def area_findings(offices: list[str] | None, wanted: FindingFilter = FindingFilt
         query = query.where(Finding.firing.is_(wanted.firing))
     if wanted.cause:
         query = query.where(Finding.cleared_cause == wanted.cause)
+    if wanted.held:
+        query = query.where(Finding.firing.is_(True), Finding.cleared_at.is_not(None))
     if wanted.finding_id is not None:
         query = query.where(Finding.id == wanted.finding_id)
     if wanted.week is not None:
