@@ -271,7 +271,9 @@ def review(session: Session, finding: Finding, decision: str, note: str, reviewe
 
     Only a review closes a finding: ``closed`` accepts that a finding no longer fires (a
     correction, a catalog or calendar change cleared it); ``reopened`` refuses that and
-    keeps it open for review. A sweep never changes a review.
+    keeps it open for review. A sweep never changes a review. A held finding (a desk action
+    would have cleared it: still firing, ``cleared_at`` set) stops firing only when closed;
+    confirmed or reopened, it keeps firing.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     if decision not in REVIEW_DECISIONS:
