@@ -26,6 +26,7 @@ from . import (
 )
 from .services import accounts
 from .services import offices
+from .services import publishing
 from .stores import audit
 from .tools import backup
 from .stores import calendar as calendar_store
@@ -207,21 +208,36 @@ def visits_import(path, skip_invalid, rejects):
         _fail(mask_iins(str(error)))
     _say_how_read(path, raw)
     parsed = parse_visits(raw, inputs.frames, inputs.timezone)
-    if len(parsed.bad_rows):
-        _report_bad_rows(parsed.bad_rows)
+    key = current_app.config["APPLICANT_HASH_KEY"]
+    # A visit_id already stored with other content is a bad row: stored visits are evidence,
+    # changed only by a correction (never silently counted as "already present").
+    differing = visit_store.stored_differences(db.session, parsed.visits, key)
+    conflicts = pd.DataFrame({
+        "line": differing["line"], "column": "visit_id",
+        "reason": "visit_id " + differing["visit_id"].astype(str) + " is already stored with a different "
+                  + differing["fields"] + ": a stored visit is changed only by a correction, not by a re-import",
+        "visit_id": differing["visit_id"]})
+    bad_rows = pd.concat([parsed.bad_rows, conflicts], ignore_index=True).sort_values(
+        ["line", "column"], kind="stable").reset_index(drop=True) if len(conflicts) else parsed.bad_rows
+    visits = parsed.visits[~parsed.visits["visit_id"].isin(differing["visit_id"])]
+    bad_lines = bad_rows["line"].nunique()
+    if len(bad_rows):
+        _report_bad_rows(bad_rows)
         if not skip_invalid:
-            _fail(f"{parsed.bad_lines} bad row(s): nothing imported. Fix them, or use "
-                  "--skip-invalid --rejects REJECTS.csv to import the good rows.")
+            advice = (" Rows whose visit_id is stored with other content: correct those visits in the "
+                      "application (desk or supervisor) instead.") if len(conflicts) else ""
+            _fail(f"{bad_lines} bad row(s): nothing imported. Fix them, or use "
+                  "--skip-invalid --rejects REJECTS.csv to import the good rows." + advice)
         if rejects:
-            _write_rejects(raw, parsed.bad_rows, rejects)
-            click.echo(f"{parsed.bad_lines} bad row(s) written with reasons to {rejects}", err=True)
+            _write_rejects(raw, bad_rows, rejects)
+            click.echo(f"{bad_lines} bad row(s) written with reasons to {rejects}", err=True)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
     def progress(done: int, total: int) -> None:
         click.echo(f"  stored {done:,}/{total:,} visits", err=True)
 
     result = visit_store.import_visits(
-        db.session, parsed.visits, hash_key=current_app.config["APPLICANT_HASH_KEY"],
+        db.session, visits, hash_key=key,
         source=f"import:{digest}", frames=inputs.frames, calendar=inputs.calendar, progress=progress)
     if result.inserted:
         # Judge once, when data arrives: the cases and consults this import touched (all
@@ -232,7 +248,9 @@ def visits_import(path, skip_invalid, rejects):
                              None if everything else list(result.consult_pks))
     db.session.commit()
     click.echo(f"Imported {result.inserted} visits ({result.already_present} already present, "
-               f"{parsed.ignored_repeats} identical repeats ignored, {parsed.bad_lines} rejected); "
+               f"{parsed.ignored_repeats} identical repeats ignored, {bad_lines} rejected"
+               + (f", {len(conflicts)} of them stored with other content: use a correction" if len(conflicts) else "")
+               + "); "
                f"{result.cases_touched} cases updated.")
 
 
@@ -421,6 +439,13 @@ def demo_load(weeks):
 def jobs_run(name, week, now_text):
     """Run a job now: sweep, overdue, escalate or publish."""
     now = _as_of(now_text, current_app.config["MONITOR_TIMEZONE"]).to_pydatetime()
+    if week is not None:
+        if name != "publish":
+            raise click.UsageError("--week goes with the publish job only")
+        try:  # refused before the job runs: a usage error (exit 2), no traceback
+            week = publishing.closed_week(week, now, current_app.config["MONITOR_TIMEZONE"])
+        except publishing.PublishError as error:
+            raise click.BadParameter(str(error), param_hint="--week") from None
     run = jobs.run_job(current_app._get_current_object(), name, now, week=week)
     click.echo(f"{run.job}: {run.result}: {run.message}")
     if run.result != "ok":

@@ -1,6 +1,6 @@
-"""Findings are evidence, in a real browser: the desk corrects a visit away from a finding;
-the supervisor sees the finding marked "no longer firing" with the correction's reason
-and reopens it."""
+"""Findings are evidence, in a real browser: the desk corrects a visit away from a finding,
+sees which finding it would clear and sends it to the supervisor, who approves it, sees the
+finding marked "no longer firing" with the correction's reason and reopens it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -51,13 +51,23 @@ def test_desk_corrects_a_visit_and_the_supervisor_reopens_the_finding(app, peopl
         page.goto(f"{base}/desk/")
         page.get_by_role("link", name="Correct").first.click()
         page.locator("#correction-window").wait_for()
-        page.get_by_label("Documents asked for (codes or text, separated by ;)").fill("APPLICATION;MARRIAGE_CERT")
+        # Documents by name (the new-visit form's picker); the free text is removed.
+        assert page.get_by_label("Application", exact=True).is_checked()
+        page.get_by_label("Other documents asked for (one per line, by their name in the catalog)").fill("")
         page.get_by_label("Why is this corrected?").fill("salary certificate typed by mistake")
         page.get_by_role("button", name="Save the correction").click()
-        page.get_by_text("Visit corrected").wait_for()
+        # The form says which finding the correction would clear, and that a supervisor decides.
+        effect = page.locator("#correction-effect")
+        effect.wait_for()
+        assert "Document not provided for by the rules" in effect.inner_text()
+        page.get_by_role("button", name="Send the correction to a supervisor").click()
+        page.get_by_text("needs a supervisor's approval").wait_for()
         page.get_by_role("button", name="Sign out").click()
 
         sign_in(page, base, "super1")
+        page.goto(f"{base}/supervisor/corrections?lang=en")
+        page.get_by_label("Note").fill("the applicant confirms: only the two documents")
+        page.get_by_role("button", name="Decide").click()
         page.goto(f"{base}/supervisor/findings?firing=no&lang=en")
         row = page.locator("tr.no-longer-firing")
         row.wait_for()

@@ -3,6 +3,7 @@ typed times checked, reports of inducement routed, and the audit chain vouching 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,14 +30,44 @@ def times(hours_ago: float = 2, day: dt.datetime | None = None) -> dict:
 
 
 def correction(visit: Visit, **changes) -> dict:
+    """The correction form as the desk posts it: documents picked by code (the picker's
+    values), other documents by name, one per line; ``documents_requested="A;B"`` is split so."""
     def local(moment):
         return moment.astimezone(LOCAL).strftime(STAMP) if moment else ""
-    data = {"action": visit.action, "documents_requested": visit.documents_requested,
+    documents = changes.pop("documents_requested", visit.documents_requested)
+    tokens = [t for t in (documents or "").split(";") if t]
+    data = {"action": visit.action, "documents": [t for t in tokens if t.isupper()],
+            "other_documents": "\n".join(t for t in tokens if not t.isupper()),
             "ticket_at": local(visit.ticket_at), "called_at": local(visit.called_at),
             "finished_at": local(visit.finished_at), "refusal_ground": visit.refusal_ground or "",
             "forwarded_to": visit.forwarded_to or "", "reason": "typo"}
     data.update(changes)
     return data
+
+
+def preview_token(html: str) -> str | None:
+    found = re.search(r'name="preview" type="hidden" value="([^"]*)"', html)
+    return found.group(1) if found else None
+
+
+def post_correction(client, visit: Visit, **changes):
+    """Post a correction; when the form previews its effect on the findings, confirm it."""
+    data = correction(visit, **changes)
+    response = client.post(f"/desk/visits/{visit.visit_id}/correct", data=data)
+    html = response.get_data(as_text=True)
+    if response.status_code == 422 and 'id="correction-effect"' in html:
+        response = client.post(f"/desk/visits/{visit.visit_id}/correct", data={**data, "preview": preview_token(html)})
+    return response
+
+
+def approve_pending(client, login, note: str = "checked the form") -> CorrectionRequest:
+    client.post("/logout")
+    login("super1")
+    request = db.session.scalar(select(CorrectionRequest).where(CorrectionRequest.status == "pending"))
+    response = client.post(f"/supervisor/corrections/{request.id}", data={"decision": "approve", "note": note})
+    assert response.status_code == 302
+    client.post("/logout")
+    return request
 
 
 def verify(app):
@@ -77,9 +108,13 @@ def test_a_correction_cannot_erase_a_confirmed_finding(client, login, loaded_cat
     finding = db.session.scalar(select(Finding).where(Finding.rule == "EXTRA_DOCUMENT"))
     confirm(client, login, finding)
     login("desk1")
-    response = client.post(f"/desk/visits/{visit.visit_id}/correct", data=correction(
-        visit, documents_requested="APPLICATION;MARRIAGE_CERT", reason="typo, nothing else was asked"))
+    # Clearing a finding is never the desk's alone (issue 22): it waits for a supervisor.
+    response = post_correction(client, visit, documents_requested="APPLICATION;MARRIAGE_CERT",
+                               reason="typo, nothing else was asked")
     assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Finding, finding.id).firing is True
+    approve_pending(client, login)
     db.session.expire_all()
     kept = db.session.get(Finding, finding.id)
     assert kept is not None and kept.review_status == "confirmed"  # only a review closes it
@@ -92,7 +127,6 @@ def test_a_correction_cannot_erase_a_confirmed_finding(client, login, loaded_cat
     assert verify(app).exit_code == 0, verify(app).output
 
     # The supervisor sees it among the findings no longer firing, and on the report.
-    client.post("/logout")
     login("super1")
     page = client.get("/supervisor/findings?firing=no&lang=en").get_data(as_text=True)
     assert f'id="finding-{finding.id}"' in page and "No longer firing" in page and "typo, nothing" in page
@@ -101,12 +135,15 @@ def test_a_correction_cannot_erase_a_confirmed_finding(client, login, loaded_cat
     report = client.get(f"/supervisor/?week={week}&lang=en").get_data(as_text=True)
     assert "Findings cleared by corrections this week: 1" in report
 
-    # Corrected back, it fires again (same id), audited.
-    client.post("/logout")
-    login("desk1")
+    # Corrected back (by the supervisor, under their own name), it fires again (same id), audited.
+    from monitor.services.context import engine_inputs
     db.session.refresh(visit)
-    client.post(f"/desk/visits/{visit.visit_id}/correct", data=correction(
-        visit, documents_requested="APPLICATION;MARRIAGE_CERT;Salary certificate", reason="it was asked after all"))
+    supervisor = db.session.scalar(select(User).where(User.login == "super1"))
+    outcome = front_desk.correct_visit(db.session, visit, {
+        "documents_requested": "APPLICATION;MARRIAGE_CERT;Salary certificate"}, "it was asked after all",
+        supervisor, engine_inputs())
+    assert outcome.applied
+    db.session.commit()
     db.session.expire_all()
     again = db.session.get(Finding, finding.id)
     assert again.firing is True and again.cleared_reason is None
@@ -201,8 +238,8 @@ def test_a_colleagues_correction_waits_for_a_supervisor(client, login, loaded_ca
     finding = db.session.scalar(select(Finding).where(Finding.rule == "EXTRA_DOCUMENT"))
     client.post("/logout")
     login("desk3")
-    response = client.post(f"/desk/visits/{visit.visit_id}/correct", data=correction(
-        visit, documents_requested="APPLICATION;MARRIAGE_CERT", reason="my colleague mistyped"))
+    response = post_correction(client, visit, documents_requested="APPLICATION;MARRIAGE_CERT",
+                               reason="my colleague mistyped")
     assert response.status_code == 302
     db.session.expire_all()
     request = db.session.scalar(select(CorrectionRequest))
@@ -228,7 +265,7 @@ def test_a_rejected_request_changes_nothing(client, login, loaded_catalog, colle
     visit = extra_document_visit(client, login)
     client.post("/logout")
     login("desk3")
-    client.post(f"/desk/visits/{visit.visit_id}/correct", data=correction(visit, documents_requested="APPLICATION"))
+    post_correction(client, visit, documents_requested="APPLICATION")
     client.post("/logout")
     login("super1")
     request = db.session.scalar(select(CorrectionRequest))

@@ -45,9 +45,11 @@ class Finding(db.Model):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Findings are evidence: never deleted. When a sweep (after a correction, a catalog load,
     # a calendar override or on its own) no longer fires one, it is marked so, with why.
+    # Held (issue 22): still firing with cleared_at set -- a desk action would have cleared
+    # it; it stays firing until a supervisor's review (findings_store.review) decides.
     firing: Mapped[bool] = mapped_column(default=True, server_default=db.true())
     cleared_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    cleared_cause: Mapped[str | None] = mapped_column(String(20))  # sweep|correction|catalog|calendar
+    cleared_cause: Mapped[str | None] = mapped_column(String(20))  # sweep|correction|catalog|calendar|desk
     cleared_reason: Mapped[str | None] = mapped_column(Text)  # which correction, load, override or sweep
 
     visit: Mapped[Visit | None] = relationship()

@@ -131,6 +131,8 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
                 for rule, detail in zip(found["rule"], found["detail"]) if rule in DEMAND_RULES]
     if draft.case_number and draft.action in ("submit", "resubmit"):
         warnings += _clock_reset_warnings(session, parsed.visits, inputs)
+    if draft.action == "withdraw" and _overdue_case(session, draft.case_number, now) is not None:
+        warnings.append(DeskWarning("OVERDUE_OPEN", RULES["OVERDUE_OPEN"].clause, OVERDUE_WITHDRAWAL))
     if draft.applicant_ref.strip():
         hashed = applicant_hash(draft.applicant_ref, hash_key)
         declared = session.scalar(select(RelativeDeclaration.id).where(
@@ -141,6 +143,19 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
                 "the applicant is a close relative you declared; hand the case to a colleague"))
     late = draft.finished_at is not None and draft.finished_at < start_of_local_day(now, inputs.calendar)
     return DraftCheck(warnings=warnings, late=late)
+
+
+# The desk's warning before withdrawing an overdue case (its detail; the page words it).
+OVERDUE_WITHDRAWAL = "the case is overdue: its finding stays until a supervisor reviews the withdrawal"
+
+
+def _overdue_case(session: Session, case_number: str, now: dt.datetime) -> Case | None:
+    """The case, if it is open, accepted and past its due time at ``now`` (OVERDUE_OPEN)."""
+    if not case_number:
+        return None
+    return session.scalar(select(Case).where(
+        Case.case_number == case_number, Case.accepted_at.is_not(None), Case.completed_at.is_(None),
+        Case.withdrawn_at.is_(None), Case.due_at < now))
 
 
 def _clock_reset_warnings(session: Session, draft_visits: pd.DataFrame, inputs: EngineInputs) -> list[DeskWarning]:
@@ -219,6 +234,12 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
         case_number = new_case_number(draft.office_code, draft.called_at.date())
         check_code = new_check_code()
     visit_id = f"D-{uuid.uuid4().hex[:16]}"
+    overdue = _overdue_case(session, draft.case_number, now)
+    if overdue is not None:
+        # Evidence of this moment first: an overdue case's OVERDUE_OPEN is recorded as of now
+        # (the nightly sweep may not have seen it yet), so that the visit cannot hide it.
+        findings_store.sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
+                             case_pks=[overdue.id], visit_pks=[])
     parsed = _parse(draft, inputs, visit_id, case_number or "")
     visits = parsed.visits.assign(override_reason=(override_reason or "").strip() or None,
                                   late_reason=(late_reason or "").strip() or None if check.late else None)
@@ -228,8 +249,12 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
     if case is not None and check_code:
         case.check_code_hash = check_code_hash(case_number, check_code)
     visit = session.scalar(select(Visit).where(Visit.visit_id == visit_id))
+    # A finding this visit would stop (a withdrawal of an overdue case, a result dated before
+    # the due time of a case already overdue) stays firing until a supervisor decides.
     findings_store.sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
-                         case_pks=[case.id] if case else [], visit_pks=[visit.id])
+                         case_pks=[case.id] if case else [], visit_pks=[visit.id],
+                         cause=findings_store.Cause(
+                             "desk", f"visit {visit_id} ({draft.action}) recorded by {user.login}", hold=True))
     conflict = None
     if check.conflict:
         conflict = Finding(rule=CONFLICT_OF_INTEREST, clause=CONFLICT_CLAUSE, severity="high",
@@ -262,7 +287,12 @@ class CorrectionOutcome:
 
 def correction_deadline(visit: Visit, calendar) -> dt.datetime:
     """The end of the next working day after the visit's local day (the desk's own window)."""
-    day = visit.finished_at.astimezone(calendar.timezone).date() + dt.timedelta(days=1)
+    return window_end(visit.finished_at, calendar)
+
+
+def window_end(finished_at: dt.datetime, calendar) -> dt.datetime:
+    """The end of the next working day after the local day of ``finished_at``."""
+    day = finished_at.astimezone(calendar.timezone).date() + dt.timedelta(days=1)
     for _ in range(60):
         if calendar.is_working_day(day):
             break
@@ -271,8 +301,13 @@ def correction_deadline(visit: Visit, calendar) -> dt.datetime:
 
 
 def why_supervised(session: Session, visit: Visit, changes: dict, user: User, calendar,
-                   now: dt.datetime) -> str | None:
-    """Why this correction needs a supervisor's approval, or None if the desk may make it."""
+                   now: dt.datetime, effect: findings_store.Effect | None = None) -> str | None:
+    """Why this correction needs a supervisor's approval, or None if the desk may make it.
+
+    Judged on where the visit is and on where the correction moves it: its week (published
+    or not) and its correction window, before and after; and on what it does to the findings
+    (``effect``): a correction that opens or clears one is never the desk's alone.
+    """
     if user.role != "desk":
         return None  # supervisors and admins correct under their own name
     if visit.source != "desk":
@@ -281,12 +316,17 @@ def why_supervised(session: Session, visit: Visit, changes: dict, user: User, ca
         return f"a visit of another staff member ({visit.staff_id})"
     if "action" in changes:
         return "a change of action"
-    week = publishing.week_of(visit.called_at, calendar.timezone_name)
-    if session.scalar(select(IndicatorSnapshot.id).where(IndicatorSnapshot.week == week).limit(1)):
-        return f"a visit of a published week ({week})"
-    deadline = correction_deadline(visit, calendar)
+    called = [visit.called_at] + ([changes["called_at"]] if changes.get("called_at") else [])
+    for week in dict.fromkeys(publishing.week_of(moment, calendar.timezone_name) for moment in called):
+        if session.scalar(select(IndicatorSnapshot.id).where(IndicatorSnapshot.week == week).limit(1)):
+            return f"a visit of a published week ({week})"
+    finished = [visit.finished_at] + ([changes["finished_at"]] if changes.get("finished_at") else [])
+    deadline = min(window_end(moment, calendar) for moment in finished)
     if now >= deadline:
         return f"the desk's window closed at {deadline.isoformat(timespec='minutes')}"
+    if effect:
+        return "a change of findings (" + "; ".join(
+            [f"opens {rule}" for rule, _ in effect.opened] + [f"clears {rule}" for rule, _ in effect.cleared]) + ")"
     return None
 
 
@@ -299,11 +339,57 @@ def _plain(values: dict) -> dict:
     return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in values.items()}
 
 
+def _same(visit: Visit, key: str, value) -> bool:
+    """Whether ``value`` leaves the stored field as it is. The form gives times to the minute:
+    a time equal to the stored one to the minute is the stored time, seconds and all (an
+    imported visit keeps the precision of its source; a field the clerk did not change is not
+    changed)."""
+    stored = _stored(visit, key)
+    if key == "documents_requested":  # the same documents in another order are the same demand
+        return _tokens(value) == _tokens(stored)
+    if key in TIMES and isinstance(value, dt.datetime) and isinstance(stored, dt.datetime) \
+            and value.second == 0 and value.microsecond == 0:
+        return value == stored.replace(second=0, microsecond=0)
+    return value == stored
+
+
+def _tokens(documents: str | None) -> set[str]:
+    return {t.strip() for t in (documents or "").split(";") if t.strip()}
+
+
 def _changed(visit: Visit, changes: dict) -> dict:
-    return {k: v for k, v in changes.items() if k in CORRECTABLE and v != _stored(visit, k)}
+    return {k: v for k, v in changes.items() if k in CORRECTABLE and not _same(visit, k, v)}
 
 
-def _validate(visit: Visit, changes: dict, inputs: EngineInputs, now: dt.datetime,
+def _order_errors(session: Session, visit: Visit, merged: dict) -> list[tuple[str, str]]:
+    """A corrected visit keeps its place among the case's visits (ordered by called_at): it
+    cannot be dated before the previous visit (a result before the acceptance) nor after the
+    next one."""
+    if visit.case_pk is None or merged["called_at"] is None:
+        return []
+    others = session.execute(select(Visit.id, Visit.called_at, Visit.finished_at).where(
+        Visit.case_pk == visit.case_pk, Visit.id != visit.id)).all()
+    place = (visit.called_at, visit.id)
+    before = [o for o in others if (o.called_at, o.id) < place]
+    after = [o for o in others if (o.called_at, o.id) > place]
+    errors = []
+    if before:
+        previous = max(before, key=lambda o: (o.called_at, o.id))
+        if merged["called_at"] < previous.called_at:
+            errors.append(("called_at", f"a follow-up cannot be dated before the case's previous visit "
+                                        f"({previous.called_at.isoformat(timespec='minutes')} UTC)"))
+        elif merged["finished_at"] is not None and merged["finished_at"] < previous.finished_at:
+            errors.append(("finished_at", f"a follow-up cannot finish before the case's previous visit finished "
+                                          f"({previous.finished_at.isoformat(timespec='minutes')} UTC)"))
+    if after:
+        following = min(after, key=lambda o: (o.called_at, o.id))
+        if merged["called_at"] > following.called_at:
+            errors.append(("called_at", f"a visit cannot be dated after the case's next visit "
+                                        f"({following.called_at.isoformat(timespec='minutes')} UTC)"))
+    return errors
+
+
+def _validate(session: Session, visit: Visit, changes: dict, inputs: EngineInputs, now: dt.datetime,
               skew: dt.timedelta) -> list[tuple[str, str]]:
     merged = {k: getattr(visit, k) for k in CORRECTABLE} | changes
     draft = VisitDraft(
@@ -314,7 +400,60 @@ def _validate(visit: Visit, changes: dict, inputs: EngineInputs, now: dt.datetim
         refusal_ground=merged["refusal_ground"] or "", forwarded_to=merged["forwarded_to"] or "")
     parsed = _parse(draft, inputs, visit.visit_id, draft.case_number)
     errors = [(row.column, row.reason) for row in parsed.bad_rows.itertuples()]
-    return errors + typed_time_errors({k: v for k, v in changes.items() if k in TIMES}, now, skew)
+    errors += typed_time_errors({k: v for k, v in changes.items() if k in TIMES}, now, skew)
+    if not errors and ({"called_at", "finished_at"} & set(changes)):
+        errors += _order_errors(session, visit, merged)
+    return errors
+
+
+def correction_effect(session: Session, visit: Visit, changes: dict, inputs: EngineInputs,
+                      now: dt.datetime | None = None) -> findings_store.Effect:
+    """The findings this correction would open and clear, judged now (the desk's preview)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    changes = _changed(visit, changes)
+    if not changes:
+        return findings_store.Effect()
+    edit = {k: (v if v != "" or k == "documents_requested" else None) for k, v in changes.items()}
+    return findings_store.effect_of_edit(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
+                                         visit.id, visit.case_pk, edit)
+
+
+def resolve_documents(entries: list[str], catalog, stored: str = "") -> tuple[list[str], list[tuple[str, str]]]:
+    """Documents typed by name or code, as the catalog's codes.
+
+    An entry is a document code of the catalog, or a document's name in any language (any
+    case); free text already stored on the visit stays as it is. Anything else is refused
+    (a mistyped code or name would otherwise be saved as an unlawful demand).
+    """
+    by_name = {}
+    for document in catalog.documents.values():
+        for name in document.name.as_dict().values():
+            by_name.setdefault(name.strip().casefold(), document.code)
+    kept = {t.strip() for t in stored.split(";") if t.strip()}
+    codes, errors = [], []
+    for entry in (e.strip() for e in entries):
+        if not entry:
+            continue
+        code = entry if entry in catalog.documents else by_name.get(entry.casefold())
+        if code is None and entry in kept:
+            code = entry
+        if code is None:
+            errors.append(("documents_requested", f'unknown document "{entry}": not a document of the catalog'))
+        elif code not in codes:
+            codes.append(code)
+    return codes, errors
+
+
+def correction_errors(session: Session, visit: Visit, changes: dict, reason: str, inputs: EngineInputs,
+                      now: dt.datetime | None = None, skew: dt.timedelta = DEFAULT_SKEW) -> list[tuple[str, str]]:
+    """What is wrong with a correction before anything else is said about it (field, reason)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if not reason.strip():
+        return [("reason", "a correction needs a reason")]
+    changes = _changed(visit, changes)
+    if not changes:
+        return [("reason", "nothing was changed")]
+    return _validate(session, visit, changes, inputs, now, skew)
 
 
 def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, user: User,
@@ -328,15 +467,12 @@ def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, us
     approves it, the visit and its findings stand as they are.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
-    if not reason.strip():
-        return CorrectionOutcome(errors=[("reason", "a correction needs a reason")])
-    changes = _changed(visit, changes)
-    if not changes:
-        return CorrectionOutcome(errors=[("reason", "nothing was changed")])
-    errors = _validate(visit, changes, inputs, now, skew)
+    errors = correction_errors(session, visit, changes, reason, inputs, now, skew)
     if errors:
         return CorrectionOutcome(errors=errors)
-    supervised = why_supervised(session, visit, changes, user, inputs.calendar, now)
+    changes = _changed(visit, changes)
+    effect = correction_effect(session, visit, changes, inputs, now) if user.role == "desk" else None
+    supervised = why_supervised(session, visit, changes, user, inputs.calendar, now, effect)
     if supervised is not None:
         request = CorrectionRequest(visit_pk=visit.id, office_code=visit.office_code, requested_by=user.login,
                                     requested_at=now, changes=_plain(changes), reason=reason.strip(),
@@ -347,13 +483,15 @@ def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, us
                      old=_plain({k: getattr(visit, k) for k in changes}), new=_plain(changes),
                      reason=reason.strip(), at=now)
         return CorrectionOutcome(request=request)
+    # The desk's own correction changes no finding (why_supervised); should the engine still
+    # stop one (a finding recorded since), it is held for a supervisor, not cleared.
     _apply(session, visit, changes, reason.strip(), user.login, inputs, now,
-           f"correction of visit {visit.visit_id} by {user.login}: {reason.strip()}")
+           f"correction of visit {visit.visit_id} by {user.login}: {reason.strip()}", hold=user.role == "desk")
     return CorrectionOutcome(applied=True)
 
 
 def _apply(session: Session, visit: Visit, changes: dict, reason: str, actor: str, inputs: EngineInputs,
-           now: dt.datetime, why: str) -> None:
+           now: dt.datetime, why: str, hold: bool = False) -> None:
     """Write a correction: old values to the audit record, the case re-timed, its findings re-judged
     (those that no longer fire are marked so, with this correction as the reason)."""
     old = {k: getattr(visit, k) for k in changes}
@@ -367,7 +505,8 @@ def _apply(session: Session, visit: Visit, changes: dict, reason: str, actor: st
                           rows={"visit": [visit.id], "case": case_pks})
     findings_store.sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
                          case_pks=case_pks, visit_pks=[visit.id], actor=actor,
-                         cause=findings_store.Cause("correction", f"{why} (audit record {record.sequence})"))
+                         cause=findings_store.Cause("correction", f"{why} (audit record {record.sequence})",
+                                                    hold=hold))
 
 
 def _parsed_changes(changes: dict) -> dict:
@@ -385,7 +524,7 @@ def decide_correction(session: Session, request: CorrectionRequest, approve: boo
     visit = request.visit
     if approve:
         changes = _changed(visit, _parsed_changes(request.changes))
-        errors = _validate(visit, changes, inputs, now, dt.timedelta(days=36500)) if changes else []
+        errors = _validate(session, visit, changes, inputs, now, dt.timedelta(days=36500)) if changes else []
         if errors:
             return errors
         if changes:

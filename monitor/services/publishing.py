@@ -7,6 +7,7 @@ head can later prove the audit records up to it were not rewritten.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,38 @@ from ..compliance.visit_log import local_day_numbers
 from .context import EngineInputs
 from ..models import AuditRecord, IndicatorSnapshot
 
+
+
+class PublishError(ValueError):
+    """A week that cannot be published: a malformed label, or a week not yet ended."""
+
+
+WEEK_LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def checked_week(label: str) -> str:
+    """An ISO week label (``2026-W47``) as given, or PublishError saying what is wrong."""
+    matched = WEEK_LABEL.match((label or "").strip())
+    if matched is None:
+        raise PublishError(f"{label!r} is not an ISO week (write it as 2026-W47)")
+    try:
+        dt.date.fromisocalendar(int(matched.group(1)), int(matched.group(2)), 1)
+    except ValueError:
+        raise PublishError(f"{label!r} is not an ISO week: {matched.group(1)} has no week "
+                           f"{int(matched.group(2))}") from None
+    return label.strip()
+
+
+def closed_week(label: str, now: dt.datetime, timezone: str) -> str:
+    """The label of a week that has ended before ``now`` (local time), or PublishError.
+
+    Only a closed week is published: a running or future week frozen now would keep numbers
+    that its remaining days change."""
+    label = checked_week(label)
+    if week_of_label(label) >= week_of_label(week_of(now, timezone)):
+        raise PublishError(f"week {label} has not ended yet (the last ended week is "
+                           f"{last_complete_week(now, timezone)}); only ended weeks are published")
+    return label
 
 
 @dataclass(frozen=True)
@@ -81,7 +114,10 @@ def week_indicators(session: Session, inputs: EngineInputs, week: str) -> pd.Dat
 
 
 def publish_week(session: Session, inputs: EngineInputs, week: str, now: dt.datetime) -> Publication:
-    """Freeze one week's indicators for every scope; a week already published stays as it is."""
+    """Freeze one week's indicators for every scope; a week already published stays as it is.
+
+    Only a week that has ended is published (PublishError otherwise)."""
+    week = closed_week(week, now, inputs.timezone)
     if session.scalar(select(IndicatorSnapshot.id).where(IndicatorSnapshot.week == week).limit(1)):
         return Publication(week, 0, already_published=True)
     table = week_indicators(session, inputs, week)

@@ -220,6 +220,7 @@ class EvidenceCounts:
     awaiting_review: int  # findings that fire and no supervisor has reviewed yet
     awaiting_review_high: int  # of those, high severity
     escalations_open: int  # escalated in the week (the accountability clock ran out), still open
+    held: int = 0  # findings a desk action would have cleared, kept firing until a supervisor decides
 
 
 def evidence_counts(session: Session, offices: list[str] | None, week: str, timezone: str) -> EvidenceCounts:
@@ -244,8 +245,10 @@ def evidence_counts(session: Session, offices: list[str] | None, week: str, time
     if offices is not None:
         pending = pending.where(CorrectionRequest.office_code.in_(offices))
     escalated = open_count(session, offices, start.to_pydatetime(), end.to_pydatetime())
+    held = session.scalar(findings.where(Finding.firing.is_(True), Finding.cleared_at.is_not(None),
+                                         Finding.review_status == "open"))
     return EvidenceCounts(cleared or 0, unreviewed or 0, inducement or 0, session.scalar(pending) or 0,
-                          awaiting or 0, awaiting_high or 0, escalated)
+                          awaiting or 0, awaiting_high or 0, escalated, held or 0)
 
 
 def findings_by_rule(session: Session, offices: list[str] | None, week: str, timezone: str) -> pd.DataFrame:

@@ -92,9 +92,15 @@ class DealtWith:
 def dealt_with(session: Session) -> list[DealtWith]:
     """Open escalations whose item has since been dealt with, and how."""
     found = []
+    # A case's OVERDUE_OPEN still firing (held after a desk withdraw or a backdated result,
+    # findings_store.Cause.hold) means nobody with the authority has dealt with it yet.
+    still_overdue = select(Finding.id).where(
+        Finding.rule == "OVERDUE_OPEN", Finding.case_pk == Case.id, Finding.visit_pk.is_(None),
+        Finding.firing.is_(True)).exists()
     cases = select(Escalation, Case.outcome, Case.completed_at, Case.withdrawn_at).join(
         Case, and_(Escalation.item_kind == "overdue_case", Case.id == Escalation.item_id)).where(
-        Escalation.resolved_at.is_(None), or_(Case.completed_at.is_not(None), Case.withdrawn_at.is_not(None)))
+        Escalation.resolved_at.is_(None), or_(Case.completed_at.is_not(None), Case.withdrawn_at.is_not(None)),
+        ~still_overdue)
     for escalation, outcome, completed_at, withdrawn_at in session.execute(cases):
         withdrawn = outcome == "withdrawn" or completed_at is None
         found.append(DealtWith(escalation, "withdrawn" if withdrawn else "completed",

@@ -18,6 +18,7 @@ from . import audit
 from . import visits as visit_store
 from ..calendar import WorkingCalendar
 from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
+from ..compliance.visit_log import local_day_numbers
 from ..models import Case, Finding, Visit
 from .visits import bulk_insert, chunks, refresh_all_cases, visits_frame
 
@@ -30,6 +31,7 @@ class SweepResult:
     removed: int  # marked no longer firing (never deleted)
     data_errors: int
     fired_again: int = 0
+    held: int = 0  # would have stopped firing after a desk action: kept firing for a supervisor
 
 
 def analyze_stored(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
@@ -75,8 +77,17 @@ def _keys(rows: pd.DataFrame) -> pd.Series:
 class Cause:
     """Why a sweep ran: kept with every finding it marks no longer firing."""
 
-    kind: str  # sweep | correction | catalog | calendar
+    kind: str  # sweep | correction | catalog | calendar | desk
     reason: str
+    # A desk action (a visit saved, a correction the desk made alone): a finding that fired
+    # is evidence of that moment, so one it would stop is *held* -- kept firing, with the
+    # would-be clearing in cleared_at/cause/reason -- until a supervisor closes or confirms it.
+    hold: bool = False
+
+
+# An overdue case that is then completed late: DEADLINE_MISSED carries the evidence on, so
+# its OVERDUE_OPEN clears as before, even after a desk action.
+CARRIED_ON_BY = {"OVERDUE_OPEN": "DEADLINE_MISSED"}
 
 
 def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
@@ -101,7 +112,7 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     new = _finding_rows(analysis)
     connection = session.connection()
     query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing,
-                   Finding.detail).where(Finding.rule.in_(list(RULES)))
+                   Finding.detail, Finding.cleared_at).where(Finding.rule.in_(list(RULES)))
     if case_pks is not None or visit_pks is not None:
         judged_visits = analysis.visits["visit_pk"].tolist() + unjudgeable["visit_pk"].tolist()
         judged_cases = sorted(set(case_pks or ()))
@@ -110,15 +121,23 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                                   for chunk in chunks(judged_cases)], false()))
     existing = pd.read_sql(query, connection).astype({"visit_pk": "Int64", "case_pk": "Int64"})
     existing["firing"] = existing["firing"].astype(bool)
+    existing["held"] = existing["firing"] & existing["cleared_at"].notna()
     existing["key"] = _keys(existing)
     fires = existing["key"].isin(new["key"])
 
     table = Finding.__table__
     moment = as_of_utc.to_pydatetime()
-    gone = existing.loc[existing["firing"] & ~fires, "id"].astype(int).tolist()
+    # A held finding stays as it is until a supervisor decides (findings_store.review).
+    stopping = existing[existing["firing"] & ~existing["held"] & ~fires]
+    to_hold = stopping[_held_by(stopping, new)] if cause.hold else stopping.iloc[:0]
+    gone = stopping.loc[~stopping["id"].isin(to_hold["id"]), "id"].astype(int).tolist()
+    held = to_hold["id"].astype(int).tolist()
     for chunk in chunks(gone):
         connection.execute(update(table).where(table.c.id.in_(chunk)).values(
             firing=False, cleared_at=moment, cleared_cause=cause.kind, cleared_reason=cause.reason))
+    for chunk in chunks(held):
+        connection.execute(update(table).where(table.c.id.in_(chunk)).values(
+            cleared_at=moment, cleared_cause=cause.kind, cleared_reason=cause.reason))
 
     added = new[~new["key"].isin(existing["key"])].copy()
     added["as_of"] = str(as_of_utc.tz_localize(None)) if connection.dialect.name == "sqlite" \
@@ -131,9 +150,10 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
 
     # Findings that fire (again) keep their id and review; detail and as-of follow the run
     # that changed them, so that sweeping the same data twice changes nothing.
-    still = new.merge(existing[["key", "id", "firing", "detail"]], on="key", suffixes=("", "_stored"))
-    again = still[~still["firing"]]
-    changed = still[still["firing"] & (still["detail"] != still["detail_stored"])]
+    still = new.merge(existing[["key", "id", "firing", "held", "detail"]], on="key", suffixes=("", "_stored"))
+    # Firing again: no longer firing before, or held and now fired by the engine again.
+    again = still[~still["firing"] | still["held"]]
+    changed = still[still["firing"] & ~still["held"] & (still["detail"] != still["detail_stored"])]
     touched = pd.concat([again, changed])
     if len(touched):
         connection.execute(
@@ -143,15 +163,75 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
             [{"pk": int(pk), "detail": detail, "as_of": moment}
              for pk, detail in zip(touched["id"], touched["detail"])])
     result = SweepResult(len(analysis.visits), len(analysis.cases), len(added), len(still), len(gone),
-                         len(unjudgeable), len(again))
-    if len(added) or len(touched) or gone:
-        ids = gone + touched["id"].astype(int).tolist() + _ids_of(session, added)
+                         len(unjudgeable), len(again), len(held))
+    if len(added) or len(touched) or gone or held:
+        ids = gone + held + touched["id"].astype(int).tolist() + _ids_of(session, added)
         audit.record(session, actor, "sweep", "findings", as_of_utc.isoformat(),
                      new={"added": result.added, "no_longer_firing": result.removed,
                           "firing_again": result.fired_again, "updated": len(changed),
-                          "cause": cause.kind},
+                          "cause": cause.kind, **({"held": len(held)} if held else {})},
                      reason=cause.reason, rows={"finding": ids})
     return result
+
+
+def _held_by(stopping: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
+    """Which of the findings a desk action would stop are held: all but those whose evidence
+    another finding now carries on (an overdue case completed late: DEADLINE_MISSED)."""
+    carried = pd.Series(False, index=stopping.index)
+    for rule, successor in CARRIED_ON_BY.items():
+        cases = set(new.loc[(new["rule"] == successor) & new["visit_pk"].isna(), "case_pk"].dropna().astype(int))
+        carried |= (stopping["rule"] == rule) & stopping["visit_pk"].isna() & stopping["case_pk"].isin(cases)
+    return ~carried
+
+
+@dataclass(frozen=True)
+class Effect:
+    """The findings a change would open and clear, as (rule, detail) pairs."""
+
+    opened: tuple[tuple[str, str], ...] = ()
+    cleared: tuple[tuple[str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.opened or self.cleared)
+
+
+def effect_of_edit(session: Session, frames: CatalogFrames, calendar: WorkingCalendar, as_of: dt.datetime,
+                   thresholds: Thresholds, visit_pk: int, case_pk: int | None, edit: dict) -> Effect:
+    """The findings that editing one stored visit (``edit``: column -> new value) would open
+    and clear as of ``as_of``, judged in memory on the visit's case and applicant, nothing
+    written. What fires before is what the engine fires now plus what is stored as firing."""
+    case_pks, visit_pks = visit_store.with_applicants(session, [case_pk] if case_pk else [], [visit_pk])
+    visits = visits_frame(session, frames, calendar.timezone_name, case_pks, visit_pks)
+    stamp = pd.Timestamp(as_of)
+
+    def judged(frame: pd.DataFrame) -> pd.DataFrame:
+        return _finding_rows(judge(frame[frame["version"] >= 0].reset_index(drop=True), frames, calendar, stamp,
+                                   thresholds))
+    before = judged(visits)
+    edited = visits.copy()
+    row = edited["visit_pk"] == visit_pk
+    for column, value in edit.items():
+        if column in visit_store.TIMESTAMPS:
+            value = pd.NaT if value is None else pd.Timestamp(value).tz_convert("UTC")
+            edited[column] = edited[column].where(~row, value)
+        else:
+            edited.loc[row, column] = value if value is not None else ""
+    edited["day"] = local_day_numbers(edited["called_at"], calendar.timezone_name)
+    edited["version"] = frames.version_in_force(edited["service_code"], edited["day"].to_numpy())
+    after = judged(edited)
+    stored = pd.read_sql(
+        select(Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.detail).where(
+            Finding.rule.in_(list(RULES)), Finding.firing.is_(True),
+            or_(Finding.visit_pk.in_(visits["visit_pk"].astype(int).tolist()),
+                Finding.case_pk.in_(case_pks) & Finding.visit_pk.is_(None), false())),
+        session.connection()).astype({"visit_pk": "Int64", "case_pk": "Int64"})
+    stored["key"] = _keys(stored)
+    was = pd.concat([before, stored], ignore_index=True).drop_duplicates("key")
+
+    def pairs(rows: pd.DataFrame) -> tuple:
+        return tuple(sorted(zip(rows["rule"], rows["detail"])))
+    return Effect(opened=pairs(after[~after["key"].isin(was["key"])]),
+                  cleared=pairs(was[~was["key"].isin(after["key"])]))
 
 
 def rejudge_all(session: Session, inputs, actor: str, cause: Cause,
@@ -191,18 +271,23 @@ def review(session: Session, finding: Finding, decision: str, note: str, reviewe
 
     Only a review closes a finding: ``closed`` accepts that a finding no longer fires (a
     correction, a catalog or calendar change cleared it); ``reopened`` refuses that and
-    keeps it open for review. A sweep never changes a review.
+    keeps it open for review. A sweep never changes a review. A held finding (a desk action
+    would have cleared it: still firing, ``cleared_at`` set) stops firing only when closed;
+    confirmed or reopened, it keeps firing.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     if decision not in REVIEW_DECISIONS:
         return f"unknown decision {decision!r}"
     if not note.strip():
         return "a review needs a note"
-    if decision == "closed" and finding.firing:
+    held = finding.firing and finding.cleared_at is not None
+    if decision == "closed" and finding.firing and not held:
         return "only a finding that no longer fires can be closed; confirm or dismiss it"
-    if decision == "reopened" and finding.firing and finding.review_status not in ("closed", "dismissed"):
+    if decision == "reopened" and finding.firing and not held and finding.review_status not in ("closed", "dismissed"):
         return "this finding still fires and is open"
-    old = {"review_status": finding.review_status, "review_note": finding.review_note}
+    old = {"review_status": finding.review_status, "review_note": finding.review_note, "firing": finding.firing}
+    if decision == "closed" and held:
+        finding.firing = False  # the supervisor accepts the clearing a desk action asked for
     finding.review_status, finding.review_note = decision, note.strip()
     finding.reviewer_id, finding.reviewed_at = reviewer.id, now
     session.flush()
@@ -243,6 +328,7 @@ class FindingFilter:
     cause: str = ""
     week: tuple[int, pd.Timestamp, pd.Timestamp] | None = None  # ISO week number, its UTC bounds
     finding_id: int | None = None  # one finding
+    held: bool = False  # only findings a desk action would have cleared, kept firing for a supervisor
 
 
 def area_findings(offices: list[str] | None, wanted: FindingFilter = FindingFilter()):
@@ -268,6 +354,8 @@ def area_findings(offices: list[str] | None, wanted: FindingFilter = FindingFilt
         query = query.where(Finding.firing.is_(wanted.firing))
     if wanted.cause:
         query = query.where(Finding.cleared_cause == wanted.cause)
+    if wanted.held:
+        query = query.where(Finding.firing.is_(True), Finding.cleared_at.is_not(None))
     if wanted.finding_id is not None:
         query = query.where(Finding.id == wanted.finding_id)
     if wanted.week is not None:

@@ -22,7 +22,7 @@ from ..calendar import WorkingCalendar
 from ..compliance import CatalogFrames, case_timeline
 from ..compliance.indicators import week_number
 from ..compliance.visit_log import local_day_numbers
-from ..models import Case, Visit
+from ..models import AuditRecord, Case, Visit
 from ..compliance.applicants import applicant_hashes
 
 CHUNK = 5000
@@ -217,6 +217,89 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     consult_pks = tuple(sorted(_existing(session, Visit.visit_id, consults).values())) if consults else ()
     return ImportResult(len(new), len(visits) - len(new), len(case_numbers),
                         tuple(sorted(int(pk) for pk in case_pks.values())), consult_pks)
+
+
+COMPARED = ["case_id", "office_code", "service_code", "staff_id", "applicant_ref", "ticket_at", "called_at",
+            "finished_at", "action", "documents_requested", "refusal_ground", "forwarded_to"]
+
+
+def stored_differences(session: Session, visits: pd.DataFrame, hash_key: str) -> pd.DataFrame:
+    """Rows of a file whose visit_id is stored with other content: ``line``, ``visit_id`` and
+    ``fields`` (the columns that differ, comma-separated).
+
+    A stored visit is evidence: a re-import never changes it (import_visits keeps it as it
+    is) and must not pass silently as "already present" either; it is changed only by a
+    correction. A value a recorded correction replaced (the file still holding what the
+    visit said before it was corrected) is not a difference.
+    """
+    ids = visits["visit_id"].astype(str).unique().tolist()
+    columns = ["visit_id", "case_id", "office_code", "service_code", "staff_id", "applicant_ref", *TIMESTAMPS,
+               "action", "documents_requested", "refusal_ground", "forwarded_to"]
+    parts = [pd.DataFrame(columns=columns)]
+    for chunk in chunks(ids):
+        query = select(Visit.visit_id, Case.case_number.label("case_id"), Visit.office_code, Visit.service_code,
+                       Visit.staff_id, Visit.applicant_hash.label("applicant_ref"), Visit.ticket_at, Visit.called_at,
+                       Visit.finished_at, Visit.action, Visit.documents_requested, Visit.refusal_ground,
+                       Visit.forwarded_to).outerjoin(Case, Visit.case_pk == Case.id).where(Visit.visit_id.in_(chunk))
+        parts.append(pd.read_sql(query, session.connection()))
+    stored = pd.concat(parts, ignore_index=True)
+    if stored.empty:
+        return pd.DataFrame(columns=["line", "visit_id", "fields"])
+    file = visits[visits["visit_id"].isin(stored["visit_id"])].copy()
+    file["applicant_ref"] = applicant_hashes(file["applicant_ref"].fillna(""), hash_key)
+    both = file.merge(stored, on="visit_id", suffixes=("", "_stored"))
+    corrected = _corrected_values(session, both["visit_id"].tolist())
+
+    def same(column: str) -> pd.Series:
+        mine, theirs = both[column], both[column + "_stored"]
+        if column in TIMESTAMPS:
+            mine = pd.to_datetime(mine, utc=True, format="ISO8601")
+            theirs = pd.to_datetime(theirs, utc=True, format="ISO8601")
+            return (mine == theirs) | (mine.isna() & theirs.isna())
+        if column == "documents_requested":
+            mine, theirs = mine.map(_document_tokens), theirs.map(_document_tokens)
+        else:
+            mine = mine.astype(object).where(mine.notna(), "").astype(str).str.strip()
+            theirs = theirs.astype(object).where(theirs.notna(), "").astype(str).str.strip()
+        return pd.Series(mine.to_numpy() == theirs.to_numpy(), index=both.index)
+
+    differing = pd.DataFrame({column: ~same(column) for column in COMPARED}, index=both.index)
+    for position, visit_id in enumerate(both["visit_id"]):
+        for column, olds in corrected.get(visit_id, {}).items():
+            if column in differing and differing.iat[position, differing.columns.get_loc(column)] \
+                    and _normal(column, both[column].iat[position]) in olds:
+                differing.iat[position, differing.columns.get_loc(column)] = False
+    fields = differing.apply(lambda row: ", ".join(c for c in COMPARED if row[c]), axis=1) \
+        if len(differing) else pd.Series(dtype=object)
+    found = pd.DataFrame({"line": both["line"], "visit_id": both["visit_id"], "fields": fields})
+    return found[found["fields"] != ""].sort_values("line").reset_index(drop=True)
+
+
+def _document_tokens(value) -> tuple:
+    return tuple(t.strip() for t in (value if isinstance(value, str) else "").split(";") if t.strip())
+
+
+def _normal(column: str, value):
+    """A value as the comparison of a file with a visit's corrections sees it."""
+    if column in TIMESTAMPS:
+        return None if value is None or pd.isna(value) else pd.Timestamp(value).tz_convert("UTC")
+    if column == "documents_requested":
+        return _document_tokens(value)
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
+
+
+def _corrected_values(session: Session, visit_ids: list[str]) -> dict[str, dict[str, set]]:
+    """Per visit, the values its applied corrections replaced (from their audit records)."""
+    found: dict[str, dict[str, set]] = {}
+    for chunk in chunks(sorted(set(visit_ids))):
+        records = session.execute(select(AuditRecord.entity_id, AuditRecord.old_values).where(
+            AuditRecord.entity == "visit", AuditRecord.action == "correct", AuditRecord.entity_id.in_(chunk)))
+        for visit_id, old in records:
+            for column, value in (old or {}).items():
+                if column in TIMESTAMPS and value:
+                    value = pd.Timestamp(value)
+                found.setdefault(visit_id, {}).setdefault(column, set()).add(_normal(column, value))
+    return found
 
 
 def _defining_visit_ids(timelines: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:

@@ -76,6 +76,7 @@ def register_template_helpers(app: Flask) -> None:
     def finding_detail(detail: str) -> str:
         return words.finding_detail(detail, ZoneInfo(current_app.config["MONITOR_TIMEZONE"]))
     app.add_template_global(finding_detail, "finding_detail")
+    app.add_template_global(words.supervised_reason, "supervised_reason")
     app.add_template_global(words.explain_due, "explain_due")
     app.add_template_global(words.holiday_name, "holiday_name")
     app.add_template_global(words.code, "code")

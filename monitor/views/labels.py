@@ -21,7 +21,7 @@ LABELS = {
     "confirmed": _l("confirmed"), "dismissed": _l("dismissed"), "reopened": _l("reopened"),
     # Why a finding no longer fires, and correction requests
     "sweep": _l("a later sweep"), "correction": _l("a correction"), "catalog": _l("a catalog load"),
-    "calendar": _l("a calendar change"),
+    "calendar": _l("a calendar change"), "desk": _l("a visit logged at the desk"),
     "pending": _l("pending"), "approved": _l("approved"), "rejected": _l("rejected"),
     # Actions of the audit trail shown on a case's history
     "correct": _l("corrected"), "request_correction": _l("correction requested"),

@@ -209,6 +209,12 @@ DESK_ERROR_PATTERNS = [
     (re.compile(r"^there is no case (.+)$"), _l("there is no case %(case)s"), ("case",)),
     (re.compile(r"^a follow-up cannot be dated before the case's previous visit \((.+) UTC\)$"),
      _l("a follow-up cannot be dated before the case's previous visit"), ("moment",)),
+    (re.compile(r"^a follow-up cannot finish before the case's previous visit finished \((.+) UTC\)$"),
+     _l("a follow-up cannot finish before the case's previous visit finished"), ("moment",)),
+    (re.compile(r"^a visit cannot be dated after the case's next visit \((.+) UTC\)$"),
+     _l("a visit cannot be dated after the case's next visit"), ("moment",)),
+    (re.compile(r'^unknown document "(.+)": not a document of the catalog$', re.S),
+     _l('unknown document "%(document)s": choose the documents from the list, by name'), ("document",)),
     (re.compile(r"^(\w+) (\S+) is in the future \(server time (\S+)\)$"),
      _l("this time is in the future (server time %(now)s)"), ("field", "moment", "now")),
     (re.compile(r"^a correction needs a reason$"), _l("a correction needs a reason"), ()),
@@ -234,6 +240,37 @@ DESK_ERROR_PATTERNS = [
      ("service",)),
     (re.compile(r"^unknown action (.+?) \(expected"), _l("unknown action %(action)s"), ("action",)),
 ]
+# Why a correction waits for a supervisor (front_desk.why_supervised), in the reader's language.
+SUPERVISED_PATTERNS = [
+    (re.compile(r"^an imported visit$"), _l("an imported visit"), ()),
+    (re.compile(r"^a visit of another staff member \((.+)\)$"), _l("a visit of another staff member (%(staff)s)"),
+     ("staff",)),
+    (re.compile(r"^a change of action$"), _l("a change of action"), ()),
+    (re.compile(r"^a visit of a published week \((.+)\)$"), _l("a visit of a published week (%(week)s)"),
+     ("week",)),
+    (re.compile(r"^the desk's window closed at (.+)$"), _l("the desk's correction window closed on %(moment)s"),
+     ("moment",)),
+    (re.compile(r"^a change of findings \((.+)\)$"), _l("it records or clears findings: %(rules)s"), ("rules",)),
+]
+
+
+def supervised_reason(why: str | None) -> str:
+    """A correction request's reason for supervision, in the reader's language."""
+    for pattern, message, names in SUPERVISED_PATTERNS:
+        matched = pattern.match(why or "")
+        if matched:
+            parts = dict(zip(names, matched.groups()))
+            if "moment" in parts:
+                parts["moment"] = format_datetime(dt.datetime.fromisoformat(parts["moment"]), "d MMMM y, HH:mm")
+            if "rules" in parts:
+                parts["rules"] = ", ".join(
+                    (_("records %(rule)s", rule=label(code)) if verb == "opens" else
+                     _("clears %(rule)s", rule=label(code)))
+                    for verb, code in (item.split(" ", 1) for item in parts["rules"].split("; ")))
+            return str(message) % parts
+    return why or ""
+
+
 # The parser's column names -> the desk form's fields.
 DESK_FIELDS = {"case_id": "case_number", "applicant_ref": "applicant_ref", "ticket_at": "ticket_at",
                "called_at": "called_at", "finished_at": "finished_at", "forwarded_to": "forwarded_to",

@@ -61,8 +61,10 @@ class RelativeForm(FlaskForm):
 
 class CorrectionForm(FlaskForm):
     action = SelectField(_l("Action"), choices=ACTION_LABELS, validators=[DataRequired()])
-    documents_requested = StringField(_l("Documents asked for (codes or text, separated by ;)"),
-                                      validators=[Optional(), Length(max=2000)])
+    # The same document picker as the new-visit form: documents by name, never typed codes.
+    documents = CheckboxList(_l("Documents asked for"), choices=[], validate_choice=False)
+    other_documents = TextAreaField(_l("Other documents asked for (one per line, by their name in the catalog)"),
+                                    validators=[Optional(), Length(max=2000)])
     ticket_at = DateTimeLocalField(_l("Queue ticket taken"), format=TIME_FORMAT,
                                    validators=[Optional(), PlausibleDate()])
     called_at = DateTimeLocalField(_l("Called to the desk"), format=TIME_FORMAT,
@@ -71,3 +73,4 @@ class CorrectionForm(FlaskForm):
     refusal_ground = StringField(_l("Refusal ground"), validators=[Optional(), Length(max=40)])
     forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), Length(max=120)])
     reason = TextAreaField(_l("Why is this corrected?"), validators=[DataRequired(), Length(max=2000)])
+    preview = HiddenField()  # the changes whose effect on the findings the clerk has seen

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 import pandas as pd
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -22,7 +24,7 @@ from ...compliance.applicants import applicant_hash
 from ...stores.weeks import overdue_open_sql
 from ..access import may_see_office, offices_of
 from ..labels import label
-from ..words import desk_error
+from ..words import desk_error, supervised_reason
 from . import bp
 from .forms import CorrectionForm, RelativeForm, VisitForm
 
@@ -252,47 +254,90 @@ def relatives():
 
 @bp.route("/visits/<visit_id>/correct", methods=["GET", "POST"])
 def correct(visit_id: str):
-    """Correct a visit of the office; the old values stay in the audit log."""
+    """Correct a visit of the office; the old values stay in the audit log.
+
+    Documents are picked by name (the new-visit form's picker); before a correction that
+    opens or clears a finding is sent, the form shows which (a preview the clerk confirms).
+    """
     visit = db.session.scalar(select(Visit).where(Visit.visit_id == visit_id))
     if visit is None or not may_see_office(current_user, visit.office_code):
         abort(404)
     inputs = engine_inputs()
     timezone = inputs.calendar.timezone
+    catalog = inputs.frames.catalog
 
     def local(moment):
         return moment.astimezone(timezone).replace(tzinfo=None) if moment else None
+    service = catalog.services.get(visit.service_code)
+    version = service.version_in_force(visit.called_at.astimezone(timezone).date()) if service else None
+    stored = [t for t in (visit.documents_requested or "").split(";") if t.strip()]
+    listed = {c for entry in (version.required_documents if version else ()) for c in entry.codes}
+    extra = list(dict.fromkeys([c for c in stored if c in catalog.documents and c not in listed]
+                               + [c for c in (version.obtained_by_office if version else ()) if c not in listed]))
     form = CorrectionForm()
     if request.method == "GET":
         form.action.data = visit.action
-        form.documents_requested.data = visit.documents_requested
+        form.documents.data = [t for t in stored if t in catalog.documents]
+        form.other_documents.data = "\n".join(t for t in stored if t not in catalog.documents)
         form.ticket_at.data, form.called_at.data = local(visit.ticket_at), local(visit.called_at)
         form.finished_at.data = local(visit.finished_at)
         form.refusal_ground.data, form.forwarded_to.data = visit.refusal_ground, visit.forwarded_to
-    errors = []
+    errors, effect = [], None
     if form.validate_on_submit():
         def aware(value):
             return value.replace(tzinfo=timezone).astimezone(dt.timezone.utc) if value else None
+        others = [line.strip() for chunk in (form.other_documents.data or "").splitlines()
+                  for line in chunk.split(";") if line.strip()]
+        codes, document_errors = front_desk.resolve_documents(list(form.documents.data or ()) + others, catalog,
+                                                              visit.documents_requested or "")
+        # Kept in the stored order, new ones after: reordering is not a change.
+        codes = [t for t in stored if t in codes] + [c for c in codes if c not in stored]
         changes = {
             "action": form.action.data,
-            "documents_requested": ";".join(t.strip() for t in (form.documents_requested.data or "").split(";")
-                                            if t.strip()),
+            "documents_requested": ";".join(codes),
             "ticket_at": aware(form.ticket_at.data), "called_at": aware(form.called_at.data),
             "finished_at": aware(form.finished_at.data),
             "refusal_ground": (form.refusal_ground.data or "").strip(),
             "forwarded_to": (form.forwarded_to.data or "").strip(),
         }
-        outcome = front_desk.correct_visit(db.session, visit, changes, form.reason.data, current_user, inputs,
-                                           skew=_skew())
-        errors = [desk_error(column, reason) for column, reason in outcome.errors]
+        errors = [desk_error(column, reason) for column, reason in document_errors] or [
+            desk_error(column, reason) for column, reason in front_desk.correction_errors(
+                db.session, visit, changes, form.reason.data, inputs, skew=_skew())]
+        if not errors:
+            effect = front_desk.correction_effect(db.session, visit, changes, inputs)
+            seen = _preview_token(visit, changes)
+            if effect and form.preview.data != seen:
+                form.preview.data = seen  # shown once; saving the same changes again confirms
+                db.session.rollback()
+                return _correction_page(form, visit, [], effect, inputs, version, extra), 422
+            outcome = front_desk.correct_visit(db.session, visit, changes, form.reason.data, current_user, inputs,
+                                               skew=_skew())
+            errors = [desk_error(column, reason) for column, reason in outcome.errors]
         if not errors:
             db.session.commit()
             if outcome.request is not None:
                 flash(_("This correction needs a supervisor's approval (%(why)s); until then the visit "
-                        "stands as it is.", why=outcome.request.why_supervised), "success")
+                        "stands as it is.", why=supervised_reason(outcome.request.why_supervised)), "success")
             else:
                 flash(_("Visit corrected; the previous values are kept in the audit log."), "success")
             return redirect(url_for(".today"))
         db.session.rollback()
+        for name, message in errors:
+            name = "other_documents" if name in ("documents", "documents_requested") else name
+            if name in form and message not in form[name].errors:
+                form[name].errors = list(form[name].errors) + [message]
+    return _correction_page(form, visit, _unlinked(errors, form), effect, inputs, version, extra), \
+        422 if errors else 200
+
+
+def _preview_token(visit: Visit, changes: dict) -> str:
+    """Names the exact changes a preview showed: a form changed after it gets a new preview."""
+    plain = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in sorted(changes.items())}
+    return hashlib.sha256(json.dumps([visit.visit_id, plain], sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _correction_page(form, visit, errors, effect, inputs, version, extra):
     deadline = front_desk.correction_deadline(visit, inputs.calendar)
     return render_template("desk/correct.html", form=form, visit=visit, errors=errors, deadline=deadline,
-                           timezone=timezone), 422 if errors else 200
+                           effect=effect, version=version, extra=extra, documents=inputs.frames.catalog.documents,
+                           timezone=inputs.calendar.timezone, language=_language())

@@ -149,7 +149,7 @@ def _finding_filter() -> findings_store.FindingFilter:
     return findings_store.FindingFilter(
         rules=tuple(rule for rule in args.getlist("rule") if rule), severity=args.get("severity", ""),
         office=args.get("office", ""), status=args.get("status", ""), firing=firing,
-        cause=args.get("cause", ""), week=week,
+        cause=args.get("cause", ""), week=week, held=args.get("firing") == "held",
         finding_id=args.get("id", type=int))  # one finding: the escalations queue links here
 
 
