@@ -11,12 +11,19 @@ A row digest is SHA-256 over the row's columns in a canonical text form (timesta
 with microseconds, NULL distinct from empty text), plus, for composite rows, their parts:
 a user's supervised offices, a catalog version's documents and refusal grounds.
 
+Every table whose rows decide a finding, a deadline or a published number is covered
+(``ENTITIES``): visits, cases, findings, complaints, escalations, correction requests,
+calendar overrides, published indicator snapshots, offices, users (role, offices) and their
+declared relatives, the catalog (versions, documents, services, МРП rates) and job runs.
+A row is named by its primary key as text (``row_id``): a number, a day, an office code.
+
 ORM writes of these rows that no explicit record covered are stamped at commit by one
 record of their own (``install``), so that only writes behind the application's back
 (raw SQL, another client) go unrecorded.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -27,7 +34,10 @@ import pandas as pd
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, Numeric, String, event, select, type_coerce
 from sqlalchemy.orm import Session
 
-from ..models import Case, Complaint, Escalation, Finding, ServiceVersion, User, Visit
+from ..models import (
+    CalendarOverride, Case, Complaint, CorrectionRequest, Document, Escalation, Finding, IndicatorSnapshot, JobRun,
+    MrpRate, Office, RelativeDeclaration, Service, ServiceVersion, User, Visit,
+)
 from ..models.audit import RowDigest
 from ..models.catalog import RefusalGround, VersionDocument
 from ..models.people import supervised_offices
@@ -42,20 +52,56 @@ SEPARATOR = "\x1f"
 class Entity:
     name: str
     model: type
-    label: object  # column naming the row for people (visit_id, case number, login...)
+    label: tuple  # columns naming the row for people (visit_id, case number, login...), joined by spaces
     parts: tuple = field(default=())  # (table, foreign key column name, columns to order by)
+    key: str = "id"  # the primary key column: the row_id is its canonical text
+
+    @property
+    def key_column(self):
+        return self.model.__table__.c[self.key]
+
+    @property
+    def numeric(self) -> bool:
+        return isinstance(self.key_column.type, Integer)
+
+    def row_id(self, value) -> str:
+        """The canonical text of a key value (an int, a day, a code; or that text already)."""
+        if self.numeric:
+            return str(int(value))
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()
+        return str(value)
+
+    def key_value(self, row_id: str):
+        """The key value of a row_id, as the column compares it."""
+        if self.numeric:
+            return int(row_id)
+        if isinstance(self.key_column.type, Date):
+            return dt.date.fromisoformat(row_id)
+        return row_id
 
 
 ENTITIES = {e.name: e for e in (
-    Entity("visit", Visit, Visit.visit_id),
-    Entity("case", Case, Case.case_number),
-    Entity("finding", Finding, Finding.rule),
-    Entity("complaint", Complaint, Complaint.reference),
-    Entity("escalation", Escalation, Escalation.item_ref),
-    Entity("user", User, User.login, ((supervised_offices, "user_id", ("office_code",)),)),
-    Entity("catalog_version", ServiceVersion, ServiceVersion.service_code,
+    Entity("visit", Visit, (Visit.visit_id,)),
+    Entity("case", Case, (Case.case_number,)),
+    Entity("finding", Finding, (Finding.rule,)),
+    Entity("complaint", Complaint, (Complaint.reference,)),
+    Entity("escalation", Escalation, (Escalation.item_ref,)),
+    Entity("user", User, (User.login,), ((supervised_offices, "user_id", ("office_code",)),)),
+    Entity("catalog_version", ServiceVersion, (ServiceVersion.service_code,),
            ((VersionDocument.__table__, "version_id", ("position", "document_code")),
             (RefusalGround.__table__, "version_id", ("position", "code")))),
+    # Issue 22: every other table whose rows decide a finding, a deadline or a published number.
+    Entity("correction_request", CorrectionRequest, ()),
+    Entity("calendar_override", CalendarOverride, (), key="day"),
+    Entity("indicator_snapshot", IndicatorSnapshot, (IndicatorSnapshot.week, IndicatorSnapshot.scope_kind,
+                                                     IndicatorSnapshot.scope_value, IndicatorSnapshot.indicator)),
+    Entity("office", Office, (), key="code"),
+    Entity("relative_declaration", RelativeDeclaration, ()),
+    Entity("document", Document, (), key="code"),
+    Entity("service", Service, (), key="code"),
+    Entity("mrp_rate", MrpRate, (), key="year"),
+    Entity("job_run", JobRun, (JobRun.job,)),
 )}
 ENTITY_OF_MODEL = {e.model: e.name for e in ENTITIES.values()}
 
@@ -104,17 +150,25 @@ def _read(session: Session, table, where=None) -> pd.DataFrame:
     return pd.DataFrame([tuple(row) for row in result.all()], columns=columns, dtype=object)
 
 
+def _labels(frame: pd.DataFrame, spec: Entity) -> pd.Series:
+    if not spec.label:
+        return pd.Series("", index=frame.index, dtype=object)
+    parts = [frame[c.key].map(lambda v: "" if v is None or v != v else str(v)) for c in spec.label]
+    return pd.Series([" ".join(p for p in values if p) for values in zip(*parts)], index=frame.index, dtype=object)
+
+
 def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.DataFrame:
     """``row_id`` (text), ``label`` and ``digest`` of the entity's rows (all, or those of ``ids``)."""
     spec = ENTITIES[entity]
     table = spec.model.__table__
-    key = table.c.id
+    key = spec.key_column
     columns = sorted(table.columns, key=lambda c: c.name)
     if ids is None:
         wheres = [None]
     else:
-        ids = sorted({int(i) for i in ids})
-        wheres = [key.in_(ids[start:start + 5000]) for start in range(0, len(ids), 5000)]
+        ids = sorted({spec.row_id(i) for i in ids})
+        values = [spec.key_value(i) for i in ids]
+        wheres = [key.in_(values[start:start + 5000]) for start in range(0, len(values), 5000)]
     if not wheres:
         return pd.DataFrame(columns=["row_id", "label", "digest"])
     frame = pd.concat([_read(session, table, where) for where in wheres], ignore_index=True)
@@ -125,7 +179,7 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
         part_columns = sorted((c for c in part.columns if c.name not in ("id", foreign)), key=lambda c: c.name)
         foreign_column = part.c[foreign]
         rows = pd.concat([_read(session, part, foreign_column.in_(chunk)) for chunk in
-                          _chunks(frame["id"].astype(int).tolist())], ignore_index=True)
+                          _chunks(frame[key.name].astype(int).tolist())], ignore_index=True)
         if rows.empty:
             grouped = pd.Series(dtype=object)
         else:
@@ -133,10 +187,10 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
             rows["line"] = _joined(rows, part_columns)
             grouped = rows.groupby(rows[foreign].astype(int))["line"].agg("\x1e".join)
         parts = grouped.to_dict()
-        line = [text + "\x1d" + parts.get(int(pk), "") for text, pk in zip(line, frame["id"])]
+        line = [text + "\x1d" + parts.get(int(pk), "") for text, pk in zip(line, frame[key.name])]
     digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in line]
-    return pd.DataFrame({"row_id": frame["id"].astype(int).astype(str), "label": frame[spec.label.key]
-                         .astype(str), "digest": digests})
+    return pd.DataFrame({"row_id": [spec.row_id(v) for v in frame[key.name]], "label": _labels(frame, spec),
+                         "digest": digests})
 
 
 def _chunks(values: list, size: int = 5000):
@@ -169,11 +223,12 @@ def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = Tr
     """
     frames = []
     for entity, ids in rows.items():
-        ids = sorted({int(i) for i in ids if i is not None})
+        spec = ENTITIES[entity]
+        ids = sorted({spec.row_id(i) for i in ids if i is not None})
         if not ids:
             continue
         now = current(session, entity, ids).set_index("row_id")["digest"]
-        wanted = pd.Series(DELETED, index=[str(i) for i in ids], dtype=object)
+        wanted = pd.Series(DELETED, index=ids, dtype=object)
         wanted.update(now)
         frame = pd.DataFrame({"entity": entity, "row_id": wanted.index, "digest": wanted.to_numpy()})
         if only_changed:
@@ -192,7 +247,15 @@ def batch_digest(frame: pd.DataFrame) -> str | None:
         return None
     if len(frame) == 1:
         return str(frame["digest"].iloc[0])
-    ordered = frame.assign(number=frame["row_id"].astype("int64")).sort_values(["entity", "number"])
+    groups = []
+    for entity, group in frame.groupby("entity", sort=True):  # by entity, then by key (numbers as numbers)
+        spec = ENTITIES.get(entity)
+        if spec is None or spec.numeric:
+            group = group.assign(number=group["row_id"].astype("int64")).sort_values("number", kind="stable")
+        else:
+            group = group.sort_values("row_id", kind="stable")
+        groups.append(group)
+    ordered = pd.concat(groups)
     lines = ordered["entity"] + ":" + ordered["row_id"] + ":" + ordered["digest"]
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
@@ -216,8 +279,9 @@ def _after_flush(session: Session, _context) -> None:
     touched = _touched(session)
     for instance in list(session.new) + list(session.dirty) + list(session.deleted):
         entity = ENTITY_OF_MODEL.get(type(instance))
-        if entity is not None and getattr(instance, "id", None) is not None:
-            touched.setdefault(entity, set()).add(instance.id)
+        key = getattr(instance, ENTITIES[entity].key, None) if entity is not None else None
+        if key is not None:
+            touched.setdefault(entity, set()).add(ENTITIES[entity].row_id(key))
     for instance in list(session.new) + list(session.dirty):
         if isinstance(instance, User):  # supervised offices live in their own table
             touched.setdefault("user", set()).add(instance.id)
@@ -266,8 +330,8 @@ class RowProblem:
     sequence: int | None
 
     def __str__(self) -> str:
-        name = f"{self.entity.replace('_', ' ')} {self.label} (row {self.row_id})" if self.label \
-            else f"{self.entity.replace('_', ' ')} row {self.row_id}"
+        entity = self.entity.replace('_', ' ')
+        name = f"{entity} {self.label} (row {self.row_id})" if self.label else f"{entity} row {self.row_id}"
         since = f", last recorded by audit record {self.sequence}" if self.sequence else ""
         return {
             "edited": f"{name} was edited behind the application's back{since}",

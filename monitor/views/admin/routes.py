@@ -99,7 +99,7 @@ def offices():
                             name_en=form.name_en.data, region=form.region.data or "")
             db.session.add(office)
             audit.record(db.session, current_user.login, "create", "office", office.code,
-                         new={"name_en": office.name_en, "region": office.region})
+                         new={"name_en": office.name_en, "region": office.region}, rows={"office": [office.code]})
             db.session.commit()
             flash(_("Office %(code)s created.", code=office.code), "success")
             return redirect(url_for(".offices"))
