@@ -1,7 +1,9 @@
 """The append-only, hash-chained audit trail.
 
 Each record's hash covers its content and the previous record's hash, so that altering,
-removing or inserting a record breaks the chain from that point on.
+removing or inserting a record breaks the chain from that point on. The heads stored with
+each publication must stay records of the intact chain: a tail rewritten and re-hashed, or
+cut off, loses them (``verify``).
 """
 from __future__ import annotations
 
