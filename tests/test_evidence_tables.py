@@ -133,6 +133,11 @@ def test_raw_edits_of_every_covered_table_are_named(app, world):
                      f"user super1 (row {world['super1']}) {edited}",
                      "catalog version S1 (row", f"document row APPLICATION {edited}"):
         assert expected in result.output, (expected, result.output)
+    for table in ("indicator_snapshots", "calendar_overrides", "relative_declarations", "correction_requests",
+                  "offices", "job_runs", "users", "service_versions", "documents"):
+        assert f"(table {table}, " in result.output, table
+    assert "(table calendar_overrides, day 2026-04-08)" in result.output
+    assert "(table offices, code OF1)" in result.output
 
 
 def test_raw_deletes_of_every_covered_table_are_named(app, world):

@@ -344,10 +344,12 @@ class RowProblem:
         entity = self.entity.replace('_', ' ')
         name = f"{entity} {self.label} (row {self.row_id})" if self.label else f"{entity} row {self.row_id}"
         since = f", last recorded by audit record {self.sequence}" if self.sequence else ""
+        spec = ENTITIES.get(self.entity)
+        table = f" (table {spec.model.__tablename__}, {spec.key} {self.row_id})" if spec else ""
         return {
-            "edited": f"{name} was edited behind the application's back{since}",
-            "deleted": f"{name} was deleted behind the application's back{since}",
-            "inserted": f"{name} was inserted behind the application's back (no audit record)",
+            "edited": f"{name} was edited behind the application's back{table}{since}",
+            "deleted": f"{name} was deleted behind the application's back{table}{since}",
+            "inserted": f"{name} was inserted behind the application's back{table} (no audit record)",
         }.get(self.kind, f"audit record {self.sequence}: {self.kind}")
 
 
