@@ -255,3 +255,12 @@ def test_a_given_head_adds_a_check_and_the_rows_are_still_checked(app, world):
     assert "the head given" in result.output and "the records up to it are unchanged" in result.output
     assert "office row OF2 was edited" in result.output and "was edited behind" in result.output
     assert "visit " in result.output
+
+
+def test_forged_row_digest_entries_are_named_not_a_crash(app, world):
+    sequence = db.session.scalar(select(func.max(RowDigest.sequence)).where(RowDigest.entity == "visit"))
+    db.session.execute(text("INSERT INTO row_digests (sequence, entity, row_id, digest) VALUES (:s, 'visit', "
+                            "'not a number', :d)"), {"s": sequence, "d": "0" * 64})
+    db.session.commit()
+    result = verify(app)
+    assert result.exit_code == 1 and f"audit record {sequence}: its row digests were altered" in result.output

@@ -245,7 +245,8 @@ def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = Tr
 def _ordered(frame: pd.DataFrame, first: tuple = ()) -> pd.DataFrame:
     """Entries in a batch's order: by entity, then by key (numbers as numbers, texts as texts)."""
     textual = frame["entity"].isin(TEXT_KEYED)
-    number = pd.to_numeric(frame["row_id"].where(~textual, "0")).astype("int64")
+    # A row_id that is no number where one is due (forged entries) sorts first; its batch then fails.
+    number = pd.to_numeric(frame["row_id"].where(~textual, "0"), errors="coerce").fillna(-1).astype("int64")
     return frame.assign(number=number).sort_values([*first, "entity", "number", "row_id"], kind="stable")
 
 
