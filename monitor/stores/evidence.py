@@ -154,7 +154,9 @@ def _read(session: Session, table, where=None) -> pd.DataFrame:
 def _labels(frame: pd.DataFrame, spec: Entity) -> pd.Series:
     if not spec.label:
         return pd.Series("", index=frame.index, dtype=object)
-    parts = [frame[c.key].map(lambda v: "" if v is None or v != v else str(v)) for c in spec.label]
+    parts = [frame[c.key].astype(object).where(frame[c.key].notna(), "").astype(str) for c in spec.label]
+    if len(parts) == 1:
+        return parts[0]
     return pd.Series([" ".join(p for p in values if p) for values in zip(*parts)], index=frame.index, dtype=object)
 
 
