@@ -505,24 +505,31 @@ def scheduler_run(check_seconds):
 
 
 @audit_cli.command("verify")
-@click.option("--head", help="A published head hash: prove the records up to it are unchanged.")
+@click.option("--head", help="A published head hash: also prove the records up to it are unchanged.")
 def audit_verify(head):
-    """Walk the audit chain, then recompute the digest of every recorded row: name each
-    record altered, removed or inserted, and each row edited, deleted or inserted behind
-    the application's back."""
+    """In one run: walk the audit chain (name the first record altered, removed or
+    inserted), check every head the application stored with a publication (and --head, if
+    given) is still in the intact chain, and recompute the digest of every recorded row:
+    name each row edited, deleted or inserted behind the application's back."""
     result = audit.verify(db.session, head)
-    problems = [] if head else evidence.verify_rows(db.session)
-    if not result.ok:
+    problems = evidence.verify_rows(db.session)
+    if not result.chain_ok:
         click.secho(f"audit trail BROKEN after {result.checked} good records: {result.problem}", fg="red", err=True)
+    for check in result.heads:
+        if check.ok:
+            click.echo(f"head: {check}")
+        else:
+            click.secho(f"head: {check}", fg="red", err=True)
     for problem in problems[:200]:
         click.secho(f"data: {problem}", fg="red", err=True)
     if len(problems) > 200:
         click.secho(f"... and {len(problems) - 200} more rows", fg="red", err=True)
     if not result.ok or problems:
-        _fail(f"audit verify FAILED: chain {'intact' if result.ok else 'broken'}, "
+        _fail(f"audit verify FAILED: chain {'intact' if result.chain_ok else 'broken'}, "
+              f"{len(result.broken_heads)} of {len(result.heads)} head(s) not proven, "
               f"{len(problems)} row problem(s)")
-    click.echo(f"audit trail intact: {result.checked} records" + (f" up to head {head}" if head else
-                                                                   "; every recorded row matches its digest"))
+    click.echo(f"audit trail intact: {result.checked} records; {len(result.heads)} head(s) in the chain"
+               + (f" (with {head})" if head else "") + "; every recorded row matches its digest")
 
 
 @audit_cli.command("adopt")
@@ -535,7 +542,7 @@ def audit_adopt(reason):
     for entity in evidence.ENTITIES:
         present = evidence.current(db.session, entity)
         recorded = set(known.loc[known["entity"] == entity, "row_id"])
-        rows[entity] = [int(i) for i in present["row_id"] if i not in recorded]
+        rows[entity] = [i for i in present["row_id"] if i not in recorded]
     count = sum(len(ids) for ids in rows.values())
     if count:
         audit.record(db.session, "cli", "adopt", "rows", "unrecorded", reason=reason, rows=rows,

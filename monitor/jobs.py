@@ -17,6 +17,7 @@ from flask_babel import force_locale, format_datetime, gettext as _
 from sqlalchemy import func, select
 
 from .services import accounts
+from .stores import audit
 from .stores import findings as findings_store
 from .services import mail
 from .services import escalations
@@ -46,6 +47,10 @@ def _record(name: str, now: dt.datetime, work: Callable[[], str]) -> JobRun:
         log.exception("job %s failed", name)
     run.finished_at = dt.datetime.now(dt.timezone.utc)
     db.session.add(run)
+    db.session.flush()
+    # Job runs are evidence too (issue 22): the run's row is vouched for by its own record.
+    audit.record(db.session, "system", "run", "job_run", run.id, new={"job": name, "result": run.result},
+                 rows={"job_run": [run.id]})
     db.session.commit()
     log.info("job %s %s: %s", name, run.result, run.message)
     return run

@@ -64,5 +64,9 @@ def test_records_up_to_a_published_head_are_proven_even_if_later_ones_change(app
     head = chain[2]
     db.session.execute(update(AuditRecord).where(AuditRecord.sequence == 5).values(actor="someone else"))
     db.session.commit()
-    assert verify_cli(app, "--head", head).exit_code == 0
+    # --head adds a check, never replaces the walk of the whole chain: the head is proven,
+    # and the later record is still named.
+    result = verify_cli(app, "--head", head)
+    assert result.exit_code == 1 and "record 5 was altered" in result.output
+    assert "is record 3: the records up to it are unchanged" in result.output
     assert verify_cli(app).exit_code == 1

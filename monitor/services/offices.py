@@ -42,5 +42,5 @@ def create_office(session: Session, new: NewOffice, actor: str) -> Office:
                     name_en=new.name_en.strip(), region=new.region.strip())
     session.add(office)
     audit.record(session, actor, "create", "office", office.code,
-                 new={"name_en": office.name_en, "region": office.region})
+                 new={"name_en": office.name_en, "region": office.region}, rows={"office": [office.code]})
     return office

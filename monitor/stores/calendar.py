@@ -28,7 +28,8 @@ def set_override(session: Session, day: dt.date, is_working_day: bool, reason: s
     row.is_working_day, row.reason, row.created_by = is_working_day, reason, actor
     row.created_at = dt.datetime.now(dt.timezone.utc)
     record = audit.record(session, actor, "set", "calendar_override", day.isoformat(), old=old,
-                          new={"is_working_day": is_working_day, "reason": reason}, reason=reason)
+                          new={"is_working_day": is_working_day, "reason": reason}, reason=reason,
+                          rows={"calendar_override": [day]})
     kind = "working day" if is_working_day else "day off"
     return f"calendar override of {day.isoformat()} ({kind}: {reason}) by {actor} (audit record {record.sequence})"
 
@@ -38,8 +39,9 @@ def remove_override(session: Session, day: dt.date, actor: str, reason: str = ""
     row = session.get(OverrideRow, day)
     if row is None:
         return None
-    record = audit.record(session, actor, "remove", "calendar_override", day.isoformat(),
-                 old={"is_working_day": row.is_working_day, "reason": row.reason}, reason=reason)
+    old = {"is_working_day": row.is_working_day, "reason": row.reason}
     session.delete(row)
     session.flush()
+    record = audit.record(session, actor, "remove", "calendar_override", day.isoformat(), old=old, reason=reason,
+                          rows={"calendar_override": [day]})
     return f"calendar override of {day.isoformat()} removed by {actor} (audit record {record.sequence})"

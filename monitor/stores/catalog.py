@@ -62,6 +62,9 @@ def store_catalog(session: Session, catalog: Catalog, actor: str = "system") -> 
                 f"service {code} is used by {count} stored visits and cannot be removed"
                 for code, count in used))
     old_versions = list(session.scalars(select(rows.ServiceVersion.id)))
+    old_keys = {"document": list(session.scalars(select(rows.Document.code))),
+                "service": list(session.scalars(select(rows.Service.code))),
+                "mrp_rate": list(session.scalars(select(rows.MrpRate.year)))}
     session.execute(delete(rows.VersionDocument))
     session.execute(delete(rows.RefusalGround))
     session.execute(delete(rows.ServiceVersion))
@@ -87,8 +90,12 @@ def store_catalog(session: Session, catalog: Catalog, actor: str = "system") -> 
     # The digest of what was loaded lets caches of the catalog know when it changed.
     new_versions = list(session.scalars(select(rows.ServiceVersion.id)))
     digest = hashlib.sha256(repr(catalog).encode()).hexdigest()
+    # Rows replaced by Core statements (no ORM event sees them): named here, old and new.
     audit.record(session, actor, "load", "catalog", "catalog", new={**counts, "digest": digest},
-                 rows={"catalog_version": old_versions + new_versions})
+                 rows={"catalog_version": old_versions + new_versions,
+                       "document": old_keys["document"] + list(catalog.documents),
+                       "service": old_keys["service"] + list(catalog.services),
+                       "mrp_rate": old_keys["mrp_rate"] + list(catalog.mrp)})
     return counts
 
 

@@ -11,12 +11,19 @@ A row digest is SHA-256 over the row's columns in a canonical text form (timesta
 with microseconds, NULL distinct from empty text), plus, for composite rows, their parts:
 a user's supervised offices, a catalog version's documents and refusal grounds.
 
+Every table whose rows decide a finding, a deadline or a published number is covered
+(``ENTITIES``): visits, cases, findings, complaints, escalations, correction requests,
+calendar overrides, published indicator snapshots, offices, users (role, offices) and their
+declared relatives, the catalog (versions, documents, services, МРП rates) and job runs.
+A row is named by its primary key as text (``row_id``): a number, a day, an office code.
+
 ORM writes of these rows that no explicit record covered are stamped at commit by one
 record of their own (``install``), so that only writes behind the application's back
 (raw SQL, another client) go unrecorded.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -27,7 +34,10 @@ import pandas as pd
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, Numeric, String, event, select, type_coerce
 from sqlalchemy.orm import Session
 
-from ..models import Case, Complaint, Escalation, Finding, ServiceVersion, User, Visit
+from ..models import (
+    CalendarOverride, Case, Complaint, CorrectionRequest, Document, Escalation, Finding, IndicatorSnapshot, JobRun,
+    MrpRate, Office, RelativeDeclaration, Service, ServiceVersion, User, Visit,
+)
 from ..models.audit import RowDigest
 from ..models.catalog import RefusalGround, VersionDocument
 from ..models.people import supervised_offices
@@ -42,22 +52,59 @@ SEPARATOR = "\x1f"
 class Entity:
     name: str
     model: type
-    label: object  # column naming the row for people (visit_id, case number, login...)
+    label: tuple  # columns naming the row for people (visit_id, case number, login...), joined by spaces
     parts: tuple = field(default=())  # (table, foreign key column name, columns to order by)
+    key: str = "id"  # the primary key column: the row_id is its canonical text
+
+    @property
+    def key_column(self):
+        return self.model.__table__.c[self.key]
+
+    @property
+    def numeric(self) -> bool:
+        return isinstance(self.key_column.type, Integer)
+
+    def row_id(self, value) -> str:
+        """The canonical text of a key value (an int, a day, a code; or that text already)."""
+        if self.numeric:
+            return str(int(value))
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()
+        return str(value)
+
+    def key_value(self, row_id: str):
+        """The key value of a row_id, as the column compares it."""
+        if self.numeric:
+            return int(row_id)
+        if isinstance(self.key_column.type, Date):
+            return dt.date.fromisoformat(row_id)
+        return row_id
 
 
 ENTITIES = {e.name: e for e in (
-    Entity("visit", Visit, Visit.visit_id),
-    Entity("case", Case, Case.case_number),
-    Entity("finding", Finding, Finding.rule),
-    Entity("complaint", Complaint, Complaint.reference),
-    Entity("escalation", Escalation, Escalation.item_ref),
-    Entity("user", User, User.login, ((supervised_offices, "user_id", ("office_code",)),)),
-    Entity("catalog_version", ServiceVersion, ServiceVersion.service_code,
+    Entity("visit", Visit, (Visit.visit_id,)),
+    Entity("case", Case, (Case.case_number,)),
+    Entity("finding", Finding, (Finding.rule,)),
+    Entity("complaint", Complaint, (Complaint.reference,)),
+    Entity("escalation", Escalation, (Escalation.item_ref,)),
+    Entity("user", User, (User.login,), ((supervised_offices, "user_id", ("office_code",)),)),
+    Entity("catalog_version", ServiceVersion, (ServiceVersion.service_code,),
            ((VersionDocument.__table__, "version_id", ("position", "document_code")),
             (RefusalGround.__table__, "version_id", ("position", "code")))),
+    # Issue 22: every other table whose rows decide a finding, a deadline or a published number.
+    Entity("correction_request", CorrectionRequest, ()),
+    Entity("calendar_override", CalendarOverride, (), key="day"),
+    Entity("indicator_snapshot", IndicatorSnapshot, (IndicatorSnapshot.week, IndicatorSnapshot.scope_kind,
+                                                     IndicatorSnapshot.scope_value, IndicatorSnapshot.indicator)),
+    Entity("office", Office, (), key="code"),
+    Entity("relative_declaration", RelativeDeclaration, ()),
+    Entity("document", Document, (), key="code"),
+    Entity("service", Service, (), key="code"),
+    Entity("mrp_rate", MrpRate, (), key="year"),
+    Entity("job_run", JobRun, (JobRun.job,)),
 )}
 ENTITY_OF_MODEL = {e.model: e.name for e in ENTITIES.values()}
+TEXT_KEYED = frozenset(e.name for e in ENTITIES.values() if not e.numeric)
 
 
 def _is_time(column) -> bool:
@@ -104,17 +151,27 @@ def _read(session: Session, table, where=None) -> pd.DataFrame:
     return pd.DataFrame([tuple(row) for row in result.all()], columns=columns, dtype=object)
 
 
+def _labels(frame: pd.DataFrame, spec: Entity) -> pd.Series:
+    if not spec.label:
+        return pd.Series("", index=frame.index, dtype=object)
+    parts = [frame[c.key].astype(object).where(frame[c.key].notna(), "").astype(str) for c in spec.label]
+    if len(parts) == 1:
+        return parts[0]
+    return pd.Series([" ".join(p for p in values if p) for values in zip(*parts)], index=frame.index, dtype=object)
+
+
 def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.DataFrame:
     """``row_id`` (text), ``label`` and ``digest`` of the entity's rows (all, or those of ``ids``)."""
     spec = ENTITIES[entity]
     table = spec.model.__table__
-    key = table.c.id
+    key = spec.key_column
     columns = sorted(table.columns, key=lambda c: c.name)
     if ids is None:
         wheres = [None]
     else:
-        ids = sorted({int(i) for i in ids})
-        wheres = [key.in_(ids[start:start + 5000]) for start in range(0, len(ids), 5000)]
+        ids = sorted({spec.row_id(i) for i in ids})
+        values = [spec.key_value(i) for i in ids]
+        wheres = [key.in_(values[start:start + 5000]) for start in range(0, len(values), 5000)]
     if not wheres:
         return pd.DataFrame(columns=["row_id", "label", "digest"])
     frame = pd.concat([_read(session, table, where) for where in wheres], ignore_index=True)
@@ -125,7 +182,7 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
         part_columns = sorted((c for c in part.columns if c.name not in ("id", foreign)), key=lambda c: c.name)
         foreign_column = part.c[foreign]
         rows = pd.concat([_read(session, part, foreign_column.in_(chunk)) for chunk in
-                          _chunks(frame["id"].astype(int).tolist())], ignore_index=True)
+                          _chunks(frame[key.name].astype(int).tolist())], ignore_index=True)
         if rows.empty:
             grouped = pd.Series(dtype=object)
         else:
@@ -133,10 +190,10 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
             rows["line"] = _joined(rows, part_columns)
             grouped = rows.groupby(rows[foreign].astype(int))["line"].agg("\x1e".join)
         parts = grouped.to_dict()
-        line = [text + "\x1d" + parts.get(int(pk), "") for text, pk in zip(line, frame["id"])]
+        line = [text + "\x1d" + parts.get(int(pk), "") for text, pk in zip(line, frame[key.name])]
     digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in line]
-    return pd.DataFrame({"row_id": frame["id"].astype(int).astype(str), "label": frame[spec.label.key]
-                         .astype(str), "digest": digests})
+    return pd.DataFrame({"row_id": [spec.row_id(v) for v in frame[key.name]], "label": _labels(frame, spec),
+                         "digest": digests})
 
 
 def _chunks(values: list, size: int = 5000):
@@ -169,11 +226,12 @@ def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = Tr
     """
     frames = []
     for entity, ids in rows.items():
-        ids = sorted({int(i) for i in ids if i is not None})
+        spec = ENTITIES[entity]
+        ids = sorted({spec.row_id(i) for i in ids if i is not None})
         if not ids:
             continue
         now = current(session, entity, ids).set_index("row_id")["digest"]
-        wanted = pd.Series(DELETED, index=[str(i) for i in ids], dtype=object)
+        wanted = pd.Series(DELETED, index=ids, dtype=object)
         wanted.update(now)
         frame = pd.DataFrame({"entity": entity, "row_id": wanted.index, "digest": wanted.to_numpy()})
         if only_changed:
@@ -186,15 +244,34 @@ def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = Tr
     return pd.concat(frames, ignore_index=True)
 
 
+def _ordered(frame: pd.DataFrame, first: tuple = ()) -> pd.DataFrame:
+    """Entries in a batch's order: by entity, then by key (numbers as numbers, texts as texts)."""
+    textual = frame["entity"].isin(TEXT_KEYED)
+    # A row_id that is no number where one is due (forged entries) sorts first; its batch then fails.
+    number = pd.to_numeric(frame["row_id"].where(~textual, "0"), errors="coerce").fillna(-1).astype("int64")
+    return frame.assign(number=number).sort_values([*first, "entity", "number", "row_id"], kind="stable")
+
+
+def _lines(ordered: pd.DataFrame) -> pd.Series:
+    return ordered["entity"] + ":" + ordered["row_id"] + ":" + ordered["digest"]
+
+
 def batch_digest(frame: pd.DataFrame) -> str | None:
     """The digest of one row, or the ordered digest of a batch's (entity, id, digest) entries."""
     if frame.empty:
         return None
     if len(frame) == 1:
         return str(frame["digest"].iloc[0])
-    ordered = frame.assign(number=frame["row_id"].astype("int64")).sort_values(["entity", "number"])
-    lines = ordered["entity"] + ":" + ordered["row_id"] + ":" + ordered["digest"]
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    return hashlib.sha256("\n".join(_lines(_ordered(frame))).encode("utf-8")).hexdigest()
+
+
+def batch_digests(frame: pd.DataFrame) -> dict[int, str]:
+    """``batch_digest`` of every record's entries at once (one sort, one pass): {sequence: digest}."""
+    if frame.empty:
+        return {}
+    ordered = _ordered(frame, first=("sequence",))
+    joined = _lines(ordered).groupby(ordered["sequence"].astype(int), sort=False).agg("\n".join)
+    return {int(sequence): hashlib.sha256(text.encode("utf-8")).hexdigest() for sequence, text in joined.items()}
 
 
 def store(session: Session, sequence: int, frame: pd.DataFrame) -> None:
@@ -216,8 +293,9 @@ def _after_flush(session: Session, _context) -> None:
     touched = _touched(session)
     for instance in list(session.new) + list(session.dirty) + list(session.deleted):
         entity = ENTITY_OF_MODEL.get(type(instance))
-        if entity is not None and getattr(instance, "id", None) is not None:
-            touched.setdefault(entity, set()).add(instance.id)
+        key = getattr(instance, ENTITIES[entity].key, None) if entity is not None else None
+        if key is not None:
+            touched.setdefault(entity, set()).add(ENTITIES[entity].row_id(key))
     for instance in list(session.new) + list(session.dirty):
         if isinstance(instance, User):  # supervised offices live in their own table
             touched.setdefault("user", set()).add(instance.id)
@@ -266,13 +344,15 @@ class RowProblem:
     sequence: int | None
 
     def __str__(self) -> str:
-        name = f"{self.entity.replace('_', ' ')} {self.label} (row {self.row_id})" if self.label \
-            else f"{self.entity.replace('_', ' ')} row {self.row_id}"
+        entity = self.entity.replace('_', ' ')
+        name = f"{entity} {self.label} (row {self.row_id})" if self.label else f"{entity} row {self.row_id}"
         since = f", last recorded by audit record {self.sequence}" if self.sequence else ""
+        spec = ENTITIES.get(self.entity)
+        table = f" (table {spec.model.__tablename__}, {spec.key} {self.row_id})" if spec else ""
         return {
-            "edited": f"{name} was edited behind the application's back{since}",
-            "deleted": f"{name} was deleted behind the application's back{since}",
-            "inserted": f"{name} was inserted behind the application's back (no audit record)",
+            "edited": f"{name} was edited behind the application's back{table}{since}",
+            "deleted": f"{name} was deleted behind the application's back{table}{since}",
+            "inserted": f"{name} was inserted behind the application's back{table} (no audit record)",
         }.get(self.kind, f"audit record {self.sequence}: {self.kind}")
 
 
@@ -291,8 +371,7 @@ def verify_rows(session: Session) -> list[RowProblem]:
         sizes = recorded.groupby("sequence")["row_id"].transform("size")
         singles = recorded[sizes == 1]  # most records change one row: compared without a loop
         found.update(zip(singles["sequence"].astype(int), singles["digest"].astype(str)))
-        for sequence, group in recorded[sizes > 1].groupby("sequence"):
-            found[int(sequence)] = batch_digest(group)
+        found.update(batch_digests(recorded[sizes > 1]))
     for sequence in sorted(set(found) | set(expected.index)):
         want, got = expected.get(sequence), found.get(sequence)
         if want == got:

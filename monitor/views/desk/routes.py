@@ -242,9 +242,12 @@ def relatives():
                 RelativeDeclaration.user_id == current_user.id,
                 RelativeDeclaration.applicant_hash == hashed))
             if exists is None:
-                db.session.add(RelativeDeclaration(user_id=current_user.id, applicant_hash=hashed,
-                                                   declared_at=dt.datetime.now(dt.timezone.utc)))
-                audit.record(db.session, current_user.login, "declare", "relative", current_user.id)
+                declaration = RelativeDeclaration(user_id=current_user.id, applicant_hash=hashed,
+                                                  declared_at=dt.datetime.now(dt.timezone.utc))
+                db.session.add(declaration)
+                db.session.flush()
+                audit.record(db.session, current_user.login, "declare", "relative", current_user.id,
+                             rows={"relative_declaration": [declaration.id]})
                 db.session.commit()
             flash(_("Declaration saved."), "success")
             return redirect(url_for(".relatives"))
