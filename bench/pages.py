@@ -121,6 +121,13 @@ def main() -> None:
             prepare(tree, database)
             bases[name] = servers.enter_context(gunicorn(tree, database, args.workers, args.port + number))
         print(f"gunicorn -w {args.workers}, SQLite, wrk -t2 -c{args.connections} -d{args.seconds}s")
+        # The same catalog on both sides: the catalog pages must be the same bytes (the demo
+        # visits are random, so /indicators is compared by the test suite, not here).
+        for page, path, options in PAGES:
+            if options or path.startswith("/indicators"):
+                continue
+            bodies = [urllib.request.urlopen(base + path).read() for base in bases.values()]  # nosec B310
+            print(f"same HTML as the baseline: {page:<14} {'yes' if bodies[0] == bodies[1] else 'NO'}")
         print(f"{'page':<14} {'code':<22} {'requests/s':>10} {'p50':>9} {'p95':>9} {'p99':>9} {'non-2xx/3xx':>11}")
         for page, path, options in PAGES:
             for name, base in bases.items():
