@@ -159,3 +159,14 @@ def test_a_withdrawn_case_is_never_overdue(app, loaded_catalog, tmp_path):
     db.session.commit()
     status = case_status(db.session, case.case_number, "ABCDEF", dt.datetime.now(dt.timezone.utc))
     assert status.outcome == "withdrawn" and status.overdue is False
+
+
+def test_the_demo_gives_a_case_a_new_user_can_look_up(app, client):
+    import re
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--weeks", "2"])
+    assert result.exit_code == 0, result.output
+    number, code = re.search(r"case (\S+), check code (\S+)", result.output).groups()
+    page = client.post("/status?lang=en", data={"case_number": number, "check_code": code})
+    assert page.status_code == 200 and 'id="status"' in page.get_data(as_text=True)
+    wrong = client.post("/status?lang=en", data={"case_number": number, "check_code": "ZZZZZZ"})
+    assert 'id="status"' not in wrong.get_data(as_text=True)

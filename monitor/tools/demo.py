@@ -17,7 +17,8 @@ from ..stores import visits as visit_store
 from ..stores.calendar import calendar_from_db
 from ..compliance import CatalogFrames, frame_from_text, parse_visits
 from ..config import rule_thresholds
-from ..models import Office, User
+from ..models import Case, Office, User
+from ..services.front_desk import check_code_hash, new_check_code
 from .synthetic import generate_visits
 
 OFFICES = (
@@ -70,4 +71,14 @@ def load_demo(session: Session, config, weeks: int = 6, today: dt.date | None = 
                                  rule_thresholds(config))
     lines.append(f"Generated {result.inserted} visits in {result.cases_touched} cases over {weeks} "
                  f"weeks; {swept.added} findings.")
+    # Every demo case gets a check code, as a receipt would have given it; one is shown, so
+    # that a new user can try the citizens' status page at once.
+    example = None
+    for case in session.scalars(select(Case).order_by(Case.accepted_at)):
+        code = new_check_code()
+        case.check_code_hash = check_code_hash(case.case_number, code)
+        if case.outcome == "open":
+            example = (case.case_number, code)
+    if example:
+        lines.append(f"Try the citizens' case status (/status): case {example[0]}, check code {example[1]}")
     return "\n".join(lines)
