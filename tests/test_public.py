@@ -40,6 +40,16 @@ def _case_with_code(client, login):
     return number, code
 
 
+def test_a_case_number_typed_in_lower_case_or_with_spaces_is_found(client, login, loaded_catalog):
+    number, code = _case_with_code(client, login)
+    client.post("/logout")
+    for typed in (number.lower(), f"  {number[:6]} {number[6:]} ", number.swapcase()):
+        page = client.post("/status?lang=en", data={"case_number": typed, "check_code": code})
+        assert 'id="status"' in page.get_data(as_text=True), typed
+    wrong = client.post("/status?lang=en", data={"case_number": number.lower(), "check_code": "AAAAAA"})
+    assert 'id="status"' not in wrong.get_data(as_text=True)
+
+
 def test_case_status_with_the_right_code(client, login, loaded_catalog):
     number, code = _case_with_code(client, login)
     page = client.post("/status?lang=en", data={"case_number": number, "check_code": code.lower()})

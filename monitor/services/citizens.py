@@ -37,9 +37,15 @@ class CaseStatus:
 
 def case_status(session: Session, case_number: str, code: str, now: dt.datetime) -> CaseStatus | None:
     """The case's status if the check code matches; None otherwise (missing or wrong alike)."""
-    case = session.scalar(select(Case).where(Case.case_number == case_number.strip()))
+    typed = case_number.strip()
+    # Phones type lower case and people copy numbers with spaces: the number as typed, else
+    # in capitals without spaces (how the desk prints it); an imported number keeps its case.
+    tidy = "".join(typed.split()).upper()
+    found = {case.case_number: case for case in session.scalars(
+        select(Case).where(Case.case_number.in_({typed, tidy})))}
+    case = found.get(typed) or found.get(tidy)
     expected = case.check_code_hash if case is not None and case.check_code_hash else _DUMMY_HASH
-    given = check_code_hash(case_number.strip(), code)
+    given = check_code_hash(case.case_number if case is not None else typed, code)
     matches = hmac.compare_digest(expected, given)
     if case is None or not case.check_code_hash or not matches:
         return None
