@@ -180,3 +180,10 @@ def test_the_demo_gives_a_case_a_new_user_can_look_up(app, client):
     assert page.status_code == 200 and 'id="status"' in page.get_data(as_text=True)
     wrong = client.post("/status?lang=en", data={"case_number": number, "check_code": "ZZZZZZ"})
     assert 'id="status"' not in wrong.get_data(as_text=True)
+
+
+def test_a_complaint_number_carries_the_citizens_date_not_utcs(app):
+    from monitor.services.citizens import file_complaint
+    late_evening_utc = dt.datetime(2026, 4, 13, 20, 0, tzinfo=dt.timezone.utc)  # 14 April, 01:00 in Astana
+    filed = file_complaint(db.session, kind="delay", text="Two weeks late already.", now=late_evening_utc)
+    assert filed.reference.startswith("CMP-260414-")

@@ -6,10 +6,12 @@ personal data is ever shown.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 import hmac
 import secrets
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -73,7 +75,9 @@ def file_complaint(session: Session, *, kind: str, text: str, case_number: str =
         case = session.scalar(select(Case).where(Case.case_number == case_number))
         if case is not None:  # route the complaint to the office of the case
             office_code, service_code = case.office_code or "", service_code or case.service_code or ""
-    reference = f"CMP-{now:%y%m%d}-{secrets.token_hex(3).upper()}"
+    # The date the citizen lives in (MONITOR_TIMEZONE), not UTC's: at 01:00 in Astana it is today.
+    local_day = now.astimezone(ZoneInfo(current_app.config["MONITOR_TIMEZONE"]))
+    reference = f"CMP-{local_day:%y%m%d}-{secrets.token_hex(3).upper()}"
     code = new_check_code()
     complaint = Complaint(
         reference=reference, follow_up_code_hash=check_code_hash(reference, code), kind=kind,
