@@ -61,6 +61,9 @@ def test_a_citizen_finds_propiska_and_reads_the_fee_on_the_first_screen_at_390px
         assert page.evaluate(OVERFLOW) <= 0
 
 
+PRINT_WORDS = {"ru": "Распечатать памятку", "kk": "Жадынаманы басып шығару"}
+
+
 @pytest.mark.parametrize("language", ["ru", "kk"])
 def test_the_longest_checklist_prints_on_one_a4_page(app, bundled, language):
     from .test_browser_desk import pdf_pages
@@ -69,4 +72,9 @@ def test_the_longest_checklist_prints_on_one_a4_page(app, bundled, language):
                   key=lambda s: max(len(v.required_documents) + len(v.obtained_by_office) for v in s.versions))
     with serve(app) as base, chromium_page(width=1280, height=900) as page:
         page.goto(f"{base}/services/{longest.code}/checklist?lang={language}")
-        assert pdf_pages(page.pdf(format="A4")) == 1, longest.code
+        assert pdf_pages(page.pdf(format="A4")) == 1, longest.code  # the print button is not printed
+        button = page.locator("button[data-print]")
+        assert button.is_visible() and button.inner_text() == PRINT_WORDS[language]
+        page.evaluate("window.print = () => { window.printed = true; }")
+        button.click()
+        assert page.evaluate("window.printed === true")
