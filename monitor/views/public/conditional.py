@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from werkzeug.http import parse_etags, unquote_etag
 
+from ...logs import REQUEST_ID
 from ...services import public_pages
 
 KEPT_ANSWERS = 20_000
@@ -51,7 +53,9 @@ class ConditionalAnswers:
         answer = self.answers.get(key)
         if answer is not None and self._current(answer) \
                 and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains(answer.tag):
-            start_response("304 NOT MODIFIED", list(answer.headers))
+            offered = environ.get("HTTP_X_REQUEST_ID", "")
+            request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+            start_response("304 NOT MODIFIED", [*answer.headers, ("X-Request-ID", request_id)])
             return []
         return self.wsgi_app(environ, self._keeping(key, start_response))
 
@@ -69,7 +73,8 @@ class ConditionalAnswers:
             if status.startswith("304") and "set-cookie" not in fields and "etag" in fields \
                     and "public" in fields.get("cache-control", ""):
                 tag, _weak = unquote_etag(fields["etag"])
-                answer = _Answer(tag, tuple(headers), committed, started + self.config["PUBLIC_RECHECK_SECONDS"],
+                kept = tuple((name, value) for name, value in headers if name.lower() != "x-request-id")
+                answer = _Answer(tag, kept, committed, started + self.config["PUBLIC_RECHECK_SECONDS"],
                                  minute)
                 with self.lock:
                     self.answers[key] = answer
