@@ -218,3 +218,17 @@ def test_kept_conditional_answers_end_with_a_change_the_interval_or_the_minute(
     assert not middleware._current(next(iter(middleware.answers.values())))
     tag = anonymous.get("/services/S1/checklist").headers["ETag"]
     assert anonymous.get("/services/S1/checklist", headers={"If-None-Match": tag}).status_code == 304
+
+
+def test_the_indicators_page_reads_only_the_weeks_it_shows(app, client, statements):
+    """However long the published history, /indicators reads its 12 weeks, not all of it."""
+    for week in range(1, 31):
+        _publish(f"2026-W{week:02d}", 0.5 + week / 100)
+    statements.clear()
+    page = client.get("/indicators?lang=en").get_data(as_text=True)
+    assert "2026-W30" in page and "2026-W19" in page and "2026-W18" not in page
+    table = app.extensions[public_pages.EXTENSION].derived[(("snapshots", 12), app.extensions[
+        public_pages.EXTENSION].changes.published)]
+    assert sorted(table["week"].unique()) == [f"2026-W{week:02d}" for week in range(19, 31)]
+    assert any("week >=" in statement.replace('"', "").replace("indicator_snapshots.", "")
+               for statement in statements)

@@ -140,9 +140,11 @@ def calendar(language: str) -> WorkingCalendar:
         db.session, current_app.config["MONITOR_TIMEZONE"], language))
 
 
-def published_snapshots() -> pd.DataFrame:
-    """The published snapshots fit for anyone (publishing.public_snapshots), per publication."""
-    return _derived("snapshots", changes().published, lambda: public_snapshots(db.session))
+def published_snapshots(last_weeks: int | None = None) -> pd.DataFrame:
+    """The published snapshots fit for anyone (publishing.public_snapshots), per publication;
+    ``last_weeks``: of the latest weeks only."""
+    return _derived(("snapshots", last_weeks), changes().published,
+                    lambda: public_snapshots(db.session, last_weeks=last_weeks))
 
 
 def catalog_page_stamp(language: str, path: str, key) -> PageStamp:

@@ -140,19 +140,27 @@ def missed_weeks(session: Session, now: dt.datetime, timezone: str, first_week: 
     return [week_label(w) for w in range(start, last + 1) if week_label(w) not in done]
 
 
-def public_snapshots(session: Session, scope_kind: str | None = None) -> pd.DataFrame:
+def public_snapshots(session: Session, scope_kind: str | None = None, last_weeks: int | None = None
+                     ) -> pd.DataFrame:
     """Published snapshots fit for anyone: staff members' figures (and logins) left out."""
-    table = snapshots(session, scope_kind)
+    table = snapshots(session, scope_kind, last_weeks)
     return table[table["scope_kind"].isin(PUBLIC_SCOPE_KINDS)].reset_index(drop=True)
 
 
-def snapshots(session: Session, scope_kind: str | None = None) -> pd.DataFrame:
+def snapshots(session: Session, scope_kind: str | None = None, last_weeks: int | None = None) -> pd.DataFrame:
+    """Published snapshots; ``last_weeks``: of the latest published weeks only (a page that
+    shows a trend reads what it shows, however long the history)."""
     query = select(IndicatorSnapshot.week, IndicatorSnapshot.scope_kind, IndicatorSnapshot.scope_value,
                    IndicatorSnapshot.indicator, IndicatorSnapshot.value, IndicatorSnapshot.published_at,
                    IndicatorSnapshot.audit_head_hash).order_by(
         IndicatorSnapshot.week, IndicatorSnapshot.scope_kind, IndicatorSnapshot.scope_value)
     if scope_kind:
         query = query.where(IndicatorSnapshot.scope_kind == scope_kind)
+    if last_weeks:
+        recent = list(session.scalars(select(IndicatorSnapshot.week).distinct()
+                                      .order_by(IndicatorSnapshot.week.desc()).limit(last_weeks)))
+        if recent:
+            query = query.where(IndicatorSnapshot.week >= min(recent))
     return pd.read_sql(query, session.connection())
 
 

@@ -29,6 +29,7 @@ from . import bp
 from .forms import CaseStatusForm, ComplaintForm, FollowUpForm
 
 SHOWN_INDICATORS = PUBLIC_INDICATORS  # the one indicator table says which are public
+TREND_WEEKS = 12  # the weeks /indicators shows (and reads)
 
 
 def _language() -> str:
@@ -219,12 +220,12 @@ def indicators():
 
 
 def _indicators():
-    table = public_pages.published_snapshots()
+    table = public_pages.published_snapshots(last_weeks=TREND_WEEKS)
     minimum = current_app.config["MIN_CASES_FOR_RANKING"]
     if table.empty:
         return render_template("public/indicators.html", weeks=[], network={}, charts={}, offices=[],
                                minimum=minimum, heads={})
-    weeks = sorted(table["week"].unique())[-12:]
+    weeks = sorted(table["week"].unique())[-TREND_WEEKS:]
     office = request.args.get("office", "")
     if office and not ((table["scope_kind"] == "office") & (table["scope_value"] == office)).any():
         abort(404)
