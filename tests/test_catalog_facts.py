@@ -17,7 +17,7 @@ from monitor.extensions import db
 from monitor.stores.catalog import catalog_from_db, store_catalog
 from services_catalog import BUNDLED_CATALOG, CatalogError, export_catalog, load_catalog
 from services_catalog.model import SOURCED_FACTS
-from tests.catalogs import service, version, write_catalog
+from tests.catalogs import service as service_data, version, write_catalog
 
 # Press and aggregator sites: never an official source of a fact. They may stay only beside an
 # official source (adilet.zan.kz, egov.kz, gov.kz ...) and must then be marked ``secondary``.
@@ -90,7 +90,7 @@ def _catalog_with(tmp_path, provenance_overrides=None, sources=None):
     facts = {fact: {"source": "order1"} for fact in SOURCED_FACTS}
     facts.update(provenance_overrides or {})
     v = version(sources=sources or [OFFICIAL, PRESS], provenance=facts)
-    return write_catalog(tmp_path / "c", services=[service("S1", versions=[v])])
+    return write_catalog(tmp_path / "c", services=[service_data("S1", versions=[v])])
 
 
 def test_a_secondary_source_beside_an_official_one_is_accepted_and_kept(tmp_path, app):
