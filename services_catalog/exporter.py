@@ -26,6 +26,8 @@ def source_to_dict(source: Source) -> dict:
     if source.act_date is not None:
         data["act_date"] = source.act_date
     data.update(url=source.url, retrieved=source.retrieved)
+    if source.secondary:
+        data["secondary"] = True
     return data
 
 

@@ -292,9 +292,9 @@ def _fee(check: _Collector, raw_fee, effective_from, effective_to, mrp) -> Fee:
 
 def _source(check: _Collector, raw, field: str) -> Source | None:
     if not isinstance(raw, dict):
-        check.add(field, "must be {id, title, url, retrieved, act_number?, act_date?}")
+        check.add(field, "must be {id, title, url, retrieved, act_number?, act_date?, secondary?}")
         return None
-    unknown = sorted(set(raw) - {"id", "title", "url", "retrieved", "act_number", "act_date"})
+    unknown = sorted(set(raw) - {"id", "title", "url", "retrieved", "act_number", "act_date", "secondary"})
     if unknown:
         check.add(field, f"unknown keys {', '.join(map(str, unknown))}")
     source_id = raw.get("id")
@@ -315,10 +315,14 @@ def _source(check: _Collector, raw, field: str) -> Source | None:
         check.add(f"{field}.act_number", "must be the act's number as text, or left out")
         act_number = None
     act_date = check.date(raw.get("act_date"), f"{field}.act_date", nullable=True)
+    secondary = raw.get("secondary", False)
+    if not isinstance(secondary, bool):
+        check.add(f"{field}.secondary", "must be true (a press or aggregator page) or left out")
+        secondary = False
     if None in (source_id, retrieved) or not isinstance(title, str) or not title.strip() \
             or not isinstance(url, str):
         return None
-    return Source(source_id, title.strip(), url, retrieved, act_number, act_date)
+    return Source(source_id, title.strip(), url, retrieved, act_number, act_date, secondary)
 
 
 def _sources(check: _Collector, raw, field: str = "sources") -> tuple[Source, ...]:
@@ -349,6 +353,7 @@ def _provenance(check: _Collector, raw, sources: tuple[Source, ...]) -> tuple[Pr
     for key in sorted(set(raw) - set(SOURCED_FACTS), key=str):
         check.add(f"provenance.{key}", f"unknown fact (facts: {', '.join(SOURCED_FACTS)})")
     known = {s.id for s in sources}
+    secondary = {s.id for s in sources if s.secondary}
     found = []
     for fact in SOURCED_FACTS:
         field = f"provenance.{fact}"
@@ -390,6 +395,9 @@ def _provenance(check: _Collector, raw, sources: tuple[Source, ...]) -> tuple[Pr
         for source_id in ids:
             if source_id not in known:
                 check.add(f"{field}.source", f"source {source_id} is not in this version's sources")
+        if ids and all(source_id in secondary for source_id in ids):
+            check.add(f"{field}.source", f"the fact {fact} names only secondary sources (press or aggregator "
+                                         f"pages): give an official source beside them or mark it assumed")
         found.append(Provenance(fact, tuple(ids), False, note.strip() if note else None))
     return tuple(found)
 

@@ -78,7 +78,9 @@ class MrpRate:
 
 @dataclass(frozen=True)
 class Source:
-    """An official text a version's facts come from."""
+    """A text a version's facts come from. ``secondary`` marks a press or aggregator page kept
+    only beside an official one (the act on adilet.zan.kz, an egov.kz / gov.kz page): a fact
+    may not rest on secondary sources alone (docs/catalog.md, "Secondary sources")."""
 
     id: str
     title: str
@@ -86,6 +88,7 @@ class Source:
     retrieved: dt.date
     act_number: str | None = None
     act_date: dt.date | None = None
+    secondary: bool = False
 
 
 @dataclass(frozen=True)

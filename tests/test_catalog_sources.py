@@ -289,7 +289,9 @@ def test_corrected_deadlines(bundled, code, day, value, unit):
 def test_the_dated_versions_of_2026(bundled):
     assert in_force(bundled, "703002", "2026-03-09").fee.amount == 4325      # 1 МРП
     assert in_force(bundled, "703002", "2026-03-10").fee == Fee(3450, "KZT")
-    assert in_force(bundled, "703003", "2026-03-10").fee == Fee(6900, "KZT")
+    divorce = in_force(bundled, "703003", "2026-03-10").fee
+    # issue 25: 345 KZT on one spouse's application under a court decision (tests/test_catalog_facts.py)
+    assert (divorce.amount, divorce.currency, [e.amount for e in divorce.exemptions]) == (6900, "KZT", [345])
     card = in_force(bundled, "701001", "2026-02-01").fee
     assert card.amount == 865 and {e.amount for e in card.exemptions} == {0}
     assert {e.when.en for e in card.exemptions} == {"First identity card", "Replacement on expiry"}

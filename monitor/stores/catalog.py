@@ -38,13 +38,15 @@ def _text(row, prefix: str) -> Text:
 def _source_json(source: Source) -> dict:
     return {"id": source.id, "title": source.title, "url": source.url,
             "retrieved": source.retrieved.isoformat(), "act_number": source.act_number,
-            "act_date": source.act_date.isoformat() if source.act_date else None}
+            "act_date": source.act_date.isoformat() if source.act_date else None,
+            **({"secondary": True} if source.secondary else {})}
 
 
 def _source(data: dict) -> Source:
     return Source(data["id"], data["title"], data["url"], dt.date.fromisoformat(data["retrieved"]),
                   data.get("act_number"),
-                  dt.date.fromisoformat(data["act_date"]) if data.get("act_date") else None)
+                  dt.date.fromisoformat(data["act_date"]) if data.get("act_date") else None,
+                  bool(data.get("secondary", False)))
 
 
 def _whole(value):
