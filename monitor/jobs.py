@@ -16,8 +16,8 @@ from flask import Flask, current_app
 from flask_babel import force_locale, format_datetime, gettext as _
 from sqlalchemy import func, select
 
-from .services import accounts
 from .stores import audit
+from .stores import outbox as outbox_store
 from .stores import findings as findings_store
 from .services import mail
 from .services import escalations
@@ -94,11 +94,13 @@ def escalate(now: dt.datetime) -> JobRun:
     return _record("escalate", now, work)
 
 
-def overdue_digest(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> JobRun:
-    """Hourly: each office's overdue open cases, mailed to its desk and supervisors.
+def overdue_digest(now: dt.datetime, outbox: Path | None = None, config: Mapping | None = None) -> JobRun:
+    """Hourly: each office's overdue open cases, queued for its desk and supervisors.
 
-    The list is also on the desk's day view. Without MAIL_SERVER the digests are written to
-    the outbox folder, one file per office (development).
+    One mail per office and language its recipients read; the ``mail`` job sends them. The
+    list is also on the desk's day view. Without MAIL_SERVER, an office without addresses
+    still gets its digest written to the outbox folder (development). ``outbox`` is unused
+    (the ``mail`` job writes there); kept for callers of the former signature.
     """
     config = {**MAIL_DEFAULTS, **(config or {})}
 
@@ -108,34 +110,67 @@ def overdue_digest(now: dt.datetime, outbox: Path, config: Mapping | None = None
             overdue_open_sql(now)).order_by(Case.office_code, Case.due_at)).all()
         frame = pd.DataFrame(overdue, columns=["office_code", "case_number", "due_at"])
         copies = mail.addresses(config["MAIL_COPY_TO"])
-        sent = 0
+        queued = 0
         for office, cases in frame.groupby("office_code"):
-            to = accounts.office_recipients(db.session, office, copies) \
-                or (() if config["MAIL_SERVER"] else ("(no address)",))
-            where = mail.send(config, outbox, mail.Mail(
-                to=to, subject=f"Overdue cases: office {office} ({len(cases)})",
-                body=overdue_digest_text(office, cases, now), outbox_name=f"overdue-{office}.txt"))
-            sent += where != "nobody"
+            groups = mail.office_recipients_by_language(db.session, office, copies) \
+                or ({} if config["MAIL_SERVER"] else {mail.STAFF_DEFAULT_LANGUAGE: ("(no address)",)})
+            for language, to in groups.items():
+                with force_locale(language):
+                    subject = _("Overdue cases: office %(office)s (%(count)s)", office=office, count=len(cases))
+                suffix = "" if language == mail.STAFF_DEFAULT_LANGUAGE else f"-{language}"
+                queued += mail.queue(db.session, mail.Mail(
+                    to=to, subject=subject, body=overdue_digest_text(office, cases, now, language),
+                    outbox_name=f"overdue-{office}{suffix}.txt"), "overdue_digest", language, now) is not None
         return (f"{len(frame)} overdue cases in {frame['office_code'].nunique()} offices; "
-                f"{sent} digests sent")
+                f"{queued} digests queued")
     return _record("overdue", now, work)
 
 
-DIGEST_LANGUAGES = ("kk", "ru")  # the digest goes to an office's staff: both official languages
+def overdue_digest_text(office: str, cases: pd.DataFrame, now: dt.datetime, language: str) -> str:
+    """The digest of one office in its recipients' language; times in local time."""
+    with force_locale(language):
+        lines = [_("Overdue open cases of office %(office)s as of %(moment)s (local time):",
+                   office=office, moment=format_datetime(now, "d MMMM y, HH:mm"))]
+        lines += ["  " + _("%(case)s: due %(moment)s", case=row.case_number,
+                           moment=format_datetime(pd.Timestamp(row.due_at).to_pydatetime(), "d MMMM y, HH:mm"))
+                  for row in cases.itertuples()]
+    return "\n".join(lines) + "\n"
 
 
-def overdue_digest_text(office: str, cases: pd.DataFrame, now: dt.datetime) -> str:
-    """The digest of one office in Kazakh, then Russian; times in local time."""
-    parts = []
-    for language in DIGEST_LANGUAGES:
-        with force_locale(language):
-            lines = [_("Overdue open cases of office %(office)s as of %(moment)s (local time):",
-                       office=office, moment=format_datetime(now, "d MMMM y, HH:mm"))]
-            lines += ["  " + _("%(case)s: due %(moment)s", case=row.case_number,
-                               moment=format_datetime(pd.Timestamp(row.due_at).to_pydatetime(), "d MMMM y, HH:mm"))
-                      for row in cases.itertuples()]
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts) + "\n"
+MAIL_BATCH = 200  # mails one run sends at most; the rest wait a minute
+
+
+def send_mail(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> JobRun:
+    """Every minute: send the queued mails that are due, each at most once.
+
+    A mail is claimed (committed as ``sending``) before the SMTP conversation and marked
+    ``sent`` after it, so a second sender running at the same time skips it. A refusal or an
+    unreachable server puts it back with the error and a later attempt (MAIL_RETRY_SECONDS,
+    doubling up to MAIL_RETRY_MAX_SECONDS); the run then fails, visibly, naming the error.
+    """
+    config = {**MAIL_DEFAULTS, **(config or {})}
+
+    def work() -> str:
+        sent, errors = 0, []
+        for mail_id in outbox_store.due_ids(db.session, now, MAIL_BATCH):
+            row = outbox_store.claim(db.session, mail_id, now)
+            db.session.commit()
+            if row is None:  # another sender took it
+                continue
+            try:
+                mail.send(config, outbox, mail.as_mail(row))
+            except mail.MailError as error:
+                delay = mail.retry_delay(row.attempts, config["MAIL_RETRY_SECONDS"], config["MAIL_RETRY_MAX_SECONDS"])
+                outbox_store.mark_failed(db.session, row, now, str(error), delay)
+                errors.append(str(error))
+            else:
+                outbox_store.mark_sent(db.session, row, now)
+                sent += 1
+            db.session.commit()
+        if errors:
+            raise mail.MailError(f"{len(errors)} mail(s) not sent, kept for a retry ({sent} sent): {errors[-1]}")
+        return f"{sent} mails sent"
+    return _record("mail", now, work)
 
 
 def run_job(app: Flask, name: str, now: dt.datetime | None = None, **options) -> JobRun:
@@ -148,7 +183,9 @@ def run_job(app: Flask, name: str, now: dt.datetime | None = None, **options) ->
         if name == "escalate":
             return escalate(now)
         if name == "overdue":
-            return overdue_digest(now, Path(app.instance_path) / "outbox", app.config)
+            return overdue_digest(now, config=app.config)
+        if name == "mail":
+            return send_mail(now, Path(app.instance_path) / "outbox", app.config)
         raise KeyError(name)
 
 
