@@ -26,6 +26,7 @@ from .config import DEFAULTS
 from .services.context import engine_inputs
 from .extensions import db
 from .models import Case, JobRun, Visit
+from .progress import Progress, silent
 from .stores.calendar import calendar_from_db
 from .stores.weeks import overdue_open_sql
 
@@ -56,27 +57,41 @@ def _record(name: str, now: dt.datetime, work: Callable[[], str]) -> JobRun:
     return run
 
 
-def sweep(now: dt.datetime) -> JobRun:
+def sweep(now: dt.datetime, progress: Progress = silent) -> JobRun:
     """Nightly: re-judge every stored visit and case, OVERDUE_OPEN as of now."""
     def work() -> str:
         inputs = engine_inputs()
+        visits = db.session.scalar(select(func.count()).select_from(Visit))
+        progress(0, visits, "stored visits to judge")
         result = findings_store.sweep(db.session, inputs.frames, inputs.calendar, now, inputs.thresholds)
+        progress(visits, visits, "judged")
         return (f"{result.visits} visits, {result.cases} cases: {result.added} new findings, "
                 f"{result.removed} no longer firing")
     return _record("sweep", now, work)
 
 
-def publish(now: dt.datetime, week: str | None = None) -> JobRun:
-    """Weekly: freeze the indicators of the week just ended, and of every week missed."""
+def publish(now: dt.datetime, week: str | None = None, since: str | None = None,
+            progress: Progress = silent) -> JobRun:
+    """Weekly: freeze the indicators of the week just ended, and of every week missed.
+
+    ``week``: that one week. ``since``: every ended, unpublished week from that one on, the
+    weeks of history imported before the first publication too (a catch-up by hand). Neither:
+    the weeks missed since the last publication (or since the first visit, before any).
+    """
     def work() -> str:
         inputs = engine_inputs()
         if week:
             weeks = [week]
+        elif since:
+            weeks = publishing.unpublished_weeks(db.session, now, inputs.timezone, since)
         else:
-            first = db.session.scalar(select(func.min(Visit.called_at)))
-            first_week = publishing.week_of(first, inputs.timezone) if first else None
+            first_week = publishing.first_week(db.session, inputs.timezone)
             weeks = publishing.missed_weeks(db.session, now, inputs.timezone, first_week)
-        done = [publishing.publish_week(db.session, inputs, w, now) for w in weeks]
+        done = []
+        for number, label in enumerate(weeks, 1):
+            done.append(publishing.publish_week(db.session, inputs, label, now))
+            progress(number, len(weeks), f"{label} " + ("already published" if done[-1].already_published
+                                                       else f"published ({done[-1].rows} values)"))
         fresh = [p.week for p in done if not p.already_published]
         kept = [p.week for p in done if p.already_published]
         return (f"published {', '.join(fresh) or 'nothing new'}"
@@ -84,13 +99,14 @@ def publish(now: dt.datetime, week: str | None = None) -> JobRun:
     return _record("publish", now, work)
 
 
-def escalate(now: dt.datetime) -> JobRun:
+def escalate(now: dt.datetime, progress: Progress = silent) -> JobRun:
     """Hourly: items nobody dealt with in ESCALATE_AFTER_WORKING_DAYS go to the
     administrator's queue; escalations whose item was since dealt with are resolved."""
     def work() -> str:
         config = current_app.config
         calendar = calendar_from_db(db.session, config["MONITOR_TIMEZONE"])
-        return str(escalations.escalate(db.session, now, config["ESCALATE_AFTER_WORKING_DAYS"], calendar))
+        return str(escalations.escalate(db.session, now, config["ESCALATE_AFTER_WORKING_DAYS"], calendar,
+                                        progress))
     return _record("escalate", now, work)
 
 
@@ -173,15 +189,17 @@ def send_mail(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> 
     return _record("mail", now, work)
 
 
-def run_job(app: Flask, name: str, now: dt.datetime | None = None, **options) -> JobRun:
+def run_job(app: Flask, name: str, now: dt.datetime | None = None, *, progress: Progress = silent,
+            **options) -> JobRun:
+    """Run one job by name; ``progress`` (the CLI's) hears how far the long ones are."""
     now = now or dt.datetime.now(dt.timezone.utc)
     with app.app_context():
         if name == "sweep":
-            return sweep(now)
+            return sweep(now, progress)
         if name == "publish":
-            return publish(now, options.get("week"))
+            return publish(now, options.get("week"), options.get("since"), progress)
         if name == "escalate":
-            return escalate(now)
+            return escalate(now, progress)
         if name == "overdue":
             return overdue_digest(now, config=app.config)
         if name == "mail":

@@ -148,14 +148,16 @@ def first_week(session: Session, timezone: str) -> str | None:
 
 
 def unpublished_weeks(session: Session, now: dt.datetime, timezone: str, since: str | None = None) -> list[str]:
-    """Every ended week from ``since`` (default: the first stored visit's week) that was never
-    published, oldest first, including the weeks of history imported before the first publication."""
-    start = since or first_week(session, timezone)
-    if start is None:
+    """Every ended week from ``since`` (and from the first stored visit's week: there is
+    nothing to publish before it) that was never published, oldest first, including the weeks
+    of history imported before the first publication."""
+    first = first_week(session, timezone)
+    if first is None:
         return []
+    start = max(week_of_label(first), week_of_label(checked_week(since)) if since else 0)
     last = week_of_label(last_complete_week(now, timezone))
     done = set(published_weeks(session))
-    return [week_label(w) for w in range(week_of_label(checked_week(start)), last + 1) if week_label(w) not in done]
+    return [week_label(w) for w in range(start, last + 1) if week_label(w) not in done]
 
 
 def week_end(week: str, timezone: str) -> dt.datetime:
