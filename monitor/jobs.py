@@ -154,6 +154,7 @@ def overdue_digest_text(office: str, cases: pd.DataFrame, now: dt.datetime, lang
 
 
 MAIL_BATCH = 200  # mails one run sends at most; the rest wait a minute
+IDLE_MAIL_RUN_RECORDED_EVERY = dt.timedelta(hours=1)
 
 
 def send_mail(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> JobRun:
@@ -165,6 +166,13 @@ def send_mail(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> 
     doubling up to MAIL_RETRY_MAX_SECONDS); the run then fails, visibly, naming the error.
     """
     config = {**MAIL_DEFAULTS, **(config or {})}
+    if not outbox_store.due_ids(db.session, now, 1):
+        # Nothing to send: a run every minute would add a job run and an audit record each time;
+        # one an hour shows the job alive (monitor_job_last_success_timestamp_seconds).
+        last = db.session.scalar(select(func.max(JobRun.started_at)).where(JobRun.job == "mail",
+                                                                            JobRun.result == "ok"))
+        if last is not None and dt.timedelta(0) <= now - last < IDLE_MAIL_RUN_RECORDED_EVERY:
+            return JobRun(job="mail", started_at=now, finished_at=now, result="ok", message="nothing due")
 
     def work() -> str:
         sent, errors = 0, []

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from monitor import jobs
 from monitor.services import mail
 from monitor.extensions import db
-from monitor.models import Case, Complaint, OutgoingMail, User
+from monitor.models import Case, Complaint, JobRun, OutgoingMail, User
 
 UTC = dt.timezone.utc
 
@@ -138,7 +138,7 @@ def test_a_mail_waits_while_the_server_is_down_and_is_sent_once_it_is_back(app, 
         assert "C-LATE-1" in _body(message)
         db.session.refresh(row)
         assert row.status == "sent" and row.attempts == 3 and row.sent_at == start + dt.timedelta(seconds=200)
-        assert send_queued(app, start + dt.timedelta(hours=5)).message == "0 mails sent"
+        assert send_queued(app, start + dt.timedelta(hours=5)).message == "0 mails sent"  # idle: recorded hourly
         time.sleep(0.3)
         assert len(inbox.messages) == 1
     finally:
@@ -159,6 +159,14 @@ def test_a_mail_claimed_by_another_sender_is_not_sent_again(app, people, smtp_se
     assert send_queued(app, now + dt.timedelta(minutes=1)).message == "0 mails sent"
     time.sleep(0.3)
     assert smtp_server.messages == []
+
+
+def test_an_idle_mail_job_is_recorded_once_an_hour(app, people):
+    start = dt.datetime(2026, 3, 20, 6, tzinfo=UTC)
+    for minute in range(0, 150):
+        assert jobs.run_job(app, "mail", start + dt.timedelta(minutes=minute)).result == "ok"
+    recorded = db.session.scalars(select(JobRun.started_at).where(JobRun.job == "mail").order_by(JobRun.id)).all()
+    assert recorded == [start, start + dt.timedelta(hours=1), start + dt.timedelta(hours=2)]
 
 
 def test_a_digest_that_cannot_be_sent_fails_the_mail_job_visibly(app, people):

@@ -67,6 +67,15 @@ def _message(config: Mapping, mail: Mail) -> EmailMessage:
     return message
 
 
+def _hang_up(smtp: smtplib.SMTP) -> None:
+    """QUIT, ignoring a server that drops the line first: once it accepted the message, the
+    mail is sent, and a failure to say goodbye must not make the queue send it again."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
 def send(config: Mapping, outbox: Path, mail: Mail) -> str:
     """Send ``mail``; return where it went ("smtp" or the outbox file)."""
     if not mail.to:
@@ -82,12 +91,14 @@ def send(config: Mapping, outbox: Path, mail: Mail) -> str:
             smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=ssl.create_default_context())
         else:
             smtp = smtplib.SMTP(server, port, timeout=timeout)
-        with smtp:
+        try:
             if config.get("MAIL_USE_STARTTLS"):
                 smtp.starttls(context=ssl.create_default_context())
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
             smtp.send_message(_message(config, mail))
+        finally:
+            _hang_up(smtp)
     except (OSError, smtplib.SMTPException) as error:
         raise MailError(f"SMTP {server}:{port}: {type(error).__name__}: {error}") from error
     log.info("mail %r sent to %d recipient(s)", mail.subject, len(mail.to))
