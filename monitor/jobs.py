@@ -17,7 +17,6 @@ from flask_babel import force_locale, format_datetime, gettext as _
 from sqlalchemy import func, select
 
 from .stores import audit
-from .stores import outbox as outbox_store
 from .stores import findings as findings_store
 from .services import mail
 from .services import escalations
@@ -166,7 +165,7 @@ def send_mail(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> 
     doubling up to MAIL_RETRY_MAX_SECONDS); the run then fails, visibly, naming the error.
     """
     config = {**MAIL_DEFAULTS, **(config or {})}
-    if not outbox_store.due_ids(db.session, now, 1):
+    if not mail.due(db.session, now, 1):
         # Nothing to send: a run every minute would add a job run and an audit record each time;
         # one an hour shows the job alive (monitor_job_last_success_timestamp_seconds).
         last = db.session.scalar(select(func.max(JobRun.started_at)).where(JobRun.job == "mail",
@@ -176,19 +175,18 @@ def send_mail(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> 
 
     def work() -> str:
         sent, errors = 0, []
-        for mail_id in outbox_store.due_ids(db.session, now, MAIL_BATCH):
-            row = outbox_store.claim(db.session, mail_id, now)
+        for mail_id in mail.due(db.session, now, MAIL_BATCH):
+            row = mail.claim(db.session, mail_id, now)
             db.session.commit()
             if row is None:  # another sender took it
                 continue
             try:
                 mail.send(config, outbox, mail.as_mail(row))
             except mail.MailError as error:
-                delay = mail.retry_delay(row.attempts, config["MAIL_RETRY_SECONDS"], config["MAIL_RETRY_MAX_SECONDS"])
-                outbox_store.mark_failed(db.session, row, now, str(error), delay)
+                mail.mark_failed(db.session, row, now, str(error), config)
                 errors.append(str(error))
             else:
-                outbox_store.mark_sent(db.session, row, now)
+                mail.mark_sent(db.session, row, now)
                 sent += 1
             db.session.commit()
         if errors:

@@ -110,6 +110,26 @@ def retry_delay(attempts: int, first: float, longest: float) -> dt.timedelta:
     return dt.timedelta(seconds=min(first * 2 ** max(attempts - 1, 0), longest))
 
 
+def due(session: Session, now: dt.datetime, limit: int) -> list[int]:
+    """The queued mails whose (next) attempt has come, oldest first."""
+    return outbox_store.due_ids(session, now, limit)
+
+
+def claim(session: Session, mail_id: int, now: dt.datetime) -> OutgoingMail | None:
+    """Take a due mail for sending (commit before talking to the server); None: another sender has it."""
+    return outbox_store.claim(session, mail_id, now)
+
+
+def mark_sent(session: Session, row: OutgoingMail, now: dt.datetime) -> None:
+    outbox_store.mark_sent(session, row, now)
+
+
+def mark_failed(session: Session, row: OutgoingMail, now: dt.datetime, error: str, config: Mapping) -> None:
+    """Back to the queue with the error, tried again after the backoff of its attempts so far."""
+    delay = retry_delay(row.attempts, config["MAIL_RETRY_SECONDS"], config["MAIL_RETRY_MAX_SECONDS"])
+    outbox_store.mark_failed(session, row, now, error, delay)
+
+
 def as_mail(row: OutgoingMail) -> Mail:
     return Mail(to=tuple(a.strip() for a in row.recipients.split(",") if a.strip()), subject=row.subject,
                 body=row.body, outbox_name=row.outbox_name)
