@@ -156,8 +156,14 @@ def unpublished_weeks(session: Session, now: dt.datetime, timezone: str, since: 
         return []
     start = max(week_of_label(first), week_of_label(checked_week(since)) if since else 0)
     last = week_of_label(last_complete_week(now, timezone))
-    done = set(published_weeks(session))
-    return [week_label(w) for w in range(start, last + 1) if week_label(w) not in done]
+    candidates = [week_label(w) for w in range(start, last + 1)]
+    # One index probe per candidate week (the network's few rows), not a pass over every
+    # published value: /metrics asks this at each scrape.
+    done: set[str] = set()
+    for at in range(0, len(candidates), 500):
+        done.update(session.scalars(select(IndicatorSnapshot.week).distinct().where(
+            IndicatorSnapshot.week.in_(candidates[at:at + 500]), IndicatorSnapshot.scope_kind == "network")))
+    return [week for week in candidates if week not in done]
 
 
 def week_end(week: str, timezone: str) -> dt.datetime:
