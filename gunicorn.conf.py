@@ -31,3 +31,22 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # Only the local proxy may say which scheme the citizen used (X-Forwarded-Proto); the app's
 # own ProxyFix (PROXY_FIX_X_FOR) decides which forwarded address it trusts for rate limits.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus (GET /metrics): with several workers, PROMETHEUS_MULTIPROC_DIR names a folder of its
+# own where each worker keeps its counters, added up by whichever worker answers a scrape
+# (docs/operations.md). It is emptied when gunicorn starts; a dead worker's gauges are dropped.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server):
+    if _metrics_dir:
+        os.makedirs(_metrics_dir, exist_ok=True)
+        for name in os.listdir(_metrics_dir):
+            if name.endswith(".db"):
+                os.remove(os.path.join(_metrics_dir, name))
+
+
+def child_exit(server, worker):
+    if _metrics_dir:
+        from prometheus_client import multiprocess
+        multiprocess.mark_process_dead(worker.pid)

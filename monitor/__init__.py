@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from . import logs
+from . import logs, metrics
 from .stores import evidence
 from .services import public_pages
 from .config import load_config
@@ -80,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
                 template_folder=str(SITE / "templates"), static_folder=str(SITE / "static"))
     load_config(app, config)
     logs.install(app)  # first, so that the request id is there for every later hook
+    metrics.install(app)
     # Repeat conditional requests of citizens' pages are answered before Flask runs; inside
     # ProxyFix, so that the scheme (and HSTS) is the citizen's.
     app.wsgi_app = ConditionalAnswers(app.wsgi_app, app.config)

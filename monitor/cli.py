@@ -48,7 +48,8 @@ from .compliance.visit_files import read_visit_input
 from .services.context import engine_inputs
 from .extensions import db
 from .compliance.applicants import mask_iins, mask_iins_in_frame
-from .models import Visit
+from .models import Case, Visit
+from .progress import Lines
 from .scheduler import SCHEDULE
 
 catalog_cli = AppGroup("catalog", help="Validate, load and export the service catalog.")
@@ -62,6 +63,11 @@ jobs_cli = AppGroup("jobs", help="Run scheduled jobs by hand and see their last 
 scheduler_cli = AppGroup("scheduler", help="The scheduler process (run it apart from the web workers).")
 users_cli = AppGroup("users", help="Staff accounts: create, set a password, deactivate.")
 offices_cli = AppGroup("offices", help="Offices: create and list (so that a deployment can be scripted).")
+
+
+def _progress(label: str, every_percent: int = 10) -> Lines:
+    """Progress lines on stderr for a command run at a terminal (never for the web)."""
+    return Lines(label, every_percent, echo=lambda text: click.echo(text, err=True))
 
 
 def _fail(message: str) -> None:
@@ -233,13 +239,12 @@ def visits_import(path, skip_invalid, rejects):
             click.echo(f"{bad_lines} bad row(s) written with reasons to {rejects}", err=True)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
-    def progress(done: int, total: int) -> None:
-        click.echo(f"  stored {done:,}/{total:,} visits", err=True)
-
+    progress = _progress("import: stored visits")
     result = visit_store.import_visits(
         db.session, visits, hash_key=key,
         source=f"import:{digest}", frames=inputs.frames, calendar=inputs.calendar, progress=progress)
     if result.inserted:
+        progress.phase("judging the cases and consults this import touched")
         # Judge once, when data arrives: the cases and consults this import touched (all
         # stored visits at once when the import is everything stored), as of now.
         everything = db.session.scalar(select(func.count()).select_from(Visit)) == result.inserted
@@ -268,11 +273,22 @@ def visits_export_parquet(folder):
     click.echo(f"Wrote {sum(written.values()):,} visits in {len(written)} monthly file(s) to {folder}.")
 
 
+REFRESH_SLICE = 5000  # cases re-timed per step of `visits refresh`
+
+
 @visits_cli.command("refresh")
 def visits_refresh():
     """Re-time every stored case and fill each visit's stored day and week (once after upgrading)."""
     inputs = engine_inputs()
-    refreshed = visit_store.refresh_all_cases(db.session, inputs.frames, inputs.calendar)
+    progress = _progress("refresh: cases re-timed")
+    # In slices, so that a long refresh says how far it is (the same as refresh_all_cases).
+    pks = list(db.session.scalars(select(Case.id).order_by(Case.id)))
+    refreshed = 0
+    for done, chunk in enumerate(visit_store.chunks(pks, REFRESH_SLICE), 1):
+        refreshed += visit_store.refresh_cases(db.session, chunk, inputs.frames, inputs.calendar)
+        progress(min(done * REFRESH_SLICE, len(pks)), len(pks))
+    progress.phase("filling each visit's local day and week")
+    visit_store.fill_visit_weeks(db.session, inputs.timezone)
     db.session.commit()
     click.echo(f"{refreshed} cases re-timed; every visit has its local day and ISO week.")
 
@@ -328,12 +344,15 @@ def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, sco
     calendar = WorkingCalendar(timezone=timezone)
     moment = _as_of(as_of, timezone)
     hash_key = current_app.config["APPLICANT_HASH_KEY"]
+    progress = _progress("analyze")
     if engine == "dask":
+        progress.phase(f"judging {visits_path} on Dask")
         run = _analyze_on_dask(visits_path, frames, calendar, moment, thresholds, scope, ocel_path,
                                hash_key, scheduler, workers, worker_memory, scratch, partition_rows)
     else:
-        run = _analyze_here(visits_path, frames, calendar, moment, thresholds, scope, ocel_path, hash_key)
+        run = _analyze_here(visits_path, frames, calendar, moment, thresholds, scope, ocel_path, hash_key, progress)
     table, indicators, visits, cases, bad_rows = run
+    progress.phase(f"{visits:,} visits judged; writing the results")
     if len(bad_rows):
         _report_problems(bad_rows)
         click.echo(f"{bad_rows['where'].nunique()} bad row(s) left out of the analysis.", err=True)
@@ -348,16 +367,19 @@ def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, sco
         sys.exit(1)
 
 
-def _analyze_here(path, frames, calendar, as_of, thresholds, scope, ocel_path, hash_key):
+def _analyze_here(path, frames, calendar, as_of, thresholds, scope, ocel_path, hash_key, progress):
     """The single-process engine: the whole log in this process's memory."""
+    progress.phase(f"reading {path}")
     try:
         given = read_visit_input(path)
     except VisitLogError as error:
         _fail(mask_iins(str(error)))
     _say_how_read(path, given.rows)
+    progress.phase(f"checking {len(given.rows):,} rows")
     parsed = parse_visits(given.rows, frames, calendar.timezone_name)
     bad = parsed.bad_rows
     bad_rows = pd.DataFrame({"where": given.where(bad["line"]), "column": bad["column"], "reason": bad["reason"]})
+    progress.phase(f"judging {len(parsed.visits):,} visits")
     analysis = judge(parsed.visits, frames, calendar, as_of, thresholds)
     if ocel_path:
         write_ocel(ocel_path, [ocel_share(analysis.visits, hash_key)])
@@ -396,8 +418,12 @@ def _report_problems(bad_rows: pd.DataFrame, limit: int = 50) -> None:
 def findings_sweep(as_of):
     """Judge every stored visit and case; findings that no longer fire are marked so, never deleted."""
     inputs = engine_inputs()
+    progress = _progress("sweep")
+    visits = db.session.scalar(select(func.count()).select_from(Visit))
+    progress(0, visits, "stored visits to judge")
     result = findings_store.sweep(db.session, inputs.frames, inputs.calendar,
                                   _as_of(as_of, inputs.timezone), inputs.thresholds)
+    progress(visits, visits, "judged")
     db.session.commit()
     click.echo(f"Judged {result.visits} visits and {result.cases} cases: {result.added} new findings, "
                f"{result.kept} still standing, {result.removed} no longer firing (kept, marked), "
@@ -435,18 +461,28 @@ def demo_load(weeks):
 @jobs_cli.command("run")
 @click.argument("name", type=click.Choice(list(SCHEDULE)))
 @click.option("--week", help="publish: this ISO week (e.g. 2026-W47) instead of every missed week.")
+@click.option("--since", help="publish: every ended, unpublished week from this ISO week on (e.g. 2026-W01), "
+                             "imported history before the first publication too.")
 @click.option("--now", "now_text", help="Run as if it were this time (ISO 8601; for catching up).")
-def jobs_run(name, week, now_text):
-    """Run a job now: sweep, overdue, escalate or publish."""
+def jobs_run(name, week, since, now_text):
+    """Run a job now: sweep, overdue, escalate, publish or mail (progress on stderr)."""
     now = _as_of(now_text, current_app.config["MONITOR_TIMEZONE"]).to_pydatetime()
+    if (week is not None or since is not None) and name != "publish":
+        raise click.UsageError("--week and --since go with the publish job only")
+    if week is not None and since is not None:
+        raise click.UsageError("give --week (one week) or --since (every unpublished week from it), not both")
     if week is not None:
-        if name != "publish":
-            raise click.UsageError("--week goes with the publish job only")
         try:  # refused before the job runs: a usage error (exit 2), no traceback
             week = publishing.closed_week(week, now, current_app.config["MONITOR_TIMEZONE"])
         except publishing.PublishError as error:
             raise click.BadParameter(str(error), param_hint="--week") from None
-    run = jobs.run_job(current_app._get_current_object(), name, now, week=week)
+    if since is not None:
+        try:
+            since = publishing.closed_week(since, now, current_app.config["MONITOR_TIMEZONE"])
+        except publishing.PublishError as error:
+            raise click.BadParameter(str(error), param_hint="--since") from None
+    run = jobs.run_job(current_app._get_current_object(), name, now, progress=_progress(name),
+                       week=week, since=since)
     click.echo(f"{run.job}: {run.result}: {run.message}")
     if run.result != "ok":
         sys.exit(1)

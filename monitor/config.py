@@ -79,6 +79,14 @@ DEFAULTS = {
     # Who gets a copy of every overdue digest and escalation besides the office's staff
     # with an e-mail address (comma-separated, e.g. the compliance unit).
     "MAIL_COPY_TO": "",
+    # The mail queue (``flask jobs run mail``, every minute): a mail the server did not take is
+    # tried again after MAIL_RETRY_SECONDS, then twice as long each time, at most MAIL_RETRY_MAX_SECONDS.
+    "MAIL_RETRY_SECONDS": 60,
+    "MAIL_RETRY_MAX_SECONDS": 3600,
+    # GET /metrics (Prometheus): allowed from these addresses or networks (comma-separated), or
+    # with "Authorization: Bearer METRICS_TOKEN" from anywhere (empty: no token accepted).
+    "METRICS_ALLOW": "127.0.0.1,::1",
+    "METRICS_TOKEN": "",
     # Citizens' catalog, service pages and checklists: how long a proxy or CDN may keep them.
     "PUBLIC_CACHE_SECONDS": 300,
     # Each process keeps what the citizens' pages show and asks the database at most this
@@ -137,6 +145,10 @@ ENVIRONMENT = {
     "MAIL_PASSWORD": str,
     "MAIL_FROM": str,
     "MAIL_COPY_TO": str,
+    "MAIL_RETRY_SECONDS": int,
+    "MAIL_RETRY_MAX_SECONDS": int,
+    "METRICS_ALLOW": str,
+    "METRICS_TOKEN": str,
 }
 
 

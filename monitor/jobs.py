@@ -16,7 +16,6 @@ from flask import Flask, current_app
 from flask_babel import force_locale, format_datetime, gettext as _
 from sqlalchemy import func, select
 
-from .services import accounts
 from .stores import audit
 from .stores import findings as findings_store
 from .services import mail
@@ -26,6 +25,7 @@ from .config import DEFAULTS
 from .services.context import engine_inputs
 from .extensions import db
 from .models import Case, JobRun, Visit
+from .progress import Progress, silent
 from .stores.calendar import calendar_from_db
 from .stores.weeks import overdue_open_sql
 
@@ -56,27 +56,41 @@ def _record(name: str, now: dt.datetime, work: Callable[[], str]) -> JobRun:
     return run
 
 
-def sweep(now: dt.datetime) -> JobRun:
+def sweep(now: dt.datetime, progress: Progress = silent) -> JobRun:
     """Nightly: re-judge every stored visit and case, OVERDUE_OPEN as of now."""
     def work() -> str:
         inputs = engine_inputs()
+        visits = db.session.scalar(select(func.count()).select_from(Visit))
+        progress(0, visits, "stored visits to judge")
         result = findings_store.sweep(db.session, inputs.frames, inputs.calendar, now, inputs.thresholds)
+        progress(visits, visits, "judged")
         return (f"{result.visits} visits, {result.cases} cases: {result.added} new findings, "
                 f"{result.removed} no longer firing")
     return _record("sweep", now, work)
 
 
-def publish(now: dt.datetime, week: str | None = None) -> JobRun:
-    """Weekly: freeze the indicators of the week just ended, and of every week missed."""
+def publish(now: dt.datetime, week: str | None = None, since: str | None = None,
+            progress: Progress = silent) -> JobRun:
+    """Weekly: freeze the indicators of the week just ended, and of every week missed.
+
+    ``week``: that one week. ``since``: every ended, unpublished week from that one on, the
+    weeks of history imported before the first publication too (a catch-up by hand). Neither:
+    the weeks missed since the last publication (or since the first visit, before any).
+    """
     def work() -> str:
         inputs = engine_inputs()
         if week:
             weeks = [week]
+        elif since:
+            weeks = publishing.unpublished_weeks(db.session, now, inputs.timezone, since)
         else:
-            first = db.session.scalar(select(func.min(Visit.called_at)))
-            first_week = publishing.week_of(first, inputs.timezone) if first else None
+            first_week = publishing.first_week(db.session, inputs.timezone)
             weeks = publishing.missed_weeks(db.session, now, inputs.timezone, first_week)
-        done = [publishing.publish_week(db.session, inputs, w, now) for w in weeks]
+        done = []
+        for number, label in enumerate(weeks, 1):
+            done.append(publishing.publish_week(db.session, inputs, label, now))
+            progress(number, len(weeks), f"{label} " + ("already published" if done[-1].already_published
+                                                       else f"published ({done[-1].rows} values)"))
         fresh = [p.week for p in done if not p.already_published]
         kept = [p.week for p in done if p.already_published]
         return (f"published {', '.join(fresh) or 'nothing new'}"
@@ -84,21 +98,24 @@ def publish(now: dt.datetime, week: str | None = None) -> JobRun:
     return _record("publish", now, work)
 
 
-def escalate(now: dt.datetime) -> JobRun:
+def escalate(now: dt.datetime, progress: Progress = silent) -> JobRun:
     """Hourly: items nobody dealt with in ESCALATE_AFTER_WORKING_DAYS go to the
     administrator's queue; escalations whose item was since dealt with are resolved."""
     def work() -> str:
         config = current_app.config
         calendar = calendar_from_db(db.session, config["MONITOR_TIMEZONE"])
-        return str(escalations.escalate(db.session, now, config["ESCALATE_AFTER_WORKING_DAYS"], calendar))
+        return str(escalations.escalate(db.session, now, config["ESCALATE_AFTER_WORKING_DAYS"], calendar,
+                                        progress))
     return _record("escalate", now, work)
 
 
-def overdue_digest(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> JobRun:
-    """Hourly: each office's overdue open cases, mailed to its desk and supervisors.
+def overdue_digest(now: dt.datetime, outbox: Path | None = None, config: Mapping | None = None) -> JobRun:
+    """Hourly: each office's overdue open cases, queued for its desk and supervisors.
 
-    The list is also on the desk's day view. Without MAIL_SERVER the digests are written to
-    the outbox folder, one file per office (development).
+    One mail per office and language its recipients read; the ``mail`` job sends them. The
+    list is also on the desk's day view. Without MAIL_SERVER, an office without addresses
+    still gets its digest written to the outbox folder (development). ``outbox`` is unused
+    (the ``mail`` job writes there); kept for callers of the former signature.
     """
     config = {**MAIL_DEFAULTS, **(config or {})}
 
@@ -108,47 +125,91 @@ def overdue_digest(now: dt.datetime, outbox: Path, config: Mapping | None = None
             overdue_open_sql(now)).order_by(Case.office_code, Case.due_at)).all()
         frame = pd.DataFrame(overdue, columns=["office_code", "case_number", "due_at"])
         copies = mail.addresses(config["MAIL_COPY_TO"])
-        sent = 0
+        queued = 0
         for office, cases in frame.groupby("office_code"):
-            to = accounts.office_recipients(db.session, office, copies) \
-                or (() if config["MAIL_SERVER"] else ("(no address)",))
-            where = mail.send(config, outbox, mail.Mail(
-                to=to, subject=f"Overdue cases: office {office} ({len(cases)})",
-                body=overdue_digest_text(office, cases, now), outbox_name=f"overdue-{office}.txt"))
-            sent += where != "nobody"
+            groups = mail.office_recipients_by_language(db.session, office, copies) \
+                or ({} if config["MAIL_SERVER"] else {mail.STAFF_DEFAULT_LANGUAGE: ("(no address)",)})
+            for language, to in groups.items():
+                with force_locale(language):
+                    subject = _("Overdue cases: office %(office)s (%(count)s)", office=office, count=len(cases))
+                suffix = "" if language == mail.STAFF_DEFAULT_LANGUAGE else f"-{language}"
+                queued += mail.queue(db.session, mail.Mail(
+                    to=to, subject=subject, body=overdue_digest_text(office, cases, now, language),
+                    outbox_name=f"overdue-{office}{suffix}.txt"), "overdue_digest", language, now) is not None
         return (f"{len(frame)} overdue cases in {frame['office_code'].nunique()} offices; "
-                f"{sent} digests sent")
+                f"{queued} digests queued")
     return _record("overdue", now, work)
 
 
-DIGEST_LANGUAGES = ("kk", "ru")  # the digest goes to an office's staff: both official languages
+def overdue_digest_text(office: str, cases: pd.DataFrame, now: dt.datetime, language: str) -> str:
+    """The digest of one office in its recipients' language; times in local time."""
+    with force_locale(language):
+        lines = [_("Overdue open cases of office %(office)s as of %(moment)s (local time):",
+                   office=office, moment=format_datetime(now, "d MMMM y, HH:mm"))]
+        lines += ["  " + _("%(case)s: due %(moment)s", case=row.case_number,
+                           moment=format_datetime(pd.Timestamp(row.due_at).to_pydatetime(), "d MMMM y, HH:mm"))
+                  for row in cases.itertuples()]
+    return "\n".join(lines) + "\n"
 
 
-def overdue_digest_text(office: str, cases: pd.DataFrame, now: dt.datetime) -> str:
-    """The digest of one office in Kazakh, then Russian; times in local time."""
-    parts = []
-    for language in DIGEST_LANGUAGES:
-        with force_locale(language):
-            lines = [_("Overdue open cases of office %(office)s as of %(moment)s (local time):",
-                       office=office, moment=format_datetime(now, "d MMMM y, HH:mm"))]
-            lines += ["  " + _("%(case)s: due %(moment)s", case=row.case_number,
-                               moment=format_datetime(pd.Timestamp(row.due_at).to_pydatetime(), "d MMMM y, HH:mm"))
-                      for row in cases.itertuples()]
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts) + "\n"
+MAIL_BATCH = 200  # mails one run sends at most; the rest wait a minute
+IDLE_MAIL_RUN_RECORDED_EVERY = dt.timedelta(hours=1)
 
 
-def run_job(app: Flask, name: str, now: dt.datetime | None = None, **options) -> JobRun:
+def send_mail(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> JobRun:
+    """Every minute: send the queued mails that are due, each at most once.
+
+    A mail is claimed (committed as ``sending``) before the SMTP conversation and marked
+    ``sent`` after it, so a second sender running at the same time skips it. A refusal or an
+    unreachable server puts it back with the error and a later attempt (MAIL_RETRY_SECONDS,
+    doubling up to MAIL_RETRY_MAX_SECONDS); the run then fails, visibly, naming the error.
+    """
+    config = {**MAIL_DEFAULTS, **(config or {})}
+    if not mail.due(db.session, now, 1):
+        # Nothing to send: a run every minute would add a job run and an audit record each time;
+        # one an hour shows the job alive (monitor_job_last_success_timestamp_seconds).
+        last = db.session.scalar(select(func.max(JobRun.started_at)).where(JobRun.job == "mail",
+                                                                            JobRun.result == "ok"))
+        if last is not None and dt.timedelta(0) <= now - last < IDLE_MAIL_RUN_RECORDED_EVERY:
+            return JobRun(job="mail", started_at=now, finished_at=now, result="ok", message="nothing due")
+
+    def work() -> str:
+        sent, errors = 0, []
+        for mail_id in mail.due(db.session, now, MAIL_BATCH):
+            row = mail.claim(db.session, mail_id, now)
+            db.session.commit()
+            if row is None:  # another sender took it
+                continue
+            try:
+                mail.send(config, outbox, mail.as_mail(row))
+            except mail.MailError as error:
+                mail.mark_failed(db.session, row, now, str(error), config)
+                errors.append(str(error))
+            else:
+                mail.mark_sent(db.session, row, now)
+                sent += 1
+            db.session.commit()
+        if errors:
+            raise mail.MailError(f"{len(errors)} mail(s) not sent, kept for a retry ({sent} sent): {errors[-1]}")
+        return f"{sent} mails sent"
+    return _record("mail", now, work)
+
+
+def run_job(app: Flask, name: str, now: dt.datetime | None = None, *, progress: Progress = silent,
+            **options) -> JobRun:
+    """Run one job by name; ``progress`` (the CLI's) hears how far the long ones are."""
     now = now or dt.datetime.now(dt.timezone.utc)
     with app.app_context():
         if name == "sweep":
-            return sweep(now)
+            return sweep(now, progress)
         if name == "publish":
-            return publish(now, options.get("week"))
+            return publish(now, options.get("week"), options.get("since"), progress)
         if name == "escalate":
-            return escalate(now)
+            return escalate(now, progress)
         if name == "overdue":
-            return overdue_digest(now, Path(app.instance_path) / "outbox", app.config)
+            return overdue_digest(now, config=app.config)
+        if name == "mail":
+            return send_mail(now, Path(app.instance_path) / "outbox", app.config)
         raise KeyError(name)
 
 

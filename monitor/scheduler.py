@@ -24,6 +24,7 @@ SCHEDULE = {
     "overdue": {"minute": 5},
     "escalate": {"minute": 15},
     "publish": {"day_of_week": "mon", "hour": 6, "minute": 0},
+    "mail": {"minute": "*"},  # the mail queue: what is due, every minute
 }
 
 

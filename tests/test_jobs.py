@@ -49,7 +49,7 @@ def test_scheduler_keeps_jobs_in_the_database_with_safe_defaults(app, database_u
     clock.start(paused=True)
     try:
         found = {job.id: job for job in clock.get_jobs()}
-        assert set(found) == {"sweep", "overdue", "escalate", "publish"}
+        assert set(found) == {"sweep", "overdue", "escalate", "publish", "mail"}
         publish = found["publish"]
         assert publish.coalesce and publish.max_instances == 1 and publish.misfire_grace_time == 3600
         assert publish.next_run_time.weekday() == 0 and publish.next_run_time.hour == 6
@@ -123,3 +123,35 @@ def test_jobs_cli(app, loaded_catalog, tmp_path):
     assert result.exit_code == 0 and "sweep: ok" in result.output
     listing = runner.invoke(args=["jobs", "list"]).output
     assert "publish" in listing and "ok at" in listing and "overdue" in listing
+
+
+def test_publish_since_catches_up_history_imported_before_the_first_publication(app, loaded_catalog, tmp_path):
+    """Visits from W10 to W15; W14 was published first, so the ordinary catch-up starts there
+    and skips W10-W13 for good. ``--since`` publishes each of them, one progress line a week."""
+    load_visits(app, loaded_catalog, tmp_path, visits=400)
+    runner = app.test_cli_runner()
+    now = "2026-04-13T07:00:00+05:00"  # Monday of W16
+    assert runner.invoke(args=["jobs", "run", "publish", "--week", "2026-W14", "--now", now]).exit_code == 0
+    assert runner.invoke(args=["jobs", "run", "publish", "--now", now]).exit_code == 0
+    assert publishing.published_weeks(db.session) == ["2026-W14", "2026-W15"]  # W10-W13 skipped
+    result = runner.invoke(args=["jobs", "run", "publish", "--since", "2026-W01", "--now", now])
+    assert result.exit_code == 0, result.output
+    assert "published 2026-W10, 2026-W11, 2026-W12, 2026-W13" in result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.startswith("publish: ")]
+    assert [line.split()[1:3] for line in lines] == [["1/4", "(25%)"], ["2/4", "(50%)"], ["3/4", "(75%)"],
+                                                      ["4/4", "(100%)"]]
+    assert "2026-W10 published" in lines[0] and "2026-W13 published" in lines[3]
+    assert publishing.published_weeks(db.session) == [f"2026-W{n}" for n in range(10, 16)]
+    again = runner.invoke(args=["jobs", "run", "publish", "--since", "2026-W01", "--now", now])
+    assert again.exit_code == 0 and "published nothing new" in again.stdout
+    counts = publishing.snapshots(db.session).groupby(["week", "scope_kind", "scope_value", "indicator"]).size()
+    assert (counts == 1).all()
+
+
+def test_publish_since_refuses_a_week_not_ended_or_with_week(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["jobs", "run", "publish", "--since", "2026-W16", "--now", "2026-04-13T07:00:00+05:00"])
+    assert result.exit_code == 2 and "has not ended yet" in result.output
+    result = runner.invoke(args=["jobs", "run", "publish", "--since", "2026-W01", "--week", "2026-W02"])
+    assert result.exit_code == 2
+    assert runner.invoke(args=["jobs", "run", "sweep", "--since", "2026-W01"]).exit_code == 2

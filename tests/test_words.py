@@ -138,10 +138,13 @@ def test_desk_errors_are_translated_and_attached_to_the_form_fields(app):
             ("service_code", "6 сәуір 2026 күні S1 қызметінің қолданыстағы нұсқасы жоқ")
 
 
-def test_the_overdue_digest_is_in_kazakh_and_russian_with_local_times(app):
+def test_the_overdue_digest_is_in_its_readers_language_with_local_times(app):
     cases = pd.DataFrame({"case_number": ["C1"], "due_at": [pd.Timestamp("2026-04-01 18:59:59", tz="UTC")]})
-    text = jobs.overdue_digest_text("OF1", cases, dt.datetime(2026, 4, 3, 4, 0, tzinfo=dt.timezone.utc))
-    assert "Просроченные открытые дела отделения OF1 на 3 апреля 2026, 09:00 (местное время):" in text
-    assert "C1: срок 1 апреля 2026, 23:59" in text
-    assert "OF1 бөлімшесінің мерзімі өткен ашық істері" in text
-    assert "UTC" not in text
+    moment = dt.datetime(2026, 4, 3, 4, 0, tzinfo=dt.timezone.utc)
+    russian = jobs.overdue_digest_text("OF1", cases, moment, "ru")
+    assert "Просроченные открытые дела отделения OF1 на 3 апреля 2026, 09:00 (местное время):" in russian
+    assert "C1: срок 1 апреля 2026, 23:59" in russian
+    kazakh = jobs.overdue_digest_text("OF1", cases, moment, "kk")
+    assert "OF1 бөлімшесінің мерзімі өткен ашық істері" in kazakh
+    assert "бөлімшесінің" not in russian and "Просроченные" not in kazakh
+    assert "UTC" not in russian + kazakh

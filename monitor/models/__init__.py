@@ -3,14 +3,17 @@ from .audit import AuditRecord, RowDigest
 from .catalog import (
     CalendarOverride, Document, MrpRate, RefusalGround, Service, ServiceVersion, VersionDocument,
 )
-from .complaints import COMPLAINT_KINDS, Complaint
+from .complaints import COMPLAINT_KINDS, Complaint, ComplaintLanguage
 from .conclusions import CorrectionRequest, Finding, IndicatorSnapshot, JobRun
 from .desk import ACTIONS, Case, Visit
 from .escalations import Escalation
+from .mail import MAIL_STATUSES, OutgoingMail
 from .people import ROLES, Office, RelativeDeclaration, User
 
 __all__ = [
-    "ACTIONS", "AuditRecord", "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "CorrectionRequest",
-    "Document", "Escalation", "Finding", "IndicatorSnapshot", "JobRun", "MrpRate", "Office", "ROLES", "RefusalGround",
+    "ACTIONS", "AuditRecord", "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
+    "CorrectionRequest",
+    "Document", "Escalation", "Finding", "IndicatorSnapshot", "JobRun", "MAIL_STATUSES", "MrpRate", "Office",
+    "OutgoingMail", "ROLES", "RefusalGround",
     "RelativeDeclaration", "RowDigest", "Service", "ServiceVersion", "User", "VersionDocument", "Visit",
 ]

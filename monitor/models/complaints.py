@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -37,3 +37,16 @@ class Complaint(db.Model):
     answer: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ComplaintLanguage(db.Model):
+    """The language a complaint was filed in, so that its answer is mailed in it.
+
+    Beside the complaint rather than a column of it: a complaint's row digest (the evidence of
+    issue 22) covers its columns, and the language decides nothing but the mail's words.
+    """
+
+    __tablename__ = "complaint_languages"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(2))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..stores import audit
 from .front_desk import check_code_hash, new_check_code
-from ..models import Case, Complaint, Visit
+from ..models import Case, Complaint, ComplaintLanguage, Visit
 from ..stores.weeks import overdue_open_sql
 
 # Compared when there is nothing to compare with, so that timing is alike; random, so that
@@ -68,8 +68,9 @@ class FiledComplaint:
 
 def file_complaint(session: Session, *, kind: str, text: str, case_number: str = "",
                    service_code: str = "", office_code: str = "", contact: str = "",
-                   now: dt.datetime | None = None) -> FiledComplaint:
-    """Record a complaint or a report of inducement (clauses 2.1.5, 2.2.4)."""
+                   language: str | None = None, now: dt.datetime | None = None) -> FiledComplaint:
+    """Record a complaint or a report of inducement (clauses 2.1.5, 2.2.4), and the language
+    it was filed in (its answer is mailed in it)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     if case_number and not office_code:
         case = session.scalar(select(Case).where(Case.case_number == case_number))
@@ -86,6 +87,8 @@ def file_complaint(session: Session, *, kind: str, text: str, case_number: str =
         status="received", received_at=now)
     session.add(complaint)
     session.flush()
+    if language:
+        session.add(ComplaintLanguage(complaint_id=complaint.id, language=language))
     audit.record(session, "citizen", "create", "complaint", reference,
                  new={"kind": kind, "office": office_code or None}, at=now, rows={"complaint": [complaint.id]})
     return FiledComplaint(reference, code)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..calendar import WorkingCalendar
 from ..compliance import escalation as rules
 from ..models import Case, Complaint, Escalation, Finding, Visit
+from ..progress import Progress, silent
 from ..stores import escalations as store
 from ..stores.weeks import overdue_open_sql
 from .citizens import complaints_of_area
@@ -31,13 +32,22 @@ class EscalationRun:
         return f"{self.escalated} items escalated, {self.resolved} escalations resolved"
 
 
-def escalate(session: Session, now: dt.datetime, working_days: int, calendar: WorkingCalendar) -> EscalationRun:
+def escalate(session: Session, now: dt.datetime, working_days: int, calendar: WorkingCalendar,
+             progress: Progress = silent) -> EscalationRun:
     """Resolve the escalations whose item was dealt with, then escalate every item whose
     clock has run out at ``now``. Running it again with nothing new writes nothing."""
     now = now.astimezone(dt.timezone.utc)
-    resolved = [store.resolve(session, item, now) for item in store.dealt_with(session)]
+    dealt_with = list(store.dealt_with(session))
+    resolved = [store.resolve(session, item, now) for item in dealt_with]
+    progress(len(resolved), len(resolved), "escalations resolved")
     cutoff = rules.started_before(now, working_days, calendar)
-    added = [store.add(session, item, now, working_days) for item in store.due_items(session, cutoff)]
+    due = list(store.due_items(session, cutoff))
+    added = []
+    for item in due:
+        added.append(store.add(session, item, now, working_days))
+        progress(len(added), len(due), "" if len(added) < len(due) else "items escalated")
+    if not due:
+        progress(0, 0, "items escalated")
     return EscalationRun(len(added), len(resolved))
 
 

@@ -33,6 +33,7 @@ from services_catalog import Catalog
 
 from ..calendar import WorkingCalendar
 from ..extensions import db
+from ..metrics import PUBLIC_PAGE_CACHE
 from ..models import AuditRecord, IndicatorSnapshot
 from ..stores.calendar import calendar_from_db
 from .context import current_frames, local_today
@@ -169,7 +170,9 @@ def rendered(key, render: Callable[[], str]) -> str:
         with state.lock:
             if key in state.pages:
                 state.pages.move_to_end(key)
+        PUBLIC_PAGE_CACHE.labels("hit").inc()
         return page
+    PUBLIC_PAGE_CACHE.labels("miss").inc()
     page = render()
     limit = current_app.config["PUBLIC_PAGE_CACHE_CHARS"]
     if len(page) <= limit // 4:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from ..stores import weeks as week_store
 from ..compliance.indicators import PUBLIC_SCOPE_KINDS, SCOPE_KINDS, week_label, week_number, week_of_label
 from ..compliance.visit_log import local_day_numbers
 from .context import EngineInputs
-from ..models import AuditRecord, IndicatorSnapshot
+from ..models import AuditRecord, IndicatorSnapshot, Visit
 
 
 
@@ -138,6 +139,38 @@ def missed_weeks(session: Session, now: dt.datetime, timezone: str, first_week: 
     if done:
         start = max(start, min(week_of_label(w) for w in done))
     return [week_label(w) for w in range(start, last + 1) if week_label(w) not in done]
+
+
+def first_week(session: Session, timezone: str) -> str | None:
+    """The week of the first stored visit (None without visits)."""
+    first = session.scalar(select(func.min(Visit.called_at)))
+    return week_of(first, timezone) if first else None
+
+
+def unpublished_weeks(session: Session, now: dt.datetime, timezone: str, since: str | None = None) -> list[str]:
+    """Every ended week from ``since`` (and from the first stored visit's week: there is
+    nothing to publish before it) that was never published, oldest first, including the weeks
+    of history imported before the first publication."""
+    first = first_week(session, timezone)
+    if first is None:
+        return []
+    start = max(week_of_label(first), week_of_label(checked_week(since)) if since else 0)
+    last = week_of_label(last_complete_week(now, timezone))
+    candidates = [week_label(w) for w in range(start, last + 1)]
+    # One index probe per candidate week (the network's few rows), not a pass over every
+    # published value: /metrics asks this at each scrape.
+    done: set[str] = set()
+    for at in range(0, len(candidates), 500):
+        done.update(session.scalars(select(IndicatorSnapshot.week).distinct().where(
+            IndicatorSnapshot.week.in_(candidates[at:at + 500]), IndicatorSnapshot.scope_kind == "network")))
+    return [week for week in candidates if week not in done]
+
+
+def week_end(week: str, timezone: str) -> dt.datetime:
+    """When a week ends: the next Monday at 00:00 local time."""
+    year, number = (int(part) for part in checked_week(week).split("-W"))
+    monday = dt.date.fromisocalendar(year, number, 1) + dt.timedelta(days=7)
+    return dt.datetime.combine(monday, dt.time(0), tzinfo=ZoneInfo(timezone))
 
 
 def public_snapshots(session: Session, scope_kind: str | None = None, last_weeks: int | None = None

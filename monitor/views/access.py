@@ -28,6 +28,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "api.indicators": ANYONE, "api.openapi": ANYONE,
     "auth.login": ANYONE, "auth.logout": ANYONE,
     "health.healthz": ANYONE, "health.readyz": ANYONE,
+    # Prometheus: no sign-in; the view admits only METRICS_ALLOW addresses or the METRICS_TOKEN.
+    "health.prometheus_metrics": ANYONE,
     # Every signed-in user changes their own password.
     "auth.own_password": frozenset({"desk", "supervisor", "admin"}),
     # The front desk.

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from flask import Response, abort, current_app, make_response, render_template, request, session
 from flask_babel import get_locale
@@ -11,7 +10,6 @@ from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ...services import accounts
 from ...services import citizens
 from ...services import mail
 from ...services import public_pages
@@ -166,10 +164,10 @@ def complain():
         filed = citizens.file_complaint(
             db.session, kind=form.kind.data, text=form.text.data, case_number=form.case_number.data or "",
             service_code=form.service_code.data or "", office_code=form.office_code.data or "",
-            contact=form.contact.data or "")
-        db.session.commit()
+            contact=form.contact.data or "", language=_language())
         if form.kind.data == "inducement":
             _escalate(filed.reference)
+        db.session.commit()  # the complaint and its escalation mails, together
         # The follow-up code is shown in this answer only: never kept in the (readable)
         # session cookie, never cached, so a shared kiosk does not leak it (defect 4).
         response = current_app.make_response(render_template(
@@ -180,14 +178,11 @@ def complain():
 
 
 def _escalate(reference: str) -> None:
-    """A report of inducement reaches the office's supervisors at once (clause 2.2.4)."""
+    """A report of inducement reaches the office's supervisors at once (clause 2.2.4): its
+    mails are queued with the complaint, and the ``mail`` job sends them within a minute."""
     complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
-    config = current_app.config
-    to = accounts.office_recipients(db.session, complaint.office_code, mail.addresses(config["MAIL_COPY_TO"])) \
-        if complaint.office_code else mail.addresses(config["MAIL_COPY_TO"])
-    mail.send_or_keep(config, Path(current_app.instance_path) / "outbox", mail.escalation(
-        reference, complaint.office_code, complaint.kind, to,
-        public_url("supervisor.complaint", reference=reference)))
+    mail.queue_escalation(db.session, complaint, mail.addresses(current_app.config["MAIL_COPY_TO"]),
+                          public_url("supervisor.complaint", reference=reference), dt.datetime.now(dt.timezone.utc))
 
 
 @bp.get("/complaints/filed")

@@ -5,7 +5,6 @@ import datetime as dt
 import io
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
-from pathlib import Path
 
 import pandas as pd
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -291,10 +290,9 @@ def complaint(reference: str):
     form = AnswerForm()
     if form.validate_on_submit():
         citizens.answer_complaint(db.session, found, form.answer.data, form.close.data, current_user.login)
+        # The citizen who left an e-mail address gets the answer: queued with it, sent by the mail job.
+        mail.queue_complaint_answer(db.session, found, dt.datetime.now(dt.timezone.utc))
         db.session.commit()
-        if mail.is_email(found.contact):  # the citizen left an e-mail address: send the answer
-            mail.send_or_keep(current_app.config, Path(current_app.instance_path) / "outbox",
-                              mail.complaint_answer(found.reference, found.answer, found.contact))
         flash(_("Answer saved."), "success")
         return redirect(url_for(".complaints"))
     return render_template("supervisor/complaint.html", complaint=found, form=form)
