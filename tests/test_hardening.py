@@ -5,6 +5,9 @@ docs/security.md ("Hardening (issue 22)") lists them with the test that shows ea
 """
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -142,3 +145,52 @@ def test_a_chunked_staff_body_has_the_staff_limit(client, login, loaded_catalog,
     assert _chunked(client, "/desk/visits/new", body).status_code == 413
     small = b"service_code=S1&other_documents=" + b"x" * (app.config["PUBLIC_MAX_CONTENT_LENGTH"] + 10)
     assert _chunked(client, "/desk/visits/new", small).status_code == 422  # read: staff may send more
+
+
+# ------------------------------------------------ 4. no check code in the session cookie
+
+CODE_ON_RECEIPT = re.compile(r'id="check-code">([A-Z0-9]{6})<')
+
+
+def _cookies_hold(app, responses, code: str) -> list[str]:
+    """The Set-Cookie headers of ``responses`` that hold ``code``, raw or in the signed session."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    found = []
+    for response in responses:
+        for header in response.headers.getlist("Set-Cookie"):
+            value = header.split(";", 1)[0].split("=", 1)[1]
+            readable = json.dumps(serializer.loads(value)) if value else ""
+            if code in header or code in readable:
+                found.append(header)
+    return found
+
+
+def test_no_cookie_carries_a_new_check_code(app, client, login, loaded_catalog):
+    login("desk1")
+    saved = client.post("/desk/visits/new", data=visit_form())
+    receipt = client.get(saved.headers["Location"])
+    code = CODE_ON_RECEIPT.search(receipt.get_data(as_text=True)).group(1)
+    assert _cookies_hold(app, [saved, receipt], code) == []
+    assert not CODE_ON_RECEIPT.search(client.get(saved.headers["Location"]).get_data(as_text=True))  # once
+    number = db.session.scalar(select(Case.case_number))
+    reissued = client.post(f"/desk/receipts/{number}/check-code")
+    receipt = client.get(reissued.headers["Location"])
+    new_code = CODE_ON_RECEIPT.search(receipt.get_data(as_text=True)).group(1)
+    assert new_code != code and _cookies_hold(app, [reissued, receipt], new_code) == []
+
+
+def test_the_code_opens_only_for_its_case_and_user_once(app, client, login, loaded_catalog):
+    from monitor.models import ReceiptCode
+    login("desk1")
+    saved = client.post("/desk/visits/new", data=visit_form())
+    client.post("/desk/visits/new", data=visit_form(called_at="2026-04-06T11:00", finished_at="2026-04-06T11:10",
+                                                    ticket_at=""))
+    first, second = db.session.scalars(select(Case.case_number).order_by(Case.id)).all()
+    assert _count(ReceiptCode) == 2
+    # The first case's receipt opened after the second save: its code was for that save only.
+    assert not CODE_ON_RECEIPT.search(client.get(f"/desk/receipts/{first}").get_data(as_text=True))
+    assert CODE_ON_RECEIPT.search(client.get(f"/desk/receipts/{second}").get_data(as_text=True))
+    assert saved.status_code == 302
+    # The stored row alone does not give the code: it is sealed with the session's key.
+    stored = db.session.scalar(select(ReceiptCode))
+    assert stored.case_number == first and len(stored.sealed_code) == 12
