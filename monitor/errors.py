@@ -17,6 +17,10 @@ from .extensions import db
 log = logging.getLogger(__name__)
 # The same for everyone, signed in or not: they keep their public caching.
 PUBLIC_DOCUMENTS = ("/open-data/", "/api/", "/static/")
+# Answers about one case or complaint, or to a sign-in, are never kept by a browser or proxy
+# cache, whoever asks (issue 22, defect 5): the staff's areas and the citizens' private pages.
+PRIVATE_BLUEPRINTS = ("auth", "desk", "supervisor", "admin")
+PRIVATE_ENDPOINTS = ("public.case_status", "public.complain", "public.complaint_filed", "public.follow_complaint")
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -64,6 +68,9 @@ def register_error_handlers(app: Flask) -> None:
             # Staff pages and downloads hold personal data: never kept by a browser or proxy cache.
             response.headers["Cache-Control"] = "no-store"
             response.vary.add("Cookie")
+        elif (request.method not in ("GET", "HEAD") or request.blueprint in PRIVATE_BLUEPRINTS
+              or request.endpoint in PRIVATE_ENDPOINTS):
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

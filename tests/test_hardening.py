@@ -194,3 +194,29 @@ def test_the_code_opens_only_for_its_case_and_user_once(app, client, login, load
     # The stored row alone does not give the code: it is sealed with the session's key.
     stored = db.session.scalar(select(ReceiptCode))
     assert stored.case_number == first and len(stored.sealed_code) == 12
+
+
+# ------------------------------------------------ 5. private answers are never stored
+
+@pytest.mark.parametrize("method, path, data", [
+    ("GET", "/status", None), ("POST", "/status", {"case_number": "OF1-1", "check_code": "ABCDEF"}),
+    ("GET", "/complaints/follow", None), ("POST", "/complaints/follow", {"reference": "CMP-1", "code": "ABCDEF"}),
+    ("GET", "/complaints/new", None), ("POST", "/complaints/new", {"kind": "delay", "text": "short"}),
+    ("GET", "/complaints/filed", None), ("GET", "/login", None), ("POST", "/login", {"login": "x", "password": "y"}),
+    ("GET", "/desk/", None), ("GET", "/supervisor/findings", None)])
+def test_private_answers_to_anyone_are_no_store(client, people, loaded_catalog, method, path, data):
+    response = client.open(path, method=method, data=data)
+    assert response.headers.get("Cache-Control") == "no-store", (path, response.headers.get("Cache-Control"))
+
+
+def test_the_status_of_a_real_case_is_no_store(client, login, loaded_catalog):
+    login("desk1")
+    saved = client.post("/desk/visits/new", data=visit_form())
+    receipt = client.get(saved.headers["Location"])
+    assert receipt.headers["Cache-Control"] == "no-store"
+    code = CODE_ON_RECEIPT.search(receipt.get_data(as_text=True)).group(1)
+    client.post("/logout")
+    number = db.session.scalar(select(Case.case_number))
+    answer = client.post("/status", data={"case_number": number, "check_code": code})
+    assert number in answer.get_data(as_text=True) and answer.headers["Cache-Control"] == "no-store"
+    assert client.get("/").headers.get("Cache-Control") != "no-store"  # the catalog stays cacheable
