@@ -220,3 +220,62 @@ def test_the_status_of_a_real_case_is_no_store(client, login, loaded_catalog):
     answer = client.post("/status", data={"case_number": number, "check_code": code})
     assert number in answer.get_data(as_text=True) and answer.headers["Cache-Control"] == "no-store"
     assert client.get("/").headers.get("Cache-Control") != "no-store"  # the catalog stays cacheable
+
+
+# ------------------------------------------------ 7. a database outage is a 503 for staff too
+
+@pytest.fixture
+def database_down(app):
+    """From now on every new connection is refused, as by a PostgreSQL that is down."""
+    from sqlalchemy import event
+
+    def refuse(dialect, connection_record, cargs, cparams):
+        raise dialect.loaded_dbapi.OperationalError("connection refused (the test's outage)")
+
+    def outage():
+        db.session.remove()
+        db.engine.dispose()
+        event.listen(db.engine, "do_connect", refuse)
+    yield outage
+    if event.contains(db.engine, "do_connect", refuse):
+        event.remove(db.engine, "do_connect", refuse)
+    db.session.remove()
+    db.engine.dispose()
+
+
+@pytest.mark.parametrize("name, paths", [
+    ("desk1", ["/desk/", "/desk/visits/new?service=S1", "/", "/status", "/api/services"]),
+    ("super1", ["/supervisor/findings", "/supervisor/complaints"]),
+    ("admin", ["/admin/users", "/admin/escalations"])])
+def test_staff_get_the_503_page_while_the_database_is_down(client, login, loaded_catalog, database_down,
+                                                           name, paths):
+    login(name)
+    database_down()
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 503, (path, response.status_code)
+        assert response.headers["Retry-After"] == "30"
+    posted = client.post("/desk/visits/new", data=visit_form())
+    assert posted.status_code == 503
+
+
+def test_citizens_get_the_503_page_while_the_database_is_down(client, loaded_catalog, database_down):
+    database_down()
+    for path in ("/", "/status", "/complaints/new"):
+        assert client.get(path).status_code == 503, path
+
+
+def test_an_outage_in_the_middle_of_a_staff_request_is_a_503(client, login, loaded_catalog, database_down,
+                                                             monkeypatch):
+    """The user was loaded, then the database went away: the page is not drawn with them."""
+    from sqlalchemy.exc import OperationalError
+
+    import monitor.views.desk.routes as desk_routes
+
+    def fails(*args, **kwargs):
+        database_down()
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+    login("desk1")
+    monkeypatch.setattr(desk_routes, "engine_inputs", fails)
+    response = client.get("/desk/")
+    assert response.status_code == 503 and response.headers["Cache-Control"] == "no-store"
