@@ -279,3 +279,151 @@ def test_an_outage_in_the_middle_of_a_staff_request_is_a_503(client, login, load
     monkeypatch.setattr(desk_routes, "engine_inputs", fails)
     response = client.get("/desk/")
     assert response.status_code == 503 and response.headers["Cache-Control"] == "no-store"
+
+
+# ------------------------------------------------ 8. hostile catalog and visit files
+
+ALIAS_BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{letter}: &{letter} [{', '.join([f'*{previous}'] * 9)}]\n"
+    for previous, letter in zip("abcdefgh", "bcdefghi"))
+
+
+def _hostile_catalog(tmp_path, name: str, content: bytes | None = None):
+    from .catalogs import service, write_catalog
+    folder = write_catalog(tmp_path / name, services=[service("S1")])
+    if content is not None:
+        (folder / "services" / "evil.yaml").write_bytes(content)
+    return folder
+
+
+def _validate(app, folder):
+    result = app.test_cli_runner().invoke(args=["catalog", "validate", str(folder)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("bomb", ALIAS_BOMB.encode(), "line 6: its aliases (*name) expand it past 100000 values"),
+    ("deep", b"[" * 50_000 + b"]" * 50_000, "line 1: nested deeper than 32 levels"),
+    ("chain", ("a0: &a0 [x]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 2000))).encode(),
+     "line 30: nested deeper than 32 levels through its aliases"),
+    ("huge", b"code: S9\nnotes: '" + b"x" * (2 * 1024 * 1024) + b"'\n", "larger than 1024 KB"),
+    ("latin1", "code: S9\nname: {ru: 'caf\xe9'}\n".encode("latin-1"), "line 2: not UTF-8 text (byte 0xE9)"),
+], ids=["alias-bomb", "deep", "alias-chain", "huge", "latin1"])
+def test_a_hostile_catalog_file_is_one_clear_problem(app, tmp_path, name, content, expected):
+    result = _validate(app, _hostile_catalog(tmp_path, name, content))
+    assert result.exit_code == 1 and f"services/evil.yaml: refused: {expected}" in result.output, result.output
+
+
+def test_a_catalog_file_in_utf16_is_read(tmp_path):
+    import yaml
+
+    from services_catalog import load_catalog
+
+    from .catalogs import service
+    folder = _hostile_catalog(tmp_path, "utf16", yaml.safe_dump(service("S9"), allow_unicode=True).encode("utf-16"))
+    assert sorted(load_catalog(folder).services) == ["S1", "S9"]
+
+
+@pytest.mark.parametrize("target", ["outside", "/dev/zero", "directory"])
+def test_a_catalog_file_linking_out_of_the_folder_is_refused(app, tmp_path, target):
+    import os
+
+    import yaml
+
+    from .catalogs import service
+    folder = _hostile_catalog(tmp_path, "links")
+    link = folder / "services" / "evil.yaml"
+    if target == "outside":
+        (tmp_path / "secret.yaml").write_text(yaml.safe_dump(service("S7")))
+        os.symlink(tmp_path / "secret.yaml", link)
+        expected = "a link to a file outside the catalog folder"
+    elif target == "directory":
+        link.mkdir()
+        expected = "not a regular file"
+    else:
+        os.symlink(target, link)
+        expected = "not a regular file"
+    result = _validate(app, folder)
+    assert result.exit_code == 1 and f"services/evil.yaml: refused: {expected}" in result.output, result.output
+
+
+def _visit_csv(rows) -> str:
+    import csv
+    import io
+
+    from .test_import import HEADER
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=HEADER, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()
+
+
+def _both_commands(app, folder, path):
+    """``visits import`` and ``flask analyze`` on the same file."""
+    runner = app.test_cli_runner()
+    results = [runner.invoke(args=["visits", "import", str(path)]),
+               runner.invoke(args=["analyze", "--catalog", str(folder), "--visits", str(path)])]
+    for result in results:
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert "Traceback" not in result.output
+    return results
+
+
+def test_a_utf16_visit_log_is_read(app, loaded_catalog, tmp_path):
+    from .test_import import row
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(_visit_csv([row("v1", staff_id="Айгуль"), row("v2", case_id="C2")]).encode("utf-16"))
+    imported, analyzed = _both_commands(app, loaded_catalog, path)
+    assert imported.exit_code == 0 and "read as CSV, UTF-16, separated by commas" in imported.output
+    assert sorted(db.session.scalars(select(Visit.staff_id))) == ["st1", "Айгуль"]
+    assert analyzed.exit_code == 0 and "2 visits, 2 cases" in analyzed.output
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("bom-latin1.csv", "line 2: the file says it is UTF-8 (it starts with a UTF-8 byte-order mark) but byte 0xE9"),
+    ("utf16-no-mark.csv", "line 1 holds NUL bytes: UTF-16 or UTF-32 text without its byte-order mark?"),
+])
+def test_a_visit_log_in_an_odd_encoding_is_one_clear_line(app, loaded_catalog, tmp_path, name, expected):
+    from .test_import import row
+    text = _visit_csv([row("v1", staff_id="Café")])
+    content = b"\xef\xbb\xbf" + text.encode("latin-1") if name.startswith("bom") else text.encode("utf-16-le")
+    path = tmp_path / name
+    path.write_bytes(content)
+    for result in _both_commands(app, loaded_catalog, path):
+        assert result.exit_code == 1 and expected in result.output, result.output
+    assert _count(Visit) == 0
+
+
+def test_a_control_character_in_a_visit_log_is_a_bad_row(app, loaded_catalog, tmp_path):
+    from .test_import import row
+    path = tmp_path / "nul.csv"
+    path.write_text(_visit_csv([row("v1"), row("v2", case_id="C2", staff_id="s\x00t")]))
+    imported, analyzed = _both_commands(app, loaded_catalog, path)
+    message = "line 3, column staff_id: staff_id holds a control character (such as NUL)"
+    assert imported.exit_code == 1 and message in imported.output
+    assert analyzed.exit_code == 0 and message in analyzed.output and "1 visits" in analyzed.output
+    assert _count(Visit) == 0
+
+
+def _workbook(path, members: dict[str, str]):
+    import zipfile
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return path
+
+
+ENTITY_BOMB = ('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY l0 "lol">' + "".join(
+    f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)) + ']><Types>&l9;</Types>')
+
+
+@pytest.mark.parametrize("members", [
+    {"[Content_Types].xml": "garbage", "xl/workbook.xml": "<workbook/>"},
+    {"[Content_Types].xml": ENTITY_BOMB, "xl/workbook.xml": "<workbook/>"},
+], ids=["malformed-xml", "entity-bomb"])
+def test_a_hostile_workbook_is_one_clear_line(app, loaded_catalog, tmp_path, members):
+    path = _workbook(tmp_path / "hostile.xlsx", members)
+    for result in _both_commands(app, loaded_catalog, path):
+        assert result.exit_code == 1 and "cannot read it as an XLSX workbook" in result.output, result.output
