@@ -427,3 +427,20 @@ def test_a_hostile_workbook_is_one_clear_line(app, loaded_catalog, tmp_path, mem
     path = _workbook(tmp_path / "hostile.xlsx", members)
     for result in _both_commands(app, loaded_catalog, path):
         assert result.exit_code == 1 and "cannot read it as an XLSX workbook" in result.output, result.output
+
+
+@pytest.mark.parametrize("column, width", [
+    ("visit_id", 120), ("case_id", 80), ("office_code", 40), ("service_code", 40), ("staff_id", 80),
+    ("refusal_ground", 40), ("forwarded_to", 120)])
+def test_a_value_longer_than_its_column_is_a_bad_row(app, loaded_catalog, tmp_path, column, width):
+    """On PostgreSQL the COPY of such a value failed with a traceback."""
+    from .test_import import row
+    action = {"refusal_ground": "refuse", "forwarded_to": "forward"}.get(column, "submit")
+    path = tmp_path / "long.csv"
+    values = {**row("v1", action=action), column: "X" * (width + 1)}
+    path.write_text(_visit_csv([values]))
+    result = app.test_cli_runner().invoke(args=["visits", "import", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1, result.output
+    assert f"line 2, column {column}: {column} is longer than {width} characters" in result.output
+    assert _count(Visit) == 0
