@@ -70,6 +70,10 @@ ENCODING_NAMES = {"utf-8": "UTF-8", "cp1251": "Windows-1251", "utf-16": "UTF-16"
 # Control characters no visit log holds (tab, CR and LF are separators); PostgreSQL refuses
 # NUL in any text, and a NUL stored in a visit broke the week's XLSX export.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Stored as typed (times, actions and IINs are parsed or hashed: a control character there is
+# already a bad row).
+TEXT_COLUMNS = ("visit_id", "case_id", "office_code", "service_code", "staff_id", "documents_requested",
+                "refusal_ground", "forwarded_to")
 # The widths of the columns the visits are stored in (monitor/models/desk.py): a longer value
 # is a bad row, not a failed COPY on PostgreSQL (issue 22).
 MAX_LENGTHS = {"visit_id": 120, "case_id": 80, "office_code": 40, "service_code": 40, "staff_id": 80,
@@ -365,9 +369,9 @@ def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> Par
                                           "reason": reason if isinstance(reason, str) else reason[mask],
                                           "visit_id": rows["visit_id"]}))
 
-    for column in COLUMNS:
+    for column in TEXT_COLUMNS:
         # One scan of the column's text first: the row-by-row search only when it holds one.
-        if CONTROL_CHARACTERS.search("".join(frame[column])):
+        if CONTROL_CHARACTERS.search("".join(frame[column].tolist())):
             bad(frame[column].str.contains(CONTROL_CHARACTERS.pattern, regex=True), column,
                 f"{column} holds a control character (such as NUL); remove it")
     for column, longest in MAX_LENGTHS.items():
