@@ -7,7 +7,7 @@
   the week's XLSX export): tab, CR and LF are the only ones allowed in form bodies.
 - Anonymous requests may send at most PUBLIC_MAX_CONTENT_LENGTH bytes (the complaint form
   is the largest); every request at most MAX_CONTENT_LENGTH (Werkzeug answers 413), with a
-  Content-Length or chunked (then the stream is cut at the limit).
+  Content-Length or chunked (a chunked body is read up to the limit and refused past it).
 """
 from __future__ import annotations
 
