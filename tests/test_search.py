@@ -221,3 +221,13 @@ def test_a_2000_character_query_is_answered(client, bundled_in_db, path, monkeyp
     monkeypatch.setattr(module, "stems", budget.wrap(module.stems))
     response = client.get(path, query_string={"q": "несудимость" * 180})
     assert response.status_code == 200 and budget.calls <= budget.limit
+
+
+def test_the_desk_search_of_2000_characters_is_answered(client, bundled_in_db, login, monkeypatch):
+    from services_catalog import search as module
+
+    login("desk1")
+    budget = _Budget(100_000)
+    monkeypatch.setattr(module, "stems", budget.wrap(module.stems))
+    response = client.get("/desk/visits/new", query_string={"q": "детскийсад" * 200})
+    assert response.status_code in (200, 302) and budget.calls <= budget.limit
