@@ -91,6 +91,8 @@ def create_app(config: dict | None = None) -> Flask:
     evidence.install(FlaskSession)  # ORM writes of recorded rows are always stamped at commit
     public_pages.install(FlaskSession)  # a catalog, calendar or publication commit renews citizens' pages
     migrate.init_app(app, db, directory=str(MIGRATIONS))
+    # The guards come first: they set the body limit before anything (CSRF) reads the form.
+    register_guards(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
@@ -103,7 +105,6 @@ def create_app(config: dict | None = None) -> Flask:
     # Each request chooses its language anew, even when an outer app context is reused.
     app.before_request(refresh_locale)
     app.before_request(auth.enforce_session_lifetime)
-    register_guards(app)
     app.before_request(enforce_access)
     register_error_handlers(app)
     register_commands(app)

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from .extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 # The same for everyone, signed in or not: they keep their public caching.
 PUBLIC_DOCUMENTS = ("/open-data/", "/api/", "/static/")
+# Answers about one case or complaint, or to a sign-in, are never kept by a browser or proxy
+# cache, whoever asks (issue 22, defect 5): the staff's areas and the citizens' private pages.
+PRIVATE_BLUEPRINTS = ("auth", "desk", "supervisor", "admin")
+PRIVATE_ENDPOINTS = ("public.case_status", "public.complain", "public.complaint_filed", "public.follow_complaint")
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -42,12 +46,20 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except OperationalError:  # the connection is gone: nothing to roll back
+            db.session.invalidate()
+        # The signed-in user cannot be loaded (or reloaded, after the rollback) now: the 503
+        # page and its headers are drawn as for a visitor, instead of asking the database
+        # again and failing with a 500 (issue 22, defect 7). The session cookie is left as it
+        # is: they are still signed in when the database is back.
+        g._login_user = login_manager.anonymous_user()
         log.error("database unavailable: %s", error.orig)
         body, status = _render(503, "Service Unavailable",
                                "The database is busy or unreachable. Nothing was saved; please retry "
                                "in a minute.")
-        return body, status, {"Retry-After": "30"}
+        return body, status, {"Retry-After": "30", "Cache-Control": "no-store"}
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -64,6 +76,9 @@ def register_error_handlers(app: Flask) -> None:
             # Staff pages and downloads hold personal data: never kept by a browser or proxy cache.
             response.headers["Cache-Control"] = "no-store"
             response.vary.add("Cookie")
+        elif (request.method not in ("GET", "HEAD") or request.blueprint in PRIVATE_BLUEPRINTS
+              or request.endpoint in PRIVATE_ENDPOINTS):
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

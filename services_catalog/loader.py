@@ -65,14 +65,88 @@ _CatalogYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*))$"), list("-+0123456789"))
 
 
-def read_yaml(path: Path):
-    with path.open(encoding="utf-8") as stream:
+# Bounds on what one catalog file may be (issue 22, defect 8): the largest bundled file is a
+# few KB and a few levels deep. Aliases (*name, which the exporter writes for a source named
+# twice) are kept, but a file whose aliases expand it past MAX_VALUES values ("a billion
+# laughs") is refused before anything walks it.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NESTING = 32
+MAX_VALUES = 100_000
+
+
+class RefusedFile(yaml.YAMLError):
+    """A catalog file refused before or while it is read, with the reason in words."""
+
+
+def _compose_bounded(self, parent, index):
+    self.nesting = getattr(self, "nesting", 0) + 1
+    try:
+        if self.nesting > MAX_NESTING:
+            raise RefusedFile(f"line {self.peek_event().start_mark.line + 1}: nested deeper than "
+                              f"{MAX_NESTING} levels")
+        return yaml.SafeLoader.compose_node(self, parent, index)
+    finally:
+        self.nesting -= 1
+
+
+def _expanded(node, known: dict, level: int = 1) -> tuple[int, int]:
+    """(values, depth) of ``node`` with every alias written out; each node is counted once
+    (``known``), so this costs the size of the file, not of its expansion."""
+    if level > MAX_NESTING + 1:
+        raise RefusedFile(f"line {node.start_mark.line + 1}: nested deeper than {MAX_NESTING} levels "
+                          "through its aliases")
+    if id(node) not in known:
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        sizes = [_expanded(child, known, level + 1) for child in children]
+        known[id(node)] = (1 + sum(size for size, _ in sizes), 1 + max((depth for _, depth in sizes), default=0))
+    values, depth = known[id(node)]
+    if values > MAX_VALUES:
+        raise RefusedFile(f"line {node.start_mark.line + 1}: its aliases (*name) expand it past {MAX_VALUES} values")
+    if level + depth > MAX_NESTING + 1:
+        raise RefusedFile(f"line {node.start_mark.line + 1}: nested deeper than {MAX_NESTING} levels "
+                          "through its aliases")
+    return values, depth
+
+
+def _compose_document_bounded(self):
+    node = yaml.SafeLoader.compose_document(self)
+    if node is not None:
+        _expanded(node, {})
+    return node
+
+
+_CatalogYamlLoader.compose_node = _compose_bounded
+_CatalogYamlLoader.compose_document = _compose_document_bounded
+
+
+def read_yaml(path: Path, root: Path | None = None):
+    """One catalog file: a regular file inside the catalog folder ``root`` (a link out of it is
+    refused), at most MAX_FILE_BYTES, in UTF-8 (or UTF-16 with its byte-order mark)."""
+    if not path.is_file():
+        raise RefusedFile("not a regular file")
+    if root is not None and not path.resolve().is_relative_to(root.resolve()):
+        raise RefusedFile("a link to a file outside the catalog folder")
+    with path.open("rb") as stream:
+        raw = stream.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise RefusedFile(f"larger than {MAX_FILE_BYTES // 1024} KB")
+    try:
         # _CatalogYamlLoader is a SafeLoader: it builds no arbitrary objects.
-        return yaml.load(stream, Loader=_CatalogYamlLoader)  # nosec B506
+        return yaml.load(raw, Loader=_CatalogYamlLoader)  # nosec B506
+    except yaml.reader.ReaderError as error:
+        line = raw[:max(error.position, 0)].count(b"\n") + 1
+        character = f"byte 0x{error.character:02X}" if isinstance(error.character, int) else \
+            f"character {error.character!r}"
+        raise RefusedFile(f"line {line}: not UTF-8 text ({character}); save the file as UTF-8") from None
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
     """PyYAML's message on one line, with where it happened."""
+    if isinstance(error, RefusedFile):
+        return f"refused: {error}"
     mark = getattr(error, "problem_mark", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
     return f"not valid YAML{where}: {' '.join(str(getattr(error, 'problem', None) or error).split())}"
@@ -142,7 +216,7 @@ def load_documents(path: Path, problems: list[CatalogProblem]) -> dict[str, Docu
         check.add(None, "documents.yaml is missing from the catalog folder")
         return {}
     try:
-        data = read_yaml(path)
+        data = read_yaml(path, path.parent)
     except yaml.YAMLError as error:
         check.add(None, _yaml_problem(error))
         return {}
@@ -510,7 +584,7 @@ def load_service(path: Path, documents: dict, problems: list[CatalogProblem],
                  mrp: dict[int, MrpRate] | None = None) -> Service | None:
     check = _Collector(f"services/{path.name}", problems)
     try:
-        data = read_yaml(path)
+        data = read_yaml(path, path.parent.parent)
     except yaml.YAMLError as error:
         check.add(None, _yaml_problem(error))
         return None
@@ -559,7 +633,7 @@ def load_mrp(path: Path, problems: list[CatalogProblem]) -> dict[int, MrpRate]:
         return {}
     check = _Collector(path.name, problems)
     try:
-        data = read_yaml(path)
+        data = read_yaml(path, path.parent)
     except yaml.YAMLError as error:
         check.add(None, _yaml_problem(error))
         return {}

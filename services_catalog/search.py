@@ -138,8 +138,16 @@ def _index(service) -> _Index:
     return entry[1]
 
 
-def _word_score(word: str, index: _Index) -> float:
-    """How well one typed word matches a service: 0 (not at all) to 3 (a keyword)."""
+# Bounds that keep one search linear in the catalog whatever is typed (issue 22, defect 1):
+# a query is read up to MAX_QUERY_LENGTH characters and MAX_QUERY_WORDS words, and only a word
+# of at most MAX_SPLIT_LETTERS letters is tried as words run together (no real one is longer).
+MAX_QUERY_LENGTH = 200
+MAX_QUERY_WORDS = 12
+MAX_SPLIT_LETTERS = 40
+
+
+def _direct_score(word: str, index: _Index) -> float:
+    """How well one typed word matches a service as it stands (not cut in two)."""
     forms = stems(word)
     if forms & index.keyword_stems:
         return 3.0
@@ -159,23 +167,53 @@ def _word_score(word: str, index: _Index) -> float:
                     return 1.0
     if len(word) >= 6 and word in index.compact:   # "детскийсад", "жекекуәлік"
         return 1.0
-    if len(word) >= 6:                             # two words run together, each found
-        for cut in range(3, len(word) - 2):
-            left, right = word[:cut], word[cut:]
-            if _word_score(left, index) >= 1 and _word_score(right, index) >= 1:
-                return 1.0
     return 0.0
+
+
+def _runs_together(word: str, index: _Index, scored: dict[str, float]) -> bool:
+    """Whether ``word`` is two or more words run together, each found (pieces of 3 letters or
+    more). Dynamic programming over the cut positions, each piece scored once (``scored``):
+    O(n²) pieces for a word of n letters, where cutting it in two recursively took exponential
+    time (a 30-letter word, 10 s; 50 letters, hours)."""
+    def found(piece: str) -> bool:
+        if piece not in scored:
+            scored[piece] = _direct_score(piece, index)
+        return scored[piece] >= 1
+    size = len(word)
+    reachable = [True] + [False] * size          # reachable[i]: word[:i] is found pieces
+    for end in range(3, size + 1):
+        reachable[end] = any(reachable[start] and found(word[start:end])
+                             for start in range(0, end - 2) if start or end < size)
+    return reachable[size]
+
+
+def _word_score(word: str, index: _Index, scored: dict[str, float] | None = None) -> float:
+    """How well one typed word matches a service: 0 (not at all) to 3 (a keyword)."""
+    scored = {} if scored is None else scored
+    if word not in scored:
+        scored[word] = _direct_score(word, index)
+    if scored[word] > 0:
+        return scored[word]
+    if 6 <= len(word) <= MAX_SPLIT_LETTERS and _runs_together(word, index, scored):
+        return 1.0                                 # two words run together, each found
+    return 0.0
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a query that are searched: a bounded number from a bounded length."""
+    return words(query[:MAX_QUERY_LENGTH])[:MAX_QUERY_WORDS]
 
 
 def _match(service, query: str) -> tuple[float, int]:
     """(score, words of the query left unmatched); score 0 when ``query`` does not find it."""
-    typed = words(query)
+    typed = query_words(query)
     if not typed:
         return 1.0, 0
     index = _index(service)
     total, counted, missed = 0.0, 0, 0
+    scored: dict[str, float] = {}
     for word in typed:
-        found = _word_score(word, index)
+        found = _word_score(word, index, scored)
         if found == 0:
             if word not in _STOP_WORDS:
                 missed += 1

@@ -171,3 +171,63 @@ def test_services_matching_every_word_hide_those_that_miss_one(tmp_path):
     assert [s.code for s in small.search("service s2 (kk)")] == ["S2"]
     # ... while a long query with one unknown word still finds its service.
     assert [s.code for s in small.search("service s2 urgently")] == ["S2"]
+
+
+# ------------------------------------------------------------------ bounded work (issue 22, defect 1)
+
+class _Budget:
+    """Counts the words search reduces (``stems``) and stops a search that does too much work:
+    cutting a word in two recursively took exponential time (30 letters, 10 s; 50, hours)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.calls = limit, 0
+
+    def wrap(self, original):
+        def counted(word):
+            self.calls += 1
+            if self.calls > self.limit:
+                raise AssertionError(f"search reduced more than {self.limit} words")
+            return original(word)
+        return counted
+
+
+@pytest.mark.parametrize("query", [
+    "а" * 30, "а" * 50, "пропискапропискапропискапрописка", "садсадсадсадсадсадсадсадсадсадсадсадсъ",
+    "ab" * 1000, " ".join(["прописказ" * 4 + str(n) for n in range(300)]), "прописка" * 250])
+def test_any_query_is_searched_with_bounded_work(catalog, monkeypatch, query):
+    from services_catalog import search as module
+
+    longest = module.MAX_SPLIT_LETTERS
+    # At most every piece of every searched word, once per service (the word splitting is a DP).
+    budget = _Budget(len(catalog.services) * module.MAX_QUERY_WORDS * (longest * (longest + 1) // 2 + 1))
+    monkeypatch.setattr(module, "stems", budget.wrap(module.stems))
+    catalog.search(query)
+    assert budget.calls <= budget.limit
+    # ... and far less for one word: pieces of one 30..40-letter word.
+    if " " not in query and len(query) <= longest:
+        assert budget.calls <= len(catalog.services) * (len(query) * (len(query) + 1) // 2 + 1)
+
+
+def test_the_word_splitting_still_finds_words_run_together(catalog):
+    assert [s.code for s in catalog.search("пропискаребенка")][:1] == ["701003"]
+    assert [s.code for s in catalog.search("свидетельствоорождении")][:1] == ["703001"]
+
+
+@pytest.mark.parametrize("path", ["/", "/api/services"])
+def test_a_2000_character_query_is_answered(client, bundled_in_db, path, monkeypatch):
+    from services_catalog import search as module
+
+    budget = _Budget(100_000)
+    monkeypatch.setattr(module, "stems", budget.wrap(module.stems))
+    response = client.get(path, query_string={"q": "несудимость" * 180})
+    assert response.status_code == 200 and budget.calls <= budget.limit
+
+
+def test_the_desk_search_of_2000_characters_is_answered(client, bundled_in_db, login, monkeypatch):
+    from services_catalog import search as module
+
+    login("desk1")
+    budget = _Budget(100_000)
+    monkeypatch.setattr(module, "stems", budget.wrap(module.stems))
+    response = client.get("/desk/visits/new", query_string={"q": "детскийсад" * 200})
+    assert response.status_code in (200, 302) and budget.calls <= budget.limit

@@ -7,6 +7,7 @@ their line, column and reason, never silently dropped.
 from __future__ import annotations
 
 import codecs
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +62,22 @@ MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 100  # uncompressed / compressed size of a member; real sheets are ~5-20
 MAX_XLSX_CELLS = 30_000_000
 DELIMITERS = (",", ";", "\t", "|")
-# Not UTF-8: then Windows-1251, what Excel writes in a Russian or Kazakh locale.
+# Not UTF-8: then Windows-1251, what Excel writes in a Russian or Kazakh locale. A file that
+# starts with a UTF-16 or UTF-32 byte-order mark (Excel's "Unicode text") is read as such.
+BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+ENCODING_NAMES = {"utf-8": "UTF-8", "cp1251": "Windows-1251", "utf-16": "UTF-16", "utf-32": "UTF-32"}
+# Control characters no visit log holds (tab, CR and LF are separators); PostgreSQL refuses
+# NUL in any text, and a NUL stored in a visit broke the week's XLSX export.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Stored as typed (times, actions and IINs are parsed or hashed: a control character there is
+# already a bad row).
+TEXT_COLUMNS = ("visit_id", "case_id", "office_code", "service_code", "staff_id", "documents_requested",
+                "refusal_ground", "forwarded_to")
+# The widths of the columns the visits are stored in (monitor/models/desk.py): a longer value
+# is a bad row, not a failed COPY on PostgreSQL (issue 22).
+MAX_LENGTHS = {"visit_id": 120, "case_id": 80, "office_code": 40, "service_code": 40, "staff_id": 80,
+               "refusal_ground": 40, "forwarded_to": 120}
 
 
 def read_visit_file(path: str | Path) -> pd.DataFrame:
@@ -73,6 +89,7 @@ def read_visit_file(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+    encoding = None
     try:
         if xlsx:
             _check_xlsx(path)
@@ -82,8 +99,7 @@ def read_visit_file(path: str | Path) -> pd.DataFrame:
             encoding, delimiter = _sniff_csv(path)
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow", encoding=encoding,
                               sep=delimiter)
-            read_as = f"CSV, {'UTF-8' if encoding == 'utf-8' else 'Windows-1251'}, separated by " \
-                      f"{_DELIMITER_NAMES[delimiter]}"
+            read_as = f"CSV, {ENCODING_NAMES[encoding]}, separated by {_DELIMITER_NAMES[delimiter]}"
     except FileNotFoundError:
         raise VisitLogError(f"{path}: no such file") from None
     except VisitLogError:
@@ -92,8 +108,16 @@ def read_visit_file(path: str | Path) -> pd.DataFrame:
         kind = "an XLSX workbook" if xlsx else "a CSV visit log"
         reason = " ".join(str(error).split())[:300] or type(error).__name__
         raise VisitLogError(f"{path}: cannot read it as {kind} ({reason})") from None
+    except Exception as error:  # noqa: BLE001 -- a hostile workbook: malformed XML, an entity bomb...
+        if not xlsx:
+            raise
+        reason = " ".join(str(error).split())[:300]
+        raise VisitLogError(f"{path}: cannot read it as an XLSX workbook ({type(error).__name__}: {reason})") \
+            from None
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
-    lines = None if xlsx else _csv_line_numbers(path, len(raw))
+    # Line numbers come from the file's newline bytes: not for UTF-16/32, whose other
+    # characters may hold the same byte (rows are then numbered in order).
+    lines = None if xlsx or encoding not in ("utf-8", "cp1251") else _csv_line_numbers(path, len(raw))
     try:
         frame = frame_from_text(raw, source=str(path), lines=lines)
     except VisitLogError as error:
@@ -113,8 +137,27 @@ def _sniff_csv(path: Path) -> tuple[str, str]:
     if b"\n" not in head.lstrip(b"\r\n") and len(head) > MAX_HEADER_BYTES:
         raise VisitLogError(f"{path}: line 1: the header is longer than {MAX_HEADER_BYTES // 1024} KB; "
                             f"a visit log has {len(COLUMNS)} columns")
-    encoding = "utf-8" if _is_utf8(path) else "cp1251"  # cp1251 reads any byte but one
+    marked = next((encoding for mark, encoding in BYTE_ORDER_MARKS if head.startswith(mark)), None)
+    if marked:
+        text = head.decode(marked, errors="replace").lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+        return marked, _delimiter(path, text)
+    if b"\x00" in header:
+        raise VisitLogError(f"{path}: line 1 holds NUL bytes: UTF-16 or UTF-32 text without its byte-order "
+                            "mark? Save the file as UTF-8 (or as Unicode text from Excel)")
+    invalid = _first_non_utf8_byte(path)
+    if invalid is not None and head.startswith(codecs.BOM_UTF8):
+        offset, byte = invalid
+        with path.open("rb") as stream:
+            line = stream.read(offset).count(b"\n") + 1
+        raise VisitLogError(f"{path}: line {line}: the file says it is UTF-8 (it starts with a UTF-8 byte-order "
+                            f"mark) but byte 0x{byte:02X} is not UTF-8; save it again as UTF-8")
+    encoding = "utf-8" if invalid is None else "cp1251"  # cp1251 reads any byte but one
     text = header.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r")
+    return encoding, _delimiter(path, text)
+
+
+def _delimiter(path: Path, text: str) -> str:
+    """The delimiter the header line uses (the one that splits it into most known columns)."""
     found = {delimiter: sum(name.strip().strip('"') in COLUMNS for name in text.split(delimiter))
              for delimiter in DELIMITERS}
     delimiter = max(DELIMITERS, key=lambda d: (found[d], d == ","))
@@ -122,20 +165,27 @@ def _sniff_csv(path: Path) -> tuple[str, str]:
     if columns > MAX_COLUMNS:
         raise VisitLogError(f"{path}: line 1: {columns:,} columns; a visit log has {len(COLUMNS)} "
                             f"(at most {MAX_COLUMNS} are read)")
-    return encoding, delimiter  # a UTF-8 byte-order mark is stripped from the first column name
+    return delimiter  # a UTF-8 byte-order mark is stripped from the first column name
 
 
-def _is_utf8(path: Path) -> bool:
-    """Whether the whole file is UTF-8 (read in blocks; a split character is carried over)."""
+def _first_non_utf8_byte(path: Path) -> tuple[int, int] | None:
+    """(offset, byte) of the first byte that is not UTF-8, or None when the whole file is
+    (read in blocks; a split character is carried over)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
+    done = 0
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            try:
                 decoder.decode(block)
+            except UnicodeDecodeError as error:
+                pending = len(decoder.getstate()[0])  # bytes carried over from the block before
+                return done - pending + error.start, error.object[error.start]
+            done += len(block)
+        try:
             decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+        except UnicodeDecodeError as error:
+            return done - len(error.object) + error.start, error.object[error.start]
+    return None
 
 
 def _check_xlsx(path: Path) -> None:
@@ -319,6 +369,13 @@ def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> Par
                                           "reason": reason if isinstance(reason, str) else reason[mask],
                                           "visit_id": rows["visit_id"]}))
 
+    for column in TEXT_COLUMNS:
+        # One scan of the column's text first: the row-by-row search only when it holds one.
+        if CONTROL_CHARACTERS.search("".join(frame[column].tolist())):
+            bad(frame[column].str.contains(CONTROL_CHARACTERS.pattern, regex=True), column,
+                f"{column} holds a control character (such as NUL); remove it")
+    for column, longest in MAX_LENGTHS.items():
+        bad(frame[column].str.len() > longest, column, f"{column} is longer than {longest} characters")
     for column in ("visit_id", "office_code", "service_code", "staff_id", "action"):
         bad(frame[column] == "", column, f"{column} is required")
     action = frame["action"]

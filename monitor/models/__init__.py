@@ -9,11 +9,11 @@ from .desk import ACTIONS, Case, Visit
 from .escalations import Escalation
 from .mail import MAIL_STATUSES, OutgoingMail
 from .people import ROLES, Office, RelativeDeclaration, User
+from .receipts import ReceiptCode
 
 __all__ = [
     "ACTIONS", "AuditRecord", "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
-    "CorrectionRequest",
-    "Document", "Escalation", "Finding", "IndicatorSnapshot", "JobRun", "MAIL_STATUSES", "MrpRate", "Office",
-    "OutgoingMail", "ROLES", "RefusalGround",
-    "RelativeDeclaration", "RowDigest", "Service", "ServiceVersion", "User", "VersionDocument", "Visit",
+    "CorrectionRequest", "Document", "Escalation", "Finding", "IndicatorSnapshot", "JobRun", "MAIL_STATUSES",
+    "MrpRate", "Office", "OutgoingMail", "ROLES", "ReceiptCode", "RefusalGround", "RelativeDeclaration",
+    "RowDigest", "Service", "ServiceVersion", "User", "VersionDocument", "Visit",
 ]

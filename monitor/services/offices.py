@@ -24,6 +24,13 @@ class NewOffice:
     region: str = ""
 
 
+OFFICE_CODE_LENGTH = 40  # offices.code is VARCHAR(40): a longer one is no office (and PostgreSQL would refuse it)
+
+
+def office_exists(session: Session, code: str) -> bool:
+    return len(code) <= OFFICE_CODE_LENGTH and session.get(Office, code) is not None
+
+
 def all_offices(session: Session) -> list[Office]:
     return list(session.scalars(select(Office).order_by(Office.code)))
 

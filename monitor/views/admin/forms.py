@@ -14,7 +14,7 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[
         SelectChoice("desk", _l("Front desk")), SelectChoice("supervisor", _l("Supervisor")),
         SelectChoice("admin", _l("Administrator"))])
-    office_code = SelectField(_l("Office (front desk)"), choices=[], validate_choice=False)
+    office_code = SelectField(_l("Office (front desk)"), choices=[], default="")  # a listed office only
     supervised = SelectMultipleField(_l("Offices supervised"), choices=[])
     password = PasswordField(_l("Password (at least 12 characters)"), validators=[DataRequired(), Length(max=200)])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from ...stores import findings as findings_store
 from ...services.context import engine_inputs
 from ...extensions import db
 from ..access import offices_of
+from ..validators import MAX_PAGE, int_arg
 from ...models import CalendarOverride, Office, User
 from . import bp
 from .forms import CalendarOverrideForm, OfficeForm, ResetPasswordForm, UserForm
@@ -153,9 +154,7 @@ def remove_override(day: str):
 def escalations_queue():
     """The administrator's queue: open escalations, oldest first (issue 13's accountability
     clock). A supervisor sees what escalated from their offices."""
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(400, description="page must be 1 or more")
+    page = int_arg("page", 1, maximum=MAX_PAGE)
     config = current_app.config
     rows, total = escalations.queue(db.session, offices_of(current_user), dt.datetime.now(dt.timezone.utc),
                                     config["ESCALATE_AFTER_WORKING_DAYS"],

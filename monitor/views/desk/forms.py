@@ -7,7 +7,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..validators import PlausibleDate
+from ..validators import ExistingOffice, PlausibleDate
 
 ACTION_LABELS = [
     SelectChoice("submit", _l("Submit: the package is handed in")),
@@ -46,8 +46,9 @@ class VisitForm(FlaskForm):
                                    validators=[DataRequired(message=_l("Give the time the applicant was called.")),
                                                PlausibleDate()])
     finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[Optional(), PlausibleDate()])
-    refusal_ground = SelectField(_l("Refusal ground"), choices=[], validate_choice=False)
-    forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), Length(max=120)])
+    refusal_ground = SelectField(_l("Refusal ground"), choices=[], validate_choice=False,
+                                 validators=[Optional(), Length(max=40)])  # refusal_ground is VARCHAR(40)
+    forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), ExistingOffice()])
     override_reason = TextAreaField(_l("Reason for saving despite the warning"),
                                     validators=[Optional(), Length(max=2000)])
     late_reason = TextAreaField(_l("Why is this visit entered after its working day?"),
@@ -71,6 +72,6 @@ class CorrectionForm(FlaskForm):
                                    validators=[DataRequired(), PlausibleDate()])
     finished_at = DateTimeLocalField(_l("Finished"), format=TIME_FORMAT, validators=[DataRequired(), PlausibleDate()])
     refusal_ground = StringField(_l("Refusal ground"), validators=[Optional(), Length(max=40)])
-    forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), Length(max=120)])
+    forwarded_to = StringField(_l("Forwarded to"), validators=[Optional(), ExistingOffice()])
     reason = TextAreaField(_l("Why is this corrected?"), validators=[DataRequired(), Length(max=2000)])
     preview = HiddenField()  # the changes whose effect on the findings the clerk has seen

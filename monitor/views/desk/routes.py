@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from ...stores import audit
-from ...services import escalations, front_desk
+from ...services import escalations, front_desk, receipts
 from ...calendar import due_at
 from ...compliance.visit_log import iin_is_valid
 from ...services.context import engine_inputs
@@ -167,10 +167,11 @@ def new_visit():
             saved = front_desk.record_visit(db.session, draft, current_user, inputs, key,
                                             override_reason=reason or None, late_reason=late_reason or None,
                                             skew=_skew())
+            if saved.case_number and saved.check_code:
+                _keep_for_receipt(saved.case_number, saved.check_code)
             db.session.commit()
             finished = draft.finished_at.astimezone(timezone)
             if saved.case_number:
-                session["check_code"] = {"case": saved.case_number, "code": saved.check_code}
                 flash(_("Saved: %(action)s, case %(case)s, finished at %(time)s.", action=label(draft.action),
                         case=saved.case_number, time=finished.strftime("%H:%M")), "success")
                 return redirect(url_for(".receipt", case_number=saved.case_number))
@@ -180,6 +181,25 @@ def new_visit():
     return render_template("desk/visit_form.html", form=form, service=service, version=version,
                            documents=catalog.documents, check=check, errors=_unlinked(errors, form),
                            fields_of_action=FIELDS_OF_ACTION, language=_language()), status
+
+
+def _keep_for_receipt(case_number: str, code: str) -> None:
+    """The new check code waits, sealed, in the database; the session holds only the one-time
+    key, never the code (the cookie is signed, not encrypted: issue 22, defect 4)."""
+    session.pop("check_code", None)  # from cookies issued before the fix
+    session["receipt_key"] = receipts.seal(db.session, case_number, current_user.id, code)
+
+
+def _code_for_receipt(case_number: str) -> str | None:
+    """The check code, on the first receipt only (only its hash is kept with the case)."""
+    key = session.get("receipt_key")
+    if not key:
+        return None
+    code = receipts.open_once(db.session, key, case_number, current_user.id)
+    if code is not None:
+        session.pop("receipt_key")
+        db.session.commit()
+    return code
 
 
 def _unlinked(errors, form):
@@ -200,10 +220,7 @@ def receipt(case_number: str):
         version = service.version_in_force(accepted_local.date())
         if version is not None:
             explained = due_at(case.accepted_at, version.deadline, inputs.calendar)
-    code = session.get("check_code") or {}
-    check_code = None
-    if code.get("case") == case_number:  # shown on the first receipt only; only its hash is kept
-        check_code = session.pop("check_code")["code"]
+    check_code = _code_for_receipt(case_number)
     refusal = next((v for v in reversed(case.visits) if v.action == "refuse"), None)
     ground = None
     if refusal is not None:
@@ -222,8 +239,8 @@ def reissue_check_code(case_number: str):
     """A new check code for a citizen who lost theirs; the old one stops working (audited)."""
     case = _visible_case(case_number)
     code = front_desk.reissue_check_code(db.session, case, current_user)
+    _keep_for_receipt(case.case_number, code)
     db.session.commit()
-    session["check_code"] = {"case": case.case_number, "code": code}
     flash(_("A new check code was issued; the old one no longer works."), "success")
     return redirect(url_for(".receipt", case_number=case.case_number))
 

@@ -22,8 +22,10 @@ class CaseStatusForm(FlaskForm):
 class ComplaintForm(FlaskForm):
     kind = SelectField(_l("What happened?"), choices=COMPLAINT_KINDS, validators=[DataRequired()])
     case_number = StringField(_l("Case number, if you have one"), validators=[Optional(), Length(max=80)])
-    service_code = SelectField(_l("Service"), choices=[], validate_choice=False)
-    office_code = SelectField(_l("Office"), choices=[], validate_choice=False)
+    # Only a listed service or office (the view sets the choices): any other code named no
+    # office to route the complaint to, and a long one was a 500 on PostgreSQL (issue 22).
+    service_code = SelectField(_l("Service"), choices=[], default="")
+    office_code = SelectField(_l("Office"), choices=[], default="")
     text = TextAreaField(_l("Describe what happened"), validators=[DataRequired(), Length(min=10, max=5000)])
     contact = StringField(_l("Your phone or e-mail (optional: leave empty to stay anonymous)"),
                           validators=[Optional(), Length(max=200)])

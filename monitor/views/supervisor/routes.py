@@ -36,7 +36,7 @@ from ..labels import label
 from ..exports import people_workbook
 from ..access import may_see_office, offices_of
 from . import bp
-from ..validators import FIRST_YEAR, LAST_YEAR
+from ..validators import FIRST_YEAR, LAST_YEAR, MAX_PAGE, int_arg
 from .forms import AnswerForm, DecisionForm, ReviewForm
 
 WEEK = re.compile(r"\d{4}-W\d{2}")
@@ -149,7 +149,7 @@ def _finding_filter() -> findings_store.FindingFilter:
         rules=tuple(rule for rule in args.getlist("rule") if rule), severity=args.get("severity", ""),
         office=args.get("office", ""), status=args.get("status", ""), firing=firing,
         cause=args.get("cause", ""), week=week, held=args.get("firing") == "held",
-        finding_id=args.get("id", type=int))  # one finding: the escalations queue links here
+        finding_id=int_arg("id"))  # one finding: the escalations queue links here
 
 
 @bp.get("/findings")
@@ -157,9 +157,7 @@ def findings():
     """The findings behind a number, one page at a time (newest first) with the total count:
     nothing is cut off silently. After a review the page comes back to where it was."""
     query = findings_store.area_findings(offices_of(current_user), _finding_filter())
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(400, description="page must be 1 or more")
+    page = int_arg("page", 1, maximum=MAX_PAGE)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.execute(query.order_by(Finding.id.desc()).limit(FINDINGS_PER_PAGE)
                               .offset((page - 1) * FINDINGS_PER_PAGE)).all()

@@ -1,7 +1,7 @@
 """mail outbox: every e-mail kept until the server took it; a complaint's language
 
-Revision ID: 0008f
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06 21:40:00
 
 Mails are written in the transaction of what caused them (a digest, an escalation, an
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008f'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
