@@ -221,3 +221,68 @@ def test_a_stored_withdrawal_is_linked_to_a_new_case_saved_later(app, loaded_cat
     found = db.session.scalar(select(Finding).where(Finding.rule == "REOPENED_AFTER_WITHDRAWAL"))
     withdrawn = db.session.scalar(select(Case).where(Case.case_number == "C1"))
     assert found is not None and found.case_pk == withdrawn.id and "C2" in found.detail
+
+
+def _synthetic(catalog_dir, visits: int, prefix: str, days: int = 30) -> pd.DataFrame:
+    """The project's generator, with ids of its own (``prefix``) but the generator's applicants,
+    so that a second file's applicants already have cases stored."""
+    frame = generate_visits(load_catalog(catalog_dir), visits=visits, start=dt.date(2026, 4, 6), days=days,
+                            offices=["OF1", "OF2"], breach_rate=0.2)
+    frame["visit_id"] = prefix + frame["visit_id"]
+    frame["case_id"] = frame["case_id"].where(frame["case_id"] == "", prefix + frame["case_id"])
+    return frame
+
+
+def test_a_large_import_into_a_database_holding_visits_is_judged_in_bounded_statements(
+        app, loaded_catalog, tmp_path):
+    """Issue 21: 70,000 visits into a database that already holds visits. The re-check after the
+    import touches only the file's applicants and cases, with statements whose size does not
+    grow with the file (PostgreSQL refused more than 65,535 parameters in one statement)."""
+    _synthetic(loaded_catalog, 3_000, "old-").to_csv(tmp_path / "old.csv", index=False)
+    assert run_import(app, tmp_path / "old.csv").exit_code == 0
+    db.session.commit()
+    before = count(Visit)
+    _synthetic(loaded_catalog, 72_000, "new-").to_csv(tmp_path / "new.csv", index=False)
+    statements: list[int] = []
+
+    def parameters(conn, cursor, statement, params, context, executemany):
+        if not executemany:
+            statements.append(len(params) if isinstance(params, (list, tuple, dict)) else 0)
+    from sqlalchemy import event
+    event.listen(db.engine, "before_cursor_execute", parameters)
+    try:
+        result = run_import(app, tmp_path / "new.csv")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", parameters)
+    assert result.exit_code == 0, result.output[-2000:]
+    assert "SELECT" not in result.output and "INSERT" not in result.output
+    assert count(Visit) > before + 70_000
+    assert max(statements) <= 10_000  # no statement binds one parameter per imported row (chunks at most)
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_a_database_failure_is_said_in_words_without_sql_and_imports_nothing(app, loaded_catalog, tmp_path,
+                                                                              monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from monitor.stores import findings
+
+    statement = "SELECT findings.id FROM findings WHERE findings.visit_pk IN (" + ", ".join(["%s"] * 70_000) + ")"
+
+    def refused(*args, **kwargs):
+        db.session.execute(text("SELECT 1"))
+        raise OperationalError(statement, {"visit_pk_1": 1},
+                               Exception("number of parameters must be between 0 and 65535"))
+    monkeypatch.setattr(findings, "sweep", refused)
+    write_csv(tmp_path / "first.csv", [row("kept-1")])
+    assert run_import(app, tmp_path / "first.csv").exit_code != 0
+    assert count(Visit) == 0
+    write_csv(tmp_path / "v.csv", [row("v1"), row("v2", action="issue", called="2026-04-08T11:00",
+                                                   finished="2026-04-08T11:05", documents="")])
+    result = run_import(app, tmp_path / "v.csv")
+    assert result.exit_code == 1
+    assert "the import failed while checking the imported cases against the rules: number of parameters " \
+           "must be between 0 and 65535. Nothing was imported." in result.output
+    assert "SELECT" not in result.output and "%s" not in result.output and "visit_pk_1" not in result.output
+    db.session.rollback()
+    assert count(Visit) == 0 and count(Case) == 0

@@ -13,11 +13,11 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, any_, bindparam, false, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, false, select, text, update
 from sqlalchemy.orm import Session
 
 from . import audit
+from .sets import one_of, plain
 from ..calendar import WorkingCalendar
 from ..compliance import CatalogFrames, case_timeline
 from ..compliance.indicators import week_number
@@ -50,26 +50,12 @@ def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
 
 
 def _existing(session: Session, column, values: Iterable) -> dict:
-    """Map each of ``values`` found in ``column`` to its row id."""
-    values = np.asarray(values, dtype=object).tolist()  # plain str: Arrow arrays iterate slowly
-    model = column.class_
-    key = Case.id if model is Case else Visit.id
-    if session.get_bind().dialect.name == "postgresql":
-        # One array parameter instead of thousands of IN parameters.
-        query = select(column, key).where(column == any_(bindparam("values", type_=ARRAY(String))))
-        return dict(session.execute(query, {"values": values}).all()) if values else {}
-    # SQLite: IN lists in chunks, one prepared statement per chunk size on the raw
-    # connection. (A temporary table would be faster, but writing to it opens the
-    # transaction early, and a concurrent desk's commit would then fail ours.)
-    cursor = session.connection().connection.dbapi_connection.cursor()
-    table, name, id_name = model.__tablename__, column.key, key.key
-    found = {}
-    for chunk in chunks(values):
-        # Names are the models' own; the values are bound parameters.
-        statement = f"SELECT {name}, {id_name} FROM {table} WHERE {name} IN ({', '.join('?' * len(chunk))})"  # nosec B608
-        found.update(cursor.execute(statement, chunk).fetchall())
-    cursor.close()
-    return found
+    """Map each of ``values`` found in ``column`` to its row id (one statement, one parameter)."""
+    values = plain(values)
+    if not values:
+        return {}
+    key = Case.id if column.class_ is Case else Visit.id
+    return dict(session.execute(select(column, key).where(one_of(session, column, values))).all())
 
 
 def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.DataFrame,
@@ -322,10 +308,9 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
         parts = [pd.read_sql(query, connection)]
     else:
         parts = [pd.read_sql(query.where(false()), connection)]
-        parts += [pd.read_sql(query.where(Visit.case_pk.in_(chunk)), connection)
-                  for chunk in chunks(sorted(set(case_pks or ())))]
-        parts += [pd.read_sql(query.where(Visit.id.in_(chunk)), connection)
-                  for chunk in chunks(sorted(set(visit_pks or ())))]
+        parts += [pd.read_sql(query.where(one_of(session, column, pks)), connection)
+                  for column, pks in ((Visit.case_pk, set(case_pks or ())), (Visit.id, set(visit_pks or ())))
+                  if pks]
     frame = pd.concat(parts, ignore_index=True).drop_duplicates("visit_pk") \
         .sort_values("visit_pk").reset_index(drop=True)
     for column in TIMESTAMPS:
@@ -351,16 +336,14 @@ def with_applicants(session: Session, case_pks: Iterable[int] | None,
     """
     case_pks, visit_pks = sorted(set(case_pks or ())), sorted(set(visit_pks or ()))
     applicants: set[str] = set()
-    for chunk in chunks(case_pks):
-        applicants.update(session.scalars(select(Visit.applicant_hash).where(
-            Visit.case_pk.in_(chunk), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
-    for chunk in chunks(visit_pks):
-        applicants.update(session.scalars(select(Visit.applicant_hash).where(
-            Visit.id.in_(chunk), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
+    for column, pks in ((Visit.case_pk, case_pks), (Visit.id, visit_pks)):
+        if pks:  # one statement each, the set one bind parameter, whatever its size
+            applicants.update(session.scalars(select(Visit.applicant_hash).distinct().where(
+                one_of(session, column, pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
     cases, visits = set(case_pks), set(visit_pks)
-    for chunk in chunks(sorted(applicants)):
+    if applicants:
         for visit_pk, case_pk in session.execute(select(Visit.id, Visit.case_pk).where(
-                Visit.applicant_hash.in_(chunk))):
+                one_of(session, Visit.applicant_hash, applicants))):
             if case_pk is None:
                 visits.add(visit_pk)
             else:
