@@ -32,6 +32,7 @@ from ..models.audit import RowDigest
 from ..models.catalog import RefusalGround, VersionDocument
 from ..models.people import supervised_offices
 from ..models.types import UTCDateTime
+from .sets import one_of
 
 DELETED = "-"
 NULL = "\x00"
@@ -114,7 +115,7 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
         wheres = [None]
     else:
         ids = sorted({int(i) for i in ids})
-        wheres = [key.in_(ids[start:start + 5000]) for start in range(0, len(ids), 5000)]
+        wheres = [one_of(session, key, ids)] if ids else []  # one bind parameter, however many ids
     if not wheres:
         return pd.DataFrame(columns=["row_id", "label", "digest"])
     frame = pd.concat([_read(session, table, where) for where in wheres], ignore_index=True)
@@ -153,19 +154,22 @@ def latest(session: Session, entity: str | None = None, ids: Iterable | None = N
     if ids is None:
         parts.append(pd.read_sql(query, session.connection()))
     else:
-        for chunk in _chunks(sorted({str(i) for i in ids})):
-            parts.append(pd.read_sql(query.where(RowDigest.row_id.in_(chunk)), session.connection()))
+        ids = sorted({str(i) for i in ids})
+        if ids:  # one bind parameter, however many ids
+            parts.append(pd.read_sql(query.where(one_of(session, RowDigest.row_id, ids)), session.connection()))
     if not parts:
         return pd.DataFrame(columns=["entity", "row_id", "digest", "sequence"])
     frame = pd.concat(parts, ignore_index=True).sort_values("sequence", kind="stable")
     return frame.drop_duplicates(["entity", "row_id"], keep="last")
 
 
-def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = True) -> pd.DataFrame:
+def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = True,
+            written: dict[str, Iterable] | None = None) -> pd.DataFrame:
     """Digests of the given rows as they stand now (``DELETED`` for rows gone).
 
     With ``only_changed``, rows whose digest equals their last recorded one are left out,
-    so that re-stamping unchanged rows writes nothing.
+    so that re-stamping unchanged rows writes nothing. Rows named in ``written`` (inserted by
+    this transaction, e.g. an import's) are kept without looking up earlier digests.
     """
     frames = []
     for entity, ids in rows.items():
@@ -176,11 +180,14 @@ def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = Tr
         wanted = pd.Series(DELETED, index=[str(i) for i in ids], dtype=object)
         wanted.update(now)
         frame = pd.DataFrame({"entity": entity, "row_id": wanted.index, "digest": wanted.to_numpy()})
-        if only_changed:
+        fresh = {str(int(i)) for i in (written or {}).get(entity, ())}
+        kept = frame[frame["row_id"].isin(fresh)] if only_changed and fresh else frame.iloc[:0]
+        frame = frame.drop(kept.index)
+        if only_changed and len(frame):
             before = latest(session, entity, frame["row_id"]).set_index("row_id")["digest"]
             previous = frame["row_id"].map(before)
             frame = frame[(previous != frame["digest"]) & ~(previous.isna() & (frame["digest"] == DELETED))]
-        frames.append(frame)
+        frames.append(pd.concat([kept, frame], ignore_index=True) if len(kept) else frame)
     if not frames:
         return pd.DataFrame(columns=["entity", "row_id", "digest"])
     return pd.concat(frames, ignore_index=True)

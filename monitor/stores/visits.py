@@ -160,80 +160,123 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     case_pks = _existing(session, Case.case_number, case_numbers)
     stored = visits_frame(session, frames, calendar.timezone_name, list(case_pks.values())) \
         if case_pks else None
-    in_cases = new[new["case_id"].notna()]
-    combined = in_cases if stored is None else pd.concat([stored, in_cases], ignore_index=True)
-    timelines = case_timeline(combined.reset_index(drop=True), frames, calendar) \
-        .rename(columns={"case_id": "case_number"})
-    fresh = timelines[~timelines["case_number"].isin(case_pks)]
+    # The new rows' ids are taken before they are written (the write lock held on SQLite), so
+    # that cases are written once with their defining visits, and nothing is looked up again.
+    _lock_for_writing(session, "cases")
+    visit_pks = _new_ids(session, "visits", len(new))
+    in_case = new["case_id"].notna().to_numpy()
+    in_cases = new[in_case]
+    combined = (in_cases if stored is None else pd.concat([stored, in_cases], ignore_index=True)) \
+        .reset_index(drop=True)
+    combined_pks = visit_pks[in_case] if stored is None else \
+        np.concatenate([stored["visit_pk"].to_numpy(dtype="int64"), visit_pks[in_case]])
+    timelines = case_timeline(combined, frames, calendar).rename(columns={"case_id": "case_number"})
+    defining = _defining_visit_pks(timelines, combined_pks)
+    is_fresh = ~timelines["case_number"].isin(case_pks).to_numpy()
+    fresh = timelines[is_fresh].assign(**{c: defining.loc[is_fresh, c].to_numpy() for c in DEFINING})
+    fresh_pks = _new_ids(session, "cases", len(fresh))
     if len(fresh):
-        bulk_insert(session, "cases", CASE_COLUMNS, fresh[CASE_COLUMNS])
-        case_pks.update(_existing(session, Case.case_number, fresh["case_number"].tolist()))
-    _update_cases(session, timelines[timelines["case_number"].isin(set(case_pks) - set(fresh["case_number"]))],
-                  case_pks)
-    defining = _defining_visit_ids(timelines, combined.reset_index(drop=True))
+        bulk_insert(session, "cases", ["id", *CASE_COLUMNS, *DEFINING],
+                    fresh[[*CASE_COLUMNS, *DEFINING]].assign(id=fresh_pks))
+        case_pks.update(zip(fresh["case_number"].tolist(), fresh_pks.tolist()))
+    _update_cases(session, timelines[~is_fresh], case_pks)
 
     rows = pd.DataFrame({
-        "visit_id": new["visit_id"],
-        "case_pk": new["case_id"].map(case_pks).astype("Int64"),
-        "office_code": new["office_code"], "service_code": new["service_code"],
-        "staff_id": new["staff_id"],
-        "applicant_hash": applicant_hashes(new["applicant_ref"].fillna(""), hash_key),
-        **{column: new[column] for column in TIMESTAMPS},
-        "action": new["action"], "documents_requested": new["documents_requested"].fillna(""),
-        "refusal_ground": new["refusal_ground"].replace("", None),
-        "forwarded_to": new["forwarded_to"].replace("", None),
+        "id": visit_pks,
+        "visit_id": new["visit_id"].to_numpy(),
+        "case_pk": new["case_id"].map(case_pks).astype("Int64").to_numpy(),
+        "office_code": new["office_code"].to_numpy(), "service_code": new["service_code"].to_numpy(),
+        "staff_id": new["staff_id"].to_numpy(),
+        "applicant_hash": applicant_hashes(new["applicant_ref"].fillna(""), hash_key).to_numpy(),
+        "action": new["action"].to_numpy(), "documents_requested": new["documents_requested"].fillna("").to_numpy(),
+        "refusal_ground": new["refusal_ground"].replace("", None).to_numpy(),
+        "forwarded_to": new["forwarded_to"].replace("", None).to_numpy(),
         "source": source,
-        "override_reason": new["override_reason"] if "override_reason" in new else None,
-        "recorded_at": pd.Series(pd.Timestamp(now).tz_convert("UTC"), index=new.index),
-        "late_reason": new["late_reason"] if "late_reason" in new else None,
+        "override_reason": new["override_reason"].to_numpy() if "override_reason" in new else None,
+        "recorded_at": pd.Series(pd.Timestamp(now).tz_convert("UTC"), index=range(len(new))),
+        "late_reason": new["late_reason"].to_numpy() if "late_reason" in new else None,
     })
+    for column in TIMESTAMPS:  # tz-aware moments keep their dtype (to_numpy() gives objects)
+        rows[column] = new[column].reset_index(drop=True)
     days = local_day_numbers(new["called_at"], calendar.timezone_name) if len(new) else np.array([], "int64")
     rows["local_day"] = days
     rows["week"] = week_number(days)
     with _indexes_built_after(session, "visits", len(rows)):
-        bulk_insert(session, "visits", VISIT_COLUMNS, rows[VISIT_COLUMNS], progress)
-    _store_defining_visits(session, defining, case_pks)
+        bulk_insert(session, "visits", ["id", *VISIT_COLUMNS], rows[["id", *VISIT_COLUMNS]], progress)
+    _store_defining_pks(session, defining[~is_fresh], case_pks)  # the stored cases re-timed
     if source != "desk":  # a desk visit gets its own, more detailed record
-        visit_pks = _existing(session, Visit.visit_id, new["visit_id"].tolist())
         audit.record(session, actor, "import", "visits", source,
                      new={"inserted": len(new), "already_present": len(visits) - len(new),
                           "cases": len(case_numbers)},
-                     rows={"visit": list(visit_pks.values()), "case": list(case_pks.values())})
-    consults = new.loc[new["case_id"].isna(), "visit_id"].tolist()
-    consult_pks = tuple(sorted(_existing(session, Visit.visit_id, consults).values())) if consults else ()
+                     rows={"visit": visit_pks.tolist(), "case": list(case_pks.values())},
+                     written={"visit": visit_pks.tolist(), "case": fresh_pks.tolist()})
+    consult_pks = tuple(sorted(visit_pks[new["case_id"].isna().to_numpy()].tolist()))
     return ImportResult(len(new), len(visits) - len(new), len(case_numbers),
                         tuple(sorted(int(pk) for pk in case_pks.values())), consult_pks)
 
 
-def _defining_visit_ids(timelines: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
-    """Per case, the visit_id of its accepting and completing visit (None if none) and visit count."""
-    ids = visits["visit_id"].to_numpy(dtype=object)
+def _lock_for_writing(session: Session, table: str) -> None:
+    """SQLite: take the database's write lock now (a write that changes no row), so that the
+    ids read next stay free until the commit. PostgreSQL's sequences need no lock."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.execute(text(f"UPDATE {table} SET id = id WHERE id < 0"))  # nosec B608 (a constant)
 
-    def pick(rows: pd.Series) -> np.ndarray:
+
+def _new_ids(session: Session, table: str, count: int) -> np.ndarray:
+    """Ids for ``count`` rows about to be written: taken from the table's sequence on PostgreSQL,
+    after the largest id on SQLite (whose write lock this transaction holds)."""
+    if not count:
+        return np.array([], dtype="int64")
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        ids = connection.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                                 {"t": table, "n": count}).scalars().all()
+        return np.asarray(ids, dtype="int64")
+    largest = connection.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar()  # nosec B608
+    return np.arange(largest + 1, largest + 1 + count, dtype="int64")
+
+
+DEFINING = ["accepting_visit_pk", "completing_visit_pk", "visit_count"]
+
+
+def _defining_visit_pks(timelines: pd.DataFrame, visit_pks: np.ndarray) -> pd.DataFrame:
+    """Per case, the pk of its accepting and completing visit (<NA> if none) and its visit count,
+    from the rows of the visits the timelines were computed from and those rows' pks."""
+    def pick(rows: pd.Series) -> pd.arrays.IntegerArray:
         rows = rows.to_numpy(dtype="int64")
-        return np.where(rows >= 0, ids[np.maximum(rows, 0)], None) if len(ids) else np.full(len(rows), None)
+        found = np.zeros(len(rows), dtype="int64")
+        found[rows >= 0] = visit_pks[rows[rows >= 0]]
+        return pd.arrays.IntegerArray(found, rows < 0)
     return pd.DataFrame({"case_number": timelines["case_number"].to_numpy(),
-                         "accepting": pick(timelines["accepting_row"]),
-                         "completing": pick(timelines["completing_row"]),
-                         "visit_count": timelines["visit_count"].to_numpy(dtype="int64")})
+                         "accepting_visit_pk": pick(timelines["accepting_row"]),
+                         "completing_visit_pk": pick(timelines["completing_row"]),
+                         "visit_count": timelines["visit_count"].to_numpy(dtype="int64")},
+                        index=timelines.index)
 
 
-def _store_defining_visits(session: Session, defining: pd.DataFrame, case_pks: dict) -> None:
-    """Write each case's accepting/completing visit pk and visit count (after its visits exist)."""
+def _store_defining_pks(session: Session, defining: pd.DataFrame, case_pks: dict) -> None:
+    """Write each case's accepting/completing visit pk and visit count (after its visits exist):
+    one set-based statement on PostgreSQL, one prepared UPDATE over plain tuples on SQLite."""
     if defining.empty:
         return
-    wanted = pd.unique(pd.concat([defining["accepting"], defining["completing"]]).dropna())
-    pk_of = _existing(session, Visit.visit_id, [str(v) for v in wanted])
-
-    def pk(value):
-        return None if value is None or value not in pk_of else int(pk_of[value])
-    updates = [{"pk": int(case_pks[number]), "accepting_visit_pk": pk(accepting),
-                "completing_visit_pk": pk(completing), "visit_count": int(count)}
-               for number, accepting, completing, count in defining.itertuples(index=False, name=None)]
-    table = Case.__table__
-    session.connection().execute(update(table).where(table.c.id == bindparam("pk")).values(
-        accepting_visit_pk=bindparam("accepting_visit_pk"), completing_visit_pk=bindparam("completing_visit_pk"),
-        visit_count=bindparam("visit_count")), updates)
+    case = [int(case_pks[number]) for number in defining["case_number"].tolist()]
+    accepting, completing = (defining[c].astype(object).where(defining[c].notna(), None).tolist()
+                             for c in DEFINING[:2])
+    count = defining["visit_count"].astype(int).tolist()
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "UPDATE cases SET accepting_visit_pk = u.a, completing_visit_pk = u.c, visit_count = u.n "
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) AS u(pk, a, c, n) "
+                "WHERE cases.id = u.pk", (case, accepting, completing, count))
+        return
+    cursor = raw.cursor()
+    cursor.executemany("UPDATE cases SET accepting_visit_pk = ?, completing_visit_pk = ?, visit_count = ? "
+                       "WHERE id = ?", list(zip(accepting, completing, count, case)))
+    cursor.close()
 
 
 REBUILD_INDEXES_FROM = 100_000  # rows: a larger import into a smaller table rebuilds indexes
@@ -360,7 +403,8 @@ def refresh_cases(session: Session, case_pks: list[int], frames: CatalogFrames,
     timelines = case_timeline(visits, frames, calendar).rename(columns={"case_id": "case_number"})
     pk_of = visits.dropna(subset=["case_id"]).drop_duplicates("case_id").set_index("case_id")["case_pk"]
     refreshed = _update_cases(session, timelines, pk_of.to_dict())
-    _store_defining_visits(session, _defining_visit_ids(timelines, visits), pk_of.to_dict())
+    _store_defining_pks(session, _defining_visit_pks(timelines, visits["visit_pk"].to_numpy(dtype="int64")),
+                        pk_of.to_dict())
     _store_visit_days(session, visits)
     return refreshed
 
