@@ -286,3 +286,22 @@ def test_a_database_failure_is_said_in_words_without_sql_and_imports_nothing(app
     assert "SELECT" not in result.output and "%s" not in result.output and "visit_pk_1" not in result.output
     db.session.rollback()
     assert count(Visit) == 0 and count(Case) == 0
+
+
+def test_bulk_insert_keeps_every_text_as_written(app):
+    """The import's bulk writes (PostgreSQL: COPY of CSV text) keep empty text apart from NULL,
+    and commas, quotes, line breaks, backslashes and the CSV's own NULL marker as they are."""
+    from monitor.stores.visits import bulk_insert
+
+    texts = ["", None, "x,y", 'q"uote', "new\nline", "cr\rhere", "crlf\r\n", "back\\slash", " sp ", "\\N ", "Ёж"]
+    db.session.execute(text("CREATE TEMPORARY TABLE copy_check (id INTEGER PRIMARY KEY, words TEXT, n INTEGER)"))
+    for batch in (texts, texts + ["\\N"]):  # the marker itself: written value by value instead
+        db.session.execute(text("DELETE FROM copy_check"))
+        numbers = pd.array([None if i % 3 == 0 else i for i in range(len(batch))], dtype="Int64")
+        frame = pd.DataFrame({"id": range(len(batch)), "words": batch, "n": numbers})
+        bulk_insert(db.session, "copy_check", ["id", "words", "n"], frame)
+        stored = db.session.execute(text("SELECT words, n FROM copy_check ORDER BY id")).all()
+        assert [row.words for row in stored] == batch
+        assert [row.n for row in stored] == [None if pd.isna(v) else v for v in numbers]
+    db.session.execute(text("DROP TABLE copy_check"))
+    db.session.commit()

@@ -75,13 +75,19 @@ def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.Data
     for start in range(0, total, step):
         part = frame.iloc[start:start + step]
         if dialect == "postgresql":
-            rows = zip(*(_python_values(part[c], kinds[c][1], dialect) for c in columns))
+            csv_text = _copy_csv(part, columns, kinds)
             with raw.cursor() as cursor:
                 # Table and column names are this module's constants, never user input.
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types([kinds[c][0] for c in columns])
-                    for row in rows:
-                        copy.write_row(row)
+                if csv_text is not None:  # the whole part as CSV text, formatted column by column
+                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN "
+                                     f"(FORMAT csv, NULL '{COPY_NULL}')") as copy:
+                        copy.write(csv_text)
+                else:
+                    rows = zip(*(_python_values(part[c], kinds[c][1], dialect) for c in columns))
+                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                        copy.set_types([kinds[c][0] for c in columns])
+                        for row in rows:
+                            copy.write_row(row)
         else:
             rows = list(zip(*(_python_values(part[c], None, dialect) for c in columns)))
             placeholders = ", ".join("?" for _ in columns)
@@ -91,6 +97,41 @@ def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.Data
             cursor.close()
         if progress:
             progress(min(start + step, total), total)
+
+
+COPY_NULL = "\\N"  # unquoted \N is NULL in the CSV below; any other text, "" included, is itself
+
+
+def _copy_csv(part: pd.DataFrame, columns: list[str], kinds: dict) -> str | None:
+    """PostgreSQL: rows as CSV text for COPY, each column formatted in one pass (timestamps in
+    UTC with microseconds; text quoted only where it holds a comma, quote or line break). None
+    when a text value is the NULL marker itself (then the rows go value by value, in binary)."""
+    formatted = []
+    for column in columns:
+        values, kind = part[column], kinds[column][1]
+        missing = values.isna().to_numpy()
+        if kind == "timestamp":
+            if not isinstance(values.dtype, pd.DatetimeTZDtype):
+                values = pd.to_datetime(values, utc=True, format="ISO8601")
+            texts = _sql_timestamps(values, "postgresql").to_numpy(dtype=object)
+        elif kind == "int":
+            texts = values.astype("Int64").to_numpy(dtype="int64", na_value=0).astype(str).astype(object)
+        elif kind == "bool":
+            texts = np.where(values.fillna(False).astype(bool).to_numpy(), "t", "f").astype(object)
+        else:
+            texts = np.array(values.astype(object), dtype=object)
+            present = np.array(list(map(str, texts[~missing])), dtype=object)
+            if (present == COPY_NULL).any():
+                return None
+            joined = "\x00".join(present)  # one scan of the column: most hold no character to quote
+            if any(character in joined for character in '",\r\n'):
+                special = pd.Series(present, dtype=object).str.contains('[",\r\n]', regex=True).to_numpy(bool)
+                present[special] = ['"' + v.replace('"', '""') + '"' for v in present[special]]
+            texts[~missing] = present
+        texts = np.array(texts, dtype=object)  # a writable copy
+        texts[missing] = COPY_NULL
+        formatted.append(texts.tolist())
+    return "".join(",".join(row) + "\r\n" for row in zip(*formatted))
 
 
 def _column_kinds(raw, table: str, columns: list[str]) -> dict[str, tuple[int, str]]:
