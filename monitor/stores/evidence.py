@@ -67,11 +67,12 @@ def _is_time(column) -> bool:
 
 def _text(values: pd.Series, column) -> list:
     """One column as canonical text, vectorised where it counts (timestamps)."""
-    values = values.astype(object)
+    moments = isinstance(values.dtype, pd.DatetimeTZDtype)  # already parsed (rows just written)
+    values = values if moments else values.astype(object)
     missing = values.isna().to_numpy()
     kind = column.type
     if _is_time(column):
-        stamps = pd.to_datetime(values, utc=True, format="ISO8601")
+        stamps = values if moments else pd.to_datetime(values, utc=True, format="ISO8601")
         text = np.datetime_as_string(stamps.to_numpy(dtype="datetime64[us]"), unit="us").astype(object)
     elif isinstance(kind, Date):
         text = [v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values]
@@ -140,6 +141,24 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
                          .astype(str), "digest": digests})
 
 
+def of_written(entity: str, frame: pd.DataFrame) -> pd.DataFrame | None:
+    """Entries (entity, row_id, digest) of rows just written from ``frame``, computed from the
+    values written, the same way ``current`` computes them from the values read back (so that
+    a batch need not read its rows again). None when the frame does not hold every column of
+    the table (a column left to its default) or the entity has parts: then read them back."""
+    spec = ENTITIES[entity]
+    columns = sorted(spec.model.__table__.columns, key=lambda c: c.name)
+    if spec.parts or any(c.name not in frame.columns for c in columns):
+        return None
+    values = pd.DataFrame({c.name: frame[c.name].to_numpy(dtype=object, na_value=None)
+                           if isinstance(frame[c.name].dtype, pd.api.extensions.ExtensionDtype)
+                           and not isinstance(frame[c.name].dtype, pd.DatetimeTZDtype) else frame[c.name]
+                           for c in columns})
+    digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in _joined(values, columns)]
+    return pd.DataFrame({"entity": entity, "row_id": frame["id"].astype("int64").astype(str).to_numpy(),
+                         "digest": digests})
+
+
 def _chunks(values: list, size: int = 5000):
     for start in range(0, len(values), size):
         yield values[start:start + size]
@@ -164,16 +183,21 @@ def latest(session: Session, entity: str | None = None, ids: Iterable | None = N
 
 
 def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = True,
-            written: dict[str, Iterable] | None = None) -> pd.DataFrame:
+            written: dict[str, Iterable] | None = None, known: pd.DataFrame | None = None) -> pd.DataFrame:
     """Digests of the given rows as they stand now (``DELETED`` for rows gone).
 
     With ``only_changed``, rows whose digest equals their last recorded one are left out,
     so that re-stamping unchanged rows writes nothing. Rows named in ``written`` (inserted by
-    this transaction, e.g. an import's) are kept without looking up earlier digests.
+    this transaction, e.g. an import's) are kept without looking up earlier digests; those in
+    ``known`` (``of_written``: the digests of what was just written) are not read back.
     """
     frames = []
     for entity, ids in rows.items():
         ids = sorted({int(i) for i in ids if i is not None})
+        if known is not None and len(known):
+            given = known[known["entity"] == entity]
+            frames.append(given[["entity", "row_id", "digest"]])
+            ids = sorted(set(ids) - set(given["row_id"].astype("int64").tolist()))
         if not ids:
             continue
         now = current(session, entity, ids).set_index("row_id")["digest"]
@@ -188,6 +212,7 @@ def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = Tr
             previous = frame["row_id"].map(before)
             frame = frame[(previous != frame["digest"]) & ~(previous.isna() & (frame["digest"] == DELETED))]
         frames.append(pd.concat([kept, frame], ignore_index=True) if len(kept) else frame)
+    frames = [frame for frame in frames if len(frame)]
     if not frames:
         return pd.DataFrame(columns=["entity", "row_id", "digest"])
     return pd.concat(frames, ignore_index=True)

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import bindparam, false, select, text, update
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, evidence
 from .sets import one_of, plain
 from ..calendar import WorkingCalendar
 from ..compliance import CatalogFrames, case_timeline
@@ -250,7 +250,8 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
                      new={"inserted": len(new), "already_present": len(visits) - len(new),
                           "cases": len(case_numbers)},
                      rows={"visit": visit_pks.tolist(), "case": list(case_pks.values())},
-                     written={"visit": visit_pks.tolist(), "case": fresh_pks.tolist()})
+                     written={"visit": visit_pks.tolist(), "case": fresh_pks.tolist()},
+                     known=evidence.of_written("visit", rows))
     consult_pks = tuple(sorted(visit_pks[new["case_id"].isna().to_numpy()].tolist()))
     return ImportResult(len(new), len(visits) - len(new), len(case_numbers),
                         tuple(sorted(int(pk) for pk in case_pks.values())), consult_pks)
