@@ -201,20 +201,20 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     case_pks = _existing(session, Case.case_number, case_numbers)
     stored = visits_frame(session, frames, calendar.timezone_name, list(case_pks.values())) \
         if case_pks else None
-    # The new rows' ids are taken before they are written (the write lock held on SQLite), so
-    # that cases are written once with their defining visits, and nothing is looked up again.
-    _lock_for_writing(session, "cases")
-    visit_pks = _new_ids(session, "visits", len(new))
     in_case = new["case_id"].notna().to_numpy()
     in_cases = new[in_case]
     combined = (in_cases if stored is None else pd.concat([stored, in_cases], ignore_index=True)) \
         .reset_index(drop=True)
+    timelines = case_timeline(combined, frames, calendar).rename(columns={"case_id": "case_number"})
+    # The new rows' ids are taken before they are written (the write lock held on SQLite), so
+    # that cases are written once with their defining visits, and nothing is looked up again.
+    _lock_for_writing(session, "cases")
+    visit_pks = _new_ids(session, "visits", len(new))
     combined_pks = visit_pks[in_case] if stored is None else \
         np.concatenate([stored["visit_pk"].to_numpy(dtype="int64"), visit_pks[in_case]])
-    timelines = case_timeline(combined, frames, calendar).rename(columns={"case_id": "case_number"})
     defining = _defining_visit_pks(timelines, combined_pks)
     is_fresh = ~timelines["case_number"].isin(case_pks).to_numpy()
-    fresh = timelines[is_fresh].assign(**{c: defining.loc[is_fresh, c].to_numpy() for c in DEFINING})
+    fresh = timelines[is_fresh].assign(**{c: defining.loc[is_fresh, c].array for c in DEFINING})
     fresh_pks = _new_ids(session, "cases", len(fresh))
     if len(fresh):
         bulk_insert(session, "cases", ["id", *CASE_COLUMNS, *DEFINING],
@@ -225,7 +225,7 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     rows = pd.DataFrame({
         "id": visit_pks,
         "visit_id": new["visit_id"].to_numpy(),
-        "case_pk": new["case_id"].map(case_pks).astype("Int64").to_numpy(),
+        "case_pk": new["case_id"].map(case_pks).astype("Int64").array,
         "office_code": new["office_code"].to_numpy(), "service_code": new["service_code"].to_numpy(),
         "staff_id": new["staff_id"].to_numpy(),
         "applicant_hash": applicant_hashes(new["applicant_ref"].fillna(""), hash_key).to_numpy(),
