@@ -262,7 +262,7 @@ def _lock_for_writing(session: Session, table: str) -> None:
     ids read next stay free until the commit. PostgreSQL's sequences need no lock."""
     connection = session.connection()
     if connection.dialect.name == "sqlite":
-        connection.execute(text(f"UPDATE {table} SET id = id WHERE id < 0"))  # nosec B608 (a constant)
+        connection.execute(text(f"UPDATE {table} SET id = id WHERE id < 0"))  # nosec B608
 
 
 def _new_ids(session: Session, table: str, count: int) -> np.ndarray:
