@@ -12,6 +12,7 @@ import json
 from typing import Iterable
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import BigInteger, Integer, String, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -19,8 +20,8 @@ from sqlalchemy.orm import Session
 
 def plain(values: Iterable, integer: bool = False) -> list:
     """Python ints or strs (numpy and Arrow scalars are neither JSON nor driver values)."""
-    if not hasattr(values, "__len__") or isinstance(values, (set, frozenset, dict)):
-        values = list(values)
+    if not isinstance(values, (list, tuple, np.ndarray, pd.Series, pd.api.extensions.ExtensionArray)):
+        values = list(values)  # sets, dict views, generators
     values = np.asarray(values, dtype=object).tolist()
     return [int(v) for v in values] if integer else [str(v) for v in values]
 
