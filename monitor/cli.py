@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import sys
 import tempfile
 import threading
@@ -17,6 +18,7 @@ import pandas as pd
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from services_catalog import BUNDLED_CATALOG, CatalogError, Deadline, export_catalog, load_catalog, unverified_versions
 
@@ -68,6 +70,7 @@ offices_cli = AppGroup("offices", help="Offices: create and list (so that a depl
 def _progress(label: str, every_percent: int = 10) -> Lines:
     """Progress lines on stderr for a command run at a terminal (never for the web)."""
     return Lines(label, every_percent, echo=lambda text: click.echo(text, err=True))
+log = logging.getLogger(__name__)
 
 
 def _fail(message: str) -> None:
@@ -199,6 +202,17 @@ def _write_rejects(raw: pd.DataFrame, bad_rows: pd.DataFrame, path: str) -> None
     mask_iins_in_frame(rejected).to_csv(path, index=False)
 
 
+def _database_problem(error: Exception) -> str:
+    """What the database refused, in its own words: never the SQL statement nor its values
+    (a driver's message can carry both); the statement goes to the debug log only."""
+    statement = getattr(error, "statement", None)
+    if statement:
+        log.debug("failed statement (first 2000 characters): %s", str(statement)[:2000])
+    original = getattr(error, "orig", None) or error
+    words = str(original).strip().splitlines()
+    return mask_iins(words[0][:300]) if words else type(original).__name__
+
+
 @visits_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows even if some are bad.")
@@ -240,18 +254,25 @@ def visits_import(path, skip_invalid, rejects):
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
     progress = _progress("import: stored visits")
-    result = visit_store.import_visits(
-        db.session, visits, hash_key=key,
-        source=f"import:{digest}", frames=inputs.frames, calendar=inputs.calendar, progress=progress)
-    if result.inserted:
-        progress.phase("judging the cases and consults this import touched")
-        # Judge once, when data arrives: the cases and consults this import touched (all
-        # stored visits at once when the import is everything stored), as of now.
-        everything = db.session.scalar(select(func.count()).select_from(Visit)) == result.inserted
-        findings_store.sweep(db.session, inputs.frames, inputs.calendar, dt.datetime.now(dt.timezone.utc),
-                             inputs.thresholds, None if everything else list(result.case_pks),
-                             None if everything else list(result.consult_pks))
-    db.session.commit()
+    stage = "storing the visits and their cases"
+    try:
+        result = visit_store.import_visits(
+            db.session, visits, hash_key=key,
+            source=f"import:{digest}", frames=inputs.frames, calendar=inputs.calendar, progress=progress)
+        if result.inserted:
+            progress.phase("judging the cases and consults this import touched")
+            # Judge once, when data arrives: the cases and consults this import touched (all
+            # stored visits at once when the import is everything stored), as of now.
+            stage = "checking the imported cases against the rules"
+            everything = db.session.scalar(select(func.count()).select_from(Visit)) == result.inserted
+            findings_store.sweep(db.session, inputs.frames, inputs.calendar, dt.datetime.now(dt.timezone.utc),
+                                 inputs.thresholds, None if everything else list(result.case_pks),
+                                 None if everything else list(result.consult_pks))
+        stage = "committing the import"
+        db.session.commit()
+    except (SQLAlchemyError, db.engine.dialect.dbapi.Error) as error:
+        db.session.rollback()
+        _fail(f"the import failed while {stage}: {_database_problem(error)}. Nothing was imported.")
     click.echo(f"Imported {result.inserted} visits ({result.already_present} already present, "
                f"{parsed.ignored_repeats} identical repeats ignored, {bad_lines} rejected"
                + (f", {len(conflicts)} of them stored with other content: use a correction" if len(conflicts) else "")

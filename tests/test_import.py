@@ -235,3 +235,87 @@ def test_the_sample_visit_log_in_the_repository_imports_cleanly(app, tmp_path):
     assert result.exit_code == 0, result.output
     rows = len(sample.read_text(encoding="utf-8").splitlines()) - 1
     assert db.session.scalar(select(func.count()).select_from(Visit)) == rows > 200
+
+
+def _synthetic(catalog_dir, visits: int, prefix: str, days: int = 30) -> pd.DataFrame:
+    """The project's generator, with ids of its own (``prefix``) but the generator's applicants,
+    so that a second file's applicants already have cases stored."""
+    frame = generate_visits(load_catalog(catalog_dir), visits=visits, start=dt.date(2026, 4, 6), days=days,
+                            offices=["OF1", "OF2"], breach_rate=0.2)
+    frame["visit_id"] = prefix + frame["visit_id"]
+    frame["case_id"] = frame["case_id"].where(frame["case_id"] == "", prefix + frame["case_id"])
+    return frame
+
+
+def test_a_large_import_into_a_database_holding_visits_is_judged_in_bounded_statements(
+        app, loaded_catalog, tmp_path):
+    """Issue 21: 70,000 visits into a database that already holds visits. The re-check after the
+    import touches only the file's applicants and cases, with statements whose size does not
+    grow with the file (PostgreSQL refused more than 65,535 parameters in one statement)."""
+    _synthetic(loaded_catalog, 3_000, "old-").to_csv(tmp_path / "old.csv", index=False)
+    assert run_import(app, tmp_path / "old.csv").exit_code == 0
+    db.session.commit()
+    before = count(Visit)
+    _synthetic(loaded_catalog, 72_000, "new-").to_csv(tmp_path / "new.csv", index=False)
+    statements: list[int] = []
+
+    def parameters(conn, cursor, statement, params, context, executemany):
+        if not executemany:
+            statements.append(len(params) if isinstance(params, (list, tuple, dict)) else 0)
+    from sqlalchemy import event
+    event.listen(db.engine, "before_cursor_execute", parameters)
+    try:
+        result = run_import(app, tmp_path / "new.csv")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", parameters)
+    assert result.exit_code == 0, result.output[-2000:]
+    assert "SELECT" not in result.output and "INSERT" not in result.output
+    assert count(Visit) > before + 70_000
+    assert max(statements) <= 10_000  # no statement binds one parameter per imported row (chunks at most)
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_a_database_failure_is_said_in_words_without_sql_and_imports_nothing(app, loaded_catalog, tmp_path,
+                                                                              monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from monitor.stores import findings
+
+    statement = "SELECT findings.id FROM findings WHERE findings.visit_pk IN (" + ", ".join(["%s"] * 70_000) + ")"
+
+    def refused(*args, **kwargs):
+        db.session.execute(text("SELECT 1"))
+        raise OperationalError(statement, {"visit_pk_1": 1},
+                               Exception("number of parameters must be between 0 and 65535"))
+    monkeypatch.setattr(findings, "sweep", refused)
+    write_csv(tmp_path / "first.csv", [row("kept-1")])
+    assert run_import(app, tmp_path / "first.csv").exit_code != 0
+    assert count(Visit) == 0
+    write_csv(tmp_path / "v.csv", [row("v1"), row("v2", action="issue", called="2026-04-08T11:00",
+                                                   finished="2026-04-08T11:05", documents="")])
+    result = run_import(app, tmp_path / "v.csv")
+    assert result.exit_code == 1
+    assert "the import failed while checking the imported cases against the rules: number of parameters " \
+           "must be between 0 and 65535. Nothing was imported." in result.output
+    assert "SELECT" not in result.output and "%s" not in result.output and "visit_pk_1" not in result.output
+    db.session.rollback()
+    assert count(Visit) == 0 and count(Case) == 0
+
+
+def test_bulk_insert_keeps_every_text_as_written(app):
+    """The import's bulk writes (PostgreSQL: COPY of CSV text) keep empty text apart from NULL,
+    and commas, quotes, line breaks, backslashes and the CSV's own NULL marker as they are."""
+    from monitor.stores.visits import bulk_insert
+
+    texts = ["", None, "x,y", 'q"uote', "new\nline", "cr\rhere", "crlf\r\n", "back\\slash", " sp ", "\\N ", "Ёж"]
+    db.session.execute(text("CREATE TEMPORARY TABLE copy_check (id INTEGER PRIMARY KEY, words TEXT, n INTEGER)"))
+    for batch in (texts, texts + ["\\N"]):  # the marker itself: written value by value instead
+        db.session.execute(text("DELETE FROM copy_check"))
+        numbers = pd.array([None if i % 3 == 0 else i for i in range(len(batch))], dtype="Int64")
+        frame = pd.DataFrame({"id": range(len(batch)), "words": batch, "n": numbers})
+        bulk_insert(db.session, "copy_check", ["id", "words", "n"], frame)
+        stored = db.session.execute(text("SELECT words, n FROM copy_check ORDER BY id")).all()
+        assert [row.words for row in stored] == batch
+        assert [row.n for row in stored] == [None if pd.isna(v) else v for v in numbers]
+    db.session.execute(text("DROP TABLE copy_check"))
+    db.session.commit()

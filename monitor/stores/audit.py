@@ -38,18 +38,21 @@ def _digest(record) -> str:
 def record(session: Session, actor: str, action: str, entity: str, entity_id,
            old: dict | None = None, new: dict | None = None, reason: str | None = None,
            at: dt.datetime | None = None, rows: dict | None = None,
-           only_if_changed: bool = False) -> AuditRecord | None:
+           only_if_changed: bool = False, written: dict | None = None,
+           known=None) -> AuditRecord | None:
     """Append one audit record in the caller's transaction.
 
     ``rows`` names the rows the change left behind (``{"visit": [pk], "case": [pk]}``):
     their digests as they now stand are kept with the record (monitor.stores.evidence). With
     ``only_if_changed``, nothing is written when none of them changed since their last
-    record (a sweep that changed nothing leaves no trace).
+    record (a sweep that changed nothing leaves no trace). ``written`` names those of ``rows``
+    this transaction inserted (an import's): they have no earlier digest to compare with;
+    ``known`` gives the digests of rows just written (evidence.of_written), not read back.
     """
     changed = None
     if rows:
         session.flush()
-        changed = evidence.entries(session, rows)
+        changed = evidence.entries(session, rows, written=written, known=known)
         if only_if_changed and changed.empty:
             return None
     if session.get_bind().dialect.name == "postgresql":

@@ -42,6 +42,7 @@ from ..models.audit import RowDigest
 from ..models.catalog import RefusalGround, VersionDocument
 from ..models.people import supervised_offices
 from ..models.types import UTCDateTime
+from .sets import one_of
 
 DELETED = "-"
 NULL = "\x00"
@@ -113,11 +114,12 @@ def _is_time(column) -> bool:
 
 def _text(values: pd.Series, column) -> list:
     """One column as canonical text, vectorised where it counts (timestamps)."""
-    values = values.astype(object)
+    moments = isinstance(values.dtype, pd.DatetimeTZDtype)  # already parsed (rows just written)
+    values = values if moments else values.astype(object)
     missing = values.isna().to_numpy()
     kind = column.type
     if _is_time(column):
-        stamps = pd.to_datetime(values, utc=True, format="ISO8601")
+        stamps = values if moments else pd.to_datetime(values, utc=True, format="ISO8601")
         text = np.datetime_as_string(stamps.to_numpy(dtype="datetime64[us]"), unit="us").astype(object)
     elif isinstance(kind, Date):
         text = [v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values]
@@ -171,7 +173,10 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
     else:
         ids = sorted({spec.row_id(i) for i in ids})
         values = [spec.key_value(i) for i in ids]
-        wheres = [key.in_(values[start:start + 5000]) for start in range(0, len(values), 5000)]
+        if isinstance(key.type, (Integer, String)):  # one bind parameter, however many ids
+            wheres = [one_of(session, key, values)] if values else []
+        else:  # days: in slices
+            wheres = [key.in_(values[start:start + 5000]) for start in range(0, len(values), 5000)]
     if not wheres:
         return pd.DataFrame(columns=["row_id", "label", "digest"])
     frame = pd.concat([_read(session, table, where) for where in wheres], ignore_index=True)
@@ -196,6 +201,24 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
                          "digest": digests})
 
 
+def of_written(entity: str, frame: pd.DataFrame) -> pd.DataFrame | None:
+    """Entries (entity, row_id, digest) of rows just written from ``frame``, computed from the
+    values written, the same way ``current`` computes them from the values read back (so that
+    a batch need not read its rows again). None when the frame does not hold every column of
+    the table (a column left to its default) or the entity has parts: then read them back."""
+    spec = ENTITIES[entity]
+    columns = sorted(spec.model.__table__.columns, key=lambda c: c.name)
+    if spec.parts or any(c.name not in frame.columns for c in columns):
+        return None
+    values = pd.DataFrame({c.name: frame[c.name].to_numpy(dtype=object, na_value=None)
+                           if isinstance(frame[c.name].dtype, pd.api.extensions.ExtensionDtype)
+                           and not isinstance(frame[c.name].dtype, pd.DatetimeTZDtype) else frame[c.name]
+                           for c in columns})
+    digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in _joined(values, columns)]
+    return pd.DataFrame({"entity": entity, "row_id": [spec.row_id(value) for value in frame[spec.key]],
+                         "digest": digests})
+
+
 def _chunks(values: list, size: int = 5000):
     for start in range(0, len(values), size):
         yield values[start:start + size]
@@ -210,35 +233,47 @@ def latest(session: Session, entity: str | None = None, ids: Iterable | None = N
     if ids is None:
         parts.append(pd.read_sql(query, session.connection()))
     else:
-        for chunk in _chunks(sorted({str(i) for i in ids})):
-            parts.append(pd.read_sql(query.where(RowDigest.row_id.in_(chunk)), session.connection()))
+        ids = sorted({str(i) for i in ids})
+        if ids:  # one bind parameter, however many ids
+            parts.append(pd.read_sql(query.where(one_of(session, RowDigest.row_id, ids)), session.connection()))
     if not parts:
         return pd.DataFrame(columns=["entity", "row_id", "digest", "sequence"])
     frame = pd.concat(parts, ignore_index=True).sort_values("sequence", kind="stable")
     return frame.drop_duplicates(["entity", "row_id"], keep="last")
 
 
-def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = True) -> pd.DataFrame:
+def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = True,
+            written: dict[str, Iterable] | None = None, known: pd.DataFrame | None = None) -> pd.DataFrame:
     """Digests of the given rows as they stand now (``DELETED`` for rows gone).
 
     With ``only_changed``, rows whose digest equals their last recorded one are left out,
-    so that re-stamping unchanged rows writes nothing.
+    so that re-stamping unchanged rows writes nothing. Rows named in ``written`` (inserted by
+    this transaction, e.g. an import's) are kept without looking up earlier digests; those in
+    ``known`` (``of_written``: the digests of what was just written) are not read back.
     """
     frames = []
     for entity, ids in rows.items():
         spec = ENTITIES[entity]
         ids = sorted({spec.row_id(i) for i in ids if i is not None})
+        if known is not None and len(known):
+            given = known[known["entity"] == entity]
+            frames.append(given[["entity", "row_id", "digest"]])
+            ids = sorted(set(ids) - set(given["row_id"].astype(str).tolist()))
         if not ids:
             continue
         now = current(session, entity, ids).set_index("row_id")["digest"]
         wanted = pd.Series(DELETED, index=ids, dtype=object)
         wanted.update(now)
         frame = pd.DataFrame({"entity": entity, "row_id": wanted.index, "digest": wanted.to_numpy()})
-        if only_changed:
+        fresh = {str(int(i)) for i in (written or {}).get(entity, ())}
+        kept = frame[frame["row_id"].isin(fresh)] if only_changed and fresh else frame.iloc[:0]
+        frame = frame.drop(kept.index)
+        if only_changed and len(frame):
             before = latest(session, entity, frame["row_id"]).set_index("row_id")["digest"]
             previous = frame["row_id"].map(before)
             frame = frame[(previous != frame["digest"]) & ~(previous.isna() & (frame["digest"] == DELETED))]
-        frames.append(frame)
+        frames.append(pd.concat([kept, frame], ignore_index=True) if len(kept) else frame)
+    frames = [frame for frame in frames if len(frame)]
     if not frames:
         return pd.DataFrame(columns=["entity", "row_id", "digest"])
     return pd.concat(frames, ignore_index=True)

@@ -20,7 +20,8 @@ from ..calendar import WorkingCalendar
 from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
 from ..compliance.visit_log import local_day_numbers
 from ..models import Case, Finding, Visit
-from .visits import bulk_insert, chunks, refresh_all_cases, visits_frame
+from .sets import one_of
+from .visits import bulk_insert, refresh_all_cases, visits_frame
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -112,14 +113,23 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     new = _finding_rows(analysis)
     connection = session.connection()
     query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing,
-                   Finding.detail, Finding.cleared_at).where(Finding.rule.in_(list(RULES)))
-    if case_pks is not None or visit_pks is not None:
+                   Finding.detail, Finding.cleared_at)
+    if case_pks is None and visit_pks is None:
+        parts = [pd.read_sql(query.where(Finding.rule.in_(list(RULES))), connection)]
+    else:
+        # The judged visits' and cases' findings, each set one bind parameter: the statements
+        # do not grow with the import (PostgreSQL takes at most 65,535 parameters).
         judged_visits = analysis.visits["visit_pk"].tolist() + unjudgeable["visit_pk"].tolist()
         judged_cases = sorted(set(case_pks or ()))
-        query = query.where(or_(*[Finding.visit_pk.in_(chunk) for chunk in chunks(judged_visits)],
-                                *[Finding.case_pk.in_(chunk) & Finding.visit_pk.is_(None)
-                                  for chunk in chunks(judged_cases)], false()))
-    existing = pd.read_sql(query, connection).astype({"visit_pk": "Int64", "case_pk": "Int64"})
+        parts = [pd.read_sql(query.where(false()), connection)]
+        if judged_visits:
+            parts.append(pd.read_sql(query.where(one_of(session, Finding.visit_pk, judged_visits)), connection))
+        if judged_cases:
+            parts.append(pd.read_sql(query.where(one_of(session, Finding.case_pk, judged_cases),
+                                                 Finding.visit_pk.is_(None)), connection))
+    existing = pd.concat(parts, ignore_index=True)
+    existing = existing[existing["rule"].isin(list(RULES))].reset_index(drop=True) \
+        .astype({"visit_pk": "Int64", "case_pk": "Int64"})
     existing["firing"] = existing["firing"].astype(bool)
     existing["held"] = existing["firing"] & existing["cleared_at"].notna()
     existing["key"] = _keys(existing)
@@ -132,11 +142,11 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     to_hold = stopping[_held_by(stopping, new)] if cause.hold else stopping.iloc[:0]
     gone = stopping.loc[~stopping["id"].isin(to_hold["id"]), "id"].astype(int).tolist()
     held = to_hold["id"].astype(int).tolist()
-    for chunk in chunks(gone):
-        connection.execute(update(table).where(table.c.id.in_(chunk)).values(
+    if gone:
+        connection.execute(update(table).where(one_of(session, table.c.id, gone)).values(
             firing=False, cleared_at=moment, cleared_cause=cause.kind, cleared_reason=cause.reason))
-    for chunk in chunks(held):
-        connection.execute(update(table).where(table.c.id.in_(chunk)).values(
+    if held:
+        connection.execute(update(table).where(one_of(session, table.c.id, held)).values(
             cleared_at=moment, cleared_cause=cause.kind, cleared_reason=cause.reason))
 
     added = new[~new["key"].isin(existing["key"])].copy()
@@ -252,13 +262,13 @@ def _ids_of(session: Session, rows: pd.DataFrame) -> list[int]:
     ids = []
     by_visit = rows[rows["visit_pk"].notna()]
     for rule, group in by_visit.groupby("rule"):
-        for chunk in chunks(group["visit_pk"].astype(int).tolist()):
-            ids += session.scalars(select(Finding.id).where(Finding.rule == rule, Finding.visit_pk.in_(chunk)))
+        ids += session.scalars(select(Finding.id).where(
+            Finding.rule == rule, one_of(session, Finding.visit_pk, group["visit_pk"].astype(int))))
     by_case = rows[rows["visit_pk"].isna()]
     for rule, group in by_case.groupby("rule"):
-        for chunk in chunks(group["case_pk"].astype(int).tolist()):
-            ids += session.scalars(select(Finding.id).where(Finding.rule == rule, Finding.visit_pk.is_(None),
-                                                            Finding.case_pk.in_(chunk)))
+        ids += session.scalars(select(Finding.id).where(
+            Finding.rule == rule, Finding.visit_pk.is_(None), one_of(session, Finding.case_pk,
+                                                                     group["case_pk"].astype(int))))
     return ids
 
 

@@ -13,11 +13,11 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, any_, bindparam, false, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import String, bindparam, false, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, evidence
+from .sets import one_of, plain
 from ..calendar import WorkingCalendar
 from ..compliance import CatalogFrames, case_timeline
 from ..compliance.indicators import week_number
@@ -50,26 +50,12 @@ def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
 
 
 def _existing(session: Session, column, values: Iterable) -> dict:
-    """Map each of ``values`` found in ``column`` to its row id."""
-    values = np.asarray(values, dtype=object).tolist()  # plain str: Arrow arrays iterate slowly
-    model = column.class_
-    key = Case.id if model is Case else Visit.id
-    if session.get_bind().dialect.name == "postgresql":
-        # One array parameter instead of thousands of IN parameters.
-        query = select(column, key).where(column == any_(bindparam("values", type_=ARRAY(String))))
-        return dict(session.execute(query, {"values": values}).all()) if values else {}
-    # SQLite: IN lists in chunks, one prepared statement per chunk size on the raw
-    # connection. (A temporary table would be faster, but writing to it opens the
-    # transaction early, and a concurrent desk's commit would then fail ours.)
-    cursor = session.connection().connection.dbapi_connection.cursor()
-    table, name, id_name = model.__tablename__, column.key, key.key
-    found = {}
-    for chunk in chunks(values):
-        # Names are the models' own; the values are bound parameters.
-        statement = f"SELECT {name}, {id_name} FROM {table} WHERE {name} IN ({', '.join('?' * len(chunk))})"  # nosec B608
-        found.update(cursor.execute(statement, chunk).fetchall())
-    cursor.close()
-    return found
+    """Map each of ``values`` found in ``column`` to its row id (one statement, one parameter)."""
+    values = plain(values)
+    if not values:
+        return {}
+    key = Case.id if column.class_ is Case else Visit.id
+    return dict(session.execute(select(column, key).where(one_of(session, column, values))).all())
 
 
 def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.DataFrame,
@@ -89,13 +75,19 @@ def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.Data
     for start in range(0, total, step):
         part = frame.iloc[start:start + step]
         if dialect == "postgresql":
-            rows = zip(*(_python_values(part[c], kinds[c][1], dialect) for c in columns))
+            csv_text = _copy_csv(part, columns, kinds)
             with raw.cursor() as cursor:
                 # Table and column names are this module's constants, never user input.
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types([kinds[c][0] for c in columns])
-                    for row in rows:
-                        copy.write_row(row)
+                if csv_text is not None:  # the whole part as CSV text, formatted column by column
+                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN "
+                                     f"(FORMAT csv, NULL '{COPY_NULL}')") as copy:
+                        copy.write(csv_text)
+                else:
+                    rows = zip(*(_python_values(part[c], kinds[c][1], dialect) for c in columns))
+                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                        copy.set_types([kinds[c][0] for c in columns])
+                        for row in rows:
+                            copy.write_row(row)
         else:
             rows = list(zip(*(_python_values(part[c], None, dialect) for c in columns)))
             placeholders = ", ".join("?" for _ in columns)
@@ -105,6 +97,41 @@ def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.Data
             cursor.close()
         if progress:
             progress(min(start + step, total), total)
+
+
+COPY_NULL = "\\N"  # unquoted \N is NULL in the CSV below; any other text, "" included, is itself
+
+
+def _copy_csv(part: pd.DataFrame, columns: list[str], kinds: dict) -> str | None:
+    """PostgreSQL: rows as CSV text for COPY, each column formatted in one pass (timestamps in
+    UTC with microseconds; text quoted only where it holds a comma, quote or line break). None
+    when a text value is the NULL marker itself (then the rows go value by value, in binary)."""
+    formatted = []
+    for column in columns:
+        values, kind = part[column], kinds[column][1]
+        missing = values.isna().to_numpy()
+        if kind == "timestamp":
+            if not isinstance(values.dtype, pd.DatetimeTZDtype):
+                values = pd.to_datetime(values, utc=True, format="ISO8601")
+            texts = _sql_timestamps(values, "postgresql").to_numpy(dtype=object)
+        elif kind == "int":
+            texts = values.astype("Int64").to_numpy(dtype="int64", na_value=0).astype(str).astype(object)
+        elif kind == "bool":
+            texts = np.where(values.fillna(False).astype(bool).to_numpy(), "t", "f").astype(object)
+        else:
+            texts = np.array(values.astype(object), dtype=object)
+            present = np.array(list(map(str, texts[~missing])), dtype=object)
+            if (present == COPY_NULL).any():
+                return None
+            joined = "\x00".join(present)  # one scan of the column: most hold no character to quote
+            if any(character in joined for character in '",\r\n'):
+                special = pd.Series(present, dtype=object).str.contains('[",\r\n]', regex=True).to_numpy(bool)
+                present[special] = ['"' + v.replace('"', '""') + '"' for v in present[special]]
+            texts[~missing] = present
+        texts = np.array(texts, dtype=object)  # a writable copy
+        texts[missing] = COPY_NULL
+        formatted.append(texts.tolist())
+    return "".join(",".join(row) + "\r\n" for row in zip(*formatted))
 
 
 def _column_kinds(raw, table: str, columns: list[str]) -> dict[str, tuple[int, str]]:
@@ -174,47 +201,58 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     case_pks = _existing(session, Case.case_number, case_numbers)
     stored = visits_frame(session, frames, calendar.timezone_name, list(case_pks.values())) \
         if case_pks else None
-    in_cases = new[new["case_id"].notna()]
-    combined = in_cases if stored is None else pd.concat([stored, in_cases], ignore_index=True)
-    timelines = case_timeline(combined.reset_index(drop=True), frames, calendar) \
-        .rename(columns={"case_id": "case_number"})
-    fresh = timelines[~timelines["case_number"].isin(case_pks)]
+    in_case = new["case_id"].notna().to_numpy()
+    in_cases = new[in_case]
+    combined = (in_cases if stored is None else pd.concat([stored, in_cases], ignore_index=True)) \
+        .reset_index(drop=True)
+    timelines = case_timeline(combined, frames, calendar).rename(columns={"case_id": "case_number"})
+    # The new rows' ids are taken before they are written (the write lock held on SQLite), so
+    # that cases are written once with their defining visits, and nothing is looked up again.
+    _lock_for_writing(session, "cases")
+    visit_pks = _new_ids(session, "visits", len(new))
+    combined_pks = visit_pks[in_case] if stored is None else \
+        np.concatenate([stored["visit_pk"].to_numpy(dtype="int64"), visit_pks[in_case]])
+    defining = _defining_visit_pks(timelines, combined_pks)
+    is_fresh = ~timelines["case_number"].isin(case_pks).to_numpy()
+    fresh = timelines[is_fresh].assign(**{c: defining.loc[is_fresh, c].array for c in DEFINING})
+    fresh_pks = _new_ids(session, "cases", len(fresh))
     if len(fresh):
-        bulk_insert(session, "cases", CASE_COLUMNS, fresh[CASE_COLUMNS])
-        case_pks.update(_existing(session, Case.case_number, fresh["case_number"].tolist()))
-    _update_cases(session, timelines[timelines["case_number"].isin(set(case_pks) - set(fresh["case_number"]))],
-                  case_pks)
-    defining = _defining_visit_ids(timelines, combined.reset_index(drop=True))
+        bulk_insert(session, "cases", ["id", *CASE_COLUMNS, *DEFINING],
+                    fresh[[*CASE_COLUMNS, *DEFINING]].assign(id=fresh_pks))
+        case_pks.update(zip(fresh["case_number"].tolist(), fresh_pks.tolist()))
+    _update_cases(session, timelines[~is_fresh], case_pks)
 
     rows = pd.DataFrame({
-        "visit_id": new["visit_id"],
-        "case_pk": new["case_id"].map(case_pks).astype("Int64"),
-        "office_code": new["office_code"], "service_code": new["service_code"],
-        "staff_id": new["staff_id"],
-        "applicant_hash": applicant_hashes(new["applicant_ref"].fillna(""), hash_key),
-        **{column: new[column] for column in TIMESTAMPS},
-        "action": new["action"], "documents_requested": new["documents_requested"].fillna(""),
-        "refusal_ground": new["refusal_ground"].replace("", None),
-        "forwarded_to": new["forwarded_to"].replace("", None),
+        "id": visit_pks,
+        "visit_id": new["visit_id"].to_numpy(),
+        "case_pk": new["case_id"].map(case_pks).astype("Int64").array,
+        "office_code": new["office_code"].to_numpy(), "service_code": new["service_code"].to_numpy(),
+        "staff_id": new["staff_id"].to_numpy(),
+        "applicant_hash": applicant_hashes(new["applicant_ref"].fillna(""), hash_key).to_numpy(),
+        "action": new["action"].to_numpy(), "documents_requested": new["documents_requested"].fillna("").to_numpy(),
+        "refusal_ground": new["refusal_ground"].replace("", None).to_numpy(),
+        "forwarded_to": new["forwarded_to"].replace("", None).to_numpy(),
         "source": source,
-        "override_reason": new["override_reason"] if "override_reason" in new else None,
-        "recorded_at": pd.Series(pd.Timestamp(now).tz_convert("UTC"), index=new.index),
-        "late_reason": new["late_reason"] if "late_reason" in new else None,
+        "override_reason": new["override_reason"].to_numpy() if "override_reason" in new else None,
+        "recorded_at": pd.Series(pd.Timestamp(now).tz_convert("UTC"), index=range(len(new))),
+        "late_reason": new["late_reason"].to_numpy() if "late_reason" in new else None,
     })
+    for column in TIMESTAMPS:  # tz-aware moments keep their dtype (to_numpy() gives objects)
+        rows[column] = new[column].reset_index(drop=True)
     days = local_day_numbers(new["called_at"], calendar.timezone_name) if len(new) else np.array([], "int64")
     rows["local_day"] = days
     rows["week"] = week_number(days)
     with _indexes_built_after(session, "visits", len(rows)):
-        bulk_insert(session, "visits", VISIT_COLUMNS, rows[VISIT_COLUMNS], progress)
-    _store_defining_visits(session, defining, case_pks)
+        bulk_insert(session, "visits", ["id", *VISIT_COLUMNS], rows[["id", *VISIT_COLUMNS]], progress)
+    _store_defining_pks(session, defining[~is_fresh], case_pks)  # the stored cases re-timed
     if source != "desk":  # a desk visit gets its own, more detailed record
-        visit_pks = _existing(session, Visit.visit_id, new["visit_id"].tolist())
         audit.record(session, actor, "import", "visits", source,
                      new={"inserted": len(new), "already_present": len(visits) - len(new),
                           "cases": len(case_numbers)},
-                     rows={"visit": list(visit_pks.values()), "case": list(case_pks.values())})
-    consults = new.loc[new["case_id"].isna(), "visit_id"].tolist()
-    consult_pks = tuple(sorted(_existing(session, Visit.visit_id, consults).values())) if consults else ()
+                     rows={"visit": visit_pks.tolist(), "case": list(case_pks.values())},
+                     written={"visit": visit_pks.tolist(), "case": fresh_pks.tolist()},
+                     known=evidence.of_written("visit", rows))
+    consult_pks = tuple(sorted(visit_pks[new["case_id"].isna().to_numpy()].tolist()))
     return ImportResult(len(new), len(visits) - len(new), len(case_numbers),
                         tuple(sorted(int(pk) for pk in case_pks.values())), consult_pks)
 
@@ -302,35 +340,68 @@ def _corrected_values(session: Session, visit_ids: list[str]) -> dict[str, dict[
     return found
 
 
-def _defining_visit_ids(timelines: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
-    """Per case, the visit_id of its accepting and completing visit (None if none) and visit count."""
-    ids = visits["visit_id"].to_numpy(dtype=object)
+def _lock_for_writing(session: Session, table: str) -> None:
+    """SQLite: take the database's write lock now (a write that changes no row), so that the
+    ids read next stay free until the commit. PostgreSQL's sequences need no lock."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.execute(text(f"UPDATE {table} SET id = id WHERE id < 0"))  # nosec B608
 
-    def pick(rows: pd.Series) -> np.ndarray:
+
+def _new_ids(session: Session, table: str, count: int) -> np.ndarray:
+    """Ids for ``count`` rows about to be written: taken from the table's sequence on PostgreSQL,
+    after the largest id on SQLite (whose write lock this transaction holds)."""
+    if not count:
+        return np.array([], dtype="int64")
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        ids = connection.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                                 {"t": table, "n": count}).scalars().all()
+        return np.asarray(ids, dtype="int64")
+    largest = connection.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar()  # nosec B608
+    return np.arange(largest + 1, largest + 1 + count, dtype="int64")
+
+
+DEFINING = ["accepting_visit_pk", "completing_visit_pk", "visit_count"]
+
+
+def _defining_visit_pks(timelines: pd.DataFrame, visit_pks: np.ndarray) -> pd.DataFrame:
+    """Per case, the pk of its accepting and completing visit (<NA> if none) and its visit count,
+    from the rows of the visits the timelines were computed from and those rows' pks."""
+    def pick(rows: pd.Series) -> pd.arrays.IntegerArray:
         rows = rows.to_numpy(dtype="int64")
-        return np.where(rows >= 0, ids[np.maximum(rows, 0)], None) if len(ids) else np.full(len(rows), None)
+        found = np.zeros(len(rows), dtype="int64")
+        found[rows >= 0] = visit_pks[rows[rows >= 0]]
+        return pd.arrays.IntegerArray(found, rows < 0)
     return pd.DataFrame({"case_number": timelines["case_number"].to_numpy(),
-                         "accepting": pick(timelines["accepting_row"]),
-                         "completing": pick(timelines["completing_row"]),
-                         "visit_count": timelines["visit_count"].to_numpy(dtype="int64")})
+                         "accepting_visit_pk": pick(timelines["accepting_row"]),
+                         "completing_visit_pk": pick(timelines["completing_row"]),
+                         "visit_count": timelines["visit_count"].to_numpy(dtype="int64")},
+                        index=timelines.index)
 
 
-def _store_defining_visits(session: Session, defining: pd.DataFrame, case_pks: dict) -> None:
-    """Write each case's accepting/completing visit pk and visit count (after its visits exist)."""
+def _store_defining_pks(session: Session, defining: pd.DataFrame, case_pks: dict) -> None:
+    """Write each case's accepting/completing visit pk and visit count (after its visits exist):
+    one set-based statement on PostgreSQL, one prepared UPDATE over plain tuples on SQLite."""
     if defining.empty:
         return
-    wanted = pd.unique(pd.concat([defining["accepting"], defining["completing"]]).dropna())
-    pk_of = _existing(session, Visit.visit_id, [str(v) for v in wanted])
-
-    def pk(value):
-        return None if value is None or value not in pk_of else int(pk_of[value])
-    updates = [{"pk": int(case_pks[number]), "accepting_visit_pk": pk(accepting),
-                "completing_visit_pk": pk(completing), "visit_count": int(count)}
-               for number, accepting, completing, count in defining.itertuples(index=False, name=None)]
-    table = Case.__table__
-    session.connection().execute(update(table).where(table.c.id == bindparam("pk")).values(
-        accepting_visit_pk=bindparam("accepting_visit_pk"), completing_visit_pk=bindparam("completing_visit_pk"),
-        visit_count=bindparam("visit_count")), updates)
+    case = [int(case_pks[number]) for number in defining["case_number"].tolist()]
+    accepting, completing = (defining[c].astype(object).where(defining[c].notna(), None).tolist()
+                             for c in DEFINING[:2])
+    count = defining["visit_count"].astype(int).tolist()
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "UPDATE cases SET accepting_visit_pk = u.a, completing_visit_pk = u.c, visit_count = u.n "
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) AS u(pk, a, c, n) "
+                "WHERE cases.id = u.pk", (case, accepting, completing, count))
+        return
+    cursor = raw.cursor()
+    cursor.executemany("UPDATE cases SET accepting_visit_pk = ?, completing_visit_pk = ?, visit_count = ? "
+                       "WHERE id = ?", list(zip(accepting, completing, count, case)))
+    cursor.close()
 
 
 REBUILD_INDEXES_FROM = 100_000  # rows: a larger import into a smaller table rebuilds indexes
@@ -396,8 +467,10 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
         Visit.office_code, Visit.service_code, Visit.staff_id,
         # The integrity rules link an applicant's visits by the keyed hash: the clear ref is
         # never stored, and one ref always gives the same hash.
-        Visit.applicant_hash.label("applicant_ref"), Visit.ticket_at, Visit.called_at,
-        Visit.finished_at, Visit.action, Visit.documents_requested, Visit.refusal_ground,
+        Visit.applicant_hash.label("applicant_ref"),
+        # Moments as the driver's text, parsed below in one pass (not one datetime per value).
+        *(type_coerce(getattr(Visit, column), String).label(column) for column in TIMESTAMPS),
+        Visit.action, Visit.documents_requested, Visit.refusal_ground,
         Visit.forwarded_to, Visit.local_day.label("stored_day"),
     ).outerjoin(Case, Visit.case_pk == Case.id).order_by(Visit.id)
     connection = session.connection()
@@ -405,10 +478,9 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
         parts = [pd.read_sql(query, connection)]
     else:
         parts = [pd.read_sql(query.where(false()), connection)]
-        parts += [pd.read_sql(query.where(Visit.case_pk.in_(chunk)), connection)
-                  for chunk in chunks(sorted(set(case_pks or ())))]
-        parts += [pd.read_sql(query.where(Visit.id.in_(chunk)), connection)
-                  for chunk in chunks(sorted(set(visit_pks or ())))]
+        parts += [pd.read_sql(query.where(one_of(session, column, pks)), connection)
+                  for column, pks in ((Visit.case_pk, set(case_pks or ())), (Visit.id, set(visit_pks or ())))
+                  if pks]
     frame = pd.concat(parts, ignore_index=True).drop_duplicates("visit_pk") \
         .sort_values("visit_pk").reset_index(drop=True)
     for column in TIMESTAMPS:
@@ -434,16 +506,14 @@ def with_applicants(session: Session, case_pks: Iterable[int] | None,
     """
     case_pks, visit_pks = sorted(set(case_pks or ())), sorted(set(visit_pks or ()))
     applicants: set[str] = set()
-    for chunk in chunks(case_pks):
-        applicants.update(session.scalars(select(Visit.applicant_hash).where(
-            Visit.case_pk.in_(chunk), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
-    for chunk in chunks(visit_pks):
-        applicants.update(session.scalars(select(Visit.applicant_hash).where(
-            Visit.id.in_(chunk), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
+    for column, pks in ((Visit.case_pk, case_pks), (Visit.id, visit_pks)):
+        if pks:  # one statement each, the set one bind parameter, whatever its size
+            applicants.update(session.scalars(select(Visit.applicant_hash).distinct().where(
+                one_of(session, column, pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
     cases, visits = set(case_pks), set(visit_pks)
-    for chunk in chunks(sorted(applicants)):
+    if applicants:
         for visit_pk, case_pk in session.execute(select(Visit.id, Visit.case_pk).where(
-                Visit.applicant_hash.in_(chunk))):
+                one_of(session, Visit.applicant_hash, applicants))):
             if case_pk is None:
                 visits.add(visit_pk)
             else:
@@ -460,7 +530,8 @@ def refresh_cases(session: Session, case_pks: list[int], frames: CatalogFrames,
     timelines = case_timeline(visits, frames, calendar).rename(columns={"case_id": "case_number"})
     pk_of = visits.dropna(subset=["case_id"]).drop_duplicates("case_id").set_index("case_id")["case_pk"]
     refreshed = _update_cases(session, timelines, pk_of.to_dict())
-    _store_defining_visits(session, _defining_visit_ids(timelines, visits), pk_of.to_dict())
+    _store_defining_pks(session, _defining_visit_pks(timelines, visits["visit_pk"].to_numpy(dtype="int64")),
+                        pk_of.to_dict())
     _store_visit_days(session, visits)
     return refreshed
 

@@ -1,0 +1,37 @@
+"""Membership in a set of values with one bind parameter, however many values there are.
+
+``column IN (:v1, :v2, ...)`` binds one parameter per value: a statement that grows with
+the data, and PostgreSQL refuses more than 65,535 parameters in one statement. Here the
+values travel as one parameter: a PostgreSQL array (``column = ANY(:values)``), or on
+SQLite one JSON array read by ``json_each`` (``column IN (SELECT value FROM json_each(:values))``).
+Both use the column's index.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import BigInteger, Integer, String, any_, bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+
+def plain(values: Iterable, integer: bool = False) -> list:
+    """Python ints or strs (numpy and Arrow scalars are neither JSON nor driver values)."""
+    if not isinstance(values, (list, tuple, np.ndarray, pd.Series, pd.api.extensions.ExtensionArray)):
+        values = list(values)  # sets, dict views, generators
+    values = np.asarray(values, dtype=object).tolist()
+    return [int(v) for v in values] if integer else [str(v) for v in values]
+
+
+def one_of(session: Session, column, values: Iterable, name: str = "members"):
+    """``column`` is one of ``values``: a condition with one bind parameter."""
+    integer = isinstance(column.type, Integer)
+    values = plain(values, integer)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(name, values, unique=True, type_=ARRAY(BigInteger if integer else String)))
+    members = select(literal_column("value")).select_from(
+        func.json_each(bindparam(name, json.dumps(values, ensure_ascii=False), unique=True, type_=String)))
+    return column.in_(members.scalar_subquery())
