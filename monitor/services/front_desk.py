@@ -121,6 +121,7 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
     errors += typed_time_errors({"ticket_at": draft.ticket_at, "called_at": draft.called_at,
                                  "finished_at": draft.finished_at}, now, skew)
     if draft.case_number:
+        visit_store.lock_case(session, draft.case_number)  # one desk at a time per case
         errors += _follow_up_errors(session, draft)
     if draft.action not in ("submit", "consult") and not draft.case_number:
         errors.append(("case_number", "a follow-up visit needs the case number from the receipt"))

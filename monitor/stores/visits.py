@@ -175,6 +175,17 @@ def _sql_timestamps(values: pd.Series, dialect: str) -> pd.Series:
     return pd.Series(text, index=values.index, dtype=object).where(values.notna().to_numpy(), None)
 
 
+def lock_case(session: Session, case_number: str) -> None:
+    """Hold the case's row until the transaction ends, before anything of it is read: two
+    desks saving a visit of one case are checked and saved one after the other, the second
+    on the case as the first left it (``tests/test_concurrent_case.py``)."""
+    table = Case.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(table.c.id).where(table.c.case_number == case_number).with_for_update())
+    else:  # SQLite has one writer at a time: take the write lock now, not after the reads
+        session.execute(update(table).where(table.c.case_number == case_number).values(id=table.c.id))
+
+
 CASE_TIMELINE = ["first_visit_at", "accepted_at", "due_at", "completed_at", "withdrawn_at"]
 CASE_COLUMNS = ["case_number", "service_code", "office_code", *CASE_TIMELINE, "outcome"]
 
