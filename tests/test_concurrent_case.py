@@ -8,14 +8,17 @@ stored timeline disagrees with its visits.
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from monitor.calendar import LOCAL_TIMEZONE
 from monitor.extensions import db
-from monitor.models import Case, Finding, User, Visit
+from monitor.models import AuditRecord, Case, Finding, User, Visit
 from monitor.services.context import engine_inputs
 from monitor.stores import audit, visits as visit_store
 from monitor.stores.findings import sweep
@@ -97,5 +100,86 @@ def test_two_desks_saving_the_same_case_at_once(app, people, loaded_catalog):
         db.session.rollback()
     result = audit.verify(db.session)
     assert result.ok, result.problem
+    check = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert check.exit_code == 0, check.output
+
+
+def at_once(app, posts):
+    """Run each (client, url, data) in its own thread, released together; their answers."""
+    start = threading.Barrier(len(posts))
+    answers = [None] * len(posts)
+
+    def post(index, client, url, data):
+        with app.app_context():
+            start.wait()
+            answers[index] = client.post(url, data=data)
+
+    threads = [threading.Thread(target=post, args=(i, *call)) for i, call in enumerate(posts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return answers
+
+
+def test_a_supervisors_approval_and_a_desks_follow_up_at_once(app, people, loaded_catalog):
+    """A request moves the case's `return` from 11:00 to 12:00 while a desk saves an `issue` at
+    11:30, and two supervisors approve the request at the same moment: whichever comes first,
+    the other is judged on what it left. One approval at most, the case's visits in order."""
+    from monitor.models import CorrectionRequest, Office
+
+    hashed = generate_password_hash(PASSWORD)
+    db.session.add(User(login="desk1b", role="desk", office_code="OF1", password_hash=hashed))
+    db.session.add(User(login="super1b", role="supervisor", password_hash=hashed,
+                        supervised=[db.session.get(Office, "OF1")]))
+    db.session.commit()
+    desk, other_desk = signed_in(app, "desk1"), signed_in(app, "desk1b")
+    supervisors = [signed_in(app, "super1"), signed_in(app, "super1b")]
+    for number in range(ROUNDS):
+        day = f"2026-04-{6 + number:02d}"
+        assert desk.post("/desk/visits/new", data=visit_form(
+            called_at=f"{day}T10:00", finished_at=f"{day}T10:10", ticket_at=f"{day}T09:55")).status_code == 302
+        case = db.session.scalars(select(Case).order_by(Case.id.desc())).first()
+        assert desk.post("/desk/visits/new", data=visit_form(
+            action="return", case_number=case.case_number, documents=["APPLICATION"], ticket_at="",
+            called_at=f"{day}T11:00", finished_at=f"{day}T11:05",
+            override_reason="the applicant asked for it back")).status_code == 302
+        returned = db.session.scalar(select(Visit).where(Visit.case_pk == case.id, Visit.action == "return"))
+        local = ZoneInfo(LOCAL_TIMEZONE)
+        moved = dt.datetime.fromisoformat(f"{day}T12:00").replace(tzinfo=local).astimezone(dt.timezone.utc)
+        request = CorrectionRequest(visit_pk=returned.id, office_code="OF1", requested_by="desk1",
+                                    requested_at=dt.datetime.now(dt.timezone.utc), reason="typed an hour early",
+                                    changes={"called_at": moved.isoformat(),
+                                             "finished_at": (moved + dt.timedelta(minutes=5)).isoformat()},
+                                    why_supervised="out of the correction window", status="pending")
+        db.session.add(request)
+        db.session.commit()
+        request_id, case_number = request.id, case.case_number
+        approve = {"decision": "approve", "note": "checked against the paper log"}
+        answers = at_once(app, [
+            (supervisors[0], f"/supervisor/corrections/{request_id}", approve),
+            (supervisors[1], f"/supervisor/corrections/{request_id}", approve),
+            (other_desk, "/desk/visits/new?lang=en", visit_form(
+                action="issue", case_number=case_number, documents=[], ticket_at="",
+                called_at=f"{day}T11:30", finished_at=f"{day}T11:35"))])
+        statuses = [answer.status_code for answer in answers]
+        assert all(status in (302, 422) for status in statuses), statuses
+        db.session.rollback()
+        request = db.session.get(CorrectionRequest, request_id)
+        approvals = db.session.scalars(select(AuditRecord.sequence).where(
+            AuditRecord.action == "approve_correction", AuditRecord.entity_id == returned.visit_id)).all()
+        issued = db.session.scalar(select(Visit.id).where(Visit.case_pk == case.id, Visit.action == "issue"))
+        # Exactly one of the two changes is made: the approval (once) or the issue.
+        assert (request.status == "approved") != (issued is not None), (request.status, issued, statuses)
+        assert len(approvals) == (1 if request.status == "approved" else 0)
+        assert statuses[2] == (302 if issued else 422)
+        visits = db.session.execute(select(Visit.called_at).where(Visit.case_pk == case.id)
+                                    .order_by(Visit.called_at, Visit.id)).scalars().all()
+        by_id = db.session.execute(select(Visit.called_at).where(Visit.case_pk == case.id)
+                                   .order_by(Visit.id)).scalars().all()
+        assert len(visits) == (3 if issued else 2)
+        if issued:
+            assert by_id == visits  # recorded in the order they are dated
+        db.session.rollback()
     check = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert check.exit_code == 0, check.output

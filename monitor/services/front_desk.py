@@ -518,6 +518,13 @@ def decide_correction(session: Session, request: CorrectionRequest, approve: boo
                       inputs: EngineInputs, now: dt.datetime | None = None) -> list[tuple[str, str]]:
     """A supervisor of the office approves (the correction is made) or rejects a request."""
     now = now or dt.datetime.now(dt.timezone.utc)
+    # One decision at a time, on the request and the case as they now stand: a second
+    # supervisor, or a desk saving a visit of the case meanwhile, waits and is judged after.
+    visit_store.lock_correction_request(session, request.id)
+    if request.visit.case_pk is not None:
+        visit_store.lock_case(session, case_pk=request.visit.case_pk)
+    session.refresh(request)
+    session.refresh(request.visit)
     if request.status != "pending":
         return [("status", f"request {request.id} was already {request.status}")]
     if not note.strip():
