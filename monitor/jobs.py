@@ -35,24 +35,32 @@ log = logging.getLogger(__name__)
 
 
 def _record(name: str, now: dt.datetime, work: Callable[[], str]) -> JobRun:
-    """Run ``work`` and keep its result as a JobRun row, whether it succeeds or fails."""
-    run = JobRun(job=name, started_at=now, result="running", message="")
+    """Run ``work`` and keep its result as a JobRun row, whether it succeeds or fails.
+
+    A job that succeeds is one transaction: its work, its JobRun row and their audit records
+    are committed together, so that a job killed at any moment leaves the database as it was
+    (``tests/test_kill_jobs.py``). A job that fails keeps nothing of its work, only its run.
+    """
     try:
-        run.message = work()
-        run.result = "ok"
+        run = _finished(name, now, "ok", work())
         db.session.commit()
     except Exception as error:  # a job must never die silently: keep why it failed
         db.session.rollback()
-        run.result, run.message = "failed", f"{type(error).__name__}: {error}"
         log.exception("job %s failed", name)
-    run.finished_at = dt.datetime.now(dt.timezone.utc)
+        run = _finished(name, now, "failed", f"{type(error).__name__}: {error}")
+        db.session.commit()
+    log.info("job %s %s: %s", name, run.result, run.message)
+    return run
+
+
+def _finished(name: str, now: dt.datetime, result: str, message: str) -> JobRun:
+    run = JobRun(job=name, started_at=now, result=result, message=message,
+                 finished_at=dt.datetime.now(dt.timezone.utc))
     db.session.add(run)
     db.session.flush()
     # Job runs are evidence too (issue 22): the run's row is vouched for by its own record.
     audit.record(db.session, "system", "run", "job_run", run.id, new={"job": name, "result": run.result},
                  rows={"job_run": [run.id]})
-    db.session.commit()
-    log.info("job %s %s: %s", name, run.result, run.message)
     return run
 
 

@@ -571,6 +571,11 @@ def _get(operation_id: str, summary: str, description: str, responses: dict, tag
                     "responses": responses}}
 
 
+# No query may hold a NUL character (views/guards.py answers 400; in a path, 404): free text
+# in a query is any string without one.
+TEXT = {"type": "string", "pattern": r"^[^\u0000]*$"}
+
+
 def openapi_document() -> dict:
     """An OpenAPI 3.1 description of every /api/* and /open-data/* endpoint."""
     csv_schema = {"type": "string", "contentMediaType": "text/csv"}
@@ -614,8 +619,8 @@ def openapi_document() -> dict:
             "Code, names and deadline of every service; ?q= keeps those whose code or name (any "
             "language, any case) contains every word of the query.",
             _ok("The matching services.", "application/json",
-                {"type": "array", "items": _ref("ServiceSummary")}), "api",
-            [{"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
+                {"type": "array", "items": _ref("ServiceSummary")}, {"400": error}), "api",
+            [{"name": "q", "in": "query", "required": False, "schema": TEXT,
               "description": "Words, each a part of the code or of a name in kk, ru or en."}]),
         "/api/services/{code}": _get(
             "getService", "One service with all its versions",
@@ -624,12 +629,13 @@ def openapi_document() -> dict:
             [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]),
         "/api/indicators": _get(
             "listIndicators", "Published weekly indicators, filtered",
-            "The published snapshots, as /open-data/indicators.json, narrowed by the given filters.",
+            "The published snapshots, as /open-data/indicators.json, narrowed by the given filters "
+            "(each at most once; a value outside its enumeration or pattern is refused with 400).",
             _ok("The matching snapshots.", "application/json", _ref("Indicators"), {"400": error}), "api",
             [{"name": "week", "in": "query", "required": False,
               "schema": {"type": "string", "pattern": r"^\d{4}-W\d{2}$"}, "example": "2026-W12"},
              {"name": "scope_kind", "in": "query", "required": False, "schema": {"enum": list(SCOPE_KINDS)}},
-             {"name": "scope_value", "in": "query", "required": False, "schema": {"type": "string"},
+             {"name": "scope_value", "in": "query", "required": False, "schema": TEXT,
               "description": "An office, service or staff code ('' for the network)."},
              {"name": "indicator", "in": "query", "required": False, "schema": {"enum": list(INDICATORS)}}]),
         "/api/openapi.json": _get(

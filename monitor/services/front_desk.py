@@ -121,6 +121,7 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
     errors += typed_time_errors({"ticket_at": draft.ticket_at, "called_at": draft.called_at,
                                  "finished_at": draft.finished_at}, now, skew)
     if draft.case_number:
+        visit_store.lock_case(session, draft.case_number)  # one desk at a time per case
         errors += _follow_up_errors(session, draft)
     if draft.action not in ("submit", "consult") and not draft.case_number:
         errors.append(("case_number", "a follow-up visit needs the case number from the receipt"))
@@ -517,6 +518,13 @@ def decide_correction(session: Session, request: CorrectionRequest, approve: boo
                       inputs: EngineInputs, now: dt.datetime | None = None) -> list[tuple[str, str]]:
     """A supervisor of the office approves (the correction is made) or rejects a request."""
     now = now or dt.datetime.now(dt.timezone.utc)
+    # One decision at a time, on the request and the case as they now stand: a second
+    # supervisor, or a desk saving a visit of the case meanwhile, waits and is judged after.
+    visit_store.lock_correction_request(session, request.id)
+    if request.visit.case_pk is not None:
+        visit_store.lock_case(session, case_pk=request.visit.case_pk)
+    session.refresh(request)
+    session.refresh(request.visit)
     if request.status != "pending":
         return [("status", f"request {request.id} was already {request.status}")]
     if not note.strip():

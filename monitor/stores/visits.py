@@ -22,7 +22,7 @@ from ..calendar import WorkingCalendar
 from ..compliance import CatalogFrames, case_timeline
 from ..compliance.indicators import week_number
 from ..compliance.visit_log import local_day_numbers
-from ..models import AuditRecord, Case, Visit
+from ..models import AuditRecord, Case, CorrectionRequest, Visit
 from ..compliance.applicants import applicant_hashes
 
 CHUNK = 5000
@@ -173,6 +173,28 @@ def _sql_timestamps(values: pd.Series, dialect: str) -> pd.Series:
     if dialect != "sqlite":
         text = np.char.add(text, "+00:00")
     return pd.Series(text, index=values.index, dtype=object).where(values.notna().to_numpy(), None)
+
+
+def lock_case(session: Session, case_number: str | None = None, *, case_pk: int | None = None) -> None:
+    """Hold the case's row until the transaction ends, before anything of it is read: two
+    desks saving a visit of one case (or a desk and a supervisor's approved correction) are
+    checked and saved one after the other, the second on the case as the first left it
+    (``tests/test_concurrent_case.py``)."""
+    table = Case.__table__
+    _lock(session, table, table.c.id == case_pk if case_pk is not None else table.c.case_number == case_number)
+
+
+def lock_correction_request(session: Session, request_id: int) -> None:
+    """Hold a correction request until the transaction ends: one supervisor decides it."""
+    table = CorrectionRequest.__table__
+    _lock(session, table, table.c.id == request_id)
+
+
+def _lock(session: Session, table, condition) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(table.c.id).where(condition).with_for_update())
+    else:  # SQLite has one writer at a time: take the write lock now, not after the reads
+        session.execute(update(table).where(condition).values(id=table.c.id))
 
 
 CASE_TIMELINE = ["first_visit_at", "accepted_at", "due_at", "completed_at", "withdrawn_at"]

@@ -126,14 +126,21 @@ def service(code: str):
 
 @bp.get("/api/indicators")
 def indicators():
+    filters = ("week", "scope_kind", "scope_value", "indicator")
+    repeated = [name for name in filters if len(request.args.getlist(name)) > 1]
+    if repeated:
+        return _error(400, f"give {repeated[0]} at most once")
     week = request.args.get("week")
     scope_kind = request.args.get("scope_kind")
+    indicator = request.args.get("indicator")
     if week is not None and not WEEK.match(week):
         return _error(400, f"week must be an ISO week such as 2026-W12, not {week!r}")
     if scope_kind is not None and scope_kind not in open_data.SCOPE_KINDS:
         return _error(400, f"scope_kind must be one of {', '.join(open_data.SCOPE_KINDS)}")
+    if indicator is not None and indicator not in open_data.INDICATORS:
+        return _error(400, f"indicator must be one of {', '.join(open_data.INDICATORS)}")
     table = public_pages.published_snapshots()
-    for column in ("week", "scope_kind", "scope_value", "indicator"):
+    for column in filters:
         value = request.args.get(column)
         if value is not None:
             table = table[table[column] == value]
