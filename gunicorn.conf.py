@@ -16,9 +16,12 @@ keepalive = 5
 # worker starts serving at once instead of spending seconds importing pandas and the app
 # (no database connection or thread is opened at import time, so forking it is safe).
 preload_app = True
-# Recycle workers now and then (memory held by pandas frames is returned to the system).
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then (memory held by pandas frames is returned to the system), but
+# rarely: while gunicorn replaces a worker the others serve alone for up to a second, so at
+# 2,000 requests a busy citizens' portal lost a worker every few seconds (p95 600 ms instead
+# of 9 ms in bench/pages.py).
+max_requests = 20000
+max_requests_jitter = 2000
 # Requests are bounded by the app too (MAX_CONTENT_LENGTH); these bound the headers.
 limit_request_line = 8190
 limit_request_fields = 100
@@ -36,6 +39,27 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 # own where each worker keeps its counters, added up by whichever worker answers a scrape
 # (docs/operations.md). It is emptied when gunicorn starts; a dead worker's gauges are dropped.
 _metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def when_ready(server):
+    """The master, once, before forking: what every worker would otherwise load on its first
+    request (templates, message catalogs, locale data, holiday tables; no database)."""
+    if server.cfg.preload_app:
+        from monitor.services import public_pages
+        app = server.app.wsgi()
+        with app.app_context():
+            public_pages.warm_code()
+
+
+def post_worker_init(worker):
+    """A new worker reads the catalog and what the citizens' pages show before it serves (else
+    its first citizen waits for that, about 0.4 s)."""
+    from monitor.services import public_pages
+    try:
+        with worker.wsgi.app_context():
+            public_pages.warm()
+    except Exception:  # a worker that cannot warm up still serves; the pages read as they go
+        worker.log.exception("warming the citizens' pages failed")
 
 
 def on_starting(server):

@@ -26,12 +26,13 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask import current_app
+from flask_babel import force_locale, format_decimal, gettext
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from services_catalog import Catalog
+from services_catalog import Catalog, Deadline
 
-from ..calendar import WorkingCalendar
+from ..calendar import WorkingCalendar, due_at
 from ..extensions import db
 from ..metrics import PUBLIC_PAGE_CACHE
 from ..models import AuditRecord, IndicatorSnapshot
@@ -146,6 +147,35 @@ def published_snapshots(last_weeks: int | None = None) -> pd.DataFrame:
     ``last_weeks``: of the latest weeks only."""
     return _derived(("snapshots", last_weeks), changes().published,
                     lambda: public_snapshots(db.session, last_weeks=last_weeks))
+
+
+def warm_code() -> None:
+    """Load what the pages' code loads lazily on first use, without the database (so that
+    gunicorn's master can do it once for every worker it forks): compiled templates, message
+    catalogs, Babel's locale data and the official holiday tables."""
+    environment = current_app.jinja_env
+    for name in environment.list_templates(filter_func=lambda name: name.startswith("public/")
+                                           or name in ("base.html", "_macros.html", "error.html")):
+        environment.get_template(name)
+    now = dt.datetime.now(dt.timezone.utc)
+    with current_app.test_request_context():
+        for language in ("kk", "ru", "en"):
+            with force_locale(language):
+                gettext("Case status")
+                format_decimal(34600, format="#,##0.##")
+            due_at(now, Deadline(1, "working_days"),
+                   WorkingCalendar([], timezone=current_app.config["MONITOR_TIMEZONE"], language=language))
+
+
+def warm() -> None:
+    """Read what the citizens' pages need before the first citizen asks (a new gunicorn
+    worker calls it, gunicorn.conf.py): the catalog, the calendars, the latest snapshots."""
+    warm_code()
+    catalog()
+    for language in ("kk", "ru", "en"):
+        calendar(language)
+    published_snapshots(last_weeks=12)
+    db.session.remove()  # no connection is kept open by the warming
 
 
 def catalog_page_stamp(language: str, path: str, key) -> PageStamp:
