@@ -109,3 +109,69 @@ response = app.test_client().post("/login", data={"login": "Chief", "password": 
 print(response.status_code, response.headers.get("Location"))
 """ % PASSWORD)
     assert signed_in.stdout.split() == ["302", "/admin/users"], signed_in.stderr
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
+                    reason="needs PostgreSQL (TEST_DATABASE_URL; .ci/run sets it)")
+def test_the_readme_deployment_runs_on_postgresql_and_a_digest_arrives_once(installed):
+    """The README's deployment on PostgreSQL with the installed package (its dependencies at the
+    versions of constraints.txt, as make installs them): schema, catalog, an office and users made
+    by a script, the sample log imported, sweep, publication of every ended week, audit verify;
+    the overdue digest waits while the mail server is down and arrives once when it is back."""
+    from aiosmtpd.controller import Controller
+
+    from .conftest import private_postgres_database
+    from .test_mail import Inbox
+
+    python, base = installed
+    port = _free_port()
+    with private_postgres_database(os.environ["TEST_DATABASE_URL"]) as url:
+        env = {**os.environ, "MONITOR_INSTANCE_PATH": str(base / "instance-pg"), "DATABASE_URL": url,
+               "SECRET_KEY": "s" * 32, "APPLICANT_HASH_KEY": "k" * 32, "MAIL_SERVER": "127.0.0.1",
+               "MAIL_PORT": str(port), "MAIL_FROM": "monitor@example.kz", "LOG_FORMAT": "json"}
+        env.pop("PYTHONPATH", None)
+
+        def flask(*args, input_text=None):
+            result = subprocess.run([python, "-m", "flask", "--app", "monitor", *args], input=input_text,
+                                    capture_output=True, text=True, cwd=base, env=env, timeout=300)
+            return result
+
+        sample = base / "src" / "docs" / "sample-visits.csv"
+        steps = [(["db", "upgrade"], None), (["catalog", "load"], None),
+                 (["offices", "create", "AST-01", "--name-kk", "Астана №1 ХҚКО", "--name-ru", "ЦОН №1 Астаны",
+                   "--name-en", "Astana PSC 1", "--region", "Astana"], None),
+                 (["users", "create", "chief", "--role", "admin", "--password-stdin"], PASSWORD + "\n"),
+                 (["users", "create", "clerk", "--role", "desk", "--office", "AST-01", "--email",
+                   "clerk@example.kz", "--password-stdin"], PASSWORD + "\n"),
+                 (["visits", "import", str(sample)], None),
+                 (["findings", "sweep"], None),
+                 (["jobs", "run", "publish", "--since", "2026-W45"], None),
+                 (["audit", "verify"], None)]
+        for args, input_text in steps:
+            result = flask(*args, input_text=input_text)
+            assert result.returncode == 0, (args, result.stdout, result.stderr)
+        assert "published" in flask("jobs", "list").stdout
+
+        digest = flask("jobs", "run", "overdue")  # queued in the same transaction
+        assert digest.returncode == 0 and "1 digests queued" in digest.stdout, digest.stdout + digest.stderr
+        down = flask("jobs", "run", "mail")  # nothing listens on the port yet
+        assert "failed" in (down.stdout + down.stderr).lower() or down.returncode != 0
+        inbox = Inbox()
+        server = Controller(inbox, hostname="127.0.0.1", port=port)
+        server.start()
+        try:
+            assert flask("jobs", "run", "mail", "--now", _later(minutes=5)).returncode == 0
+            again = flask("jobs", "run", "mail", "--now", _later(minutes=70))
+            assert again.returncode == 0, again.stderr
+            messages = inbox.wait(1)
+            time.sleep(0.5)
+        finally:
+            server.stop()
+        assert len(messages) == 1 and "clerk@example.kz" in messages[0]["X-Envelope-To"], \
+            (down.stdout, down.stderr, flask("jobs", "list").stdout)
+        assert flask("audit", "verify").returncode == 0
+
+
+def _later(minutes: int) -> str:
+    import datetime as dt
+    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M+00:00")
