@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Callable
@@ -14,6 +15,7 @@ from typing import Callable
 import pandas as pd
 from flask import Flask, current_app
 from flask_babel import force_locale, format_datetime, gettext as _
+from sqlalchemy.exc import OperationalError
 from sqlalchemy import func, select
 
 from .stores import audit
@@ -34,22 +36,52 @@ MAIL_DEFAULTS = {name: value for name, value in DEFAULTS.items() if name.startsw
 log = logging.getLogger(__name__)
 
 
+# Seconds to wait before each new attempt of a job whose database went away (a restart, a
+# failover): the job runs again instead of waiting for its next hour or night.
+DATABASE_RETRIES = (2, 8, 30)
+
+
 def _record(name: str, now: dt.datetime, work: Callable[[], str]) -> JobRun:
     """Run ``work`` and keep its result as a JobRun row, whether it succeeds or fails.
 
     A job that succeeds is one transaction: its work, its JobRun row and their audit records
     are committed together, so that a job killed at any moment leaves the database as it was
     (``tests/test_kill_jobs.py``). A job that fails keeps nothing of its work, only its run.
+    A database error is tried again after DATABASE_RETRIES (one warning line each, the
+    traceback once, if it still fails).
     """
-    try:
-        run = _finished(name, now, "ok", work())
-        db.session.commit()
-    except Exception as error:  # a job must never die silently: keep why it failed
-        db.session.rollback()
-        log.exception("job %s failed", name)
-        run = _finished(name, now, "failed", f"{type(error).__name__}: {error}")
-        db.session.commit()
+    for pause in (*DATABASE_RETRIES, None):
+        try:
+            run = _finished(name, now, "ok", work())
+            db.session.commit()
+            break
+        except OperationalError as error:
+            _roll_back()
+            if pause is None:
+                run = _failed(name, now, error)
+                break
+            log.warning("job %s: the database did not answer (%s); trying again in %s s",
+                        name, str(error.orig).splitlines()[0] if error.orig else error, pause)
+            time.sleep(pause)
+        except Exception as error:  # a job must never die silently: keep why it failed
+            _roll_back()
+            run = _failed(name, now, error)
+            break
     log.info("job %s %s: %s", name, run.result, run.message)
+    return run
+
+
+def _roll_back() -> None:
+    try:
+        db.session.rollback()
+    except OperationalError:  # the connection is gone: nothing to roll back
+        db.session.invalidate()
+
+
+def _failed(name: str, now: dt.datetime, error: Exception) -> JobRun:
+    log.exception("job %s failed", name)
+    run = _finished(name, now, "failed", f"{type(error).__name__}: {error}")
+    db.session.commit()
     return run
 
 

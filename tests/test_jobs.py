@@ -155,3 +155,32 @@ def test_publish_since_refuses_a_week_not_ended_or_with_week(app):
     result = runner.invoke(args=["jobs", "run", "publish", "--since", "2026-W01", "--week", "2026-W02"])
     assert result.exit_code == 2
     assert runner.invoke(args=["jobs", "run", "sweep", "--since", "2026-W01"]).exit_code == 2
+
+
+def test_a_job_whose_database_went_away_is_tried_again(app, monkeypatch, caplog):
+    import logging
+
+    from sqlalchemy.exc import OperationalError
+
+    from monitor import jobs as job_module
+    pauses, attempts = [], []
+    monkeypatch.setattr(job_module.time, "sleep", pauses.append)
+
+    def work() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:  # a restart of the database: two attempts fail, the third works
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+        return "done"
+    with caplog.at_level(logging.WARNING, logger="monitor.jobs"):
+        run = job_module._record("sweep", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc), work)
+    assert run.result == "ok" and run.message == "done" and pauses == list(job_module.DATABASE_RETRIES[:2])
+    assert [r for r in caplog.records if r.exc_info] == []  # one warning per retry, no traceback
+
+    attempts.clear()
+    pauses.clear()
+
+    def down() -> str:
+        raise OperationalError("SELECT 1", {}, Exception("could not connect to server"))
+    run = job_module._record("sweep", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc), down)
+    assert run.result == "failed" and "could not connect" in run.message
+    assert pauses == list(job_module.DATABASE_RETRIES)  # then it gave up, keeping why
