@@ -41,22 +41,34 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 _metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 
 
+def _flask_app(wsgi):
+    """The Flask application gunicorn serves, or None (a WSGI wrapper of someone's own)."""
+    return wsgi if hasattr(wsgi, "app_context") else None
+
+
 def when_ready(server):
     """The master, once, before forking: what every worker would otherwise load on its first
     request (templates, message catalogs, locale data, holiday tables; no database)."""
-    if server.cfg.preload_app:
-        from monitor.services import public_pages
-        app = server.app.wsgi()
+    app = _flask_app(server.app.wsgi()) if server.cfg.preload_app else None
+    if app is None:
+        return
+    from monitor.services import public_pages
+    try:
         with app.app_context():
             public_pages.warm_code()
+    except Exception:  # warming is an optimisation: the workers load the same lazily
+        server.log.exception("warming the citizens' pages' code failed")
 
 
 def post_worker_init(worker):
     """A new worker reads the catalog and what the citizens' pages show before it serves (else
     its first citizen waits for that, about 0.4 s)."""
+    app = _flask_app(worker.wsgi)
+    if app is None:
+        return
     from monitor.services import public_pages
     try:
-        with worker.wsgi.app_context():
+        with app.app_context():
             public_pages.warm()
     except Exception:  # a worker that cannot warm up still serves; the pages read as they go
         worker.log.exception("warming the citizens' pages failed")
