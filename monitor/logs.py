@@ -56,6 +56,11 @@ class Console(logging.Formatter):
         return line
 
 
+def request_id_for(offered: str) -> str:
+    """The proxy's X-Request-ID when it is a sane token, else a new id."""
+    return offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+
+
 def _request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
@@ -84,8 +89,7 @@ def install(app: Flask) -> None:
 
     @app.before_request
     def start_request():
-        offered = request.headers.get("X-Request-ID", "")
-        g.request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+        g.request_id = request_id_for(request.headers.get("X-Request-ID", ""))
         g.request_started = time.perf_counter()
 
     @app.after_request

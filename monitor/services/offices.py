@@ -12,7 +12,6 @@ from ..models import Office
 from ..stores import audit
 from .accounts import AccountError, _l
 
-CODE_PATTERN = r"[A-Z0-9_-]{1,40}"
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,7 @@ class NewOffice:
 
 
 OFFICE_CODE_LENGTH = 40  # offices.code is VARCHAR(40): a longer one is no office (and PostgreSQL would refuse it)
+CODE_PATTERN = rf"[A-Z0-9_-]{{1,{OFFICE_CODE_LENGTH}}}"
 
 
 def office_exists(session: Session, code: str) -> bool:

@@ -1,5 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+
+from ...services import offices
 from wtforms.fields.choices import SelectChoice
 from wtforms import DateField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
@@ -26,7 +28,9 @@ class ResetPasswordForm(FlaskForm):
 
 
 class OfficeForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40), Regexp(r"^[A-Z0-9_-]+$")])
+    # The office use case's own rule (services.offices), so the form and the CLI agree.
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=offices.OFFICE_CODE_LENGTH),
+                                               Regexp(rf"^{offices.CODE_PATTERN}$")])
     name_kk = StringField(_l("Name (kk)"), validators=[DataRequired()])
     name_ru = StringField(_l("Name (ru)"), validators=[DataRequired()])
     name_en = StringField(_l("Name (en)"), validators=[DataRequired()])

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from werkzeug.http import parse_etags, unquote_etag
 
-from ...logs import REQUEST_ID
+from ...logs import request_id_for
 from ...services import public_pages
 
 KEPT_ANSWERS = 20_000
@@ -53,8 +52,7 @@ class ConditionalAnswers:
         answer = self.answers.get(key)
         if answer is not None and self._current(answer) \
                 and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains(answer.tag):
-            offered = environ.get("HTTP_X_REQUEST_ID", "")
-            request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+            request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
             start_response("304 NOT MODIFIED", [*answer.headers, ("X-Request-ID", request_id)])
             return []
         return self.wsgi_app(environ, self._keeping(key, start_response))
