@@ -71,15 +71,17 @@ def count_visits(database_url: str) -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, workers: int, port: int):
-    """gunicorn serving the app on 127.0.0.1 only, stopped when the block ends."""
+def gunicorn(database_url: str, workers: int, port: int, tree: Path = ROOT):
+    """gunicorn serving ``tree``'s app with its gunicorn.conf.py on 127.0.0.1 only (its logs
+    discarded: one line per request would cost the load tool's cores), stopped when the block ends."""
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "load", "APPLICANT_HASH_KEY": "load",
            "RATELIMIT_STORAGE_URI": "memory://"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-                               f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--workers", str(workers),
+                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=tree, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(300):
             try:
                 urllib.request.urlopen(base + "/", timeout=2).read()
                 break

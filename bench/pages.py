@@ -13,18 +13,18 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import subprocess  # nosec B404 - git, gunicorn, flask and wrk of our own, no shell
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from load import gunicorn  # noqa: E402
 PAGES = (
     ("service page", "/services/701001", {}),
     ("service 304", "/services/701001", {"conditional": True}),
@@ -67,27 +67,6 @@ def prepare(tree: Path, database: Path) -> None:
                        env=environment(database), check=True, capture_output=True)
 
 
-@contextmanager
-def gunicorn(tree: Path, database: Path, workers: int, port: int):
-    """gunicorn with the tree's gunicorn.conf.py, on 127.0.0.1 only, stopped when the block ends."""
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",  # nosec B603
-                               "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                              cwd=tree, env=environment(database), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/", timeout=2).read()  # nosec B310 - our own server
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-
-
 def wrk(url: str, seconds: int, connections: int, headers: dict, script: Path) -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script)]
     for name, value in headers.items():
@@ -119,7 +98,8 @@ def main() -> None:
             tree = export(revision, work)
             database = work / f"{number}.sqlite3"
             prepare(tree, database)
-            bases[name] = servers.enter_context(gunicorn(tree, database, args.workers, args.port + number))
+            bases[name] = servers.enter_context(gunicorn(f"sqlite:///{database}", args.workers, args.port + number,
+                                                         tree=tree))
         print(f"gunicorn -w {args.workers}, SQLite, wrk -t2 -c{args.connections} -d{args.seconds}s")
         # The same catalog on both sides: the catalog pages must be the same bytes (the demo
         # visits are random, so /indicators is compared by the test suite, not here).
