@@ -8,6 +8,7 @@ moved by decree, weekend days made working by decree) plus administrators' overr
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Mapping
@@ -250,3 +251,115 @@ def due_at(accepted_at: dt.datetime, deadline: Deadline, calendar: WorkingCalend
                 skipped.append(status)
             day += dt.timedelta(days=1)
     return DueDate(accepted_local, deadline, due_local, tuple(skipped))
+
+
+def end_of_next_working_day(moment: dt.datetime, calendar: WorkingCalendar) -> dt.datetime:
+    """Local midnight after the first working day following ``moment``'s local day (the
+    desk's own correction window): one working day, counted as ``due_at`` counts deadlines."""
+    due = due_at(moment, Deadline(1, "working_days"), calendar).due_at
+    return dt.datetime.combine(due.date() + dt.timedelta(days=1), dt.time(), tzinfo=calendar.timezone)
+
+
+# --- Local days and ISO weeks: the one definition (visit-log-and-rules.md, "Weekly indicators").
+# A visit counts on its local date; a week is the ISO week of local dates, Monday to Sunday, and
+# ends at Monday 00:00 local time. Every layer asks these functions, never its own arithmetic.
+
+WEEK_LABEL = re.compile(r"(\d{4})-W(\d{2})")
+# Dates and weeks the app can reason about: local time zones, pandas timestamps (1677..2262) and
+# the official calendar all work inside this range; year 0001 or 9999 is a typing error.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+class BadWeek(ValueError):
+    """A week label that is not an ISO week in the years the monitor knows.
+
+    ``reason`` is a code (``format``, ``no_such_week``, ``out_of_range``) for the edge to word."""
+
+    def __init__(self, label: str, reason: str):
+        self.label, self.reason = label, reason
+        super().__init__(f"{label!r} is not an ISO week such as 2026-W12 ({reason.replace('_', ' ')})")
+
+
+def local_day_numbers(moments: pd.Series, timezone: str) -> np.ndarray:
+    """Days since 1970-01-01 of each moment's local date (NaT -> a very small number)."""
+    local = moments.dt.tz_convert(timezone).dt.tz_localize(None)
+    return local.to_numpy().astype("datetime64[D]").astype("int64")
+
+
+def week_number(day_numbers) -> np.ndarray:
+    """Monday-based week index of local day numbers (1970-01-01 was a Thursday)."""
+    return (np.asarray(day_numbers) + 3) // 7
+
+
+def week_label(week: int) -> str:
+    """The ISO label (``2026-W12``) of a week index."""
+    # Day 7 * week is the week's Thursday, which decides its ISO year.
+    year, number, _ = (_EPOCH + dt.timedelta(days=int(week) * 7)).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def week_of_label(label: str) -> int:
+    """The week index of an ISO week label such as ``2026-W12``, or BadWeek."""
+    text = (label or "").strip() if isinstance(label, str) else ""
+    matched = WEEK_LABEL.fullmatch(text)
+    if matched is None:
+        raise BadWeek(str(label), "format")
+    year, number = int(matched.group(1)), int(matched.group(2))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadWeek(text, "out_of_range")
+    try:
+        monday = dt.date.fromisocalendar(year, number, 1)
+    except ValueError:
+        raise BadWeek(text, "no_such_week") from None
+    return int(week_number((monday - _EPOCH).days))
+
+
+def is_week_label(label: str) -> bool:
+    """Whether ``label`` is an ISO week label the monitor knows."""
+    try:
+        week_of_label(label)
+    except BadWeek:
+        return False
+    return True
+
+
+def checked_week(label: str) -> str:
+    """``label`` stripped, once it is known to be an ISO week (BadWeek otherwise)."""
+    week_of_label(label)
+    return label.strip()
+
+
+def week_end(week: int, timezone: str) -> pd.Timestamp:
+    """Monday 00:00 local after the week, in UTC: the moment a week's overdue cases are judged."""
+    monday = _EPOCH + dt.timedelta(days=int(week) * 7 + 4)
+    return pd.Timestamp(monday).tz_localize(timezone).tz_convert("UTC")
+
+
+def week_start(week: int, timezone: str) -> pd.Timestamp:
+    """Monday 00:00 local that starts the week, in UTC."""
+    return week_end(int(week) - 1, timezone)
+
+
+def week_of(moment: dt.datetime, timezone: str) -> int:
+    """The index of the week (local time) a moment falls in."""
+    return int(week_number(local_day_numbers(pd.Series([pd.Timestamp(moment)]), timezone))[0])
+
+
+def last_complete_week(now: dt.datetime, timezone: str) -> str:
+    """The label of the week that ended most recently before ``now`` (local time)."""
+    return week_label(week_of(now, timezone) - 1)
+
+
+def local_today(timezone: str, now: dt.datetime | None = None) -> dt.date:
+    """Today's date where the offices are, not the server's."""
+    return (now or dt.datetime.now(dt.timezone.utc)).astimezone(ZoneInfo(timezone)).date()
+
+
+def local_midnight(moment: dt.datetime, timezone: str) -> dt.datetime:
+    """The start (00:00 local, aware) of the local day ``moment`` falls in."""
+    return dt.datetime.combine(moment.astimezone(ZoneInfo(timezone)).date(), dt.time(), ZoneInfo(timezone))
+
+
+def local_midnight_of(day: dt.date, timezone: str) -> dt.datetime:
+    """00:00 local (aware) of a local date."""
+    return dt.datetime.combine(day, dt.time(), ZoneInfo(timezone))

@@ -5,13 +5,12 @@ scope values at once from the analysis frames; nothing loops over visits.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .visit_log import local_day_numbers
+from ..calendar import local_day_numbers, week_end, week_label, week_number, week_of_label  # noqa: F401 (the one definition of weeks)
 
 INDICATORS = [
     "cases_accepted", "cases_completed", "on_time_rate", "overdue_open",
@@ -26,30 +25,6 @@ SCOPE_KINDS = ("network", *SCOPES)
 PUBLIC_SCOPE_KINDS = ("network", "office", "service")
 VISIT_RED_TAPE = ("UNFOUNDED_RETURN", "UNFOUNDED_REFUSAL")
 CASE_RED_TAPE = ("REPEATED_RETURN", "EXCESS_HANDOFFS", "DEADLINE_MISSED")
-_EPOCH = dt.date(1970, 1, 1)
-
-
-def week_number(day_numbers) -> np.ndarray:
-    """Monday-based week index of local day numbers (1970-01-01 was a Thursday)."""
-    return (np.asarray(day_numbers) + 3) // 7
-
-
-def week_label(week: int) -> str:
-    # Day 7 * week is the week's Thursday, which decides its ISO year.
-    year, number, _ = (_EPOCH + dt.timedelta(days=int(week) * 7)).isocalendar()
-    return f"{year}-W{number:02d}"
-
-
-def week_of_label(label: str) -> int:
-    """The week index of an ISO week label such as ``2026-W12``."""
-    monday = dt.date.fromisoformat(f"{label}-1")
-    return week_number((monday - _EPOCH).days).item()
-
-
-def week_end(week: int, timezone: str) -> pd.Timestamp:
-    """Monday 00:00 local after the week: the moment a week's overdue cases are judged."""
-    monday = _EPOCH + dt.timedelta(days=int(week) * 7 + 4)
-    return pd.Timestamp(monday).tz_localize(timezone).tz_convert("UTC")
 
 
 def weekly_indicators(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.DataFrame,

@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..calendar import WorkingCalendar, due_at_many
 from .catalog_frames import CatalogFrames
-from .visit_log import local_day_numbers
+from ..calendar import local_day_numbers
 
 CASE_COLUMNS = [
     "case_id", "service_code", "office_code", "first_visit_at", "accepted_at", "due_at",

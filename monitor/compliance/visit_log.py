@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..calendar import local_day_numbers
 from .catalog_frames import CatalogFrames
 
 ACTIONS = ("submit", "return", "resubmit", "forward", "issue", "refuse", "withdraw", "consult")
@@ -323,12 +324,6 @@ def _plain_local_times(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     local = np.asarray(parsed.to_numpy(zero_copy_only=False) if hasattr(parsed, "to_numpy")
                        else parsed).astype("datetime64[ns]")
     return plain & ~np.isnat(local), local
-
-
-def local_day_numbers(moments: pd.Series, timezone: str) -> np.ndarray:
-    """Days since 1970-01-01 of each moment's local date (NaT -> a very small number)."""
-    local = moments.dt.tz_convert(timezone).dt.tz_localize(None)
-    return local.to_numpy().astype("datetime64[D]").astype("int64")
 
 
 def _drop_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame], int]:

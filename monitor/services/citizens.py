@@ -6,7 +6,6 @@ personal data is ever shown.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from ..stores import audit
 from .front_desk import check_code_hash, new_check_code
 from ..models import Case, Complaint, ComplaintLanguage, Visit
 from ..stores.weeks import overdue_open_sql
+from ..calendar import local_today
 
 # Compared when there is nothing to compare with, so that timing is alike; random, so that
 # no number and code can ever match it (a case numbered "none" with code "none" did).
@@ -77,7 +77,7 @@ def file_complaint(session: Session, *, kind: str, text: str, case_number: str =
         if case is not None:  # route the complaint to the office of the case
             office_code, service_code = case.office_code or "", service_code or case.service_code or ""
     # The date the citizen lives in (MONITOR_TIMEZONE), not UTC's: at 01:00 in Astana it is today.
-    local_day = now.astimezone(ZoneInfo(current_app.config["MONITOR_TIMEZONE"]))
+    local_day = local_today(current_app.config["MONITOR_TIMEZONE"], now)
     reference = f"CMP-{local_day:%y%m%d}-{secrets.token_hex(3).upper()}"
     code = new_check_code()
     complaint = Complaint(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 
 from flask import current_app
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from services_catalog import Catalog
 
+from .. import calendar
 from ..calendar import WorkingCalendar
 from ..stores.calendar import calendar_from_db
 from ..stores.catalog import catalog_from_db
@@ -58,7 +58,7 @@ def current_catalog() -> Catalog:
 
 def local_today() -> dt.date:
     """Today's date where the offices are (MONITOR_TIMEZONE), not the server's."""
-    return dt.datetime.now(ZoneInfo(current_app.config["MONITOR_TIMEZONE"])).date()
+    return calendar.local_today(current_app.config["MONITOR_TIMEZONE"])
 
 
 def engine_inputs() -> EngineInputs:

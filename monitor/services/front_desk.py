@@ -25,6 +25,7 @@ from ..compliance.rules import judge_integrity, judge_visits
 from .context import EngineInputs
 from ..models import Case, CorrectionRequest, Finding, IndicatorSnapshot, RelativeDeclaration, User, Visit
 from ..compliance.applicants import applicant_hash
+from ..calendar import end_of_next_working_day, local_midnight
 
 # Findings the desk must confirm with a written reason before saving (clause 2.2.3).
 DEMAND_RULES = ("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT", "UNFOUNDED_RETURN", "UNFOUNDED_REFUSAL")
@@ -105,11 +106,6 @@ def typed_time_errors(draft_times: dict, now: dt.datetime, skew: dt.timedelta) -
             for name, moment in draft_times.items() if moment is not None and moment > limit]
 
 
-def start_of_local_day(now: dt.datetime, calendar) -> dt.datetime:
-    """The start of the current local working day: local midnight of today."""
-    return now.astimezone(calendar.timezone).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineInputs,
                 hash_key: str, now: dt.datetime | None = None,
                 skew: dt.timedelta = DEFAULT_SKEW) -> DraftCheck:
@@ -142,7 +138,7 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
             warnings.append(DeskWarning(
                 CONFLICT_OF_INTEREST, CONFLICT_CLAUSE,
                 "the applicant is a close relative you declared; hand the case to a colleague"))
-    late = draft.finished_at is not None and draft.finished_at < start_of_local_day(now, inputs.calendar)
+    late = draft.finished_at is not None and draft.finished_at < local_midnight(now, inputs.timezone)
     return DraftCheck(warnings=warnings, late=late)
 
 
@@ -288,17 +284,7 @@ class CorrectionOutcome:
 
 def correction_deadline(visit: Visit, calendar) -> dt.datetime:
     """The end of the next working day after the visit's local day (the desk's own window)."""
-    return window_end(visit.finished_at, calendar)
-
-
-def window_end(finished_at: dt.datetime, calendar) -> dt.datetime:
-    """The end of the next working day after the local day of ``finished_at``."""
-    day = finished_at.astimezone(calendar.timezone).date() + dt.timedelta(days=1)
-    for _ in range(60):
-        if calendar.is_working_day(day):
-            break
-        day += dt.timedelta(days=1)
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=calendar.timezone)
+    return end_of_next_working_day(visit.finished_at, calendar)
 
 
 def why_supervised(session: Session, visit: Visit, changes: dict, user: User, calendar,
@@ -322,7 +308,7 @@ def why_supervised(session: Session, visit: Visit, changes: dict, user: User, ca
         if session.scalar(select(IndicatorSnapshot.id).where(IndicatorSnapshot.week == week).limit(1)):
             return f"a visit of a published week ({week})"
     finished = [visit.finished_at] + ([changes["finished_at"]] if changes.get("finished_at") else [])
-    deadline = min(window_end(moment, calendar) for moment in finished)
+    deadline = min(end_of_next_working_day(moment, calendar) for moment in finished)
     if now >= deadline:
         return f"the desk's window closed at {deadline.isoformat(timespec='minutes')}"
     if effect:

@@ -22,7 +22,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask import current_app
@@ -32,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from services_catalog import Catalog, Deadline
 
-from ..calendar import WorkingCalendar, due_at
+from ..calendar import WorkingCalendar, due_at, local_midnight_of
 from ..extensions import db
 from ..metrics import PUBLIC_PAGE_CACHE
 from ..models import AuditRecord, IndicatorSnapshot
@@ -185,7 +184,7 @@ def catalog_page_stamp(language: str, path: str, key) -> PageStamp:
     today = local_today()
     stamp = "|".join(f"{entity}:{sequence}" for entity, sequence, _ in latest)
     tag = hashlib.sha256(f"{stamp}|{today}|{language}|{path}|{key}".encode()).hexdigest()[:32]
-    midnight = dt.datetime.combine(today, dt.time(), ZoneInfo(current_app.config["MONITOR_TIMEZONE"]))
+    midnight = local_midnight_of(today, current_app.config["MONITOR_TIMEZONE"])
     changed = [moment.astimezone(dt.timezone.utc) for _, _, moment in latest if moment is not None]
     modified = max([midnight.astimezone(dt.timezone.utc)] + changed)
     return PageStamp(tag, modified.replace(microsecond=0))

@@ -7,9 +7,7 @@ head can later prove the audit records up to it were not rewritten.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -18,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from ..compliance import INDICATORS
 from ..stores import weeks as week_store
-from ..compliance.indicators import PUBLIC_SCOPE_KINDS, SCOPE_KINDS, week_label, week_number, week_of_label
-from ..compliance.visit_log import local_day_numbers
+from .. import calendar
+from ..calendar import last_complete_week, week_label, week_of_label
+from ..compliance.indicators import PUBLIC_SCOPE_KINDS, SCOPE_KINDS
 from .context import EngineInputs
 from ..models import AuditRecord, IndicatorSnapshot, Visit
 
@@ -29,20 +28,12 @@ class PublishError(ValueError):
     """A week that cannot be published: a malformed label, or a week not yet ended."""
 
 
-WEEK_LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
 def checked_week(label: str) -> str:
     """An ISO week label (``2026-W47``) as given, or PublishError saying what is wrong."""
-    matched = WEEK_LABEL.match((label or "").strip())
-    if matched is None:
-        raise PublishError(f"{label!r} is not an ISO week (write it as 2026-W47)")
     try:
-        dt.date.fromisocalendar(int(matched.group(1)), int(matched.group(2)), 1)
-    except ValueError:
-        raise PublishError(f"{label!r} is not an ISO week: {matched.group(1)} has no week "
-                           f"{int(matched.group(2))}") from None
-    return label.strip()
+        return calendar.checked_week(label)
+    except calendar.BadWeek as error:
+        raise PublishError(str(error)) from None
 
 
 def closed_week(label: str, now: dt.datetime, timezone: str) -> str:
@@ -51,7 +42,7 @@ def closed_week(label: str, now: dt.datetime, timezone: str) -> str:
     Only a closed week is published: a running or future week frozen now would keep numbers
     that its remaining days change."""
     label = checked_week(label)
-    if week_of_label(label) >= week_of_label(week_of(now, timezone)):
+    if week_of_label(label) >= calendar.week_of(now, timezone):
         raise PublishError(f"week {label} has not ended yet (the last ended week is "
                            f"{last_complete_week(now, timezone)}); only ended weeks are published")
     return label
@@ -65,14 +56,8 @@ class Publication:
 
 
 def week_of(moment: dt.datetime, timezone: str) -> str:
-    """The ISO week (local time) a moment falls in."""
-    day = local_day_numbers(pd.Series([pd.Timestamp(moment)]), timezone)
-    return week_label(int(week_number(day)[0]))
-
-
-def last_complete_week(now: dt.datetime, timezone: str) -> str:
-    """The ISO week that ended most recently before ``now`` (local time)."""
-    return week_label(week_of_label(week_of(now, timezone)) - 1)
+    """The label of the ISO week (local time) a moment falls in."""
+    return week_label(calendar.week_of(moment, timezone))
 
 
 def published_weeks(session: Session) -> list[str]:
@@ -167,10 +152,8 @@ def unpublished_weeks(session: Session, now: dt.datetime, timezone: str, since: 
 
 
 def week_end(week: str, timezone: str) -> dt.datetime:
-    """When a week ends: the next Monday at 00:00 local time."""
-    year, number = (int(part) for part in checked_week(week).split("-W"))
-    monday = dt.date.fromisocalendar(year, number, 1) + dt.timedelta(days=7)
-    return dt.datetime.combine(monday, dt.time(0), tzinfo=ZoneInfo(timezone))
+    """When a labelled week ends: the next Monday at 00:00 local time."""
+    return calendar.week_end(week_of_label(checked_week(week)), timezone).to_pydatetime()
 
 
 def public_snapshots(session: Session, scope_kind: str | None = None, last_weeks: int | None = None

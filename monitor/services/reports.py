@@ -18,7 +18,8 @@ from ..stores import weeks as week_store
 from ..compliance import INDICATORS, weekly_indicators
 from ..compliance import funnel
 from ..compliance.indicator_table import BY_NAME, DENOMINATORS
-from ..compliance.indicators import SCOPES, week_end, week_label, week_number, week_of_label
+from ..calendar import week_end, week_label, week_number, week_of_label
+from ..compliance.indicators import SCOPES
 from .citizens import complaints_of_area
 from .context import EngineInputs
 from .escalations import open_count

@@ -18,7 +18,7 @@ from . import audit
 from . import visits as visit_store
 from ..calendar import WorkingCalendar
 from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
-from ..compliance.visit_log import local_day_numbers
+from ..calendar import local_day_numbers
 from ..models import Case, Finding, Visit
 from .sets import one_of
 from .visits import bulk_insert, refresh_all_cases, visits_frame

@@ -18,10 +18,8 @@ from sqlalchemy.orm import Session
 
 from . import audit, evidence
 from .sets import one_of, plain
-from ..calendar import WorkingCalendar
+from ..calendar import WorkingCalendar, local_day_numbers, week_number
 from ..compliance import CatalogFrames, case_timeline
-from ..compliance.indicators import week_number
-from ..compliance.visit_log import local_day_numbers
 from ..models import AuditRecord, Case, CorrectionRequest, Visit
 from ..compliance.applicants import applicant_hashes
 

@@ -17,7 +17,8 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from ..compliance import RULES, CatalogFrames, weekly_indicators
-from ..compliance.indicators import SCOPES, week_end
+from ..calendar import week_end
+from ..compliance.indicators import SCOPES
 from ..models import Case, Complaint, Finding, Visit
 from .visits import chunks
 

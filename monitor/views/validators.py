@@ -5,12 +5,10 @@ from flask import abort, request
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
+from ..calendar import FIRST_YEAR, LAST_YEAR
 from ..extensions import db
 from ..services import offices
 
-# Dates the app can reason about: local time zones, pandas timestamps (1677..2262) and the
-# official calendar all work inside this range; year 0001 or 9999 is a typing error.
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class PlausibleDate:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 
 from flask import current_app, request
 
-from ... import open_data
+from ... import calendar, open_data
 from ...services import public_pages
 from ...services.context import local_today
 from .. import public_url
@@ -22,7 +21,6 @@ from . import bp
 CACHE_CONTROL = "public, max-age=300"
 JSON = "application/json"
 JSON_LD = "application/ld+json"
-WEEK = re.compile(r"^\d{4}-W\d{2}$")
 
 
 def _today() -> dt.date:
@@ -133,7 +131,7 @@ def indicators():
     week = request.args.get("week")
     scope_kind = request.args.get("scope_kind")
     indicator = request.args.get("indicator")
-    if week is not None and not WEEK.match(week):
+    if week is not None and not calendar.is_week_label(week):
         return _error(400, f"week must be an ISO week such as 2026-W12, not {week!r}")
     if scope_kind is not None and scope_kind not in open_data.SCOPE_KINDS:
         return _error(400, f"scope_kind must be one of {', '.join(open_data.SCOPE_KINDS)}")

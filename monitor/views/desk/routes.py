@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ...stores import audit
 from ...services import escalations, front_desk, receipts
-from ...calendar import due_at
+from ...calendar import due_at, local_midnight
 from ...compliance.visit_log import iin_is_valid
 from ...services.context import engine_inputs
 from ...extensions import db
@@ -47,7 +47,7 @@ def today():
     """Today's visits and the office's open cases, the overdue and nearly due first."""
     inputs = engine_inputs()
     now = dt.datetime.now(dt.timezone.utc)
-    start = dt.datetime.now(inputs.calendar.timezone).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = local_midnight(now, inputs.timezone)
     offices = offices_of(current_user)
     visits = select(Visit).where(Visit.called_at >= start).order_by(Visit.called_at.desc())
     cases = select(Case).where(Case.completed_at.is_(None), Case.withdrawn_at.is_(None),

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pandas as pd
@@ -25,33 +24,28 @@ from .. import words
 from ...compliance import INDICATORS, RULES
 from ...compliance import funnel
 from ...compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND
-from ...compliance.indicators import week_end, week_of_label
+from ...calendar import FIRST_YEAR, LAST_YEAR, BadWeek, last_complete_week, week_end, week_of_label
 from ...services.context import engine_inputs
 from ...extensions import db
 from ...stores.calendar import calendar_from_db
 from ...models import AuditRecord, Case, Complaint, CorrectionRequest, Finding, Visit
-from ...services.publishing import last_complete_week
 from .. import RATE_INDICATORS
 from ..labels import label
 from ..exports import people_workbook
 from ..access import may_see_office, offices_of
 from . import bp
-from ..validators import FIRST_YEAR, LAST_YEAR, MAX_PAGE, int_arg
+from ..validators import MAX_PAGE, int_arg
 from .forms import AnswerForm, DecisionForm, ReviewForm
-
-WEEK = re.compile(r"\d{4}-W\d{2}")
-
 
 def _week() -> str:
     week = request.args.get("week") or last_complete_week(dt.datetime.now(dt.timezone.utc),
                                                           current_app.config["MONITOR_TIMEZONE"])
     try:
-        if not WEEK.fullmatch(week) or not FIRST_YEAR <= int(week[:4]) <= LAST_YEAR:
-            raise ValueError(week)
         week_of_label(week)
-    except ValueError:
-        abort(400, description=f"week must look like 2026-W12, between {FIRST_YEAR} and {LAST_YEAR}")
-    return week
+    except BadWeek:
+        abort(400, description=_("Write the week as 2026-W12, a year between %(first)s and %(last)s.",
+                                 first=FIRST_YEAR, last=LAST_YEAR))
+    return week.strip()
 
 
 def _report(week: str) -> reports.WeeklyReport:
