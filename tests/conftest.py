@@ -80,6 +80,27 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+def table_rows() -> dict[str, list[dict]]:
+    """Every row of every table, to be put back later by ``restore_rows``."""
+    return {table.name: [dict(row) for row in db.session.execute(table.select()).mappings()]
+            for table in db.metadata.sorted_tables}
+
+
+def restore_rows(rows: dict[str, list[dict]]) -> None:
+    """The tables exactly as ``table_rows`` saw them (ids and PostgreSQL sequences too)."""
+    _empty_tables()
+    for table in db.metadata.sorted_tables:
+        if rows.get(table.name):
+            db.session.execute(table.insert(), rows[table.name])
+    if db.engine.dialect.name == "postgresql":
+        for table in db.metadata.sorted_tables:
+            if "id" in table.c and rows.get(table.name) and table.c.id.autoincrement in (True, "auto"):
+                db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                        f"(SELECT MAX(id) FROM {table.name}))"))  # nosec B608
+    db.session.commit()
+    db.session.expire_all()
+
+
 @pytest.fixture
 def app(database_url):
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
