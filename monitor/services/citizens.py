@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..stores import audit
+from ..stores import cases as case_store
 from .front_desk import check_code_hash, new_check_code
 from ..models import Case, Complaint, ComplaintLanguage, Visit
 from ..stores.weeks import overdue_open_sql
@@ -43,8 +44,7 @@ def case_status(session: Session, case_number: str, code: str, now: dt.datetime)
     # Phones type lower case and people copy numbers with spaces: the number as typed, else
     # in capitals without spaces (how the desk prints it); an imported number keeps its case.
     tidy = "".join(typed.split()).upper()
-    found = {case.case_number: case for case in session.scalars(
-        select(Case).where(Case.case_number.in_({typed, tidy})))}
+    found = case_store.by_numbers(session, {typed, tidy})
     case = found.get(typed) or found.get(tidy)
     expected = case.check_code_hash if case is not None and case.check_code_hash else _DUMMY_HASH
     given = check_code_hash(case.case_number if case is not None else typed, code)
@@ -73,7 +73,7 @@ def file_complaint(session: Session, *, kind: str, text: str, case_number: str =
     it was filed in (its answer is mailed in it)."""
     now = now or dt.datetime.now(dt.timezone.utc)
     if case_number and not office_code:
-        case = session.scalar(select(Case).where(Case.case_number == case_number))
+        case = case_store.by_number(session, case_number)
         if case is not None:  # route the complaint to the office of the case
             office_code, service_code = case.office_code or "", service_code or case.service_code or ""
     # The date the citizen lives in (MONITOR_TIMEZONE), not UTC's: at 01:00 in Astana it is today.

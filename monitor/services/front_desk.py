@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..stores import audit
+from ..stores import cases as case_store
 from ..stores import findings as findings_store
 from . import publishing
 from ..stores import visits as visit_store
@@ -128,7 +129,7 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
                 for rule, detail in zip(found["rule"], found["detail"]) if rule in DEMAND_RULES]
     if draft.case_number and draft.action in ("submit", "resubmit"):
         warnings += _clock_reset_warnings(session, parsed.visits, inputs)
-    if draft.action == "withdraw" and _overdue_case(session, draft.case_number, now) is not None:
+    if draft.action == "withdraw" and case_store.overdue_open(session, draft.case_number, now) is not None:
         warnings.append(DeskWarning("OVERDUE_OPEN", RULES["OVERDUE_OPEN"].clause, OVERDUE_WITHDRAWAL))
     if draft.applicant_ref.strip():
         hashed = applicant_hash(draft.applicant_ref, hash_key)
@@ -146,19 +147,10 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
 OVERDUE_WITHDRAWAL = "the case is overdue: its finding stays until a supervisor reviews the withdrawal"
 
 
-def _overdue_case(session: Session, case_number: str, now: dt.datetime) -> Case | None:
-    """The case, if it is open, accepted and past its due time at ``now`` (OVERDUE_OPEN)."""
-    if not case_number:
-        return None
-    return session.scalar(select(Case).where(
-        Case.case_number == case_number, Case.accepted_at.is_not(None), Case.completed_at.is_(None),
-        Case.withdrawn_at.is_(None), Case.due_at < now))
-
-
 def _clock_reset_warnings(session: Session, draft_visits: pd.DataFrame, inputs: EngineInputs) -> list[DeskWarning]:
     """Warn before a submit that would restart an accepted case's deadline (CLOCK_RESET),
     judged by the engine on the case's stored visits plus the draft."""
-    case = session.scalar(select(Case).where(Case.case_number == draft_visits["case_id"].iloc[0]))
+    case = case_store.by_number(session, draft_visits["case_id"].iloc[0])
     if case is None:
         return []
     stored = visit_store.visits_frame(session, inputs.frames, inputs.timezone, [case.id])
@@ -178,7 +170,7 @@ def _clock_reset_warnings(session: Session, draft_visits: pd.DataFrame, inputs: 
 def _follow_up_errors(session: Session, draft: VisitDraft) -> list[tuple[str, str]]:
     """A follow-up belongs to an existing case of the same service, at its office or at the
     office it was forwarded to."""
-    case = session.scalar(select(Case).where(Case.case_number == draft.case_number))
+    case = case_store.by_number(session, draft.case_number)
     forwarded_here = case is not None and session.scalar(select(Visit.id).where(
         Visit.case_pk == case.id, Visit.forwarded_to == draft.office_code).limit(1)) is not None
     if case is None or (case.office_code != draft.office_code and not forwarded_here):
@@ -231,7 +223,7 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
         case_number = new_case_number(draft.office_code, draft.called_at.date())
         check_code = new_check_code()
     visit_id = f"D-{uuid.uuid4().hex[:16]}"
-    overdue = _overdue_case(session, draft.case_number, now)
+    overdue = case_store.overdue_open(session, draft.case_number, now)
     if overdue is not None:
         # Evidence of this moment first: an overdue case's OVERDUE_OPEN is recorded as of now
         # (the nightly sweep may not have seen it yet), so that the visit cannot hide it.
@@ -242,7 +234,7 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
                                   late_reason=(late_reason or "").strip() or None if check.late else None)
     visit_store.import_visits(session, visits, hash_key=hash_key, source="desk",
                               frames=inputs.frames, calendar=inputs.calendar, now=now)
-    case = session.scalar(select(Case).where(Case.case_number == case_number)) if case_number else None
+    case = case_store.by_number(session, case_number)
     if case is not None and check_code:
         case.check_code_hash = check_code_hash(case_number, check_code)
     visit = session.scalar(select(Visit).where(Visit.visit_id == visit_id))

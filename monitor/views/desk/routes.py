@@ -9,19 +9,17 @@ import pandas as pd
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
-from sqlalchemy import case as sql_case, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...stores import audit
-from ...services import escalations, front_desk, receipts
-from ...calendar import due_at, local_midnight
+from ...services import cases, escalations, front_desk, receipts
+from ...calendar import due_at
 from ...compliance.visit_log import iin_is_valid
 from ...services.context import engine_inputs
 from ...extensions import db
 from ...models import Case, RelativeDeclaration, Visit
 from ...compliance.applicants import applicant_hash
-from ...stores.weeks import overdue_open_sql
 from ..access import may_see_office, offices_of
 from ..labels import label
 from ..words import desk_error, supervised_reason
@@ -36,10 +34,10 @@ def _language() -> str:
 
 
 def _visible_case(case_number: str) -> Case:
-    case = db.session.scalar(select(Case).where(Case.case_number == case_number))
-    if case is None or not may_see_office(current_user, case.office_code):
-        abort(404)  # another office's case is not there for this user
-    return case
+    try:
+        return cases.visible_case(db.session, case_number, offices_of(current_user))
+    except cases.CaseNotFound:
+        abort(404)
 
 
 @bp.get("/")
@@ -47,26 +45,12 @@ def today():
     """Today's visits and the office's open cases, the overdue and nearly due first."""
     inputs = engine_inputs()
     now = dt.datetime.now(dt.timezone.utc)
-    start = local_midnight(now, inputs.timezone)
-    offices = offices_of(current_user)
-    visits = select(Visit).where(Visit.called_at >= start).order_by(Visit.called_at.desc())
-    cases = select(Case).where(Case.completed_at.is_(None), Case.withdrawn_at.is_(None),
-                               Case.accepted_at.is_not(None)).order_by(Case.due_at)
-    if offices is not None:
-        visits = visits.where(Visit.office_code.in_(offices))
-        cases = cases.where(Case.office_code.in_(offices))
-    # Overdue is the engine's OVERDUE_OPEN now (rules.is_overdue_open), as everywhere.
-    overdue = sql_case((overdue_open_sql(now), True), else_=False).label("overdue")
-    open_cases = []
-    for case, is_overdue in db.session.execute(
-            cases.options(selectinload(Case.visits)).add_columns(overdue).limit(200)):
-        state = ("overdue" if is_overdue else
-                 "nearly-due" if case.due_at and case.due_at < now + NEARLY_DUE else "")
-        open_cases.append((case, state, _next_step(case, state)))
+    day = cases.desk_day(db.session, offices_of(current_user), now, inputs.timezone, NEARLY_DUE)
+    open_cases = [(case, state, _next_step(case, state)) for case, state in day.open_cases]
     # An overdue case's accountability clock: when it goes to the administrator.
     clocks = escalations.case_clocks(db.session, [case for case, _, _ in open_cases], now,
                                      current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar)
-    return render_template("desk/today.html", visits=db.session.scalars(visits.limit(200)).all(),
+    return render_template("desk/today.html", visits=day.visits,
                            open_cases=open_cases, timezone=inputs.calendar.timezone, clocks=clocks,
                            services=inputs.frames.catalog.services, language=_language())
 

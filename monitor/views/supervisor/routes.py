@@ -12,7 +12,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
-from ...services import citizens
+from ...services import cases, citizens
 from ...services import escalations
 from ...stores import findings as findings_store
 from ...services import front_desk
@@ -28,7 +28,7 @@ from ...calendar import FIRST_YEAR, LAST_YEAR, BadWeek, last_complete_week, week
 from ...services.context import engine_inputs
 from ...extensions import db
 from ...stores.calendar import calendar_from_db
-from ...models import AuditRecord, Case, Complaint, CorrectionRequest, Finding, Visit
+from ...models import AuditRecord, Complaint, CorrectionRequest, Finding, Visit
 from .. import RATE_INDICATORS
 from ..labels import label
 from ..exports import people_workbook
@@ -211,8 +211,9 @@ def _back_to_findings(finding_id: int) -> str:
 @bp.get("/cases/<case_number>")
 def case(case_number: str):
     """A case's timeline: its visits in order and every finding on it."""
-    found = db.session.scalar(select(Case).where(Case.case_number == case_number))
-    if found is None or not may_see_office(current_user, found.office_code):
+    try:
+        found = cases.visible_case(db.session, case_number, offices_of(current_user))
+    except cases.CaseNotFound:
         abort(404)
     visits = db.session.scalars(select(Visit).where(Visit.case_pk == found.id).order_by(Visit.called_at)).all()
     findings = db.session.scalars(select(Finding).where(or_(

@@ -1,0 +1,38 @@
+"""Cases by their number: the one place that reads "the case with this number".
+
+A case number is what people type and print (``Case.case_number``); the key is unique.
+Office scope is the use case's decision (services/cases.py), not the store's.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Case
+
+
+def by_number(session: Session, case_number: str | None) -> Case | None:
+    """The case with exactly this number, or None (also for an empty number)."""
+    if not case_number:
+        return None
+    return session.scalar(select(Case).where(Case.case_number == case_number))
+
+
+def by_numbers(session: Session, case_numbers: Iterable[str]) -> dict[str, Case]:
+    """The stored cases among these numbers, by number."""
+    wanted = {number for number in case_numbers if number}
+    if not wanted:
+        return {}
+    return {case.case_number: case for case in session.scalars(select(Case).where(Case.case_number.in_(wanted)))}
+
+
+def overdue_open(session: Session, case_number: str | None, now: dt.datetime) -> Case | None:
+    """The case, if it is accepted, open and past its due time at ``now`` (OVERDUE_OPEN)."""
+    if not case_number:
+        return None
+    return session.scalar(select(Case).where(
+        Case.case_number == case_number, Case.accepted_at.is_not(None), Case.completed_at.is_(None),
+        Case.withdrawn_at.is_(None), Case.due_at < now))
