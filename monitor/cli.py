@@ -26,7 +26,7 @@ from . import (
     jobs,
     scheduler,
 )
-from .services import accounts
+from .services import accounts, calendar_changes
 from .services import offices
 from .services import publishing
 from .stores import audit
@@ -156,9 +156,7 @@ def calendar_explain(accepted, value, unit):
 @click.option("--reason", required=True, help="The decree or reason, shown to citizens.")
 def calendar_override(day, is_working, reason):
     """Add or replace an override of the official calendar; open cases' due dates follow."""
-    why = calendar_store.set_override(db.session, day.date(), is_working, reason, actor="cli")
-    refreshed = findings_store.rejudge_all(db.session, engine_inputs(), "cli",
-                                              findings_store.Cause("calendar", why))[0]
+    refreshed = calendar_changes.override_day(db.session, day.date(), is_working, reason, actor="cli")
     db.session.commit()
     click.echo(f"{day:%Y-%m-%d} is now {'a working day' if is_working else 'a day off'}; "
                f"{refreshed} cases re-timed.")
@@ -168,11 +166,9 @@ def calendar_override(day, is_working, reason):
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 def calendar_remove_override(day):
     """Remove an override; the official calendar applies again to that day."""
-    why = calendar_store.remove_override(db.session, day.date(), actor="cli")
-    if why is None:
+    refreshed = calendar_changes.remove_override(db.session, day.date(), actor="cli")
+    if refreshed is None:
         _fail(f"there is no override on {day:%Y-%m-%d}")
-    refreshed = findings_store.rejudge_all(db.session, engine_inputs(), "cli",
-                                              findings_store.Cause("calendar", why))[0]
     db.session.commit()
     click.echo(f"Override on {day:%Y-%m-%d} removed; {refreshed} cases re-timed.")
 

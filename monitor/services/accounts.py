@@ -77,6 +77,14 @@ def password_problem(password: str, login: str = "") -> AccountError | None:
     return None
 
 
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.login)))
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
 def find_user(session: Session, login: str) -> User | None:
     """The account of a login, whatever its case (logins are unique case-insensitively)."""
     return session.scalar(select(User).where(func.lower(User.login) == login.strip().lower()))

@@ -6,26 +6,22 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ... import jobs as scheduled_jobs, scheduler
-from ...services import accounts
+from ...services import accounts, calendar_changes
 from ...services import escalations
 from ...services import offices as offices_service
 from ...services.accounts import AccountError
-from ...stores import calendar as calendar_store
-from ...stores import findings as findings_store
 from ...services.context import engine_inputs
 from ...extensions import db
 from ..access import offices_of
 from ..validators import MAX_PAGE, int_arg
-from ...models import CalendarOverride, Office, User
 from . import bp
 from .forms import CalendarOverrideForm, OfficeForm, ResetPasswordForm, UserForm
 
 
-def _offices() -> list[Office]:
+def _offices() -> list:
     return offices_service.all_offices(db.session)
 
 
@@ -53,14 +49,14 @@ def users():
                 db.session.commit()
                 flash(_("User %(login)s created.", login=user.login), "success")
                 return redirect(url_for(".users"))
-    listed = db.session.scalars(select(User).order_by(User.login)).all()
-    return render_template("admin/users.html", form=form, users=listed, language=str(get_locale()))
+    return render_template("admin/users.html", form=form, users=accounts.all_users(db.session),
+                           language=str(get_locale()))
 
 
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id: int):
     """An administrator sets a new password for a user; the user's sessions end."""
-    user = db.get_or_404(User, user_id)
+    user = accounts.user_by_id(db.session, user_id) or abort(404)
     form = ResetPasswordForm()
     problem = None
     if not form.validate_on_submit():
@@ -81,7 +77,7 @@ def reset_password(user_id: int):
 
 @bp.post("/users/<int:user_id>/active")
 def toggle_active(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = accounts.user_by_id(db.session, user_id) or abort(404)
     if user.id == current_user.id:
         flash(_("You cannot deactivate yourself."), "error")
         return redirect(url_for(".users"))
@@ -124,15 +120,12 @@ def calendar():
     """Overrides of the official calendar; open cases' due dates follow at once."""
     form = CalendarOverrideForm()
     if form.validate_on_submit():
-        why = calendar_store.set_override(db.session, form.day.data, form.is_working_day.data == "working",
-                                          form.reason.data.strip(), current_user.login)
-        refreshed = findings_store.rejudge_all(db.session, engine_inputs(), current_user.login,
-                                                  findings_store.Cause("calendar", why))[0]
+        refreshed = calendar_changes.override_day(db.session, form.day.data, form.is_working_day.data == "working",
+                                                  form.reason.data.strip(), current_user.login)
         db.session.commit()
         flash(_("Override saved; %(count)s cases re-timed.", count=refreshed), "success")
         return redirect(url_for(".calendar"))
-    overrides = db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day.desc())).all()
-    return render_template("admin/calendar.html", form=form, overrides=overrides)
+    return render_template("admin/calendar.html", form=form, overrides=calendar_changes.overrides(db.session))
 
 
 @bp.post("/calendar/<day>/remove")
@@ -141,10 +134,7 @@ def remove_override(day: str):
         parsed = dt.date.fromisoformat(day)
     except ValueError:
         abort(404)
-    why = calendar_store.remove_override(db.session, parsed, current_user.login)
-    if why is not None:
-        findings_store.rejudge_all(db.session, engine_inputs(), current_user.login,
-                                   findings_store.Cause("calendar", why))
+    if calendar_changes.remove_override(db.session, parsed, current_user.login) is not None:
         db.session.commit()
         flash(_("Override removed."), "success")
     return redirect(url_for(".calendar"))
@@ -158,7 +148,7 @@ def escalations_queue():
     config = current_app.config
     rows, total = escalations.queue(db.session, offices_of(current_user), dt.datetime.now(dt.timezone.utc),
                                     config["ESCALATE_AFTER_WORKING_DAYS"],
-                                    calendar_store.calendar_from_db(db.session, config["MONITOR_TIMEZONE"]), page)
+                                    engine_inputs().calendar, page)
     pages = max(1, -(-total // escalations.QUEUE_PER_PAGE))
     return render_template("admin/escalations.html", rows=rows, total=total, page=page, pages=pages,
                            working_days=config["ESCALATE_AFTER_WORKING_DAYS"])
