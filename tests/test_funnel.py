@@ -89,3 +89,17 @@ def test_a_change_per_100_cases_is_judged_as_a_poisson_rate():
     # 10 -> 30 per 100 cases of 100 cases each: pooled 20, error 100 * sqrt(0.2 * 0.02) = 6.32.
     assert funnel.change_is_worse(30.0, 10.0, 100, 100, "per_100_cases", "lower")
     assert not funnel.change_is_worse(30.0, 20.0, 100, 100, "per_100_cases", "lower")  # 10 < 1.96 * 6.7
+
+
+def test_a_worsening_is_sized_by_the_cases_behind_it_not_the_percentage():
+    # One refusal out of one completed case (0 -> 100 %) against an office whose on-time rate
+    # fell from 91 % to 68 % over 25 cases: the second is the evidence that matters.
+    one_refusal = funnel.worsening(1.0, 0.0, 1, 40, "rate", "lower")
+    late = funnel.worsening(0.68, 0.91, 25, 30, "rate", "higher")
+    assert one_refusal is not None and late is not None
+    assert one_refusal.cases == pytest.approx(1.0) and late.cases == pytest.approx(0.23 * 25)
+    assert late.cases > one_refusal.cases
+    # Red tape per 100 cases: 30 vs 10 per 100 over 100 cases is 20 more instances.
+    red_tape = funnel.worsening(30.0, 10.0, 100, 100, "per_100_cases", "lower")
+    assert red_tape is not None and red_tape.cases == pytest.approx(20.0) and red_tape.z > funnel.Z_95
+    assert funnel.worsening(0.1, 0.1, 500, 500, "rate", "lower") is None

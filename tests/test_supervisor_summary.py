@@ -152,3 +152,29 @@ def test_an_area_is_compared_with_the_whole_network_published_or_not(app, loaded
     # OF1 alone is not the network: its own rate differs from the network's it is compared with.
     of1 = live.by_scope["office"].set_index("office").loc["OF1", "extra_document_rate"]
     assert of1 != pytest.approx(live.network["extra_document_rate"])
+
+
+def test_what_got_worse_is_ranked_by_the_cases_behind_it_not_the_percentage():
+    """One unfounded refusal (0 -> 100 %) ranks below an office whose on-time rate fell from
+    91 % to 68 % over 25 cases (issue 24)."""
+    import numpy as np
+    import pandas as pd
+
+    from monitor.compliance.indicator_table import DENOMINATORS
+    from monitor.services.reports import FUNNEL_INDICATORS, _summary
+
+    offices = pd.Index(["SMALL", "LARGE"], name="office")
+    now = pd.DataFrame({name: np.nan for name in FUNNEL_INDICATORS}, index=offices)
+    before = now.copy()
+    now.loc["SMALL", "unfounded_refusal_rate"], before.loc["SMALL", "unfounded_refusal_rate"] = 1.0, 0.0
+    now.loc["LARGE", "on_time_rate"], before.loc["LARGE", "on_time_rate"] = 0.68, 0.91
+    columns = sorted(set(DENOMINATORS.values()))
+    counted = pd.DataFrame(0, index=offices, columns=columns)
+    counted_before = counted.copy()
+    counted.loc["SMALL", "refusals"], counted_before.loc["SMALL", "refusals"] = 1, 40
+    counted.loc["LARGE", "cases_completed"], counted_before.loc["LARGE", "cases_completed"] = 25, 30
+    empty_funnel = pd.DataFrame(columns=["office", "value", "n", "standing", "worse_by"])
+    summary = _summary({name: empty_funnel for name in FUNNEL_INDICATORS}, {}, now, before, counted,
+                       counted_before, pd.DataFrame(), "2026-W12", "2026-W11")
+    assert [(item.office, item.indicator) for item in summary] == [
+        ("LARGE", "on_time_rate"), ("SMALL", "unfounded_refusal_rate")]

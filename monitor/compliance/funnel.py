@@ -11,6 +11,7 @@ Poisson rate, 100 * (l0 +- z * sqrt(l0 / n)). 95 % limits (z = 1.96) warn, 99.8 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -77,20 +78,39 @@ def compare_with_network(offices: pd.DataFrame, network_rate: float, unit: str, 
         .drop(columns="_order").reset_index(drop=True)
 
 
-def change_is_worse(current: float, previous: float, n_current: float, n_previous: float,
-                    unit: str, better: str, z: float = Z_95) -> bool:
+@dataclass(frozen=True)
+class Worsening:
+    """A change for the worse beyond chance, sized by its evidence: ``cases`` is how many more
+    of this week's cases fared badly than last week's rate would have let (the people behind
+    it), ``z`` how far past chance (the two-sample z statistic)."""
+    cases: float
+    z: float
+
+
+def worsening(current: float, previous: float, n_current: float, n_previous: float,
+              unit: str, better: str, z: float = Z_95) -> Worsening | None:
     """Did the rate get worse by more than chance, week on week? (Two-sample z test: the
-    pooled rate's standard error for the two weeks' numbers of cases; 95 % by default.)"""
+    pooled rate's standard error for the two weeks' numbers of cases; 95 % by default.)
+    None when it did not, or when either week has no cases."""
     values = (current, previous, n_current, n_previous)
     if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values) \
             or n_current <= 0 or n_previous <= 0:
-        return False
+        return None
     difference = current - previous
     if (difference <= 0) if better == "lower" else (difference >= 0):
-        return False
+        return None
     pooled = (current * n_current + previous * n_previous) / (n_current + n_previous)
     if unit == "per_100_cases":
         error = 100 * math.sqrt(pooled / 100 * (1 / n_current + 1 / n_previous))
+        affected = abs(difference) / 100 * n_current
     else:
         error = math.sqrt(pooled * (1 - pooled) * (1 / n_current + 1 / n_previous))
-    return abs(difference) > z * error
+        affected = abs(difference) * n_current
+    statistic = abs(difference) / error if error > 0 else math.inf
+    return Worsening(affected, statistic) if statistic > z else None
+
+
+def change_is_worse(current: float, previous: float, n_current: float, n_previous: float,
+                    unit: str, better: str, z: float = Z_95) -> bool:
+    """Whether ``worsening`` finds a change for the worse beyond chance."""
+    return worsening(current, previous, n_current, n_previous, unit, better, z) is not None

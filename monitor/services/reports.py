@@ -156,7 +156,8 @@ def _summary(funnels: dict[str, pd.DataFrame], network: dict[str, float], office
              offices_before: pd.DataFrame, counted: pd.DataFrame, counted_before: pd.DataFrame,
              area: pd.DataFrame, week: str, previous_week: str) -> list[SummaryItem]:
     """What got worse, worst first: offices beyond the network's 99.8 % limits, then the
-    area's and offices' rates that worsened by more than chance since last week, then
+    area's and offices' rates that worsened by more than chance since last week (the area
+    first, then by the number of cases that fared worse and the strength of the change), then
     offices beyond the 95 % limits."""
     alarms, warnings, worse = [], [], []
     for name, table in funnels.items():
@@ -170,16 +171,23 @@ def _summary(funnels: dict[str, pd.DataFrame], network: dict[str, float], office
         if week in area.index and previous_week in area.index:
             now, before = area.at[week, name], area.at[previous_week, name]
             n_now, n_before = int(counted[column].sum()), int(counted_before[column].sum())
-            if funnel.change_is_worse(now, before, n_now, n_before, unit, better):
-                worse.append((np.inf, SummaryItem("worse", "worse", name, None, float(now), float(before),
-                                                  n_now)))
+            change = funnel.worsening(now, before, n_now, n_before, unit, better)
+            if change is not None:
+                worse.append(((np.inf, change.z), SummaryItem("worse", "worse", name, None, float(now),
+                                                              float(before), n_now)))
         for office in offices_now.index:
             now, before = offices_now.at[office, name], offices_before[name].get(office, np.nan)
             n_now, n_before = int(counted.at[office, column]), int(counted_before[column].get(office, 0))
-            if funnel.change_is_worse(now, before, n_now, n_before, unit, better):
-                worse.append((abs(now - before), SummaryItem("worse", "worse", name, office, float(now),
-                                                             float(before), n_now)))
-    return [item for group in (alarms, worse, warnings) for _, item in sorted(group, key=lambda pair: -pair[0])]
+            change = funnel.worsening(now, before, n_now, n_before, unit, better)
+            if change is not None:
+                # Ranked by the evidence: the cases that fared worse, then the strength of the
+                # change -- never by the percentage alone (one refusal is 0 -> 100 %).
+                worse.append(((change.cases, change.z), SummaryItem("worse", "worse", name, office, float(now),
+                                                                    float(before), n_now)))
+    alarms.sort(key=lambda pair: -pair[0])
+    warnings.sort(key=lambda pair: -pair[0])
+    worse.sort(key=lambda pair: (-pair[0][0], -pair[0][1]))
+    return [item for group in (alarms, worse, warnings) for _, item in group]
 
 
 
