@@ -341,3 +341,23 @@ def test_the_day_view_says_the_service_action_and_next_step_in_words(client, log
     row = page.split(number + "</a>")[1].split("</tr>")[0]
     assert "Service S1 (ru)" in row and "Передано в OF2: ждать ответа." in row
     assert "<td>S1</td>" not in page
+
+
+def test_the_day_view_leads_with_todays_visits_and_their_case_numbers(client, login, loaded_catalog):
+    """Today's visits come first, each with its case number; the open cases follow, the
+    overdue first (issue 24)."""
+    local = dt.timezone(dt.timedelta(hours=5))
+    now = dt.datetime.now(local)
+    stamp = "%Y-%m-%dT%H:%M"
+    login("desk1")
+    client.post("/desk/visits/new", data=visit_form())  # 6 April 2026: long overdue by now
+    saved = client.post("/desk/visits/new", data=visit_form(
+        ticket_at=(now - dt.timedelta(minutes=4)).strftime(stamp),
+        called_at=(now - dt.timedelta(minutes=3)).strftime(stamp),
+        finished_at=(now - dt.timedelta(minutes=1)).strftime(stamp)))
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    old, new = db.session.scalars(select(Case.case_number).order_by(Case.accepted_at)).all()
+    page = client.get("/desk/?lang=ru").get_data(as_text=True)
+    visits, open_cases = page.split("Незавершённые дела отделения")[0], page.split("Незавершённые дела отделения")[1]
+    assert "Обращения за сегодня" in visits and f">{new}</a>" in visits and f">{old}</a>" not in visits
+    assert open_cases.index(f">{old}</a>") < open_cases.index(f">{new}</a>")  # the overdue first

@@ -47,7 +47,7 @@ def desk_day(session: Session, offices: list[str] | None, now: dt.datetime, time
     first; overdue is the engine's OVERDUE_OPEN at ``now`` (rules.is_overdue_open), as everywhere."""
     visits = select(Visit).where(Visit.called_at >= local_midnight(now, timezone)).order_by(Visit.called_at.desc())
     cases = select(Case).where(Case.completed_at.is_(None), Case.withdrawn_at.is_(None),
-                               Case.accepted_at.is_not(None)).order_by(Case.due_at)
+                               Case.accepted_at.is_not(None)).order_by(Case.due_at, Case.id)
     if offices is not None:
         visits = visits.where(Visit.office_code.in_(offices))
         cases = cases.where(Case.office_code.in_(offices))
@@ -58,4 +58,4 @@ def desk_day(session: Session, offices: list[str] | None, now: dt.datetime, time
         state = ("overdue" if is_overdue else
                  "nearly-due" if case.due_at and case.due_at < now + nearly_due else "")
         open_cases.append((case, state))
-    return DeskDay(session.scalars(visits.limit(limit)).all(), open_cases)
+    return DeskDay(list(session.scalars(visits.options(selectinload(Visit.case)).limit(limit))), open_cases)
