@@ -89,6 +89,9 @@ DEFAULTS = {
     "METRICS_TOKEN": "",
     # Citizens' catalog, service pages and checklists: how long a proxy or CDN may keep them.
     "PUBLIC_CACHE_SECONDS": 300,
+    # A phone number citizens may call when the catalog search finds nothing (e.g. the unified
+    # contact centre of public services); empty: none is shown.
+    "CONTACT_PHONE": "",
     # Each process keeps what the citizens' pages show and asks the database at most this
     # often whether a catalog load, calendar change or publication made elsewhere changed it
     # (its own changes take effect at once); and at most this many characters of pages.

@@ -234,3 +234,9 @@ class Catalog:
         from .search import search
 
         return search(self.services.values(), query)
+
+    def nearest(self, query: str, limit: int = 3) -> list[Service]:
+        """The services nearest to a query that finds none (search.nearest)."""
+        from .search import nearest
+
+        return nearest(self.services.values(), query, limit)

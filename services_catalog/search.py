@@ -247,3 +247,20 @@ def search(services: Iterable, query: str) -> list:
     if any(missed == 0 for _, missed, _, _ in found):
         found = [item for item in found if item[1] == 0]
     return [service for *_, service in sorted(found, key=lambda item: (-item[0], item[2]))]
+
+
+def nearest(services: Iterable, query: str, limit: int = 3) -> list:
+    """When ``search`` finds nothing: the services that match most of the query's words,
+    best first (at most ``limit``), so a citizen who typed «потерял паспорт» or «адресная
+    справка» still has somewhere to go. Empty when no word of the query matches anything."""
+    typed = [word for word in query_words(query) if word not in _STOP_WORDS]
+    if not typed:
+        return []
+    ranked = []
+    for position, service in enumerate(services):
+        index, scored = _index(service), {}
+        scores = [_word_score(word, index, scored) for word in typed]
+        matched = sum(1 for value in scores if value >= 1)
+        if matched:
+            ranked.append((-matched, -sum(scores), position, service))
+    return [service for *_, service in sorted(ranked, key=lambda item: item[:3])[:limit]]

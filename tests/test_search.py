@@ -231,3 +231,25 @@ def test_the_desk_search_of_2000_characters_is_answered(client, bundled_in_db, l
     monkeypatch.setattr(module, "stems", budget.wrap(module.stems))
     response = client.get("/desk/visits/new", query_string={"q": "детскийсад" * 200})
     assert response.status_code in (200, 302) and budget.calls <= budget.limit
+
+
+@pytest.mark.parametrize(("query", "code"), [("потерял паспорт", "701002"), ("lost passport", "701002"),
+                                             ("жоғалған төлқұжат", "701002"),
+                                             ("временная регистрация", "701003")])
+def test_a_query_that_finds_nothing_still_has_somewhere_to_go(catalog, query, code):
+    assert catalog.search(query) == []
+    nearest = [service.code for service in catalog.nearest(query)]
+    assert code in nearest and len(nearest) <= 3
+
+
+def test_nothing_is_near_a_query_no_word_of_which_matches(catalog):
+    assert catalog.nearest("xyzzy") == [] and catalog.nearest("   ") == []
+
+
+def test_the_zero_results_page_suggests_the_nearest_services_and_the_contact_phone(app, client, bundled_in_db):
+    page = client.get("/", query_string={"q": "потерял паспорт", "lang": "ru"}).get_data(as_text=True)
+    assert "Возможно, вы ищете одну из этих услуг" in page and "/services/701002" in page
+    assert "Позвоните" not in page  # no number configured, none shown
+    app.config["CONTACT_PHONE"] = "1414"
+    page = client.get("/", query_string={"q": "xyzzy", "lang": "kk"}).get_data(as_text=True)
+    assert "1414 нөміріне қоңырау шалыңыз" in page and "барлық қызметтерді қараңыз" in page

@@ -77,7 +77,9 @@ def _index(query: str):
     catalog = public_pages.catalog()
     today = local_today()
     services = [(service, service.version_in_force(today)) for service in catalog.search(query)]
-    return render_template("public/index.html", services=services, query=query)
+    nearest = catalog.nearest(query) if query and not services else []
+    return render_template("public/index.html", services=services, query=query, nearest=nearest,
+                           contact_phone=current_app.config["CONTACT_PHONE"])
 
 
 _examples: dict = {}
