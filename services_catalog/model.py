@@ -169,6 +169,16 @@ class ServiceVersion:
         """False for a base-format version (no sources): loaded, but shown as not checked."""
         return bool(self.sources)
 
+    @property
+    def official_sources(self) -> tuple[Source, ...]:
+        """The acts and official pages the version cites, in the catalog's order."""
+        return tuple(s for s in self.sources if not s.secondary)
+
+    @property
+    def secondary_sources(self) -> tuple[Source, ...]:
+        """Press or aggregator pages, cited only beside an official source: none without one."""
+        return tuple(s for s in self.sources if s.secondary) if self.official_sources else ()
+
     def provenance_of(self, fact: str) -> Provenance | None:
         return next((p for p in self.provenance if p.fact == fact), None)
 

@@ -1,6 +1,7 @@
 """The citizens' pages: requirements, case status without leaks, complaints, indicators."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -187,3 +188,67 @@ def test_a_complaint_number_carries_the_citizens_date_not_utcs(app):
     late_evening_utc = dt.datetime(2026, 4, 13, 20, 0, tzinfo=dt.timezone.utc)  # 14 April, 01:00 in Astana
     filed = file_complaint(db.session, kind="delay", text="Two weeks late already.", now=late_evening_utc)
     assert filed.reference.startswith("CMP-260414-")
+
+
+# ------------------------------------------------------------------ the law, not the system
+
+STATE_SYSTEM_CODE = re.compile(r"\b(GBD|IS)_[A-Z]+\b")
+GROUND_CODE = re.compile(r"<li>R\d+:")
+
+
+def _sources(page: str) -> list[tuple[str, str]]:
+    """(class, text) of each listed source of the page, in order."""
+    return re.findall(r'<li class="(official|secondary)">(.*?)</li>', page, flags=re.S)
+
+
+def test_citizens_read_names_and_titled_sources_not_codes(app, client):
+    from monitor.stores.catalog import store_catalog
+    from services_catalog import BUNDLED_CATALOG, load_catalog
+
+    catalog = load_catalog(BUNDLED_CATALOG)
+    store_catalog(db.session, catalog)
+    db.session.commit()
+    secondary_seen = 0
+    for code, service in catalog.services.items():
+        for language in ("kk", "ru", "en"):
+            page = client.get(f"/services/{code}?lang={language}").get_data(as_text=True)
+            assert not STATE_SYSTEM_CODE.search(page), (code, language, STATE_SYSTEM_CODE.search(page))
+            assert not GROUND_CODE.search(page), (code, language)
+            # Per version shown: official sources first, then the press marked as such.
+            for block in page.split('class="sources"')[1:]:
+                kinds = [kind for kind, _ in _sources(block.split("</ul>")[0])]
+                assert kinds == sorted(kinds, key=lambda kind: kind != "official"), (code, language)
+                assert "official" in kinds or not kinds
+                secondary_seen += kinds.count("secondary")
+    assert secondary_seen > 0
+    en = client.get("/services/701002?lang=en").get_data(as_text=True)
+    title = "Order of the Minister of Internal Affairs No. 267"
+    official = [text for kind, text in _sources(en) if kind == "official"]
+    assert any(title in text and "(adilet.zan.kz)" in text and "Checked on" in text for text in official)
+    secondary = [text for kind, text in _sources(en) if kind == "secondary"]
+    assert secondary and all("Secondary source (press or aggregator), not an official one:" in t for t in secondary)
+    ru = client.get("/services/701002?lang=ru").get_data(as_text=True)
+    assert "Вторичный источник (пресса или агрегатор), не официальный:" in ru
+    assert "adilet.zan.kz</a> — № 267 от 30 марта 2020" in ru  # the catalog's titles are English
+    # The state systems by name: the address certificate is read from the population database.
+    assert "(Государственная база данных «Физические лица»)" in ru
+    kk = client.get("/services/701002?lang=kk").get_data(as_text=True)
+    assert "(«Жеке тұлғалар» мемлекеттік деректер қоры)" in kk
+    # The refusal grounds by their text, numbered by the list, not by the catalog's codes.
+    grounds = re.findall(r'<ol class="refusal-grounds">(.*?)</ol>', en, flags=re.S)
+    assert len(grounds) == len(catalog.services["701002"].versions)
+    texts = {g.text.en.replace("'", "&#39;") for v in catalog.services["701002"].versions for g in v.refusal_grounds}
+    assert all(any(text in shown for shown in grounds) for text in texts)
+
+
+def test_secondary_sources_are_shown_only_beside_an_official_one():
+    from services_catalog import BUNDLED_CATALOG, load_catalog
+    from services_catalog.model import Source
+
+    base = load_catalog(BUNDLED_CATALOG).services["701002"].versions[-1]
+    press = Source("press", "Zakon.kz: a report", "https://www.zakon.kz/x", dt.date(2026, 12, 1), secondary=True)
+    act = Source("act", "Order No. 1", "https://adilet.zan.kz/rus/docs/V1", dt.date(2026, 12, 1), "1")
+    only_press = dataclasses.replace(base, sources=(press,))
+    assert only_press.official_sources == () and only_press.secondary_sources == ()
+    both = dataclasses.replace(base, sources=(press, act))
+    assert both.official_sources == (act,) and both.secondary_sources == (press,)
