@@ -152,6 +152,27 @@ def test_indicators_page_never_ranks_an_office_with_too_few_cases(client, app):
     assert client.get("/indicators?office=NOPE").status_code == 404
 
 
+def test_indicators_name_the_offices_in_the_readers_language(client, app):
+    from monitor.services.offices import NewOffice, create_office
+
+    now = dt.datetime(2026, 4, 13, 1, tzinfo=dt.timezone.utc)
+    db.session.add_all(IndicatorSnapshot(week="2026-W15", scope_kind=k, scope_value=v, indicator=i, value=x,
+                                         published_at=now, audit_head_hash="ab" * 32)
+                       for k, v, i, x in [("network", "", "cases_completed", 60.0),
+                                          ("office", "AST-01", "cases_completed", 50.0),
+                                          ("office", "AST-02", "cases_completed", 40.0)])
+    create_office(db.session, NewOffice("AST-01", "Астана ХҚКО №1", "ЦОН Астаны № 1", "Astana PSC No. 1"), "admin")
+    db.session.commit()
+    ru = client.get("/indicators?lang=ru").get_data(as_text=True)
+    assert '<a href="/indicators?office=AST-01">ЦОН Астаны № 1</a>' in ru
+    assert ">AST-01</a>" not in ru
+    assert "Astana PSC No. 1" in client.get("/indicators?office=AST-01&lang=en").get_data(as_text=True)
+    # An office created later is named at once (the page is kept per publication and offices).
+    create_office(db.session, NewOffice("AST-02", "Астана ХҚКО №2", "ЦОН Астаны № 2", "Astana PSC No. 2"), "admin")
+    db.session.commit()
+    assert "ЦОН Астаны № 2" in client.get("/indicators?lang=ru").get_data(as_text=True)
+
+
 def test_no_published_week_yet(client):
     assert "No week has been published yet" in client.get("/indicators?lang=en").get_data(as_text=True)
 
