@@ -289,7 +289,8 @@ def _source(source: Source, node_id: str) -> dict:
     when the catalog gives its number or date; with the date it was checked."""
     is_act = bool(source.act_number or source.act_date)
     node = {"@id": node_id, "@type": ["foaf:Document", "eli:LegalResource"] if is_act else "foaf:Document",
-            "dct:identifier": source.id, "dct:title": source.title, "schema:url": {"@id": source.url},
+            "dct:identifier": source.id, "schema:url": {"@id": source.url},
+            "dct:title": _lang(source.title_text) if source.title_text else source.title,
             "scm:checkedOn": _date(source.retrieved), "scm:secondary": source.secondary}
     if source.act_number:
         node["eli:id_local"] = source.act_number

@@ -89,6 +89,14 @@ class Source:
     act_number: str | None = None
     act_date: dt.date | None = None
     secondary: bool = False
+    # The title in kk, ru and en when the catalog gives it so (``title`` is then the English one).
+    title_text: Text | None = None
+
+    def title_in(self, language: str) -> str | None:
+        """The title in ``language``; None where the catalog has it in English only."""
+        if self.title_text:
+            return self.title_text.get(language)
+        return self.title if language == "en" else None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 import re
 
+import pytest
 from sqlalchemy import select
 
 from monitor.extensions import db
@@ -250,7 +251,11 @@ def test_citizens_read_names_and_titled_sources_not_codes(app, client):
     assert secondary and all("Secondary source (press or aggregator), not an official one:" in t for t in secondary)
     ru = client.get("/services/701002?lang=ru").get_data(as_text=True)
     assert "Вторичный источник (пресса или агрегатор), не официальный:" in ru
-    assert "adilet.zan.kz</a> — № 267 от 30 марта 2020" in ru  # the catalog's titles are English
+    # An act by its title in the reader's language; a page the catalog titles in English only by its site.
+    ru_sources = [text for _, text in _sources(ru)]
+    assert any("Закон Республики Казахстан от 29 января 2013 года № 73-V «О документах, удостоверяющих личность»"
+               in text and "(adilet.zan.kz)" in text for text in ru_sources)
+    assert any(">www.gov.kz</a>" in text for text in ru_sources)
     # The state systems by name: the address certificate is read from the population database.
     assert "(Государственная база данных «Физические лица»)" in ru
     kk = client.get("/services/701002?lang=kk").get_data(as_text=True)
@@ -260,6 +265,36 @@ def test_citizens_read_names_and_titled_sources_not_codes(app, client):
     assert len(grounds) == len(catalog.services["701002"].versions)
     texts = {g.text.en.replace("'", "&#39;") for v in catalog.services["701002"].versions for g in v.refusal_grounds}
     assert all(any(text in shown for shown in grounds) for text in texts)
+
+
+def test_a_source_title_in_three_languages_loads_exports_and_is_stored(app, tmp_path):
+    from monitor.stores.catalog import catalog_from_db, store_catalog
+    from services_catalog import BUNDLED_CATALOG, export_catalog, load_catalog
+
+    catalog = load_catalog(BUNDLED_CATALOG)
+    law = catalog.services["701002"].versions[-1].source("law73")
+    assert law.title == "Law of the Republic of Kazakhstan No. 73-V 'On identity documents'"
+    assert law.title_in("kk").startswith("«Жеке басты куәландыратын құжаттар туралы»")
+    assert law.title_in("ru").startswith("Закон Республики Казахстан от 29 января 2013 года № 73-V")
+    page = next(s for s in catalog.services["701002"].versions[-1].sources if not s.title_text)
+    assert page.title_in("ru") is None and page.title_in("en") == page.title  # English only: no ru title
+    export_catalog(catalog, tmp_path / "out")
+    assert load_catalog(tmp_path / "out") == catalog
+    store_catalog(db.session, catalog)
+    db.session.commit()
+    assert catalog_from_db(db.session) == catalog
+
+
+def test_a_source_title_must_have_all_three_languages(tmp_path):
+    from services_catalog import BUNDLED_CATALOG, CatalogError, export_catalog, load_catalog
+
+    export_catalog(load_catalog(BUNDLED_CATALOG), tmp_path / "c")
+    path = tmp_path / "c" / "services" / "701002.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title:\n      kk:", "title:\n      xx:", 1), encoding="utf-8")
+    with pytest.raises(CatalogError) as error:
+        load_catalog(tmp_path / "c")
+    assert "title.kk" in str(error.value)
 
 
 def test_secondary_sources_are_shown_only_beside_an_official_one():
