@@ -399,7 +399,7 @@ def _analyze_here(path, frames, calendar, as_of, thresholds, scope, ocel_path, h
     progress.phase(f"judging {len(parsed.visits):,} visits")
     analysis = judge(parsed.visits, frames, calendar, as_of, thresholds)
     if ocel_path:
-        write_ocel(ocel_path, [ocel_share(analysis.visits, hash_key)])
+        write_ocel(ocel_path, [ocel_share(analysis.visits, hash_key, analysis.finding_table())])
     return (analysis.finding_table(), analysis.indicators(calendar.timezone_name, scope),
             len(analysis.visits), len(analysis.cases), bad_rows)
 

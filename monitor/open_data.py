@@ -23,7 +23,7 @@ import pandas as pd
 
 from services_catalog import Catalog, Service, ServiceVersion, Text
 from services_catalog.exporter import catalog_files
-from services_catalog.model import CHANNELS, DEADLINE_UNITS, LANGUAGES
+from services_catalog.model import CHANNELS, DEADLINE_UNITS, LANGUAGES, Source
 
 from .services.cells import safe_cell
 from .compliance.indicators import INDICATORS, PUBLIC_SCOPE_KINDS as SCOPE_KINDS
@@ -41,8 +41,12 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
-# The EU Publications Office's authority table of currencies (ISO 4217 codes).
+FOAF = "http://xmlns.com/foaf/0.1/"
+ELI = "http://data.europa.eu/eli/ontology#"
+# The EU Publications Office's authority tables of currencies (ISO 4217 codes) and countries:
+# CPSV-AP 3.2.0 wants a cost's currency and an authority's territory as concepts of such tables.
 CURRENCY_AUTHORITY = "http://publications.europa.eu/resource/authority/currency/"
+COUNTRY = "http://publications.europa.eu/resource/authority/country/KAZ"
 # A fixed time stamp for every ZIP member, so the archive of one catalog is always the same bytes.
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
@@ -225,7 +229,7 @@ def iso_duration(value: int, unit: str) -> str:
 
 def jsonld_context(vocabulary_iri: str) -> dict:
     return {"cpsv": CPSV, "cv": CV, "dct": DCT, "schema": SCHEMA, "skos": SKOS, "xsd": XSD,
-            "scm": vocabulary_iri}
+            "foaf": FOAF, "eli": ELI, "scm": vocabulary_iri}
 
 
 def _evidence(catalog: Catalog, code: str) -> dict:
@@ -261,18 +265,71 @@ def _obtained(version: ServiceVersion, catalog: Catalog) -> list[dict]:
 
 
 def _authority(service: Service, document_iri: str | None) -> dict:
-    node = {"@type": "cv:PublicOrganisation", "skos:prefLabel": _lang(service.provider)}
+    node = {"@type": "cv:PublicOrganisation", "skos:prefLabel": _lang(service.provider),
+            "dct:spatial": {"@id": COUNTRY, "@type": "dct:Location"}}
     if document_iri:  # the same provider texts give the same node, shared by its services
         key = "\n".join(getattr(service.provider, lang) for lang in LANGUAGES)
         node = {"@id": f"{document_iri}#authority-{hashlib.sha256(key.encode()).hexdigest()[:16]}", **node}
     return node
 
 
+def _date(day: dt.date) -> dict:
+    return {"@value": day.isoformat(), "@type": "xsd:date"}
+
+
+def _legal_basis(version: ServiceVersion) -> list[dict]:
+    """The legal basis in kk, ru and en; a base-format version's one text is the English one."""
+    if version.legal_basis_text:
+        return _lang(version.legal_basis_text)
+    return [{"@value": version.legal_basis, "@language": "en"}]
+
+
+def _source(source: Source, node_id: str) -> dict:
+    """A source of the version's facts: a web page (foaf:Document), and an act (eli:LegalResource)
+    when the catalog gives its number or date; with the date it was checked."""
+    is_act = bool(source.act_number or source.act_date)
+    node = {"@id": node_id, "@type": ["foaf:Document", "eli:LegalResource"] if is_act else "foaf:Document",
+            "dct:identifier": source.id, "schema:url": {"@id": source.url},
+            "dct:title": _lang(source.title_text) if source.title_text else source.title,
+            "scm:checkedOn": _date(source.retrieved), "scm:secondary": source.secondary}
+    if source.act_number:
+        node["eli:id_local"] = source.act_number
+    if source.act_date:
+        node["eli:date_document"] = _date(source.act_date)
+    return node
+
+
+def _provenance(version: ServiceVersion, source_ids: dict[str, str]) -> list[dict]:
+    """Where each fact of the version comes from: its sources, or assumed with the catalog's note."""
+    nodes = []
+    for fact in version.provenance:
+        node = {"@type": "scm:FactProvenance", "scm:fact": fact.fact, "scm:assumed": fact.assumed,
+                "dct:source": [{"@id": source_ids[s]} for s in fact.sources if s in source_ids]}
+        if fact.note:
+            node["skos:note"] = {"@value": fact.note, "@language": "en"}
+        nodes.append(node)
+    return nodes
+
+
+def _costs(service: Service, version: ServiceVersion) -> list[dict]:
+    """The standard fee, then each conditional fee (an exemption) with its condition."""
+    currency = {"@id": CURRENCY_AUTHORITY + quote(version.fee.currency, safe=""), "@type": "skos:Concept"}
+    costs = [{"@type": "cv:Cost", "dct:identifier": f"{service.code}/fee",
+              "cv:hasValue": {"@value": float(version.fee.amount), "@type": "xsd:double"},
+              "cv:currency": currency}]
+    for number, exemption in enumerate(version.fee.exemptions, start=1):
+        costs.append({"@type": "cv:Cost", "dct:identifier": f"{service.code}/fee/{number}",
+                      "cv:hasValue": {"@value": float(exemption.amount), "@type": "xsd:double"},
+                      "cv:currency": currency, "dct:description": _lang(exemption.when)})
+    return costs
+
+
 def _public_service(service: Service, catalog: Catalog, today: dt.date, document_iri: str | None,
                     service_page: Callable[[str], str] | None) -> dict:
     code = quote(service.code, safe="")
+    service_id = f"{document_iri}#service-{code}" if document_iri else f"_:service-{code}"
     node = {
-        "@id": f"{document_iri}#service-{code}" if document_iri else f"_:service-{code}",
+        "@id": service_id,
         "@type": "cpsv:PublicService",
         "dct:identifier": service.code,
         "dct:title": _lang(service.name),
@@ -283,27 +340,36 @@ def _public_service(service: Service, catalog: Catalog, today: dt.date, document
     version = service.version_in_force(today)
     if version is None:
         return node
+    source_ids = {s.id: f"{service_id}/source-{quote(s.id, safe='')}" for s in version.sources}
+    legal_basis = version.provenance_of("legal_basis")
+    acts = [{"@id": source_ids[s.id]} for s in version.sources  # the acts the rules implement
+            if legal_basis and s.id in legal_basis.sources and (s.act_number or s.act_date)]
+    rule = {"@type": "cpsv:Rule", "dct:identifier": f"{service.code}/{version.effective_from.isoformat()}",
+            "dct:title": _legal_basis(version), "dct:description": _legal_basis(version)}
+    if acts:
+        rule["cpsv:implements"] = acts
     node.update({
         "dct:description": _lang(version.result),
         "cpsv:hasInput": _inputs(version, catalog),
-        "cv:hasCost": {"@type": "cv:Cost",
-                       "cv:hasValue": {"@value": float(version.fee.amount), "@type": "xsd:double"},
-                       "cv:currency": {"@id": CURRENCY_AUTHORITY + quote(version.fee.currency, safe="")}},
+        "cv:hasCost": _costs(service, version),
         "cv:processingTime": {"@value": iso_duration(version.deadline.value, version.deadline.unit),
                               "@type": "xsd:duration"},
         "scm:deadlineUnit": version.deadline.unit,
-        "cpsv:follows": {"@type": "cpsv:Rule", "dct:description": version.legal_basis},
-        "cpsv:produces": {"@type": "cv:Output", "dct:title": _lang(version.result)},
+        "cpsv:follows": rule,
+        "cpsv:produces": {"@type": "cv:Output", "dct:identifier": f"{service.code}/result",
+                          "dct:title": _lang(version.result)},
         "cv:hasChannel": [{"@type": "cv:Channel", "dct:identifier": channel} for channel in version.channels],
         "scm:maxWaitMinutes": version.max_wait_minutes,
         "scm:maxServiceMinutes": version.max_service_minutes,
         "scm:refusalGround": [{"@type": "scm:RefusalGround", "dct:identifier": g.code,
                                "dct:description": _lang(g.text)} for g in version.refusal_grounds],
         "scm:obtainedByOffice": _obtained(version, catalog),
-        "scm:effectiveFrom": {"@value": version.effective_from.isoformat(), "@type": "xsd:date"},
+        "scm:effectiveFrom": _date(version.effective_from),
+        "scm:source": [_source(s, source_ids[s.id]) for s in version.sources],
+        "scm:factProvenance": _provenance(version, source_ids),
     })
     if version.effective_to:
-        node["scm:effectiveTo"] = {"@value": version.effective_to.isoformat(), "@type": "xsd:date"}
+        node["scm:effectiveTo"] = _date(version.effective_to)
     return node
 
 
@@ -359,6 +425,26 @@ VOCABULARY_TERMS = (
     ("effectiveTo", "rdf:Property", "in force until",
      ("The last day (local date, inclusive) of the catalog version described; absent while the "
       "version has no end."), "cpsv:PublicService", "xsd:date"),
+    ("source", "rdf:Property", "source",
+     ("A text the facts of the version described come from: the act (also an eli:LegalResource, with "
+      "eli:id_local and eli:date_document), the service's official page, or a press page kept only "
+      "beside an official one (scm:secondary)."), "cpsv:PublicService", "foaf:Document"),
+    ("checkedOn", "rdf:Property", "checked on",
+     "The date the source was read to confirm the facts.", "foaf:Document", "xsd:date"),
+    ("secondary", "rdf:Property", "secondary source",
+     ("True for a press or aggregator page: never the only source of a fact, kept beside an official "
+      "one."), "foaf:Document", "xsd:boolean"),
+    ("FactProvenance", "rdfs:Class", "Provenance of a fact",
+     ("Where one fact of the version described comes from: scm:fact names it, dct:source gives its "
+      "sources, or scm:assumed is true and skos:note says why."), None, None),
+    ("factProvenance", "rdf:Property", "provenance of a fact",
+     "The provenance of each fact of the version described.", "cpsv:PublicService", "scm:FactProvenance"),
+    ("fact", "rdf:Property", "fact",
+     ("The fact: legal_basis, deadline, fee, required_documents, obtained_by_office, refusal_grounds, "
+      "max_wait_minutes or max_service_minutes."), "scm:FactProvenance", "xsd:string"),
+    ("assumed", "rdf:Property", "assumed",
+     ("True when no official source confirms the fact: the catalog assumes it, and skos:note says on "
+      "what basis."), "scm:FactProvenance", "xsd:boolean"),
 )
 
 

@@ -20,7 +20,7 @@ def _required_entry(entry: RequiredDocument):
 
 
 def source_to_dict(source: Source) -> dict:
-    data = {"id": source.id, "title": source.title}
+    data = {"id": source.id, "title": source.title_text.as_dict() if source.title_text else source.title}
     if source.act_number is not None:
         data["act_number"] = source.act_number
     if source.act_date is not None:

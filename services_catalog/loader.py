@@ -375,9 +375,12 @@ def _source(check: _Collector, raw, field: str) -> Source | None:
     if not isinstance(source_id, str) or not SOURCE_ID.match(source_id):
         check.add(f"{field}.id", f"{source_id!r} must be a short id of letters, digits, _ . -")
         source_id = None
-    title = raw.get("title")
-    if not isinstance(title, str) or not title.strip():
-        check.add(f"{field}.title", "the title of the source is required")
+    title, title_text = raw.get("title"), None
+    if isinstance(title, dict):  # the title in kk, ru and en: citizens read it in their language
+        title_text = check.text(title, f"{field}.title")
+        title = title_text.en.strip() if title_text else None
+    elif not isinstance(title, str) or not title.strip():
+        check.add(f"{field}.title", "the title of the source is required (a text, or {kk, ru, en})")
     url = raw.get("url")
     if not isinstance(url, str) or not re.match(r"^https?://\S+$", url):
         check.add(f"{field}.url", f"{url!r} must be an http(s) address")
@@ -396,7 +399,7 @@ def _source(check: _Collector, raw, field: str) -> Source | None:
     if None in (source_id, retrieved) or not isinstance(title, str) or not title.strip() \
             or not isinstance(url, str):
         return None
-    return Source(source_id, title.strip(), url, retrieved, act_number, act_date, secondary)
+    return Source(source_id, title.strip(), url, retrieved, act_number, act_date, secondary, title_text)
 
 
 def _sources(check: _Collector, raw, field: str = "sources") -> tuple[Source, ...]:

@@ -89,6 +89,14 @@ class Source:
     act_number: str | None = None
     act_date: dt.date | None = None
     secondary: bool = False
+    # The title in kk, ru and en when the catalog gives it so (``title`` is then the English one).
+    title_text: Text | None = None
+
+    def title_in(self, language: str) -> str | None:
+        """The title in ``language``; None where the catalog has it in English only."""
+        if self.title_text:
+            return self.title_text.get(language)
+        return self.title if language == "en" else None
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,16 @@ class ServiceVersion:
     def verified(self) -> bool:
         """False for a base-format version (no sources): loaded, but shown as not checked."""
         return bool(self.sources)
+
+    @property
+    def official_sources(self) -> tuple[Source, ...]:
+        """The acts and official pages the version cites, in the catalog's order."""
+        return tuple(s for s in self.sources if not s.secondary)
+
+    @property
+    def secondary_sources(self) -> tuple[Source, ...]:
+        """Press or aggregator pages, cited only beside an official source: none without one."""
+        return tuple(s for s in self.sources if s.secondary) if self.official_sources else ()
 
     def provenance_of(self, fact: str) -> Provenance | None:
         return next((p for p in self.provenance if p.fact == fact), None)

@@ -334,12 +334,13 @@ def test_the_service_page_lists_sources_with_links_and_dates_and_assumed_facts(a
     assert "Not checked against official sources." not in page
     ru = client.get("/services/701002?lang=ru").get_data(as_text=True)
     assert "Проверено 1 декабря 2026 г." in ru or "Проверено 1 декабря 2026" in ru
-    assert "adilet.zan.kz</a> — № 267 от 30 марта 2020" in ru
+    assert "приказ Министра внутренних дел от 30 марта 2020 года № 267 (рег. № 20192), с изменениями</a> " \
+        "(adilet.zan.kz) — № 267 от 30 марта 2020" in ru  # the act by its title in Russian
     assert "34\xa0600 KZT (8 МРП)" in ru
     assert "Закон Республики Казахстан от 29 января 2013 года № 73-V" in ru
     kk = client.get("/services/701002?lang=kk").get_data(as_text=True)
     assert "(8 АЕК)" in kk and "Дереккөздер" in kk
-    assert "adilet.zan.kz</a> — 30 наурыз 2020 № 267" in kk or "adilet.zan.kz</a> — 30 наурыз 2020 ж. № 267" in kk
+    assert "Ішкі істер министрінің 2020 жылғы 30 наурыздағы № 267 бұйрығы (тіркеу № 20192), өзгерістерімен</a>" in kk
 
 
 def test_an_unverified_service_page_says_so(client, loaded_catalog):

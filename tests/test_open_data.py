@@ -8,8 +8,11 @@ import io
 import json
 import re
 import zipfile
+from pathlib import Path
 
 import pytest
+from pyshacl import validate as shacl_validate
+from rdflib import Graph, Literal as rdflib_literal, URIRef
 
 from monitor import open_data
 from monitor.services import publishing
@@ -201,9 +204,13 @@ def test_catalog_jsonld_is_cpsv_ap(client, loaded_catalog):
     assert "scm:anyOfGroup" not in inputs["APPLICATION"]
     condition = {"@value": "when a representative applies", "@language": "en"}
     assert condition in inputs["POWER_OF_ATTORNEY"]["scm:condition"]
-    assert s1["cv:hasCost"]["@type"] == "cv:Cost" and s1["cv:hasCost"]["cv:hasValue"]["@value"] == 0
-    assert s1["cv:hasCost"]["cv:currency"]["@id"].endswith("/currency/KZT")
-    assert s1["cpsv:follows"] == {"@type": "cpsv:Rule", "dct:description": "Order No. 1 of 1 January 2024"}
+    [cost] = s1["cv:hasCost"]
+    assert cost["@type"] == "cv:Cost" and cost["cv:hasValue"]["@value"] == 0 and cost["dct:identifier"] == "S1/fee"
+    assert cost["cv:currency"] == {"@id": "http://publications.europa.eu/resource/authority/currency/KZT",
+                                   "@type": "skos:Concept"}
+    basis = [{"@value": "Order No. 1 of 1 January 2024", "@language": "en"}]
+    assert s1["cpsv:follows"] == {"@type": "cpsv:Rule", "dct:identifier": "S1/2024-01-01",
+                                  "dct:title": basis, "dct:description": basis}
     assert (s1["scm:maxWaitMinutes"], s1["scm:maxServiceMinutes"]) == (15, 20)
     assert [g["dct:identifier"] for g in s1["scm:refusalGround"]] == ["R1", "R2"]
     obtained = {e["dct:identifier"]: e for e in services["S2"]["scm:obtainedByOffice"]}
@@ -222,6 +229,103 @@ def test_catalog_jsonld_is_cpsv_ap(client, loaded_catalog):
     (5, "working_days", "P5D"), (10, "calendar_days", "P10D"), (2, "hours", "PT2H"), (20, "minutes", "PT20M")])
 def test_deadlines_as_iso_durations(value, unit, expected):
     assert open_data.iso_duration(value, unit) == expected
+
+
+# ---------------------------------------------------------------- CPSV-AP 3.2.0 conformance (pySHACL)
+
+# The official shapes of CPSV-AP 3.2.0 (SEMICeu/CPSV-AP, releases/3.2.0/shacl/cpsv-ap-SHACL.ttl,
+# CC-BY 4.0; tests/data/README.md).
+CPSV_AP_SHAPES = Graph().parse(Path(__file__).parent / "data" / "cpsv-ap-SHACL.ttl", format="turtle")
+SHACL_RESULTS = """PREFIX sh: <http://www.w3.org/ns/shacl#>
+SELECT ?focus ?path WHERE { ?result a sh:ValidationResult ; sh:focusNode ?focus ; sh:resultPath ?path }"""
+
+
+def _rdf(document: dict) -> Graph:
+    """A JSON-LD document read by rdflib, as a plain graph of its triples."""
+    return Graph().parse(data=json.dumps(document), format="json-ld")
+
+
+def _cpsv_ap_report(document: dict) -> tuple[bool, set[tuple[str, str]], str]:
+    """pySHACL's verdict on a JSON-LD document: conforms, {(focus node, path)} of the violations, text."""
+    data = _rdf(document)
+    conforms, report, text = shacl_validate(data, shacl_graph=CPSV_AP_SHAPES, inference="none")
+    return conforms, {(str(row.focus), str(row.path)) for row in report.query(SHACL_RESULTS)}, text
+
+
+@pytest.mark.parametrize("today", [dt.date(2026, 12, 6), dt.date(2024, 6, 1)])
+def test_the_bundled_catalog_conforms_to_cpsv_ap_3_2_0(today):
+    from services_catalog import BUNDLED_CATALOG
+
+    document = open_data.catalog_jsonld(
+        load_catalog(BUNDLED_CATALOG), today, "https://example.kz/open-data/vocabulary#",
+        document_iri="https://example.kz/open-data/catalog.jsonld",
+        service_page=lambda code: f"https://example.kz/services/{code}")
+    conforms, violations, text = _cpsv_ap_report(document)
+    assert conforms, text
+    assert violations == set()
+
+
+def test_the_served_catalog_conforms_and_a_broken_one_does_not(client, loaded_catalog):
+    document = json.loads(client.get("/open-data/catalog.jsonld").get_data())
+    conforms, _, text = _cpsv_ap_report(document)
+    assert conforms, text
+    # The same document made wrong the way a careless export would: a service without its
+    # identifier, a title in no language, a cost whose currency is a bare text.
+    broken = json.loads(json.dumps(document))
+    s1, s2 = broken["@graph"][0], broken["@graph"][1]
+    del s1["dct:identifier"]
+    s2["dct:title"] = "Service S2"
+    s2["cv:hasCost"][0]["cv:currency"] = "KZT"
+    conforms, violations, _ = _cpsv_ap_report(broken)
+    assert not conforms
+    dct = "http://purl.org/dc/terms/"
+    assert (s1["@id"], dct + "identifier") in violations
+    assert (s2["@id"], dct + "title") in violations
+    assert any(path == "http://data.europa.eu/m8g/currency" for _, path in violations)
+
+
+def test_the_sources_of_each_fact_are_in_the_json_ld():
+    """Read back as RDF, each fact of a version names the pages and acts the catalog cites for it
+    (with the date checked and the secondary marker), or says it is assumed and why."""
+    from services_catalog import BUNDLED_CATALOG
+
+    catalog = load_catalog(BUNDLED_CATALOG)
+    today = dt.date(2026, 12, 6)
+    document = open_data.catalog_jsonld(catalog, today, "https://example.kz/open-data/vocabulary#",
+                                        document_iri="https://example.kz/open-data/catalog.jsonld")
+    graph = _rdf(document)
+    query = """PREFIX scm: <https://example.kz/open-data/vocabulary#>
+        PREFIX dct: <http://purl.org/dc/terms/> PREFIX schema: <http://schema.org/>
+        SELECT ?fact ?assumed ?url ?checked ?secondary WHERE {
+          ?service dct:identifier ?code ; scm:factProvenance ?p .
+          ?p scm:fact ?fact ; scm:assumed ?assumed .
+          OPTIONAL { ?p dct:source ?s . ?s schema:url ?url ; scm:checkedOn ?checked ; scm:secondary ?secondary } }"""
+    checked = 0
+    for code in catalog.services:
+        version = catalog.version_in_force(code, today)
+        if version is None or not version.provenance:
+            continue
+        rows = graph.query(query, initBindings={"code": rdflib_literal(code)})
+        found: dict[str, set] = {}
+        assumed: dict[str, bool] = {}
+        for row in rows:
+            found.setdefault(str(row.fact), set())
+            assumed[str(row.fact)] = row.assumed.toPython()
+            if row.url is not None:
+                found[str(row.fact)].add((str(row.url), row.checked.toPython(), row.secondary.toPython()))
+        for fact in version.provenance:
+            expected = {(version.source(i).url, version.source(i).retrieved, version.source(i).secondary)
+                        for i in fact.sources}
+            assert found[fact.fact] == expected, (code, fact.fact)
+            assert assumed[fact.fact] is fact.assumed
+            checked += 1
+    assert checked >= 8 * 20
+    # The acts behind the legal basis are eli:LegalResources the rules implement, with number and date.
+    passport = URIRef("https://example.kz/open-data/catalog.jsonld#service-701002")
+    acts = graph.query("""PREFIX cpsv: <http://purl.org/vocab/cpsv#> PREFIX eli: <http://data.europa.eu/eli/ontology#>
+        SELECT ?number WHERE { ?service cpsv:follows/cpsv:implements ?act . ?act a eli:LegalResource ;
+        eli:id_local ?number }""", initBindings={"service": passport})
+    assert "267" in {str(row.number) for row in acts}
 
 
 # ---------------------------------------------------------------- the JSON API

@@ -1,9 +1,11 @@
 """The citizens' pages: requirements, case status without leaks, complaints, indicators."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
+import pytest
 from sqlalchemy import select
 
 from monitor.extensions import db
@@ -151,6 +153,27 @@ def test_indicators_page_never_ranks_an_office_with_too_few_cases(client, app):
     assert client.get("/indicators?office=NOPE").status_code == 404
 
 
+def test_indicators_name_the_offices_in_the_readers_language(client, app):
+    from monitor.services.offices import NewOffice, create_office
+
+    now = dt.datetime(2026, 4, 13, 1, tzinfo=dt.timezone.utc)
+    db.session.add_all(IndicatorSnapshot(week="2026-W15", scope_kind=k, scope_value=v, indicator=i, value=x,
+                                         published_at=now, audit_head_hash="ab" * 32)
+                       for k, v, i, x in [("network", "", "cases_completed", 60.0),
+                                          ("office", "AST-01", "cases_completed", 50.0),
+                                          ("office", "AST-02", "cases_completed", 40.0)])
+    create_office(db.session, NewOffice("AST-01", "Астана ХҚКО №1", "ЦОН Астаны № 1", "Astana PSC No. 1"), "admin")
+    db.session.commit()
+    ru = client.get("/indicators?lang=ru").get_data(as_text=True)
+    assert '<a href="/indicators?office=AST-01">ЦОН Астаны № 1</a>' in ru
+    assert ">AST-01</a>" not in ru
+    assert "Astana PSC No. 1" in client.get("/indicators?office=AST-01&lang=en").get_data(as_text=True)
+    # An office created later is named at once (the page is kept per publication and offices).
+    create_office(db.session, NewOffice("AST-02", "Астана ХҚКО №2", "ЦОН Астаны № 2", "Astana PSC No. 2"), "admin")
+    db.session.commit()
+    assert "ЦОН Астаны № 2" in client.get("/indicators?lang=ru").get_data(as_text=True)
+
+
 def test_no_published_week_yet(client):
     assert "No week has been published yet" in client.get("/indicators?lang=en").get_data(as_text=True)
 
@@ -187,3 +210,101 @@ def test_a_complaint_number_carries_the_citizens_date_not_utcs(app):
     late_evening_utc = dt.datetime(2026, 4, 13, 20, 0, tzinfo=dt.timezone.utc)  # 14 April, 01:00 in Astana
     filed = file_complaint(db.session, kind="delay", text="Two weeks late already.", now=late_evening_utc)
     assert filed.reference.startswith("CMP-260414-")
+
+
+# ------------------------------------------------------------------ the law, not the system
+
+STATE_SYSTEM_CODE = re.compile(r"\b(GBD|IS)_[A-Z]+\b")
+GROUND_CODE = re.compile(r"<li>R\d+:")
+
+
+def _sources(page: str) -> list[tuple[str, str]]:
+    """(class, text) of each listed source of the page, in order."""
+    return re.findall(r'<li class="(official|secondary)">(.*?)</li>', page, flags=re.S)
+
+
+def test_citizens_read_names_and_titled_sources_not_codes(app, client):
+    from monitor.stores.catalog import store_catalog
+    from services_catalog import BUNDLED_CATALOG, load_catalog
+
+    catalog = load_catalog(BUNDLED_CATALOG)
+    store_catalog(db.session, catalog)
+    db.session.commit()
+    secondary_seen = 0
+    for code, service in catalog.services.items():
+        for language in ("kk", "ru", "en"):
+            page = client.get(f"/services/{code}?lang={language}").get_data(as_text=True)
+            assert not STATE_SYSTEM_CODE.search(page), (code, language, STATE_SYSTEM_CODE.search(page))
+            assert not GROUND_CODE.search(page), (code, language)
+            # Per version shown: official sources first, then the press marked as such.
+            for block in page.split('class="sources"')[1:]:
+                kinds = [kind for kind, _ in _sources(block.split("</ul>")[0])]
+                assert kinds == sorted(kinds, key=lambda kind: kind != "official"), (code, language)
+                assert "official" in kinds or not kinds
+                secondary_seen += kinds.count("secondary")
+    assert secondary_seen > 0
+    en = client.get("/services/701002?lang=en").get_data(as_text=True)
+    title = "Order of the Minister of Internal Affairs No. 267"
+    official = [text for kind, text in _sources(en) if kind == "official"]
+    assert any(title in text and "(adilet.zan.kz)" in text and "Checked on" in text for text in official)
+    secondary = [text for kind, text in _sources(en) if kind == "secondary"]
+    assert secondary and all("Secondary source (press or aggregator), not an official one:" in t for t in secondary)
+    ru = client.get("/services/701002?lang=ru").get_data(as_text=True)
+    assert "Вторичный источник (пресса или агрегатор), не официальный:" in ru
+    # An act by its title in the reader's language; a page the catalog titles in English only by its site.
+    ru_sources = [text for _, text in _sources(ru)]
+    assert any("Закон Республики Казахстан от 29 января 2013 года № 73-V «О документах, удостоверяющих личность»"
+               in text and "(adilet.zan.kz)" in text for text in ru_sources)
+    assert any(">www.gov.kz</a>" in text for text in ru_sources)
+    # The state systems by name: the address certificate is read from the population database.
+    assert "(Государственная база данных «Физические лица»)" in ru
+    kk = client.get("/services/701002?lang=kk").get_data(as_text=True)
+    assert "(«Жеке тұлғалар» мемлекеттік деректер қоры)" in kk
+    # The refusal grounds by their text, numbered by the list, not by the catalog's codes.
+    grounds = re.findall(r'<ol class="refusal-grounds">(.*?)</ol>', en, flags=re.S)
+    assert len(grounds) == len(catalog.services["701002"].versions)
+    texts = {g.text.en.replace("'", "&#39;") for v in catalog.services["701002"].versions for g in v.refusal_grounds}
+    assert all(any(text in shown for shown in grounds) for text in texts)
+
+
+def test_a_source_title_in_three_languages_loads_exports_and_is_stored(app, tmp_path):
+    from monitor.stores.catalog import catalog_from_db, store_catalog
+    from services_catalog import BUNDLED_CATALOG, export_catalog, load_catalog
+
+    catalog = load_catalog(BUNDLED_CATALOG)
+    law = catalog.services["701002"].versions[-1].source("law73")
+    assert law.title == "Law of the Republic of Kazakhstan No. 73-V 'On identity documents'"
+    assert law.title_in("kk").startswith("«Жеке басты куәландыратын құжаттар туралы»")
+    assert law.title_in("ru").startswith("Закон Республики Казахстан от 29 января 2013 года № 73-V")
+    page = next(s for s in catalog.services["701002"].versions[-1].sources if not s.title_text)
+    assert page.title_in("ru") is None and page.title_in("en") == page.title  # English only: no ru title
+    export_catalog(catalog, tmp_path / "out")
+    assert load_catalog(tmp_path / "out") == catalog
+    store_catalog(db.session, catalog)
+    db.session.commit()
+    assert catalog_from_db(db.session) == catalog
+
+
+def test_a_source_title_must_have_all_three_languages(tmp_path):
+    from services_catalog import BUNDLED_CATALOG, CatalogError, export_catalog, load_catalog
+
+    export_catalog(load_catalog(BUNDLED_CATALOG), tmp_path / "c")
+    path = tmp_path / "c" / "services" / "701002.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title:\n      kk:", "title:\n      xx:", 1), encoding="utf-8")
+    with pytest.raises(CatalogError) as error:
+        load_catalog(tmp_path / "c")
+    assert "title.kk" in str(error.value)
+
+
+def test_secondary_sources_are_shown_only_beside_an_official_one():
+    from services_catalog import BUNDLED_CATALOG, load_catalog
+    from services_catalog.model import Source
+
+    base = load_catalog(BUNDLED_CATALOG).services["701002"].versions[-1]
+    press = Source("press", "Zakon.kz: a report", "https://www.zakon.kz/x", dt.date(2026, 12, 1), secondary=True)
+    act = Source("act", "Order No. 1", "https://adilet.zan.kz/rus/docs/V1", dt.date(2026, 12, 1), "1")
+    only_press = dataclasses.replace(base, sources=(press,))
+    assert only_press.official_sources == () and only_press.secondary_sources == ()
+    both = dataclasses.replace(base, sources=(press, act))
+    assert both.official_sources == (act,) and both.secondary_sources == (press,)

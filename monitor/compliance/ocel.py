@@ -1,15 +1,24 @@
 """The visit log as an OCEL 2.0 object-centric event log (JSON), for process mining.
 
-Objects are cases, applicants and offices; events are visits, typed by their action, at
-their ``called_at`` (the order the spec gives a case's visits). Each event relates to its
-case (``case``), its office (``office``), its applicant (``applicant``) and, for a
+Objects are cases, applicants, offices and findings; events are visits, typed by their
+action, at their ``called_at`` (the order the spec gives a case's visits). Each event relates
+to its case (``case``), its office (``office``), its applicant (``applicant``) and, for a
 forward, the office it went to (``forwarded_to``). A case relates to its applicant and to
 the office of its first visit. Applicants appear only as keyed hashes (never an IIN in
-clear). Format: https://www.ocel-standard.org/2.0/ocel20_specification.pdf, "JSON format";
+clear).
+
+A finding (a broken rule, as ``flask analyze --findings`` lists it) is an object of type
+``finding`` with its rule, clause, severity and detail. The visit that broke a rule relates
+to its finding; a finding on a whole case (a missed deadline, too many hand-offs ...) is
+related from every visit of the case. A finding relates to its case, and the case to its
+findings (all qualified ``finding`` / ``case``), so a process-mining tool can keep the cases,
+and so the variants, that broke a given rule.
+
+Format: https://www.ocel-standard.org/2.0/ocel20_specification.pdf, "JSON format";
 attribute values are text, as the published JSON schema requires.
 
 The log is written in shares (one per partition of the Dask engine, or one for the whole
-log) that hold disjoint events, cases and applicants; ``write_ocel`` joins them.
+log) that hold disjoint events, cases, applicants and findings; ``write_ocel`` joins them.
 """
 from __future__ import annotations
 
@@ -24,6 +33,7 @@ from .visit_log import ACTIONS
 
 EVENT_ATTRIBUTES = ("staff_id", "finished_at", "ticket_at", "documents_requested", "refusal_ground")
 CASE_ATTRIBUTES = ("service_code",)
+FINDING_ATTRIBUTES = ("rule", "clause", "severity", "detail")
 _STATIC = "1970-01-01T00:00:00Z"  # the spec's time of an attribute value that never changes
 
 
@@ -32,9 +42,47 @@ def _moment(values: pd.Series) -> np.ndarray:
     return text.fillna("").to_numpy(dtype=object)
 
 
-def ocel_share(visits: pd.DataFrame, hash_key: str) -> dict:
-    """Events, case and applicant objects, and office codes of these visits (JSON texts)."""
+def finding_ids(findings: pd.DataFrame) -> pd.Series:
+    """A stable id per finding: ``finding:visit:<visit_id>:<rule>`` or ``finding:case:<case_id>:<rule>``,
+    with ``:2``, ``:3`` ... when one visit or case breaks a rule more than once."""
+    on_visit = findings["visit_id"].astype(str) != ""
+    owner = np.where(on_visit, "visit:" + findings["visit_id"].astype(str),
+                     "case:" + findings["case_id"].astype(str))
+    ids = pd.Series("finding:" + owner + ":" + findings["rule"].astype(str), index=findings.index)
+    repeat = ids.groupby(ids.to_numpy()).cumcount()
+    return ids.where(repeat == 0, ids + ":" + (repeat + 1).astype(str))
+
+
+def _finding_objects(findings: pd.DataFrame) -> tuple[list[str], dict, dict, dict]:
+    """Finding objects (JSON texts), and the finding ids of each visit, each case (findings on
+    the case as a whole) and all the findings of each case."""
+    if findings is None or findings.empty:
+        return [], {}, {}, {}
+    findings = findings.reset_index(drop=True)
+    ids = finding_ids(findings)
+    case_id = findings["case_id"].fillna("").astype(str)
+    visit_id = findings["visit_id"].fillna("").astype(str)
+    objects = []
+    for i, identifier in enumerate(ids):
+        relationships = [{"objectId": f"case:{case_id[i]}", "qualifier": "case"}] if case_id[i] else []
+        objects.append(json.dumps({
+            "id": identifier, "type": "finding",
+            "attributes": [{"name": name, "value": str(findings[name][i]), "time": _STATIC}
+                           for name in FINDING_ATTRIBUTES],
+            "relationships": relationships}, ensure_ascii=False))
+    of_visit = ids[visit_id != ""].groupby(visit_id[visit_id != ""].to_numpy()).agg(list).to_dict()
+    on_case = (visit_id == "") & (case_id != "")
+    of_case_itself = ids[on_case].groupby(case_id[on_case].to_numpy()).agg(list).to_dict()
+    of_case = ids[case_id != ""].groupby(case_id[case_id != ""].to_numpy()).agg(list).to_dict()
+    return objects, of_visit, of_case_itself, of_case
+
+
+def ocel_share(visits: pd.DataFrame, hash_key: str, findings: pd.DataFrame | None = None) -> dict:
+    """Events, case, applicant and finding objects, and office codes of these visits (JSON texts).
+
+    ``findings`` is the finding table of these visits (``Analysis.finding_table()``)."""
     visits = visits.reset_index(drop=True)
+    finding_objects, of_visit, of_case_itself, of_case = _finding_objects(findings)
     applicant = applicant_hashes(visits["applicant_ref"].fillna("").astype(str), hash_key)
     applicant = applicant.fillna("").to_numpy(dtype=object)
     case = visits["case_id"].astype(object).where(visits["case_id"].notna(), "").to_numpy(dtype=object)
@@ -54,6 +102,8 @@ def ocel_share(visits: pd.DataFrame, hash_key: str) -> dict:
             relationships.append({"objectId": f"applicant:{applicant[i]}", "qualifier": "applicant"})
         if forwarded[i]:
             relationships.append({"objectId": f"office:{forwarded[i]}", "qualifier": "forwarded_to"})
+        for found in of_visit.get(str(visit_id), []) + (of_case_itself.get(str(case[i]), []) if case[i] else []):
+            relationships.append({"objectId": found, "qualifier": "finding"})
         events.append(json.dumps({
             "id": str(visit_id), "type": str(action), "time": called[i],
             "attributes": [{"name": name, "value": str(values[name][i])} for name in EVENT_ATTRIBUTES
@@ -71,19 +121,21 @@ def ocel_share(visits: pd.DataFrame, hash_key: str) -> dict:
         relationships = [{"objectId": f"office:{office_code}", "qualifier": "office"}]
         if case_id in with_applicant.index:
             relationships.append({"objectId": f"applicant:{with_applicant[case_id]}", "qualifier": "applicant"})
+        relationships += [{"objectId": found, "qualifier": "finding"} for found in of_case.get(str(case_id), ())]
         objects.append(json.dumps({
             "id": f"case:{case_id}", "type": "case",
             "attributes": [{"name": "service_code", "value": str(service), "time": _STATIC}],
             "relationships": relationships}, ensure_ascii=False))
     for digest in pd.unique(applicant[applicant != ""]):
         objects.append(json.dumps({"id": f"applicant:{digest}", "type": "applicant", "attributes": []}))
+    objects += finding_objects
     offices = set(office) | set(forwarded[forwarded != ""])
     return {"events": events, "objects": objects, "offices": sorted(offices)}
 
 
-def write_ocel_part(path: Path, visits: pd.DataFrame, hash_key: str) -> None:
+def write_ocel_part(path: Path, visits: pd.DataFrame, hash_key: str, findings: pd.DataFrame | None = None) -> None:
     """One share of the log, as a file the client joins (the Dask engine's partitions)."""
-    share = ocel_share(visits, hash_key)
+    share = ocel_share(visits, hash_key, findings)
     with path.open("w", encoding="utf-8") as handle:
         json.dump(share, handle, ensure_ascii=False)
 
@@ -108,6 +160,7 @@ def write_ocel(path: str | Path, shares) -> dict:
             {"name": "case", "attributes": [{"name": n, "type": "string"} for n in CASE_ATTRIBUTES]},
             {"name": "applicant", "attributes": []},
             {"name": "office", "attributes": []},
+            {"name": "finding", "attributes": [{"name": n, "type": "string"} for n in FINDING_ATTRIBUTES]},
         ],
         "eventTypes": [{"name": action, "attributes": [
             {"name": n, "type": "time" if n.endswith("_at") else "string"} for n in EVENT_ATTRIBUTES]}

@@ -262,7 +262,7 @@ def _judge_partition(b: int, frames: CatalogFrames, calendar, as_of, thresholds,
     order = np.concatenate([o for _, o in loaded])
     del loaded
     analysis = judge(visits, frames, calendar, as_of, thresholds)
-    table = analysis.finding_table()
+    table = found = analysis.finding_table()
     case_order = _case_order(analysis.visits, order, analysis.cases)
     row = analysis.findings["row"].to_numpy()
     case_row = analysis.findings["case_row"].to_numpy()
@@ -274,7 +274,7 @@ def _judge_partition(b: int, frames: CatalogFrames, calendar, as_of, thresholds,
     _save(folder / "findings.pkl", table)
     if ocel_dir:
         from .ocel import write_ocel_part
-        write_ocel_part(Path(ocel_dir) / f"part-{b:06d}.json", analysis.visits, ocel_key)
+        write_ocel_part(Path(ocel_dir) / f"part-{b:06d}.json", analysis.visits, ocel_key, found)
     timezone = calendar.timezone_name
     parts: dict[str | None, IndicatorParts] = {
         scope: indicator_parts(analysis.visits, analysis.cases, analysis.findings, timezone, scope)

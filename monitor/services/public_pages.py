@@ -37,10 +37,11 @@ from ..metrics import PUBLIC_PAGE_CACHE
 from ..models import AuditRecord, IndicatorSnapshot
 from ..stores.calendar import calendar_from_db
 from .context import current_frames, local_today
+from .offices import all_offices
 from .publishing import public_snapshots
 
-# Audit entities whose records change what the citizens' catalog pages show.
-CATALOG_ENTITIES = ("catalog", "calendar_override")
+# Audit entities whose records change what the citizens' pages show (offices: their names).
+CATALOG_ENTITIES = ("catalog", "calendar_override", "office")
 EXTENSION = "public_pages"
 
 
@@ -57,6 +58,10 @@ class Changes:
     @property
     def calendar(self) -> tuple:
         return tuple(item for item in self.latest if item[0] == "calendar_override")
+
+    @property
+    def offices(self) -> int | None:
+        return next((sequence for entity, sequence, _ in self.latest if entity == "office"), None)
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,13 @@ def calendar(language: str) -> WorkingCalendar:
     """The calendar with the administrators' overrides, its words in ``language``."""
     return _derived(("calendar", language), changes().calendar, lambda: calendar_from_db(
         db.session, current_app.config["MONITOR_TIMEZONE"], language))
+
+
+def office_names(language: str) -> dict[str, str]:
+    """Each office's name in ``language``: citizens read names, not office codes."""
+    return _derived(("offices", language), changes().offices, lambda: {
+        office.code: getattr(office, f"name_{language}", None) or office.name_ru
+        for office in all_offices(db.session)})
 
 
 def published_snapshots(last_weeks: int | None = None) -> pd.DataFrame:

@@ -39,14 +39,16 @@ def _source_json(source: Source) -> dict:
     return {"id": source.id, "title": source.title, "url": source.url,
             "retrieved": source.retrieved.isoformat(), "act_number": source.act_number,
             "act_date": source.act_date.isoformat() if source.act_date else None,
-            **({"secondary": True} if source.secondary else {})}
+            **({"secondary": True} if source.secondary else {}),
+            **({"title_text": source.title_text.as_dict()} if source.title_text else {})}
 
 
 def _source(data: dict) -> Source:
     return Source(data["id"], data["title"], data["url"], dt.date.fromisoformat(data["retrieved"]),
                   data.get("act_number"),
                   dt.date.fromisoformat(data["act_date"]) if data.get("act_date") else None,
-                  bool(data.get("secondary", False)))
+                  bool(data.get("secondary", False)),
+                  Text(**data["title_text"]) if data.get("title_text") else None)
 
 
 def _whole(value):

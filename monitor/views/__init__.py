@@ -9,7 +9,7 @@ from werkzeug.routing import BuildError
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, lazy_gettext as _l
 
 from ..compliance.indicator_table import RATE_INDICATORS  # noqa: F401  (the views import it from here)
-from .labels import label
+from .labels import label, state_system_name
 from . import words
 from .words import format_indicator
 
@@ -72,6 +72,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_day, "day")
     app.add_template_filter(url_host, "host")
     app.add_template_global(label, "label")
+    app.add_template_global(state_system_name, "state_system_name")
 
     def finding_detail(detail: str) -> str:
         return words.finding_detail(detail, ZoneInfo(current_app.config["MONITOR_TIMEZONE"]))

@@ -1,5 +1,5 @@
 """Words for codes shown to people (indicators, outcomes, actions...), translatable."""
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 
 from ..compliance.indicator_table import INDICATOR_TABLE
 
@@ -62,3 +62,23 @@ LABELS = {
 
 def label(code) -> str:
     return str(LABELS.get(code, code))
+
+
+# The state information systems an office reads documents from (documents.yaml, state_system):
+# citizens read their names, never the catalog's codes.
+STATE_SYSTEMS = {
+    "GBD_FL": _l("State database “Individuals”"),
+    "GBD_RN": _l("State database “Real estate register”"),
+    "IS_RPZAGS": _l("Information system “Civil registration point”"),
+    "IS_KMIS": _l("Integrated medical information system"),
+    "IS_ESUTD": _l("Unified system of employment contracts"),
+    "IS_ENPF": _l("Information system of the Unified Accumulative Pension Fund"),
+    "IS_GFSS": _l("Information system of the State Social Insurance Fund"),
+    "IS_KPSISU": _l("Information system of the Committee on Legal Statistics and Special Records"),
+}
+
+
+def state_system_name(code: str) -> str:
+    """The name of a state information system; one the table does not know is not shown by code."""
+    name = STATE_SYSTEMS.get(code)
+    return str(name) if name is not None else gettext("a state information system")

@@ -212,7 +212,8 @@ def indicators():
     once per publication, language and query for anonymous readers (public_pages)."""
     if current_user.is_authenticated or session.get("_flashes"):
         return _indicators()
-    key = (public_pages.changes().published, _language(), _page_key(""))
+    changes = public_pages.changes()
+    key = (changes.published, changes.offices, _language(), _page_key(""))
     return public_pages.rendered(key, _indicators)
 
 
@@ -239,5 +240,6 @@ def _indicators():
     heads = table[table["week"].isin(weeks)].drop_duplicates("week").set_index("week")["audit_head_hash"].to_dict()
     return render_template("public/indicators.html", weeks=weeks, network=network, charts=charts,
                            office=office, offices=office_ranking(table, latest, minimum), minimum=minimum,
+                           office_names=public_pages.office_names(_language()),
                            latest=latest,
                            heads=heads)
