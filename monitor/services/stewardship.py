@@ -60,7 +60,7 @@ FOUR_EYES = _l("the author of a draft cannot approve or reject it: a second stew
 NOT_SUBMITTED = _l("only a submitted draft can be approved or rejected")
 NOT_EDITABLE = _l("only its author can change a draft that is not yet submitted")
 NEEDS_REASON = _l("a decision needs a reason")
-INVALID = _l("the draft is not valid: %(count)s problem(s)")
+INVALID = _l("the draft is not valid: check it to see each problem on its field")
 NO_SUCH_SERVICE = _l("there is no service %(code)s in the catalog")
 
 
@@ -349,7 +349,7 @@ def submit(session: Session, draft: CatalogDraft, user: User, catalog: Catalog, 
         raise StewardshipError(NOT_EDITABLE)
     check = check_draft(catalog, draft.service_code, draft.content)
     if not check.valid:
-        raise StewardshipError(INVALID, count=len(check.problems))
+        raise StewardshipError(INVALID)
     affected = affected_cases(session, check, draft.service_code, calendar)
     draft.status, draft.submitted_at, draft.affected_cases = "submitted", _now(now), affected.as_json()
     session.flush()
@@ -390,7 +390,7 @@ def approve(session: Session, draft: CatalogDraft, reviewer: User, reason: str, 
     _may_decide(session, draft, reviewer, reason)
     check = check_draft(catalog, draft.service_code, draft.content)  # the catalog may have moved on
     if not check.valid:
-        raise StewardshipError(INVALID, count=len(check.problems))
+        raise StewardshipError(INVALID)
     _decide(session, draft, reviewer, "approved", reason, now)
     services = {**catalog.services, draft.service_code: check.service}
     updated = Catalog(documents=catalog.documents, services=services, mrp=catalog.mrp)

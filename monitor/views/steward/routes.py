@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, format_decimal
+from flask_babel import format_date, format_decimal, get_locale, gettext as _, ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -231,8 +231,9 @@ def decide(draft_id: int):
     else:
         db.session.commit()
         if decision == "approve":
-            flash(_("Approved: the version is in force from %(day)s; %(n)s cases re-timed.",
-                    day=found.effective_from.isoformat(), n=loaded.retimed), "success")
+            flash(ngettext("Approved: the version is in force from %(day)s; %(num)s case re-timed.",
+                           "Approved: the version is in force from %(day)s; %(num)s cases re-timed.",
+                           loaded.retimed, day=format_date(found.effective_from, "d MMMM y")), "success")
         else:
             flash(_("Rejected; the author sees your reason."), "success")
     return redirect(url_for(".draft", draft_id=found.id))
