@@ -12,7 +12,7 @@ from monitor.extensions import db
 from monitor.models import AuditRecord, Case, CatalogDraft, ErrorReport, User
 from monitor.services import accounts, stewardship
 from monitor.services.context import current_catalog, engine_inputs
-from monitor.services.stewardship import KEEP, NEW, DraftFields, StewardshipError
+from monitor.services.stewardship import NEW, DraftFields, StewardshipError
 from services_catalog.model import SOURCED_FACTS
 
 from .conftest import PASSWORD
