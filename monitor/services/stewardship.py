@@ -379,7 +379,7 @@ def _decide(session: Session, draft: CatalogDraft, reviewer: User, decision: str
     audit.record(session, reviewer.login, {"approved": "approve", "rejected": "reject"}[decision],
                  "catalog_draft", draft.id, old={"status": "submitted"},
                  new={"status": decision, "author": draft.author}, reason=reason.strip(),
-                 rows={"catalog_draft": [draft.id], "catalog_draft_decision": [entry.id]})
+                 rows={"catalog_draft": [draft.id], "draft_decision": [entry.id]})
     return entry
 
 

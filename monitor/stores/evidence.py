@@ -109,7 +109,7 @@ ENTITIES = {e.name: e for e in (
     Entity("job_run", JobRun, (JobRun.job,)),
     # Issue 25: a steward's draft decides the catalog once approved; so do its decisions.
     Entity("catalog_draft", CatalogDraft, (CatalogDraft.service_code,)),
-    Entity("catalog_draft_decision", DraftDecision, (DraftDecision.decision,)),
+    Entity("draft_decision", DraftDecision, (DraftDecision.decision,)),
     Entity("error_report", ErrorReport, (ErrorReport.service_code,)),
 )}
 ENTITY_OF_MODEL = {e.model: e.name for e in ENTITIES.values()}
