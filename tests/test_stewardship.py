@@ -172,6 +172,9 @@ def test_rejection_keeps_the_catalog_and_records_the_reason(app, stewards, open_
     stewardship.reject(db.session, draft, stewards["steward2"], "the order is not yet registered")
     db.session.commit()
     assert draft.status == "rejected" and draft.decisions[0].reason == "the order is not yet registered"
+    client = app.test_client()
+    sign_in(client, "steward1")  # the author reads why on their page
+    assert "the order is not yet registered" in client.get("/steward/?lang=en").get_data(as_text=True)
     assert current_catalog().version_in_force("S1", dt.date(2026, 4, 1)).deadline.value == 5
     with pytest.raises(StewardshipError):
         stewardship.approve(db.session, draft, stewards["steward2"], "after all", current_catalog())
@@ -217,8 +220,13 @@ def test_a_steward_drafts_checks_and_submits_in_the_browser_form(app, client, st
                                                                                obtained=["APPLICATION"]))
     assert invalid.status_code == 422
     # The catalog's validator speaks, each problem on the field it names.
-    assert "both required and obtained" in invalid.get_data(as_text=True)
-    assert "must be a whole number &gt; 0" in invalid.get_data(as_text=True)
+    text = invalid.get_data(as_text=True)
+    obtained_field = text[text.index('id="obtained"'):text.index('id="source_obtained_by_office"')]
+    assert "both required and obtained" in obtained_field
+    limit_field = text[text.index('id="max_service_minutes"'):text.index('id="source_max_service_minutes"')]
+    assert "must be a whole number &gt; 0" in limit_field
+    in_kazakh = client.post("/steward/services/S1/draft?lang=kk", data=draft_form(obtained=["APPLICATION"]))
+    assert "Каталогты тексеру (ағылшынша)" in in_kazakh.get_data(as_text=True)
     submitted = client.post("/steward/services/S1/draft?lang=en", data=draft_form(step="submit"))
     assert submitted.status_code == 302
     draft = db.session.scalar(select(CatalogDraft))
@@ -269,6 +277,8 @@ def test_an_admin_creates_a_steward_for_some_services(app, client, stewards):
     assert created.status_code == 302, created.get_data(as_text=True)
     user = accounts.find_user(db.session, "steward9")
     assert user.role == "steward" and stewardship.stewarded_codes(db.session, user) == {"S3"}
+    listing = client.get("/admin/users?lang=en").get_data(as_text=True)
+    assert "<td>S3</td>" in listing and "whole catalog" in listing  # steward9; steward1 keeps all
 
 
 def test_the_cli_creates_a_steward(app, stewards):

@@ -90,6 +90,15 @@ def set_stewarded(session: Session, user: User, codes, actor: str) -> None:
                  rows={"user": [user.id]})
 
 
+def kept_by_user(session: Session) -> dict[int, list[str]]:
+    """Every steward's listed services (a steward not in it keeps the whole catalog)."""
+    kept: dict[int, list[str]] = {}
+    for user_id, code in session.execute(select(stewarded_services.c.user_id, stewarded_services.c.service_code)
+                                         .order_by(stewarded_services.c.service_code)):
+        kept.setdefault(user_id, []).append(code)
+    return kept
+
+
 def stewards_of(session: Session, service_code: str) -> list[User]:
     """The active stewards a report on ``service_code`` goes to."""
     listed = select(stewarded_services.c.user_id)

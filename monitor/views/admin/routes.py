@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from ... import jobs as scheduled_jobs, scheduler
 from ...services import accounts
 from ...services import escalations
+from ...services import stewardship
 from ...services import offices as offices_service
 from ...services.accounts import AccountError
 from ...stores import calendar as calendar_store
@@ -59,7 +60,8 @@ def users():
                 flash(_("User %(login)s created.", login=user.login), "success")
                 return redirect(url_for(".users"))
     listed = db.session.scalars(select(User).order_by(User.login)).all()
-    return render_template("admin/users.html", form=form, users=listed, language=str(get_locale()))
+    return render_template("admin/users.html", form=form, users=listed, language=str(get_locale()),
+                           kept=stewardship.kept_by_user(db.session))
 
 
 @bp.post("/users/<int:user_id>/password")

@@ -60,6 +60,7 @@ def index():
     catalog = current_catalog()
     return render_template("steward/index.html", services=stewardship.services_kept(db.session, current_user, catalog),
                            drafts=stewardship.drafts_for(db.session, current_user), today=local_today(),
+                           decided=stewardship.drafts_for(db.session, current_user, ("approved", "rejected"))[:20],
                            reports=stewardship.open_report_counts(db.session), language=_language())
 
 
@@ -124,14 +125,22 @@ def number(value) -> float | None:
     return float(value) if value is not None else None
 
 
+def _validator_says(reason: str) -> str:
+    """The catalog validator's reason (English, as the CLI prints it), labelled as such in kk and ru."""
+    return reason if _language() == "en" else _("The catalog's validator (in English): %(reason)s", reason=reason)
+
+
 def _place_problems(form: DraftForm, problems) -> list:
-    """Put each validator problem on the field it names; the rest (another version's) listed apart."""
+    """Put each validator problem of the drafted version on the field it names; the rest (the
+    version in force it shortens, a later one) are listed apart."""
     others = []
+    drafted = f"(from {form.effective_from.data.isoformat()})"
     for problem in problems:
+        ours = problem.version is None or problem.version.endswith(drafted)
         name = next((target for prefix, target in PROBLEM_FIELDS
-                     if problem.field and problem.field.startswith(prefix) and problem.version is None), None)
+                     if ours and problem.field and problem.field.startswith(prefix)), None)
         if name is not None:
-            form[name].errors = list(form[name].errors) + [problem.reason]
+            form[name].errors = list(form[name].errors) + [_validator_says(problem.reason)]
         else:
             others.append(problem)
     return others
