@@ -353,3 +353,36 @@ def test_a_robot_filling_the_hidden_field_stores_nothing(app, client, stewards):
 
 def test_an_unknown_service_has_no_report_page(app, client, stewards):
     assert client.get("/services/NOPE/report").status_code == 404
+
+
+# --- the domain: placing a draft, what it changes --------------------------------------------
+
+def test_a_draft_between_two_versions_ends_before_the_later_one():
+    from services_catalog.drafts import place_version
+    service = {"code": "S2", "versions": [
+        {"effective_from": "2024-01-01", "effective_to": "2026-03-31", "x": 1},
+        {"effective_from": "2026-04-01", "effective_to": None, "x": 2}]}
+    placed = place_version(service, {"effective_from": "2025-06-01", "x": 3})["versions"]
+    assert [(str(v["effective_from"]), str(v["effective_to"]), v["x"]) for v in placed] == [
+        ("2024-01-01", "2025-05-31", 1), ("2025-06-01", "2026-03-31", 3), ("2026-04-01", "None", 2)]
+    replaced = place_version(service, {"effective_from": "2026-04-01", "x": 4})["versions"]
+    assert [v["x"] for v in replaced] == [1, 4] and replaced[1]["effective_to"] is None
+
+
+def test_unchosen_documents_leave_their_groups_and_new_ones_are_plain():
+    from monitor.services.stewardship import _required_entries
+    base = ["APPLICATION", {"any_of": ["MARRIAGE_CERT", "JOINT_APPLICATION", "PHOTO"]},
+            {"code": "POWER_OF_ATTORNEY", "when": {"kk": "k", "ru": "r", "en": "e"}}]
+    entries = _required_entries(base, ("APPLICATION", "MARRIAGE_CERT", "PHOTO", "ID_CARD"))
+    assert entries == ["APPLICATION", {"any_of": ["MARRIAGE_CERT", "PHOTO"]}, "ID_CARD"]
+    assert _required_entries(base, ("JOINT_APPLICATION", "POWER_OF_ATTORNEY")) == [
+        "JOINT_APPLICATION", {"code": "POWER_OF_ATTORNEY", "when": {"kk": "k", "ru": "r", "en": "e"}}]
+
+
+def test_a_draft_that_changes_nothing_has_no_changes():
+    from services_catalog.drafts import version_changes
+    version = {"deadline": {"value": 5, "unit": "working_days"}, "fee": {"amount": 0.0, "currency": "KZT"},
+               "effective_from": "2026-04-01"}
+    assert version_changes(version, {**version, "fee": {"amount": 0, "currency": "KZT"},
+                                     "effective_from": "2026-05-01"}) == []
+    assert [c.fact for c in version_changes(version, {**version, "fee": {"mrp": 0.5}})] == ["fee"]
