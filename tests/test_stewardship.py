@@ -184,9 +184,13 @@ def test_a_raw_edit_of_a_draft_is_named_by_audit_verify(app, stewards):
     from sqlalchemy import text
     draft = _submitted(stewards["steward1"], deadline_value=10)
     db.session.execute(text("UPDATE catalog_drafts SET author = 'steward2' WHERE id = :id"), {"id": draft.id})
+    # A steward given a service behind the application's back: their user row no longer matches.
+    db.session.execute(text("INSERT INTO stewarded_services (user_id, service_code) VALUES (:id, 'S1')"),
+                       {"id": stewards["steward2"].id})
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code != 0 and "catalog_draft" in result.output
+    assert "user steward2 (row" in result.output and "catalog draft S1 (row" in result.output
 
 
 # --- the pages ----------------------------------------------------------------------------

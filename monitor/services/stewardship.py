@@ -17,7 +17,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services_catalog import Catalog, CatalogProblem, Deadline, Service, ServiceVersion
@@ -78,16 +78,6 @@ def may_steward(session: Session, user: User, service_code: str) -> bool:
         return False
     codes = stewarded_codes(session, user)
     return codes is None or service_code in codes
-
-
-def set_stewarded(session: Session, user: User, codes, actor: str) -> None:
-    """Give a steward the services they keep (empty: the whole catalog)."""
-    codes = sorted(set(codes))
-    session.execute(delete(stewarded_services).where(stewarded_services.c.user_id == user.id))
-    if codes:
-        session.execute(insert(stewarded_services), [{"user_id": user.id, "service_code": c} for c in codes])
-    audit.record(session, actor, "steward-services", "user", user.login, new={"services": codes or "all"},
-                 rows={"user": [user.id]})
 
 
 def kept_by_user(session: Session) -> dict[int, list[str]]:
