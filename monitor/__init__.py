@@ -32,6 +32,7 @@ from .views.desk import bp as desk_bp
 from .views.health import bp as health_bp
 from .views.public import bp as public_bp
 from .views.public.conditional import ConditionalAnswers
+from .views.steward import bp as steward_bp
 from .views.supervisor import bp as supervisor_bp
 
 PACKAGE = Path(__file__).resolve().parent
@@ -98,7 +99,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    for blueprint in (public_bp, auth_bp, desk_bp, supervisor_bp, admin_bp, api_bp, health_bp):
+    for blueprint in (public_bp, auth_bp, desk_bp, supervisor_bp, admin_bp, steward_bp, api_bp, health_bp):
         app.register_blueprint(blueprint)
     login_manager.login_view = "auth.login"
     register_template_helpers(app)

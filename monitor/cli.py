@@ -27,12 +27,12 @@ from . import (
     scheduler,
 )
 from .services import accounts, calendar_changes
+from .services import catalog as catalog_service
 from .services import offices
 from .services import publishing
 from .stores import audit
 from .tools import backup
 from .stores import calendar as calendar_store
-from .stores import catalog as catalog_store
 from .tools import demo
 from .stores import evidence
 from .stores import findings as findings_store
@@ -111,27 +111,27 @@ def catalog_validate(folder, require_sources):
 def catalog_load(folder):
     """Validate a catalog folder and make it the catalog in force (all or nothing).
 
-    Without FOLDER, the catalog bundled with the app.
+    Without FOLDER, the catalog bundled with the app. A bulk load is for the first set-up
+    and for releases reviewed in the repository: it goes through the same validator as a
+    steward's draft but not through a second steward (docs/catalog.md).
     """
     folder = folder or str(BUNDLED_CATALOG)
     catalog = _load_or_report(folder)
     try:
-        counts = catalog_store.store_catalog(db.session, catalog, actor="cli")
-        cause = findings_store.Cause("catalog", catalog_store.last_load(db.session))
-        refreshed = findings_store.rejudge_all(db.session, engine_inputs(), "cli", cause)[0]
+        loaded = catalog_service.put_in_force(db.session, catalog, actor="cli")
         db.session.commit()
-    except catalog_store.CatalogInUse as error:
+    except catalog_service.CatalogInUse as error:
         db.session.rollback()
         _fail(f"not loaded: {error}")
-    click.echo(f"Loaded {counts['services']} services ({counts['versions']} versions) and "
-               f"{counts['documents']} documents from {folder}; {refreshed} cases re-timed.")
+    click.echo(f"Loaded {loaded.services} services ({loaded.versions} versions) and "
+               f"{loaded.documents} documents from {folder}; {loaded.retimed} cases re-timed.")
 
 
 @catalog_cli.command("export")
 @click.argument("folder", type=click.Path(file_okay=False))
 def catalog_export(folder):
     """Write the catalog in force to a folder in the catalog format."""
-    catalog = catalog_store.catalog_from_db(db.session)
+    catalog = catalog_service.catalog_in_force(db.session)
     written = export_catalog(catalog, folder)
     click.echo(f"Wrote {len(written)} files to {folder}.")
 
@@ -682,13 +682,15 @@ def offices_list():
 
 @users_cli.command("create")
 @click.argument("login")
-@click.option("--role", type=click.Choice(["admin", "supervisor", "desk"]), required=True)
+@click.option("--role", type=click.Choice(["admin", "supervisor", "desk", "steward"]), required=True)
 @click.option("--office", "office_code", help="The office of a front-desk user.")
 @click.option("--supervises", multiple=True, help="An office a supervisor oversees (repeatable).")
+@click.option("--keeps", "stewarded", multiple=True,
+              help="A service code a steward keeps (repeatable; none: the whole catalog).")
 @click.option("--name", "full_name", default="", help="Full name, shown in the audit trail.")
 @click.option("--email", help="Where the overdue digest and escalations are sent.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
-def users_create(login, role, office_code, supervises, full_name, email, password_stdin):
+def users_create(login, role, office_code, supervises, stewarded, full_name, email, password_stdin):
     """Create a staff account; the password is asked twice (or read with --password-stdin)."""
     if accounts.find_user(db.session, login) is not None:
         _fail(f"the login {login!r} is taken (logins are compared ignoring case)")
@@ -696,7 +698,7 @@ def users_create(login, role, office_code, supervises, full_name, email, passwor
     try:
         accounts.create_user(db.session, accounts.NewUser(
             login=login, role=role, password=password, office_code=office_code, full_name=full_name,
-            supervised=tuple(supervises), email=email), actor="cli")
+            supervised=tuple(supervises), email=email, stewarded=tuple(stewarded)), actor="cli")
     except accounts.AccountError as error:
         db.session.rollback()
         _fail(str(error))

@@ -46,6 +46,8 @@ DEFAULTS = {
     # Citizens' forms: how often one address may check a case or file a complaint.
     "CASE_STATUS_RATE_LIMIT": "10 per minute;60 per hour",
     "COMPLAINT_RATE_LIMIT": "5 per hour",
+    # "This page is wrong or out of date" (issue 25), per address.
+    "ERROR_REPORT_RATE_LIMIT": "5 per hour",
     # Sign-in attempts per address, and failed ones per (account, address), with back-off.
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "LOGIN_FAILURE_LIMIT": "5 per minute;10 per 15 minutes;20 per day",

@@ -591,6 +591,14 @@ def load_service(path: Path, documents: dict, problems: list[CatalogProblem],
     except yaml.YAMLError as error:
         check.add(None, _yaml_problem(error))
         return None
+    return parse_service(data, f"services/{path.name}", documents, problems, mrp)
+
+
+def parse_service(data, file: str, documents: dict, problems: list[CatalogProblem],
+                  mrp: dict[int, MrpRate] | None = None) -> Service | None:
+    """One service from its mapping (a YAML file's, or a steward's draft placed among the
+    versions in force): every rule of the format, problems named by ``file`` and field."""
+    check = _Collector(file, problems)
     if not isinstance(data, dict):
         check.add(None, "the file must hold one service as a mapping")
         return None

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
 from monitor import jobs
+from monitor.services import accounts
 from monitor.tools import demo
 from monitor.stores.catalog import store_catalog
 from monitor.extensions import db
@@ -32,10 +33,11 @@ RUN_AXE = """async () => {
     .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
 }"""
 PAGES = {
-    None: ["/", "/services/701001", "/status", "/complaints/new", "/indicators"],
+    None: ["/", "/services/701001", "/services/701001/report", "/status", "/complaints/new", "/indicators"],
     "AST-01-S1": ["/desk/", "/desk/visits/new?service=701001", "RECEIPT"],
     "supervisor": ["/supervisor/?week=2026-W16", "/supervisor/findings?week=2026-W16", "/supervisor/complaints"],
     "admin": ["/admin/users", "/admin/calendar", "/admin/jobs"],
+    "steward": ["/steward/", "/steward/services/701001/draft", "/steward/reports"],
 }
 
 
@@ -55,6 +57,8 @@ def _sign_in(page, base, login):
 @pytest.fixture
 def demo_site(app):
     demo.load_demo(db.session, app.config, weeks=2, today=dt.date(2026, 4, 22))
+    accounts.create_user(db.session, accounts.NewUser(login="steward", role="steward", password=PASSWORD),
+                         actor="test")  # a catalog steward (issue 25)
     db.session.execute(update(User).values(password_hash=generate_password_hash(PASSWORD)))
     db.session.commit()
     jobs.publish(dt.datetime(2026, 4, 20, 2, tzinfo=dt.timezone.utc))

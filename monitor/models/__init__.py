@@ -10,9 +10,11 @@ from .escalations import Escalation
 from .mail import MAIL_STATUSES, OutgoingMail
 from .people import ROLES, Office, RelativeDeclaration, User
 from .receipts import ReceiptCode
+from .stewardship import CatalogDraft, DraftDecision, ErrorReport
 
 __all__ = [
-    "ACTIONS", "AuditRecord", "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
+    "ACTIONS", "AuditRecord", "CatalogDraft", "DraftDecision", "ErrorReport",
+    "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
     "CorrectionRequest", "Document", "Escalation", "Finding", "IndicatorSnapshot", "JobRun", "MAIL_STATUSES",
     "MrpRate", "Office", "OutgoingMail", "ROLES", "ReceiptCode", "RefusalGround", "RelativeDeclaration",
     "RowDigest", "Service", "ServiceVersion", "User", "VersionDocument", "Visit",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .types import UTCDateTime
 
-ROLES = ("desk", "supervisor", "admin")
+ROLES = ("desk", "supervisor", "admin", "steward")
 
 supervised_offices = Table(
     "supervised_offices", db.metadata,
@@ -31,7 +31,7 @@ class Office(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('desk', 'supervisor', 'admin')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('desk', 'supervisor', 'admin', 'steward')", name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(80), unique=True)

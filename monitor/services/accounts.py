@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..stores import audit
-from ..models import Office, User
+from ..models import Office, Service, User
+from ..models.stewardship import stewarded_services
 from ..models.people import ROLES
 
 MIN_PASSWORD_LENGTH = 12
@@ -112,6 +113,8 @@ class NewUser:
     full_name: str = ""
     supervised: tuple[str, ...] = ()
     email: str | None = None
+    # A steward's services (codes); none: the whole catalog (services.stewardship).
+    stewarded: tuple[str, ...] = ()
 
 
 def create_user(session: Session, new: NewUser, actor: str) -> User:
@@ -128,6 +131,12 @@ def create_user(session: Session, new: NewUser, actor: str) -> User:
     unknown = [code for code in codes if code not in offices]
     if unknown:
         raise AccountError(_l("no such office: %(codes)s"), codes=", ".join(unknown))
+    if new.stewarded and new.role != "steward":
+        raise AccountError(_l("only a steward keeps services"))
+    known_services = set(session.scalars(select(Service.code).where(Service.code.in_(new.stewarded))))
+    unknown_services = sorted(set(new.stewarded) - known_services)
+    if unknown_services:
+        raise AccountError(_l("no such service: %(codes)s"), codes=", ".join(unknown_services))
     if new.email and not re.fullmatch(r"[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", new.email):
         raise AccountError(_l("“%(email)s” is not an e-mail address"), email=new.email)
     problem = password_problem(new.password, new.login)
@@ -139,8 +148,12 @@ def create_user(session: Session, new: NewUser, actor: str) -> User:
                 supervised=[offices[code] for code in new.supervised])
     session.add(user)
     session.flush()
+    if new.stewarded:
+        session.execute(stewarded_services.insert(),
+                        [{"user_id": user.id, "service_code": code} for code in sorted(set(new.stewarded))])
     audit.record(session, actor, "create", "user", user.login,
-                 new={"role": user.role, "office": user.office_code, "supervised": list(new.supervised)},
+                 new={"role": user.role, "office": user.office_code, "supervised": list(new.supervised),
+                      **({"services": sorted(set(new.stewarded))} if user.role == "steward" else {})},
                  rows={"user": [user.id]})
     return user
 

@@ -14,7 +14,8 @@ a user's supervised offices, a catalog version's documents and refusal grounds.
 Every table whose rows decide a finding, a deadline or a published number is covered
 (``ENTITIES``): visits, cases, findings, complaints, escalations, correction requests,
 calendar overrides, published indicator snapshots, offices, users (role, offices) and their
-declared relatives, the catalog (versions, documents, services, МРП rates) and job runs.
+declared relatives, the catalog (versions, documents, services, МРП rates), job runs, and the
+catalog stewards' drafts, their decisions and the reports of wrong pages.
 A row is named by its primary key as text (``row_id``): a number, a day, an office code.
 
 ORM writes of these rows that no explicit record covered are stamped at commit by one
@@ -41,6 +42,7 @@ from ..models import (
 from ..models.audit import RowDigest
 from ..models.catalog import RefusalGround, VersionDocument
 from ..models.people import supervised_offices
+from ..models.stewardship import CatalogDraft, DraftDecision, ErrorReport, stewarded_services
 from ..models.types import UTCDateTime
 from .sets import one_of
 
@@ -54,7 +56,8 @@ class Entity:
     name: str
     model: type
     label: tuple  # columns naming the row for people (visit_id, case number, login...), joined by spaces
-    parts: tuple = field(default=())  # (table, foreign key column name, columns to order by)
+    # (table, foreign key column name, columns to order by[, optional]): see ``current``.
+    parts: tuple = field(default=())
     key: str = "id"  # the primary key column: the row_id is its canonical text
 
     @property
@@ -88,7 +91,8 @@ ENTITIES = {e.name: e for e in (
     Entity("finding", Finding, (Finding.rule,)),
     Entity("complaint", Complaint, (Complaint.reference,)),
     Entity("escalation", Escalation, (Escalation.item_ref,)),
-    Entity("user", User, (User.login,), ((supervised_offices, "user_id", ("office_code",)),)),
+    Entity("user", User, (User.login,), ((supervised_offices, "user_id", ("office_code",)),
+                                         (stewarded_services, "user_id", ("service_code",), True))),
     Entity("catalog_version", ServiceVersion, (ServiceVersion.service_code,),
            ((VersionDocument.__table__, "version_id", ("position", "document_code")),
             (RefusalGround.__table__, "version_id", ("position", "code")))),
@@ -103,6 +107,10 @@ ENTITIES = {e.name: e for e in (
     Entity("service", Service, (), key="code"),
     Entity("mrp_rate", MrpRate, (), key="year"),
     Entity("job_run", JobRun, (JobRun.job,)),
+    # Issue 25: a steward's draft decides the catalog once approved; so do its decisions.
+    Entity("catalog_draft", CatalogDraft, (CatalogDraft.service_code,)),
+    Entity("draft_decision", DraftDecision, (DraftDecision.decision,)),
+    Entity("error_report", ErrorReport, (ErrorReport.service_code,)),
 )}
 ENTITY_OF_MODEL = {e.model: e.name for e in ENTITIES.values()}
 TEXT_KEYED = frozenset(e.name for e in ENTITIES.values() if not e.numeric)
@@ -183,7 +191,7 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
     if frame.empty:
         return pd.DataFrame(columns=["row_id", "label", "digest"])
     line = _joined(frame, columns)
-    for part, foreign, order in spec.parts:
+    for part, foreign, order, *optional in spec.parts:
         part_columns = sorted((c for c in part.columns if c.name not in ("id", foreign)), key=lambda c: c.name)
         foreign_column = part.c[foreign]
         rows = pd.concat([_read(session, part, foreign_column.in_(chunk)) for chunk in
@@ -195,7 +203,10 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
             rows["line"] = _joined(rows, part_columns)
             grouped = rows.groupby(rows[foreign].astype(int))["line"].agg("\x1e".join)
         parts = grouped.to_dict()
-        line = [text + "\x1d" + parts.get(int(pk), "") for text, pk in zip(line, frame[key.name])]
+        # An optional part (added after rows were digested) adds nothing to a row without one,
+        # so that the digests recorded before it still verify.
+        line = [text if optional and int(pk) not in parts else text + "\x1d" + parts.get(int(pk), "")
+                for text, pk in zip(line, frame[key.name])]
     digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in line]
     return pd.DataFrame({"row_id": [spec.row_id(v) for v in frame[key.name]], "label": _labels(frame, spec),
                          "digest": digests})

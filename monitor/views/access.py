@@ -11,10 +11,13 @@ from flask_login import current_user
 
 from ..models import User
 
-ANYONE = frozenset({"anonymous", "desk", "supervisor", "admin"})
+ANYONE = frozenset({"anonymous", "desk", "supervisor", "admin", "steward"})
 DESK = frozenset({"desk", "admin"})
 SUPERVISOR = frozenset({"supervisor", "admin"})
 ADMIN = frozenset({"admin"})
+# Catalog stewards (issue 25): only they draft and approve versions; which services each
+# keeps is checked by the views (services.stewardship.may_steward, 404 for another's).
+STEWARD = frozenset({"steward"})
 
 ACCESS: dict[str, frozenset[str]] = {
     "static": ANYONE,
@@ -22,6 +25,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "public.index": ANYONE, "public.service": ANYONE, "public.checklist": ANYONE,
     "public.case_status": ANYONE, "public.complain": ANYONE, "public.complaint_filed": ANYONE,
     "public.follow_complaint": ANYONE, "public.indicators": ANYONE,
+    # "This page is wrong or out of date": citizens, and clerks from the visit form.
+    "public.report_error": ANYONE,
     "api.catalog_json": ANYONE, "api.catalog_csv": ANYONE, "api.catalog_zip": ANYONE,
     "api.catalog_jsonld": ANYONE, "api.vocabulary": ANYONE, "api.indicators_csv": ANYONE,
     "api.indicators_json": ANYONE, "api.services": ANYONE, "api.service": ANYONE,
@@ -31,7 +36,7 @@ ACCESS: dict[str, frozenset[str]] = {
     # Prometheus: no sign-in; the view admits only METRICS_ALLOW addresses or the METRICS_TOKEN.
     "health.prometheus_metrics": ANYONE,
     # Every signed-in user changes their own password.
-    "auth.own_password": frozenset({"desk", "supervisor", "admin"}),
+    "auth.own_password": frozenset({"desk", "supervisor", "admin", "steward"}),
     # The front desk.
     "desk.today": DESK, "desk.new_visit": DESK, "desk.receipt": DESK, "desk.relatives": DESK,
     "desk.correct": DESK, "desk.reissue_check_code": DESK,
@@ -44,6 +49,10 @@ ACCESS: dict[str, frozenset[str]] = {
     "admin.users": ADMIN, "admin.toggle_active": ADMIN, "admin.reset_password": ADMIN,
     "admin.offices": ADMIN, "admin.jobs": ADMIN,
     "admin.calendar": ADMIN, "admin.remove_override": ADMIN,
+    # Catalog stewards.
+    "steward.index": STEWARD, "steward.new_draft": STEWARD, "steward.draft": STEWARD,
+    "steward.submit_draft": STEWARD, "steward.decide": STEWARD, "steward.reports": STEWARD,
+    "steward.report": STEWARD,
     # The administrator's queue of escalations; supervisors see what escalated from their offices.
     "admin.escalations_queue": SUPERVISOR,
 }

@@ -23,6 +23,8 @@ LABELS = {
     "sweep": _l("a later sweep"), "correction": _l("a correction"), "catalog": _l("a catalog load"),
     "calendar": _l("a calendar change"), "desk": _l("a visit logged at the desk"),
     "pending": _l("pending"), "approved": _l("approved"), "rejected": _l("rejected"),
+    # A steward's draft of a catalog version (services.stewardship)
+    "draft": _l("draft"), "submitted": _l("submitted for approval"),
     # Actions of the audit trail shown on a case's history
     "correct": _l("corrected"), "request_correction": _l("correction requested"),
     "approve_correction": _l("correction approved"), "reject_correction": _l("correction rejected"),

@@ -15,9 +15,10 @@ class UserForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=[
         SelectChoice("desk", _l("Front desk")), SelectChoice("supervisor", _l("Supervisor")),
-        SelectChoice("admin", _l("Administrator"))])
+        SelectChoice("admin", _l("Administrator")), SelectChoice("steward", _l("Catalog steward"))])
     office_code = SelectField(_l("Office (front desk)"), choices=[], default="")  # a listed office only
     supervised = SelectMultipleField(_l("Offices supervised"), choices=[])
+    stewarded = SelectMultipleField(_l("Services kept (a steward; none chosen: the whole catalog)"), choices=[])
     password = PasswordField(_l("Password (at least 12 characters)"), validators=[DataRequired(), Length(max=200)])
 
 

@@ -11,9 +11,10 @@ from wtforms.fields.choices import SelectChoice
 from ... import jobs as scheduled_jobs, scheduler
 from ...services import accounts, calendar_changes
 from ...services import escalations
+from ...services import stewardship
 from ...services import offices as offices_service
 from ...services.accounts import AccountError
-from ...services.context import engine_inputs
+from ...services.context import current_catalog, engine_inputs
 from ...extensions import db
 from ..access import offices_of
 from ..validators import MAX_PAGE, int_arg
@@ -31,6 +32,9 @@ def users():
     offices = _offices()
     form.office_code.choices = [SelectChoice("", "—")] + [SelectChoice(o.code, o.code) for o in offices]
     form.supervised.choices = [SelectChoice(o.code, o.code) for o in offices]
+    language = str(get_locale() or "ru")
+    form.stewarded.choices = [SelectChoice(s.code, f"{s.code} — {s.name.get(language)}")
+                              for s in current_catalog().services.values()]
     if form.validate_on_submit():
         if accounts.find_user(db.session, form.login.data) is not None:
             form.login.errors.append(_("This login is taken."))
@@ -41,7 +45,9 @@ def users():
                 user = accounts.create_user(db.session, accounts.NewUser(
                     login=form.login.data, role=form.role.data, password=form.password.data,
                     office_code=form.office_code.data or None, full_name=form.full_name.data or "",
-                    supervised=tuple(form.supervised.data or ())), current_user.login)
+                    supervised=tuple(form.supervised.data or ()),
+                    stewarded=tuple(form.stewarded.data or ()) if form.role.data == "steward" else ()),
+                    current_user.login)
             except accounts.AccountError as error:
                 db.session.rollback()
                 form.password.errors.append(_(error.message, **error.parameters))
@@ -50,7 +56,7 @@ def users():
                 flash(_("User %(login)s created.", login=user.login), "success")
                 return redirect(url_for(".users"))
     return render_template("admin/users.html", form=form, users=accounts.all_users(db.session),
-                           language=str(get_locale()))
+                           language=str(get_locale()), kept=stewardship.kept_by_user(db.session))
 
 
 @bp.post("/users/<int:user_id>/password")

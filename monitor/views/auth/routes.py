@@ -13,7 +13,8 @@ from ...extensions import db, limiter
 from . import bp
 from .forms import LoginForm, OwnPasswordForm
 
-HOME_OF_ROLE = {"desk": "desk.today", "supervisor": "supervisor.report", "admin": "admin.users"}
+HOME_OF_ROLE = {"desk": "desk.today", "supervisor": "supervisor.report", "admin": "admin.users",
+                "steward": "steward.index"}
 
 
 def _is_local(target: str) -> bool:

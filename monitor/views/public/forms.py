@@ -33,6 +33,16 @@ class ComplaintForm(FlaskForm):
     website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
 
 
+class ErrorReportForm(FlaskForm):
+    """"This page is wrong or out of date": what is wrong, and a contact only if wanted."""
+
+    text = TextAreaField(_l("What is wrong or out of date on this page?"),
+                         validators=[DataRequired(), Length(min=10, max=3000)])
+    contact = StringField(_l("Your phone or e-mail (optional: leave empty to stay anonymous)"),
+                          validators=[Optional(), Length(max=200)])
+    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
+
+
 class FollowUpForm(FlaskForm):
     reference = StringField(_l("Reference number"), validators=[DataRequired(), Length(max=20)])
     code = StringField(_l("Follow-up code"), validators=[DataRequired(), Length(max=12)])

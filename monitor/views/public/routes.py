@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from ...services import citizens
 from ...services import mail
 from ...services import public_pages
+from ...services import stewardship
 from ...calendar import due_at
 from ...stores.calendar import calendar_from_db
 from ...compliance.indicator_table import PUBLIC_INDICATORS
@@ -24,7 +25,7 @@ from ...services.publishing import office_ranking
 from .. import RATE_INDICATORS, public_url
 from ..labels import label
 from . import bp
-from .forms import CaseStatusForm, ComplaintForm, FollowUpForm
+from .forms import CaseStatusForm, ComplaintForm, ErrorReportForm, FollowUpForm
 
 SHOWN_INDICATORS = PUBLIC_INDICATORS  # the one indicator table says which are public
 TREND_WEEKS = 12  # the weeks /indicators shows (and reads)
@@ -177,6 +178,38 @@ def complain():
         response.headers["Cache-Control"] = "no-store"
         return response
     return render_template("public/complaint_form.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/services/<code>/report", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["ERROR_REPORT_RATE_LIMIT"], methods=["POST"],
+               exempt_when=lambda: bool(request.form.get("website")))
+def report_error(code: str):
+    """"This page is wrong or out of date", for the service's stewards. A page of its own, never
+    cached: the service page (cached for everyone) only links here, so that no CSRF token is
+    ever kept in a shared page. A signed-in clerk's report (from the visit form) says who sent it."""
+    service = current_catalog().services.get(code)
+    if service is None:
+        abort(404)
+    form = ErrorReportForm()
+    if form.validate_on_submit():
+        if form.website.data:  # a robot: accepted silently, nothing stored
+            return _no_store(render_template("public/report_filed.html", service=service, report=None))
+        clerk = current_user if current_user.is_authenticated and current_user.role in ("desk", "admin") else None
+        report = stewardship.file_report(
+            db.session, code, form.text.data, form.contact.data or "", _language(),
+            calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"]), reporter=clerk)
+        db.session.commit()
+        return _no_store(render_template("public/report_filed.html", service=service, report=report,
+                                         stewards=len(stewardship.stewards_of(db.session, code))))
+    response = _no_store(render_template("public/report_form.html", form=form, service=service,
+                                         missing=request.args.get("missing") == "1"))
+    return response, 422 if form.errors else 200
+
+
+def _no_store(body):
+    response = current_app.make_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _escalate(reference: str) -> None:
