@@ -35,6 +35,7 @@ lint: install
 	$(BIN)/ruff check --select E,F,W --line-length 120 --extend-exclude monitor/migrations monitor services_catalog tests bench
 	$(BIN)/bandit -q -r monitor services_catalog -ll
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/run.py

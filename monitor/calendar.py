@@ -106,7 +106,8 @@ class DueDate:
                 lines.append(f"{step.day:%Y-%m-%d} + {step.value} days; a non-working "
                              "last day moves to the next working day.")
             elif step.kind == "skipped":
-                lines.append(f"  skipped {step.day:%Y-%m-%d} ({step.day:%a}): {step.status.reason}")
+                reason = step.status.reason if step.status is not None else ""
+                lines.append(f"  skipped {step.day:%Y-%m-%d} ({step.day:%a}): {reason}")
             else:
                 lines.append(f"Due {step.moment:%Y-%m-%d %H:%M:%S} local time.")
         return "\n".join(lines)
@@ -123,7 +124,7 @@ class WorkingCalendar:
         self.language = language
 
     def _official(self, year: int) -> holidays.HolidayBase:
-        return _official_holidays(year, _HOLIDAY_LANGUAGES.get(self.language))
+        return _official_holidays(year, _HOLIDAY_LANGUAGES.get(self.language or ""))
 
     def status(self, day: dt.date) -> DayStatus:
         """Whether ``day`` is a working day, and why not (or why a weekend day is)."""

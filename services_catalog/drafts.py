@@ -21,24 +21,29 @@ def _date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
+def _start(value) -> dt.date:
+    """A version's effective_from, which every version has (the validator says so otherwise)."""
+    return _date(value) or dt.date.min
+
+
 def place_version(service: dict, version: dict) -> dict:
     """The service (a service file's mapping) with ``version`` in force from its
     ``effective_from``: the version then in force ends the day before, a version starting
     that same day is replaced, and the new one ends the day before the next later version
     (or stays open). Periods stay without gaps or overlaps; the validator checks the rest."""
-    start = _date(version["effective_from"])
+    start = _start(version["effective_from"])
     kept = []
     for existing in service.get("versions") or []:
-        begins, ends = _date(existing.get("effective_from")), _date(existing.get("effective_to"))
+        begins, ends = _start(existing.get("effective_from")), _date(existing.get("effective_to"))
         if begins == start:
             continue
         if begins < start and (ends is None or ends >= start):
             existing = {**existing, "effective_to": start - dt.timedelta(days=1)}
         kept.append(existing)
-    later = sorted(_date(v["effective_from"]) for v in kept if _date(v["effective_from"]) > start)
+    later = sorted(_start(v["effective_from"]) for v in kept if _start(v["effective_from"]) > start)
     placed = {**version, "effective_from": start,
               "effective_to": later[0] - dt.timedelta(days=1) if later else None}
-    versions = sorted(kept + [placed], key=lambda v: _date(v["effective_from"]))
+    versions = sorted(kept + [placed], key=lambda v: _start(v["effective_from"]))
     return {**service, "versions": versions}
 
 

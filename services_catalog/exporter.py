@@ -10,7 +10,7 @@ from .model import SERVICE_CODE, Catalog, Fee, RequiredDocument, Service, Servic
 
 def _required_entry(entry: RequiredDocument):
     if entry.any_of:
-        data = {"any_of": list(entry.codes)}
+        data: dict[str, object] = {"any_of": list(entry.codes)}
         if entry.when:
             data["when"] = entry.when.as_dict()
         return data
@@ -20,7 +20,8 @@ def _required_entry(entry: RequiredDocument):
 
 
 def source_to_dict(source: Source) -> dict:
-    data = {"id": source.id, "title": source.title_text.as_dict() if source.title_text else source.title}
+    data: dict[str, object] = {"id": source.id,
+                               "title": source.title_text.as_dict() if source.title_text else source.title}
     if source.act_number is not None:
         data["act_number"] = source.act_number
     if source.act_date is not None:
@@ -32,7 +33,8 @@ def source_to_dict(source: Source) -> dict:
 
 
 def fee_to_dict(fee: Fee) -> dict:
-    data = {"mrp": fee.mrp} if fee.mrp is not None else {"amount": fee.amount, "currency": fee.currency}
+    data: dict[str, object] = ({"mrp": fee.mrp} if fee.mrp is not None
+                               else {"amount": fee.amount, "currency": fee.currency})
     if fee.exemptions:
         data["exemptions"] = [
             {"when": e.when.as_dict(), **({"mrp": e.mrp} if e.mrp is not None else {"amount": e.amount})}

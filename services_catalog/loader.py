@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import yaml
 
@@ -118,8 +119,8 @@ def _compose_document_bounded(self):
     return node
 
 
-_CatalogYamlLoader.compose_node = _compose_bounded
-_CatalogYamlLoader.compose_document = _compose_document_bounded
+setattr(_CatalogYamlLoader, "compose_node", _compose_bounded)
+setattr(_CatalogYamlLoader, "compose_document", _compose_document_bounded)
 
 
 def read_yaml(path: Path, root: Path | None = None):
@@ -169,7 +170,7 @@ class _Collector:
             self.add(field, "must be a mapping with kk, ru and en texts")
             return None
         missing = [lang for lang in LANGUAGES
-                   if not isinstance(data.get(lang), str) or not data.get(lang).strip()]
+                   if not isinstance(data.get(lang), str) or not str(data.get(lang)).strip()]
         for lang in missing:
             self.add(f"{field}.{lang}", f"the {lang} text is missing or empty")
         extra = sorted(set(data) - set(LANGUAGES))
@@ -358,10 +359,10 @@ def _fee(check: _Collector, raw_fee, effective_from, effective_to, mrp) -> Fee:
                 exemptions.append(FeeExemption(when, value, entry["mrp"]))
         elif _number(entry.get("amount", 0)):
             if when:
-                exemptions.append(FeeExemption(when, entry.get("amount", 0)))
+                exemptions.append(FeeExemption(when, float(entry.get("amount", 0))))
         else:
             check.add(f"{field}.amount", f"{entry.get('amount')!r} must be a number >= 0")
-    return Fee(amount, currency, mrp_figure, tuple(exemptions))
+    return Fee(cast(float, amount), currency, mrp_figure, tuple(exemptions))  # a number, checked above
 
 
 def _source(check: _Collector, raw, field: str) -> Source | None:
@@ -396,7 +397,7 @@ def _source(check: _Collector, raw, field: str) -> Source | None:
     if not isinstance(secondary, bool):
         check.add(f"{field}.secondary", "must be true (a press or aggregator page) or left out")
         secondary = False
-    if None in (source_id, retrieved) or not isinstance(title, str) or not title.strip() \
+    if source_id is None or retrieved is None or not isinstance(title, str) or not title.strip() \
             or not isinstance(url, str):
         return None
     return Source(source_id, title.strip(), url, retrieved, act_number, act_date, secondary, title_text)
@@ -557,8 +558,8 @@ def _version(check: _Collector, raw: dict, documents: dict,
         channels = ["front_desk"]
     sources = _sources(check, raw.get("sources"))
     provenance = _provenance(check, raw.get("provenance"), sources)
-    if len(check.problems) > before or None in (effective_from, deadline, max_wait, max_service, result,
-                                                 legal_basis):
+    if len(check.problems) > before or effective_from is None or deadline is None or max_wait is None \
+            or max_service is None or result is None or legal_basis is None:
         return None
     return ServiceVersion(
         effective_from=effective_from, effective_to=effective_to,
@@ -632,7 +633,7 @@ def parse_service(data, file: str, documents: dict, problems: list[CatalogProble
                 check.add("effective_from",
                           f"overlaps the version in force from {earlier.effective_from} "
                           f"to {earlier.effective_to or 'open end'}")
-    if len(problems) > before:
+    if len(problems) > before or code is None or name is None or provider is None:
         return None
     return Service(code, name, provider, tuple(version for _, version in ordered), keywords)
 

@@ -258,7 +258,7 @@ def nearest(services: Iterable, query: str, limit: int = 3) -> list:
         return []
     ranked = []
     for position, service in enumerate(services):
-        index, scored = _index(service), {}
+        index, scored = _index(service), dict[str, float]()
         scores = [_word_score(word, index, scored) for word in typed]
         matched = sum(1 for value in scores if value >= 1)
         if matched:
