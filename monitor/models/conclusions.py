@@ -35,7 +35,10 @@ class Finding(db.Model):
     rule: Mapped[str] = mapped_column(String(40), index=True)
     clause: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(10), index=True)
-    detail: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)  # the English wording (the spec's CSV column)
+    # The rule's parameters (compliance/details.py): what pages render in the reader's language.
+    # NULL on a finding stored before 0009 that `flask findings backfill-params` could not match.
+    params: Mapped[dict | None] = mapped_column(JSON)
     visit_pk: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
     case_pk: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -31,7 +31,8 @@ from ...extensions import db
 from ...stores.calendar import calendar_from_db
 from ...models import AuditRecord, Case, Complaint, CorrectionRequest, Finding, Visit
 from ...services.publishing import last_complete_week
-from .. import RATE_INDICATORS
+from .. import RATE_INDICATORS, reader_context
+from ..error_words import field_error
 from ..labels import label
 from ..exports import people_workbook
 from ..access import may_see_office, offices_of
@@ -262,7 +263,8 @@ def decide_correction(request_id: int):
                                           current_user, engine_inputs())
     if errors:
         db.session.rollback()
-        flash("; ".join(f"{name}: {reason}" for name, reason in errors), "error")
+        context = reader_context()
+        flash("; ".join(field_error(error, **context)[1] for error in errors), "error")
     else:
         db.session.commit()
         flash(_("Correction request %(id)s: %(status)s.", id=found.id, status=_(found.status)), "success")

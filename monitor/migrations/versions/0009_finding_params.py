@@ -1,0 +1,29 @@
+"""findings keep their rule's parameters (params, JSON) beside the English detail
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-06 23:50:00
+
+Pages, exports and mails render a finding from its rule and parameters in the reader's
+language. Findings stored before this revision have no parameters: `flask findings
+backfill-params` re-judges the stored visits and fills those it can match; the others keep
+their English detail, shown as it is.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('findings') as batch:
+        batch.add_column(sa.Column('params', sa.JSON(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('findings') as batch:
+        batch.drop_column('params')
