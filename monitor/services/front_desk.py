@@ -308,8 +308,30 @@ def window_end(finished_at: dt.datetime, calendar) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=calendar.timezone)
 
 
+@dataclass(frozen=True)
+class Supervision:
+    """Why a correction waits for a supervisor: a code and its parameters (pages word them),
+    and the English kept on the request (its ``why_supervised``, read in the audit trail)."""
+
+    code: str  # imported | other_staff | action_change | published_week | window_closed | findings_change
+    params: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        p = self.params
+        return {
+            "imported": lambda: "an imported visit",
+            "other_staff": lambda: f"a visit of another staff member ({p['staff']})",
+            "action_change": lambda: "a change of action",
+            "published_week": lambda: f"a visit of a published week ({p['week']})",
+            "window_closed": lambda: f"the desk's window closed at {p['moment']}",
+            "findings_change": lambda: "a change of findings (" + "; ".join(
+                [f"opens {rule}" for rule in p["opens"]] + [f"clears {rule}" for rule in p["clears"]]) + ")",
+        }[self.code]()
+
+
 def why_supervised(session: Session, visit: Visit, changes: dict, user: User, calendar,
-                   now: dt.datetime, effect: findings_store.Effect | None = None) -> str | None:
+                   now: dt.datetime, effect: findings_store.Effect | None = None) -> Supervision | None:
     """Why this correction needs a supervisor's approval, or None if the desk may make it.
 
     Judged on where the visit is and on where the correction moves it: its week (published
@@ -319,22 +341,22 @@ def why_supervised(session: Session, visit: Visit, changes: dict, user: User, ca
     if user.role != "desk":
         return None  # supervisors and admins correct under their own name
     if visit.source != "desk":
-        return "an imported visit"
+        return Supervision("imported")
     if visit.staff_id != user.login:
-        return f"a visit of another staff member ({visit.staff_id})"
+        return Supervision("other_staff", {"staff": visit.staff_id})
     if "action" in changes:
-        return "a change of action"
+        return Supervision("action_change")
     called = [visit.called_at] + ([changes["called_at"]] if changes.get("called_at") else [])
     for week in dict.fromkeys(publishing.week_of(moment, calendar.timezone_name) for moment in called):
         if session.scalar(select(IndicatorSnapshot.id).where(IndicatorSnapshot.week == week).limit(1)):
-            return f"a visit of a published week ({week})"
+            return Supervision("published_week", {"week": week})
     finished = [visit.finished_at] + ([changes["finished_at"]] if changes.get("finished_at") else [])
     deadline = min(window_end(moment, calendar) for moment in finished)
     if now >= deadline:
-        return f"the desk's window closed at {deadline.isoformat(timespec='minutes')}"
+        return Supervision("window_closed", {"moment": deadline.isoformat(timespec="minutes")})
     if effect:
-        return "a change of findings (" + "; ".join(
-            [f"opens {rule}" for rule, *_ in effect.opened] + [f"clears {rule}" for rule, *_ in effect.cleared]) + ")"
+        return Supervision("findings_change", {"opens": [rule for rule, *_ in effect.opened],
+                                               "clears": [rule for rule, *_ in effect.cleared]})
     return None
 
 
@@ -482,7 +504,8 @@ def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, us
     if supervised is not None:
         request = CorrectionRequest(visit_pk=visit.id, office_code=visit.office_code, requested_by=user.login,
                                     requested_at=now, changes=_plain(changes), reason=reason.strip(),
-                                    why_supervised=supervised, status="pending")
+                                    why_supervised=supervised.text, why_code=supervised.code,
+                                    why_params=supervised.params, status="pending")
         session.add(request)
         session.flush()
         audit.record(session, user.login, "request_correction", "visit", visit.visit_id,

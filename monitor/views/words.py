@@ -115,35 +115,29 @@ def rule_name(code: str) -> str:
     return label(code)
 
 
-# Why a correction waits for a supervisor (front_desk.why_supervised), in the reader's language.
-SUPERVISED_PATTERNS = [
-    (re.compile(r"^an imported visit$"), _l("an imported visit"), ()),
-    (re.compile(r"^a visit of another staff member \((.+)\)$"), _l("a visit of another staff member (%(staff)s)"),
-     ("staff",)),
-    (re.compile(r"^a change of action$"), _l("a change of action"), ()),
-    (re.compile(r"^a visit of a published week \((.+)\)$"), _l("a visit of a published week (%(week)s)"),
-     ("week",)),
-    (re.compile(r"^the desk's window closed at (.+)$"), _l("the desk's correction window closed on %(moment)s"),
-     ("moment",)),
-    (re.compile(r"^a change of findings \((.+)\)$"), _l("it records or clears findings: %(rules)s"), ("rules",)),
-]
+# Why a correction waits for a supervisor (front_desk.Supervision codes), in the reader's language.
+SUPERVISION_MESSAGES = {
+    "imported": _l("an imported visit"),
+    "other_staff": _l("a visit of another staff member (%(staff)s)"),
+    "action_change": _l("a change of action"),
+    "published_week": _l("a visit of a published week (%(week)s)"),
+    "window_closed": _l("the desk's correction window closed on %(moment)s"),
+    "findings_change": _l("it records or clears findings: %(rules)s"),
+}
 
 
-def supervised_reason(why: str | None) -> str:
-    """A correction request's reason for supervision, in the reader's language."""
-    for pattern, message, names in SUPERVISED_PATTERNS:
-        matched = pattern.match(why or "")
-        if matched:
-            parts = dict(zip(names, matched.groups()))
-            if "moment" in parts:
-                parts["moment"] = format_datetime(dt.datetime.fromisoformat(parts["moment"]), "d MMMM y, HH:mm")
-            if "rules" in parts:
-                parts["rules"] = ", ".join(
-                    (_("records %(rule)s", rule=label(code)) if verb == "opens" else
-                     _("clears %(rule)s", rule=label(code)))
-                    for verb, code in (item.split(" ", 1) for item in parts["rules"].split("; ")))
-            return str(message) % parts
-    return why or ""
+def supervised_reason(request) -> Markup | str:
+    """A correction request's reason for supervision (its why_code and why_params), in the
+    reader's language; a request made before they were kept shows its English as it is."""
+    if not request.why_code:
+        return Markup('<span lang="en">%s</span>') % (request.why_supervised or "")
+    parts = dict(request.why_params or {})
+    if request.why_code == "window_closed":
+        parts["moment"] = format_datetime(dt.datetime.fromisoformat(parts["moment"]), "d MMMM y, HH:mm")
+    if request.why_code == "findings_change":
+        parts["rules"] = ", ".join([_("records %(rule)s", rule=label(code)) for code in parts.get("opens", ())]
+                                   + [_("clears %(rule)s", rule=label(code)) for code in parts.get("clears", ())])
+    return str(SUPERVISION_MESSAGES[request.why_code]) % parts
 
 
 def format_indicator(value, name: str) -> str:

@@ -363,7 +363,7 @@ def correct(visit_id: str):
             db.session.commit()
             if outcome.request is not None:
                 flash(_("This correction needs a supervisor's approval (%(why)s); until then the visit "
-                        "stands as it is.", why=supervised_reason(outcome.request.why_supervised)), "success")
+                        "stands as it is.", why=supervised_reason(outcome.request)), "success")
             else:
                 flash(_("Visit corrected; the previous values are kept in the audit log."), "success")
             return redirect(url_for(".today"))
