@@ -226,3 +226,15 @@ def test_why_a_correction_waits_is_worded_from_its_code(app, code, params):
             assert text and not LATIN_WORDS.search(text.replace("desk3", "")), (language, text)
         old = SimpleNamespace(why_code=None, why_params=None, why_supervised="an imported visit")
         assert str(supervised_reason(old)) == '<span lang="en">an imported visit</span>'
+
+
+def test_digests_recorded_before_the_params_columns_still_hold():
+    """An empty added column adds nothing to a row's line: a finding stored before 0009 keeps
+    the digest recorded for it; a value (or its removal later) changes the digest."""
+    columns = sorted(Finding.__table__.columns, key=lambda c: c.name)
+    before = [c for c in columns if c.name != "params"]
+    row = {c.name: None for c in columns} | {"id": 1, "rule": "EXTRA_DOCUMENT", "detail": "x", "clause": "2.2.3"}
+    frame = pd.DataFrame([row], dtype=object)
+    assert evidence._joined(frame, columns) == evidence._joined(frame, before)
+    with_params = frame.assign(params=[{"documents": ["X"]}])
+    assert evidence._joined(with_params, columns) != evidence._joined(frame, columns)
