@@ -128,7 +128,8 @@ def test_a_finding_without_params_shows_its_stored_detail_as_english(app):
 
 
 ERROR_CODES = set(BAD_ROW_CODES) | set(DESK_CODES) | {
-    "invalid", "override_reason_needed", "late_reason_needed", "not_your_office", "not_found"}
+    "invalid", "override_reason_needed", "late_reason_needed", "not_your_office", "not_found",
+    "unknown_decision", "review_note_needed", "still_fires", "still_open"}
 ERROR_PARAMS = {"service": "701001", "day": "2026-04-06", "now": "2026-04-06T10:00+05:00", "case": "OF1-1",
                 "action": "handover", "document": "Справка", "moment": "2026-04-06T05:00:00+00:00"}
 

@@ -340,7 +340,8 @@ REVIEW_DECISIONS = ("confirmed", "dismissed", "closed", "reopened")
 
 def review(session: Session, finding: Finding, decision: str, note: str, reviewer, now: dt.datetime | None = None
            ) -> str | None:
-    """A supervisor's review; returns why it is refused, or None once recorded.
+    """A supervisor's review; returns why it is refused (a code: views/error_words.py words
+    it), or None once recorded.
 
     Only a review closes a finding: ``closed`` accepts that a finding no longer fires (a
     correction, a catalog or calendar change cleared it); ``reopened`` refuses that and
@@ -350,14 +351,14 @@ def review(session: Session, finding: Finding, decision: str, note: str, reviewe
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     if decision not in REVIEW_DECISIONS:
-        return f"unknown decision {decision!r}"
+        return "unknown_decision"
     if not note.strip():
-        return "a review needs a note"
+        return "review_note_needed"
     held = finding.firing and finding.cleared_at is not None
     if decision == "closed" and finding.firing and not held:
-        return "only a finding that no longer fires can be closed; confirm or dismiss it"
+        return "still_fires"  # only a finding that no longer fires can be closed
     if decision == "reopened" and finding.firing and not held and finding.review_status not in ("closed", "dismissed"):
-        return "this finding still fires and is open"
+        return "still_open"  # it still fires and is open: nothing to reopen
     old = {"review_status": finding.review_status, "review_note": finding.review_note, "firing": finding.firing}
     if decision == "closed" and held:
         finding.firing = False  # the supervisor accepts the clearing a desk action asked for

@@ -42,6 +42,11 @@ MESSAGES = {
     "invalid": _l("the visit cannot be saved as it is: see the fields marked"),
     "not_your_office": _l("this belongs to another office"),
     "not_found": _l("not found"),
+    # A supervisor's review refused (stores/findings.py review).
+    "unknown_decision": _l("unknown decision"),
+    "review_note_needed": _l("a review needs a note"),
+    "still_fires": _l("only a finding that no longer fires can be closed; confirm or dismiss it"),
+    "still_open": _l("this finding still fires and is open"),
 }
 
 # The parser's column names -> the desk form's fields.

@@ -32,7 +32,7 @@ from ...stores.calendar import calendar_from_db
 from ...models import AuditRecord, Case, Complaint, CorrectionRequest, Finding, Visit
 from ...services.publishing import last_complete_week
 from .. import RATE_INDICATORS, reader_context
-from ..error_words import field_error
+from ..error_words import error_message, field_error
 from ..labels import label
 from ..exports import people_workbook
 from ..access import may_see_office, offices_of
@@ -192,7 +192,7 @@ def review(finding_id: int):
     refused = findings_store.review(db.session, finding, form.decision.data, form.note.data, current_user)
     if refused:
         db.session.rollback()
-        flash(_("Finding %(id)s: %(reason)s", id=finding_id, reason=refused), "error")
+        flash(_("Finding %(id)s: %(reason)s", id=finding_id, reason=error_message(refused)), "error")
         return redirect(_back_to_findings(finding_id))
     db.session.commit()
     flash(_("Finding %(id)s: %(status)s.", id=finding.id, status=label(finding.review_status)), "success")
