@@ -1,7 +1,8 @@
 """A finding in the reader's language, from its rule and parameters: the one place.
 
 The engine gives each finding a rule code and ``params`` (compliance/details.py names them);
-pages, exports and mails call ``finding_words`` and never read the English ``detail`` back.
+every page that shows a finding calls ``finding_words`` (a plain-text export or mail would
+take its ``.striptags()``) and none reads the English ``detail`` back.
 A finding stored before parameters were kept (and not matched by `flask findings
 backfill-params`) has none: its English detail is shown as it is, marked as English.
 """
@@ -97,10 +98,6 @@ def finding_words(rule: str, params: Mapping | None, detail: str = "", *, catalo
     rule and ``params``; without params, the stored English ``detail`` as it is."""
     if not isinstance(params, Mapping):  # None (or a frame's NaN): no parameters stored
         return Markup('<span lang="en">%s</span>') % (detail or "")
-    # Flask-Babel's gettext escapes the message and interpolates (already escaped) Markup parts.
+    # The messages hold no markup; every part is escaped (names, quoted values) or a number or date.
     return Markup(_words(rule, params, catalog, language, timezone))
 
-
-def finding_text(rule: str, params: Mapping | None, detail: str = "", **context) -> str:
-    """The same words as plain text, for a CSV or XLSX export and a plain-text mail."""
-    return finding_words(rule, params, detail, **context).striptags()
