@@ -450,6 +450,20 @@ def findings_sweep(as_of):
                    "not judged.", err=True)
 
 
+@findings_cli.command("backfill-params")
+def findings_backfill_params():
+    """Give findings stored before migration 0009 their parameters (once, after upgrading).
+
+    The stored visits are judged again; a finding gets the parameters of the engine's finding
+    of the same rule and visit or case whose detail is exactly its stored detail. The others
+    keep their English detail, which pages show as it is."""
+    inputs = engine_inputs()
+    result = findings_store.backfill_params(db.session, inputs.frames, inputs.calendar, inputs.thresholds)
+    db.session.commit()
+    click.echo(f"{result.filled} findings got their parameters; {result.left} could not be matched "
+               "and keep their stored detail.")
+
+
 @findings_cli.command("export")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--include-cleared", is_flag=True,

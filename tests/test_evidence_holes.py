@@ -110,15 +110,15 @@ def test_a_correction_cannot_date_a_result_before_the_acceptance(client, login, 
                      "ticket_at": None}
     for who in ("desk1", "super1"):  # refused for everyone, not only sent to a supervisor
         outcome = front_desk.correct_visit(db.session, issue, before_submit, "wrong day", user(who), engine_inputs())
-        assert [field for field, _ in outcome.errors] == ["called_at"] and outcome.request is None
-        assert "before the case's previous visit" in outcome.errors[0][1]
+        assert [error.field for error in outcome.errors] == ["called_at"] and outcome.request is None
+        assert outcome.errors[0].code == "before_previous_visit"
     # Finishing before the previous visit finished is refused too, naming finished_at.
     submit = db.session.scalar(select(Visit).where(Visit.action == "submit"))
     outcome = front_desk.correct_visit(db.session, issue, {
         "called_at": submit.called_at + dt.timedelta(minutes=1),
         "finished_at": submit.called_at + dt.timedelta(minutes=2), "ticket_at": None},
         "wrong time", user("super1"), engine_inputs())
-    assert [field for field, _ in outcome.errors] == ["finished_at"]
+    assert [(error.field, error.code) for error in outcome.errors] == [("finished_at", "finishes_before_previous")]
     # At the desk, in the reader's language, at the field.
     response = client.post(f"/desk/visits/{issue.visit_id}/correct", data=correction(
         issue, called_at="2026-04-05T10:00", finished_at="2026-04-05T10:05", ticket_at=""))
@@ -139,7 +139,7 @@ def test_a_supervisors_approval_cannot_date_a_result_before_the_acceptance(clien
     db.session.add(request)
     db.session.commit()
     errors = front_desk.decide_correction(db.session, request, True, "ok", user("super1"), engine_inputs())
-    assert errors and errors[0][0] == "called_at"
+    assert errors and errors[0].field == "called_at"
     db.session.rollback()
 
 

@@ -1,5 +1,5 @@
-"""Domain values in the reader's language: the due-date arithmetic, holiday names, findings'
-details, desk errors, the overdue digest (issue 13)."""
+"""Domain values in the reader's language: the due-date arithmetic, holiday names, the
+overdue digest (issue 13). Findings and refusals: tests/test_finding_words.py."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,13 +8,9 @@ import re
 import pandas as pd
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import select
 
 from monitor import jobs
-from monitor.tools import demo
 from monitor.calendar import WorkingCalendar, due_at
-from monitor.extensions import db
-from monitor.models import Finding
 from monitor.views import words
 from services_catalog import Deadline
 
@@ -76,66 +72,6 @@ def test_every_kazakh_holiday_the_calendar_knows_has_a_name_in_each_language(app
                 with app.test_request_context(), force_locale(language):
                     name = words.holiday_name(english)
                 assert not LATIN_WORDS.search(name), (year, english, language, name)
-
-
-ENGINE_DETAILS = {  # one of each wording monitor/compliance/rules.py writes
-    "not required by the service: Salary certificate; PHOTO": "не требуется для услуги: Salary certificate; PHOTO",
-    "obtained by the office from state systems: ID_CARD": "отделение получает само из государственных систем: ID_CARD",
-    "returned without listing any missing document": "возвращено без указания недостающего документа",
-    "the refusal cites no ground": "в отказе не указано основание",
-    "ground R9 is not a lawful refusal ground of the service":
-        "основание R9 не является законным основанием отказа по этой услуге",
-    "waited 25.5 min in the queue, limit 15 (10.5 min over)":
-        "ожидание в очереди 25,5 мин при норме 15 (на 10,5 мин больше)",
-    "served 0.02 min at the desk, limit 20 (1.5 min over)":
-        "обслуживание у окна 0,02 мин при норме 20 (на 1,5 мин больше)",
-    "3 returns of the package": "пакет возвращён 3 раз(а)",
-    "2 hand-offs, at most 1 allowed": "передач: 2, допускается не более 1",
-    "completed 12.5 h after the due time 2026-04-01 18:59:59 UTC":
-        "завершено через 12,5 ч после срока 1 апреля 2026, 23:59",
-    "open 3 h past the due time 2026-04-01 18:59:59 UTC": "открыто 3 ч после срока 1 апреля 2026, 23:59",
-    "accepted on 2026-04-06, submitted again on 2026-04-20 (the deadline still counts from the acceptance)":
-        "принято 6 апреля 2026, подано повторно 20 апреля 2026 (срок по-прежнему считается с приёма)",
-    "2 consults of the applicant for this service in the 30 days before the first submit":
-        "2 консультаций заявителя по этой услуге за 30 дней до первой подачи",
-    "new case C9 of the applicant for this service began 2.5 days after the withdrawal":
-        "новое дело C9 заявителя по этой услуге начато через 2,5 дн. после отзыва",
-}
-
-
-@pytest.mark.parametrize("detail", ENGINE_DETAILS)
-def test_each_engine_detail_reads_in_russian_with_local_times(app, detail):
-    with app.test_request_context(), force_locale("ru"):
-        rendered = words.finding_detail(detail, ALMATY)
-    text = re.sub(r"<[^>]+>", "", str(rendered))
-    assert text == ENGINE_DETAILS[detail]
-
-
-def test_an_unknown_detail_is_shown_as_it_is_and_marked_english(app):
-    with app.test_request_context(), force_locale("ru"):
-        rendered = str(words.finding_detail("<b>new wording</b>"))
-    assert rendered == '<span lang="en">&lt;b&gt;new wording&lt;/b&gt;</span>'
-
-
-def test_every_detail_the_engine_stores_is_read_back(app):
-    """The sweep's details over the demo's weeks all match a wording of words.py, so no
-    finding shows English: a new wording in the engine fails here first."""
-    demo.load_demo(db.session, app.config, weeks=3, today=dt.date(2026, 4, 22))
-    db.session.commit()
-    details = db.session.execute(select(Finding.rule, Finding.detail)).all()
-    assert len({rule for rule, _ in details}) >= 5
-    unread = [(rule, detail) for rule, detail in details if words.detail_parts(detail) is None]
-    assert unread == []
-
-
-def test_desk_errors_are_translated_and_attached_to_the_form_fields(app):
-    with app.test_request_context(), force_locale("kk"):
-        assert words.desk_error("case_id", "case_id is required for a forward visit") == \
-            ("case_number", "бұл әрекет үшін іс нөмірі керек")
-        assert words.desk_error("finished_at", "finished_at is before called_at") == \
-            ("finished_at", "қызмет көрсету шақырудан бұрын аяқтала алмайды")
-        assert words.desk_error("service_code", "no version of service S1 is in force on 2026-04-06") == \
-            ("service_code", "6 сәуір 2026 күні S1 қызметінің қолданыстағы нұсқасы жоқ")
 
 
 def test_the_overdue_digest_is_in_its_readers_language_with_local_times(app):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog_frames import CatalogFrames
+from .details import detail_text
 from .integrity import informal_returns, reopened_after_withdrawal
 
 
@@ -51,6 +52,8 @@ RULES = {rule.code: rule for rule in (
 INTEGRITY_RULES = ("CLOCK_RESET", "INFORMAL_RETURN", "REOPENED_AFTER_WITHDRAWAL")
 
 FINDING_COLUMNS = ["case_id", "visit_id", "rule", "clause", "severity", "detail"]
+# Every finding also carries ``params``: its rule's parameters (details.py names them), the
+# words of every language; ``detail`` is their English.
 DOCUMENT_RULES = ("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT")
 
 
@@ -65,11 +68,22 @@ class Thresholds:
     reopen_days: int = 10  # REOPENED_AFTER_WITHDRAWAL: a new case at most this many days later
 
 
-def _findings(rule: str, rows: np.ndarray, details, case_rows=None) -> pd.DataFrame:
+def _findings(rule: str, rows, params: dict, case_rows=None) -> pd.DataFrame:
+    """One rule's findings: ``params`` maps each parameter to its values, one per finding.
+
+    Only fired rows get here: the per-finding dicts and English details are built over them.
+    """
     meta = RULES[rule]
+    names = list(params)
+    columns = [np.asarray(values, dtype=object).tolist() if not isinstance(values, list) else values
+               for values in params.values()]
+    count = len(rows if case_rows is None else case_rows)
+    mappings = [dict(zip(names, values)) for values in zip(*columns)] if names else [{} for _ in range(count)]
     return pd.DataFrame({
         "rule": rule, "clause": meta.clause, "severity": meta.severity,
-        "detail": details, "row": rows if case_rows is None else -1,
+        "detail": pd.Series([detail_text(rule, p) for p in mappings], dtype=object),
+        "params": pd.Series(mappings, dtype=object),
+        "row": rows if case_rows is None else -1,
         "case_row": -1 if case_rows is None else case_rows,
     })
 
@@ -78,11 +92,10 @@ def _minutes(delta: pd.Series) -> pd.Series:
     return delta.dt.total_seconds() / 60
 
 
-def _format_number(values: pd.Series) -> pd.Series:
-    """Minutes or hours for a detail: 0.1 precision, finer when below one (1 s = 0.02 min);
-    however large, never an exponent and no trailing zero (20, 17.3, 123456.7)."""
-    rounded = values.round(1).where(values.abs() >= 1, values.round(2))
-    return rounded.map(lambda value: np.format_float_positional(value, trim="-"))
+def _rounded(values) -> list[float]:
+    """Minutes or hours for a detail: 0.1 precision, finer when below one (1 s = 0.02 min)."""
+    values = pd.Series(np.asarray(values, dtype="float64"))
+    return values.round(1).where(values.abs() >= 1, values.round(2)).tolist()
 
 
 def requested_tokens(visits: pd.DataFrame) -> pd.DataFrame:
@@ -95,11 +108,12 @@ def requested_tokens(visits: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"row": tokens.index.to_numpy(), "token": tokens.to_numpy(dtype=object)})
 
 
-def _joined(tokens: pd.DataFrame) -> pd.Series:
-    """Tokens of each row joined with '; ', indexed by row (cheap when rows have one token)."""
+def _listed(tokens: pd.DataFrame) -> pd.Series:
+    """Tokens of each row as a list, indexed by row (cheap when rows have one token)."""
     repeated = tokens["row"].duplicated(keep=False).to_numpy()
-    single = pd.Series(tokens["token"].to_numpy()[~repeated], index=tokens["row"].to_numpy()[~repeated])
-    several = tokens[repeated].groupby("row", sort=True)["token"].agg("; ".join)
+    single = pd.Series([[token] for token in tokens["token"].to_numpy()[~repeated]],
+                       index=tokens["row"].to_numpy()[~repeated], dtype=object)
+    several = tokens[repeated].groupby("row", sort=True)["token"].agg(list)
     return pd.concat([single, several]).sort_index()
 
 
@@ -123,23 +137,21 @@ def judge_visits(visits: pd.DataFrame, frames: CatalogFrames) -> pd.DataFrame:
     action = visits["action"].to_numpy()
 
     offending = judge_documents(visits, frames)
-    for rule, label in (("EXTRA_DOCUMENT", "not required by the service: "),
-                        ("STATE_SYSTEM_DOCUMENT", "obtained by the office from state systems: ")):
+    for rule in DOCUMENT_RULES:
         of_rule = offending[offending["rule"] == rule]
         if len(of_rule):
-            listed = _joined(of_rule)
-            found.append(_findings(rule, listed.index.to_numpy(), (label + listed).to_numpy()))
+            listed = _listed(of_rule)
+            found.append(_findings(rule, listed.index.to_numpy(), {"documents": listed.tolist()}))
 
     is_return = action == "return"
     asked = visits["documents_requested"].fillna("").str.replace(";", "").str.strip() != ""
     empty_return = is_return & ~asked.to_numpy()
-    bad_tokens = _joined(offending[is_return[offending["row"].to_numpy()]])
-    unfounded = pd.Series("returned without listing any missing document",
-                          index=positions[empty_return])
-    unfounded = pd.concat([unfounded, "returned for documents that may not be demanded: " + bad_tokens])
+    bad_tokens = _listed(offending[is_return[offending["row"].to_numpy()]])
+    unfounded = pd.concat([pd.Series([[] for _ in range(int(empty_return.sum()))], index=positions[empty_return],
+                                     dtype=object), bad_tokens])
     if len(unfounded):
         unfounded = unfounded.sort_index()
-        found.append(_findings("UNFOUNDED_RETURN", unfounded.index.to_numpy(), unfounded.to_numpy()))
+        found.append(_findings("UNFOUNDED_RETURN", unfounded.index.to_numpy(), {"documents": unfounded.tolist()}))
 
     is_refusal = action == "refuse"
     if is_refusal.any():
@@ -148,30 +160,22 @@ def judge_visits(visits: pd.DataFrame, frames: CatalogFrames) -> pd.DataFrame:
         cited_lawful = pd.MultiIndex.from_arrays([version, ground]).isin(lawful)
         no_ground = is_refusal & (ground == "")
         wrong_ground = is_refusal & (ground != "") & ~cited_lawful
-        details = np.where(no_ground, "the refusal cites no ground",
-                           np.char.add(np.char.add("ground ", ground.astype(str)),
-                                       " is not a lawful refusal ground of the service"))
         fired = no_ground | wrong_ground
-        found.append(_findings("UNFOUNDED_REFUSAL", positions[fired], details[fired]))
+        # No ground cited: an empty ground (the detail says so).
+        found.append(_findings("UNFOUNDED_REFUSAL", positions[fired], {"ground": ground[fired].astype(str)}))
 
-    wait = _minutes(visits["called_at"] - visits["ticket_at"])
-    wait_limit = versions["max_wait_minutes"].reindex(version).to_numpy()
-    over = (wait > wait_limit).to_numpy()  # strictly exceeded; no ticket -> NaN -> False
-    if over.any():
-        details = ("waited " + _format_number(wait[over]) + " min in the queue, limit "
-                   + pd.Series(wait_limit[over], index=wait[over].index).astype(int).astype(str)
-                   + " (" + _format_number(wait[over] - wait_limit[over]) + " min over)")
-        found.append(_findings("QUEUE_WAIT_EXCEEDED", positions[over], details.to_numpy()))
-
-    desk = _minutes(visits["finished_at"] - visits["called_at"])
-    desk_limit = versions["max_service_minutes"].reindex(version).to_numpy()
-    over = (desk > desk_limit).to_numpy()
-    if over.any():
-        details = ("served " + _format_number(desk[over]) + " min at the desk, limit "
-                   + pd.Series(desk_limit[over], index=desk[over].index).astype(int).astype(str)
-                   + " (" + _format_number(desk[over] - desk_limit[over]) + " min over)")
-        found.append(_findings("SERVICE_TIME_EXCEEDED", positions[over], details.to_numpy()))
-    return pd.concat(found, ignore_index=True) if found else _findings("EXTRA_DOCUMENT", np.array([], int), [])
+    for rule, start, end, limit_column in (
+            ("QUEUE_WAIT_EXCEEDED", "ticket_at", "called_at", "max_wait_minutes"),
+            ("SERVICE_TIME_EXCEEDED", "called_at", "finished_at", "max_service_minutes")):
+        spent = _minutes(visits[end] - visits[start]).to_numpy()
+        limit = versions[limit_column].reindex(version).to_numpy()
+        over = spent > limit  # strictly exceeded; no ticket -> NaN -> False
+        if over.any():
+            found.append(_findings(rule, positions[over], {
+                "minutes": _rounded(spent[over]), "limit": limit[over].astype(int).tolist(),
+                "over": _rounded(spent[over] - limit[over])}))
+    return pd.concat(found, ignore_index=True) if found else _findings("EXTRA_DOCUMENT", np.array([], int),
+                                                                        {"documents": []})
 
 
 def _hours(delta: pd.Series) -> pd.Series:
@@ -197,29 +201,28 @@ def judge_cases(cases: pd.DataFrame, as_of: pd.Timestamp, thresholds: Thresholds
     positions = np.arange(len(cases))
     returns = cases["return_count"].to_numpy()
     fired = returns >= 2
-    found.append(_findings("REPEATED_RETURN", None, np.char.add(
-        returns[fired].astype(str), " returns of the package"), positions[fired]))
+    found.append(_findings("REPEATED_RETURN", None, {"returns": returns[fired]}, positions[fired]))
     handoffs = cases["forward_count"].to_numpy()
     fired = handoffs > thresholds.max_handoffs
-    found.append(_findings("EXCESS_HANDOFFS", None, np.char.add(
-        handoffs[fired].astype(str), f" hand-offs, at most {thresholds.max_handoffs} allowed"),
-        positions[fired]))
+    found.append(_findings("EXCESS_HANDOFFS", None, {
+        "handoffs": handoffs[fired], "limit": [thresholds.max_handoffs] * int(fired.sum())}, positions[fired]))
 
     late = (cases["completed_at"] > cases["due_at"]).to_numpy()  # on time at exactly due_at
     if late.any():
-        hours = _format_number(_hours(cases["completed_at"] - cases["due_at"])[late])
-        due = cases["due_at"][late].dt.strftime("%Y-%m-%d %H:%M:%S UTC")
-        found.append(_findings("DEADLINE_MISSED", None,
-                               ("completed " + hours + " h after the due time " + due).to_numpy(),
-                               positions[late]))
+        found.append(_findings("DEADLINE_MISSED", None, {
+            "hours": _rounded(_hours(cases["completed_at"] - cases["due_at"])[late]),
+            "due_at": _utc_iso(cases["due_at"][late])}, positions[late]))
     overdue = is_overdue_open(cases, as_of)
     if overdue.any():
-        hours = _format_number(_hours(as_of - cases["due_at"][overdue]))
-        due = cases["due_at"][overdue].dt.strftime("%Y-%m-%d %H:%M:%S UTC")
-        found.append(_findings("OVERDUE_OPEN", None,
-                               ("open " + hours + " h past the due time " + due).to_numpy(),
-                               positions[overdue]))
+        found.append(_findings("OVERDUE_OPEN", None, {
+            "hours": _rounded(_hours(as_of - cases["due_at"][overdue])),
+            "due_at": _utc_iso(cases["due_at"][overdue])}, positions[overdue]))
     return pd.concat(found, ignore_index=True)
+
+
+def _utc_iso(moments: pd.Series) -> list[str]:
+    """UTC moments as ISO 8601 text (to the second, with the offset): JSON-safe parameters."""
+    return moments.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S+00:00").tolist()
 
 
 def finding_table(findings: pd.DataFrame, visits: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
@@ -248,24 +251,20 @@ def judge_integrity(visits: pd.DataFrame, cases: pd.DataFrame, timezone: str,
     fired = np.flatnonzero(reset >= 0)
     if len(fired):
         accepted = _local_dates(visits["finished_at"].iloc[cases["reset_accepting_row"].to_numpy()[fired]],
-                                timezone).to_numpy()
-        again = _local_dates(visits["called_at"].iloc[reset[fired]], timezone).to_numpy()
-        found.append(_findings("CLOCK_RESET", None, np.char.add(np.char.add(np.char.add(
-            "accepted on ", accepted.astype(str)), ", submitted again on "), again.astype(str))
-            + " (the deadline still counts from the acceptance)", fired))
+                                timezone).tolist()
+        again = _local_dates(visits["called_at"].iloc[reset[fired]], timezone).tolist()
+        found.append(_findings("CLOCK_RESET", None, {"accepted_on": accepted, "submitted_again_on": again}, fired))
     rows, counts = informal_returns(visits, cases, thresholds.min_informal_consults,
                                     thresholds.informal_return_days)
     if len(rows):
-        found.append(_findings("INFORMAL_RETURN", None, np.char.add(
-            counts.astype(str), f" consults of the applicant for this service in the "
-            f"{thresholds.informal_return_days} days before the first submit"), rows))
+        found.append(_findings("INFORMAL_RETURN", None, {
+            "consults": counts, "days": [thresholds.informal_return_days] * len(rows)}, rows))
     rows, new_cases = reopened_after_withdrawal(cases, thresholds.reopen_days)
     if len(rows):
         after = _hours(pd.Series(cases["first_visit_at"].iloc[new_cases].to_numpy()
                                  - cases["withdrawn_at"].iloc[rows].to_numpy()))
-        details = ("new case " + pd.Series(cases["case_id"].to_numpy()[new_cases]).astype(str)
-                   + " of the applicant for this service began " + _format_number(after / 24)
-                   + " days after the withdrawal")
-        found.append(_findings("REOPENED_AFTER_WITHDRAWAL", None, details.to_numpy(), rows))
+        found.append(_findings("REOPENED_AFTER_WITHDRAWAL", None, {
+            "case": pd.Series(cases["case_id"].to_numpy()[new_cases]).astype(str).tolist(),
+            "days": _rounded(after / 24)}, rows))
     return pd.concat(found, ignore_index=True) if found else _findings(
-        "CLOCK_RESET", None, np.array([], dtype=object), np.array([], dtype="int64"))
+        "CLOCK_RESET", None, {}, np.array([], dtype="int64"))

@@ -30,7 +30,12 @@ COLUMNS = ("visit_id", "case_id", "office_code", "service_code", "staff_id", "ap
            "ticket_at", "called_at", "finished_at", "action", "documents_requested",
            "refusal_ground", "forwarded_to")
 TIMESTAMP_COLUMNS = ("ticket_at", "called_at", "finished_at")
-BAD_ROW_COLUMNS = ["line", "column", "reason", "visit_id"]
+# ``reason`` is the English report of an import; ``code`` names the problem for pages, which
+# word it in the reader's language (BAD_ROW_CODES; the column and the row give its parameters).
+BAD_ROW_COLUMNS = ["line", "column", "reason", "visit_id", "code"]
+BAD_ROW_CODES = ("control_character", "too_long", "required", "unknown_action", "case_required",
+                 "forward_target_required", "unknown_service", "not_a_timestamp", "ticket_after_call",
+                 "finish_before_call", "iin_control_digit", "no_version_in_force", "duplicate_visit_id")
 # An offset only counts after a time: the "-06" of a bare date 2026-04-06 is not one.
 _HAS_OFFSET = r"[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 _IIN_WEIGHTS_1 = np.arange(1, 12)
@@ -349,7 +354,7 @@ def _drop_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]
             "line": clashing["line"], "column": "visit_id",
             "reason": "visit_id " + clashing["visit_id"] + " already appears on line "
             + clashing["visit_id"].map(first_line).astype(str) + " with different content",
-            "visit_id": clashing["visit_id"]}))
+            "visit_id": clashing["visit_id"], "code": "duplicate_visit_id"}))
     return frame[~identical & ~clash], problems, int(identical.sum())
 
 
@@ -357,48 +362,48 @@ def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> Par
     """Validate text rows (from ``frame_from_text``) and type the good ones."""
     frame, problems, repeats = _drop_repeats(raw)
 
-    def bad(mask: pd.Series, column: str, reason) -> None:
+    def bad(mask: pd.Series, column: str, reason, code: str) -> None:
         if mask.any():
             rows = frame[mask]
             problems.append(pd.DataFrame({"line": rows["line"], "column": column,
                                           "reason": reason if isinstance(reason, str) else reason[mask],
-                                          "visit_id": rows["visit_id"]}))
+                                          "visit_id": rows["visit_id"], "code": code}))
 
     for column in TEXT_COLUMNS:
         # One scan of the column's text first: the row-by-row search only when it holds one.
         if CONTROL_CHARACTERS.search("".join(frame[column].tolist())):
             bad(frame[column].str.contains(CONTROL_CHARACTERS.pattern, regex=True), column,
-                f"{column} holds a control character (such as NUL); remove it")
+                f"{column} holds a control character (such as NUL); remove it", "control_character")
     for column, longest in MAX_LENGTHS.items():
-        bad(frame[column].str.len() > longest, column, f"{column} is longer than {longest} characters")
+        bad(frame[column].str.len() > longest, column, f"{column} is longer than {longest} characters", "too_long")
     for column in ("visit_id", "office_code", "service_code", "staff_id", "action"):
-        bad(frame[column] == "", column, f"{column} is required")
+        bad(frame[column] == "", column, f"{column} is required", "required")
     action = frame["action"]
     bad((action != "") & ~action.isin(ACTIONS), "action",
-        "unknown action " + action + " (expected one of " + ", ".join(ACTIONS) + ")")
+        "unknown action " + action + " (expected one of " + ", ".join(ACTIONS) + ")", "unknown_action")
     bad((frame["case_id"] == "") & (action != "consult") & (action != ""), "case_id",
-        "case_id is required for a " + action + " visit")
+        "case_id is required for a " + action + " visit", "case_required")
     bad((action == "forward") & (frame["forwarded_to"] == ""), "forwarded_to",
-        "forwarded_to is required for a forward visit")
+        "forwarded_to is required for a forward visit", "forward_target_required")
     service = frame["service_code"]
     bad((service != "") & ~service.isin(frames.versions["service_code"]), "service_code",
-        "unknown service " + service + " (not in the catalog)")
+        "unknown service " + service + " (not in the catalog)", "unknown_service")
 
     stamps = {}
     for column in TIMESTAMP_COLUMNS:
         stamps[column], unreadable = parse_timestamps(frame[column], timezone)
-        bad(unreadable, column, frame[column].radd(f"{column} is not an ISO 8601 timestamp: "))
+        bad(unreadable, column, frame[column].radd(f"{column} is not an ISO 8601 timestamp: "), "not_a_timestamp")
     for column in ("called_at", "finished_at"):
-        bad(frame[column] == "", column, f"{column} is required")
+        bad(frame[column] == "", column, f"{column} is required", "required")
     ticket, called, finished = stamps["ticket_at"], stamps["called_at"], stamps["finished_at"]
-    bad(ticket > called, "ticket_at", "ticket_at is after called_at")
-    bad(called > finished, "finished_at", "finished_at is before called_at")
+    bad(ticket > called, "ticket_at", "ticket_at is after called_at", "ticket_after_call")
+    bad(called > finished, "finished_at", "finished_at is before called_at", "finish_before_call")
 
     ref = frame["applicant_ref"]
     iin = is_iin(ref)
     valid_iin = iin_is_valid(ref[iin])
     bad(iin & ~valid_iin.reindex(frame.index, fill_value=True), "applicant_ref",
-        "applicant_ref looks like an IIN (12 digits) but its control digit is wrong")
+        "applicant_ref looks like an IIN (12 digits) but its control digit is wrong", "iin_control_digit")
 
     day = np.full(len(frame), np.iinfo("int64").min, dtype="int64")
     has_called = called.notna().to_numpy()
@@ -407,7 +412,7 @@ def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> Par
     known_service = service.isin(frames.versions["service_code"]) & called.notna()
     local_date = pd.Series(day.astype("datetime64[D]").astype(str), index=frame.index)
     bad(known_service & (version < 0), "service_code",
-        "no version of service " + service + " is in force on " + local_date)
+        "no version of service " + service + " is in force on " + local_date, "no_version_in_force")
 
     bad_rows = (pd.concat(problems, ignore_index=True) if problems
                 else pd.DataFrame(columns=BAD_ROW_COLUMNS))

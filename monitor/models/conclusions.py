@@ -35,7 +35,10 @@ class Finding(db.Model):
     rule: Mapped[str] = mapped_column(String(40), index=True)
     clause: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(10), index=True)
-    detail: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)  # the English wording (the spec's CSV column)
+    # The rule's parameters (compliance/details.py): what pages render in the reader's language.
+    # NULL on a finding stored before 0009 that `flask findings backfill-params` could not match.
+    params: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     visit_pk: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
     case_pk: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -74,7 +77,11 @@ class CorrectionRequest(db.Model):
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     changes: Mapped[dict] = mapped_column(JSON)  # field -> new value (times as ISO text)
     reason: Mapped[str] = mapped_column(Text)
-    why_supervised: Mapped[str] = mapped_column(Text)
+    why_supervised: Mapped[str] = mapped_column(Text)  # in English, for the audit trail
+    # The same as data (front_desk.Supervision), worded on pages in the reader's language;
+    # NULL on requests made before 0009: their English is shown as it is.
+    why_code: Mapped[str | None] = mapped_column(String(20))
+    why_params: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     decided_by: Mapped[str | None] = mapped_column(String(80))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

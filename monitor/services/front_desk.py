@@ -22,8 +22,10 @@ from ..stores import findings as findings_store
 from . import publishing
 from ..stores import visits as visit_store
 from ..compliance import RULES, case_timeline, frame_from_text, parse_visits
+from ..compliance.details import detail_text
 from ..compliance.rules import judge_integrity, judge_visits
 from .context import EngineInputs
+from .errors import DraftRejected, FieldError
 from ..models import Case, CorrectionRequest, Finding, IndicatorSnapshot, RelativeDeclaration, User, Visit
 from ..compliance.applicants import applicant_hash
 from ..calendar import end_of_next_working_day, local_midnight
@@ -57,12 +59,12 @@ class VisitDraft:
 class DeskWarning:
     rule: str
     clause: str
-    detail: str
+    params: dict = field(default_factory=dict)  # the finding's parameters (compliance/details.py)
 
 
 @dataclass(frozen=True)
 class DraftCheck:
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (field, reason)
+    errors: list[FieldError] = field(default_factory=list)
     warnings: list[DeskWarning] = field(default_factory=list)
     late: bool = False  # finished before today's working day began: needs a reason
 
@@ -99,12 +101,18 @@ def _parse(draft: VisitDraft, inputs: EngineInputs, visit_id: str, case_number: 
 DEFAULT_SKEW = dt.timedelta(minutes=5)
 
 
-def typed_time_errors(draft_times: dict, now: dt.datetime, skew: dt.timedelta) -> list[tuple[str, str]]:
+def typed_time_errors(draft_times: dict, now: dt.datetime, skew: dt.timedelta) -> list[FieldError]:
     """Typed times checked against the server clock: none may lie in the future."""
     limit = now + skew
-    return [(name, f"{name} {moment.isoformat(timespec='minutes')} is in the future (server time "
-                   f"{now.astimezone(moment.tzinfo).isoformat(timespec='minutes')})")
+    return [FieldError(name, "in_future", {"now": now.astimezone(moment.tzinfo).isoformat(timespec="minutes")})
             for name, moment in draft_times.items() if moment is not None and moment > limit]
+
+
+def _parser_errors(bad_rows: pd.DataFrame, draft: VisitDraft, timezone) -> list[FieldError]:
+    """The parser's problems of the one typed row, with what the page needs to word them."""
+    day = draft.called_at.astimezone(timezone).date().isoformat() if draft.called_at else ""
+    context = {"service": draft.service_code, "day": day, "action": draft.action}
+    return [FieldError(row.column, row.code, context) for row in bad_rows.itertuples()]
 
 
 def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineInputs,
@@ -114,37 +122,33 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
     now = now or dt.datetime.now(dt.timezone.utc)
     placeholder_case = draft.case_number or ("NEW" if draft.action != "consult" else "")
     parsed = _parse(draft, inputs, "draft", placeholder_case)
-    errors = [(row.column, row.reason) for row in parsed.bad_rows.itertuples()]
+    errors = _parser_errors(parsed.bad_rows, draft, inputs.calendar.timezone)
     errors += typed_time_errors({"ticket_at": draft.ticket_at, "called_at": draft.called_at,
                                  "finished_at": draft.finished_at}, now, skew)
     if draft.case_number:
         visit_store.lock_case(session, draft.case_number)  # one desk at a time per case
         errors += _follow_up_errors(session, draft)
     if draft.action not in ("submit", "consult") and not draft.case_number:
-        errors.append(("case_number", "a follow-up visit needs the case number from the receipt"))
+        errors.append(FieldError("case_number", "case_number_needed"))
+    if draft.action == "refuse" and not draft.refusal_ground.strip():
+        errors.append(FieldError("refusal_ground", "ground_needed"))  # the desk always cites one
     if errors:
         return DraftCheck(errors=errors)
     found = judge_visits(parsed.visits, inputs.frames)
-    warnings = [DeskWarning(rule, RULES[rule].clause, detail)
-                for rule, detail in zip(found["rule"], found["detail"]) if rule in DEMAND_RULES]
+    warnings = [DeskWarning(rule, RULES[rule].clause, params)
+                for rule, params in zip(found["rule"], found["params"]) if rule in DEMAND_RULES]
     if draft.case_number and draft.action in ("submit", "resubmit"):
         warnings += _clock_reset_warnings(session, parsed.visits, inputs)
     if draft.action == "withdraw" and case_store.overdue_open(session, draft.case_number, now) is not None:
-        warnings.append(DeskWarning("OVERDUE_OPEN", RULES["OVERDUE_OPEN"].clause, OVERDUE_WITHDRAWAL))
+        warnings.append(DeskWarning("OVERDUE_OPEN", RULES["OVERDUE_OPEN"].clause))
     if draft.applicant_ref.strip():
         hashed = applicant_hash(draft.applicant_ref, hash_key)
         declared = session.scalar(select(RelativeDeclaration.id).where(
             RelativeDeclaration.user_id == user.id, RelativeDeclaration.applicant_hash == hashed))
         if declared is not None:
-            warnings.append(DeskWarning(
-                CONFLICT_OF_INTEREST, CONFLICT_CLAUSE,
-                "the applicant is a close relative you declared; hand the case to a colleague"))
+            warnings.append(DeskWarning(CONFLICT_OF_INTEREST, CONFLICT_CLAUSE))
     late = draft.finished_at is not None and draft.finished_at < local_midnight(now, inputs.timezone)
     return DraftCheck(warnings=warnings, late=late)
-
-
-# The desk's warning before withdrawing an overdue case (its detail; the page words it).
-OVERDUE_WITHDRAWAL = "the case is overdue: its finding stays until a supervisor reviews the withdrawal"
 
 
 def _clock_reset_warnings(session: Session, draft_visits: pd.DataFrame, inputs: EngineInputs) -> list[DeskWarning]:
@@ -164,10 +168,10 @@ def _clock_reset_warnings(session: Session, draft_visits: pd.DataFrame, inputs: 
         return []  # already reset: the finding stands, this visit adds nothing new
     columns = [c for c in stored.columns if c in draft_visits.columns]
     found = clock_resets(pd.concat([stored[columns], draft_visits[columns]], ignore_index=True))
-    return [DeskWarning("CLOCK_RESET", RULES["CLOCK_RESET"].clause, detail) for detail in found["detail"]]
+    return [DeskWarning("CLOCK_RESET", RULES["CLOCK_RESET"].clause, params) for params in found["params"]]
 
 
-def _follow_up_errors(session: Session, draft: VisitDraft) -> list[tuple[str, str]]:
+def _follow_up_errors(session: Session, draft: VisitDraft) -> list[FieldError]:
     """A follow-up belongs to an existing case of the same service, at its office or at the
     office it was forwarded to."""
     case = case_store.by_number(session, draft.case_number)
@@ -176,13 +180,13 @@ def _follow_up_errors(session: Session, draft: VisitDraft) -> list[tuple[str, st
     if case is None or (case.office_code != draft.office_code and not forwarded_here):
         # Another office's case is answered exactly like a missing one: the desk learns
         # neither that it exists nor its service (issue 14, defect 11).
-        return [("case_number", f"there is no case {draft.case_number} at your office")]
+        return [FieldError("case_number", "no_such_case", {"case": draft.case_number})]
     if case.service_code != draft.service_code:
-        return [("service_code", f"case {case.case_number} is for service {case.service_code}")]
+        return [FieldError("service_code", "case_of_other_service",
+                           {"case": case.case_number, "service": case.service_code})]
     previous = session.scalar(select(func.max(Visit.called_at)).where(Visit.case_pk == case.id))
     if previous is not None and draft.called_at is not None and draft.called_at < previous:
-        return [("called_at", f"a follow-up cannot be dated before the case's previous visit "
-                              f"({previous.isoformat(timespec='minutes')} UTC)")]
+        return [FieldError("called_at", "before_previous_visit", {"moment": previous.isoformat()})]
     return []
 
 
@@ -205,19 +209,21 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
                  skew: dt.timedelta = DEFAULT_SKEW) -> SavedVisit:
     """Save a checked visit, issue a case number on a first submit, and judge it at once.
 
-    The caller has run ``check_draft``; a draft with warnings is saved only with a reason,
-    and its findings are recorded in the same transaction. A visit that finished before
-    today's working day began is saved only with a reason for the late entry; every visit
-    keeps the server time it was recorded at.
+    The draft is checked here, once (``check_draft``): a draft with errors is refused
+    (``DraftRejected`` "invalid", with the check); one with warnings is saved only with a
+    reason ("override_reason_needed"), and its findings are recorded in the same transaction;
+    one that finished before today's working day began only with a reason for the late entry
+    ("late_reason_needed"). Every visit keeps the server time it was recorded at.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     check = check_draft(session, draft, user, inputs, hash_key, now, skew)
     if check.errors:
-        raise ValueError("; ".join(reason for _, reason in check.errors))
-    if check.warnings and not (override_reason or "").strip():
-        raise PermissionError("saving despite a warning needs a written reason")
-    if check.late and not (late_reason or "").strip():
-        raise PermissionError("a visit typed after its working day needs a reason for the late entry")
+        raise DraftRejected("invalid", errors=check.errors, check=check)
+    missing = [code for code, needed, given in (("override_reason_needed", check.warnings, override_reason),
+                                                 ("late_reason_needed", check.late, late_reason))
+               if needed and not (given or "").strip()]
+    if missing:
+        raise DraftRejected(missing[0], check=check)
     case_number, check_code = draft.case_number or None, None
     if draft.action == "submit" and not case_number:
         case_number = new_case_number(draft.office_code, draft.called_at.date())
@@ -246,8 +252,9 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
                              "desk", f"visit {visit_id} ({draft.action}) recorded by {user.login}", hold=True))
     conflict = None
     if check.conflict:
+        params = {"reason": override_reason}
         conflict = Finding(rule=CONFLICT_OF_INTEREST, clause=CONFLICT_CLAUSE, severity="high",
-                           detail=f"served a declared relative; reason given: {override_reason}",
+                           detail=detail_text(CONFLICT_OF_INTEREST, params), params=params,
                            visit_pk=visit.id, case_pk=case.id if case else None, as_of=now)
         session.add(conflict)
         session.flush()
@@ -269,7 +276,7 @@ TIMES = ("ticket_at", "called_at", "finished_at")
 
 @dataclass(frozen=True)
 class CorrectionOutcome:
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
     applied: bool = False
     request: CorrectionRequest | None = None  # when a supervisor must decide
 
@@ -279,8 +286,30 @@ def correction_deadline(visit: Visit, calendar) -> dt.datetime:
     return end_of_next_working_day(visit.finished_at, calendar)
 
 
+@dataclass(frozen=True)
+class Supervision:
+    """Why a correction waits for a supervisor: a code and its parameters (pages word them),
+    and the English kept on the request (its ``why_supervised``, read in the audit trail)."""
+
+    code: str  # imported | other_staff | action_change | published_week | window_closed | findings_change
+    params: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        p = self.params
+        return {
+            "imported": lambda: "an imported visit",
+            "other_staff": lambda: f"a visit of another staff member ({p['staff']})",
+            "action_change": lambda: "a change of action",
+            "published_week": lambda: f"a visit of a published week ({p['week']})",
+            "window_closed": lambda: f"the desk's window closed at {p['moment']}",
+            "findings_change": lambda: "a change of findings (" + "; ".join(
+                [f"opens {rule}" for rule in p["opens"]] + [f"clears {rule}" for rule in p["clears"]]) + ")",
+        }[self.code]()
+
+
 def why_supervised(session: Session, visit: Visit, changes: dict, user: User, calendar,
-                   now: dt.datetime, effect: findings_store.Effect | None = None) -> str | None:
+                   now: dt.datetime, effect: findings_store.Effect | None = None) -> Supervision | None:
     """Why this correction needs a supervisor's approval, or None if the desk may make it.
 
     Judged on where the visit is and on where the correction moves it: its week (published
@@ -290,22 +319,22 @@ def why_supervised(session: Session, visit: Visit, changes: dict, user: User, ca
     if user.role != "desk":
         return None  # supervisors and admins correct under their own name
     if visit.source != "desk":
-        return "an imported visit"
+        return Supervision("imported")
     if visit.staff_id != user.login:
-        return f"a visit of another staff member ({visit.staff_id})"
+        return Supervision("other_staff", {"staff": visit.staff_id})
     if "action" in changes:
-        return "a change of action"
+        return Supervision("action_change")
     called = [visit.called_at] + ([changes["called_at"]] if changes.get("called_at") else [])
     for week in dict.fromkeys(publishing.week_of(moment, calendar.timezone_name) for moment in called):
         if session.scalar(select(IndicatorSnapshot.id).where(IndicatorSnapshot.week == week).limit(1)):
-            return f"a visit of a published week ({week})"
+            return Supervision("published_week", {"week": week})
     finished = [visit.finished_at] + ([changes["finished_at"]] if changes.get("finished_at") else [])
     deadline = min(end_of_next_working_day(moment, calendar) for moment in finished)
     if now >= deadline:
-        return f"the desk's window closed at {deadline.isoformat(timespec='minutes')}"
+        return Supervision("window_closed", {"moment": deadline.isoformat(timespec="minutes")})
     if effect:
-        return "a change of findings (" + "; ".join(
-            [f"opens {rule}" for rule, _ in effect.opened] + [f"clears {rule}" for rule, _ in effect.cleared]) + ")"
+        return Supervision("findings_change", {"opens": [rule for rule, *_ in effect.opened],
+                                               "clears": [rule for rule, *_ in effect.cleared]})
     return None
 
 
@@ -340,7 +369,7 @@ def _changed(visit: Visit, changes: dict) -> dict:
     return {k: v for k, v in changes.items() if k in CORRECTABLE and not _same(visit, k, v)}
 
 
-def _order_errors(session: Session, visit: Visit, merged: dict) -> list[tuple[str, str]]:
+def _order_errors(session: Session, visit: Visit, merged: dict) -> list[FieldError]:
     """A corrected visit keeps its place among the case's visits (ordered by called_at): it
     cannot be dated before the previous visit (a result before the acceptance) nor after the
     next one."""
@@ -355,21 +384,19 @@ def _order_errors(session: Session, visit: Visit, merged: dict) -> list[tuple[st
     if before:
         previous = max(before, key=lambda o: (o.called_at, o.id))
         if merged["called_at"] < previous.called_at:
-            errors.append(("called_at", f"a follow-up cannot be dated before the case's previous visit "
-                                        f"({previous.called_at.isoformat(timespec='minutes')} UTC)"))
+            errors.append(FieldError("called_at", "before_previous_visit", {"moment": previous.called_at.isoformat()}))
         elif merged["finished_at"] is not None and merged["finished_at"] < previous.finished_at:
-            errors.append(("finished_at", f"a follow-up cannot finish before the case's previous visit finished "
-                                          f"({previous.finished_at.isoformat(timespec='minutes')} UTC)"))
+            errors.append(FieldError("finished_at", "finishes_before_previous",
+                                     {"moment": previous.finished_at.isoformat()}))
     if after:
         following = min(after, key=lambda o: (o.called_at, o.id))
         if merged["called_at"] > following.called_at:
-            errors.append(("called_at", f"a visit cannot be dated after the case's next visit "
-                                        f"({following.called_at.isoformat(timespec='minutes')} UTC)"))
+            errors.append(FieldError("called_at", "after_next_visit", {"moment": following.called_at.isoformat()}))
     return errors
 
 
 def _validate(session: Session, visit: Visit, changes: dict, inputs: EngineInputs, now: dt.datetime,
-              skew: dt.timedelta) -> list[tuple[str, str]]:
+              skew: dt.timedelta) -> list[FieldError]:
     merged = {k: getattr(visit, k) for k in CORRECTABLE} | changes
     draft = VisitDraft(
         office_code=visit.office_code, staff_id=visit.staff_id, service_code=visit.service_code,
@@ -378,7 +405,7 @@ def _validate(session: Session, visit: Visit, changes: dict, inputs: EngineInput
         case_number=visit.case.case_number if visit.case else "",
         refusal_ground=merged["refusal_ground"] or "", forwarded_to=merged["forwarded_to"] or "")
     parsed = _parse(draft, inputs, visit.visit_id, draft.case_number)
-    errors = [(row.column, row.reason) for row in parsed.bad_rows.itertuples()]
+    errors = _parser_errors(parsed.bad_rows, draft, inputs.calendar.timezone)
     errors += typed_time_errors({k: v for k, v in changes.items() if k in TIMES}, now, skew)
     if not errors and ({"called_at", "finished_at"} & set(changes)):
         errors += _order_errors(session, visit, merged)
@@ -397,7 +424,7 @@ def correction_effect(session: Session, visit: Visit, changes: dict, inputs: Eng
                                          visit.id, visit.case_pk, edit)
 
 
-def resolve_documents(entries: list[str], catalog, stored: str = "") -> tuple[list[str], list[tuple[str, str]]]:
+def resolve_documents(entries: list[str], catalog, stored: str = "") -> tuple[list[str], list[FieldError]]:
     """Documents typed by name or code, as the catalog's codes.
 
     An entry is a document code of the catalog, or a document's name in any language (any
@@ -417,21 +444,21 @@ def resolve_documents(entries: list[str], catalog, stored: str = "") -> tuple[li
         if code is None and entry in kept:
             code = entry
         if code is None:
-            errors.append(("documents_requested", f'unknown document "{entry}": not a document of the catalog'))
+            errors.append(FieldError("documents_requested", "unknown_document", {"document": entry}))
         elif code not in codes:
             codes.append(code)
     return codes, errors
 
 
 def correction_errors(session: Session, visit: Visit, changes: dict, reason: str, inputs: EngineInputs,
-                      now: dt.datetime | None = None, skew: dt.timedelta = DEFAULT_SKEW) -> list[tuple[str, str]]:
-    """What is wrong with a correction before anything else is said about it (field, reason)."""
+                      now: dt.datetime | None = None, skew: dt.timedelta = DEFAULT_SKEW) -> list[FieldError]:
+    """What is wrong with a correction before anything else is said about it."""
     now = now or dt.datetime.now(dt.timezone.utc)
     if not reason.strip():
-        return [("reason", "a correction needs a reason")]
+        return [FieldError("reason", "reason_needed")]
     changes = _changed(visit, changes)
     if not changes:
-        return [("reason", "nothing was changed")]
+        return [FieldError("reason", "nothing_changed")]
     return _validate(session, visit, changes, inputs, now, skew)
 
 
@@ -455,7 +482,8 @@ def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, us
     if supervised is not None:
         request = CorrectionRequest(visit_pk=visit.id, office_code=visit.office_code, requested_by=user.login,
                                     requested_at=now, changes=_plain(changes), reason=reason.strip(),
-                                    why_supervised=supervised, status="pending")
+                                    why_supervised=supervised.text, why_code=supervised.code,
+                                    why_params=supervised.params, status="pending")
         session.add(request)
         session.flush()
         audit.record(session, user.login, "request_correction", "visit", visit.visit_id,
@@ -493,7 +521,7 @@ def _parsed_changes(changes: dict) -> dict:
 
 
 def decide_correction(session: Session, request: CorrectionRequest, approve: bool, note: str, user: User,
-                      inputs: EngineInputs, now: dt.datetime | None = None) -> list[tuple[str, str]]:
+                      inputs: EngineInputs, now: dt.datetime | None = None) -> list[FieldError]:
     """A supervisor of the office approves (the correction is made) or rejects a request."""
     now = now or dt.datetime.now(dt.timezone.utc)
     # One decision at a time, on the request and the case as they now stand: a second
@@ -504,9 +532,9 @@ def decide_correction(session: Session, request: CorrectionRequest, approve: boo
     session.refresh(request)
     session.refresh(request.visit)
     if request.status != "pending":
-        return [("status", f"request {request.id} was already {request.status}")]
+        return [FieldError("status", "already_decided", {"request": request.id, "status": request.status})]
     if not note.strip():
-        return [("note", "a decision needs a note")]
+        return [FieldError("note", "note_needed")]
     visit = request.visit
     if approve:
         changes = _changed(visit, _parsed_changes(request.changes))

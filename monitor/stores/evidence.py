@@ -144,11 +144,23 @@ def _text(values: pd.Series, column) -> list:
     return [NULL if gone else value for value, gone in zip(text, missing)]
 
 
+# Columns added after rows were first digested: an empty one adds nothing to the row's line,
+# so the digests recorded before it existed still hold; a value is named with its column
+# (and a value removed later changes the digest like any other change).
+ADDED_COLUMNS = frozenset({("findings", "params"), ("correction_requests", "why_code"),
+                           ("correction_requests", "why_params")})
+
+
 def _joined(frame: pd.DataFrame, columns) -> list:
     if frame.empty:
         return []
-    texts = [_text(frame[c.name], c) for c in columns]
-    return [SEPARATOR.join(parts) for parts in zip(*texts)]
+    texts = []
+    for column in columns:
+        text = _text(frame[column.name], column)
+        if (column.table.name, column.name) in ADDED_COLUMNS:
+            text = [None if value == NULL else f"{column.name}={value}" for value in text]
+        texts.append(text)
+    return [SEPARATOR.join(part for part in parts if part is not None) for parts in zip(*texts)]
 
 
 def _read(session: Session, table, where=None) -> pd.DataFrame:

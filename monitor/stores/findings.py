@@ -7,6 +7,7 @@ marked no longer firing with when and why (findings are evidence).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,7 +61,7 @@ def _finding_rows(analysis: Analysis) -> pd.DataFrame:
     case_pk[is_visit] = visits["case_pk"].to_numpy(dtype="float64", na_value=np.nan)[visit_rows]
     case_pk[~is_visit] = analysis.cases["case_id"].map(case_pk_of).to_numpy(dtype="float64")[
         found["case_row"].to_numpy()[~is_visit]]
-    rows = found[["rule", "clause", "severity", "detail"]].copy()
+    rows = found[["rule", "clause", "severity", "detail", "params"]].copy()
     rows["visit_pk"] = pd.array(visit_pk, dtype="Int64")
     rows["case_pk"] = pd.array(case_pk, dtype="Int64")
     rows["key"] = _keys(rows)
@@ -113,7 +114,7 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     new = _finding_rows(analysis)
     connection = session.connection()
     query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing,
-                   Finding.detail, Finding.cleared_at)
+                   Finding.detail, Finding.params.is_(None).label("no_params"), Finding.cleared_at)
     if case_pks is None and visit_pks is None:
         parts = [pd.read_sql(query.where(Finding.rule.in_(list(RULES))), connection)]
     else:
@@ -131,6 +132,7 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     existing = existing[existing["rule"].isin(list(RULES))].reset_index(drop=True) \
         .astype({"visit_pk": "Int64", "case_pk": "Int64"})
     existing["firing"] = existing["firing"].astype(bool)
+    existing["no_params"] = existing["no_params"].astype(bool)
     existing["held"] = existing["firing"] & existing["cleared_at"].notna()
     existing["key"] = _keys(existing)
     fires = existing["key"].isin(new["key"])
@@ -154,24 +156,28 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
         else str(as_of_utc)
     added["review_status"] = "open"
     added["firing"] = True
-    columns = ["rule", "clause", "severity", "detail", "visit_pk", "case_pk", "as_of", "review_status",
+    added["params"] = [json_text(params) for params in added["params"]]
+    columns = ["rule", "clause", "severity", "detail", "params", "visit_pk", "case_pk", "as_of", "review_status",
                "firing"]
     bulk_insert(session, "findings", columns, added[columns])
 
     # Findings that fire (again) keep their id and review; detail and as-of follow the run
     # that changed them, so that sweeping the same data twice changes nothing.
-    still = new.merge(existing[["key", "id", "firing", "held", "detail"]], on="key", suffixes=("", "_stored"))
+    # A finding stored before its parameters were kept (migration 0009) gets them here.
+    still = new.merge(existing[["key", "id", "firing", "held", "detail", "no_params"]], on="key",
+                      suffixes=("", "_stored"))
     # Firing again: no longer firing before, or held and now fired by the engine again.
     again = still[~still["firing"] | still["held"]]
-    changed = still[still["firing"] & ~still["held"] & (still["detail"] != still["detail_stored"])]
+    changed = still[still["firing"] & ~still["held"]
+                    & ((still["detail"] != still["detail_stored"]) | still["no_params"])]
     touched = pd.concat([again, changed])
     if len(touched):
         connection.execute(
             update(table).where(table.c.id == bindparam("pk")).values(
-                detail=bindparam("detail"), as_of=bindparam("as_of"), firing=True, cleared_at=None,
-                cleared_cause=None, cleared_reason=None),
-            [{"pk": int(pk), "detail": detail, "as_of": moment}
-             for pk, detail in zip(touched["id"], touched["detail"])])
+                detail=bindparam("detail"), params=bindparam("params"), as_of=bindparam("as_of"), firing=True,
+                cleared_at=None, cleared_cause=None, cleared_reason=None),
+            [{"pk": int(pk), "detail": detail, "params": params, "as_of": moment}
+             for pk, detail, params in zip(touched["id"], touched["detail"], touched["params"])])
     result = SweepResult(len(analysis.visits), len(analysis.cases), len(added), len(still), len(gone),
                          len(unjudgeable), len(again), len(held))
     if len(added) or len(touched) or gone or held:
@@ -182,6 +188,11 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                           "cause": cause.kind, **({"held": len(held)} if held else {})},
                      reason=cause.reason, rows={"finding": ids})
     return result
+
+
+def json_text(params) -> str:
+    """Parameters as the JSON text a bulk insert writes (keys sorted, as the digests read them)."""
+    return json.dumps(params, sort_keys=True, ensure_ascii=False)
 
 
 def _held_by(stopping: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
@@ -196,10 +207,11 @@ def _held_by(stopping: pd.DataFrame, new: pd.DataFrame) -> pd.Series:
 
 @dataclass(frozen=True)
 class Effect:
-    """The findings a change would open and clear, as (rule, detail) pairs."""
+    """The findings a change would open and clear, as (rule, params, detail) triples (params
+    None for a stored finding that has none: its detail is shown as it is)."""
 
-    opened: tuple[tuple[str, str], ...] = ()
-    cleared: tuple[tuple[str, str], ...] = ()
+    opened: tuple[tuple[str, dict | None, str], ...] = ()
+    cleared: tuple[tuple[str, dict | None, str], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.opened or self.cleared)
@@ -230,7 +242,7 @@ def effect_of_edit(session: Session, frames: CatalogFrames, calendar: WorkingCal
     edited["version"] = frames.version_in_force(edited["service_code"], edited["day"].to_numpy())
     after = judged(edited)
     stored = pd.read_sql(
-        select(Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.detail).where(
+        select(Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.detail, Finding.params).where(
             Finding.rule.in_(list(RULES)), Finding.firing.is_(True),
             or_(Finding.visit_pk.in_(visits["visit_pk"].astype(int).tolist()),
                 Finding.case_pk.in_(case_pks) & Finding.visit_pk.is_(None), false())),
@@ -239,7 +251,7 @@ def effect_of_edit(session: Session, frames: CatalogFrames, calendar: WorkingCal
     was = pd.concat([before, stored], ignore_index=True).drop_duplicates("key")
 
     def pairs(rows: pd.DataFrame) -> tuple:
-        return tuple(sorted(zip(rows["rule"], rows["detail"])))
+        return tuple(sorted(zip(rows["rule"], rows["params"], rows["detail"]), key=lambda t: (t[0], t[2])))
     return Effect(opened=pairs(after[~after["key"].isin(was["key"])]),
                   cleared=pairs(was[~was["key"].isin(after["key"])]))
 
@@ -253,6 +265,57 @@ def rejudge_all(session: Session, inputs, actor: str, cause: Cause,
     refreshed = refresh_all_cases(session, inputs.frames, inputs.calendar, actor=actor, reason=cause.reason)
     return refreshed, sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds, cause=cause,
                             actor=actor)
+
+
+@dataclass(frozen=True)
+class Backfill:
+    filled: int  # findings stored without params that now have them
+    left: int  # findings without params that could not be matched: their English detail stays
+
+
+def backfill_params(session: Session, frames: CatalogFrames, calendar: WorkingCalendar, thresholds: Thresholds,
+                    actor: str = "system", now: dt.datetime | None = None) -> Backfill:
+    """Give findings stored before their parameters were kept (migration 0009) their params.
+
+    The stored visits are judged again; a stored finding without params gets the params of
+    the engine's finding of the same (rule, visit or case) whose English detail is exactly
+    its stored detail, so that the parameters say what the detail said. An OVERDUE_OPEN
+    is judged as of its own ``as_of`` (its hours grow with time). Nothing else changes;
+    a finding that no run matches keeps its detail, shown as it is. English is never parsed.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    stored = pd.read_sql(select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.detail,
+                                Finding.as_of).where(Finding.params.is_(None), Finding.rule.in_(list(RULES))),
+                         session.connection())
+    if stored.empty:
+        return Backfill(0, 0)
+    stored = stored.astype({"visit_pk": "Int64", "case_pk": "Int64"})
+    stored["key"] = _keys(stored)
+    stored["as_of"] = pd.to_datetime(stored["as_of"], utc=True)
+    moments = [pd.Timestamp(now)] + sorted(set(stored.loc[stored["rule"] == "OVERDUE_OPEN", "as_of"]))
+    filled: dict[int, dict] = {}
+    for moment in moments:
+        waiting = stored[~stored["id"].isin(filled)]
+        if moment != moments[0]:
+            waiting = waiting[(waiting["rule"] == "OVERDUE_OPEN") & (waiting["as_of"] == moment)]
+            if waiting.empty:
+                continue
+            case_pks = sorted({int(pk) for pk in waiting["case_pk"].dropna()})
+            analysis, _ = analyze_stored(session, frames, calendar, moment, thresholds, case_pks, [])
+        else:
+            analysis, _ = analyze_stored(session, frames, calendar, moment, thresholds)
+        judged = _finding_rows(analysis)
+        matched = waiting.merge(judged[["key", "detail", "params"]], on=["key", "detail"])
+        filled.update(zip(matched["id"].astype(int), matched["params"]))
+    if filled:
+        table = Finding.__table__
+        session.connection().execute(update(table).where(table.c.id == bindparam("pk")).values(
+            params=bindparam("params")), [{"pk": pk, "params": params} for pk, params in filled.items()])
+        audit.record(session, actor, "backfill_params", "findings", now.isoformat(),
+                     new={"filled": len(filled), "left": len(stored) - len(filled)},
+                     reason="parameters of findings stored before they were kept (migration 0009)",
+                     rows={"finding": sorted(filled)})
+    return Backfill(len(filled), len(stored) - len(filled))
 
 
 def _ids_of(session: Session, rows: pd.DataFrame) -> list[int]:
@@ -277,7 +340,8 @@ REVIEW_DECISIONS = ("confirmed", "dismissed", "closed", "reopened")
 
 def review(session: Session, finding: Finding, decision: str, note: str, reviewer, now: dt.datetime | None = None
            ) -> str | None:
-    """A supervisor's review; returns why it is refused, or None once recorded.
+    """A supervisor's review; returns why it is refused (a code: views/error_words.py words
+    it), or None once recorded.
 
     Only a review closes a finding: ``closed`` accepts that a finding no longer fires (a
     correction, a catalog or calendar change cleared it); ``reopened`` refuses that and
@@ -287,14 +351,14 @@ def review(session: Session, finding: Finding, decision: str, note: str, reviewe
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     if decision not in REVIEW_DECISIONS:
-        return f"unknown decision {decision!r}"
+        return "unknown_decision"
     if not note.strip():
-        return "a review needs a note"
+        return "review_note_needed"
     held = finding.firing and finding.cleared_at is not None
     if decision == "closed" and finding.firing and not held:
-        return "only a finding that no longer fires can be closed; confirm or dismiss it"
+        return "still_fires"  # only a finding that no longer fires can be closed
     if decision == "reopened" and finding.firing and not held and finding.review_status not in ("closed", "dismissed"):
-        return "this finding still fires and is open"
+        return "still_open"  # it still fires and is open: nothing to reopen
     old = {"review_status": finding.review_status, "review_note": finding.review_note, "firing": finding.firing}
     if decision == "closed" and held:
         finding.firing = False  # the supervisor accepts the clearing a desk action asked for

@@ -4,13 +4,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from werkzeug.routing import BuildError
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, lazy_gettext as _l
 
 from ..compliance.indicator_table import RATE_INDICATORS  # noqa: F401  (the views import it from here)
+from ..services.context import current_catalog
 from .labels import label, state_system_name
 from . import words
+from .finding_words import finding_words
 from .words import format_indicator
 
 DEADLINE_UNITS = {
@@ -74,9 +76,9 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(label, "label")
     app.add_template_global(state_system_name, "state_system_name")
 
-    def finding_detail(detail: str) -> str:
-        return words.finding_detail(detail, ZoneInfo(current_app.config["MONITOR_TIMEZONE"]))
-    app.add_template_global(finding_detail, "finding_detail")
+    def finding_in_words(rule: str, params, detail: str = ""):
+        return finding_words(rule, params, detail, **reader_context())
+    app.add_template_global(finding_in_words, "finding_words")
     app.add_template_global(words.supervised_reason, "supervised_reason")
     app.add_template_global(words.explain_due, "explain_due")
     app.add_template_global(words.holiday_name, "holiday_name")
@@ -101,3 +103,12 @@ def public_url(endpoint: str, **values) -> str:
     # Not configured (development): the server's own name, or localhost, but not the Host header.
     server = current_app.config.get("SERVER_NAME") or "localhost"
     return f"http://{server}{path}"
+
+
+def reader_context() -> dict:
+    """What renders a finding for this request: the catalog's document names, the reader's
+    language and the local time zone (the catalog read once per request)."""
+    if "reader_catalog" not in g:
+        g.reader_catalog = current_catalog()
+    return {"catalog": g.reader_catalog, "language": str(get_locale() or "ru"),
+            "timezone": ZoneInfo(current_app.config["MONITOR_TIMEZONE"])}

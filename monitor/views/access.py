@@ -38,7 +38,7 @@ ACCESS: dict[str, frozenset[str]] = {
     # Every signed-in user changes their own password.
     "auth.own_password": frozenset({"desk", "supervisor", "admin", "steward"}),
     # The front desk.
-    "desk.today": DESK, "desk.new_visit": DESK, "desk.receipt": DESK, "desk.relatives": DESK,
+    "desk.today": DESK, "desk.new_visit": DESK, "desk.save_visit": DESK, "desk.receipt": DESK, "desk.relatives": DESK,
     "desk.correct": DESK, "desk.reissue_check_code": DESK,
     # Supervisors (their offices) and admins (the network).
     "supervisor.report": SUPERVISOR, "supervisor.export": SUPERVISOR, "supervisor.findings": SUPERVISOR,

@@ -1,16 +1,15 @@
-"""Domain values rendered in the reader's language: due-date arithmetic, holiday names and
-findings' details.
+"""Domain values rendered in the reader's language: due-date arithmetic, holiday names.
 
 The domain modules stay framework-free and speak in data (``DueDate.steps()``, the
-holidays package's English names as keys, the engine's ``detail`` which is the spec's CSV
-column); this module is the one place that turns them into words with Flask-Babel.
+holidays package's English names as keys); this module turns them into words with
+Flask-Babel. Findings are worded in finding_words.py, the services' refusals in error_words.py.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from flask_babel import (
     format_date, format_datetime, format_decimal, format_percent, gettext as _, lazy_gettext as _l, ngettext,
@@ -107,89 +106,6 @@ def explain_due(due: DueDate) -> list[str]:
     return lines
 
 
-# The engine's English details (rules.py, the spec's ``detail`` column) read back into parts.
-# One pattern per wording; a detail that matches none is shown as it is, marked as English.
-_NUMBER = r"(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)"
-_UTC = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC"
-DETAIL_PATTERNS = [
-    (re.compile(r"^not required by the service: (.+)$", re.S),
-     _l("not required by the service: %(documents)s"), ("documents",)),
-    (re.compile(r"^obtained by the office from state systems: (.+)$", re.S),
-     _l("obtained by the office from state systems: %(documents)s"), ("documents",)),
-    (re.compile(r"^returned without listing any missing document$"),
-     _l("returned without listing any missing document"), ()),
-    (re.compile(r"^returned for documents that may not be demanded: (.+)$", re.S),
-     _l("returned for documents that may not be demanded: %(documents)s"), ("documents",)),
-    (re.compile(r"^the refusal cites no ground$"), _l("the refusal cites no ground"), ()),
-    (re.compile(r"^ground (.*) is not a lawful refusal ground of the service$", re.S),
-     _l("ground %(ground)s is not a lawful refusal ground of the service"), ("ground",)),
-    (re.compile(rf"^waited {_NUMBER} min in the queue, limit (\d+) \({_NUMBER} min over\)$"),
-     _l("waited %(minutes)s min in the queue, limit %(limit)s (%(over)s min over)"),
-     ("minutes", "limit", "over")),
-    (re.compile(rf"^served {_NUMBER} min at the desk, limit (\d+) \({_NUMBER} min over\)$"),
-     _l("served %(minutes)s min at the desk, limit %(limit)s (%(over)s min over)"),
-     ("minutes", "limit", "over")),
-    (re.compile(r"^(\d+) returns of the package$"), _l("%(count)s returns of the package"), ("count",)),
-    (re.compile(r"^(\d+) hand-offs, at most (\d+) allowed$"),
-     _l("%(count)s hand-offs, at most %(limit)s allowed"), ("count", "limit")),
-    (re.compile(rf"^completed {_NUMBER} h after the due time {_UTC}$"),
-     _l("completed %(hours)s h after the due time %(due)s"), ("hours", "due")),
-    (re.compile(rf"^open {_NUMBER} h past the due time {_UTC}$"),
-     _l("open %(hours)s h past the due time %(due)s"), ("hours", "due")),
-    (re.compile(r"^accepted on (\d{4}-\d\d-\d\d), submitted again on (\d{4}-\d\d-\d\d) "
-                r"\(the deadline still counts from the acceptance\)$"),
-     _l("accepted on %(accepted)s, submitted again on %(again)s (the deadline still counts from the acceptance)"),
-     ("accepted", "again")),
-    (re.compile(r"^(\d+) consults of the applicant for this service in the (\d+) days before the first submit$"),
-     _l("%(count)s consults of the applicant for this service in the %(days)s days before the first submit"),
-     ("count", "days")),
-    (re.compile(rf"^new case (.+) of the applicant for this service began {_NUMBER} days after the withdrawal$",
-                re.S),
-     _l("new case %(case)s of the applicant for this service began %(days)s days after the withdrawal"),
-     ("case", "days")),
-]
-
-
-def _render_part(name: str, value: str, timezone) -> str:
-    if name == "due":  # a UTC moment: shown in local time, as people write it
-        moment = dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc)
-        return format_datetime(moment.astimezone(timezone) if timezone else moment, "d MMMM y, HH:mm")
-    if name in ("accepted", "again"):
-        return format_date(dt.date.fromisoformat(value), "d MMMM y")
-    if name in ("minutes", "over", "hours", "days"):
-        return format_decimal(float(value), format="#,##0.##")
-    return value
-
-
-def detail_parts(detail: str):
-    """(message, {part: text}) of an engine detail, or None when no wording matches."""
-    for pattern, message, names in DETAIL_PATTERNS:
-        matched = pattern.match(detail or "")
-        if matched:
-            return message, dict(zip(names, matched.groups()))
-    return None
-
-
-# Parts quoted as they were typed or coded (documents asked for, a ground, a case number):
-# marked translate="no", so that neither a browser's translator nor a reader mistakes them
-# for the page's own words.
-QUOTED_PARTS = ("documents", "ground", "case")
-
-
-def finding_detail(detail: str, timezone=None) -> Markup:
-    """A finding's detail in the reader's language (times in local time), as safe markup."""
-    parsed = detail_parts(detail)
-    if parsed is None:
-        return Markup('<span lang="en">%s</span>') % detail
-    message, parts = parsed
-    rendered = {}
-    for name, value in parts.items():
-        text = _render_part(name, value, timezone)
-        rendered[name] = Markup('<span translate="no">%s</span>') % text if name in QUOTED_PARTS else text
-    # The message is escaped (escape() returns Markup); its parts are escaped by Markup's %.
-    return escape(str(message)) % rendered
-
-
 def code(text: str) -> Markup:
     """A command or code inside a sentence."""
     return Markup("<code>%s</code>") % text
@@ -199,96 +115,29 @@ def rule_name(code: str) -> str:
     return label(code)
 
 
-# Desk errors: the parser's and front_desk's English reasons (shared with the import, whose
-# reports stay in English as a machine format) read back and said in the reader's language.
-DESK_ERROR_PATTERNS = [
-    (re.compile(r"^a follow-up visit needs the case number from the receipt$"),
-     _l("a follow-up visit needs the case number from the receipt"), ()),
-    (re.compile(r"^there is no case (.+) at your office$"), _l("there is no case %(case)s at your office"),
-     ("case",)),
-    (re.compile(r"^there is no case (.+)$"), _l("there is no case %(case)s"), ("case",)),
-    (re.compile(r"^a follow-up cannot be dated before the case's previous visit \((.+) UTC\)$"),
-     _l("a follow-up cannot be dated before the case's previous visit"), ("moment",)),
-    (re.compile(r"^a follow-up cannot finish before the case's previous visit finished \((.+) UTC\)$"),
-     _l("a follow-up cannot finish before the case's previous visit finished"), ("moment",)),
-    (re.compile(r"^a visit cannot be dated after the case's next visit \((.+) UTC\)$"),
-     _l("a visit cannot be dated after the case's next visit"), ("moment",)),
-    (re.compile(r'^unknown document "(.+)": not a document of the catalog$', re.S),
-     _l('unknown document "%(document)s": choose the documents from the list, by name'), ("document",)),
-    (re.compile(r"^(\w+) (\S+) is in the future \(server time (\S+)\)$"),
-     _l("this time is in the future (server time %(now)s)"), ("field", "moment", "now")),
-    (re.compile(r"^a correction needs a reason$"), _l("a correction needs a reason"), ()),
-    (re.compile(r"^nothing was changed$"), _l("nothing was changed"), ()),
-    (re.compile(r"^case (.+) is for service (.+)$"), _l("case %(case)s is for service %(service)s"),
-     ("case", "service")),
-    (re.compile(r"^case (.+) is handled by another office$"), _l("case %(case)s is handled by another office"),
-     ("case",)),
-    (re.compile(r"^(\w+) is required$"), _l("this field is required"), ("field",)),
-    (re.compile(r"^case_id is required for a (\w+) visit$"),
-     _l("a case number is needed for this action"), ("action",)),
-    (re.compile(r"^forwarded_to is required for a forward visit$"),
-     _l("say where the case is forwarded to"), ()),
-    (re.compile(r"^(\w+) is not an ISO 8601 timestamp: (.*)$", re.S),
-     _l("not a date and time: %(value)s"), ("field", "value")),
-    (re.compile(r"^ticket_at is after called_at$"), _l("the ticket cannot be taken after the call to the desk"), ()),
-    (re.compile(r"^finished_at is before called_at$"), _l("the visit cannot finish before it was called"), ()),
-    (re.compile(r"^applicant_ref looks like an IIN \(12 digits\) but its control digit is wrong$"),
-     _l("this IIN's control digit is wrong"), ()),
-    (re.compile(r"^no version of service (.+) is in force on (\d{4}-\d\d-\d\d)$"),
-     _l("no version of service %(service)s is in force on %(day)s"), ("service", "day")),
-    (re.compile(r"^unknown service (.+) \(not in the catalog\)$"), _l("unknown service %(service)s"),
-     ("service",)),
-    (re.compile(r"^unknown action (.+?) \(expected"), _l("unknown action %(action)s"), ("action",)),
-]
-# Why a correction waits for a supervisor (front_desk.why_supervised), in the reader's language.
-SUPERVISED_PATTERNS = [
-    (re.compile(r"^an imported visit$"), _l("an imported visit"), ()),
-    (re.compile(r"^a visit of another staff member \((.+)\)$"), _l("a visit of another staff member (%(staff)s)"),
-     ("staff",)),
-    (re.compile(r"^a change of action$"), _l("a change of action"), ()),
-    (re.compile(r"^a visit of a published week \((.+)\)$"), _l("a visit of a published week (%(week)s)"),
-     ("week",)),
-    (re.compile(r"^the desk's window closed at (.+)$"), _l("the desk's correction window closed on %(moment)s"),
-     ("moment",)),
-    (re.compile(r"^a change of findings \((.+)\)$"), _l("it records or clears findings: %(rules)s"), ("rules",)),
-]
+# Why a correction waits for a supervisor (front_desk.Supervision codes), in the reader's language.
+SUPERVISION_MESSAGES = {
+    "imported": _l("an imported visit"),
+    "other_staff": _l("a visit of another staff member (%(staff)s)"),
+    "action_change": _l("a change of action"),
+    "published_week": _l("a visit of a published week (%(week)s)"),
+    "window_closed": _l("the desk's correction window closed on %(moment)s"),
+    "findings_change": _l("it records or clears findings: %(rules)s"),
+}
 
 
-def supervised_reason(why: str | None) -> str:
-    """A correction request's reason for supervision, in the reader's language."""
-    for pattern, message, names in SUPERVISED_PATTERNS:
-        matched = pattern.match(why or "")
-        if matched:
-            parts = dict(zip(names, matched.groups()))
-            if "moment" in parts:
-                parts["moment"] = format_datetime(dt.datetime.fromisoformat(parts["moment"]), "d MMMM y, HH:mm")
-            if "rules" in parts:
-                parts["rules"] = ", ".join(
-                    (_("records %(rule)s", rule=label(code)) if verb == "opens" else
-                     _("clears %(rule)s", rule=label(code)))
-                    for verb, code in (item.split(" ", 1) for item in parts["rules"].split("; ")))
-            return str(message) % parts
-    return why or ""
-
-
-# The parser's column names -> the desk form's fields.
-DESK_FIELDS = {"case_id": "case_number", "applicant_ref": "applicant_ref", "ticket_at": "ticket_at",
-               "called_at": "called_at", "finished_at": "finished_at", "forwarded_to": "forwarded_to",
-               "refusal_ground": "refusal_ground", "action": "action", "service_code": "service_code",
-               "documents_requested": "documents"}
-
-
-def desk_error(column: str, reason: str) -> tuple[str, str]:
-    """(form field, message in the reader's language) for a desk validation error."""
-    field = DESK_FIELDS.get(column, column)
-    for pattern, message, names in DESK_ERROR_PATTERNS:
-        matched = pattern.match(reason or "")
-        if matched:
-            parts = dict(zip(names, matched.groups()))
-            if "day" in parts:
-                parts["day"] = format_date(dt.date.fromisoformat(parts["day"]), "d MMMM y")
-            return field, str(message) % parts
-    return field, reason
+def supervised_reason(request) -> Markup | str:
+    """A correction request's reason for supervision (its why_code and why_params), in the
+    reader's language; a request made before they were kept shows its English as it is."""
+    if not request.why_code:
+        return Markup('<span lang="en">%s</span>') % (request.why_supervised or "")
+    parts = dict(request.why_params or {})
+    if request.why_code == "window_closed":
+        parts["moment"] = format_datetime(dt.datetime.fromisoformat(parts["moment"]), "d MMMM y, HH:mm")
+    if request.why_code == "findings_change":
+        parts["rules"] = ", ".join([_("records %(rule)s", rule=label(code)) for code in parts.get("opens", ())]
+                                   + [_("clears %(rule)s", rule=label(code)) for code in parts.get("clears", ())])
+    return str(SUPERVISION_MESSAGES[request.why_code]) % parts
 
 
 def format_indicator(value, name: str) -> str:

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ...stores import audit
 from ...services import cases, escalations, front_desk, receipts
+from ...services.errors import DraftRejected
 from ...calendar import due_at
 from ...compliance.visit_log import iin_is_valid
 from ...services.context import engine_inputs
@@ -22,7 +23,9 @@ from ...models import Case, RelativeDeclaration, Visit
 from ...compliance.applicants import applicant_hash
 from ..access import may_see_office, offices_of
 from ..labels import label
-from ..words import desk_error, supervised_reason
+from .. import reader_context
+from ..error_words import field_error
+from ..words import supervised_reason
 from . import bp
 from .forms import CorrectionForm, RelativeForm, VisitForm
 
@@ -102,14 +105,14 @@ FIELDS_OF_ACTION = {
 }
 
 
-@bp.route("/visits/new", methods=["GET", "POST"])
+@bp.get("/visits/new")
 def new_visit():
     """Step 1: find the service. Step 2: the visit form with the service's checklist."""
     if current_user.office_code is None:
         flash(_("Your account has no office: ask an administrator."), "error")
         return redirect(url_for("public.index"))
     inputs = engine_inputs()
-    code = request.values.get("service_code") or request.args.get("service", "")
+    code = request.args.get("service_code") or request.args.get("service", "")
     catalog = inputs.frames.catalog
     if code not in catalog.services:
         query = request.args.get("q", "").strip()
@@ -119,52 +122,75 @@ def new_visit():
                                     case=request.args.get("case", "")))
         return render_template("desk/choose_service.html", query=query, matches=matches,
                                services=list(catalog.services.values()), language=_language())
+    form, service, version, now = _visit_form(inputs, code)
+    form.service_code.data = code
+    form.case_number.data = request.args.get("case", "")
+    form.called_at.data = now  # the visit starts when the form opens; finished is set on saving
+    return _visit_page(form, service, version, None, [])
 
-    service = catalog.services[code]
+
+@bp.post("/visits/new")
+def save_visit():
+    """Save the visit: the front desk checks the draft once; a refusal comes back as data
+    (services.errors.DraftRejected) and is shown with the form, its warnings and its fields."""
+    if current_user.office_code is None:
+        flash(_("Your account has no office: ask an administrator."), "error")
+        return redirect(url_for("public.index"))
+    inputs = engine_inputs()
+    code = request.form.get("service_code", "")
+    if code not in inputs.frames.catalog.services:
+        return redirect(url_for(".new_visit"))
+    form, service, version, _now = _visit_form(inputs, code)
+    if not form.validate_on_submit():
+        return _visit_page(form, service, version, None, [])
     timezone = inputs.calendar.timezone
-    now = dt.datetime.now(timezone).replace(second=0, microsecond=0, tzinfo=None)
+    draft = _draft(form, timezone)
+    try:
+        saved = front_desk.record_visit(
+            db.session, draft, current_user, inputs, current_app.config["APPLICANT_HASH_KEY"],
+            override_reason=(form.override_reason.data or "").strip() or None,
+            late_reason=(form.late_reason.data or "").strip() or None, skew=_skew())
+    except DraftRejected as refused:
+        db.session.rollback()
+        context = reader_context()
+        errors = [field_error(error, **context) for error in refused.errors]
+        for name, message in errors:  # shown at the field too, and linked from the summary
+            if name in form and message not in form[name].errors:
+                form[name].errors = list(form[name].errors) + [message]
+        return _visit_page(form, service, version, refused.check, errors)
+    if saved.case_number and saved.check_code:
+        _keep_for_receipt(saved.case_number, saved.check_code)
+    db.session.commit()
+    finished = draft.finished_at.astimezone(timezone)
+    if saved.case_number:
+        flash(_("Saved: %(action)s, case %(case)s, finished at %(time)s.", action=label(draft.action),
+                case=saved.case_number, time=finished.strftime("%H:%M")), "success")
+        return redirect(url_for(".receipt", case_number=saved.case_number))
+    flash(_("Saved: consultation, finished at %(time)s.", time=finished.strftime("%H:%M")), "success")
+    return redirect(url_for(".today"))
+
+
+def _visit_form(inputs, code: str):
+    """The visit form of a service, its choices from the version in force today."""
+    catalog = inputs.frames.catalog
+    service = catalog.services[code]
+    now = dt.datetime.now(inputs.calendar.timezone).replace(second=0, microsecond=0, tzinfo=None)
     version = service.version_in_force(now.date())
     form = VisitForm()
-    if request.method == "GET":
-        form.service_code.data = code
-        form.case_number.data = request.args.get("case", "")
-        form.called_at.data = now  # the visit starts when the form opens; finished is set on saving
     if version is not None:
         form.documents.choices = [SelectChoice(c, catalog.documents[c].name.get(_language()))
                                   for entry in version.required_documents for c in entry.codes]
         form.refusal_ground.choices = [SelectChoice("", "—")] + [
             SelectChoice(g.code, f"{g.code}: {g.text.get(_language())}") for g in version.refusal_grounds]
-    check, errors = None, []
-    if form.validate_on_submit():
-        draft = _draft(form, timezone)
-        key = current_app.config["APPLICANT_HASH_KEY"]
-        check = front_desk.check_draft(db.session, draft, current_user, inputs, key, skew=_skew())
-        errors = [desk_error(column, reason) for column, reason in check.errors]
-        if draft.action == "refuse" and not draft.refusal_ground and version is not None:
-            errors.append(("refusal_ground", _("choose the lawful ground of the refusal")))
-        for name, message in errors:  # shown at the field too, and linked from the summary
-            if name in form and message not in form[name].errors:
-                form[name].errors = list(form[name].errors) + [message]
-        reason = (form.override_reason.data or "").strip()
-        late_reason = (form.late_reason.data or "").strip()
-        if not errors and (not check.warnings or reason) and (not check.late or late_reason):
-            saved = front_desk.record_visit(db.session, draft, current_user, inputs, key,
-                                            override_reason=reason or None, late_reason=late_reason or None,
-                                            skew=_skew())
-            if saved.case_number and saved.check_code:
-                _keep_for_receipt(saved.case_number, saved.check_code)
-            db.session.commit()
-            finished = draft.finished_at.astimezone(timezone)
-            if saved.case_number:
-                flash(_("Saved: %(action)s, case %(case)s, finished at %(time)s.", action=label(draft.action),
-                        case=saved.case_number, time=finished.strftime("%H:%M")), "success")
-                return redirect(url_for(".receipt", case_number=saved.case_number))
-            flash(_("Saved: consultation, finished at %(time)s.", time=finished.strftime("%H:%M")), "success")
-            return redirect(url_for(".today"))
+    return form, service, version, now
+
+
+def _visit_page(form, service, version, check, errors):
     status = 422 if (check and (check.warnings or check.late)) or errors or form.errors else 200
     return render_template("desk/visit_form.html", form=form, service=service, version=version,
-                           documents=catalog.documents, check=check, errors=_unlinked(errors, form),
-                           fields_of_action=FIELDS_OF_ACTION, language=_language()), status
+                           documents=engine_inputs().frames.catalog.documents, check=check,
+                           errors=_unlinked(errors, form), fields_of_action=FIELDS_OF_ACTION,
+                           language=_language()), status
 
 
 def _keep_for_receipt(case_number: str, code: str) -> None:
@@ -304,9 +330,9 @@ def correct(visit_id: str):
             "refusal_ground": (form.refusal_ground.data or "").strip(),
             "forwarded_to": (form.forwarded_to.data or "").strip(),
         }
-        errors = [desk_error(column, reason) for column, reason in document_errors] or [
-            desk_error(column, reason) for column, reason in front_desk.correction_errors(
-                db.session, visit, changes, form.reason.data, inputs, skew=_skew())]
+        context = reader_context()
+        errors = [field_error(error, **context) for error in document_errors or front_desk.correction_errors(
+            db.session, visit, changes, form.reason.data, inputs, skew=_skew())]
         if not errors:
             effect = front_desk.correction_effect(db.session, visit, changes, inputs)
             seen = _preview_token(visit, changes)
@@ -316,12 +342,12 @@ def correct(visit_id: str):
                 return _correction_page(form, visit, [], effect, inputs, version, extra), 422
             outcome = front_desk.correct_visit(db.session, visit, changes, form.reason.data, current_user, inputs,
                                                skew=_skew())
-            errors = [desk_error(column, reason) for column, reason in outcome.errors]
+            errors = [field_error(error, **context) for error in outcome.errors]
         if not errors:
             db.session.commit()
             if outcome.request is not None:
                 flash(_("This correction needs a supervisor's approval (%(why)s); until then the visit "
-                        "stands as it is.", why=supervised_reason(outcome.request.why_supervised)), "success")
+                        "stands as it is.", why=supervised_reason(outcome.request)), "success")
             else:
                 flash(_("Visit corrected; the previous values are kept in the audit log."), "success")
             return redirect(url_for(".today"))

@@ -29,7 +29,8 @@ from ...services.context import engine_inputs
 from ...extensions import db
 from ...stores.calendar import calendar_from_db
 from ...models import AuditRecord, Complaint, CorrectionRequest, Finding, Visit
-from .. import RATE_INDICATORS
+from .. import RATE_INDICATORS, reader_context
+from ..error_words import error_message, field_error
 from ..labels import label
 from ..exports import people_workbook
 from ..access import may_see_office, offices_of
@@ -185,7 +186,7 @@ def review(finding_id: int):
     refused = findings_store.review(db.session, finding, form.decision.data, form.note.data, current_user)
     if refused:
         db.session.rollback()
-        flash(_("Finding %(id)s: %(reason)s", id=finding_id, reason=refused), "error")
+        flash(_("Finding %(id)s: %(reason)s", id=finding_id, reason=error_message(refused)), "error")
         return redirect(_back_to_findings(finding_id))
     db.session.commit()
     flash(_("Finding %(id)s: %(status)s.", id=finding.id, status=label(finding.review_status)), "success")
@@ -257,7 +258,8 @@ def decide_correction(request_id: int):
                                           current_user, engine_inputs())
     if errors:
         db.session.rollback()
-        flash("; ".join(f"{name}: {reason}" for name, reason in errors), "error")
+        context = reader_context()
+        flash("; ".join(field_error(error, **context)[1] for error in errors), "error")
     else:
         db.session.commit()
         flash(_("Correction request %(id)s: %(status)s.", id=found.id, status=_(found.status)), "success")
