@@ -15,7 +15,7 @@ from ..calendar import WorkingCalendar
 from .catalog_frames import CatalogFrames
 from .indicators import INDICATORS, weekly_indicators
 from .rules import (
-    FINDING_COLUMNS, INTEGRITY_RULES, RULES, Thresholds, finding_table, judge_cases, judge_integrity,
+    ALL_RULES, APPLICANT_RULES, FINDING_COLUMNS, INTEGRITY_RULES, RULES, Thresholds, finding_table, judge_cases, judge_integrity,
     judge_visits,
 )
 from .timeline import case_timeline
@@ -67,7 +67,8 @@ def judge(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar
 
 
 __all__ = [
-    "Analysis", "CatalogFrames", "FINDING_COLUMNS", "INDICATORS", "INTEGRITY_RULES", "ParsedVisits", "RULES",
+    "ALL_RULES", "APPLICANT_RULES", "Analysis", "CatalogFrames", "FINDING_COLUMNS", "INDICATORS", "INTEGRITY_RULES",
+    "ParsedVisits", "RULES",
     "Thresholds", "VisitLogError", "case_timeline", "frame_from_text", "judge", "parse_visits",
     "read_visit_file", "weekly_indicators",
 ]

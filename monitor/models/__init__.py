@@ -10,10 +10,11 @@ from .escalations import Escalation
 from .mail import MAIL_STATUSES, OutgoingMail
 from .people import ROLES, Office, RelativeDeclaration, User
 from .receipts import ReceiptCode
+from .witness import VERDICTS, ApplicantFinding, VisitAnswer
 
 __all__ = [
-    "ACTIONS", "AuditRecord", "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
+    "ACTIONS", "ApplicantFinding", "AuditRecord", "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
     "CorrectionRequest", "Document", "Escalation", "Finding", "IndicatorSnapshot", "JobRun", "MAIL_STATUSES",
     "MrpRate", "Office", "OutgoingMail", "ROLES", "ReceiptCode", "RefusalGround", "RelativeDeclaration",
-    "RowDigest", "Service", "ServiceVersion", "User", "VersionDocument", "Visit",
+    "RowDigest", "Service", "ServiceVersion", "User", "VERDICTS", "VersionDocument", "Visit", "VisitAnswer",
 ]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..compliance import RULES, CatalogFrames, weekly_indicators
 from ..compliance.indicators import SCOPES, week_end
-from ..models import Case, Complaint, Finding, Visit
+from ..models import ApplicantFinding, Case, Complaint, Finding, Visit, VisitAnswer
 from .visits import chunks
 
 _CASE_MOMENTS = ("accepted_at", "due_at", "completed_at", "withdrawn_at")
@@ -73,6 +73,7 @@ class WeekFrames:
     visits: pd.DataFrame
     cases: pd.DataFrame
     findings: pd.DataFrame
+    answers: pd.DataFrame | None = None  # the applicants' answers: row (of visits), verdict
 
 
 def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: int, last: int) -> WeekFrames:
@@ -111,8 +112,10 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
         cases[f"{name}_row"] = cases[f"{name}_visit_pk"].map(position).fillna(-1).astype("int64").to_numpy()
     cases["visit_count"] = cases["visit_count"].astype("int64")
 
-    # The engine's rules that still fire (not desk-recorded findings, not cleared evidence).
-    rule_filter = Finding.rule.in_(list(RULES)) & Finding.firing.is_(True)
+    # The engine's rules that still fire (not desk-recorded findings, not those an applicant
+    # reported, not cleared evidence).
+    rule_filter = Finding.rule.in_(list(RULES)) & Finding.firing.is_(True) \
+        & Finding.id.not_in(select(ApplicantFinding.finding_id))
     visit_findings = pd.concat(
         [pd.read_sql(select(Finding.rule, Finding.visit_pk).join(Visit, Finding.visit_pk == Visit.id)
                      .where(rule_filter, Visit.week.between(first, last)), connection)]
@@ -134,7 +137,13 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
         "case_row": np.concatenate([np.full(len(visit_findings), -1, dtype="int64"),
                                     case_findings["case_pk"].map(case_position).to_numpy(dtype="int64")]),
     })
-    return WeekFrames(first, last, visits, cases, findings)
+    # The applicants' answers about the weeks' visits (an answer counts in its visit's week).
+    answers = pd.read_sql(select(VisitAnswer.visit_pk, VisitAnswer.verdict).join(Visit, VisitAnswer.visit_pk == Visit.id)
+                          .where(Visit.week.between(first, last)), connection)
+    answer_rows = answers["visit_pk"].map(position)
+    answers = pd.DataFrame({"row": answer_rows[answer_rows.notna()].to_numpy(dtype="int64"),
+                            "verdict": answers.loc[answer_rows.notna().to_numpy(), "verdict"].to_numpy(dtype=object)})
+    return WeekFrames(first, last, visits, cases, findings, answers)
 
 
 def scope_values(session: Session, scope: str, offices: list[str] | None = None) -> list:
@@ -172,4 +181,4 @@ def stored_indicators(session: Session, frames: CatalogFrames, timezone: str, fi
     rows = week_rows or week_frames(session, frames, timezone, first, last)
     values = scope_values(session, scope) if scope else None
     return weekly_indicators(rows.visits, rows.cases, rows.findings, timezone, scope, complaints,
-                             weeks=(first, last), scope_values=values)
+                             weeks=(first, last), scope_values=values, answers=rows.answers)

@@ -22,6 +22,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "public.index": ANYONE, "public.service": ANYONE, "public.checklist": ANYONE,
     "public.case_status": ANYONE, "public.complain": ANYONE, "public.complaint_filed": ANYONE,
     "public.follow_complaint": ANYONE, "public.indicators": ANYONE,
+    # The receipt's short link: the check code in it is the key (issue 27).
+    "public.witness": ANYONE,
     "api.catalog_json": ANYONE, "api.catalog_csv": ANYONE, "api.catalog_zip": ANYONE,
     "api.catalog_jsonld": ANYONE, "api.vocabulary": ANYONE, "api.indicators_csv": ANYONE,
     "api.indicators_json": ANYONE, "api.services": ANYONE, "api.service": ANYONE,

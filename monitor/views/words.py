@@ -13,10 +13,13 @@ import re
 from markupsafe import Markup, escape
 
 from flask_babel import (
-    format_date, format_datetime, format_decimal, format_percent, gettext as _, lazy_gettext as _l, ngettext,
+    format_date, format_datetime, format_decimal, format_percent, get_locale, gettext as _, lazy_gettext as _l,
+    ngettext,
 )
 
 from ..calendar import DayStatus, DueDate
+from ..services import witness
+from ..services.context import current_catalog
 from ..compliance.indicator_table import RATE_INDICATORS, THROUGHPUT
 from .labels import label
 
@@ -112,6 +115,11 @@ def explain_due(due: DueDate) -> list[str]:
 _NUMBER = r"(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)"
 _UTC = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC"
 DETAIL_PATTERNS = [
+    (re.compile(r"^reported by the applicant: not required by the service: (.+)$", re.S),
+     _l("reported by the applicant, not in the log: not required by the service: %(documents)s"), ("documents",)),
+    (re.compile(r"^reported by the applicant: obtained by the office from state systems: (.+)$", re.S),
+     _l("reported by the applicant, not in the log: obtained by the office from state systems: %(documents)s"),
+     ("documents",)),
     (re.compile(r"^not required by the service: (.+)$", re.S),
      _l("not required by the service: %(documents)s"), ("documents",)),
     (re.compile(r"^obtained by the office from state systems: (.+)$", re.S),
@@ -178,6 +186,9 @@ QUOTED_PARTS = ("documents", "ground", "case")
 
 def finding_detail(detail: str, timezone=None) -> Markup:
     """A finding's detail in the reader's language (times in local time), as safe markup."""
+    dispute = witness.parse_dispute(detail)
+    if dispute is not None:
+        return dispute_words(dispute)
     parsed = detail_parts(detail)
     if parsed is None:
         return Markup('<span lang="en">%s</span>') % detail
@@ -188,6 +199,39 @@ def finding_detail(detail: str, timezone=None) -> Markup:
         rendered[name] = Markup('<span translate="no">%s</span>') % text if name in QUOTED_PARTS else text
     # The message is escaped (escape() returns Markup); its parts are escaped by Markup's %.
     return escape(str(message)) % rendered
+
+
+def dispute_words(parameters: dict) -> Markup:
+    """A CITIZEN_DISPUTE's parameters (services.witness.dispute_parameters) as a sentence
+    list in the reader's language; the applicant's own words quoted as they wrote them."""
+    catalog = current_catalog()
+    language = str(get_locale() or "ru")
+    names = [catalog.documents[c].name.get(language) if c in catalog.documents else c
+             for c in parameters.get("documents") or []] + list(parameters.get("typed") or [])
+    parts = []
+    if names:
+        parts.append(escape(_("documents asked for that are not in the log: %(documents)s")) % {
+            "documents": Markup('<span translate="no">%s</span>') % ", ".join(names)})
+    if parameters.get("told_to_return"):
+        parts.append(escape(_("told to come back, with no return logged")))
+    if parameters.get("asked_to_pay"):
+        report = parameters.get("report")
+        parts.append(escape(_("asked to pay more than the fee, or for a gift (report %(reference)s)",
+                              reference=report)) if report else escape(_("asked to pay more than the fee, or for a gift")))
+    if parameters.get("sent_elsewhere"):
+        parts.append(escape(_("sent to another office")))
+    if parameters.get("waited_minutes") is not None:
+        logged = parameters.get("logged_wait_minutes")
+        waited = ngettext("waited %(num)d minute in the queue", "waited %(num)d minutes in the queue",
+                          int(parameters["waited_minutes"]))
+        parts.append(escape(waited if logged is None else _("%(waited)s (logged: %(logged)s)", waited=waited,
+                                                               logged=ngettext("%(num)d minute", "%(num)d minutes",
+                                                                               int(logged)))))
+    text = escape(_("The applicant says: ")) + Markup("; ").join(parts) if parts else escape(
+        _("The applicant disputes the log."))
+    if parameters.get("account"):
+        text += Markup(' <q class="account" lang="">%s</q>') % parameters["account"]
+    return Markup('<span class="dispute">%s</span>') % text
 
 
 def code(text: str) -> Markup:
@@ -276,6 +320,23 @@ DESK_FIELDS = {"case_id": "case_number", "applicant_ref": "applicant_ref", "tick
                "called_at": "called_at", "finished_at": "finished_at", "forwarded_to": "forwarded_to",
                "refusal_ground": "refusal_ground", "action": "action", "service_code": "service_code",
                "documents_requested": "documents"}
+
+
+WITNESS_ERRORS = {
+    "unknown_visit": _l("This visit is not part of the case."),
+    "closed": _l("This answer can no longer be changed: answers can be changed for 7 days."),
+    "unknown_verdict": _l("Choose yes or no."),
+    "dispute_needs_what": _l("Say what was different: tick what happened or write it in your words."),
+    "confirmation_differs": _l("You said this is what happened but also ticked what was different: choose one."),
+    "unknown_document": _l("Choose the documents from the list."),
+    "too_long": _l("The text is too long."),
+    "bad_wait": _l("The waiting time must be between 0 and 1440 minutes."),
+}
+
+
+def witness_error(code: str) -> str:
+    """Why an applicant's answer was not recorded (services.witness.AnswerRefused), in words."""
+    return str(WITNESS_ERRORS.get(code, code))
 
 
 def desk_error(column: str, reason: str) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from ...stores import audit
-from ...services import escalations, front_desk, receipts
+from ...services import escalations, front_desk, receipts, witness
 from ...calendar import due_at
 from ...compliance.visit_log import iin_is_valid
 from ...services.context import engine_inputs
@@ -23,7 +23,9 @@ from ...models import Case, RelativeDeclaration, Visit
 from ...compliance.applicants import applicant_hash
 from ...stores.weeks import overdue_open_sql
 from ..access import may_see_office, offices_of
+from .. import public_url
 from ..labels import label
+from ..qr import qr_svg
 from ..words import desk_error, supervised_reason
 from . import bp
 from .forms import CorrectionForm, RelativeForm, VisitForm
@@ -228,9 +230,16 @@ def receipt(case_number: str):
             if service is not None else None
         grounds = {g.code: g for g in (in_force.refusal_grounds if in_force else ())}
         ground = (refusal.refusal_ground, grounds.get(refusal.refusal_ground or ""))
+    # The applicant's way to say whether the log is what happened (issue 27): a short link and
+    # its QR code, which carry the check code, so only on the receipt that shows the code.
+    witness_link = public_url("public.witness", case_number=case.case_number, code=check_code) \
+        if check_code else None
     return render_template("desk/receipt.html", case=case, service=service, version=version,
                            explained=explained, check_code=check_code, documents=catalog.documents,
-                           refusal_ground=ground,
+                           refusal_ground=ground, logged=witness.logged_visits(db.session, inputs, case, dt.datetime.now(dt.timezone.utc),
+                                                        with_answers=False),
+                           witness_link=witness_link, status_link=public_url("public.case_status"),
+                           witness_qr=qr_svg(witness_link, _("Is this what happened?")) if witness_link else None,
                            timezone=inputs.calendar.timezone, language=_language())
 
 
