@@ -15,7 +15,7 @@ from monitor.services import witness
 from monitor.services.context import engine_inputs
 
 from .test_desk import visit_form
-from .test_evidence import post_correction
+from .test_evidence import correction, post_correction
 
 ACCOUNT = "The clerk wanted a salary certificate before accepting anything."
 
@@ -76,3 +76,227 @@ def test_a_dispute_is_evidence_with_the_applicants_account(client, login, loaded
     assert answer.verdict == "disputed" and answer.typed_documents == "Salary certificate"
     # Nothing identifying beyond the visit link.
     assert not {"iin", "applicant_hash", "applicant_ref", "contact"} & set(VisitAnswer.__table__.c.keys())
+
+
+def test_money_asked_is_clause_2_2_4_and_a_report_routed_to_supervisors_only(client, login, loaded_catalog,
+                                                                              people):
+    people["desk1"].email, people["super1"].email = "desk1@office.kz", "super1@monitor.kz"
+    db.session.commit()
+    number, code, _ = _case_with_code(client, login)
+    response = client.post(f"/w/{number}/{code}?lang=en", data=_dispute(asked_to_pay="y",
+                                                                         account="10 000 tenge for speed"))
+    assert response.status_code == 303
+    dispute = _applicant_findings()["CITIZEN_DISPUTE"]
+    assert dispute.clause == "2.2.4"
+    report = db.session.scalar(select(Complaint))
+    assert (report.kind, report.office_code, report.case_number) == ("inducement", "OF1", number)
+    assert witness.parse_dispute(dispute.detail)["report"] == report.reference
+    recipients = ",".join(db.session.scalars(select(OutgoingMail.recipients)))
+    assert "super1@monitor.kz" in recipients and "desk1@office.kz" not in recipients
+    # Changing the answer again does not file a second report.
+    again = client.post(f"/w/{number}/{code}?lang=en", data=_dispute(asked_to_pay="y", account="10 000 tenge, cash"))
+    assert again.status_code == 303
+    assert db.session.scalar(select(func.count(Complaint.id))) == 1
+    assert witness.parse_dispute(_applicant_findings()["CITIZEN_DISPUTE"].detail)["report"] == report.reference
+
+
+def _visit_and_case():
+    visit = db.session.scalar(select(Visit))
+    return visit, db.session.get(Case, visit.case_pk)
+
+
+def test_one_answer_per_visit_changeable_for_seven_days(client, login, loaded_catalog):
+    _case_with_code(client, login)
+    visit, case = _visit_and_case()
+    inputs = engine_inputs()
+    first = dt.datetime(2026, 4, 6, 12, 0, tzinfo=dt.timezone.utc)
+    witness.record_answer(db.session, inputs, case, visit.visit_id, witness.GivenAnswer("confirmed"), first)
+    changed = witness.record_answer(db.session, inputs, case, visit.visit_id, witness.GivenAnswer(
+        "disputed", told_to_return=True), first + dt.timedelta(days=6, hours=23))
+    assert changed.answer.changed_at is not None and changed.answer.answered_at == first
+    assert db.session.scalar(select(func.count(VisitAnswer.id))) == 1
+    with pytest.raises(witness.AnswerRefused) as refused:
+        witness.record_answer(db.session, inputs, case, visit.visit_id, witness.GivenAnswer("confirmed"),
+                              first + dt.timedelta(days=7, minutes=1))
+    assert refused.value.code == "closed"
+    db.session.commit()
+    # The schema itself keeps one answer per visit.
+    db.session.add(VisitAnswer(visit_pk=visit.id, verdict="confirmed", documents=[], answered_at=first))
+    with pytest.raises(Exception):
+        db.session.commit()
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("given, code", [
+    (witness.GivenAnswer("disputed"), "dispute_needs_what"),
+    (witness.GivenAnswer("confirmed", told_to_return=True), "confirmation_differs"),
+    (witness.GivenAnswer("disputed", documents=("NOT_A_DOCUMENT",)), "unknown_document"),
+    (witness.GivenAnswer("disputed", waited_minutes=5000), "bad_wait"),
+    (witness.GivenAnswer("maybe"), "unknown_verdict"),
+])
+def test_answers_that_contradict_themselves_are_refused(client, login, loaded_catalog, given, code):
+    _case_with_code(client, login)
+    visit, case = _visit_and_case()
+    with pytest.raises(witness.AnswerRefused) as refused:
+        witness.record_answer(db.session, engine_inputs(), case, visit.visit_id, given,
+                              dt.datetime.now(dt.timezone.utc))
+    assert refused.value.code == code
+    with pytest.raises(witness.AnswerRefused):
+        witness.record_answer(db.session, engine_inputs(), case, "another-visit", witness.GivenAnswer("confirmed"),
+                              dt.datetime.now(dt.timezone.utc))
+
+
+def test_no_desk_action_clears_what_the_applicant_reported(app, client, login, loaded_catalog):
+    number, code, _ = _case_with_code(client, login)
+    assert client.post(f"/w/{number}/{code}", data=_dispute(typed_documents="Photo (kk)",
+                                                             account=ACCOUNT)).status_code == 303
+    before = {rule: (f.id, f.detail) for rule, f in _applicant_findings().items()}
+    assert set(before) == {"CITIZEN_DISPUTE", "EXTRA_DOCUMENT"}  # "Photo (kk)" is PHOTO by its Kazakh name
+    assert before["EXTRA_DOCUMENT"][1].endswith(": PHOTO")
+    # The desk corrects the visit so that the engine fires EXTRA_DOCUMENT itself, then clears it again.
+    visit = db.session.scalar(select(Visit))
+    login("desk1")
+    for documents in ("APPLICATION;MARRIAGE_CERT;PHOTO", "APPLICATION;MARRIAGE_CERT"):
+        response = post_correction(client, visit, documents_requested=documents, reason="typo in the log")
+        assert response.status_code == 302, response.get_data(as_text=True)
+        pending = db.session.scalar(select(func.count()).select_from(text("correction_requests"))
+                                    .where(text("status = 'pending'")))
+        if pending:
+            client.post("/logout")
+            login("super1")
+            request_id = db.session.scalar(text("SELECT id FROM correction_requests WHERE status = 'pending'"))
+            assert client.post(f"/supervisor/corrections/{request_id}",
+                               data={"decision": "approve", "note": "ok"}).status_code == 302
+            client.post("/logout")
+            login("desk1")
+    for job in (["sweep", "--now", "2026-04-20T09:00"],):
+        result = app.test_cli_runner().invoke(args=["jobs", "run", *job])
+        assert result.exit_code == 0, result.output
+    from monitor.stores.findings import Cause, rejudge_all
+    rejudge_all(db.session, engine_inputs(), "admin", Cause("catalog", "catalog reloaded"))
+    db.session.commit()
+    after = _applicant_findings()
+    assert {rule: (f.id, f.detail) for rule, f in after.items()} == before
+    assert all(f.firing and f.cleared_at is None for f in after.values())
+    assert db.session.scalar(select(func.count(Finding.id)).where(Finding.rule == "EXTRA_DOCUMENT")) == 1
+
+
+def test_the_applicants_own_change_clears_their_findings(client, login, loaded_catalog):
+    number, code, _ = _case_with_code(client, login)
+    client.post(f"/w/{number}/{code}", data=_dispute(typed_documents="Salary certificate"))
+    confirmed = {"form": "v0-", "v0-visit_id": db.session.scalar(select(Visit.visit_id)), "v0-verdict": "confirmed"}
+    assert client.post(f"/w/{number}/{code}", data=confirmed).status_code == 303
+    found = _applicant_findings()
+    assert set(found) == {"CITIZEN_DISPUTE", "EXTRA_DOCUMENT"}
+    assert all(not f.firing and f.cleared_cause == "applicant" for f in found.values())
+    client.post(f"/w/{number}/{code}", data=_dispute(typed_documents="Salary certificate"))
+    assert all(f.firing and f.cleared_at is None for f in _applicant_findings().values())
+
+
+def test_answers_are_covered_by_the_row_digests(app, client, login, loaded_catalog):
+    number, code, _ = _case_with_code(client, login)
+    client.post(f"/w/{number}/{code}", data=_dispute(typed_documents="Salary certificate", account=ACCOUNT))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    answer = db.session.scalar(select(VisitAnswer.id))
+    db.session.execute(text("DELETE FROM applicant_findings WHERE finding_id = (SELECT MIN(finding_id) "
+                            "FROM applicant_findings)"))
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"visit answer row {answer}" in result.output, result.output
+    assert "(table visit_answers, " in result.output
+
+
+def test_clerk_pages_show_nothing_of_the_answer_and_supervisors_see_the_account(client, login, loaded_catalog,
+                                                                                people):
+    number, code, _ = _case_with_code(client, login)
+    client.post(f"/w/{number}/{code}", data=_dispute(typed_documents="Salary certificate", account=ACCOUNT))
+    visit = db.session.scalar(select(Visit))
+    login("desk1")
+    pages = [client.get(url).get_data(as_text=True) for url in (
+        "/desk/?lang=en", f"/desk/receipts/{number}?lang=en", f"/desk/visits/{visit.visit_id}/correct?lang=en")]
+    preview = client.post(f"/desk/visits/{visit.visit_id}/correct?lang=en", data={
+        **correction(visit, documents_requested="APPLICATION"), "reason": "typo"}).get_data(as_text=True)
+    for page in pages + [preview]:
+        for secret in (ACCOUNT, "Salary certificate", "disputes the log", "CITIZEN_DISPUTE", "disputed",
+                       "confirmed as logged"):
+            assert secret not in page, secret
+    client.post("/logout")
+    login("super1")
+    page = client.get("/supervisor/findings?lang=en").get_data(as_text=True)
+    assert "The applicant disputes the log" in page and ACCOUNT in page and "Salary certificate" in page
+    assert visit.applicant_hash is None or visit.applicant_hash not in page
+
+
+def _three_cases_answered(client, login):
+    """Three cases in week 2026-W15 at OF1 (and one at OF2): one visit confirmed, one disputed."""
+    numbers = []
+    login("desk1")
+    for minute in ("10", "20", "30"):
+        saved = client.post("/desk/visits/new", data=visit_form(called_at=f"2026-04-07T10:{minute}",
+                                                                finished_at=f"2026-04-07T10:{minute[0]}5",
+                                                                ticket_at=f"2026-04-07T10:0{minute[0]}"))
+        assert saved.status_code == 302, saved.get_data(as_text=True)
+        numbers.append(saved.headers["Location"].rsplit("/", 1)[1])
+    client.post("/logout")
+    login("desk2")
+    assert client.post("/desk/visits/new", data=visit_form()).status_code == 302
+    client.post("/logout")
+    inputs = engine_inputs()
+    now = dt.datetime(2026, 4, 8, 12, 0, tzinfo=dt.timezone.utc)
+    for number, given in zip(numbers, (witness.GivenAnswer("confirmed"),
+                                       witness.GivenAnswer("disputed", sent_elsewhere=True))):
+        case = db.session.scalar(select(Case).where(Case.case_number == number))
+        witness.record_answer(db.session, inputs, case, case.visits[0].visit_id, given, now)
+    db.session.commit()
+
+
+def test_the_indicators_equal_a_plain_recount(client, login, loaded_catalog):
+    from monitor.compliance.indicators import week_of_label
+    from monitor.stores.weeks import stored_indicators
+
+    _three_cases_answered(client, login)
+    inputs = engine_inputs()
+    week = week_of_label("2026-W15")
+    by_office = stored_indicators(db.session, inputs.frames, inputs.timezone, week, week, "office") \
+        .set_index("office")
+    network = stored_indicators(db.session, inputs.frames, inputs.timezone, week, week).iloc[0]
+    recount = pd.read_sql(text(
+        "SELECT v.office_code, COUNT(a.id) AS answered, "
+        "SUM(CASE WHEN a.verdict = 'confirmed' THEN 1 ELSE 0 END) AS confirmed, "
+        "SUM(CASE WHEN a.verdict = 'disputed' THEN 1 ELSE 0 END) AS disputed "
+        "FROM visits v LEFT JOIN visit_answers a ON a.visit_pk = v.id WHERE v.week = :week GROUP BY v.office_code"),
+        db.session.connection(), params={"week": week}).set_index("office_code")
+    accepted = pd.read_sql(text("SELECT office_code, COUNT(*) AS n FROM cases WHERE accepted_at IS NOT NULL "
+                                "GROUP BY office_code"), db.session.connection()).set_index("office_code")["n"]
+    for office in ("OF1", "OF2"):
+        row = recount.loc[office]
+        expected_rate = row["confirmed"] / row["answered"] if row["answered"] else None
+        if expected_rate is None:
+            assert pd.isna(by_office.at[office, "confirmation_rate"])
+        else:
+            assert by_office.at[office, "confirmation_rate"] == pytest.approx(expected_rate)
+        assert by_office.at[office, "disputes_per_100_cases"] == pytest.approx(
+            100 * (row["disputed"] or 0) / accepted[office])
+    assert by_office.at["OF1", "confirmation_rate"] == pytest.approx(0.5)
+    assert network["confirmation_rate"] == pytest.approx(recount["confirmed"].sum() / recount["answered"].sum())
+    assert network["disputes_per_100_cases"] == pytest.approx(100 * recount["disputed"].sum() / accepted.sum())
+
+
+def test_an_analysis_without_answers_leaves_the_two_indicators_empty(client, login, loaded_catalog):
+    from monitor.compliance import judge
+    from monitor.stores.visits import visits_frame
+
+    _three_cases_answered(client, login)
+    inputs = engine_inputs()
+    visits = visits_frame(db.session, inputs.frames, inputs.timezone)
+    analysis = judge(visits, inputs.frames, inputs.calendar, pd.Timestamp("2026-04-20", tz="UTC"), inputs.thresholds)
+    table = analysis.indicators(inputs.timezone)
+    assert table["confirmation_rate"].isna().all() and table["disputes_per_100_cases"].isna().all()
+    # Given the stored answers, the engine on every visit equals the stored weeks' figures.
+    answers = pd.read_sql(select(VisitAnswer.visit_pk, VisitAnswer.verdict), db.session.connection())
+    position = pd.Series(range(len(analysis.visits)), index=analysis.visits["visit_pk"].to_numpy())
+    answers = pd.DataFrame({"row": answers["visit_pk"].map(position).to_numpy(), "verdict": answers["verdict"]})
+    table = analysis.indicators(inputs.timezone, answers=answers).set_index("week")
+    assert table.at["2026-W15", "confirmation_rate"] == pytest.approx(0.5)
+    assert table.at["2026-W15", "disputes_per_100_cases"] == pytest.approx(25.0)

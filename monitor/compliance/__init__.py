@@ -41,8 +41,10 @@ class Analysis:
         table = finding_table(self.findings, self.visits, self.cases)
         return table[FINDING_COLUMNS]
 
-    def indicators(self, timezone: str, scope: str | None = None, complaints=None) -> pd.DataFrame:
-        return weekly_indicators(self.visits, self.cases, self.findings, timezone, scope, complaints)
+    def indicators(self, timezone: str, scope: str | None = None, complaints=None, answers=None) -> pd.DataFrame:
+        """``answers``: the applicants' answers (row, verdict), when the visits were stored."""
+        return weekly_indicators(self.visits, self.cases, self.findings, timezone, scope, complaints,
+                                 answers=answers)
 
 
 def judge(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar,
