@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from monitor.extensions import db
-from monitor.models import ApplicantFinding, Case, Complaint, Finding, OutgoingMail, User, Visit, VisitAnswer
+from monitor.models import ApplicantFinding, Case, Complaint, Finding, OutgoingMail, Visit, VisitAnswer
 from monitor.services import witness
 from monitor.services.context import engine_inputs
 

@@ -15,7 +15,8 @@ from ..calendar import WorkingCalendar
 from .catalog_frames import CatalogFrames
 from .indicators import INDICATORS, weekly_indicators
 from .rules import (
-    ALL_RULES, APPLICANT_RULES, FINDING_COLUMNS, INTEGRITY_RULES, RULES, Thresholds, finding_table, judge_cases, judge_integrity,
+    ALL_RULES, APPLICANT_RULES, FINDING_COLUMNS, INTEGRITY_RULES, RULES, Thresholds, finding_table, judge_cases,
+    judge_integrity,
     judge_visits,
 )
 from .timeline import case_timeline

@@ -13,7 +13,8 @@ from .receipts import ReceiptCode
 from .witness import VERDICTS, ApplicantFinding, VisitAnswer
 
 __all__ = [
-    "ACTIONS", "ApplicantFinding", "AuditRecord", "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
+    "ACTIONS", "ApplicantFinding", "AuditRecord", "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint",
+    "ComplaintLanguage",
     "CorrectionRequest", "Document", "Escalation", "Finding", "IndicatorSnapshot", "JobRun", "MAIL_STATUSES",
     "MrpRate", "Office", "OutgoingMail", "ROLES", "ReceiptCode", "RefusalGround", "RelativeDeclaration",
     "RowDigest", "Service", "ServiceVersion", "User", "VERDICTS", "VersionDocument", "Visit", "VisitAnswer",

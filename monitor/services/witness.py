@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..compliance import APPLICANT_RULES, RULES
@@ -311,12 +311,12 @@ def _sync_findings(session: Session, visit: Visit, answer: VisitAnswer,
 
 
 def answer_counts(session: Session, offices: list[str] | None, minimum: int) -> dict[str, int] | None:
-    """How many of an area's visits were confirmed and disputed, for staff pages: counts only,
-    and none at all below ``minimum`` answers (a small count could name the applicant)."""
-    query = select(VisitAnswer.verdict, Visit.office_code).join(Visit, VisitAnswer.visit_pk == Visit.id)
+    """How many of an area's visits the applicants confirmed and disputed, for staff pages:
+    counts only, and none at all below ``minimum`` answers (a small count could name the
+    applicant: the small-count threshold of the published rankings, MIN_CASES_FOR_RANKING)."""
+    query = select(VisitAnswer.verdict, func.count(VisitAnswer.id)).join(Visit, VisitAnswer.visit_pk == Visit.id) \
+        .group_by(VisitAnswer.verdict)
     if offices is not None:
         query = query.where(Visit.office_code.in_(offices))
-    rows = session.execute(query).all()
-    if len(rows) < minimum:
-        return None
-    return {verdict: sum(1 for v, _ in rows if v == verdict) for verdict in VERDICTS}
+    counts = {verdict: 0 for verdict in VERDICTS} | dict(session.execute(query).all())
+    return counts if sum(counts.values()) >= minimum else None

@@ -102,8 +102,9 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     review is left as the supervisor made it. Only the engine's rules (every code in
     compliance.RULES) are touched: findings recorded at the desk (conflict of interest) are
     not the sweep's to judge, nor those an applicant reported (services.witness): no desk
-    action clears them, and the engine firing the same rule on the visit adds nothing to them. Every change is one audit record with the changed findings'
-    digests; a sweep that changes nothing writes nothing.
+    action clears them, and the engine firing the same rule on the visit adds nothing to
+    them. Every change is one audit record with the changed findings' digests; a sweep that
+    changes nothing writes nothing.
     """
     if case_pks is not None or visit_pks is not None:
         case_pks, visit_pks = visit_store.with_applicants(session, case_pks, visit_pks)

@@ -138,12 +138,22 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
                                     case_findings["case_pk"].map(case_position).to_numpy(dtype="int64")]),
     })
     # The applicants' answers about the weeks' visits (an answer counts in its visit's week).
-    answers = pd.read_sql(select(VisitAnswer.visit_pk, VisitAnswer.verdict).join(Visit, VisitAnswer.visit_pk == Visit.id)
-                          .where(Visit.week.between(first, last)), connection)
-    answer_rows = answers["visit_pk"].map(position)
-    answers = pd.DataFrame({"row": answer_rows[answer_rows.notna()].to_numpy(dtype="int64"),
-                            "verdict": answers.loc[answer_rows.notna().to_numpy(), "verdict"].to_numpy(dtype=object)})
+    answers = answers_frame(session, visits, Visit.week.between(first, last))
     return WeekFrames(first, last, visits, cases, findings, answers)
+
+
+def answers_frame(session: Session, visits: pd.DataFrame, condition=None) -> pd.DataFrame:
+    """The applicants' answers about ``visits`` (a frame with ``visit_pk``) as the engine's
+    answers frame: ``row`` (the visit's position in ``visits``), ``verdict``. ``condition`` on
+    Visit narrows what is read (a week range); by default every stored answer is read."""
+    query = select(VisitAnswer.visit_pk, VisitAnswer.verdict).join(Visit, VisitAnswer.visit_pk == Visit.id)
+    if condition is not None:
+        query = query.where(condition)
+    answers = pd.read_sql(query, session.connection())
+    rows = answers["visit_pk"].map(pd.Series(np.arange(len(visits)), index=visits["visit_pk"].to_numpy()))
+    known = rows.notna().to_numpy()
+    return pd.DataFrame({"row": rows[known].to_numpy(dtype="int64"),
+                         "verdict": answers.loc[known, "verdict"].to_numpy(dtype=object)})
 
 
 def scope_values(session: Session, scope: str, offices: list[str] | None = None) -> list:

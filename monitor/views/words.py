@@ -217,7 +217,8 @@ def dispute_words(parameters: dict) -> Markup:
     if parameters.get("asked_to_pay"):
         report = parameters.get("report")
         parts.append(escape(_("asked to pay more than the fee, or for a gift (report %(reference)s)",
-                              reference=report)) if report else escape(_("asked to pay more than the fee, or for a gift")))
+                              reference=report)) if report
+                     else escape(_("asked to pay more than the fee, or for a gift")))
     if parameters.get("sent_elsewhere"):
         parts.append(escape(_("sent to another office")))
     if parameters.get("waited_minutes") is not None:

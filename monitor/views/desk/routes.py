@@ -68,8 +68,10 @@ def today():
     # An overdue case's accountability clock: when it goes to the administrator.
     clocks = escalations.case_clocks(db.session, [case for case, _, _ in open_cases], now,
                                      current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar)
+    # The applicants' answers about the office's visits: counts only, none below the threshold.
+    answers = witness.answer_counts(db.session, offices, current_app.config["MIN_CASES_FOR_RANKING"])
     return render_template("desk/today.html", visits=db.session.scalars(visits.limit(200)).all(),
-                           open_cases=open_cases, timezone=inputs.calendar.timezone, clocks=clocks,
+                           open_cases=open_cases, timezone=inputs.calendar.timezone, clocks=clocks, answers=answers,
                            services=inputs.frames.catalog.services, language=_language())
 
 
@@ -236,7 +238,8 @@ def receipt(case_number: str):
         if check_code else None
     return render_template("desk/receipt.html", case=case, service=service, version=version,
                            explained=explained, check_code=check_code, documents=catalog.documents,
-                           refusal_ground=ground, logged=witness.logged_visits(db.session, inputs, case, dt.datetime.now(dt.timezone.utc),
+                           refusal_ground=ground,
+                           logged=witness.logged_visits(db.session, inputs, case, dt.datetime.now(dt.timezone.utc),
                                                         with_answers=False),
                            witness_link=witness_link, status_link=public_url("public.case_status"),
                            witness_qr=qr_svg(witness_link, _("Is this what happened?")) if witness_link else None,
