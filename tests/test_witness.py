@@ -300,3 +300,18 @@ def test_an_analysis_without_answers_leaves_the_two_indicators_empty(client, log
     table = analysis.indicators(inputs.timezone, answers=answers).set_index("week")
     assert table.at["2026-W15", "confirmation_rate"] == pytest.approx(0.5)
     assert table.at["2026-W15", "disputes_per_100_cases"] == pytest.approx(25.0)
+
+
+def test_a_dispute_is_on_the_accountability_clock(app, client, login, loaded_catalog):
+    from monitor.models import Escalation
+    from monitor.services import escalations
+
+    number, code, _ = _case_with_code(client, login)
+    client.post(f"/w/{number}/{code}", data=_dispute(told_to_return="y"))
+    dispute = _applicant_findings()["CITIZEN_DISPUTE"]
+    escalations.escalate(db.session, dispute.as_of + dt.timedelta(days=30), app.config["ESCALATE_AFTER_WORKING_DAYS"],
+                         engine_inputs().calendar)
+    db.session.commit()
+    escalated = db.session.scalar(select(Escalation).where(Escalation.item_kind == "unreviewed_finding",
+                                                           Escalation.item_id == dispute.id))
+    assert escalated is not None and escalated.office_code == "OF1"
