@@ -315,3 +315,25 @@ def test_a_dispute_is_on_the_accountability_clock(app, client, login, loaded_cat
     escalated = db.session.scalar(select(Escalation).where(Escalation.item_kind == "unreviewed_finding",
                                                            Escalation.item_id == dispute.id))
     assert escalated is not None and escalated.office_code == "OF1"
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_the_answer_pages_speak_the_readers_language(client, login, loaded_catalog, language):
+    from .test_language_leaks import english_runs
+
+    login("desk1")
+    saved = client.post("/desk/visits/new", data=visit_form())
+    receipt = client.get(saved.headers["Location"] + f"?lang={language}").get_data(as_text=True)
+    link = re.search(r'id="witness-link" href="[^"]*(/w/[^"]+)"', receipt).group(1)
+    client.post("/logout")
+    client.post(link, data=_dispute(documents="ADDRESS_CERT", typed_documents="Salary certificate",
+                                    told_to_return="y", waited_minutes="70", account=ACCOUNT))
+    refused = client.post(link + f"?lang={language}", data=_dispute())  # a dispute that says nothing
+    assert refused.status_code == 422
+    login("super1")
+    pages = [receipt, client.get(link + f"?lang={language}").get_data(as_text=True), refused.get_data(as_text=True),
+             client.get(f"/supervisor/findings?lang={language}").get_data(as_text=True)]
+    for page in pages:
+        # The test catalog's names are its own ("Address certificate (kk)"), not the pages' words.
+        leaks = [run for run in english_runs(page)[0] if not re.search(r"\((kk|ru)\)?$", run)]
+        assert leaks == [], leaks

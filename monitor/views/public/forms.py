@@ -58,11 +58,13 @@ class AnswerForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose yes or no"))])
     documents = MultiCheckboxField(_l("I was asked for these documents, which are not in the log"), choices=[],
                                    validate_choice=False)
+    # The applicant's own words: never machine-translated (translate="no").
     typed_documents = TextAreaField(_l("Other documents I was asked for (one per line)"),
-                                    validators=[Optional(), Length(max=500)])
+                                    validators=[Optional(), Length(max=500)], render_kw={"translate": "no"})
     told_to_return = BooleanField(_l("I was told to come back, but no return is logged"))
     asked_to_pay = BooleanField(_l("I was asked to pay more than the fee, or for a gift"))
     sent_elsewhere = BooleanField(_l("I was sent to another office"))
     waited_minutes = IntegerField(_l("I waited this many minutes in the queue (if longer than logged)"),
                                   validators=[Optional(), NumberRange(min=0, max=1440)])
-    account = TextAreaField(_l("What happened, in your words (optional)"), validators=[Optional(), Length(max=2000)])
+    account = TextAreaField(_l("What happened, in your words (optional)"), validators=[Optional(), Length(max=2000)],
+                            render_kw={"translate": "no"})
