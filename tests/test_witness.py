@@ -337,3 +337,29 @@ def test_the_answer_pages_speak_the_readers_language(client, login, loaded_catal
         # The test catalog's names are its own ("Address certificate (kk)"), not the pages' words.
         leaks = [run for run in english_runs(page)[0] if not re.search(r"\((kk|ru)\)?$", run)]
         assert leaks == [], leaks
+
+
+def test_an_office_whose_applicants_dispute_far_more_is_an_outlier_of_the_report(client, login, loaded_catalog):
+    """Its own log is clean; only its applicants' answers single it out (funnel plot)."""
+    from monitor.services import reports
+
+    inputs = engine_inputs()
+    for user, office in (("desk1", "OF1"), ("desk2", "OF2")):
+        login(user)
+        for index in range(16):
+            hour, minute = 9 + index // 4, (index % 4) * 15
+            saved = client.post("/desk/visits/new", data=visit_form(
+                called_at=f"2026-04-07T{hour:02d}:{minute:02d}", finished_at=f"2026-04-07T{hour:02d}:{minute + 10:02d}",
+                ticket_at=f"2026-04-07T{hour:02d}:{minute:02d}"))
+            assert saved.status_code == 302, saved.get_data(as_text=True)
+        client.post("/logout")
+    now = dt.datetime(2026, 4, 8, 12, 0, tzinfo=dt.timezone.utc)
+    for number, case in enumerate(db.session.scalars(select(Case).order_by(Case.id))):
+        disputes = case.office_code == "OF1" and number % 16 < 12
+        given = witness.GivenAnswer("disputed", told_to_return=True) if disputes else witness.GivenAnswer("confirmed")
+        witness.record_answer(db.session, inputs, case, case.visits[0].visit_id, given, now)
+    db.session.commit()
+    report = reports.weekly_report(db.session, inputs, "2026-W15", None)
+    assert report.network["disputes_per_100_cases"] == pytest.approx(100 * 12 / 32)
+    flagged = {(item.indicator, item.office) for item in report.summary if item.kind == "outlier"}
+    assert ("disputes_per_100_cases", "OF1") in flagged and ("confirmation_rate", "OF1") in flagged
