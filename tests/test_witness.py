@@ -363,3 +363,27 @@ def test_an_office_whose_applicants_dispute_far_more_is_an_outlier_of_the_report
     assert report.network["disputes_per_100_cases"] == pytest.approx(100 * 12 / 32)
     flagged = {(item.indicator, item.office) for item in report.summary if item.kind == "outlier"}
     assert ("disputes_per_100_cases", "OF1") in flagged and ("confirmation_rate", "OF1") in flagged
+
+
+def test_the_link_is_rate_limited_like_the_status_page(app, client, login, loaded_catalog):
+    number, code, _ = _case_with_code(client, login)
+    app.config["CASE_STATUS_RATE_LIMIT"] = "3 per minute"
+    # Guessing codes through the link is limited, GET and POST alike.
+    codes = [client.get(f"/w/{number}/AAAAA{i}").status_code for i in range(3)]
+    codes += [client.post(f"/w/{number}/{code}", data=_dispute(told_to_return="y")).status_code,
+              client.get(f"/w/{number}/{code}").status_code]
+    assert codes == [404, 404, 404, 429, 429]
+    assert db.session.scalar(select(func.count(VisitAnswer.id))) == 0
+
+
+def test_an_answer_without_the_forms_csrf_token_is_refused(app, client, login, loaded_catalog):
+    number, code, _ = _case_with_code(client, login)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post(f"/w/{number}/{code}", data=_dispute(told_to_return="y"))
+        assert response.status_code == 400
+        assert db.session.scalar(select(func.count(VisitAnswer.id))) == 0
+        page = client.get(f"/w/{number}/{code}").get_data(as_text=True)
+        assert 'name="v0-csrf_token"' in page  # each visit's form carries its token
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
