@@ -48,7 +48,8 @@ def engine_table(scope, first, last):
     analysis, _ = analyze_stored(db.session, inputs.frames, inputs.calendar,
                                  pd.Timestamp(AS_OF, tz="Asia/Almaty"), inputs.thresholds)
     return weekly_indicators(analysis.visits, analysis.cases, analysis.findings, inputs.timezone, scope,
-                             week_store.complaints_between(db.session), weeks=(first, last))
+                             week_store.complaints_between(db.session), weeks=(first, last),
+                             answers=week_store.answers_frame(db.session, analysis.visits))
 
 
 def assert_same(stored: pd.DataFrame, engine: pd.DataFrame):

@@ -15,7 +15,8 @@ from ..calendar import WorkingCalendar
 from .catalog_frames import CatalogFrames
 from .indicators import INDICATORS, weekly_indicators
 from .rules import (
-    FINDING_COLUMNS, INTEGRITY_RULES, RULES, Thresholds, finding_table, judge_cases, judge_integrity,
+    ALL_RULES, APPLICANT_RULES, FINDING_COLUMNS, INTEGRITY_RULES, RULES, Thresholds, finding_table, judge_cases,
+    judge_integrity,
     judge_visits,
 )
 from .timeline import case_timeline
@@ -41,8 +42,10 @@ class Analysis:
         table = finding_table(self.findings, self.visits, self.cases)
         return table[FINDING_COLUMNS]
 
-    def indicators(self, timezone: str, scope: str | None = None, complaints=None) -> pd.DataFrame:
-        return weekly_indicators(self.visits, self.cases, self.findings, timezone, scope, complaints)
+    def indicators(self, timezone: str, scope: str | None = None, complaints=None, answers=None) -> pd.DataFrame:
+        """``answers``: the applicants' answers (row, verdict), when the visits were stored."""
+        return weekly_indicators(self.visits, self.cases, self.findings, timezone, scope, complaints,
+                                 answers=answers)
 
 
 def judge(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar,
@@ -67,7 +70,8 @@ def judge(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar
 
 
 __all__ = [
-    "Analysis", "CatalogFrames", "FINDING_COLUMNS", "INDICATORS", "INTEGRITY_RULES", "ParsedVisits", "RULES",
+    "ALL_RULES", "APPLICANT_RULES", "Analysis", "CatalogFrames", "FINDING_COLUMNS", "INDICATORS", "INTEGRITY_RULES",
+    "ParsedVisits", "RULES",
     "Thresholds", "VisitLogError", "case_timeline", "frame_from_text", "judge", "parse_visits",
     "read_visit_file", "weekly_indicators",
 ]

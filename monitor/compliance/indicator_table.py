@@ -43,6 +43,9 @@ INDICATOR_TABLE = (
     Indicator("unfounded_refusal_rate", _l("Refusals without a lawful ground"), "lower", "rate", False),
     Indicator("visits_per_case", _l("Visits per case"), "lower", "visits", False),
     Indicator("complaints", _l("Complaints"), "lower", "count", True),
+    # The applicants' answers to "is this what happened?" (docs/witness.md)
+    Indicator("confirmation_rate", _l("Visits the applicant confirmed as logged"), "higher", "rate", True),
+    Indicator("disputes_per_100_cases", _l("Disputes of the log per 100 cases"), "lower", "per_100_cases", True),
 )
 BY_NAME = {indicator.name: indicator for indicator in INDICATOR_TABLE}
 # Throughput: more or fewer cases is neither better nor worse in itself.
@@ -59,6 +62,8 @@ DENOMINATORS = {
     "red_tape_per_100_cases": "cases_completed",
     "refusal_rate": "cases_completed",
     "unfounded_refusal_rate": "refusals",
+    "confirmation_rate": "answered_visits",
+    "disputes_per_100_cases": "cases_accepted",
 }
 # The findings a number is made of: a supervisor who clicks it sees exactly these rules
 # (of the week's visits, or of the cases completed in the week -- the spec's definitions).
@@ -70,4 +75,5 @@ FINDINGS_BEHIND = {
     "queue_wait_within_limit_rate": ("QUEUE_WAIT_EXCEEDED",),
     "red_tape_per_100_cases": VISIT_RED_TAPE + CASE_RED_TAPE,
     "unfounded_refusal_rate": ("UNFOUNDED_REFUSAL",),
+    "disputes_per_100_cases": ("CITIZEN_DISPUTE",),
 }

@@ -17,6 +17,7 @@ INDICATORS = [
     "lead_time_p50_hours", "lead_time_p90_hours", "extra_document_rate",
     "queue_wait_p90_minutes", "queue_wait_within_limit_rate", "red_tape_per_100_cases",
     "refusal_rate", "unfounded_refusal_rate", "visits_per_case", "complaints",
+    "confirmation_rate", "disputes_per_100_cases",
 ]
 COUNT_INDICATORS = ("cases_accepted", "cases_completed", "overdue_open")
 SCOPES = {"office": "office_code", "service": "service_code", "staff": "staff_id"}
@@ -31,7 +32,7 @@ def weekly_indicators(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.Da
                       timezone: str, scope: str | None = None,
                       complaints: pd.DataFrame | None = None,
                       weeks: tuple[int, int] | None = None,
-                      scope_values=None) -> pd.DataFrame:
+                      scope_values=None, answers: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per ISO week (and per scope value): the spec's indicators.
 
     ``findings`` has ``rule``, ``row`` (visit position, -1 for case rules) and ``case_row``.
@@ -40,8 +41,11 @@ def weekly_indicators(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.Da
     by default it runs from the week of the first visit to that of the last.
     ``scope_values`` are the scope's values "seen in the visits" when ``visits`` holds only
     some weeks' rows (the stored aggregation passes those of all stored visits).
+    ``answers`` are the applicants' answers (``row``: the visit's position, ``verdict``:
+    confirmed | disputed; docs/witness.md); None for stateless analysis, which leaves the
+    confirmation rate and the disputes empty.
     """
-    parts = indicator_parts(visits, cases, findings, timezone, scope)
+    parts = indicator_parts(visits, cases, findings, timezone, scope, answers)
     return combine_indicator_parts([parts], scope, timezone, complaints, weeks, scope_values)
 
 
@@ -58,13 +62,15 @@ class IndicatorParts:
     """
 
     counts: pd.DataFrame  # index (week, scope); visits, asked_badly, ticketed, wait_within_limit,
-    # red_tape_visit, accepted, completed, on_time, red_tape_case, refused, unfounded_refusal, visit_count
+    # red_tape_visit, answered, confirmed, disputed, accepted, completed, on_time, red_tape_case, refused,
+    # unfounded_refusal, visit_count
     overdue_changes: pd.Series  # index (week, scope)
     lead_hours: pd.DataFrame  # week, scope, value
     wait_minutes: pd.DataFrame  # week, scope, value
     scope_values: np.ndarray  # non-missing scope values of the visits
     first_week: int | None  # of the visits (None: no visits)
     last_week: int | None
+    answers_known: bool = False  # the applicants' answers were given (not a stateless analysis)
 
 
 _NEVER = np.iinfo("int64").max // 2  # the week a never-closed case stops counting
@@ -76,7 +82,8 @@ def _scope_of(frame: pd.DataFrame, column: str | None) -> np.ndarray:
 
 
 def indicator_parts(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.DataFrame,
-                    timezone: str, scope: str | None = None) -> IndicatorParts:
+                    timezone: str, scope: str | None = None,
+                    answers: pd.DataFrame | None = None) -> IndicatorParts:
     """The additive parts of the weekly indicators of these visits and their cases."""
     # A scope is office/service/staff, or any column of ``visits`` (and ``complaints``), e.g.
     # a supervisor's area; rows whose scope value is missing count in no scope row. A case
@@ -92,6 +99,11 @@ def indicator_parts(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.Data
     def visits_with(rules) -> np.ndarray:
         return findings_per(findings["row"].to_numpy(), len(visits), rules) > 0
 
+    # The applicant's answer about each visit (one per visit): none, confirmed or disputed.
+    verdict = np.full(len(visits), "", dtype=object)
+    if answers is not None and len(answers):
+        verdict[answers["row"].to_numpy(dtype="int64")] = answers["verdict"].to_numpy(dtype=object)
+
     # Visit-based: the visit's week (local date of called_at) and the visit's scope.
     with_ticket = visits["ticket_at"].notna().to_numpy()
     wait_minutes = ((visits["called_at"] - visits["ticket_at"]).dt.total_seconds() / 60).to_numpy()
@@ -101,6 +113,7 @@ def indicator_parts(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.Data
         "ticketed": with_ticket,
         "wait_within_limit": with_ticket & ~visits_with(("QUEUE_WAIT_EXCEEDED",)),
         "red_tape_visit": findings_per(findings["row"].to_numpy(), len(visits), VISIT_RED_TAPE),
+        "answered": verdict != "", "confirmed": verdict == "confirmed", "disputed": verdict == "disputed",
     })
 
     # Case-based: the week of the event and the scope of the visit that defines it.
@@ -139,6 +152,7 @@ def indicator_parts(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.Data
         scope_values=pd.unique(scope_of_visit[pd.notna(scope_of_visit)]),
         first_week=int(visit_week.min()) if len(visits) else None,
         last_week=int(visit_week.max()) if len(visits) else None,
+        answers_known=answers is not None,
     )
 
 
@@ -184,6 +198,7 @@ def combine_indicator_parts(parts: list[IndicatorParts], scope: str | None, time
             "week": week_number(local_day_numbers(complaints["received_at"], timezone)),
             "scope": _scope_of(complaints, column),
         }).groupby(["week", "scope"]).size().reindex(grid, fill_value=0)
+    answered = all(p.answers_known for p in parts)
     out = pd.DataFrame({
         "cases_accepted": counts["accepted"],
         "cases_completed": counts["completed"],
@@ -200,6 +215,10 @@ def combine_indicator_parts(parts: list[IndicatorParts], scope: str | None, time
         "unfounded_refusal_rate": ratio(counts["unfounded_refusal"], counts["refused"]),
         "visits_per_case": ratio(counts["visit_count"], counts["completed"]),
         "complaints": complaint_counts,
+        # docs/witness.md: answered visits of the week confirmed as logged; disputed visits of
+        # the week per 100 cases accepted in it.
+        "confirmation_rate": ratio(counts["confirmed"], counts["answered"]) if answered else np.nan,
+        "disputes_per_100_cases": 100 * ratio(counts["disputed"], counts["accepted"]) if answered else np.nan,
     })
     for name in COUNT_INDICATORS:
         out[name] = out[name].astype("int64")

@@ -51,6 +51,16 @@ RULES = {rule.code: rule for rule in (
 )}
 INTEGRITY_RULES = ("CLOCK_RESET", "INFORMAL_RETURN", "REOPENED_AFTER_WITHDRAWAL")
 
+# Findings the applicant reports (issue 27, services.witness; docs/witness.md): not judged
+# from the log, so ``judge`` never fires them and no sweep clears them. A document the
+# applicant reports fires the document rule above that the log would have fired.
+APPLICANT_RULES = {rule.code: rule for rule in (
+    Rule("CITIZEN_DISPUTE", "visit", "2.2.3", "high",
+         "the applicant disputes what the desk logged for the visit"),
+)}
+INDUCEMENT_CLAUSE = "2.2.4"  # CITIZEN_DISPUTE's clause when money or a gift was asked
+ALL_RULES = {**RULES, **APPLICANT_RULES}
+
 FINDING_COLUMNS = ["case_id", "visit_id", "rule", "clause", "severity", "detail"]
 # Every finding also carries ``params``: its rule's parameters (details.py names them), the
 # words of every language; ``detail`` is their English.

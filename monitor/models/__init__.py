@@ -11,11 +11,12 @@ from .mail import MAIL_STATUSES, OutgoingMail
 from .people import ROLES, Office, RelativeDeclaration, User
 from .receipts import ReceiptCode
 from .stewardship import CatalogDraft, DraftDecision, ErrorReport
+from .witness import VERDICTS, ApplicantFinding, VisitAnswer
 
 __all__ = [
-    "ACTIONS", "AuditRecord", "CatalogDraft", "DraftDecision", "ErrorReport",
+    "ACTIONS", "ApplicantFinding", "AuditRecord", "CatalogDraft", "DraftDecision", "ErrorReport",
     "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
     "CorrectionRequest", "Document", "Escalation", "Finding", "IndicatorSnapshot", "JobRun", "MAIL_STATUSES",
     "MrpRate", "Office", "OutgoingMail", "ROLES", "ReceiptCode", "RefusalGround", "RelativeDeclaration",
-    "RowDigest", "Service", "ServiceVersion", "User", "VersionDocument", "Visit",
+    "RowDigest", "Service", "ServiceVersion", "User", "VERDICTS", "VersionDocument", "Visit", "VisitAnswer",
 ]

@@ -38,8 +38,9 @@ class CaseStatus:
     visits: list[tuple[dt.datetime, str]]  # (called_at, action): dates and actions only
 
 
-def case_status(session: Session, case_number: str, code: str, now: dt.datetime) -> CaseStatus | None:
-    """The case's status if the check code matches; None otherwise (missing or wrong alike)."""
+def case_for_citizen(session: Session, case_number: str, code: str) -> Case | None:
+    """The case if the check code matches; None otherwise (missing or wrong alike): the one
+    loader of every citizen's page about a case (status, answers about its visits)."""
     typed = case_number.strip()
     # Phones type lower case and people copy numbers with spaces: the number as typed, else
     # in capitals without spaces (how the desk prints it); an imported number keeps its case.
@@ -50,6 +51,14 @@ def case_status(session: Session, case_number: str, code: str, now: dt.datetime)
     given = check_code_hash(case.case_number if case is not None else typed, code)
     matches = hmac.compare_digest(expected, given)
     if case is None or not case.check_code_hash or not matches:
+        return None
+    return case
+
+
+def case_status(session: Session, case_number: str, code: str, now: dt.datetime) -> CaseStatus | None:
+    """The case's status if the check code matches; None otherwise (missing or wrong alike)."""
+    case = case_for_citizen(session, case_number, code)
+    if case is None:
         return None
     visits = [(v.called_at, v.action) for v in session.scalars(
         select(Visit).where(Visit.case_pk == case.id).order_by(Visit.called_at))]

@@ -140,13 +140,16 @@ def staff_language(language: str | None) -> str:
 
 
 def office_recipients_by_language(session: Session, office_code: str | None,
-                                  copy_to: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
-    """The addresses of an office's active desk staff and supervisors, grouped by the
-    language each prefers; the copies (MAIL_COPY_TO) read Russian. No office: the copies only."""
+                                  copy_to: tuple[str, ...] = (), supervisors_only: bool = False
+                                  ) -> dict[str, tuple[str, ...]]:
+    """The addresses of an office's active desk staff and supervisors (only its supervisors
+    with ``supervisors_only``), grouped by the language each prefers; the copies
+    (MAIL_COPY_TO) read Russian. No office: the copies only."""
     chosen: dict[str, str] = {}
     if office_code:
+        supervising = User.supervised.any(Office.code == office_code)
         staff = session.scalars(select(User).where(User.active.is_(True), User.email.is_not(None)).where(
-            (User.office_code == office_code) | User.supervised.any(Office.code == office_code)).order_by(User.id))
+            supervising if supervisors_only else (User.office_code == office_code) | supervising).order_by(User.id))
         for user in staff:
             chosen.setdefault(user.email, staff_language(user.language))
     for address in copy_to:
@@ -212,8 +215,10 @@ def escalation(reference: str, office_code: str | None, to: tuple[str, ...], lin
 
 
 def queue_escalation(session: Session, complaint: Complaint, copy_to: tuple[str, ...], link: str,
-                     now: dt.datetime) -> list[OutgoingMail]:
-    """One mail per language the office's staff (and the copies) read."""
-    groups = office_recipients_by_language(session, complaint.office_code, copy_to)
+                     now: dt.datetime, supervisors_only: bool = False) -> list[OutgoingMail]:
+    """One mail per language the office's staff (and the copies) read; a report that came with
+    an applicant's answer about a visit reaches only the office's supervisors and the copies,
+    never its desk (``supervisors_only``: the clerk must not learn who answered)."""
+    groups = office_recipients_by_language(session, complaint.office_code, copy_to, supervisors_only)
     return [queue(session, escalation(complaint.reference, complaint.office_code, to, link, language),
                   "escalation", language, now) for language, to in groups.items()]

@@ -28,7 +28,10 @@ from ..models import Case, Complaint, CorrectionRequest, Finding, IndicatorSnaps
 TREND_WEEKS = 12
 # Offices are compared with the network on these (a funnel plot each), in this order.
 FUNNEL_INDICATORS = ("extra_document_rate", "red_tape_per_100_cases", "on_time_rate",
-                     "queue_wait_within_limit_rate", "unfounded_refusal_rate")
+                     "queue_wait_within_limit_rate", "unfounded_refusal_rate",
+                     # An office whose applicants dispute far more than the network's is flagged
+                     # even when its own log is clean (docs/witness.md).
+                     "disputes_per_100_cases", "confirmation_rate")
 SUMMARY_LENGTH = 8
 
 
@@ -82,7 +85,9 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
     live = [w for w in range(first, last + 1) if week_label(w) not in frozen.index]
     live_first = min(live + [last - 1])
     rows = week_store.week_frames(session, inputs.frames, inputs.timezone, live_first, last)
-    visits = rows.visits
+    answered = np.zeros(len(rows.visits), dtype=bool)
+    answered[rows.answers["row"].to_numpy(dtype="int64")] = True
+    visits = rows.visits.assign(answered=answered)
     in_area = visits["office_code"].isin(offices).to_numpy() if offices is not None \
         else np.ones(len(visits), dtype=bool)
     visits = visits.assign(
@@ -99,14 +104,15 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
         service_in_area=np.where(complaint_in_area, complaints["service_code"].to_numpy(), None),
         staff_in_area=None)
     args = (visits, rows.cases, rows.findings, inputs.timezone)
-    trend = weekly_indicators(*args, "area", complaints, weeks=(live_first, last), scope_values=["area"])
+    trend = weekly_indicators(*args, "area", complaints, weeks=(live_first, last), scope_values=["area"],
+                              answers=rows.answers)
     trend = pd.concat([frozen.reset_index(), trend.drop(columns="area")], ignore_index=True)
     trend = trend.drop_duplicates("week", keep="first").set_index("week").reindex(weeks).reset_index()
     by_scope, previous_by_scope = {}, {}
     for scope in ("office", "service", "staff"):
         values = week_store.scope_values(session, scope, offices)
         table = weekly_indicators(*args, f"{scope}_in_area", complaints, weeks=(last - 1, last),
-                                  scope_values=values).rename(columns={f"{scope}_in_area": scope})
+                                  scope_values=values, answers=rows.answers).rename(columns={f"{scope}_in_area": scope})
         current = table[table["week"] == week].set_index(scope)
         previous = table[table["week"] == week_label(last - 1)].set_index(scope)
         for name in INDICATORS:
@@ -121,7 +127,8 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
     else:
         published = _frozen_trend(session, [week], None)
         network = published.loc[week] if week in published.index else weekly_indicators(
-            rows.visits, rows.cases, rows.findings, inputs.timezone, None, weeks=(last, last)).iloc[0]
+            rows.visits, rows.cases, rows.findings, inputs.timezone, None, weeks=(last, last),
+            answers=rows.answers).iloc[0]
     network_values = {name: float(network[name]) for name in INDICATORS}
     offices_now, offices_before = by_scope["office"].set_index("office"), previous_by_scope["office"]
     counted = _denominators(visits[in_area], offices_now, last)
@@ -149,6 +156,9 @@ def _denominators(visits: pd.DataFrame, offices: pd.DataFrame, week: int) -> pd.
     completed = offices["cases_completed"].fillna(0)
     counts["cases_completed"] = completed.astype("int64")
     counts["refusals"] = (offices["refusal_rate"].fillna(0) * completed).round().astype("int64")
+    counts["cases_accepted"] = offices["cases_accepted"].fillna(0).astype("int64")
+    counts["answered_visits"] = of_week.groupby("office_code")["answered"].sum().reindex(offices.index) \
+        .fillna(0).astype("int64")
     return counts
 
 

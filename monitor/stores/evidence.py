@@ -14,8 +14,9 @@ a user's supervised offices, a catalog version's documents and refusal grounds.
 Every table whose rows decide a finding, a deadline or a published number is covered
 (``ENTITIES``): visits, cases, findings, complaints, escalations, correction requests,
 calendar overrides, published indicator snapshots, offices, users (role, offices) and their
-declared relatives, the catalog (versions, documents, services, МРП rates), job runs, and the
-catalog stewards' drafts, their decisions and the reports of wrong pages.
+declared relatives, applicants' answers (with the findings they reported), the catalog
+(versions, documents, services, МРП rates), job runs, and the catalog stewards' drafts, their
+decisions and the reports of wrong pages.
 A row is named by its primary key as text (``row_id``): a number, a day, an office code.
 
 ORM writes of these rows that no explicit record covered are stamped at commit by one
@@ -37,12 +38,13 @@ from sqlalchemy.orm import Session
 
 from ..models import (
     CalendarOverride, Case, Complaint, CorrectionRequest, Document, Escalation, Finding, IndicatorSnapshot, JobRun,
-    MrpRate, Office, RelativeDeclaration, Service, ServiceVersion, User, Visit,
+    MrpRate, Office, RelativeDeclaration, Service, ServiceVersion, User, Visit, VisitAnswer,
 )
 from ..models.audit import RowDigest
 from ..models.catalog import RefusalGround, VersionDocument
 from ..models.people import supervised_offices
 from ..models.stewardship import CatalogDraft, DraftDecision, ErrorReport, stewarded_services
+from ..models.witness import ApplicantFinding
 from ..models.types import UTCDateTime
 from .sets import one_of
 
@@ -111,6 +113,8 @@ ENTITIES = {e.name: e for e in (
     Entity("catalog_draft", CatalogDraft, (CatalogDraft.service_code,)),
     Entity("draft_decision", DraftDecision, (DraftDecision.decision,)),
     Entity("error_report", ErrorReport, (ErrorReport.service_code,)),
+    # Issue 27: an applicant's answer decides findings (and which of them no desk action clears).
+    Entity("visit_answer", VisitAnswer, (), ((ApplicantFinding.__table__, "answer_id", ("finding_id",)),)),
 )}
 ENTITY_OF_MODEL = {e.model: e.name for e in ENTITIES.values()}
 TEXT_KEYED = frozenset(e.name for e in ENTITIES.values() if not e.numeric)

@@ -20,7 +20,7 @@ from . import visits as visit_store
 from ..calendar import WorkingCalendar
 from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
 from ..calendar import local_day_numbers
-from ..models import Case, Finding, Visit
+from ..models import ApplicantFinding, Case, Finding, Visit
 from .sets import one_of
 from .visits import bulk_insert, refresh_all_cases, visits_frame
 
@@ -102,8 +102,10 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     when (``as_of``) and why (``cause``); one that fires again is marked firing again; its
     review is left as the supervisor made it. Only the engine's rules (every code in
     compliance.RULES) are touched: findings recorded at the desk (conflict of interest) are
-    not the sweep's to judge. Every change is one audit record with the changed findings'
-    digests; a sweep that changes nothing writes nothing.
+    not the sweep's to judge, nor those an applicant reported (services.witness): no desk
+    action clears them, and the engine firing the same rule on the visit adds nothing to
+    them. Every change is one audit record with the changed findings' digests; a sweep that
+    changes nothing writes nothing.
     """
     if case_pks is not None or visit_pks is not None:
         case_pks, visit_pks = visit_store.with_applicants(session, case_pks, visit_pks)
@@ -114,7 +116,9 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     new = _finding_rows(analysis)
     connection = session.connection()
     query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing,
-                   Finding.detail, Finding.params.is_(None).label("no_params"), Finding.cleared_at)
+                   Finding.detail, Finding.params.is_(None).label("no_params"), Finding.cleared_at,
+                   ApplicantFinding.finding_id.is_not(None).label("applicant")) \
+        .outerjoin(ApplicantFinding, ApplicantFinding.finding_id == Finding.id)
     if case_pks is None and visit_pks is None:
         parts = [pd.read_sql(query.where(Finding.rule.in_(list(RULES))), connection)]
     else:
@@ -135,6 +139,9 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     existing["no_params"] = existing["no_params"].astype(bool)
     existing["held"] = existing["firing"] & existing["cleared_at"].notna()
     existing["key"] = _keys(existing)
+    reported = existing["applicant"].astype(bool)
+    new = new[~new["key"].isin(existing.loc[reported, "key"])]
+    existing = existing[~reported].reset_index(drop=True)
     fires = existing["key"].isin(new["key"])
 
     table = Finding.__table__
@@ -241,19 +248,37 @@ def effect_of_edit(session: Session, frames: CatalogFrames, calendar: WorkingCal
     edited["day"] = local_day_numbers(edited["called_at"], calendar.timezone_name)
     edited["version"] = frames.version_in_force(edited["service_code"], edited["day"].to_numpy())
     after = judged(edited)
+    # The applicant's findings are no edit's to open or clear, and the clerk must not learn of them.
     stored = pd.read_sql(
         select(Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.detail, Finding.params).where(
-            Finding.rule.in_(list(RULES)), Finding.firing.is_(True),
+            Finding.rule.in_(list(RULES)), Finding.firing.is_(True), ~applicant_reported(Finding.id),
             or_(Finding.visit_pk.in_(visits["visit_pk"].astype(int).tolist()),
                 Finding.case_pk.in_(case_pks) & Finding.visit_pk.is_(None), false())),
         session.connection()).astype({"visit_pk": "Int64", "case_pk": "Int64"})
     stored["key"] = _keys(stored)
     was = pd.concat([before, stored], ignore_index=True).drop_duplicates("key")
+    reported = applicant_keys(session, visits["visit_pk"].astype(int).tolist())
+    was, after = was[~was["key"].isin(reported)], after[~after["key"].isin(reported)]
 
     def pairs(rows: pd.DataFrame) -> tuple:
         return tuple(sorted(zip(rows["rule"], rows["params"], rows["detail"]), key=lambda t: (t[0], t[2])))
     return Effect(opened=pairs(after[~after["key"].isin(was["key"])]),
                   cleared=pairs(was[~was["key"].isin(after["key"])]))
+
+
+def applicant_reported(finding_id):
+    """SQL: the finding was reported by an applicant (services.witness)."""
+    return finding_id.in_(select(ApplicantFinding.finding_id))
+
+
+def applicant_keys(session: Session, visit_pks: list[int]) -> set[str]:
+    """Keys (rule:visit) of the applicant-reported findings of these visits."""
+    if not visit_pks:
+        return set()
+    rows = session.execute(select(Finding.rule, Finding.visit_pk).join(
+        ApplicantFinding, ApplicantFinding.finding_id == Finding.id).where(
+        one_of(session, Finding.visit_pk, visit_pks))).all()
+    return {f"{rule}:v{pk}" for rule, pk in rows}
 
 
 def rejudge_all(session: Session, inputs, actor: str, cause: Cause,

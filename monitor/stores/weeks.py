@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..compliance import RULES, CatalogFrames, weekly_indicators
 from ..calendar import week_end
 from ..compliance.indicators import SCOPES
-from ..models import Case, Complaint, Finding, Visit
+from ..models import ApplicantFinding, Case, Complaint, Finding, Visit, VisitAnswer
 from .visits import chunks
 
 _CASE_MOMENTS = ("accepted_at", "due_at", "completed_at", "withdrawn_at")
@@ -74,6 +74,7 @@ class WeekFrames:
     visits: pd.DataFrame
     cases: pd.DataFrame
     findings: pd.DataFrame
+    answers: pd.DataFrame | None = None  # the applicants' answers: row (of visits), verdict
 
 
 def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: int, last: int) -> WeekFrames:
@@ -112,8 +113,10 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
         cases[f"{name}_row"] = cases[f"{name}_visit_pk"].map(position).fillna(-1).astype("int64").to_numpy()
     cases["visit_count"] = cases["visit_count"].astype("int64")
 
-    # The engine's rules that still fire (not desk-recorded findings, not cleared evidence).
-    rule_filter = Finding.rule.in_(list(RULES)) & Finding.firing.is_(True)
+    # The engine's rules that still fire (not desk-recorded findings, not those an applicant
+    # reported, not cleared evidence).
+    rule_filter = Finding.rule.in_(list(RULES)) & Finding.firing.is_(True) \
+        & Finding.id.not_in(select(ApplicantFinding.finding_id))
     visit_findings = pd.concat(
         [pd.read_sql(select(Finding.rule, Finding.visit_pk).join(Visit, Finding.visit_pk == Visit.id)
                      .where(rule_filter, Visit.week.between(first, last)), connection)]
@@ -135,7 +138,23 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
         "case_row": np.concatenate([np.full(len(visit_findings), -1, dtype="int64"),
                                     case_findings["case_pk"].map(case_position).to_numpy(dtype="int64")]),
     })
-    return WeekFrames(first, last, visits, cases, findings)
+    # The applicants' answers about the weeks' visits (an answer counts in its visit's week).
+    answers = answers_frame(session, visits, Visit.week.between(first, last))
+    return WeekFrames(first, last, visits, cases, findings, answers)
+
+
+def answers_frame(session: Session, visits: pd.DataFrame, condition=None) -> pd.DataFrame:
+    """The applicants' answers about ``visits`` (a frame with ``visit_pk``) as the engine's
+    answers frame: ``row`` (the visit's position in ``visits``), ``verdict``. ``condition`` on
+    Visit narrows what is read (a week range); by default every stored answer is read."""
+    query = select(VisitAnswer.visit_pk, VisitAnswer.verdict).join(Visit, VisitAnswer.visit_pk == Visit.id)
+    if condition is not None:
+        query = query.where(condition)
+    answers = pd.read_sql(query, session.connection())
+    rows = answers["visit_pk"].map(pd.Series(np.arange(len(visits)), index=visits["visit_pk"].to_numpy()))
+    known = rows.notna().to_numpy()
+    return pd.DataFrame({"row": rows[known].to_numpy(dtype="int64"),
+                         "verdict": answers.loc[known, "verdict"].to_numpy(dtype=object)})
 
 
 def scope_values(session: Session, scope: str, offices: list[str] | None = None) -> list:
@@ -173,4 +192,4 @@ def stored_indicators(session: Session, frames: CatalogFrames, timezone: str, fi
     rows = week_rows or week_frames(session, frames, timezone, first, last)
     values = scope_values(session, scope) if scope else None
     return weekly_indicators(rows.visits, rows.cases, rows.findings, timezone, scope, complaints,
-                             weeks=(first, last), scope_values=values)
+                             weeks=(first, last), scope_values=values, answers=rows.answers)

@@ -17,7 +17,9 @@ from ..stores import visits as visit_store
 from ..stores.calendar import calendar_from_db
 from ..compliance import CatalogFrames, frame_from_text, parse_visits
 from ..config import rule_thresholds
-from ..models import Case, Office, User
+from ..models import Case, Office, User, Visit
+from ..services import witness
+from ..services.context import EngineInputs
 from ..services.front_desk import check_code_hash, new_check_code
 from .synthetic import generate_visits
 
@@ -81,4 +83,39 @@ def load_demo(session: Session, config, weeks: int = 6, today: dt.date | None = 
             example = (case.case_number, code)
     if example:
         lines.append(f"Try the citizens' case status (/status): case {example[0]}, check code {example[1]}")
+    confirmed, disputed = answer_some_visits(session, EngineInputs(frames, calendar, rule_thresholds(config),
+                                                                   timezone))
+    lines.append(f"Applicants answered about {confirmed + disputed} visits: {confirmed} confirmed, "
+                 f"{disputed} disputed.")
     return "\n".join(lines)
+
+
+# Applicants' answers (issue 27): about one visit in four; most confirm; at KRG-02 disputes run
+# far above the network's, so that the report's funnel flags it although its log is clean.
+DISPUTE_EVERY = {"KRG-02": 3}
+DISPUTE_EVERY_ELSEWHERE = 14
+DISPUTES = (
+    witness.GivenAnswer("disputed", typed_documents="Справка с места работы",
+                        account="Без справки с работы документы не приняли."),
+    witness.GivenAnswer("disputed", told_to_return=True, account="Сказали прийти завтра, возврат не оформили."),
+    witness.GivenAnswer("disputed", waited_minutes=75),
+    witness.GivenAnswer("disputed", sent_elsewhere=True, account="Отправили в другой ЦОН."),
+)
+
+
+def answer_some_visits(session: Session, inputs: EngineInputs) -> tuple[int, int]:
+    """Confirm or dispute about a quarter of the demo cases' visits, as applicants would."""
+    confirmed = disputed = 0
+    visits = session.execute(select(Visit, Case).join(Case, Visit.case_pk == Case.id)
+                             .order_by(Visit.id)).all()
+    for number, (visit, case) in enumerate(visits):
+        if number % 4:
+            continue
+        every = DISPUTE_EVERY.get(visit.office_code, DISPUTE_EVERY_ELSEWHERE)
+        given = DISPUTES[(number // 4) % len(DISPUTES)] if (number // 4) % every == 0 \
+            else witness.GivenAnswer("confirmed")
+        witness.record_answer(session, inputs, case, visit.visit_id, given,
+                              visit.finished_at + dt.timedelta(hours=2))
+        confirmed += given.verdict == "confirmed"
+        disputed += given.verdict == "disputed"
+    return confirmed, disputed

@@ -27,6 +27,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "public.follow_complaint": ANYONE, "public.indicators": ANYONE,
     # "This page is wrong or out of date": citizens, and clerks from the visit form.
     "public.report_error": ANYONE,
+    # The receipt's short link: the check code in it is the key (issue 27).
+    "public.witness": ANYONE,
     "api.catalog_json": ANYONE, "api.catalog_csv": ANYONE, "api.catalog_zip": ANYONE,
     "api.catalog_jsonld": ANYONE, "api.vocabulary": ANYONE, "api.indicators_csv": ANYONE,
     "api.indicators_json": ANYONE, "api.services": ANYONE, "api.service": ANYONE,

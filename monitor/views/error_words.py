@@ -82,3 +82,21 @@ def field_error(error: FieldError, **context) -> tuple[str, str]:
 def refusal(error: DomainError, **context) -> str:
     """A whole use case's refusal (DraftRejected, NotYourOffice, ...) in words."""
     return error_message(error.code, error.params, **context)
+
+
+# Why an applicant's answer was not recorded (services.witness.AnswerRefused codes).
+WITNESS_ERRORS = {
+    "unknown_visit": _l("This visit is not part of the case."),
+    "closed": _l("This answer can no longer be changed: answers can be changed for 7 days."),
+    "unknown_verdict": _l("Choose yes or no."),
+    "dispute_needs_what": _l("Say what was different: tick what happened or write it in your words."),
+    "confirmation_differs": _l("You said this is what happened but also ticked what was different: choose one."),
+    "unknown_document": _l("Choose the documents from the list."),
+    "too_long": _l("The text is too long."),
+    "bad_wait": _l("The waiting time must be between 0 and 1440 minutes."),
+}
+
+
+def witness_error(code: str) -> str:
+    """Why an applicant's answer was not recorded (services.witness.AnswerRefused), in words."""
+    return str(WITNESS_ERRORS.get(code, code))

@@ -44,6 +44,15 @@ def _day(iso: str) -> str:
 
 def _words(rule: str, p: Mapping, catalog, language: str, timezone) -> Markup | str:
     """The message of one rule; its parts are already escaped or plain text."""
+    if rule == "CITIZEN_DISPUTE":
+        return dispute_words(p, catalog, language)
+    if rule in ("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT") and p.get("reported_by_applicant"):
+        documents = document_names(p.get("documents") or (), catalog, language)
+        if rule == "EXTRA_DOCUMENT":
+            return _("reported by the applicant, not in the log: not required by the service: %(documents)s",
+                     documents=documents)
+        return _("reported by the applicant, not in the log: obtained by the office from state systems: "
+                 "%(documents)s", documents=documents)
     if rule in ("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT", "UNFOUNDED_RETURN"):
         documents = document_names(p.get("documents") or (), catalog, language)
         if rule == "EXTRA_DOCUMENT":
@@ -90,6 +99,39 @@ def _words(rule: str, p: Mapping, catalog, language: str, timezone) -> Markup | 
     if rule == "CONFLICT_OF_INTEREST":
         return _("served a declared relative; reason given: %(reason)s", reason=_quoted(p["reason"]))
     raise KeyError(rule)
+
+
+def dispute_words(p: Mapping, catalog, language: str) -> Markup:
+    """A CITIZEN_DISPUTE's parameters (services.witness.dispute_parameters) as a sentence list
+    in the reader's language; the applicant's own words quoted as they wrote them."""
+    typed = [escape(text) for text in p.get("typed") or []]
+    parts = []
+    if p.get("documents") or typed:
+        names = document_names(p.get("documents") or (), catalog, language) if p.get("documents") else Markup("")
+        if typed:
+            names = Markup(", ").join(([names] if p.get("documents") else []) + typed)
+        parts.append(escape(_("documents asked for that are not in the log: %(documents)s")) % {"documents": names})
+    if p.get("told_to_return"):
+        parts.append(escape(_("told to come back, with no return logged")))
+    if p.get("asked_to_pay"):
+        report = p.get("report")
+        parts.append(escape(_("asked to pay more than the fee, or for a gift (report %(reference)s)",
+                              reference=report)) if report
+                     else escape(_("asked to pay more than the fee, or for a gift")))
+    if p.get("sent_elsewhere"):
+        parts.append(escape(_("sent to another office")))
+    if p.get("waited_minutes") is not None:
+        logged = p.get("logged_wait_minutes")
+        waited = ngettext("waited %(num)d minute in the queue", "waited %(num)d minutes in the queue",
+                          int(p["waited_minutes"]))
+        parts.append(escape(waited if logged is None else _("%(waited)s (logged: %(logged)s)", waited=waited,
+                                                               logged=ngettext("%(num)d minute", "%(num)d minutes",
+                                                                               int(logged)))))
+    text = escape(_("The applicant says: ")) + Markup("; ").join(parts) if parts else escape(
+        _("The applicant disputes the log."))
+    if p.get("account"):
+        text += Markup(' <q class="account" lang="">%s</q>') % p["account"]
+    return Markup('<span class="dispute">%s</span>') % text
 
 
 def finding_words(rule: str, params: Mapping | None, detail: str = "", *, catalog=None, language: str = "ru",

@@ -47,9 +47,13 @@ LABELS = {
     "INFORMAL_RETURN": _l("Sent away without a logged return"),
     "REOPENED_AFTER_WITHDRAWAL": _l("New case soon after a withdrawal"),
     "CONFLICT_OF_INTEREST": _l("Conflict of interest"),
+    "CITIZEN_DISPUTE": _l("The applicant disputes the log"),
+    # The applicant's answer to "is this what happened?" (services.witness)
+    "confirmed_log": _l("confirmed as logged"), "disputed_log": _l("disputed"),
     # What a rate is a share of (compliance.indicator_table.DENOMINATORS)
     "of:visits": _l("visits"), "of:visits_with_ticket": _l("visits with a queue ticket"),
     "of:refusals": _l("refusals"), "of:cases_completed": _l("completed cases"),
+    "of:cases_accepted": _l("accepted cases"), "of:answered_visits": _l("visits the applicant answered about"),
     # Where an office stands against the network (compliance.funnel)
     "alarm": _l("far worse than the network"), "warning": _l("worse than the network"),
     "within": _l("within the network's range"), "better": _l("better than the network"),

@@ -12,7 +12,8 @@ import re
 from markupsafe import Markup
 
 from flask_babel import (
-    format_date, format_datetime, format_decimal, format_percent, gettext as _, lazy_gettext as _l, ngettext,
+    format_date, format_datetime, format_decimal, format_percent, gettext as _, lazy_gettext as _l,
+    ngettext,
 )
 
 from ..calendar import DayStatus, DueDate

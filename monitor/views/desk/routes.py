@@ -13,7 +13,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...stores import audit
-from ...services import cases, escalations, front_desk, receipts
+from ...services import cases, escalations, front_desk, receipts, witness
 from ...services.errors import DraftRejected
 from ...calendar import due_at
 from ...compliance.visit_log import iin_is_valid
@@ -22,10 +22,12 @@ from ...extensions import db
 from ...models import Case, RelativeDeclaration, Visit
 from ...compliance.applicants import applicant_hash
 from ..access import may_see_office, offices_of
+from .. import public_url
 from ..labels import label
 from .. import reader_context
 from ..error_words import field_error
 from ..words import supervised_reason
+from ..qr import qr_svg
 from . import bp
 from .forms import CorrectionForm, RelativeForm, VisitForm
 
@@ -53,7 +55,9 @@ def today():
     # An overdue case's accountability clock: when it goes to the administrator.
     clocks = escalations.case_clocks(db.session, [case for case, _, _ in open_cases], now,
                                      current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar)
-    return render_template("desk/today.html", visits=day.visits,
+    # The applicants' answers about the office's visits: counts only, none below the threshold.
+    answers = witness.answer_counts(db.session, offices_of(current_user), current_app.config["MIN_CASES_FOR_RANKING"])
+    return render_template("desk/today.html", visits=day.visits, answers=answers,
                            open_cases=open_cases, timezone=inputs.calendar.timezone, clocks=clocks,
                            services=inputs.frames.catalog.services, language=_language())
 
@@ -238,9 +242,17 @@ def receipt(case_number: str):
             if service is not None else None
         grounds = {g.code: g for g in (in_force.refusal_grounds if in_force else ())}
         ground = (refusal.refusal_ground, grounds.get(refusal.refusal_ground or ""))
+    # The applicant's way to say whether the log is what happened (issue 27): a short link and
+    # its QR code, which carry the check code, so only on the receipt that shows the code.
+    witness_link = public_url("public.witness", case_number=case.case_number, code=check_code) \
+        if check_code else None
     return render_template("desk/receipt.html", case=case, service=service, version=version,
                            explained=explained, check_code=check_code, documents=catalog.documents,
                            refusal_ground=ground,
+                           logged=witness.logged_visits(db.session, inputs, case, dt.datetime.now(dt.timezone.utc),
+                                                        with_answers=False),
+                           witness_link=witness_link, status_link=public_url("public.case_status"),
+                           witness_qr=qr_svg(witness_link, _("Is this what happened?")) if witness_link else None,
                            timezone=inputs.calendar.timezone, language=_language())
 
 

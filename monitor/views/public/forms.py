@@ -1,8 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 COMPLAINT_KINDS = [
     SelectChoice("extra_document", _l("I was asked for a document the rules do not require")),
@@ -12,6 +15,13 @@ COMPLAINT_KINDS = [
     SelectChoice("inducement", _l("A bribe, gift or other inducement was asked for or offered")),
     SelectChoice("other", _l("Something else")),
 ]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (WTForms' documented recipe): easier on a phone than a list."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class CaseStatusForm(FlaskForm):
@@ -46,3 +56,25 @@ class ErrorReportForm(FlaskForm):
 class FollowUpForm(FlaskForm):
     reference = StringField(_l("Reference number"), validators=[DataRequired(), Length(max=20)])
     code = StringField(_l("Follow-up code"), validators=[DataRequired(), Length(max=12)])
+
+
+class AnswerForm(FlaskForm):
+    """The applicant's answer about one visit: "is this what happened?" (services.witness)."""
+
+    visit_id = HiddenField(validators=[DataRequired(), Length(max=120)])
+    verdict = RadioField(_l("Is this what happened?"), choices=[
+        SelectChoice("confirmed", _l("Yes, this is what happened")),
+        SelectChoice("disputed", _l("No, something was different"))],
+        validators=[DataRequired(message=_l("Choose yes or no"))])
+    documents = MultiCheckboxField(_l("I was asked for these documents, which are not in the log"), choices=[],
+                                   validate_choice=False)
+    # The applicant's own words: never machine-translated (translate="no").
+    typed_documents = TextAreaField(_l("Other documents I was asked for (one per line)"),
+                                    validators=[Optional(), Length(max=500)], render_kw={"translate": "no"})
+    told_to_return = BooleanField(_l("I was told to come back, but no return is logged"))
+    asked_to_pay = BooleanField(_l("I was asked to pay more than the fee, or for a gift"))
+    sent_elsewhere = BooleanField(_l("I was sent to another office"))
+    waited_minutes = IntegerField(_l("I waited this many minutes in the queue (if longer than logged)"),
+                                  validators=[Optional(), NumberRange(min=0, max=1440)])
+    account = TextAreaField(_l("What happened, in your words (optional)"), validators=[Optional(), Length(max=2000)],
+                            render_kw={"translate": "no"})

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, current_app, make_response, render_template, request, session
-from flask_babel import get_locale
+from flask import (
+    Response, abort, current_app, flash, make_response, redirect, render_template, request, session, url_for,
+)
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -14,10 +16,11 @@ from ...services import citizens
 from ...services import mail
 from ...services import public_pages
 from ...services import stewardship
+from ...services import witness as witness_service
 from ...calendar import due_at
 from ...stores.calendar import calendar_from_db
 from ...compliance.indicator_table import PUBLIC_INDICATORS
-from ...services.context import current_catalog, local_today
+from ...services.context import current_catalog, engine_inputs, local_today
 from ..charts import line_chart
 from ...extensions import db, limiter
 from ...models import Complaint, Office
@@ -25,7 +28,8 @@ from ...services.publishing import office_ranking
 from .. import RATE_INDICATORS, public_url
 from ..labels import label
 from . import bp
-from .forms import CaseStatusForm, ComplaintForm, ErrorReportForm, FollowUpForm
+from ..error_words import witness_error
+from .forms import AnswerForm, CaseStatusForm, ComplaintForm, ErrorReportForm, FollowUpForm
 
 SHOWN_INDICATORS = PUBLIC_INDICATORS  # the one indicator table says which are public
 TREND_WEEKS = 12  # the weeks /indicators shows (and reads)
@@ -137,8 +141,107 @@ def case_status():
                                       dt.datetime.now(dt.timezone.utc))
         not_found = status is None
     timezone = calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"]).timezone
-    return render_template("public/status.html", form=form, status=status, not_found=not_found,
-                           timezone=timezone)
+    logged = []
+    if status is not None:  # each visit as logged, and a link to say whether it is what happened
+        case = citizens.case_for_citizen(db.session, form.case_number.data, form.check_code.data)
+        logged = witness_service.logged_visits(db.session, engine_inputs(), case, dt.datetime.now(dt.timezone.utc))
+    response = make_response(render_template("public/status.html", form=form, status=status, not_found=not_found,
+                                             timezone=timezone, logged=logged,
+                                             documents=current_catalog().documents))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+ANSWER_PREFIX = "v{}-"  # each visit's answer form on the page: v0-, v1-, ...
+
+
+def _answer_forms(logged: list, posted: AnswerForm | None, posted_index: int | None) -> list[AnswerForm]:
+    """One answer form per visit, filled with the answer already given (or the one just posted)."""
+    catalog = current_catalog()
+    language = _language()
+    forms = []
+    for index, visit in enumerate(logged):
+        if posted is not None and index == posted_index:
+            form = posted
+        else:
+            answer = visit.answer
+            data = {"visit_id": visit.visit_id}
+            if answer is not None:
+                data.update(verdict=answer.verdict, documents=list(answer.documents or []),
+                            typed_documents="\n".join(t.strip() for t in (answer.typed_documents or "").split(";")
+                                                      if t.strip()),
+                            told_to_return=answer.told_to_return, asked_to_pay=answer.asked_to_pay,
+                            sent_elsewhere=answer.sent_elsewhere, waited_minutes=answer.waited_minutes,
+                            account=answer.account or "")
+            form = AnswerForm(formdata=None, prefix=ANSWER_PREFIX.format(index), data=data)
+        form.documents.choices = [SelectChoice(code, catalog.documents[code].name.get(language)
+                                               if code in catalog.documents else code) for code in visit.choices]
+        forms.append(form)
+    return forms
+
+
+@bp.route("/w/<case_number>/<code>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["CASE_STATUS_RATE_LIMIT"])
+def witness(case_number: str, code: str):
+    """The receipt's short link (and QR code): each visit of the case as the desk logged it,
+    and "is this what happened?" -- confirm, or say what differed (docs/witness.md).
+
+    The check code in the link is the key, as on the status page: a wrong one is a 404 that
+    says nothing, and every request counts against the citizens' rate limit."""
+    case = citizens.case_for_citizen(db.session, case_number, code)
+    if case is None:
+        abort(404)
+    inputs = engine_inputs()
+    now = dt.datetime.now(dt.timezone.utc)
+    posted, posted_index, refused = None, None, None
+    if request.method == "POST":
+        prefix = request.form.get("form", "")
+        if not prefix[1:-1].isdigit() or prefix != ANSWER_PREFIX.format(int(prefix[1:-1])):
+            abort(400)
+        posted_index = int(prefix[1:-1])
+        posted = AnswerForm(prefix=prefix)
+        if posted.validate_on_submit():
+            given = witness_service.GivenAnswer(
+                verdict=posted.verdict.data, documents=tuple(posted.documents.data or ()),
+                typed_documents=posted.typed_documents.data or "", told_to_return=posted.told_to_return.data,
+                asked_to_pay=posted.asked_to_pay.data, sent_elsewhere=posted.sent_elsewhere.data,
+                waited_minutes=posted.waited_minutes.data, account=posted.account.data or "")
+            try:
+                recorded = witness_service.record_answer(db.session, inputs, case, posted.visit_id.data, given, now,
+                                                         language=_language())
+            except witness_service.AnswerRefused as error:
+                db.session.rollback()
+                refused = witness_error(error.code)
+            else:
+                if recorded.inducement is not None:
+                    _escalate(recorded.inducement.reference, supervisors_only=True)
+                db.session.commit()
+                flash(_answer_thanks(recorded), "success")
+                return redirect(url_for(".witness", case_number=case.case_number, code=code,
+                                        _anchor=f"visit-{posted_index}"), 303)
+    logged = witness_service.logged_visits(db.session, inputs, case, now)
+    if posted is not None and not 0 <= posted_index < len(logged):
+        abort(400)
+    forms = _answer_forms(logged, posted, posted_index)
+    status = 422 if refused or (posted is not None and posted.errors) else 200
+    response = make_response(render_template(
+        "public/witness.html", case=case, logged=list(zip(logged, forms)), refused=refused,
+        refused_index=posted_index if refused or (posted is not None and posted.errors) else None,
+        changeable_for=witness_service.CHANGEABLE_FOR.days,
+        documents=current_catalog().documents, code=code), status)
+    # The link carries the check code: never kept by a browser cache or sent on as a referrer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _answer_thanks(recorded) -> str:
+    if recorded.answer.verdict == "confirmed":
+        return _("Thank you: you confirmed what the desk logged.")
+    if recorded.inducement is not None:
+        return _("Thank you: your answer is recorded, and your report of being asked to pay went to the "
+                 "office's supervisors (reference %(reference)s).", reference=recorded.inducement.reference)
+    return _("Thank you: your answer is recorded as evidence, and a supervisor will review it.")
 
 
 def _complaint_choices(form: ComplaintForm) -> None:
@@ -212,12 +315,13 @@ def _no_store(body):
     return response
 
 
-def _escalate(reference: str) -> None:
+def _escalate(reference: str, supervisors_only: bool = False) -> None:
     """A report of inducement reaches the office's supervisors at once (clause 2.2.4): its
     mails are queued with the complaint, and the ``mail`` job sends them within a minute."""
     complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
     mail.queue_escalation(db.session, complaint, mail.addresses(current_app.config["MAIL_COPY_TO"]),
-                          public_url("supervisor.complaint", reference=reference), dt.datetime.now(dt.timezone.utc))
+                          public_url("supervisor.complaint", reference=reference), dt.datetime.now(dt.timezone.utc),
+                          supervisors_only=supervisors_only)
 
 
 @bp.get("/complaints/filed")

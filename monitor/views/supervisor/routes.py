@@ -21,7 +21,7 @@ from ...services import reports
 from ...services.cells import safe_frame
 from ..charts import funnel_chart, line_chart
 from .. import words
-from ...compliance import INDICATORS, RULES
+from ...compliance import ALL_RULES, INDICATORS
 from ...compliance import funnel
 from ...compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND
 from ...calendar import FIRST_YEAR, LAST_YEAR, BadWeek, last_complete_week, week_end, week_of_label
@@ -168,7 +168,7 @@ def findings():
                                         current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar)
     return render_template("supervisor/findings.html", rows=rows, form=ReviewForm(), total=total, page=page,
                            pages=pages, arguments=arguments, timezone=inputs.calendar.timezone, clocks=clocks,
-                           rules=sorted(RULES), reviewed=reviewed, place=place if place in shown else None)
+                           rules=sorted(ALL_RULES), reviewed=reviewed, place=place if place in shown else None)
 
 
 @bp.post("/findings/<int:finding_id>/review")
