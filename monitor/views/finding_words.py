@@ -110,7 +110,9 @@ def dispute_words(p: Mapping, catalog, language: str) -> Markup:
         names = document_names(p.get("documents") or (), catalog, language) if p.get("documents") else Markup("")
         if typed:
             names = Markup(", ").join(([names] if p.get("documents") else []) + typed)
-        parts.append(escape(_("documents asked for that are not in the log: %(documents)s")) % {"documents": names})
+        # Names as the catalog and the applicant wrote them: not the page's words.
+        parts.append(escape(_("documents asked for that are not in the log: %(documents)s")) % {
+            "documents": Markup('<span translate="no">%s</span>') % names})
     if p.get("told_to_return"):
         parts.append(escape(_("told to come back, with no return logged")))
     if p.get("asked_to_pay"):
