@@ -1,0 +1,52 @@
+"""Issue 24: the citizens' and supervisors' pages in words people use, in kk and ru --
+weeks as dates, medians said plainly, one audit hash, plural forms, a free fee, translated
+error pages, what happens to a report of a bribe, one arrow convention, labelled funnel points."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from monitor.extensions import db
+from monitor.models import IndicatorSnapshot
+
+WEEK_DATES = {"ru": "6–12\u00a0апреля\u00a02026", "kk": "6–12\u00a0сәуір\u00a02026", "en": "6–12\u00a0April\u00a02026"}
+HALF = {"ru": "Половина дел заняла меньше 27 часов.", "kk": "Істердің жартысы 27 сағаттан аз уақыт алды.",
+        "en": "Half of the cases took less than 27 hours."}
+
+
+def _publish(weeks=("2026-W14", "2026-W15")):
+    now = dt.datetime(2026, 4, 13, 1, tzinfo=dt.timezone.utc)
+    for index, week in enumerate(weeks):
+        rows = [("network", "", "on_time_rate", 0.8), ("network", "", "cases_completed", 1234.0),
+                ("network", "", "lead_time_p50_hours", 26.2),
+                ("office", "BIG", "cases_completed", 50.0), ("office", "BIG", "on_time_rate", 0.7)]
+        db.session.add_all(IndicatorSnapshot(week=week, scope_kind=k, scope_value=v, indicator=i, value=x,
+                                             published_at=now, audit_head_hash=f"{index:02d}" * 32)
+                           for k, v, i, x in rows)
+    db.session.commit()
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_indicators_name_weeks_by_dates_and_say_medians_plainly(client, app, language):
+    _publish()
+    page = client.get(f"/indicators?lang={language}").get_data(as_text=True)
+    assert "2026-W15" not in page and "2026-W14" not in page  # no ISO week codes
+    assert WEEK_DATES[language] in page
+    assert HALF[language] in page
+    if language != "en":
+        assert "медиан" not in page.lower() and "процентил" not in page.lower()
+    # One audit hash for the page, the latest week's (it seals every record before it).
+    assert page.count("01" * 32) == 1 and "00" * 32 not in page
+    # Numbers are kept whole: every number cell is marked not to wrap.
+    assert 'class="num">1' in page
+
+
+def test_a_week_across_two_months_and_two_years_names_both(app):
+    from flask_babel import force_locale
+
+    from monitor.views import format_week
+
+    with app.test_request_context(), force_locale("ru"):
+        assert format_week("2026-W14") == "30\u00a0марта\u00a0– 5\u00a0апреля\u00a02026"
+        assert format_week("2026-W01") == "29\u00a0декабря\u00a02025\u00a0– 4\u00a0января\u00a02026"
