@@ -50,3 +50,49 @@ def test_a_week_across_two_months_and_two_years_names_both(app):
     with app.test_request_context(), force_locale("ru"):
         assert format_week("2026-W14") == "30\u00a0марта\u00a0– 5\u00a0апреля\u00a02026"
         assert format_week("2026-W01") == "29\u00a0декабря\u00a02025\u00a0– 4\u00a0января\u00a02026"
+
+
+DEADLINES = {"ru": {1: "1 рабочий день", 2: "2 рабочих дня", 5: "5 рабочих дней", 21: "21 рабочий день"},
+             "kk": {1: "1 жұмыс күні", 2: "2 жұмыс күні", 5: "5 жұмыс күні", 21: "21 жұмыс күні"},
+             "en": {1: "1 working day", 2: "2 working days", 5: "5 working days", 21: "21 working days"}}
+FREE = {"ru": "бесплатно", "kk": "тегін", "en": "free of charge"}
+
+
+@pytest.fixture
+def plural_catalog(app, tmp_path):
+    from monitor.stores.catalog import store_catalog
+    from services_catalog import load_catalog
+
+    from .catalogs import service, version, write_catalog
+
+    services = [service(f"D{n}", versions=[version(deadline={"value": n, "unit": "working_days"},
+                                                   fee={"amount": 0 if n == 1 else 1000, "currency": "KZT"})])
+                for n in (1, 2, 5, 21)]
+    store_catalog(db.session, load_catalog(write_catalog(tmp_path / "catalog", services)))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_deadlines_have_real_plural_forms_and_a_free_fee_reads_the_same_everywhere(client, plural_catalog,
+                                                                                  language):
+    listing = client.get(f"/?lang={language}").get_data(as_text=True)
+    for n, words in DEADLINES[language].items():
+        assert f">{words}</td>" in listing, (n, words)
+        for path in (f"/services/D{n}?lang={language}", f"/services/D{n}/checklist?lang={language}"):
+            assert words in client.get(path).get_data(as_text=True), (path, words)
+    assert "рабочих дней</td>" not in listing.replace("5 рабочих дней</td>", "")
+    # A fee of 0 is "free" in the list, on the page and on the checklist, never "0 KZT".
+    free_row = listing.split("/services/D1")[1].split("</tr>")[0]
+    assert FREE[language] in free_row and "0\u00a0KZT" not in free_row and "0 KZT" not in free_row
+    for path in ("/services/D1", "/services/D1/checklist"):
+        page = client.get(f"{path}?lang={language}").get_data(as_text=True)
+        assert FREE[language] in page and "0 KZT" not in page and "0\u00a0KZT" not in page
+    assert "KZT" in listing.split("/services/D2")[1].split("</tr>")[0]
+
+
+def test_a_skipped_day_reads_as_a_sentence_in_russian(app):
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale("ru"):
+        text = gettext("Skipped %(day)s: %(reason)s", day="суббота, 21 марта 2026", reason="выходной день")
+    assert text == "Не считается — суббота, 21 марта 2026: выходной день"

@@ -44,6 +44,14 @@ def format_money(value) -> str:
     return format_decimal(value, format="#,##0.##") if value is not None else "—"
 
 
+def format_fee(fee) -> str:
+    """A fee as the citizen reads it, the same in the list and on the page: "free of charge"
+    for 0, otherwise its amount and currency."""
+    if fee.amount == 0:
+        return str(_l("free of charge"))
+    return f"{format_money(fee.amount)}\u00a0{fee.currency}"
+
+
 def format_day(value) -> str:
     return format_date(value, "d MMMM y") if value is not None else "—"
 
@@ -91,6 +99,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_day, "day")
     app.add_template_filter(url_host, "host")
     app.add_template_filter(format_week, "week")
+    app.add_template_filter(format_fee, "fee")
     app.add_template_global(label, "label")
     app.add_template_global(citizen_label, "citizen_label")
     app.add_template_global(state_system_name, "state_system_name")
