@@ -96,3 +96,25 @@ def test_a_skipped_day_reads_as_a_sentence_in_russian(app):
     with app.test_request_context(), force_locale("ru"):
         text = gettext("Skipped %(day)s: %(reason)s", day="суббота, 21 марта 2026", reason="выходной день")
     assert text == "Не считается — суббота, 21 марта 2026: выходной день"
+
+
+NOT_FOUND = {"ru": ("Страница не найдена", "Такой страницы нет."), "kk": ("Бет табылмады", "Мұндай бет жоқ.")}
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_error_pages_speak_the_readers_language(client, language):
+    page = client.get(f"/no-such-page?lang={language}")
+    assert page.status_code == 404
+    text = page.get_data(as_text=True)
+    title, description = NOT_FOUND[language]
+    assert title in text and description in text
+    assert "requested URL was not found" not in text and "Not Found" not in text
+    # A 405 too: Werkzeug's English never reaches a kk or ru page.
+    text = client.delete(f"/?lang={language}").get_data(as_text=True)
+    assert "The method is not allowed" not in text and "Method Not Allowed" not in text
+
+
+def test_programs_still_read_errors_in_english(client):
+    answer = client.get("/api/v1/no-such-thing", headers={"Accept": "application/json"})
+    assert answer.status_code == 404 and answer.get_json()["error"] == "Not Found"
+    assert "requested URL was not found" in answer.get_json()["message"]
