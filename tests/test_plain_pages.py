@@ -118,3 +118,26 @@ def test_programs_still_read_errors_in_english(client):
     answer = client.get("/api/v1/no-such-thing", headers={"Accept": "application/json"})
     assert answer.status_code == 404 and answer.get_json()["error"] == "Not Found"
     assert "requested URL was not found" in answer.get_json()["message"]
+
+
+NEXT = {"ru": ("Что будет дальше", "супервайзерам", "не видят, что вы написали",
+               "в течение 3 рабочих дней, до конца дня", "администратору"),
+        "kk": ("Әрі қарай не болады", "супервайзерлеріне", "не жазғаныңызды да",
+               "3 жұмыс күні ішінде", "әкімшіге")}
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_the_bribe_report_confirmation_says_what_happens_next(client, people, loaded_catalog, language):
+    import re
+
+    answer = client.post(f"/complaints/new?lang={language}", data={
+        "kind": "inducement", "text": "The clerk asked for money to speed things up.", "office_code": "OF1"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and 'id="what-happens-next"' in page
+    for words in NEXT[language]:
+        assert words in page, words
+    assert re.search(r"\d{1,2}\s\w+\s20\d\d", page.split('id="what-happens-next"')[1])  # the date it is due
+    # An ordinary complaint has no such promise.
+    other = client.post(f"/complaints/new?lang={language}", data={
+        "kind": "delay", "text": "My case is two weeks late already.", "office_code": "OF1"})
+    assert 'id="what-happens-next"' not in other.get_data(as_text=True)

@@ -16,6 +16,7 @@ from ...services import mail
 from ...services import public_pages
 from ...calendar import due_at
 from ...stores.calendar import calendar_from_db
+from ...compliance.escalation import runs_out_at
 from ...compliance.indicator_table import PUBLIC_INDICATORS
 from ...services.context import current_catalog, local_today
 from ..charts import line_chart
@@ -173,8 +174,14 @@ def complain():
         db.session.commit()  # the complaint and its escalation mails, together
         # The follow-up code is shown in this answer only: never kept in the (readable)
         # session cookie, never cached, so a shared kiosk does not leak it (defect 4).
+        answer_by = None
+        if form.kind.data == "inducement":  # the accountability clock of an unanswered report
+            answer_by = runs_out_at(dt.datetime.now(dt.timezone.utc), current_app.config["ESCALATE_AFTER_WORKING_DAYS"],
+                                    public_pages.calendar(_language()))
         response = current_app.make_response(render_template(
-            "public/complaint_filed.html", filed={"reference": filed.reference, "code": filed.follow_up_code}))
+            "public/complaint_filed.html", filed={"reference": filed.reference, "code": filed.follow_up_code},
+            inducement=form.kind.data == "inducement", answer_by=answer_by,
+            escalate_days=current_app.config["ESCALATE_AFTER_WORKING_DAYS"]))
         response.headers["Cache-Control"] = "no-store"
         return response
     return render_template("public/complaint_form.html", form=form), 422 if form.errors else 200
