@@ -22,3 +22,29 @@ def test_indicators_page_fits_a_320px_phone(app, language):
         heights = page.evaluate("""[...document.querySelectorAll('td.num, span.num')].map(
             e => e.getClientRects().length)""")
         assert heights and max(heights) == 1
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_the_report_is_not_clipped_at_1366px_and_funnel_points_speak_on_focus(
+        app, people, loaded_catalog, tmp_path, language):
+    from .test_browser_report import sign_in_as_admin
+    from .test_supervisor_summary import WEEK, load_one_bad_office
+
+    load_one_bad_office(app, loaded_catalog, tmp_path)
+    with serve(app) as base, chromium_page(width=1366, height=768) as page:
+        sign_in_as_admin(page, base, language)
+        page.goto(f"{base}/supervisor/?week={WEEK}&lang={language}")
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 1366
+        table = page.locator("table.report.key")
+        fits = page.evaluate("""t => { const box = t.parentElement;
+            return {table: t.scrollWidth, box: box.clientWidth,
+                    scrolls: getComputedStyle(box).overflowX === 'auto'}; }""", table.element_handle())
+        # Either the whole table is seen, or it sits in a container that scrolls.
+        assert fits["table"] <= fits["box"] or fits["scrolls"], fits
+        assert fits["table"] <= fits["box"], fits  # at 1366 px it fits without scrolling
+        # A funnel point is a Tab stop and says its office and numbers when focused.
+        point = page.locator("svg.funnel g.dot").first
+        point.focus()
+        label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+        assert label and ":" in label and any(ch.isdigit() for ch in label)
+        assert page.evaluate("document.activeElement.querySelector('title').textContent") == label

@@ -141,3 +141,44 @@ def test_the_bribe_report_confirmation_says_what_happens_next(client, people, lo
     other = client.post(f"/complaints/new?lang={language}", data={
         "kind": "delay", "text": "My case is two weeks late already.", "office_code": "OF1"})
     assert 'id="what-happens-next"' not in other.get_data(as_text=True)
+
+
+ARROW_WORDS = {"ru": ("хуже", "лучше", "больше", "меньше", "без изменений"),
+               "kk": ("нашарлады", "жақсарды", "өсті", "азайды")}
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_the_report_names_offices_says_arrows_in_words_and_labels_funnel_points(
+        client, login, people, loaded_catalog, tmp_path, app, language):
+    import re
+
+    from monitor.services import reports
+    from monitor.services.context import engine_inputs
+
+    from .test_supervisor_summary import WEEK, load_one_bad_office
+
+    load_one_bad_office(app, loaded_catalog, tmp_path)
+    login("admin")
+    page = client.get(f"/supervisor/?week={WEEK}&lang={language}").get_data(as_text=True)
+    # Offices by name, the code beside it.
+    offices = page[page.index('id="offices-heading"'):page.index('id="funnels-heading"')]
+    for code in ("OF1", "OF2"):
+        assert f'<th scope="row">{code} {language} <span class="code">{code}</span></th>' in offices
+    assert '<th scope="row">OF3</th>' in offices  # an office the register does not know keeps its code
+    # Funnel points: each a Tab stop whose label (and hover title) names the office and its numbers.
+    points = re.findall(r'<g class="dot" tabindex="0" role="img" aria-label="([^"]+)"><circle[^>]*><title>([^<]+)'
+                        r'</title></circle></g>', page)
+    assert points and all(label == title for label, title in points)
+    assert any(label.startswith(f"OF1 {language} (OF1): ") for label, _ in points)
+    assert any(label.startswith("OF3: ") for label, _ in points)
+    assert all(re.search(r"\d", label) for label, _ in points)
+    # One arrow convention: ▲/▼ is the direction of the number, a word beside it says what it means.
+    arrows = re.findall(r'<span aria-hidden="true">([▲▼])</span>\s*([^<]*)', page)
+    assert arrows
+    for arrow, words in arrows:
+        assert any(word in words for word in ARROW_WORDS[language]), (arrow, words)
+    report = reports.weekly_report(db.session, engine_inputs(), WEEK, None)
+    summary = page[page.index('<ol class="summary">'):page.index("</ol>")].split("<li")[1:]
+    for item, html in zip(report.summary, summary):
+        if item.standing not in ("alarm", "warning"):
+            assert ("▲" if item.value > item.reference else "▼") in html
