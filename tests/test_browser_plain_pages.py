@@ -22,6 +22,9 @@ def test_indicators_page_fits_a_320px_phone(app, language):
         heights = page.evaluate("""[...document.querySelectorAll('td.num, span.num')].map(
             e => e.getClientRects().length)""")
         assert heights and max(heights) == 1
+        # The indicators' names stay words, not a column of letters.
+        widths = page.evaluate("[...document.querySelectorAll('table.weeks th[scope=row]')].map(e => e.clientWidth)")
+        assert widths and min(widths) >= 120, widths
 
 
 @pytest.mark.parametrize("language", ["kk", "ru"])

@@ -10,7 +10,8 @@ import pytest
 from monitor.extensions import db
 from monitor.models import IndicatorSnapshot
 
-WEEK_DATES = {"ru": "6–12\u00a0апреля\u00a02026", "kk": "6–12\u00a0сәуір\u00a02026", "en": "6–12\u00a0April\u00a02026"}
+WEEK_DATES = {"ru": "6–\u206012\u00a0апреля\u00a02026", "kk": "6–\u206012\u00a0сәуір\u00a02026",
+              "en": "6–\u206012\u00a0April\u00a02026"}
 HALF = {"ru": "Половина дел заняла меньше 27 часов.", "kk": "Істердің жартысы 27 сағаттан аз уақыт алды.",
         "en": "Half of the cases took less than 27 hours."}
 

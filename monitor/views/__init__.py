@@ -65,7 +65,7 @@ def format_week(label: str) -> str:
     elif monday.month != sunday.month:
         text = f"{format_date(monday, 'd MMMM')} – {format_date(sunday, 'd MMMM y')}"
     else:
-        text = f"{format_date(monday, 'd')}–{format_date(sunday, 'd MMMM y')}"
+        text = f"{format_date(monday, 'd')}–\u2060{format_date(sunday, 'd MMMM y')}"  # no break after the dash
     return text.replace(" ", "\u00a0").replace("\u00a0–\u00a0", "\u00a0– ")
 
 

@@ -56,8 +56,10 @@ def line_chart(labels: list[str], values: list[float | None], title: str, width:
     every = max(1, -(-len(labels) // 4))
     for index, label in enumerate(labels):
         if (len(labels) - 1 - index) % every == 0:  # counted from the latest week, which is always named
+            # The latest label ends at its point, so that it is never cut at the chart's edge.
+            anchor = "end" if index == len(labels) - 1 and len(labels) > 1 else "middle"
             parts.append(f'<text x="{pad_left + index * step:.1f}" y="{height - 12}" '
-                         f'text-anchor="middle">{escape(label)}</text>')
+                         f'text-anchor="{anchor}">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
