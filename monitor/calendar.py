@@ -315,6 +315,13 @@ def week_of_label(label: str) -> int:
     return int(week_number((monday - _EPOCH).days))
 
 
+def week_days(label: str) -> tuple[dt.date, dt.date]:
+    """The Monday and the Sunday of an ISO week label such as ``2026-W12`` (BadWeek otherwise):
+    citizens read a week as its dates, never as its code."""
+    monday = _EPOCH + dt.timedelta(days=int(week_of_label(label)) * 7 - 3)
+    return monday, monday + dt.timedelta(days=6)
+
+
 def is_week_label(label: str) -> bool:
     """Whether ``label`` is an ISO week label the monitor knows."""
     try:

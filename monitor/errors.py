@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -26,20 +27,45 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
+# What an error page says in the reader's language (issue 24): Werkzeug's descriptions are English.
+TITLES = {
+    400: _l("Bad Request"), 401: _l("Sign-in required"), 403: _l("Forbidden"), 404: _l("Not Found"),
+    405: _l("Method not allowed"), 413: _l("Too much data"), 429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"), 503: _l("Service Unavailable"),
+}
+DESCRIPTIONS = {
+    400: _l("The request could not be understood. Check what you typed and try again."),
+    401: _l("Please sign in to see this page."),
+    403: _l("You do not have access to this page."),
+    404: _l("There is no such page. The address may be mistyped, or the page has moved."),
+    405: _l("This page cannot be used that way."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many requests in a short time. Please wait a minute and try again."),
+    500: _l("Something went wrong on our side; it has been logged."),
+    503: _l("The database is busy or unreachable. Nothing was saved; please retry in a minute."),
+}
+
+
 def _wants_json() -> bool:
     return request.path.startswith(("/api/", "/open-data/")) or request.accept_mimetypes.best == "application/json"
 
 
-def _render(status: int, title: str, message: str):
+def _render(status: int, title: str, message: str | None = None, english: str = ""):
+    """An error as JSON for programs (``english``, as before) or as a page in the reader's
+    language; ``message`` None means the status's own description."""
     if _wants_json():
-        return jsonify(error=title, message=message), status
-    return render_template("error.html", status=status, title=title, message=message), status
+        return jsonify(error=title, message=str(message) if message is not None else english), status
+    return render_template("error.html", status=status, title=str(TITLES.get(status, title)),
+                           message=message if message is not None else DESCRIPTIONS.get(status, "")), status
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        response = _render(error.code or 500, error.name, error.description or "")
+        # Werkzeug's own description is English: the page says the status's own words instead;
+        # a description the app wrote (abort(400, description=_(...))) is kept.
+        own = error.description if error.description and error.description != type(error).description else None
+        response = _render(error.code or 500, error.name, own, error.description or "")
         if error.code == 429:
             response = (response[0], 429, {"Retry-After": "60"})
         return response
@@ -56,16 +82,16 @@ def register_error_handlers(app: Flask) -> None:
         # is: they are still signed in when the database is back.
         g._login_user = login_manager.anonymous_user()
         log.error("database unavailable: %s", error.orig)
-        body, status = _render(503, "Service Unavailable",
-                               "The database is busy or unreachable. Nothing was saved; please retry "
-                               "in a minute.")
+        body, status = _render(503, "Service Unavailable", english="The database is busy or unreachable. "
+                               "Nothing was saved; please retry in a minute.")
         return body, status, {"Retry-After": "30", "Cache-Control": "no-store"}
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         db.session.rollback()
         log.exception("unexpected error on %s", request.path)
-        return _render(500, "Internal Server Error", "Something went wrong on our side; it has been logged.")
+        return _render(500, "Internal Server Error",
+                       english="Something went wrong on our side; it has been logged.")
 
     @app.after_request
     def security_headers(response):

@@ -141,7 +141,7 @@ def test_indicators_page_never_ranks_an_office_with_too_few_cases(client, app):
                            for k, v, i, x in rows[-6:])
     db.session.commit()
     page = client.get("/indicators?lang=en").get_data(as_text=True)
-    assert "<svg" in page and "2026-W15" in page
+    assert "<svg" in page and "6–\u206012\u00a0April\u00a02026" in page
     tiny_row = page.split(">TINY</a></td>")[1].split("</tr>")[0]
     assert "too few cases" in tiny_row
     assert ('<td data-label="Rank">1</td><td data-label="Office"><a href="/indicators?office=BIG">BIG</a></td>'

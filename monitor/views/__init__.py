@@ -8,9 +8,10 @@ from flask import Flask, current_app, g, request, url_for
 from werkzeug.routing import BuildError
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, lazy_gettext as _l
 
+from ..calendar import week_days
 from ..compliance.indicator_table import RATE_INDICATORS  # noqa: F401  (the views import it from here)
 from ..services.context import current_catalog
-from .labels import label, state_system_name
+from .labels import citizen_label, label, state_system_name
 from . import words
 from .finding_words import finding_words
 from .words import format_indicator
@@ -45,8 +46,34 @@ def format_money(value) -> str:
     return format_decimal(value, format="#,##0.##") if value is not None else "—"
 
 
+def format_fee(fee) -> str:
+    """A fee as the citizen reads it, the same in the list and on the page: "free of charge"
+    for 0, otherwise its amount and currency."""
+    if fee.amount == 0:
+        return str(_l("free of charge"))
+    return f"{format_money(fee.amount)}\u00a0{fee.currency}"
+
+
 def format_day(value) -> str:
     return format_date(value, "d MMMM y") if value is not None else "—"
+
+
+def format_week(label: str) -> str:
+    """A week as its dates in the reader's language ("16–22 March 2026", "30 March – 5 April
+    2026"), never its ISO code; digits of one date are kept together by non-breaking spaces."""
+    monday, sunday = week_days(label)
+    if monday.year != sunday.year:
+        text = f"{format_date(monday, 'd MMMM y')} – {format_date(sunday, 'd MMMM y')}"
+    elif monday.month != sunday.month:
+        text = f"{format_date(monday, 'd MMMM')} – {format_date(sunday, 'd MMMM y')}"
+    else:
+        text = f"{format_date(monday, 'd')}–\u2060{format_date(sunday, 'd MMMM y')}"  # no break after the dash
+    return text.replace(" ", "\u00a0").replace("\u00a0–\u00a0", "\u00a0– ")
+
+
+def format_week_start(label: str) -> str:
+    """A week named short by its Monday ("16 Mar"), for a chart's axis."""
+    return format_date(week_days(label)[0], "d MMM")
 
 
 def url_host(value: str) -> str:
@@ -73,7 +100,10 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_money, "money")
     app.add_template_filter(format_day, "day")
     app.add_template_filter(url_host, "host")
+    app.add_template_filter(format_week, "week")
+    app.add_template_filter(format_fee, "fee")
     app.add_template_global(label, "label")
+    app.add_template_global(citizen_label, "citizen_label")
     app.add_template_global(state_system_name, "state_system_name")
 
     def finding_in_words(rule: str, params, detail: str = ""):

@@ -7,10 +7,11 @@ from html import escape
 
 
 def _frame(css: str, width: int, height: int, title: str, top: float, y: Callable[[float], float],
-           pad_left: int, pad_right: int, percent: bool) -> list[str]:
+           pad_left: int, pad_right: int, percent: bool, role: str = "img") -> list[str]:
     """The opening of a chart: the accessible <svg> with its title, and three labelled
-    horizontal grid lines (0, half and the top of the scale)."""
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+    horizontal grid lines (0, half and the top of the scale). ``role`` "group" when its
+    points are labelled one by one (an "img" hides its children from assistive technology)."""
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="{role}" '
              f'class="{css}" aria-label="{escape(title)}"><title>{escape(title)}</title>']
     for fraction in (0, 0.5, 1):
         level = top * fraction
@@ -55,19 +56,24 @@ def line_chart(labels: list[str], values: list[float | None], title: str, width:
     every = max(1, -(-len(labels) // 4))
     for index, label in enumerate(labels):
         if (len(labels) - 1 - index) % every == 0:  # counted from the latest week, which is always named
+            # The latest label ends at its point, so that it is never cut at the chart's edge.
+            anchor = "end" if index == len(labels) - 1 and len(labels) > 1 else "middle"
             parts.append(f'<text x="{pad_left + index * step:.1f}" y="{height - 12}" '
-                         f'text-anchor="middle">{escape(label)}</text>')
+                         f'text-anchor="{anchor}">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
 def funnel_chart(offices: list[tuple[str, float, float, str | None]], network: float,
                  limits: Callable[[list[float], float], tuple[list[float], list[float]]],
-                 title: str, axis: str, percent: bool, width: int = 360, height: int = 240) -> str:
+                 title: str, axis: str, percent: bool, width: int = 360, height: int = 240,
+                 describe: Callable[[str, float, float, str | None], str] | None = None) -> str:
     """Offices' rates (y) against their number of cases (x, log scale) around the network's
     rate, between the 95 % (dashed) and 99.8 % (dotted) control limits; offices beyond the
     limits on the worse side are named. ``offices``: (code, n, value, standing);
-    ``limits(ns, z)`` gives the lower and upper limits for those numbers of cases."""
+    ``limits(ns, z)`` gives the lower and upper limits for those numbers of cases;
+    ``describe(code, n, value, standing)`` says a point in words: its tooltip (<title>, on
+    hover) and its label when it is focused with the keyboard (each point is a Tab stop)."""
     pad_left, pad_right, pad_top, pad_bottom = 52, 14, 16, 44
     plot_w, plot_h = width - pad_left - pad_right, height - pad_top - pad_bottom
     largest = max([n for _, n, _, _ in offices] + [10.0])
@@ -85,7 +91,7 @@ def funnel_chart(offices: list[tuple[str, float, float, str | None]], network: f
     def y(value: float) -> float:
         return pad_top + plot_h * (1 - min(max(value, 0), top) / top)
 
-    parts = _frame("chart funnel", width, height, title, top, y, pad_left, pad_right, percent)
+    parts = _frame("chart funnel", width, height, title, top, y, pad_left, pad_right, percent, role="group")
     for tick in (1, 10, 100, 1000, 10000, 100000):
         if tick <= largest * 1.2:
             parts.append(f'<text x="{x(tick):.1f}" y="{height - 24}" text-anchor="middle">{tick:,}</text>'
@@ -102,8 +108,10 @@ def funnel_chart(offices: list[tuple[str, float, float, str | None]], network: f
     for code, n, value, standing in offices:
         if value != value:
             continue
-        parts.append(f'<circle cx="{x(n):.1f}" cy="{y(value):.1f}" r="4" class="office {standing or ""}">'
-                     f'<title>{escape(code)}</title></circle>')
+        said = escape(describe(code, n, value, standing) if describe else code)
+        parts.append(f'<g class="dot" tabindex="0" role="img" aria-label="{said}">'
+                     f'<circle cx="{x(n):.1f}" cy="{y(value):.1f}" r="4" class="office {standing or ""}">'
+                     f'<title>{said}</title></circle></g>')
         if standing in ("alarm", "warning"):
             parts.append(f'<text x="{x(n) + 6:.1f}" y="{y(value) - 6:.1f}" class="office-name">{escape(code)}</text>')
     parts.append("</svg>")

@@ -70,6 +70,19 @@ def label(code) -> str:
     return str(LABELS.get(code, code))
 
 
+# The citizens' indicators page says medians and percentiles in plain words (issue 24).
+CITIZEN_LABELS = {
+    "lead_time_p50_hours": _l("Time within which half of the cases were done (hours)"),
+    "lead_time_p90_hours": _l("Time within which 9 in 10 cases were done (hours)"),
+    "queue_wait_p90_minutes": _l("Wait in the queue that 9 in 10 visitors did not exceed (minutes)"),
+}
+
+
+def citizen_label(code) -> str:
+    """An indicator's name for citizens: plain words where the supervisors' name is jargon."""
+    return str(CITIZEN_LABELS.get(code) or label(code))
+
+
 # The state information systems an office reads documents from (documents.yaml, state_system):
 # citizens read their names, never the catalog's codes.
 STATE_SYSTEMS = {

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from flask import (
     Response, abort, current_app, flash, make_response, redirect, render_template, request, session, url_for,
 )
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -19,14 +20,15 @@ from ...services import stewardship
 from ...services import witness as witness_service
 from ...calendar import due_at
 from ...stores.calendar import calendar_from_db
+from ...compliance.escalation import runs_out_at
 from ...compliance.indicator_table import PUBLIC_INDICATORS
 from ...services.context import current_catalog, engine_inputs, local_today
 from ..charts import line_chart
 from ...extensions import db, limiter
 from ...models import Complaint, Office
 from ...services.publishing import office_ranking
-from .. import RATE_INDICATORS, public_url
-from ..labels import label
+from .. import RATE_INDICATORS, format_week_start, public_url
+from ..labels import citizen_label
 from . import bp
 from ..error_words import witness_error
 from .forms import AnswerForm, CaseStatusForm, ComplaintForm, ErrorReportForm, FollowUpForm
@@ -276,8 +278,14 @@ def complain():
         db.session.commit()  # the complaint and its escalation mails, together
         # The follow-up code is shown in this answer only: never kept in the (readable)
         # session cookie, never cached, so a shared kiosk does not leak it (defect 4).
+        answer_by = None
+        if form.kind.data == "inducement":  # the accountability clock of an unanswered report
+            answer_by = runs_out_at(dt.datetime.now(dt.timezone.utc), current_app.config["ESCALATE_AFTER_WORKING_DAYS"],
+                                    public_pages.calendar(_language()))
         response = current_app.make_response(render_template(
-            "public/complaint_filed.html", filed={"reference": filed.reference, "code": filed.follow_up_code}))
+            "public/complaint_filed.html", filed={"reference": filed.reference, "code": filed.follow_up_code},
+            inducement=form.kind.data == "inducement", answer_by=answer_by,
+            escalate_days=current_app.config["ESCALATE_AFTER_WORKING_DAYS"]))
         response.headers["Cache-Control"] = "no-store"
         return response
     return render_template("public/complaint_form.html", form=form), 422 if form.errors else 200
@@ -359,7 +367,7 @@ def _indicators():
     minimum = current_app.config["MIN_CASES_FOR_RANKING"]
     if table.empty:
         return render_template("public/indicators.html", weeks=[], network={}, charts={}, offices=[],
-                               minimum=minimum, heads={})
+                               minimum=minimum, head=None, plain=[])
     weeks = sorted(table["week"].unique())[-TREND_WEEKS:]
     office = request.args.get("office", "")
     if office and not ((table["scope_kind"] == "office") & (table["scope_value"] == office)).any():
@@ -370,13 +378,37 @@ def _indicators():
     network = table[chosen & table["week"].isin(weeks)] \
         .pivot_table(index="indicator", columns="week", values="value", aggfunc="first", dropna=False)
     # line_chart escapes every text it embeds, so its SVG is safe markup.
-    charts = {name: Markup(line_chart(weeks, [network.at[name, w] if w in network.columns else None  # nosec B704
-                                              for w in weeks], label(name), percent=name in RATE_INDICATORS))
+    axis = [format_week_start(week) for week in weeks]  # a chart names a week by its Monday
+    charts = {name: Markup(line_chart(axis, [network.at[name, w] if w in network.columns else None  # nosec B704
+                                             for w in weeks], citizen_label(name),
+                                      percent=name in RATE_INDICATORS))
               for name in SHOWN_INDICATORS if name in network.index}
     latest = weeks[-1]
-    heads = table[table["week"].isin(weeks)].drop_duplicates("week").set_index("week")["audit_head_hash"].to_dict()
+    # One audit chain head: the latest week's covers every record before it.
+    latest_rows = table[table["week"] == latest]
+    head = latest_rows["audit_head_hash"].iloc[0] if not latest_rows.empty else None
     return render_template("public/indicators.html", weeks=weeks, network=network, charts=charts,
                            office=office, offices=office_ranking(table, latest, minimum), minimum=minimum,
                            office_names=public_pages.office_names(_language()),
-                           latest=latest,
-                           heads=heads)
+                           latest=latest, head=head, plain=_in_plain_words(network, latest))
+
+
+def _in_plain_words(network, week: str) -> list[str]:
+    """The latest week's medians and percentiles as a citizen says them ("half of the cases
+    took less than 27 hours"); rounded up, so that "less than" stays true."""
+    def value(name):
+        if name not in network.index or week not in network.columns:
+            return None
+        number = network.at[name, week]
+        return None if number is None or number != number else math.ceil(number)
+    sentences = []
+    if (hours := value("lead_time_p50_hours")) is not None:
+        sentences.append(ngettext("Half of the cases took less than %(num)s hour.",
+                                  "Half of the cases took less than %(num)s hours.", hours))
+    if (hours := value("lead_time_p90_hours")) is not None and "lead_time_p90_hours" in SHOWN_INDICATORS:
+        sentences.append(ngettext("9 in 10 cases took less than %(num)s hour.",
+                                  "9 in 10 cases took less than %(num)s hours.", hours))
+    if (minutes := value("queue_wait_p90_minutes")) is not None and "queue_wait_p90_minutes" in SHOWN_INDICATORS:
+        sentences.append(ngettext("9 in 10 visitors waited in the queue less than %(num)s minute.",
+                                  "9 in 10 visitors waited in the queue less than %(num)s minutes.", minutes))
+    return sentences

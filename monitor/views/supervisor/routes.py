@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pandas as pd
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
@@ -17,6 +17,7 @@ from ...services import escalations
 from ...stores import findings as findings_store
 from ...services import front_desk
 from ...services import mail
+from ...services import public_pages
 from ...services import reports
 from ...services.cells import safe_frame
 from ..charts import funnel_chart, line_chart
@@ -64,10 +65,12 @@ def report():
                                       percent=name in RATE_INDICATORS))
               for name in ("on_time_rate", "extra_document_rate", "queue_wait_within_limit_rate",
                            "red_tape_per_100_cases")}
+    names = _office_names()
     counts = reports.evidence_counts(db.session, offices_of(current_user), week,
                                      current_app.config["MONITOR_TIMEZONE"])
     return render_template("supervisor/report.html", report=result, charts=charts, indicators=INDICATORS,
-                           key_indicators=KEY_INDICATORS, funnels=_funnel_charts(result), counts=counts,
+                           key_indicators=KEY_INDICATORS, funnels=_funnel_charts(result, names), counts=counts,
+                           office_names=names,
                            findings_link=findings_link, describe_change=words.describe_change,
                            denominators=DENOMINATORS, better={n: BY_NAME[n].better for n in INDICATORS},
                            summary_length=reports.SUMMARY_LENGTH,
@@ -95,7 +98,24 @@ def findings_link(indicator: str, office: str | None, week: str) -> str | None:
     return url_for("supervisor.findings", **arguments)
 
 
-def _funnel_charts(result: reports.WeeklyReport) -> dict[str, Markup]:
+def _office_names() -> dict[str, str]:
+    """Offices by name in the reader's language (the code is shown beside it, smaller)."""
+    return public_pages.office_names(str(get_locale() or "ru"))
+
+
+def _point_words(name: str, names: dict[str, str]):
+    """What a funnel point says on hover and focus: the office, its rate, its cases, its standing."""
+    def describe(code, n, value, standing) -> str:
+        things = label("of:" + DENOMINATORS[name])
+        office = f"{names[code]} ({code})" if code in names else code
+        said = _("%(office)s: %(value)s; number of %(things)s: %(n)s", office=office,
+                 value=words.format_indicator(value, name), things=things, n=int(n))
+        return f"{said}; {label(standing)}" if standing else said
+    return describe
+
+
+def _funnel_charts(result: reports.WeeklyReport, names: dict[str, str] | None = None) -> dict[str, Markup]:
+    names = names or {}
     charts = {}
     for name, table in result.funnels.items():
         unit, network = BY_NAME[name].unit, result.network[name]
@@ -107,7 +127,7 @@ def _funnel_charts(result: reports.WeeklyReport) -> dict[str, Markup]:
         # funnel_chart escapes every text it embeds, so its SVG is safe markup.
         charts[name] = Markup(funnel_chart(points, network, limits, label(name),  # nosec B704
                                            _("Number of %(things)s", things=label("of:" + DENOMINATORS[name])),
-                                           percent=name in RATE_INDICATORS))
+                                           percent=name in RATE_INDICATORS, describe=_point_words(name, names)))
     return charts
 
 
