@@ -127,7 +127,7 @@ def calendar():
         why = calendar_store.set_override(db.session, form.day.data, form.is_working_day.data == "working",
                                           form.reason.data.strip(), current_user.login)
         refreshed = findings_store.rejudge_all(db.session, engine_inputs(), current_user.login,
-                                                  findings_store.Cause("calendar", why))[0]
+                                                  findings_store.Cause("calendar", why), since=form.day.data)[0]
         db.session.commit()
         flash(_("Override saved; %(count)s cases re-timed.", count=refreshed), "success")
         return redirect(url_for(".calendar"))
@@ -144,7 +144,7 @@ def remove_override(day: str):
     why = calendar_store.remove_override(db.session, parsed, current_user.login)
     if why is not None:
         findings_store.rejudge_all(db.session, engine_inputs(), current_user.login,
-                                   findings_store.Cause("calendar", why))
+                                   findings_store.Cause("calendar", why), since=parsed)
         db.session.commit()
         flash(_("Override removed."), "success")
     return redirect(url_for(".calendar"))
