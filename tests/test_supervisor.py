@@ -132,7 +132,6 @@ def test_case_timeline_drill_down(client, login, loaded_catalog, tmp_path, app):
 def test_a_forwarded_case_keeps_one_timeline_in_the_area_reports(app, loaded_catalog, tmp_path):
     """Accepted in OF1, issued in OF2: OF1 counts the acceptance, OF2 the on-time completion."""
     from monitor.services import reports
-    from monitor.services.publishing import complaints_frame
 
     from .test_import import row, run_import, write_csv
     rows = [row("v1", case_id="CF", called="2026-03-16T10:00", finished="2026-03-16T10:10", ticket=""),

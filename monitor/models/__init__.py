@@ -15,6 +15,7 @@ from .receipts import ReceiptCode
 __all__ = [
     "ACTIONS", "AuditRecord", "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
     "CorrectionRequest", "Document", "Escalation", "Finding", "IndicatorCell", "IndicatorScopeValue",
-    "IndicatorSnapshot", "IndicatorValue", "IndicatorWeek", "JobRun", "MAIL_STATUSES", "MrpRate", "Office", "OutgoingMail", "ROLES", "ReceiptCode", "RefusalGround", "RelativeDeclaration",
-    "RowDigest", "Service", "ServiceVersion", "StaleIndicatorWeeks", "User", "VersionDocument", "Visit",
+    "IndicatorSnapshot", "IndicatorValue", "IndicatorWeek", "JobRun", "MAIL_STATUSES", "MrpRate", "Office",
+    "OutgoingMail", "ROLES", "ReceiptCode", "RefusalGround", "RelativeDeclaration", "RowDigest", "Service",
+    "ServiceVersion", "StaleIndicatorWeeks", "User", "VersionDocument", "Visit",
 ]
