@@ -152,8 +152,9 @@ def compute_week(session: Session, inputs: EngineInputs, week: int) -> pd.DataFr
         pd.DataFrame(columns=[0, 1, 2])
     finest["office_code"], finest["service_code"], finest["staff_id"] = \
         (split[0].to_numpy(), split[1].to_numpy(), split[2].to_numpy()) if len(finest) else ([], [], [])
-    lead_of = lead.groupby("scope")["value"].apply(lambda v: v.to_numpy())
-    wait_of = wait.groupby("scope")["value"].apply(lambda v: v.to_numpy())
+    # Each sample's (office, service, staff), from its cell key.
+    lead = lead.join(finest[["office_code", "service_code", "staff_id"]], on="scope")
+    wait = wait.join(finest[["office_code", "service_code", "staff_id"]], on="scope")
 
     # The scope values the stored visits of the week show (judged or not: stores.weeks.scope_values).
     seen = pd.read_sql(select(Visit.office_code, Visit.service_code, Visit.staff_id, func.count().label("n"))
@@ -164,31 +165,27 @@ def compute_week(session: Session, inputs: EngineInputs, week: int) -> pd.DataFr
         if len(complaints) else complaints
     complaints = complaints.assign(office_code=complaints["office_code"].fillna(""))
 
-    cells = []
+    kinds = []
     for kind in CELL_KINDS:
         keys = ["office_code"] + ([_VISIT_COLUMN[kind]] if kind != "office" else [])
         grouped = finest.groupby(keys)[list(CELL_COUNTS) + ["overdue_open"]].sum()
-        members = finest.reset_index().groupby(keys)["scope"].apply(list)
         grouped = grouped.join(seen.groupby(keys)["n"].sum().rename("seen"), how="outer")
         if kind != "staff":
             wanted = complaints if kind == "office" else complaints[complaints["service_code"].notna()]
             grouped = grouped.join(wanted.groupby(keys).size().rename("complaints"), how="outer")
         else:
             grouped["complaints"] = 0
-        grouped = grouped.fillna(0)
-        for index, row in grouped.iterrows():
-            office, value = (index, "") if kind == "office" else index
-            scopes = members.get(index, [])
-            cells.append({
-                "week": week, "scope_kind": kind, "office_code": office, "scope_value": value,
-                **{name: int(row[name]) for name in CELL_COUNTS},
-                "overdue_open": int(row["overdue_open"]), "complaints": int(row["complaints"]),
-                "seen": int(row["seen"]),
-                "lead_hours": _blob(np.concatenate([lead_of[s] for s in scopes if s in lead_of.index] or [[]])),
-                "wait_minutes": _blob(np.concatenate([wait_of[s] for s in scopes if s in wait_of.index] or [[]])),
-            })
-    return pd.DataFrame(cells, columns=["week", "scope_kind", "office_code", "scope_value", *CELL_COUNTS,
-                                        "overdue_open", "complaints", "seen", "lead_hours", "wait_minutes"])
+        grouped = grouped.fillna(0).astype("int64")
+        for column, samples in (("lead_hours", lead), ("wait_minutes", wait)):
+            blobs = samples.groupby(keys)["value"].agg(lambda values: _blob(values.to_numpy()))
+            grouped[column] = blobs.reindex(grouped.index).where(lambda b: b.notna(), b"").to_numpy(dtype=object) \
+                if len(blobs) else b""
+        grouped = grouped.reset_index()
+        grouped["scope_value"] = "" if kind == "office" else grouped[_VISIT_COLUMN[kind]]
+        kinds.append(grouped.assign(week=week, scope_kind=kind))
+    columns = ["week", "scope_kind", "office_code", "scope_value", *CELL_COUNTS, "overdue_open", "complaints",
+               "seen", "lead_hours", "wait_minutes"]
+    return pd.concat(kinds, ignore_index=True)[columns]
 
 
 def refresh_week(session: Session, inputs: EngineInputs, week: int, now: dt.datetime | None = None) -> None:
@@ -200,31 +197,29 @@ def refresh_week(session: Session, inputs: EngineInputs, week: int, now: dt.date
     session.execute(delete(IndicatorValue).where(IndicatorValue.week == week))
     if len(cells):
         session.execute(insert(IndicatorCell), cells.to_dict("records"))
-    values = []
+    # The final figures of the network and of every office, service and staff member, in one
+    # combination: each kind's cells hold every visit once, under scope values of their own.
+    stacked, labels = [], []
     for kind in ("network", *CELL_KINDS):
         source = cells[cells["scope_kind"] == ("office" if kind == "network" else kind)]
         if kind == "office":
             source = source[source["office_code"] != ""]
-        scope = None if kind == "network" else kind
-        present = sorted(set(_scope_of(source, scope)))
-        if scope is not None and not present:
-            continue
-        table = combine_cells(source, scope, (week, week), present if scope else None, inputs.timezone)
-        for row in table.itertuples(index=False):
-            values.append({"week": week, "scope_kind": kind, "scope_value": getattr(row, scope) if scope else "",
-                           **{name: _number(getattr(row, name)) for name in INDICATORS}})
-    if values:
-        session.execute(insert(IndicatorValue), values)
+        stacked.append(source)
+        labels.append(kind + _SEPARATOR + _scope_of(source, None if kind == "network" else kind))
+    labels = np.concatenate(labels)
+    present = sorted(set(labels) | {"network" + _SEPARATOR})
+    table = combine_cells(pd.concat(stacked, ignore_index=True), "label", (week, week), present,
+                          inputs.timezone, labels=labels)
+    kinds = table["label"].str.split(_SEPARATOR, n=1, expand=True)
+    values = table[INDICATORS].astype("float64").astype(object)
+    values = values.where(values.notna(), None).assign(week=week, scope_kind=kinds[0].to_numpy(),
+                                                       scope_value=kinds[1].to_numpy())
+    session.execute(insert(IndicatorValue), values.to_dict("records"))
     if session.get(IndicatorWeek, week) is None:
         session.add(IndicatorWeek(week=week, refreshed_at=now))
     else:
         session.execute(update(IndicatorWeek).where(IndicatorWeek.week == week).values(refreshed_at=now))
     session.flush()
-
-
-def _number(value) -> float | None:
-    value = float(value)
-    return None if np.isnan(value) else value
 
 
 def _update_scope_values(session: Session, week: int, cells: pd.DataFrame) -> None:
@@ -268,12 +263,13 @@ def _scope_of(cells: pd.DataFrame, scope: str | None) -> np.ndarray:
 
 
 def combine_cells(cells: pd.DataFrame, scope: str | None, weeks: tuple[int, int], scope_values,
-                  timezone: str) -> pd.DataFrame:
+                  timezone: str, labels: np.ndarray | None = None) -> pd.DataFrame:
     """``weekly_indicators`` of the visits these cells hold (one kind, disjoint offices), for
     weeks first..last and these scope values (``scope``: None for the network, office,
-    service, staff, or a name for the whole set, e.g. "area"), by ``combine_indicator_parts``."""
+    service, staff, or a name for the whole set, e.g. "area"), by ``combine_indicator_parts``.
+    ``labels``: each cell's scope value, given (cells of any kinds, each value of one kind)."""
     first, last = weeks
-    frame = cells.assign(scope=_scope_of(cells, scope))
+    frame = cells.assign(scope=_scope_of(cells, scope) if labels is None else labels)
     keys = ["week", "scope"]
     counts = frame.groupby(keys)[list(CELL_COUNTS)].sum().astype("float64")
     # Open-and-overdue counts at each week's end, as the +1/-1 changes the engine sums up.

@@ -16,6 +16,8 @@ Every table whose rows decide a finding, a deadline or a published number is cov
 calendar overrides, published indicator snapshots, offices, users (role, offices) and their
 declared relatives, the catalog (versions, documents, services, МРП rates) and job runs.
 A row is named by its primary key as text (``row_id``): a number, a day, an office code.
+The weekly indicator cells (models/cells.py) are not covered: they are derived, rebuilt from
+covered rows by ``flask cells refresh --all``, and what is published is the digested snapshot.
 
 ORM writes of these rows that no explicit record covered are stamped at commit by one
 record of their own (``install``), so that only writes behind the application's back
