@@ -66,7 +66,7 @@ def mark_visits(session: Session, called_at: pd.Series, timezone: str) -> None:
     """Visits called at these moments were written: from the earliest one's week on."""
     weeks = cells_store.week_of_moments(called_at, timezone)
     if len(weeks):
-        cells_store.mark_from(session, int(weeks.min()))
+        cells_store.mark_from(session, int(weeks.min()), int(weeks.max()))
 
 
 def mark_missing(session: Session, now: dt.datetime, timezone: str) -> None:

@@ -38,11 +38,11 @@ def mark_weeks(session: Session, weeks: Iterable[int]) -> None:
     session.flush()
 
 
-def mark_from(session: Session, first: int) -> None:
-    """Mark week ``first`` and every later computed week: a change at a moment of week
-    ``first`` (a visit, a case's new timeline, a calendar day, a catalog version) changes
-    case events and open-and-overdue counts only at or after it."""
-    last = max(last_computed_week(session) or first, first)
+def mark_from(session: Session, first: int, through: int | None = None) -> None:
+    """Mark week ``first`` and every later computed week (and up to ``through``): a change at
+    a moment of week ``first`` (a visit, a case's new timeline, a calendar day, a catalog
+    version) changes case events and open-and-overdue counts only at or after it."""
+    last = max(last_computed_week(session) or first, first, through if through is not None else first)
     session.add(StaleIndicatorWeeks(first_week=int(first), last_week=int(last),
                                     marked_at=dt.datetime.now(dt.timezone.utc)))
     session.flush()
