@@ -29,6 +29,7 @@ from . import (
 from .services import accounts, calendar_changes
 from .services import catalog as catalog_service
 from .services import offices
+from .services import indicator_cells
 from .services import publishing
 from .stores import audit
 from .tools import backup
@@ -61,6 +62,7 @@ findings_cli = AppGroup("findings", help="Judge stored visits and export the fin
 demo_cli = AppGroup("demo", help="Demo offices, users and visits for trying the app.")
 backup_cli = AppGroup("backup", help="Back up and restore the SQLite database.")
 audit_cli = AppGroup("audit", help="Verify the hash-chained audit trail and the rows it vouches for.")
+cells_cli = AppGroup("cells", help="The weekly indicator cells the reports read.")
 jobs_cli = AppGroup("jobs", help="Run scheduled jobs by hand and see their last results.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process (run it apart from the web workers).")
 users_cli = AppGroup("users", help="Staff accounts: create, set a password, deactivate.")
@@ -119,6 +121,7 @@ def catalog_load(folder):
     catalog = _load_or_report(folder)
     try:
         loaded = catalog_service.put_in_force(db.session, catalog, actor="cli")
+        indicator_cells.refresh_stale(db.session, engine_inputs())
         db.session.commit()
     except catalog_service.CatalogInUse as error:
         db.session.rollback()
@@ -157,6 +160,7 @@ def calendar_explain(accepted, value, unit):
 def calendar_override(day, is_working, reason):
     """Add or replace an override of the official calendar; open cases' due dates follow."""
     refreshed = calendar_changes.override_day(db.session, day.date(), is_working, reason, actor="cli")
+    indicator_cells.refresh_stale(db.session, engine_inputs())
     db.session.commit()
     click.echo(f"{day:%Y-%m-%d} is now {'a working day' if is_working else 'a day off'}; "
                f"{refreshed} cases re-timed.")
@@ -169,6 +173,7 @@ def calendar_remove_override(day):
     refreshed = calendar_changes.remove_override(db.session, day.date(), actor="cli")
     if refreshed is None:
         _fail(f"there is no override on {day:%Y-%m-%d}")
+    indicator_cells.refresh_stale(db.session, engine_inputs())
     db.session.commit()
     click.echo(f"Override on {day:%Y-%m-%d} removed; {refreshed} cases re-timed.")
 
@@ -264,6 +269,9 @@ def visits_import(path, skip_invalid, rejects):
             findings_store.sweep(db.session, inputs.frames, inputs.calendar, dt.datetime.now(dt.timezone.utc),
                                  inputs.thresholds, None if everything else list(result.case_pks),
                                  None if everything else list(result.consult_pks))
+            stage = "updating the weekly indicator cells"
+            indicator_cells.mark_visits(db.session, visits["called_at"], inputs.timezone)
+            indicator_cells.refresh_stale(db.session, inputs)
         stage = "committing the import"
         db.session.commit()
     except (SQLAlchemyError, db.engine.dialect.dbapi.Error) as error:
@@ -306,6 +314,8 @@ def visits_refresh():
         progress(min(done * REFRESH_SLICE, len(pks)), len(pks))
     progress.phase("filling each visit's local day and week")
     visit_store.fill_visit_weeks(db.session, inputs.timezone)
+    progress.phase("rebuilding the weekly indicator cells")
+    indicator_cells.refresh_all(db.session, inputs)
     db.session.commit()
     click.echo(f"{refreshed} cases re-timed; every visit has its local day and ISO week.")
 
@@ -441,6 +451,7 @@ def findings_sweep(as_of):
     result = findings_store.sweep(db.session, inputs.frames, inputs.calendar,
                                   _as_of(as_of, inputs.timezone), inputs.thresholds)
     progress(visits, visits, "judged")
+    indicator_cells.refresh_stale(db.session, inputs)
     db.session.commit()
     click.echo(f"Judged {result.visits} visits and {result.cases} cases: {result.added} new findings, "
                f"{result.kept} still standing, {result.removed} no longer firing (kept, marked), "
@@ -496,7 +507,7 @@ def demo_load(weeks):
                              "imported history before the first publication too.")
 @click.option("--now", "now_text", help="Run as if it were this time (ISO 8601; for catching up).")
 def jobs_run(name, week, since, now_text):
-    """Run a job now: sweep, overdue, escalate, publish or mail (progress on stderr)."""
+    """Run a job now: sweep, overdue, escalate, publish, mail or cells (progress on stderr)."""
     now = _as_of(now_text, current_app.config["MONITOR_TIMEZONE"]).to_pydatetime()
     if (week is not None or since is not None) and name != "publish":
         raise click.UsageError("--week and --since go with the publish job only")
@@ -741,8 +752,23 @@ def users_deactivate(login):
     click.echo(f"{user.login} deactivated.")
 
 
+@cells_cli.command("refresh")
+@click.option("--all", "everything", is_flag=True, help="Rebuild every week from the stored rows.")
+def cells_refresh(everything):
+    """Recompute the weeks marked stale (and begin the current week); --all: rebuild every week."""
+    inputs = engine_inputs()
+    now = dt.datetime.now(dt.timezone.utc)
+    if everything:
+        weeks = indicator_cells.refresh_all(db.session, inputs, now)
+    else:
+        indicator_cells.mark_missing(db.session, now, inputs.timezone)
+        weeks = indicator_cells.refresh_stale(db.session, inputs, now)
+    db.session.commit()
+    click.echo(f"{len(weeks)} weeks of indicator cells computed.")
+
+
 def register_commands(app) -> None:
-    for command in (catalog_cli, calendar_cli, visits_cli, findings_cli, demo_cli, jobs_cli, audit_cli,
+    for command in (catalog_cli, calendar_cli, visits_cli, findings_cli, demo_cli, jobs_cli, audit_cli, cells_cli,
                     backup_cli, users_cli, offices_cli,
                     scheduler_cli, analyze):
         app.cli.add_command(command)

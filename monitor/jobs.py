@@ -22,6 +22,7 @@ from .stores import audit
 from .stores import findings as findings_store
 from .services import mail
 from .services import escalations
+from .services import indicator_cells
 from .services import publishing
 from .config import DEFAULTS
 from .services.context import engine_inputs
@@ -30,6 +31,7 @@ from .models import Case, JobRun, Visit
 from .progress import Progress, silent
 from .stores.calendar import calendar_from_db
 from .stores.weeks import overdue_open_sql
+from .compliance.indicators import week_label
 
 MAIL_DEFAULTS = {name: value for name, value in DEFAULTS.items() if name.startswith("MAIL_")}
 
@@ -104,9 +106,23 @@ def sweep(now: dt.datetime, progress: Progress = silent) -> JobRun:
         progress(0, visits, "stored visits to judge")
         result = findings_store.sweep(db.session, inputs.frames, inputs.calendar, now, inputs.thresholds)
         progress(visits, visits, "judged")
+        weeks = indicator_cells.refresh_stale(db.session, inputs, now)
         return (f"{result.visits} visits, {result.cases} cases: {result.added} new findings, "
-                f"{result.removed} no longer firing")
+                f"{result.removed} no longer firing; {len(weeks)} weeks of indicator cells refreshed")
     return _record("sweep", now, work)
+
+
+def cells(now: dt.datetime, progress: Progress = silent) -> JobRun:
+    """Every minute: recompute the weekly indicator cells of the weeks marked stale (by desk
+    saves, complaints, calendar changes made on the admin page) and compute a new week's."""
+    def work() -> str:
+        inputs = engine_inputs()
+        indicator_cells.mark_missing(db.session, now, inputs.timezone)
+        weeks = indicator_cells.refresh_stale(db.session, inputs, now)
+        progress(len(weeks), len(weeks), "weeks refreshed")
+        return f"{len(weeks)} weeks of indicator cells refreshed" + (
+            f" ({', '.join(week_label(w) for w in weeks[:5])}{', ...' if len(weeks) > 5 else ''})" if weeks else "")
+    return _record("cells", now, work)
 
 
 def publish(now: dt.datetime, week: str | None = None, since: str | None = None,
@@ -250,6 +266,8 @@ def run_job(app: Flask, name: str, now: dt.datetime | None = None, *, progress: 
             return overdue_digest(now, config=app.config)
         if name == "mail":
             return send_mail(now, Path(app.instance_path) / "outbox", app.config)
+        if name == "cells":
+            return cells(now, progress)
         raise KeyError(name)
 
 

@@ -25,6 +25,7 @@ SCHEDULE = {
     "escalate": {"minute": 15},
     "publish": {"day_of_week": "mon", "hour": 6, "minute": 0},
     "mail": {"minute": "*"},  # the mail queue: what is due, every minute
+    "cells": {"minute": "*"},  # the weekly indicator cells of the weeks desk saves marked stale
 }
 
 

@@ -49,7 +49,7 @@ def test_scheduler_keeps_jobs_in_the_database_with_safe_defaults(app, database_u
     clock.start(paused=True)
     try:
         found = {job.id: job for job in clock.get_jobs()}
-        assert set(found) == {"sweep", "overdue", "escalate", "publish", "mail"}
+        assert set(found) == {"sweep", "overdue", "escalate", "publish", "mail", "cells"}
         publish = found["publish"]
         assert publish.coalesce and publish.max_instances == 1 and publish.misfire_grace_time == 3600
         assert publish.next_run_time.weekday() == 0 and publish.next_run_time.hour == 6

@@ -132,7 +132,6 @@ def test_case_timeline_drill_down(client, login, loaded_catalog, tmp_path, app):
 def test_a_forwarded_case_keeps_one_timeline_in_the_area_reports(app, loaded_catalog, tmp_path):
     """Accepted in OF1, issued in OF2: OF1 counts the acceptance, OF2 the on-time completion."""
     from monitor.services import reports
-    from monitor.services.publishing import complaints_frame
 
     from .test_import import row, run_import, write_csv
     rows = [row("v1", case_id="CF", called="2026-03-16T10:00", finished="2026-03-16T10:10", ticket=""),
@@ -142,8 +141,8 @@ def test_a_forwarded_case_keeps_one_timeline_in_the_area_reports(app, loaded_cat
                 ticket="", documents="", office_code="OF2")]
     assert run_import(app, write_csv(tmp_path / "v.csv", rows)).exit_code == 0
     inputs = engine_inputs()
-    of1 = reports.weekly_report(db.session, inputs, WEEK, ["OF1"], complaints_frame(db.session))
-    of2 = reports.weekly_report(db.session, inputs, WEEK, ["OF2"], complaints_frame(db.session))
+    of1 = reports.weekly_report(db.session, inputs, WEEK, ["OF1"])
+    of2 = reports.weekly_report(db.session, inputs, WEEK, ["OF2"])
     first = of1.by_scope["office"].set_index("office")
     second = of2.by_scope["office"].set_index("office")
     assert first.at["OF1", "cases_accepted"] == 1 and first.at["OF1", "cases_completed"] == 0

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 from .audit import AuditRecord, RowDigest
+from .cells import IndicatorCell, IndicatorScopeValue, IndicatorValue, IndicatorWeek, StaleIndicatorWeeks
 from .catalog import (
     CalendarOverride, Document, MrpRate, RefusalGround, Service, ServiceVersion, VersionDocument,
 )
@@ -16,7 +17,8 @@ from .witness import VERDICTS, ApplicantFinding, VisitAnswer
 __all__ = [
     "ACTIONS", "ApplicantFinding", "AuditRecord", "CatalogDraft", "DraftDecision", "ErrorReport",
     "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
-    "CorrectionRequest", "Document", "Escalation", "Finding", "IndicatorSnapshot", "JobRun", "MAIL_STATUSES",
-    "MrpRate", "Office", "OutgoingMail", "ROLES", "ReceiptCode", "RefusalGround", "RelativeDeclaration",
-    "RowDigest", "Service", "ServiceVersion", "User", "VERDICTS", "VersionDocument", "Visit", "VisitAnswer",
+    "CorrectionRequest", "Document", "Escalation", "Finding", "IndicatorCell", "IndicatorScopeValue",
+    "IndicatorSnapshot", "IndicatorValue", "IndicatorWeek", "JobRun", "MAIL_STATUSES", "MrpRate", "Office",
+    "OutgoingMail", "ROLES", "ReceiptCode", "RefusalGround", "RelativeDeclaration", "RowDigest", "Service",
+    "ServiceVersion", "StaleIndicatorWeeks", "User", "VERDICTS", "VersionDocument", "Visit", "VisitAnswer",
 ]

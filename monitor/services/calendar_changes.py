@@ -25,15 +25,17 @@ def overrides(session: Session) -> list[CalendarOverride]:
 def override_day(session: Session, day: dt.date, is_working_day: bool, reason: str, actor: str) -> int:
     """Make ``day`` working or a day off; returns how many cases were re-timed."""
     why = calendar_store.set_override(session, day, is_working_day, reason, actor)
-    return _rejudge(session, actor, why)
+    return _rejudge(session, actor, why, day)
 
 
 def remove_override(session: Session, day: dt.date, actor: str) -> int | None:
     """Let the official calendar apply to ``day`` again; None if it had no override."""
     why = calendar_store.remove_override(session, day, actor)
-    return None if why is None else _rejudge(session, actor, why)
+    return None if why is None else _rejudge(session, actor, why, day)
 
 
-def _rejudge(session: Session, actor: str, why: str) -> int:
-    # The calendar just changed: the engine's inputs are read afresh, after the change.
-    return findings_store.rejudge_all(session, engine_inputs(), actor, findings_store.Cause("calendar", why))[0]
+def _rejudge(session: Session, actor: str, why: str, day: dt.date) -> int:
+    # The calendar just changed: the engine's inputs are read afresh, after the change; the
+    # weekly indicator cells from the day's week on are marked stale.
+    return findings_store.rejudge_all(session, engine_inputs(), actor, findings_store.Cause("calendar", why),
+                                      since=day)[0]

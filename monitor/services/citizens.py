@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..stores import audit
 from ..stores import cases as case_store
+from . import indicator_cells
 from .front_desk import check_code_hash, new_check_code
 from ..models import Case, Complaint, ComplaintLanguage, Visit
 from ..stores.weeks import overdue_open_sql
@@ -96,6 +97,7 @@ def file_complaint(session: Session, *, kind: str, text: str, case_number: str =
         status="received", received_at=now)
     session.add(complaint)
     session.flush()
+    indicator_cells.mark_moment(session, now, current_app.config["MONITOR_TIMEZONE"])
     if language:
         session.add(ComplaintLanguage(complaint_id=complaint.id, language=language))
     audit.record(session, "citizen", "create", "complaint", reference,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..stores import audit
 from ..stores import cases as case_store
 from ..stores import findings as findings_store
+from . import indicator_cells
 from . import publishing
 from ..stores import visits as visit_store
 from ..compliance import RULES, case_timeline, frame_from_text, parse_visits
@@ -250,6 +251,8 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
                          case_pks=[case.id] if case else [], visit_pks=[visit.id],
                          cause=findings_store.Cause(
                              "desk", f"visit {visit_id} ({draft.action}) recorded by {user.login}", hold=True))
+    # The week's indicator cells (and later ones: the case's events) follow in the cells job.
+    indicator_cells.mark_since(session, visit.called_at, inputs.timezone)
     conflict = None
     if check.conflict:
         params = {"reason": override_reason}
@@ -502,9 +505,11 @@ def _apply(session: Session, visit: Visit, changes: dict, reason: str, actor: st
     """Write a correction: old values to the audit record, the case re-timed, its findings re-judged
     (those that no longer fire are marked so, with this correction as the reason)."""
     old = {k: getattr(visit, k) for k in changes}
+    was_called_at = visit.called_at
     for key, value in changes.items():
         setattr(visit, key, value if value != "" or key == "documents_requested" else None)
     session.flush()
+    indicator_cells.mark_since(session, min(was_called_at, visit.called_at), inputs.timezone)
     case_pks = [visit.case_pk] if visit.case_pk else []
     visit_store.refresh_cases(session, case_pks, inputs.frames, inputs.calendar)
     record = audit.record(session, actor, "correct", "visit", visit.visit_id, old=_plain(old),

@@ -19,6 +19,7 @@ from ..stores import weeks as week_store
 from .. import calendar
 from ..calendar import last_complete_week, week_label, week_of_label
 from ..compliance.indicators import PUBLIC_SCOPE_KINDS, SCOPE_KINDS
+from . import indicator_cells
 from .context import EngineInputs
 from ..models import AuditRecord, IndicatorSnapshot, Visit
 
@@ -79,16 +80,15 @@ def complaints_frame(session: Session, start: dt.datetime | None = None,
 def week_indicators(session: Session, inputs: EngineInputs, week: str) -> pd.DataFrame:
     """Every scope's indicators for one ISO week, long format (scope_kind, scope_value, indicator, value).
 
-    Read from that week's stored rows (week_store), equal to the engine on every stored visit.
+    Read from the week's stored cells (services.indicator_cells; publish_week refreshes stale
+    weeks first), equal to the engine on every stored visit.
     """
     index = week_of_label(week)
-    rows = week_store.week_frames(session, inputs.frames, inputs.timezone, index, index)
-    complaints = week_store.complaints_of_weeks(session, index, index, inputs.timezone)
     parts = []
     for kind in SCOPE_KINDS:
         scope = None if kind == "network" else kind
-        table = week_store.stored_indicators(session, inputs.frames, inputs.timezone, index, index, scope,
-                                             complaints, week_rows=rows)
+        values = indicator_cells.scope_values(session, scope) if scope else None
+        table = indicator_cells.values_table(session, scope, (index, index), values)
         values = table[scope] if scope else pd.Series("", index=table.index)
         long = table.assign(scope_kind=kind, scope_value=values.astype(str)).melt(
             id_vars=["week", "scope_kind", "scope_value"], value_vars=INDICATORS,
@@ -106,6 +106,8 @@ def publish_week(session: Session, inputs: EngineInputs, week: str, now: dt.date
     week = closed_week(week, now, inputs.timezone)
     if session.scalar(select(IndicatorSnapshot.id).where(IndicatorSnapshot.week == week).limit(1)):
         return Publication(week, 0, already_published=True)
+    indicator_cells.mark_missing(session, now, inputs.timezone)
+    indicator_cells.refresh_stale(session, inputs, now)
     table = week_indicators(session, inputs, week)
     head, _ = audit_head(session)
     session.add_all(IndicatorSnapshot(

@@ -1,8 +1,9 @@
 """The supervisors' weekly quality report (clauses 2.2.1, 2.2.5, 3.4.2), from the engine.
 
-Numbers are the engine's indicators on the stored rows of the shown weeks in the
-supervisor's area (week_store), so that the report, the published snapshots and
-``flask analyze`` can never disagree, and a request costs a few weeks' rows.
+Numbers are the engine's indicators stored as weekly cells (services.indicator_cells),
+combined for the supervisor's area by the engine itself, so that the report, the published
+snapshots and ``flask analyze`` can never disagree, and a request reads the cells of the
+weeks it shows, whatever the size of the stored history.
 """
 from __future__ import annotations
 
@@ -14,12 +15,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..stores import findings as findings_store
-from ..stores import weeks as week_store
-from ..compliance import INDICATORS, weekly_indicators
+from ..compliance import INDICATORS
 from ..compliance import funnel
 from ..compliance.indicator_table import BY_NAME, DENOMINATORS
-from ..calendar import week_end, week_label, week_number, week_of_label
-from ..compliance.indicators import SCOPES
+from ..calendar import week_end, week_label, week_of_label
+from . import indicator_cells as cells
 from .citizens import complaints_of_area
 from .context import EngineInputs
 from .escalations import open_count
@@ -61,21 +61,20 @@ class WeeklyReport:
     workload_spread: float | None  # coefficient of variation of visits per staff member
 
 
-def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: list[str] | None,
-                  complaints: pd.DataFrame | None = None) -> WeeklyReport:
+def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: list[str] | None) -> WeeklyReport:
     """The report of ``offices`` (None: the network) for an ISO week, with a 12-week trend.
 
-    Reads stored rows of the weeks it shows, never the whole history (week_store): a case
-    forwarded between offices keeps its one stored timeline, and the area's figures are the
-    scoped indicators of its offices (case events count where the accepting or completing
-    visit was, as in the spec's scopes). The trend of a published week is its frozen
-    snapshot when the area is one the snapshots hold (the network, or one office); only
-    the other weeks are computed live. ``complaints`` may hold any complaints: those of
-    the shown weeks count.
+    Reads the stored weekly cells of the weeks it shows (services.indicator_cells), never
+    the stored rows: the area's figures are its offices' cells combined by the engine
+    (case events count where the accepting or completing visit was, as in the spec's
+    scopes). The trend of a published week is its frozen snapshot when the area is one the
+    snapshots hold (the network, or one office). Cells are refreshed when data arrives (a
+    desk save's within a minute, by the ``cells`` job), never by a request.
     """
     last = week_of_label(week)
     first = last - TREND_WEEKS + 1
     weeks = [week_label(w) for w in range(first, last + 1)]
+    timezone = inputs.timezone
     if session.scalar(select(Visit.id).limit(1)) is None:
         empty = pd.DataFrame({"week": weeks, **{name: np.nan for name in INDICATORS}})
         return WeeklyReport(week, weeks, empty, {s: pd.DataFrame(columns=["week", s] + INDICATORS)
@@ -84,35 +83,13 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
     frozen = _frozen_trend(session, weeks, offices)
     live = [w for w in range(first, last + 1) if week_label(w) not in frozen.index]
     live_first = min(live + [last - 1])
-    rows = week_store.week_frames(session, inputs.frames, inputs.timezone, live_first, last)
-    answered = np.zeros(len(rows.visits), dtype=bool)
-    answered[rows.answers["row"].to_numpy(dtype="int64")] = True
-    visits = rows.visits.assign(answered=answered)
-    in_area = visits["office_code"].isin(offices).to_numpy() if offices is not None \
-        else np.ones(len(visits), dtype=bool)
-    visits = visits.assign(
-        area=np.where(in_area, "area", None),
-        **{f"{scope}_in_area": np.where(in_area, visits[SCOPES[scope]].to_numpy(), None)
-           for scope in ("office", "service", "staff")})
-    if complaints is None:
-        complaints = week_store.complaints_of_weeks(session, live_first, last, inputs.timezone)
-    complaint_in_area = complaints["office_code"].isin(offices).to_numpy() if offices is not None \
-        else np.ones(len(complaints), dtype=bool)
-    complaints = complaints.assign(
-        area=np.where(complaint_in_area, "area", None),
-        office_in_area=np.where(complaint_in_area, complaints["office_code"].to_numpy(), None),
-        service_in_area=np.where(complaint_in_area, complaints["service_code"].to_numpy(), None),
-        staff_in_area=None)
-    args = (visits, rows.cases, rows.findings, inputs.timezone)
-    trend = weekly_indicators(*args, "area", complaints, weeks=(live_first, last), scope_values=["area"],
-                              answers=rows.answers)
-    trend = pd.concat([frozen.reset_index(), trend.drop(columns="area")], ignore_index=True)
+    trend = cells.area_table(session, timezone, (live_first, last), offices)
+    trend = pd.concat([frozen.reset_index(), trend], ignore_index=True)
     trend = trend.drop_duplicates("week", keep="first").set_index("week").reindex(weeks).reset_index()
     by_scope, previous_by_scope = {}, {}
     for scope in ("office", "service", "staff"):
-        values = week_store.scope_values(session, scope, offices)
-        table = weekly_indicators(*args, f"{scope}_in_area", complaints, weeks=(last - 1, last),
-                                  scope_values=values, answers=rows.answers).rename(columns={f"{scope}_in_area": scope})
+        values = cells.scope_values(session, scope, offices)
+        table = cells.scope_table(session, timezone, scope, (last - 1, last), offices, values)
         current = table[table["week"] == week].set_index(scope)
         previous = table[table["week"] == week_label(last - 1)].set_index(scope)
         for name in INDICATORS:
@@ -121,45 +98,33 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
         previous_by_scope[scope] = previous
     area_rows = trend.set_index("week")
     # The network's figures of the week: the area's when the area is the network, else its
-    # published snapshot, else computed from the rows already read.
+    # published snapshot, else its cells.
     if offices is None:
         network = area_rows.loc[week]
     else:
         published = _frozen_trend(session, [week], None)
-        network = published.loc[week] if week in published.index else weekly_indicators(
-            rows.visits, rows.cases, rows.findings, inputs.timezone, None, weeks=(last, last),
-            answers=rows.answers).iloc[0]
+        network = published.loc[week] if week in published.index else \
+            cells.values_table(session, None, (last, last), None).iloc[0]
     network_values = {name: float(network[name]) for name in INDICATORS}
     offices_now, offices_before = by_scope["office"].set_index("office"), previous_by_scope["office"]
-    counted = _denominators(visits[in_area], offices_now, last)
-    counted_before = _denominators(visits[in_area], offices_before, last - 1)
+    counted = _denominators(session, offices_now, last, offices)
+    counted_before = _denominators(session, offices_before, last - 1, offices)
     funnels = {name: funnel.compare_with_network(
         pd.DataFrame({"office": counted.index, "value": offices_now[name].reindex(counted.index).to_numpy(),
                       "n": counted[DENOMINATORS[name]].to_numpy()}),
         network_values[name], BY_NAME[name].unit, BY_NAME[name].better) for name in FUNNEL_INDICATORS}
     summary = _summary(funnels, network_values, offices_now, offices_before, counted, counted_before,
                        area_rows, week, week_label(last - 1))
-    in_week = visits[in_area & (week_number(visits["day"].to_numpy()) == last)]
-    workload = in_week.groupby("staff_id").size().rename("visits").reset_index() \
+    workload = cells.staff_visits(session, last, offices).rename_axis("staff_id").rename("visits").reset_index() \
         .sort_values("visits", ascending=False)
     spread = float(workload["visits"].std(ddof=0) / workload["visits"].mean()) if len(workload) > 1 else None
     return WeeklyReport(week, weeks, trend, by_scope, network_values, funnels, summary, workload, spread)
 
 
-def _denominators(visits: pd.DataFrame, offices: pd.DataFrame, week: int) -> pd.DataFrame:
+def _denominators(session: Session, offices: pd.DataFrame, week: int, area: list[str] | None) -> pd.DataFrame:
     """Per office, the numbers each rate of ``week`` is a share of (indicator_table.DENOMINATORS)."""
-    of_week = visits[visits["week"].to_numpy() == week]
-    counts = pd.DataFrame(index=offices.index)
-    counts["visits"] = of_week.groupby("office_code").size().reindex(offices.index).fillna(0).astype("int64")
-    counts["visits_with_ticket"] = of_week[of_week["ticket_at"].notna()].groupby("office_code").size() \
-        .reindex(offices.index).fillna(0).astype("int64")
-    completed = offices["cases_completed"].fillna(0)
-    counts["cases_completed"] = completed.astype("int64")
-    counts["refusals"] = (offices["refusal_rate"].fillna(0) * completed).round().astype("int64")
-    counts["cases_accepted"] = offices["cases_accepted"].fillna(0).astype("int64")
-    counts["answered_visits"] = of_week.groupby("office_code")["answered"].sum().reindex(offices.index) \
-        .fillna(0).astype("int64")
-    return counts
+    stored = cells.office_counts(session, week, area)
+    return stored.reindex(offices.index).fillna(0).astype("int64")
 
 
 def _summary(funnels: dict[str, pd.DataFrame], network: dict[str, float], offices_now: pd.DataFrame,

@@ -26,6 +26,7 @@ from ..compliance.rules import INDUCEMENT_CLAUSE, judge_documents, requested_tok
 from ..models import VERDICTS, ApplicantFinding, Case, Complaint, Finding, Visit, VisitAnswer
 from ..stores import audit
 from ..stores.visits import visits_frame
+from . import indicator_cells
 from .citizens import file_complaint
 from .context import EngineInputs
 
@@ -207,6 +208,8 @@ def record_answer(session: Session, inputs: EngineInputs, case: Case, visit_id: 
         inducement = session.scalar(select(Complaint).where(Complaint.reference == inducement.reference))
     wanted = _wanted_findings(session, inputs, visit, version, answer, inducement) if disputed else {}
     firing = _sync_findings(session, visit, answer, wanted, now)
+    # The answer counts in its visit's week, its findings there and in the case's weeks after it.
+    indicator_cells.mark_since(session, visit.called_at, inputs.timezone)
     audit.record(session, "citizen", "change_answer" if old else "answer", "visit_answer", answer.id,
                  old=old, new=_summary(answer), at=now,
                  rows={"visit_answer": [answer.id], "finding": [f.id for f in _linked(session, answer)]})

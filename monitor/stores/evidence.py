@@ -18,6 +18,8 @@ declared relatives, applicants' answers (with the findings they reported), the c
 (versions, documents, services, МРП rates), job runs, and the catalog stewards' drafts, their
 decisions and the reports of wrong pages.
 A row is named by its primary key as text (``row_id``): a number, a day, an office code.
+The weekly indicator cells (models/cells.py) are not covered: they are derived, rebuilt from
+covered rows by ``flask cells refresh --all``, and what is published is the digested snapshot.
 
 ORM writes of these rows that no explicit record covered are stamped at commit by one
 record of their own (``install``), so that only writes behind the application's back

@@ -16,10 +16,12 @@ from sqlalchemy import bindparam, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
+from . import cells as cells_store
 from . import visits as visit_store
 from ..calendar import WorkingCalendar
 from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
 from ..calendar import local_day_numbers
+from ..compliance.indicators import week_number
 from ..models import ApplicantFinding, Case, Finding, Visit
 from .sets import one_of
 from .visits import bulk_insert, refresh_all_cases, visits_frame
@@ -185,6 +187,13 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                 cleared_at=None, cleared_cause=None, cleared_reason=None),
             [{"pk": int(pk), "detail": detail, "params": params, "as_of": moment}
              for pk, detail, params in zip(touched["id"], touched["detail"], touched["params"])])
+    # The weeks whose indicators count these findings: their cells are recomputed.
+    flipped = pd.concat([added[["visit_pk", "case_pk"]], again[["visit_pk", "case_pk"]],
+                         existing.loc[existing["id"].isin(gone), ["visit_pk", "case_pk"]]], ignore_index=True)
+    if len(flipped):
+        on_visit = flipped["visit_pk"].notna()
+        cells_store.mark_findings(session, flipped.loc[on_visit, "visit_pk"].astype(int),
+                                  flipped.loc[~on_visit, "case_pk"].dropna().astype(int), calendar.timezone_name)
     result = SweepResult(len(analysis.visits), len(analysis.cases), len(added), len(still), len(gone),
                          len(unjudgeable), len(again), len(held))
     if len(added) or len(touched) or gone or held:
@@ -282,14 +291,19 @@ def applicant_keys(session: Session, visit_pks: list[int]) -> set[str]:
 
 
 def rejudge_all(session: Session, inputs, actor: str, cause: Cause,
-                now: dt.datetime | None = None) -> tuple[int, SweepResult]:
+                now: dt.datetime | None = None, since: dt.date | None = None) -> tuple[int, SweepResult]:
     """After a catalog load or a calendar change: re-time every case (stamping those that
     changed) and sweep everything, so that findings that no longer fire say which change
-    cleared them."""
+    cleared them. The weekly indicator cells from ``since`` (the changed calendar day; None:
+    every computed week) are marked stale."""
     now = now or dt.datetime.now(dt.timezone.utc)
     refreshed = refresh_all_cases(session, inputs.frames, inputs.calendar, actor=actor, reason=cause.reason)
-    return refreshed, sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds, cause=cause,
-                            actor=actor)
+    result = sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds, cause=cause, actor=actor)
+    if since is not None:
+        cells_store.mark_from(session, int(week_number((since - dt.date(1970, 1, 1)).days)))
+    else:
+        cells_store.mark_all(session)
+    return refreshed, result
 
 
 @dataclass(frozen=True)

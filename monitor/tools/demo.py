@@ -18,7 +18,7 @@ from ..stores.calendar import calendar_from_db
 from ..compliance import CatalogFrames, frame_from_text, parse_visits
 from ..config import rule_thresholds
 from ..models import Case, Office, User, Visit
-from ..services import witness
+from ..services import indicator_cells, witness
 from ..services.context import EngineInputs
 from ..services.front_desk import check_code_hash, new_check_code
 from .synthetic import generate_visits
@@ -71,6 +71,9 @@ def load_demo(session: Session, config, weeks: int = 6, today: dt.date | None = 
                                        source="demo", frames=frames, calendar=calendar)
     swept = findings_store.sweep(session, frames, calendar, now.to_pydatetime(),
                                  rule_thresholds(config))
+    # The weekly indicator cells the reports read, from the demo's rows.
+    indicator_cells.refresh_all(session, EngineInputs(frames, calendar, rule_thresholds(config), timezone),
+                                now.to_pydatetime())
     lines.append(f"Generated {result.inserted} visits in {result.cases_touched} cases over {weeks} "
                  f"weeks; {swept.added} findings.")
     # Every demo case gets a check code, as a receipt would have given it; one is shown, so

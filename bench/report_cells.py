@@ -1,0 +1,92 @@
+"""Time the supervisors' weekly report read from stored weekly cells, at N stored visits.
+
+    python bench/report_cells.py --visits 1000000 --db /tmp/report-cells.sqlite3
+    python bench/report_cells.py --visits 5000000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+
+Generates a synthetic log (monitor.tools.synthetic, as bench/generate.py), imports it with
+``flask visits import`` (which judges it and builds the cells of its weeks in the same
+transaction), then asks the report (network, one office, a three-office area) and its CSV
+through the test client, ``--repeat`` times each, printing each request's milliseconds and
+the process's peak memory. Figures are taken by the lead on an idle machine
+(docs/benchmarks.md); ``--keep`` reuses a database already filled.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from monitor.tools.synthetic import generate_visits  # noqa: E402
+from services_catalog import BUNDLED_CATALOG, load_catalog  # noqa: E402
+
+
+PASSWORD = "a bench password nobody guesses"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visits", type=int, default=200_000)
+    parser.add_argument("--days", type=int, default=280, help="days of history (40 weeks)")
+    parser.add_argument("--offices", type=int, default=40)
+    parser.add_argument("--db", default=None, help="SQLite file (default: a temporary one)")
+    parser.add_argument("--database-url", default=None, help="any SQLAlchemy URL instead of --db")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="the database is already filled: only time")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="report-cells-"))
+    url = args.database_url or f"sqlite:///{args.db or folder / 'bench.sqlite3'}"
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("MONITOR_INSTANCE_PATH", str(folder))
+
+    from monitor import create_app
+    from monitor.extensions import db
+    from monitor.models import User
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "LOG_REQUESTS": False})
+    runner = app.test_cli_runner()
+    start = dt.date(2026, 1, 5)
+    offices = [f"OF-{n:03d}" for n in range(1, args.offices + 1)]
+    if not args.keep:
+        for command in (["db", "upgrade"], ["catalog", "load"]):
+            result = runner.invoke(args=command)
+            assert result.exit_code == 0, result.output
+        started = time.perf_counter()
+        frame = generate_visits(load_catalog(BUNDLED_CATALOG), visits=args.visits, start=start, days=args.days,
+                                offices=offices, seed=7)
+        frame.to_csv(folder / "visits.csv", index=False)
+        print(f"generated {len(frame):,} visits in {time.perf_counter() - started:.1f} s", flush=True)
+        started = time.perf_counter()
+        result = runner.invoke(args=["visits", "import", str(folder / "visits.csv")])
+        assert result.exit_code == 0, result.output
+        print(f"imported (judged, cells built) in {time.perf_counter() - started:.1f} s", flush=True)
+        with app.app_context():
+            from werkzeug.security import generate_password_hash
+            db.session.add(User(login="bench-admin", role="admin", password_hash=generate_password_hash(PASSWORD)))
+            db.session.commit()
+    week = (start + dt.timedelta(days=args.days - 10)).isocalendar()
+    label = f"{week[0]}-W{week[1]:02d}"
+    client = app.test_client()
+    signed_in = client.post("/login", data={"login": "bench-admin", "password": PASSWORD})
+    assert signed_in.status_code in (302, 303), signed_in.status_code
+    for name, path in (("network", f"/supervisor/?week={label}"),
+                       ("network CSV", f"/supervisor/report.csv?week={label}")):
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+        print(f"{name:>12}: median {statistics.median(times):.0f} ms, max {max(times):.0f} ms "
+              f"({', '.join(f'{t:.0f}' for t in times)})", flush=True)
+    print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,394 @@
+"""Indicators are stored as weekly cells: computed when data arrives, read by requests.
+
+A week's cells are the engine's own additive parts (``indicator_parts`` on that week's stored
+rows, ``stores.weeks.week_frames``) kept per (week, office), (week, office, service) and
+(week, office, staff): counts, the open-and-overdue count at the week's end, the week's
+complaints and the raw quantile inputs. Cells of any set of offices and weeks combine with
+the engine's ``combine_indicator_parts`` into exactly the table ``weekly_indicators`` gives
+on every stored visit (tests/test_indicator_cells.py), so the network, an office, a
+supervisor's area and the services and staff within it are all read from cells. The final
+indicators of the network, each office, service and staff member are combined once, at
+refresh (``IndicatorValue``): what the network's report and publishing read.
+
+Writers mark the weeks they may change (``stores.cells``; the desk save, corrections,
+imports, the sweep, calendar and catalog changes, complaints); ``refresh_stale`` recomputes
+those weeks only, in the same transaction for commands and jobs, and in the ``cells`` job
+(every minute) after desk saves. A request never computes a cell.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from ..compliance import INDICATORS
+from ..compliance.indicators import (
+    COUNT_INDICATORS, IndicatorParts, combine_indicator_parts, indicator_parts, week_label, week_number,
+)
+from ..compliance.visit_log import local_day_numbers
+from ..models import (
+    IndicatorCell, IndicatorScopeValue, IndicatorValue, IndicatorWeek, StaleIndicatorWeeks, Visit,
+)
+from ..models.cells import CELL_COUNTS
+from ..stores import cells as cells_store
+from ..stores import weeks as week_store
+from ..stores.sets import one_of
+from .context import EngineInputs
+
+CELL_KINDS = ("office", "service", "staff")
+_VISIT_COLUMN = {"office": "office_code", "service": "service_code", "staff": "staff_id"}
+_SEPARATOR = "\x1f"
+REFRESH_LOCK_KEY = 7202613  # PostgreSQL advisory lock: one refresh at a time
+
+
+# -- marking ---------------------------------------------------------------------------------
+
+def mark_stale(session: Session, weeks) -> None:
+    """Mark these week indexes stale."""
+    cells_store.mark_weeks(session, weeks)
+
+
+def mark_since(session: Session, moment: dt.datetime, timezone: str) -> None:
+    """A change at ``moment`` (a visit saved or imported, a correction): its week and every
+    later computed week are stale (case events and overdue counts change only from it on)."""
+    cells_store.mark_from(session, int(cells_store.week_of_moments(pd.Series([moment]), timezone)[0]))
+
+
+def mark_moment(session: Session, moment: dt.datetime, timezone: str) -> None:
+    """Something counted in the week of ``moment`` only (a complaint) changed."""
+    cells_store.mark_weeks(session, cells_store.week_of_moments(pd.Series([moment]), timezone))
+
+
+def mark_visits(session: Session, called_at: pd.Series, timezone: str) -> None:
+    """Visits called at these moments were written: from the earliest one's week on."""
+    weeks = cells_store.week_of_moments(called_at, timezone)
+    if len(weeks):
+        cells_store.mark_from(session, int(weeks.min()), int(weeks.max()))
+
+
+def mark_missing(session: Session, now: dt.datetime, timezone: str) -> None:
+    """Weeks not computed yet from the first stored visit's week to the current week (the
+    overdue counts of a week without visits, a new week begun) are marked stale."""
+    first = session.scalar(select(func.min(Visit.week)))
+    if first is None:
+        return
+    current = int(cells_store.week_of_moments(pd.Series([now]), timezone)[0])
+    last = cells_store.last_computed_week(session)
+    start = first if last is None else last + 1
+    missing = set(range(int(first), start)) - set(session.scalars(select(IndicatorWeek.week)))
+    end = max(current, int(session.scalar(select(func.max(Visit.week)))))
+    if missing or start <= end:
+        cells_store.mark_weeks(session, missing | set(range(start, end + 1)))
+
+
+# -- computing -------------------------------------------------------------------------------
+
+def _lock(session: Session) -> None:
+    """One refresh at a time (and, on SQLite, the write lock before the first read)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK_KEY})
+    else:
+        session.execute(update(IndicatorWeek).where(IndicatorWeek.week != IndicatorWeek.week).values(week=0))
+
+
+def refresh_stale(session: Session, inputs: EngineInputs, now: dt.datetime | None = None) -> list[int]:
+    """Recompute the weeks marked stale (each from its own rows); returns them."""
+    _lock(session)
+    marks = session.execute(select(StaleIndicatorWeeks.id, StaleIndicatorWeeks.first_week,
+                                   StaleIndicatorWeeks.last_week)).all()
+    if not marks:
+        return []
+    weeks = sorted({w for _, first, last in marks for w in range(first, last + 1)})
+    for week in weeks:
+        refresh_week(session, inputs, week, now)
+    session.execute(delete(StaleIndicatorWeeks).where(
+        one_of(session, StaleIndicatorWeeks.id, [mark_id for mark_id, _, _ in marks])))
+    session.flush()
+    return weeks
+
+
+def refresh_all(session: Session, inputs: EngineInputs, now: dt.datetime | None = None) -> list[int]:
+    """(Re)build every week from the first stored visit's to the current one."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    _lock(session)
+    session.execute(delete(IndicatorCell))
+    session.execute(delete(IndicatorValue))
+    session.execute(delete(IndicatorScopeValue))
+    session.execute(delete(IndicatorWeek))
+    mark_missing(session, now, inputs.timezone)
+    return refresh_stale(session, inputs, now)
+
+
+def _blob(values: np.ndarray) -> bytes:
+    return np.ascontiguousarray(values, dtype="<f8").tobytes()
+
+
+def _values(blob: bytes | None) -> np.ndarray:
+    return np.frombuffer(blob or b"", dtype="<f8")
+
+
+def compute_week(session: Session, inputs: EngineInputs, week: int) -> pd.DataFrame:
+    """The cells of one week from its stored rows: one row per (scope_kind, office, value)."""
+    timezone = inputs.timezone
+    rows = week_store.week_frames(session, inputs.frames, timezone, week, week)
+    visits = rows.visits
+    key = (visits["office_code"].astype(str) + _SEPARATOR + visits["service_code"].astype(str) + _SEPARATOR
+           + visits["staff_id"].astype(str)).to_numpy(dtype=object)
+    parts = indicator_parts(visits.assign(cell=key), rows.cases, rows.findings, timezone, "cell",
+                            answers=rows.answers)
+    counts = parts.counts.reindex(columns=list(CELL_COUNTS)).fillna(0)
+    counts = counts[counts.index.get_level_values("week") == week].groupby(level="scope").sum()
+    changes = parts.overdue_changes
+    overdue = changes[changes.index.get_level_values("week") <= week].groupby(level="scope").sum()
+    lead = parts.lead_hours[parts.lead_hours["week"] == week]
+    wait = parts.wait_minutes[parts.wait_minutes["week"] == week]
+    finest = pd.DataFrame(index=pd.Index(sorted(set(counts.index) | set(overdue.index) | set(lead["scope"])
+                                                | set(wait["scope"])), name="scope", dtype=object))
+    finest = finest.join(counts).fillna(0)
+    finest["overdue_open"] = overdue.reindex(finest.index).fillna(0)
+    split = finest.index.to_series().str.split(_SEPARATOR, expand=True) if len(finest) else \
+        pd.DataFrame(columns=[0, 1, 2])
+    finest["office_code"], finest["service_code"], finest["staff_id"] = \
+        (split[0].to_numpy(), split[1].to_numpy(), split[2].to_numpy()) if len(finest) else ([], [], [])
+    # Each sample's (office, service, staff), from its cell key.
+    lead = lead.join(finest[["office_code", "service_code", "staff_id"]], on="scope")
+    wait = wait.join(finest[["office_code", "service_code", "staff_id"]], on="scope")
+
+    # The scope values the stored visits of the week show (judged or not: stores.weeks.scope_values).
+    seen = pd.read_sql(select(Visit.office_code, Visit.service_code, Visit.staff_id, func.count().label("n"))
+                       .where(Visit.week == week).group_by(Visit.office_code, Visit.service_code, Visit.staff_id),
+                       session.connection())
+    complaints = week_store.complaints_of_weeks(session, week, week, timezone)
+    complaints = complaints[week_number(local_day_numbers(complaints["received_at"], timezone)) == week] \
+        if len(complaints) else complaints
+    complaints = complaints.assign(office_code=complaints["office_code"].fillna(""))
+
+    kinds = []
+    for kind in CELL_KINDS:
+        keys = ["office_code"] + ([_VISIT_COLUMN[kind]] if kind != "office" else [])
+        grouped = finest.groupby(keys)[list(CELL_COUNTS) + ["overdue_open"]].sum()
+        grouped = grouped.join(seen.groupby(keys)["n"].sum().rename("seen"), how="outer")
+        if kind != "staff":
+            wanted = complaints if kind == "office" else complaints[complaints["service_code"].notna()]
+            grouped = grouped.join(wanted.groupby(keys).size().rename("complaints"), how="outer")
+        else:
+            grouped["complaints"] = 0
+        grouped = grouped.fillna(0).astype("int64")
+        for column, samples in (("lead_hours", lead), ("wait_minutes", wait)):
+            blobs = samples.groupby(keys)["value"].agg(lambda values: _blob(values.to_numpy()))
+            grouped[column] = blobs.reindex(grouped.index).where(lambda b: b.notna(), b"").to_numpy(dtype=object) \
+                if len(blobs) else b""
+        grouped = grouped.reset_index()
+        grouped["scope_value"] = "" if kind == "office" else grouped[_VISIT_COLUMN[kind]]
+        kinds.append(grouped.assign(week=week, scope_kind=kind))
+    columns = ["week", "scope_kind", "office_code", "scope_value", *CELL_COUNTS, "overdue_open", "complaints",
+               "seen", "lead_hours", "wait_minutes"]
+    return pd.concat(kinds, ignore_index=True)[columns]
+
+
+def refresh_week(session: Session, inputs: EngineInputs, week: int, now: dt.datetime | None = None) -> None:
+    """Replace one week's cells, final values and its share of the scope values seen."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    cells = compute_week(session, inputs, week)
+    _update_scope_values(session, week, cells)
+    session.execute(delete(IndicatorCell).where(IndicatorCell.week == week))
+    session.execute(delete(IndicatorValue).where(IndicatorValue.week == week))
+    if len(cells):
+        session.execute(insert(IndicatorCell), cells.to_dict("records"))
+    # The final figures of the network and of every office, service and staff member, in one
+    # combination: each kind's cells hold every visit once, under scope values of their own.
+    stacked, labels = [], []
+    for kind in ("network", *CELL_KINDS):
+        source = cells[cells["scope_kind"] == ("office" if kind == "network" else kind)]
+        if kind == "office":
+            source = source[source["office_code"] != ""]
+        stacked.append(source)
+        labels.append(kind + _SEPARATOR + _scope_of(source, None if kind == "network" else kind))
+    labels = np.concatenate(labels)
+    present = sorted(set(labels) | {"network" + _SEPARATOR})
+    table = combine_cells(pd.concat(stacked, ignore_index=True), "label", (week, week), present,
+                          inputs.timezone, labels=labels)
+    kinds = table["label"].str.split(_SEPARATOR, n=1, expand=True)
+    values = table[INDICATORS].astype("float64").astype(object)
+    values = values.where(values.notna(), None).assign(week=week, scope_kind=kinds[0].to_numpy(),
+                                                       scope_value=kinds[1].to_numpy())
+    session.execute(insert(IndicatorValue), values.to_dict("records"))
+    if session.get(IndicatorWeek, week) is None:
+        session.add(IndicatorWeek(week=week, refreshed_at=now))
+    else:
+        session.execute(update(IndicatorWeek).where(IndicatorWeek.week == week).values(refreshed_at=now))
+    session.flush()
+
+
+def _update_scope_values(session: Session, week: int, cells: pd.DataFrame) -> None:
+    """The scope values seen: add this week's, take away what the week had before."""
+    before = pd.read_sql(select(IndicatorCell.scope_kind, IndicatorCell.office_code, IndicatorCell.scope_value)
+                         .where(IndicatorCell.week == week, IndicatorCell.seen > 0), session.connection())
+    now = cells.loc[cells["seen"] > 0, ["scope_kind", "office_code", "scope_value"]]
+    now = now.assign(scope_value=np.where(now["scope_kind"] == "office", now["office_code"], now["scope_value"]))
+    before = before.assign(scope_value=np.where(before["scope_kind"] == "office", before["office_code"],
+                                                before["scope_value"]))
+    keys = ["scope_kind", "office_code", "scope_value"]
+    change = pd.concat([now.assign(change=1), before.assign(change=-1)]).groupby(keys)["change"].sum()
+    change = change[change != 0]
+    if change.empty:
+        return
+    table = IndicatorScopeValue.__table__
+    for (kind, office, value), delta in change.items():
+        stored = session.get(IndicatorScopeValue, (kind, office, value))
+        if stored is None:
+            session.execute(insert(table).values(scope_kind=kind, office_code=office, scope_value=value,
+                                                 weeks=int(delta)))
+        else:
+            stored.weeks += int(delta)
+            if stored.weeks <= 0:
+                session.delete(stored)
+    session.flush()
+
+
+# -- combining -------------------------------------------------------------------------------
+
+def _scope_of(cells: pd.DataFrame, scope: str | None) -> np.ndarray:
+    """Each cell's scope value: '' for the network, the office, the service or staff member,
+    or any constant (an area)."""
+    if scope is None:
+        return np.full(len(cells), "", dtype=object)
+    if scope == "office":
+        return cells["office_code"].to_numpy(dtype=object)
+    if scope in ("service", "staff"):
+        return cells["scope_value"].to_numpy(dtype=object)
+    return np.full(len(cells), scope, dtype=object)
+
+
+def combine_cells(cells: pd.DataFrame, scope: str | None, weeks: tuple[int, int], scope_values,
+                  timezone: str, labels: np.ndarray | None = None) -> pd.DataFrame:
+    """``weekly_indicators`` of the visits these cells hold (one kind, disjoint offices), for
+    weeks first..last and these scope values (``scope``: None for the network, office,
+    service, staff, or a name for the whole set, e.g. "area"), by ``combine_indicator_parts``.
+    ``labels``: each cell's scope value, given (cells of any kinds, each value of one kind)."""
+    first, last = weeks
+    frame = cells.assign(scope=_scope_of(cells, scope) if labels is None else labels)
+    keys = ["week", "scope"]
+    counts = frame.groupby(keys)[list(CELL_COUNTS)].sum().astype("float64")
+    # Open-and-overdue counts at each week's end, as the +1/-1 changes the engine sums up.
+    open_at = frame.groupby(keys)["overdue_open"].sum().unstack("scope", fill_value=0) \
+        .reindex(range(first, last + 1), fill_value=0)
+    open_at.index.name = "week"
+    changes = (open_at - open_at.shift(1, fill_value=0)).stack()
+    changes.index = changes.index.set_names(keys)
+    changes.name = "change"
+
+    def samples(column: str) -> pd.DataFrame:
+        arrays = [_values(blob) for blob in frame[column]]
+        lengths = np.array([len(a) for a in arrays], dtype="int64")
+        return pd.DataFrame({"week": np.repeat(frame["week"].to_numpy(dtype="int64"), lengths),
+                             "scope": np.repeat(frame["scope"].to_numpy(dtype=object), lengths),
+                             "value": np.concatenate(arrays) if arrays else np.array([], dtype="float64")})
+    values = [""] if scope is None else list(scope_values)
+    parts = IndicatorParts(counts=counts, overdue_changes=changes.astype("int64"),
+                           lead_hours=samples("lead_hours"), wait_minutes=samples("wait_minutes"),
+                           scope_values=np.array(values, dtype=object), first_week=first, last_week=last,
+                           answers_known=True)
+    name = None if scope is None else scope
+    table = combine_indicator_parts([parts], name, timezone, None, weeks=(first, last), scope_values=values)
+    complaints = frame.groupby(keys)["complaints"].sum()
+    grid = pd.MultiIndex.from_arrays([[week_label(w) for w in range(first, last + 1) for _ in values],
+                                      [v for _ in range(first, last + 1) for v in sorted(values)]])
+    complaints.index = pd.MultiIndex.from_arrays([[week_label(w) for w in complaints.index.get_level_values(0)],
+                                                  complaints.index.get_level_values(1)])
+    table["complaints"] = complaints.reindex(grid, fill_value=0).to_numpy(dtype="int64")
+    return table
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+def read_cells(session: Session, kind: str, weeks: tuple[int, int], offices: list[str] | None,
+               samples: bool = True) -> pd.DataFrame:
+    """The cells of one kind of these weeks (of ``offices``; None: every office)."""
+    columns = [IndicatorCell.week, IndicatorCell.office_code, IndicatorCell.scope_value,
+               *[getattr(IndicatorCell, name) for name in CELL_COUNTS], IndicatorCell.overdue_open,
+               IndicatorCell.complaints]
+    if samples:
+        columns += [IndicatorCell.lead_hours, IndicatorCell.wait_minutes]
+    query = select(*columns).where(IndicatorCell.scope_kind == kind,
+                                   IndicatorCell.week.between(weeks[0], weeks[1]))
+    if offices is not None:
+        query = query.where(one_of(session, IndicatorCell.office_code, offices))
+    rows = session.execute(query).all()
+    frame = pd.DataFrame(rows, columns=[c.key for c in columns])
+    for name in (*CELL_COUNTS, "overdue_open", "complaints", "week"):
+        frame[name] = frame[name].astype("int64")
+    return frame
+
+
+def scope_values(session: Session, scope: str, offices: list[str] | None = None) -> list:
+    """The scope's values seen in the stored visits (of ``offices``, None: all), from cells."""
+    query = select(IndicatorScopeValue.scope_value).distinct().where(IndicatorScopeValue.scope_kind == scope)
+    if offices is not None:
+        query = query.where(one_of(session, IndicatorScopeValue.office_code, offices))
+    return sorted(session.scalars(query))
+
+
+def values_table(session: Session, scope: str | None, weeks: tuple[int, int], scope_values) -> pd.DataFrame:
+    """The final indicators of the network (None) or of these offices, services or staff,
+    weeks first..last, as ``weekly_indicators`` lays them out (a value without cells in a
+    week has no cases and no visits there: counts 0, rates empty)."""
+    first, last = weeks
+    kind = scope or "network"
+    values = [""] if scope is None else sorted(scope_values)
+    query = select(IndicatorValue.week, IndicatorValue.scope_value,
+                   *[getattr(IndicatorValue, name) for name in INDICATORS]).where(
+        IndicatorValue.scope_kind == kind, IndicatorValue.week.between(first, last))
+    if scope is not None and len(values) <= 1000:
+        query = query.where(one_of(session, IndicatorValue.scope_value, values))
+    stored = pd.DataFrame(session.execute(query).all(), columns=["week", "scope", *INDICATORS])
+    stored = stored.set_index(["week", "scope"]).astype("float64")
+    grid = pd.MultiIndex.from_product([np.arange(first, last + 1), values], names=["week", "scope"])
+    table = stored.reindex(grid)
+    for name in (*COUNT_INDICATORS, "complaints"):
+        table[name] = table[name].fillna(0).astype("int64")
+    table = table.reset_index()
+    table["week"] = [week_label(w) for w in table["week"]]
+    table = table.rename(columns={"scope": scope}) if scope else table.drop(columns="scope")
+    return table[["week"] + ([scope] if scope else []) + INDICATORS]
+
+
+def scope_table(session: Session, timezone: str, scope: str | None, weeks: tuple[int, int],
+                offices: list[str] | None, values) -> pd.DataFrame:
+    """The indicators of the network, or of offices, services or staff within an area
+    (``offices``; None: the network): final values where they are the area's, else combined."""
+    if scope in (None, "office") or offices is None:
+        return values_table(session, scope, weeks, values)
+    return combine_cells(read_cells(session, scope, weeks, offices), scope, weeks, values, timezone)
+
+
+def area_table(session: Session, timezone: str, weeks: tuple[int, int], offices: list[str] | None) -> pd.DataFrame:
+    """The indicators of an area as a whole (no scope column): the network's or one office's
+    final values, or the combined office cells of several offices."""
+    if offices is None:
+        return values_table(session, None, weeks, None)
+    if len(offices) == 1:
+        return values_table(session, "office", weeks, offices).drop(columns="office")
+    return combine_cells(read_cells(session, "office", weeks, offices), "area", weeks, ["area"],
+                         timezone).drop(columns="area")
+
+
+def office_counts(session: Session, week: int, offices: list[str] | None) -> pd.DataFrame:
+    """Per office of the area, the counts the rates of ``week`` are shares of."""
+    cells = read_cells(session, "office", (week, week), offices, samples=False)
+    cells = cells[cells["office_code"] != ""]
+    return pd.DataFrame({"visits": cells["visits"].to_numpy(), "visits_with_ticket": cells["ticketed"].to_numpy(),
+                         "cases_completed": cells["completed"].to_numpy(), "refusals": cells["refused"].to_numpy(),
+                         "cases_accepted": cells["accepted"].to_numpy(),
+                         "answered_visits": cells["answered"].to_numpy()},
+                        index=pd.Index(cells["office_code"].to_numpy(), name="office"))
+
+
+def staff_visits(session: Session, week: int, offices: list[str] | None) -> pd.Series:
+    """Visits per staff member of the area in ``week`` (those with visits)."""
+    cells = read_cells(session, "staff", (week, week), offices, samples=False)
+    visits = cells.groupby("scope_value")["visits"].sum()
+    return visits[visits > 0]

@@ -1,0 +1,84 @@
+"""Marks of weeks whose indicator cells must be recomputed (models/cells.py).
+
+Every writer marks what it may have changed; ``services.indicator_cells.refresh_stale``
+recomputes those weeks. A mark is a new row (first, last week): writers never wait on one
+another's mark, and a refresh removes only the marks it read.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..compliance.indicators import week_number
+from ..compliance.visit_log import local_day_numbers
+from ..models import Case, IndicatorWeek, StaleIndicatorWeeks, Visit
+from .sets import one_of
+
+
+def last_computed_week(session: Session) -> int | None:
+    return session.scalar(select(func.max(IndicatorWeek.week)))
+
+
+def mark_weeks(session: Session, weeks: Iterable[int]) -> None:
+    """Mark these weeks stale (consecutive ones as one mark)."""
+    ordered = sorted({int(w) for w in weeks})
+    now = dt.datetime.now(dt.timezone.utc)
+    start = None
+    for position, week in enumerate(ordered):
+        if start is None:
+            start = week
+        if position + 1 == len(ordered) or ordered[position + 1] != week + 1:
+            session.add(StaleIndicatorWeeks(first_week=start, last_week=week, marked_at=now))
+            start = None
+    session.flush()
+
+
+def mark_from(session: Session, first: int, through: int | None = None) -> None:
+    """Mark week ``first`` and every later computed week (and up to ``through``): a change at
+    a moment of week ``first`` (a visit, a case's new timeline, a calendar day, a catalog
+    version) changes case events and open-and-overdue counts only at or after it."""
+    last = max(last_computed_week(session) or first, first, through if through is not None else first)
+    session.add(StaleIndicatorWeeks(first_week=int(first), last_week=int(last),
+                                    marked_at=dt.datetime.now(dt.timezone.utc)))
+    session.flush()
+
+
+def mark_all(session: Session) -> None:
+    """Mark every computed week (a catalog load may change any week's judgement)."""
+    first = session.scalar(select(func.min(IndicatorWeek.week)))
+    if first is not None:
+        mark_from(session, first)
+
+
+def week_of_moments(moments: pd.Series, timezone: str) -> np.ndarray:
+    """The week index of each moment (UTC timestamps), as the engine numbers weeks."""
+    moments = pd.to_datetime(pd.Series(moments), utc=True, format="ISO8601").dropna()
+    return week_number(local_day_numbers(moments, timezone)) if len(moments) else np.array([], dtype="int64")
+
+
+def mark_findings(session: Session, visit_pks: Iterable[int], case_pks: Iterable[int], timezone: str) -> None:
+    """Findings of these visits and cases started or stopped firing: a visit's finding
+    counts in its week (and, for a completing visit, in its case's completion week), a
+    case's finding in the week the case was completed."""
+    visit_pks, case_pks = sorted({int(v) for v in visit_pks}), sorted({int(c) for c in case_pks})
+    weeks: set[int] = set()
+    completed = []
+    if visit_pks:
+        for week, case_pk in session.execute(select(Visit.week, Visit.case_pk).where(
+                one_of(session, Visit.id, visit_pks))):
+            if week is not None:
+                weeks.add(int(week))
+            if case_pk is not None:
+                case_pks.append(int(case_pk))
+    if case_pks:
+        completed = list(session.scalars(select(Case.completed_at).where(
+            one_of(session, Case.id, sorted(set(case_pks))), Case.completed_at.is_not(None))))
+    if completed:
+        weeks.update(int(w) for w in week_of_moments(pd.Series(completed), timezone))
+    if weeks:
+        mark_weeks(session, weeks)

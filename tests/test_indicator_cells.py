@@ -1,0 +1,287 @@
+"""Indicators are stored as weekly cells: combined for any scope they equal the engine's
+``weekly_indicators`` on all history, after every kind of change, on both databases (the
+``app`` fixture runs each test on SQLite and, with TEST_DATABASE_URL, on PostgreSQL).
+
+The reference is the engine itself on every stored week at once (``stores.weeks.week_frames``
+of the whole history, which tests/test_week_store.py proves equal to judging every stored
+visit); the report's old computation, from the shown weeks' rows, is kept here only as
+``reference_report`` to compare the report read from cells with.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import event, func, select
+
+from monitor import jobs
+from monitor.compliance import INDICATORS, weekly_indicators
+from monitor.compliance.indicators import SCOPES, week_label, week_number, week_of_label
+from monitor.extensions import db
+from monitor.models import IndicatorCell, StaleIndicatorWeeks, Visit
+from monitor.services import indicator_cells as cells
+from monitor.services import reports
+from monitor.services.citizens import file_complaint
+from monitor.services.context import engine_inputs
+from monitor.stores import weeks as week_store
+
+from .catalogs import service, version, write_catalog, default_services
+from .test_desk import visit_form
+from .test_evidence import approve_pending, post_correction
+from .test_import import row, run_import, write_csv
+from .test_week_store import assert_same, load
+
+AREA = ["OF1", "OF3"]  # a supervisor's area of two offices (OF2 left out)
+NOW = dt.datetime(2026, 4, 20, 9, tzinfo=dt.timezone.utc)  # cells are computed up to this week (2026-W17)
+
+
+def history() -> tuple[int, int]:
+    first, last = db.session.execute(select(func.min(Visit.week), func.max(Visit.week))).one()
+    return int(first), int(last)
+
+
+def engine(scope: str | None, first: int, last: int, offices: list[str] | None = None,
+           rows: week_store.WeekFrames | None = None) -> pd.DataFrame:
+    """The engine on every stored week at once; within ``offices`` when given (the report's
+    area: rows of other offices count in no scope value)."""
+    inputs = engine_inputs()
+    rows = rows or week_store.week_frames(db.session, inputs.frames, inputs.timezone, first, last)
+    complaints = week_store.complaints_between(db.session)
+    visits = rows.visits
+    if offices is not None:
+        inside = visits["office_code"].isin(offices).to_numpy()
+        column = SCOPES.get(scope, scope) if scope else None
+        visits = visits.assign(area=np.where(inside, "area", None),
+                               within=np.where(inside, visits[column].to_numpy(), None) if column else None)
+        complaint_inside = complaints["office_code"].isin(offices).to_numpy()
+        complaints = complaints.assign(
+            area=np.where(complaint_inside, "area", None),
+            within=np.where(complaint_inside, complaints[column].to_numpy(), None) if column else None)
+        name = "within" if scope else "area"
+        values = week_store.scope_values(db.session, scope, offices) if scope else ["area"]
+        table = weekly_indicators(visits, rows.cases, rows.findings, inputs.timezone, name, complaints,
+                                  weeks=(first, last), scope_values=values, answers=rows.answers)
+        return table.rename(columns={"within": scope}) if scope else table.drop(columns="area")
+    values = week_store.scope_values(db.session, scope) if scope else None
+    return weekly_indicators(visits, rows.cases, rows.findings, inputs.timezone, scope, complaints,
+                             weeks=(first, last), scope_values=values, answers=rows.answers)
+
+
+def check_cells_equal_engine(what: str) -> None:
+    """Every scope, every week of the history: from the final values and from the cells."""
+    first, last = history()
+    inputs = engine_inputs()
+    timezone = inputs.timezone
+    assert db.session.scalar(select(func.count()).select_from(StaleIndicatorWeeks)) == 0, what
+    rows = week_store.week_frames(db.session, inputs.frames, timezone, first, last)
+    for office in ("OF1", "OF2"):
+        assert_same(cells.area_table(db.session, timezone, (first, last), [office]),
+                    engine(None, first, last, [office], rows))
+    for scope in (None, "office", "service", "staff"):
+        want = engine(scope, first, last, rows=rows)
+        values = cells.scope_values(db.session, scope) if scope else None
+        assert_same(cells.values_table(db.session, scope, (first, last), values), want)
+        kind = "office" if scope in (None, "office") else scope
+        stored = cells.read_cells(db.session, kind, (first, last), None)
+        if scope == "office":
+            stored = stored[stored["office_code"] != ""]
+        assert_same(cells.combine_cells(stored, scope, (first, last), values, timezone), want)
+        # Within a supervisor's area of several offices.
+        want = engine(scope, first, last, AREA, rows)
+        if scope is None:
+            got = cells.area_table(db.session, timezone, (first, last), AREA)
+        else:
+            got = cells.scope_table(db.session, timezone, scope, (first, last), AREA,
+                                    cells.scope_values(db.session, scope, AREA))
+        assert_same(got, want)
+
+
+@pytest.fixture
+def built(app, client, login, loaded_catalog, tmp_path, people):
+    load(app, loaded_catalog, tmp_path)
+    weeks = cells.refresh_all(db.session, engine_inputs(), NOW)
+    db.session.commit()
+    assert week_label(weeks[-1]) == "2026-W17"
+    first, last = history()
+    table = engine(None, first, last)
+    assert table["cases_completed"].sum() > 100 and table["complaints"].sum() == 2
+    assert table["lead_time_p90_hours"].notna().any() and table["overdue_open"].max() > 0
+    return tmp_path
+
+
+def test_cells_equal_the_engine_after_every_kind_of_change(app, client, login, built, loaded_catalog):
+    runner = app.test_cli_runner()
+    check_cells_equal_engine("built")
+
+    # A desk save: marked stale at once, recomputed by the minute job, never by a request.
+    login("desk1")
+    saved = client.post("/desk/visits/new", data=visit_form(other_documents="Salary certificate",
+                                                            override_reason="the applicant insisted"))
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(StaleIndicatorWeeks)) > 0
+    assert jobs.run_job(app, "cells", NOW).result == "ok"
+    check_cells_equal_engine("desk save")
+
+    # A correction approved by a supervisor: the visit moves to another week.
+    client.post("/logout")
+    visit = db.session.scalar(select(Visit).where(Visit.source == "desk"))
+    login("desk1")  # long after the visit's day: a supervisor decides
+    assert post_correction(client, visit, called_at="2026-03-30T10:00", ticket_at="2026-03-30T09:30",
+                           finished_at="2026-03-30T10:20", reason="the paper log says Monday before"
+                           ).status_code == 302
+    approve_pending(client, login)
+    db.session.expire_all()
+    assert week_label(db.session.get(Visit, visit.id).week) == "2026-W14"
+    assert jobs.run_job(app, "cells", NOW).result == "ok"
+    check_cells_equal_engine("correction")
+
+    # An import: refreshed in the import's own transaction.
+    late = [row("imp1", case_id="IMP1", office_code="OF2", staff_id="st7", called="2026-03-03T10:00",
+                finished="2026-03-03T10:10", ticket="2026-03-03T09:00", documents="APPLICATION;PHOTO;ID_CARD"),
+            row("imp2", case_id="IMP1", action="issue", office_code="OF1", staff_id="st8",
+                called="2026-03-24T10:00", finished="2026-03-24T10:10", ticket="2026-03-24T09:55", documents="")]
+    assert run_import(app, write_csv(built / "late.csv", late)).exit_code == 0
+    check_cells_equal_engine("import")
+
+    # A complaint, then a sweep run by the job (both refreshed by jobs).
+    file_complaint(db.session, kind="delay", text="slow", office_code="OF1", service_code="S2",
+                   now=dt.datetime(2026, 3, 11, 5, tzinfo=dt.timezone.utc))
+    file_complaint(db.session, kind="other", text="no office", now=dt.datetime(2026, 3, 12, 5, tzinfo=dt.timezone.utc))
+    db.session.commit()
+    assert jobs.run_job(app, "sweep", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc)).result == "ok"
+    check_cells_equal_engine("complaints and sweep")
+
+    # A calendar override: due dates from that day on move.
+    result = runner.invoke(args=["calendar", "override", "2026-03-10", "--off", "--reason", "Decree 1"])
+    assert result.exit_code == 0, result.output
+    check_cells_equal_engine("calendar override")
+
+    # A catalog change: S1's deadline becomes one working day.
+    services = [service("S1", versions=[version(deadline={"value": 1, "unit": "working_days"})])] \
+        + default_services()[1:]
+    changed = write_catalog(built / "changed-catalog", services)
+    result = runner.invoke(args=["catalog", "load", str(changed)])
+    assert result.exit_code == 0, result.output
+    check_cells_equal_engine("catalog change")
+
+
+# The report as it was computed before the cells, from the rows of the shown weeks: kept
+# here only as the reference the report read from cells must equal.
+def reference_report(session, inputs, week, offices):
+    last = week_of_label(week)
+    first = last - reports.TREND_WEEKS + 1
+    weeks = [week_label(w) for w in range(first, last + 1)]
+    frozen = reports._frozen_trend(session, weeks, offices)
+    live = [w for w in range(first, last + 1) if week_label(w) not in frozen.index]
+    live_first = min(live + [last - 1])
+    rows = week_store.week_frames(session, inputs.frames, inputs.timezone, live_first, last)
+    visits = rows.visits
+    in_area = visits["office_code"].isin(offices).to_numpy() if offices is not None \
+        else np.ones(len(visits), dtype=bool)
+    visits = visits.assign(
+        area=np.where(in_area, "area", None),
+        **{f"{scope}_in_area": np.where(in_area, visits[SCOPES[scope]].to_numpy(), None)
+           for scope in ("office", "service", "staff")})
+    complaints = week_store.complaints_of_weeks(session, live_first, last, inputs.timezone)
+    complaint_in_area = complaints["office_code"].isin(offices).to_numpy() if offices is not None \
+        else np.ones(len(complaints), dtype=bool)
+    complaints = complaints.assign(
+        area=np.where(complaint_in_area, "area", None),
+        office_in_area=np.where(complaint_in_area, complaints["office_code"].to_numpy(), None),
+        service_in_area=np.where(complaint_in_area, complaints["service_code"].to_numpy(), None),
+        staff_in_area=None)
+    args = (visits, rows.cases, rows.findings, inputs.timezone)
+    trend = weekly_indicators(*args, "area", complaints, weeks=(live_first, last), scope_values=["area"],
+                              answers=rows.answers)
+    trend = pd.concat([frozen.reset_index(), trend.drop(columns="area")], ignore_index=True)
+    trend = trend.drop_duplicates("week", keep="first").set_index("week").reindex(weeks).reset_index()
+    by_scope = {}
+    for scope in ("office", "service", "staff"):
+        values = week_store.scope_values(session, scope, offices)
+        table = weekly_indicators(*args, f"{scope}_in_area", complaints, weeks=(last - 1, last),
+                                  scope_values=values, answers=rows.answers).rename(columns={f"{scope}_in_area": scope})
+        current = table[table["week"] == week].set_index(scope)
+        previous = table[table["week"] == week_label(last - 1)].set_index(scope)
+        for name in INDICATORS:
+            current[f"{name}_change"] = current[name] - previous[name].reindex(current.index)
+        by_scope[scope] = current.reset_index()
+    if offices is None:
+        network = trend.set_index("week").loc[week]
+    else:
+        published = reports._frozen_trend(session, [week], None)
+        # (Before the cells this left the network's complaints empty; now they are counted.)
+        network = published.loc[week] if week in published.index else weekly_indicators(
+            rows.visits, rows.cases, rows.findings, inputs.timezone, None, complaints, weeks=(last, last),
+            answers=rows.answers).iloc[0]
+    in_week = visits[in_area & (week_number(visits["day"].to_numpy()) == last)]
+    workload = in_week.groupby("staff_id").size().rename("visits").reset_index()
+    return trend, by_scope, {name: float(network[name]) for name in INDICATORS}, workload
+
+
+def same_numbers(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    got, want = got.reset_index(drop=True), want.reset_index(drop=True)
+    assert list(got.columns) == list(want.columns)
+    for column in got.columns:
+        if pd.api.types.is_numeric_dtype(want[column]) or column in INDICATORS:
+            assert np.array_equal(got[column].to_numpy(dtype="float64"), want[column].to_numpy(dtype="float64"),
+                                  equal_nan=True), column
+        else:
+            assert got[column].astype(str).tolist() == want[column].astype(str).tolist(), column
+
+
+@pytest.mark.parametrize("offices", [None, ["OF1"], AREA])
+def test_the_report_read_from_cells_equals_the_report_computed_from_rows(app, built, offices):
+    inputs = engine_inputs()
+    jobs.publish(dt.datetime(2026, 3, 9, 1, tzinfo=dt.timezone.utc), week="2026-W09")
+    for week in ("2026-W10", "2026-W12", "2026-W16"):
+        report = reports.weekly_report(db.session, inputs, week, offices)
+        trend, by_scope, network, workload = reference_report(db.session, inputs, week, offices)
+        same_numbers(report.trend, trend)
+        for scope in ("office", "service", "staff"):
+            same_numbers(report.by_scope[scope], by_scope[scope])
+        assert np.array_equal(np.array([report.network[n] for n in INDICATORS]),
+                              np.array([network[n] for n in INDICATORS]), equal_nan=True)
+        same_numbers(report.workload.sort_values("staff_id"), workload.sort_values("staff_id"))
+    # A week published with its snapshot: the network's and one office's trend show it.
+    assert "2026-W09" in report.weeks
+
+
+def test_a_report_request_reads_cells_not_visits(app, client, login, built, monkeypatch):
+    def no_rows(*args, **kwargs):
+        raise AssertionError("a report request must not read the stored rows")
+    monkeypatch.setattr(week_store, "week_frames", no_rows)
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        login("admin")
+        for path in ("/supervisor/?week=2026-W12", "/supervisor/report.csv?week=2026-W12"):
+            statements.clear()
+            assert client.get(path).status_code == 200
+            reading_visits = [s for s in statements if "FROM visits" in s and "LIMIT" not in s
+                              and "findings" not in s]
+            assert reading_visits == [], reading_visits
+            assert not [s for s in statements if "cases.due_at" in s or "visits.ticket_at" in s]
+            assert any("FROM indicator_values" in s for s in statements)
+            # No cell write in a request.
+            assert not [s for s in statements if s.startswith(("INSERT INTO indicator", "DELETE FROM indicator"))]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+
+
+def test_a_stale_week_waits_for_the_job_and_the_job_refreshes_only_it(app, built):
+    inputs = engine_inputs()
+    before = {week: refreshed for week, refreshed in db.session.execute(
+        select(IndicatorCell.week, func.count()).group_by(IndicatorCell.week))}
+    cells.mark_stale(db.session, [week_of_label("2026-W10")])
+    db.session.commit()
+    assert cells.refresh_stale(db.session, inputs) == [week_of_label("2026-W10")]
+    assert cells.refresh_stale(db.session, inputs) == []
+    db.session.commit()
+    after = {week: refreshed for week, refreshed in db.session.execute(
+        select(IndicatorCell.week, func.count()).group_by(IndicatorCell.week))}
+    assert after == before
