@@ -359,6 +359,10 @@ def test_an_office_whose_applicants_dispute_far_more_is_an_outlier_of_the_report
         given = witness.GivenAnswer("disputed", told_to_return=True) if disputes else witness.GivenAnswer("confirmed")
         witness.record_answer(db.session, inputs, case, case.visits[0].visit_id, given, now)
     db.session.commit()
+    # The report reads the stored weekly cells, which the cells job refreshes after answers.
+    from monitor.services import indicator_cells
+    indicator_cells.refresh_stale(db.session, engine_inputs())
+    db.session.commit()
     report = reports.weekly_report(db.session, inputs, "2026-W15", None)
     assert report.network["disputes_per_100_cases"] == pytest.approx(100 * 12 / 32)
     flagged = {(item.indicator, item.office) for item in report.summary if item.kind == "outlier"}
