@@ -267,7 +267,7 @@ def visits_import(path, skip_invalid, rejects):
             everything = db.session.scalar(select(func.count()).select_from(Visit)) == result.inserted
             findings_store.sweep(db.session, inputs.frames, inputs.calendar, dt.datetime.now(dt.timezone.utc),
                                  inputs.thresholds, None if everything else list(result.case_pks),
-                                 None if everything else list(result.consult_pks))
+                                 None if everything else list(result.consult_pks), known=result.visits)
         stage = "committing the import"
         db.session.commit()
     except (SQLAlchemyError, db.engine.dialect.dbapi.Error) as error:
