@@ -400,8 +400,11 @@ def _analyze_here(path, frames, calendar, as_of, thresholds, scope, ocel_path, h
     parsed = parse_visits(given.rows, frames, calendar.timezone_name)
     bad = parsed.bad_rows
     bad_rows = pd.DataFrame({"where": given.where(bad["line"]), "column": bad["column"], "reason": bad["reason"]})
-    progress.phase(f"judging {len(parsed.visits):,} visits")
-    analysis = judge(parsed.visits, frames, calendar, as_of, thresholds)
+    visits = parsed.visits
+    del given, parsed  # the text as read: not held while the visits are judged (peak memory)
+    progress.phase(f"judging {len(visits):,} visits")
+    analysis = judge(visits, frames, calendar, as_of, thresholds)
+    del visits
     if ocel_path:
         write_ocel(ocel_path, [ocel_share(analysis.visits, hash_key)])
     return (analysis.finding_table(), analysis.indicators(calendar.timezone_name, scope),
