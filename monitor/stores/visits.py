@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from sqlalchemy import String, bindparam, false, select, text, type_coerce, update
+from sqlalchemy import String, bindparam, false, func, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from . import audit, evidence
@@ -547,6 +547,8 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
         visit_pks = None if case_pks is None else set(visit_pks or ()) - set(held_pks.tolist())
         if len(held_pks):  # the rest of the database: one bind parameter, however many are held
             query = query.where(~one_of(session, Visit.id, held_pks, "held"))
+            if case_pks is None and session.scalar(select(func.count()).select_from(Visit)) == len(held_pks):
+                case_pks, visit_pks = set(), set()  # every stored visit is held: nothing to read
     if case_pks is None and visit_pks is None:
         parts = [pd.read_sql(query, connection)]
     else:
