@@ -268,7 +268,7 @@ def visits_import(path, skip_invalid, rejects):
             everything = db.session.scalar(select(func.count()).select_from(Visit)) == result.inserted
             findings_store.sweep(db.session, inputs.frames, inputs.calendar, dt.datetime.now(dt.timezone.utc),
                                  inputs.thresholds, None if everything else list(result.case_pks),
-                                 None if everything else list(result.consult_pks))
+                                 None if everything else list(result.consult_pks), known=result.visits)
             stage = "updating the weekly indicator cells"
             indicator_cells.mark_visits(db.session, visits["called_at"], inputs.timezone)
             indicator_cells.refresh_stale(db.session, inputs)
@@ -406,8 +406,11 @@ def _analyze_here(path, frames, calendar, as_of, thresholds, scope, ocel_path, h
     parsed = parse_visits(given.rows, frames, calendar.timezone_name)
     bad = parsed.bad_rows
     bad_rows = pd.DataFrame({"where": given.where(bad["line"]), "column": bad["column"], "reason": bad["reason"]})
-    progress.phase(f"judging {len(parsed.visits):,} visits")
-    analysis = judge(parsed.visits, frames, calendar, as_of, thresholds)
+    visits = parsed.visits
+    del given, parsed  # the text as read: not held while the visits are judged (peak memory)
+    progress.phase(f"judging {len(visits):,} visits")
+    analysis = judge(visits, frames, calendar, as_of, thresholds)
+    del visits
     if ocel_path:
         write_ocel(ocel_path, [ocel_share(analysis.visits, hash_key, analysis.finding_table())])
     return (analysis.finding_table(), analysis.indicators(calendar.timezone_name, scope),

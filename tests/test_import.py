@@ -319,3 +319,38 @@ def test_bulk_insert_keeps_every_text_as_written(app):
         assert [row.n for row in stored] == [None if pd.isna(v) else v for v in numbers]
     db.session.execute(text("DROP TABLE copy_check"))
     db.session.commit()
+
+
+def test_the_visits_an_import_holds_for_its_recheck_are_those_stored(app, loaded_catalog, tmp_path):
+    """The re-check after an import judges the visits the import holds in memory instead of
+    reading them back: they must be exactly what the database now returns, stored cases'
+    earlier visits included."""
+    from monitor.compliance import frame_from_text, parse_visits
+    from monitor.services.context import engine_inputs
+    from monitor.stores import visits as visit_store
+
+    _synthetic(loaded_catalog, 600, "old-").to_csv(tmp_path / "old.csv", index=False)
+    assert run_import(app, tmp_path / "old.csv").exit_code == 0
+    db.session.commit()
+    new = _synthetic(loaded_catalog, 900, "new-")
+    # Some new visits continue stored cases, with a fraction of a second and a consult's empty fields.
+    stored_case = new["case_id"].ne("") & (new.index % 7 == 0)
+    new.loc[stored_case, "case_id"] = new.loc[stored_case, "case_id"].str.replace("new-", "old-", regex=False)
+    new.loc[new.index % 11 == 0, "finished_at"] = new.loc[new.index % 11 == 0, "finished_at"] + ".123456789"
+    inputs = engine_inputs()
+    parsed = parse_visits(frame_from_text(new.astype(str)), inputs.frames, inputs.timezone)
+    result = visit_store.import_visits(db.session, parsed.visits, hash_key=app.config["APPLICANT_HASH_KEY"],
+                                       source="import:test", frames=inputs.frames, calendar=inputs.calendar)
+    assert result.inserted == len(parsed.visits) and result.visits is not None
+    read = visit_store.visits_frame(db.session, inputs.frames, inputs.timezone, result.case_pks, result.consult_pks)
+    held = result.visits
+    assert len(read) > result.inserted  # the stored cases' earlier visits are held too
+    columns = list(read.columns)
+    held, read = (frame[columns].sort_values("visit_pk").reset_index(drop=True) for frame in (held, read))
+    for frame in (held, read):
+        frame["case_pk"] = frame["case_pk"].astype("float64")
+        frame["stored_day"] = frame["stored_day"].astype("int64")
+        for column in visit_store.TIMESTAMPS:  # the same moments, whatever their resolution
+            frame[column] = frame[column].astype("datetime64[us, UTC]")
+    pd.testing.assert_frame_equal(held, read, check_dtype=False)
+    db.session.rollback()

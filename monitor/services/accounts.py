@@ -28,8 +28,14 @@ from ..models.people import ROLES
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
 LOGIN_PATTERN = r"^[A-Za-z0-9_.-]{1,80}$"
-# Hashed once: unknown logins take as long to refuse as a wrong password (no user enumeration).
-_DUMMY_PASSWORD_HASH = generate_password_hash("not a real password, only for timing")
+# Unknown logins take as long to refuse as a wrong password (no user enumeration).
+
+
+@lru_cache(maxsize=1)
+def _dummy_password_hash() -> str:
+    """Hashed once, when first asked for (at the first sign-in of an unknown login), not when a
+    process starts: every CLI command, `flask analyze` included, loads this module."""
+    return generate_password_hash("not a real password, only for timing")
 
 
 class AccountError(ValueError):
@@ -97,7 +103,7 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
     An unknown login costs the same hash as a known one, so timing does not tell them apart.
     """
     user = find_user(session, login)
-    hashed = user.password_hash if user is not None else _DUMMY_PASSWORD_HASH
+    hashed = user.password_hash if user is not None else _dummy_password_hash()
     matches = check_password_hash(hashed, password)
     if user is None or not user.active or not matches:
         return None

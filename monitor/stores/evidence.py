@@ -35,6 +35,8 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, Numeric, String, event, select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -127,27 +129,66 @@ def _is_time(column) -> bool:
 
 
 def _text(values: pd.Series, column) -> list:
-    """One column as canonical text, vectorised where it counts (timestamps)."""
+    """One column as canonical text (a list): ``_texts`` as Python strings."""
+    return _texts(values, column).to_pylist()
+
+
+def _texts(values: pd.Series, column) -> pa.Array:
+    """One column as canonical text, NULL as ``NULL``: an Arrow string array, built column by
+    column (timestamps, numbers and texts without a Python step per value; the rare other
+    kinds, and any value of an unexpected type, value by value as they always were)."""
     moments = isinstance(values.dtype, pd.DatetimeTZDtype)  # already parsed (rows just written)
-    values = values if moments else values.astype(object)
-    missing = values.isna().to_numpy()
     kind = column.type
     if _is_time(column):
-        stamps = values if moments else pd.to_datetime(values, utc=True, format="ISO8601")
-        text = np.datetime_as_string(stamps.to_numpy(dtype="datetime64[us]"), unit="us").astype(object)
-    elif isinstance(kind, Date):
-        text = [v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values]
-    elif isinstance(kind, Boolean):
-        text = ["1" if v in (True, 1, "1", "t", "true") else "0" for v in values]
-    elif isinstance(kind, Integer):
-        text = [str(int(v)) if v is not None and v == v else NULL for v in values]
-    elif isinstance(kind, (Float, Numeric)):
-        text = [repr(float(v)) if v is not None and v == v else NULL for v in values]
-    elif isinstance(kind, JSON):
-        text = [json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
+        stamps = values if moments else pd.to_datetime(values.astype(object), utc=True, format="ISO8601")
+        utc = pc.cast(pa.array(stamps.dt.tz_convert("UTC").array), pa.timestamp("us", "UTC"), safe=False)
+        text = utc.cast(pa.timestamp("us")).cast(pa.string())  # 2026-04-06 05:10:00.000000
+        return pc.fill_null(pc.replace_substring(text, " ", "T", max_replacements=1), NULL)
+    if isinstance(kind, Integer) and pd.api.types.is_integer_dtype(values.dtype):  # int64 or Int64
+        return pc.fill_null(pa.array(values.array if isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
+                                     else values.to_numpy(), type=pa.int64()).cast(pa.string()), NULL)
+    objects = values.to_numpy(dtype=object, na_value=None)
+    missing = pd.isna(objects)
+    if isinstance(kind, Integer):
+        numbers = _whole_numbers(objects, missing)
+        if numbers is not None:
+            return pc.fill_null(pa.array(numbers, mask=missing, type=pa.int64()).cast(pa.string()), NULL)
+        text = [str(int(v)) if not gone else NULL for v, gone in zip(objects, missing)]
+    elif isinstance(kind, (Date, Boolean, Float, Numeric, JSON)):
+        text = [_one_text(v, kind) if not gone else NULL for v, gone in zip(objects, missing)]
     else:
-        text = [str(v) for v in values]
-    return [NULL if gone else value for value, gone in zip(text, missing)]
+        present = objects[~missing]
+        if pd.api.types.infer_dtype(present, skipna=False) in ("string", "empty"):
+            return pc.fill_null(pa.array(objects, type=pa.string(), from_pandas=True), NULL)
+        text = [str(v) if not gone else NULL for v, gone in zip(objects, missing)]
+    return pa.array(text, type=pa.string())
+
+
+def _one_text(value, kind) -> str:
+    if isinstance(kind, Date):
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if isinstance(kind, Boolean):
+        return "1" if value in (True, 1, "1", "t", "true") else "0"
+    if isinstance(kind, (Float, Numeric)):
+        return repr(float(value))
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _whole_numbers(objects: np.ndarray, missing: np.ndarray) -> np.ndarray | None:
+    """Integers (or integral floats) as int64; None when any value is of another kind (text,
+    a fraction, a bool): those are turned to text one by one, ``str(int(v))`` as always."""
+    kind = pd.api.types.infer_dtype(objects[~missing], skipna=False)
+    try:
+        if kind in ("integer", "empty"):
+            return np.where(missing, 0, objects).astype("int64")
+        if kind in ("floating", "mixed-integer-float"):
+            floats = np.where(missing, 0.0, objects).astype("float64")
+            if np.isfinite(floats).all() and (floats == np.trunc(floats)).all() \
+                    and np.abs(floats).max(initial=0) < 2**53:
+                return floats.astype("int64")
+    except (OverflowError, TypeError, ValueError):
+        pass
+    return None
 
 
 # Columns added after rows were first digested: an empty one adds nothing to the row's line,
@@ -158,15 +199,45 @@ ADDED_COLUMNS = frozenset({("findings", "params"), ("correction_requests", "why_
 
 
 def _joined(frame: pd.DataFrame, columns) -> list:
+    return _joined_texts(frame, columns).to_pylist()
+
+
+def _joined_texts(frame: pd.DataFrame, columns) -> pa.Array:
+    """Each row's columns as canonical text joined by ``SEPARATOR``, in one Arrow pass per column."""
     if frame.empty:
-        return []
+        return pa.array([], type=pa.string())
     texts = []
     for column in columns:
-        text = _text(frame[column.name], column)
+        text = _texts(frame[column.name], column)
         if (column.table.name, column.name) in ADDED_COLUMNS:
-            text = [None if value == NULL else f"{column.name}={value}" for value in text]
+            named = pc.binary_join_element_wise(pa.scalar(f"{column.name}="), text, "")
+            text = pc.if_else(pc.equal(text, NULL), pa.scalar(None, pa.string()), named)
         texts.append(text)
-    return [SEPARATOR.join(part for part in parts if part is not None) for parts in zip(*texts)]
+    return pc.binary_join_element_wise(*texts, SEPARATOR, null_handling="skip")
+
+
+def digests(texts: pa.Array) -> list[str]:
+    """SHA-256 of each text (UTF-8), hex: the one step taken per row, in a tight loop."""
+    sha256 = hashlib.sha256
+    return [sha256(data).hexdigest() for data in texts.cast(pa.binary()).to_pylist()]
+
+
+def row_ids(spec: Entity, values) -> list[str]:
+    """``spec.row_id`` of many key values (numbers turned to text at once)."""
+    if spec.numeric:
+        return np.asarray(values, dtype="int64").astype(str).tolist()
+    return [spec.row_id(value) for value in values]
+
+
+def _distinct_ids(spec: Entity, ids: Iterable) -> list[str]:
+    """The distinct row_ids of key values (None left out), sorted as text: an array of numbers
+    at once, anything else (text ids, a mix) value by value."""
+    values = ids if isinstance(ids, (np.ndarray, pd.Series, pd.Index, list, tuple)) else list(ids)
+    if spec.numeric:
+        array = np.asarray(values)
+        if array.dtype.kind in "iu":
+            return sorted(np.unique(array).astype(str).tolist())
+    return sorted({spec.row_id(i) for i in values if i is not None})
 
 
 def _read(session: Session, table, where=None) -> pd.DataFrame:
@@ -197,8 +268,8 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
     if ids is None:
         wheres = [None]
     else:
-        ids = sorted({spec.row_id(i) for i in ids})
-        values = [spec.key_value(i) for i in ids]
+        ids = _distinct_ids(spec, ids)
+        values = np.asarray(ids, dtype="int64").tolist() if spec.numeric else [spec.key_value(i) for i in ids]
         if isinstance(key.type, (Integer, String)):  # one bind parameter, however many ids
             wheres = [one_of(session, key, values)] if values else []
         else:  # days: in slices
@@ -208,7 +279,7 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
     frame = pd.concat([_read(session, table, where) for where in wheres], ignore_index=True)
     if frame.empty:
         return pd.DataFrame(columns=["row_id", "label", "digest"])
-    line = _joined(frame, columns)
+    line = _joined_texts(frame, columns)
     for part, foreign, order, *optional in spec.parts:
         part_columns = sorted((c for c in part.columns if c.name not in ("id", foreign)), key=lambda c: c.name)
         foreign_column = part.c[foreign]
@@ -223,11 +294,10 @@ def current(session: Session, entity: str, ids: Iterable | None = None) -> pd.Da
         parts = grouped.to_dict()
         # An optional part (added after rows were digested) adds nothing to a row without one,
         # so that the digests recorded before it still verify.
-        line = [text if optional and int(pk) not in parts else text + "\x1d" + parts.get(int(pk), "")
-                for text, pk in zip(line, frame[key.name])]
-    digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in line]
-    return pd.DataFrame({"row_id": [spec.row_id(v) for v in frame[key.name]], "label": _labels(frame, spec),
-                         "digest": digests})
+        line = pa.array([text if optional and int(pk) not in parts else text + "\x1d" + parts.get(int(pk), "")
+                         for text, pk in zip(line.to_pylist(), frame[key.name])], type=pa.string())
+    return pd.DataFrame({"row_id": row_ids(spec, frame[key.name]), "label": _labels(frame, spec),
+                         "digest": digests(line)})
 
 
 def of_written(entity: str, frame: pd.DataFrame) -> pd.DataFrame | None:
@@ -239,13 +309,8 @@ def of_written(entity: str, frame: pd.DataFrame) -> pd.DataFrame | None:
     columns = sorted(spec.model.__table__.columns, key=lambda c: c.name)
     if spec.parts or any(c.name not in frame.columns for c in columns):
         return None
-    values = pd.DataFrame({c.name: frame[c.name].to_numpy(dtype=object, na_value=None)
-                           if isinstance(frame[c.name].dtype, pd.api.extensions.ExtensionDtype)
-                           and not isinstance(frame[c.name].dtype, pd.DatetimeTZDtype) else frame[c.name]
-                           for c in columns})
-    digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in _joined(values, columns)]
-    return pd.DataFrame({"entity": entity, "row_id": [spec.row_id(value) for value in frame[spec.key]],
-                         "digest": digests})
+    return pd.DataFrame({"entity": entity, "row_id": row_ids(spec, frame[spec.key]),
+                         "digest": digests(_joined_texts(frame, columns))})
 
 
 def _chunks(values: list, size: int = 5000):
@@ -283,18 +348,18 @@ def entries(session: Session, rows: dict[str, Iterable], only_changed: bool = Tr
     frames = []
     for entity, ids in rows.items():
         spec = ENTITIES[entity]
-        ids = sorted({spec.row_id(i) for i in ids if i is not None})
+        ids = _distinct_ids(spec, ids)
         if known is not None and len(known):
             given = known[known["entity"] == entity]
             frames.append(given[["entity", "row_id", "digest"]])
-            ids = sorted(set(ids) - set(given["row_id"].astype(str).tolist()))
+            ids = pd.Index(ids).difference(pd.Index(given["row_id"].astype(str))).tolist()
         if not ids:
             continue
         now = current(session, entity, ids).set_index("row_id")["digest"]
         wanted = pd.Series(DELETED, index=ids, dtype=object)
         wanted.update(now)
         frame = pd.DataFrame({"entity": entity, "row_id": wanted.index, "digest": wanted.to_numpy()})
-        fresh = {str(int(i)) for i in (written or {}).get(entity, ())}
+        fresh = _distinct_ids(spec, (written or {}).get(entity, ()))
         kept = frame[frame["row_id"].isin(fresh)] if only_changed and fresh else frame.iloc[:0]
         frame = frame.drop(kept.index)
         if only_changed and len(frame):

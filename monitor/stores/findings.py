@@ -40,12 +40,13 @@ class SweepResult:
 
 def analyze_stored(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                    as_of: pd.Timestamp, thresholds: Thresholds, case_pks=None,
-                   visit_pks=None) -> tuple[Analysis, pd.DataFrame]:
-    """Judge stored visits (all, or those of the given cases and visits).
+                   visit_pks=None, *, known: pd.DataFrame | None = None) -> tuple[Analysis, pd.DataFrame]:
+    """Judge stored visits (all, or those of the given cases and visits; ``known``: those the
+    caller holds already, see ``visits_frame``).
 
     Returns the analysis and the visits with no version in force (data errors).
     """
-    visits = visits_frame(session, frames, calendar.timezone_name, case_pks, visit_pks)
+    visits = visits_frame(session, frames, calendar.timezone_name, case_pks, visit_pks, known=known)
     unjudgeable = visits[visits["version"] < 0]
     return judge(visits[visits["version"] >= 0], frames, calendar, as_of, thresholds), unjudgeable
 
@@ -96,7 +97,7 @@ CARRIED_ON_BY = {"OVERDUE_OPEN": "DEADLINE_MISSED"}
 
 def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
           as_of: dt.datetime, thresholds: Thresholds, case_pks=None, visit_pks=None, *,
-          cause: Cause | None = None, actor: str = "system") -> SweepResult:
+          cause: Cause | None = None, actor: str = "system", known: pd.DataFrame | None = None) -> SweepResult:
     """Judge stored visits and cases as of ``as_of`` and bring their stored findings in line.
 
     Everything by default; the desk passes the case (or consult visit) it just saved.
@@ -107,14 +108,15 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     not the sweep's to judge, nor those an applicant reported (services.witness): no desk
     action clears them, and the engine firing the same rule on the visit adds nothing to
     them. Every change is one audit record with the changed findings' digests; a sweep that
-    changes nothing writes nothing.
+    changes nothing writes nothing. ``known``: stored visits the caller holds (an import's
+    ``ImportResult.visits``), not read back.
     """
     if case_pks is not None or visit_pks is not None:
-        case_pks, visit_pks = visit_store.with_applicants(session, case_pks, visit_pks)
+        case_pks, visit_pks = visit_store.with_applicants(session, case_pks, visit_pks, known=known)
     as_of_utc = pd.Timestamp(as_of).tz_convert("UTC")
     cause = cause or Cause("sweep", f"sweep as of {as_of_utc.isoformat()}")
     analysis, unjudgeable = analyze_stored(session, frames, calendar, pd.Timestamp(as_of), thresholds,
-                                           case_pks, visit_pks)
+                                           case_pks, visit_pks, known=known)
     new = _finding_rows(analysis)
     connection = session.connection()
     query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing,

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, bindparam, false, select, text, type_coerce, update
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from sqlalchemy import String, bindparam, false, func, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from . import audit, evidence
@@ -40,6 +43,9 @@ class ImportResult:
     cases_touched: int
     case_pks: tuple[int, ...] = ()  # the cases this import created or re-timed
     consult_pks: tuple[int, ...] = ()  # the new visits outside any case
+    # Every visit of those cases and the new consults as ``visits_frame`` reads them, held in
+    # memory so that the re-check after the import need not read back what it just wrote.
+    visits: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
 
 def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
@@ -56,84 +62,76 @@ def _existing(session: Session, column, values: Iterable) -> dict:
     return dict(session.execute(select(column, key).where(one_of(session, column, values))).all())
 
 
+INSERT_SLICE = 100_000  # rows per COPY or executemany (memory stays that of one slice)
+
+
 def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.DataFrame,
                 progress: Progress | None = None) -> None:
-    """Insert many rows fast, in the open transaction: PostgreSQL binary COPY, SQLite one
-    prepared INSERT run over plain tuples.
+    """Insert many rows fast, in the open transaction: PostgreSQL ``COPY`` of CSV text that
+    Arrow writes (no Python step per row), SQLite one prepared INSERT run over columns made
+    Python values column by column.
 
-    Timestamp columns may be tz-aware datetimes or text the database reads; each column
-    is turned into Python values once, by its column type, not value by value.
+    Timestamp columns may be tz-aware datetimes or text the database reads. Another column
+    is written by adding it to ``columns`` (and to ``frame``): nothing here names one.
     """
     connection = session.connection()
     dialect = connection.dialect.name
     raw = connection.connection.dbapi_connection
     kinds = _column_kinds(raw, table, columns) if dialect == "postgresql" else {}
     total = len(frame)
-    step = 50_000
-    for start in range(0, total, step):
-        part = frame.iloc[start:start + step]
+    for start in range(0, total, INSERT_SLICE):
+        part = frame.iloc[start:start + INSERT_SLICE]
         if dialect == "postgresql":
-            csv_text = _copy_csv(part, columns, kinds)
             with raw.cursor() as cursor:
                 # Table and column names are this module's constants, never user input.
-                if csv_text is not None:  # the whole part as CSV text, formatted column by column
-                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN "
-                                     f"(FORMAT csv, NULL '{COPY_NULL}')") as copy:
-                        copy.write(csv_text)
-                else:
-                    rows = zip(*(_python_values(part[c], kinds[c][1], dialect) for c in columns))
-                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-                        copy.set_types([kinds[c][0] for c in columns])
-                        for row in rows:
-                            copy.write_row(row)
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(_copy_csv(part, columns, kinds))
         else:
-            rows = list(zip(*(_python_values(part[c], None, dialect) for c in columns)))
             placeholders = ", ".join("?" for _ in columns)
             statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # nosec B608
             cursor = raw.cursor()
-            cursor.executemany(statement, rows)
+            cursor.executemany(statement, zip(*(_sqlite_values(part[c]) for c in columns)))
             cursor.close()
         if progress:
-            progress(min(start + step, total), total)
+            progress(min(start + INSERT_SLICE, total), total)
 
 
-COPY_NULL = "\\N"  # unquoted \N is NULL in the CSV below; any other text, "" included, is itself
-
-
-def _copy_csv(part: pd.DataFrame, columns: list[str], kinds: dict) -> str | None:
-    """PostgreSQL: rows as CSV text for COPY, each column formatted in one pass (timestamps in
-    UTC with microseconds; text quoted only where it holds a comma, quote or line break). None
-    when a text value is the NULL marker itself (then the rows go value by value, in binary)."""
-    formatted = []
+def _copy_csv(part: pd.DataFrame, columns: list[str], kinds: dict) -> bytes:
+    """PostgreSQL: rows as the CSV text COPY reads, written by Arrow: every text quoted (so
+    that "" is empty text), NULL unquoted and empty; timestamps in UTC with microseconds."""
+    arrays = []
     for column in columns:
         values, kind = part[column], kinds[column][1]
-        missing = values.isna().to_numpy()
         if kind == "timestamp":
             if not isinstance(values.dtype, pd.DatetimeTZDtype):
-                values = pd.to_datetime(values, utc=True, format="ISO8601")
-            texts = _sql_timestamps(values, "postgresql").to_numpy(dtype=object)
+                values = pd.to_datetime(values.astype(object), utc=True, format="ISO8601")
+            arrays.append(_utc_text(values, "+00:00"))
         elif kind == "int":
-            texts = values.astype("Int64").to_numpy(dtype="int64", na_value=0).astype(str).astype(object)
+            arrays.append(pa.array(values.astype("Int64").array, type=pa.int64()))
         elif kind == "bool":
-            texts = np.where(values.fillna(False).astype(bool).to_numpy(), "t", "f").astype(object)
+            arrays.append(pa.array(values.astype("boolean").array, type=pa.bool_()))
         else:
-            texts = np.array(values.astype(object), dtype=object)
-            present = np.array(list(map(str, texts[~missing])), dtype=object)
-            if (present == COPY_NULL).any():
-                return None
-            joined = "\x00".join(present)  # one scan of the column: most hold no character to quote
-            if any(character in joined for character in '",\r\n'):
-                special = pd.Series(present, dtype=object).str.contains('[",\r\n]', regex=True).to_numpy(bool)
-                present[special] = ['"' + v.replace('"', '""') + '"' for v in present[special]]
-            texts[~missing] = present
-        texts = np.array(texts, dtype=object)  # a writable copy
-        texts[missing] = COPY_NULL
-        formatted.append(texts.tolist())
-    return "".join(",".join(row) + "\r\n" for row in zip(*formatted))
+            arrays.append(_text_array(values))
+    table = pa.Table.from_arrays(arrays, names=[f"c{n}" for n in range(len(columns))])
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+    return sink.getvalue().to_pybytes()
+
+
+def _text_array(values: pd.Series) -> pa.Array:
+    """A text column as an Arrow string array (None, NaN and NA as null)."""
+    if isinstance(values.dtype, pd.StringDtype) or str(values.dtype) in ("str", "string"):
+        return pa.array(values.array, type=pa.string(), from_pandas=True)
+    objects = values.to_numpy(dtype=object, na_value=None)
+    try:
+        return pa.array(objects, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or other values in a text column
+        return pa.array([None if value is None or value != value else str(value) for value in objects],
+                        type=pa.string())
 
 
 def _column_kinds(raw, table: str, columns: list[str]) -> dict[str, tuple[int, str]]:
-    """PostgreSQL: each column's type oid (for binary COPY) and kind (timestamp, int, bool, text)."""
+    """PostgreSQL: each column's type oid and kind (timestamp, int, bool, text)."""
     with raw.cursor() as cursor:
         cursor.execute("SELECT a.attname, a.atttypid, t.typname FROM pg_attribute a "
                        "JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = %s::regclass AND a.attnum > 0",
@@ -144,33 +142,20 @@ def _column_kinds(raw, table: str, columns: list[str]) -> dict[str, tuple[int, s
     return {c: (found[c][0], kind.get(found[c][1], "text")) for c in columns}
 
 
-def _python_values(values: pd.Series, kind: str | None, dialect: str) -> list:
-    """One column as the driver's Python values, None where missing."""
-    is_moment = isinstance(values.dtype, pd.DatetimeTZDtype)
-    if dialect != "postgresql":  # SQLite stores moments as UTC text, the rest as given
-        return _listed(_sql_timestamps(values, dialect) if is_moment else values)
-    if kind == "timestamp" and not is_moment:
-        values = pd.to_datetime(values, utc=True, format="ISO8601")
-    elif kind == "int":
-        values = values.astype("Int64")
-    return _listed(values)
+def _sqlite_values(values: pd.Series) -> list:
+    """SQLite: one column as the driver's Python values, None where missing; moments as the
+    UTC text UTCDateTime reads back, formatted by Arrow in one pass."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return _utc_text(values).to_pylist()
+    return values.to_numpy(dtype=object, na_value=None).tolist()
 
 
-def _listed(values: pd.Series) -> list:
-    objects = values.to_numpy(dtype=object, na_value=None)
-    return objects.tolist()
-
-
-def _sql_timestamps(values: pd.Series, dialect: str) -> pd.Series:
-    """UTC timestamps as text the database reads back through UTCDateTime.
-
-    Formatted by numpy in one pass: pandas' per-value str() of tz-aware times is slow.
-    """
-    utc = values.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT"))
-    text = np.char.replace(np.datetime_as_string(utc, unit="us"), "T", " ")
-    if dialect != "sqlite":
-        text = np.char.add(text, "+00:00")
-    return pd.Series(text, index=values.index, dtype=object).where(values.notna().to_numpy(), None)
+def _utc_text(values: pd.Series, suffix: str = "") -> pa.Array:
+    """tz-aware moments as UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` (then ``suffix``), null where
+    missing: Arrow's cast to text, several times faster than any strftime."""
+    moments = pc.cast(pa.array(values.dt.tz_convert("UTC").array), pa.timestamp("us", "UTC"), safe=False)
+    text = moments.cast(pa.timestamp("us")).cast(pa.string())
+    return pc.binary_join_element_wise(text, pa.scalar(suffix), "") if suffix else text
 
 
 def lock_case(session: Session, case_number: str | None = None, *, case_pk: int | None = None) -> None:
@@ -229,6 +214,7 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     # The new rows' ids are taken before they are written (the write lock held on SQLite), so
     # that cases are written once with their defining visits, and nothing is looked up again.
     _lock_for_writing(session, "cases")
+    _cache_for_bulk_writes(session, len(new))
     visit_pks = _new_ids(session, "visits", len(new))
     combined_pks = visit_pks[in_case] if stored is None else \
         np.concatenate([stored["visit_pk"].to_numpy(dtype="int64"), visit_pks[in_case]])
@@ -236,9 +222,11 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     is_fresh = ~timelines["case_number"].isin(case_pks).to_numpy()
     fresh = timelines[is_fresh].assign(**{c: defining.loc[is_fresh, c].array for c in DEFINING})
     fresh_pks = _new_ids(session, "cases", len(fresh))
+    # Every column of the new cases is written (a check code comes only from a desk's receipt),
+    # so that their row digests are computed from what was written, not read back.
+    fresh_rows = fresh[[*CASE_COLUMNS, *DEFINING]].assign(id=fresh_pks, check_code_hash=None)
     if len(fresh):
-        bulk_insert(session, "cases", ["id", *CASE_COLUMNS, *DEFINING],
-                    fresh[[*CASE_COLUMNS, *DEFINING]].assign(id=fresh_pks))
+        bulk_insert(session, "cases", ["id", *CASE_COLUMNS, *DEFINING], fresh_rows[["id", *CASE_COLUMNS, *DEFINING]])
         case_pks.update(zip(fresh["case_number"].tolist(), fresh_pks.tolist()))
     _update_cases(session, timelines[~is_fresh], case_pks)
 
@@ -271,10 +259,38 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
                           "cases": len(case_numbers)},
                      rows={"visit": visit_pks.tolist(), "case": list(case_pks.values())},
                      written={"visit": visit_pks.tolist(), "case": fresh_pks.tolist()},
-                     known=evidence.of_written("visit", rows))
+                     known=pd.concat([evidence.of_written("visit", rows),
+                                      evidence.of_written("case", fresh_rows.reset_index(drop=True))],
+                                     ignore_index=True))
     consult_pks = tuple(sorted(visit_pks[new["case_id"].isna().to_numpy()].tolist()))
+    written = _as_read(rows, new)
+    held = written if stored is None else pd.concat([stored, written], ignore_index=True)
     return ImportResult(len(new), len(visits) - len(new), len(case_numbers),
-                        tuple(sorted(int(pk) for pk in case_pks.values())), consult_pks)
+                        tuple(sorted(int(pk) for pk in case_pks.values())), consult_pks,
+                        held.sort_values("visit_pk", kind="stable").reset_index(drop=True))
+
+
+def _as_read(rows: pd.DataFrame, parsed: pd.DataFrame) -> pd.DataFrame:
+    """Visits just written (``rows``, from the ``parsed`` file rows) as ``visits_frame`` would
+    read them back: applicants as their keyed hashes, times to the microsecond stored."""
+    frame = pd.DataFrame({
+        "visit_pk": rows["id"].to_numpy(dtype="int64"), "visit_id": rows["visit_id"].to_numpy(),
+        "case_pk": rows["case_pk"].to_numpy(dtype="float64", na_value=np.nan),
+        "case_id": parsed["case_id"].to_numpy(dtype=object),
+        "office_code": rows["office_code"].to_numpy(), "service_code": rows["service_code"].to_numpy(),
+        "staff_id": rows["staff_id"].to_numpy(), "applicant_ref": rows["applicant_hash"].to_numpy(),
+    })
+    for column in TIMESTAMPS:
+        frame[column] = rows[column].dt.tz_convert("UTC").dt.floor("us").array
+    frame["action"] = rows["action"].to_numpy()
+    for column, source in (("documents_requested", rows), ("refusal_ground", rows), ("forwarded_to", rows),
+                           ("applicant_ref", frame)):
+        frame[column] = pd.Series(source[column].to_numpy(dtype=object), dtype=object).fillna("").to_numpy()
+    frame["case_id"] = frame["case_id"].astype(object).where(frame["case_id"].notna(), None)
+    frame["stored_day"] = rows["local_day"].to_numpy(dtype="int64")
+    frame["day"] = parsed["day"].to_numpy(dtype="int64")
+    frame["version"] = parsed["version"].to_numpy(dtype="int64")
+    return frame
 
 
 COMPARED = ["case_id", "office_code", "service_code", "staff_id", "applicant_ref", "ticket_at", "called_at",
@@ -290,15 +306,16 @@ def stored_differences(session: Session, visits: pd.DataFrame, hash_key: str) ->
     correction. A value a recorded correction replaced (the file still holding what the
     visit said before it was corrected) is not a difference.
     """
-    ids = visits["visit_id"].astype(str).unique().tolist()
+    ids = visits["visit_id"].astype(str).unique()
     columns = ["visit_id", "case_id", "office_code", "service_code", "staff_id", "applicant_ref", *TIMESTAMPS,
                "action", "documents_requested", "refusal_ground", "forwarded_to"]
     parts = [pd.DataFrame(columns=columns)]
-    for chunk in chunks(ids):
+    if len(ids):  # one statement, the file's visit_ids one bind parameter
         query = select(Visit.visit_id, Case.case_number.label("case_id"), Visit.office_code, Visit.service_code,
                        Visit.staff_id, Visit.applicant_hash.label("applicant_ref"), Visit.ticket_at, Visit.called_at,
                        Visit.finished_at, Visit.action, Visit.documents_requested, Visit.refusal_ground,
-                       Visit.forwarded_to).outerjoin(Case, Visit.case_pk == Case.id).where(Visit.visit_id.in_(chunk))
+                       Visit.forwarded_to).outerjoin(Case, Visit.case_pk == Case.id) \
+            .where(one_of(session, Visit.visit_id, ids))
         parts.append(pd.read_sql(query, session.connection()))
     stored = pd.concat(parts, ignore_index=True)
     if stored.empty:
@@ -349,14 +366,17 @@ def _normal(column: str, value):
 def _corrected_values(session: Session, visit_ids: list[str]) -> dict[str, dict[str, set]]:
     """Per visit, the values its applied corrections replaced (from their audit records)."""
     found: dict[str, dict[str, set]] = {}
-    for chunk in chunks(sorted(set(visit_ids))):
-        records = session.execute(select(AuditRecord.entity_id, AuditRecord.old_values).where(
-            AuditRecord.entity == "visit", AuditRecord.action == "correct", AuditRecord.entity_id.in_(chunk)))
-        for visit_id, old in records:
-            for column, value in (old or {}).items():
-                if column in TIMESTAMPS and value:
-                    value = pd.Timestamp(value)
-                found.setdefault(visit_id, {}).setdefault(column, set()).add(_normal(column, value))
+    wanted = sorted(set(visit_ids))
+    if not wanted:
+        return found
+    records = session.execute(select(AuditRecord.entity_id, AuditRecord.old_values).where(
+        AuditRecord.entity == "visit", AuditRecord.action == "correct",
+        one_of(session, AuditRecord.entity_id, wanted)))  # one statement, the ids one bind parameter
+    for visit_id, old in records:
+        for column, value in (old or {}).items():
+            if column in TIMESTAMPS and value:
+                value = pd.Timestamp(value)
+            found.setdefault(visit_id, {}).setdefault(column, set()).add(_normal(column, value))
     return found
 
 
@@ -366,6 +386,18 @@ def _lock_for_writing(session: Session, table: str) -> None:
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         connection.execute(text(f"UPDATE {table} SET id = id WHERE id < 0"))  # nosec B608
+
+
+BULK_CACHE_FROM = 50_000  # rows: a larger import keeps more of the indexes it updates in memory
+BULK_CACHE_KIB = 256 * 1024
+
+
+def _cache_for_bulk_writes(session: Session, rows: int) -> None:
+    """SQLite: a large import into a large database updates its indexes at random places; a
+    page cache of 256 MiB for this connection keeps them in memory instead of re-reading pages."""
+    connection = session.connection()
+    if rows >= BULK_CACHE_FROM and connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
 
 
 def _new_ids(session: Session, table: str, count: int) -> np.ndarray:
@@ -458,29 +490,40 @@ def _indexes_built_after(session: Session, table: str, rows: int):
 
 
 def _update_cases(session: Session, timelines: pd.DataFrame, case_pks: dict) -> int:
-    """Write recomputed timelines of stored cases (few per import; many after a calendar change)."""
+    """Write recomputed timelines of stored cases (few per import; many after a calendar change):
+    one statement over arrays on PostgreSQL, one prepared UPDATE over plain tuples on SQLite."""
     if timelines.empty:
         return 0
-    def moment(value):
-        return None if pd.isna(value) else value.to_pydatetime()
-    updates = [{"pk": int(case_pks[row.case_number]), "outcome": row.outcome,
-                "service_code": row.service_code, "office_code": row.office_code,
-                **{name: moment(getattr(row, name)) for name in CASE_TIMELINE}}
-               for row in timelines.itertuples(index=False)]
-    table = Case.__table__
-    statement = update(table).where(table.c.id == bindparam("pk")).values(
-        {name: bindparam(name) for name in updates[0] if name != "pk"})
-    session.connection().execute(statement, updates)
-    return len(updates)
+    columns = ["outcome", "service_code", "office_code", *CASE_TIMELINE]
+    pks = [int(case_pks[number]) for number in timelines["case_number"].tolist()]
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        values = [timelines[c].astype(object).where(timelines[c].notna(), None).tolist() for c in columns[:3]]
+        values += [_utc_text(timelines[c], "+00:00").to_pylist() for c in CASE_TIMELINE]
+        casts = ", ".join(f"%s::{'timestamptz' if c in CASE_TIMELINE else 'text'}[]" for c in columns)
+        with raw.cursor() as cursor:
+            cursor.execute(f"UPDATE cases SET {', '.join(f'{c} = u.{c}' for c in columns)} "  # nosec B608
+                           f"FROM unnest(%s::bigint[], {casts}) AS u(pk, {', '.join(columns)}) "
+                           "WHERE cases.id = u.pk", (pks, *values))
+        return len(pks)
+    values = [_sqlite_values(timelines[c]) for c in columns]
+    cursor = raw.cursor()
+    cursor.executemany(f"UPDATE cases SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",  # nosec B608
+                       zip(*values, pks))
+    cursor.close()
+    return len(pks)
 
 
 def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
                  case_pks: Iterable[int] | None = None,
-                 visit_pks: Iterable[int] | None = None) -> pd.DataFrame:
+                 visit_pks: Iterable[int] | None = None, *, known: pd.DataFrame | None = None) -> pd.DataFrame:
     """Stored visits as the engine's frame (case_id is the public case number).
 
     All visits by default; with ``case_pks``/``visit_pks``, the visits of those cases and
-    those visits only.
+    those visits only. ``known``: stored visits the caller holds in this frame's shape (an
+    import's, ``ImportResult.visits``: every visit of its cases): taken as they are, and
+    only the others read.
     """
     query = select(
         Visit.id.label("visit_pk"), Visit.visit_id, Visit.case_pk, Case.case_number.label("case_id"),
@@ -494,6 +537,16 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
         Visit.forwarded_to, Visit.local_day.label("stored_day"),
     ).outerjoin(Case, Visit.case_pk == Case.id).order_by(Visit.id)
     connection = session.connection()
+    held_pks = known["visit_pk"].to_numpy(dtype="int64") if known is not None else np.array([], "int64")
+    if known is not None:
+        held_cases = set(known["case_pk"].dropna().astype("int64").tolist())
+        case_pks = None if case_pks is None and visit_pks is None else \
+            set(case_pks or ()) - held_cases
+        visit_pks = None if case_pks is None else set(visit_pks or ()) - set(held_pks.tolist())
+        if len(held_pks):  # the rest of the database: one bind parameter, however many are held
+            query = query.where(~one_of(session, Visit.id, held_pks, "held"))
+            if case_pks is None and session.scalar(select(func.count()).select_from(Visit)) == len(held_pks):
+                case_pks, visit_pks = set(), set()  # every stored visit is held: nothing to read
     if case_pks is None and visit_pks is None:
         parts = [pd.read_sql(query, connection)]
     else:
@@ -501,10 +554,17 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
         parts += [pd.read_sql(query.where(one_of(session, column, pks)), connection)
                   for column, pks in ((Visit.case_pk, set(case_pks or ())), (Visit.id, set(visit_pks or ())))
                   if pks]
+    if known is not None and len(known):
+        read = pd.concat(parts, ignore_index=True)
+        for column in TIMESTAMPS:
+            read[column] = pd.to_datetime(read[column], utc=True, format="ISO8601")
+        parts = [known.drop(columns=["day", "version"], errors="ignore"), read] if len(read) else \
+            [known.drop(columns=["day", "version"], errors="ignore")]
     frame = pd.concat(parts, ignore_index=True).drop_duplicates("visit_pk") \
         .sort_values("visit_pk").reset_index(drop=True)
     for column in TIMESTAMPS:
-        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+        if not isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     for column in ("documents_requested", "refusal_ground", "forwarded_to", "applicant_ref"):
         frame[column] = frame[column].fillna("").astype(object)
     frame["case_id"] = frame["case_id"].astype(object).where(frame["case_id"].notna(), None)
@@ -518,22 +578,31 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
 
 
 def with_applicants(session: Session, case_pks: Iterable[int] | None,
-                    visit_pks: Iterable[int] | None) -> tuple[list[int], list[int]]:
+                    visit_pks: Iterable[int] | None, *, known: pd.DataFrame | None = None
+                    ) -> tuple[list[int], list[int]]:
     """The given cases and visits plus every case and consult of the same applicants.
 
     The integrity rules link an applicant's consults and cases (INFORMAL_RETURN,
     REOPENED_AFTER_WITHDRAWAL), so judging one case means judging them together.
+    ``known`` (``visits_frame``'s shape) holds every visit of the given cases and the given
+    visits: their applicants are taken from it, and only the other stored visits looked up.
     """
     case_pks, visit_pks = sorted(set(case_pks or ())), sorted(set(visit_pks or ()))
     applicants: set[str] = set()
-    for column, pks in ((Visit.case_pk, case_pks), (Visit.id, visit_pks)):
-        if pks:  # one statement each, the set one bind parameter, whatever its size
-            applicants.update(session.scalars(select(Visit.applicant_hash).distinct().where(
-                one_of(session, column, pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
+    if known is not None:
+        applicants.update(known["applicant_ref"].dropna().unique().tolist())
+        applicants.discard("")
+    else:
+        for column, pks in ((Visit.case_pk, case_pks), (Visit.id, visit_pks)):
+            if pks:  # one statement each, the set one bind parameter, whatever its size
+                applicants.update(session.scalars(select(Visit.applicant_hash).distinct().where(
+                    one_of(session, column, pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
     cases, visits = set(case_pks), set(visit_pks)
     if applicants:
-        for visit_pk, case_pk in session.execute(select(Visit.id, Visit.case_pk).where(
-                one_of(session, Visit.applicant_hash, applicants))):
+        query = select(Visit.id, Visit.case_pk).where(one_of(session, Visit.applicant_hash, applicants))
+        if known is not None and len(known):
+            query = query.where(~one_of(session, Visit.id, known["visit_pk"].to_numpy(dtype="int64"), "held"))
+        for visit_pk, case_pk in session.execute(query):
             if case_pk is None:
                 visits.add(visit_pk)
             else:
