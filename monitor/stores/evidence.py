@@ -209,7 +209,7 @@ def _joined_texts(frame: pd.DataFrame, columns) -> pa.Array:
     texts = []
     for column in columns:
         text = _texts(frame[column.name], column)
-        if (column.table.name, column.name) in ADDED_COLUMNS:
+        if column.table is not None and (column.table.name, column.name) in ADDED_COLUMNS:
             named = pc.binary_join_element_wise(pa.scalar(f"{column.name}="), text, "")
             text = pc.if_else(pc.equal(text, NULL), pa.scalar(None, pa.string()), named)
         texts.append(text)
