@@ -300,14 +300,13 @@ def week_label(week: int) -> str:
 
 
 def week_of_label(label: str) -> int:
-    """The week index of an ISO week label such as ``2026-W12``, or BadWeek."""
+    """The week index of an ISO week label such as ``2026-W12``, or BadWeek (the engine knows
+    every ISO week; what people may ask for is ``checked_week``'s range)."""
     text = (label or "").strip() if isinstance(label, str) else ""
     matched = WEEK_LABEL.fullmatch(text)
     if matched is None:
         raise BadWeek(str(label), "format")
     year, number = int(matched.group(1)), int(matched.group(2))
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise BadWeek(text, "out_of_range")
     try:
         monday = dt.date.fromisocalendar(year, number, 1)
     except ValueError:
@@ -323,18 +322,22 @@ def week_days(label: str) -> tuple[dt.date, dt.date]:
 
 
 def is_week_label(label: str) -> bool:
-    """Whether ``label`` is an ISO week label the monitor knows."""
+    """Whether ``label`` is an ISO week label of the years people may ask about."""
     try:
-        week_of_label(label)
+        checked_week(label)
     except BadWeek:
         return False
     return True
 
 
 def checked_week(label: str) -> str:
-    """``label`` stripped, once it is known to be an ISO week (BadWeek otherwise)."""
+    """``label`` stripped, once it is known to be an ISO week of FIRST_YEAR..LAST_YEAR (what a
+    person may ask for: a page, a command, the API); BadWeek otherwise."""
     week_of_label(label)
-    return label.strip()
+    text = label.strip()
+    if not FIRST_YEAR <= int(text[:4]) <= LAST_YEAR:
+        raise BadWeek(text, "out_of_range")
+    return text
 
 
 def week_end(week: int, timezone: str) -> pd.Timestamp:

@@ -30,8 +30,13 @@ def test_week_labels_are_the_iso_weeks_of_local_dates(day):
 ])
 def test_a_bad_week_label_says_why(label, reason):
     with pytest.raises(BadWeek) as raised:
-        calendar.week_of_label(label)
+        calendar.checked_week(label)
     assert raised.value.reason == reason and not calendar.is_week_label(label)
+
+
+def test_the_engine_knows_every_iso_week_people_ask_only_about_theirs():
+    assert calendar.week_label(calendar.week_of_label("1970-W01")) == "1970-W01"
+    assert not calendar.is_week_label("1970-W01")
 
 
 def test_2026_has_53_weeks_and_2027_not():

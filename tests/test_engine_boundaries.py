@@ -742,7 +742,7 @@ def test_judge_takes_a_frame_with_any_index_and_numbers_it_by_position(catalog):
     assert list(analysis.visits.index) == [0, 1]
     assert list(analysis.visits["visit_id"]) == ["V2", "V3"]
     assert list(analysis.findings.index) == list(range(len(analysis.findings)))
-    assert list(analysis.findings.columns) == ["rule", "clause", "severity", "detail", "row", "case_row"]
+    assert list(analysis.findings.columns) == ["rule", "clause", "severity", "detail", "params", "row", "case_row"]
     table = analysis.finding_table()
     assert list(zip(table["visit_id"], table["rule"])) == [
         ("V2", "UNFOUNDED_RETURN"), ("V3", "UNFOUNDED_RETURN"), ("", "REPEATED_RETURN")]

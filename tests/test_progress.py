@@ -43,7 +43,8 @@ def test_long_commands_print_progress_lines(app, loaded_catalog, catalog_dir, tm
     assert f"0/{stored_visits} (0%) stored visits to judge" in sweep[0]
     assert f"{stored_visits}/{stored_visits} (100%) judged" in sweep[-1]
     refreshed = lines_of(runner.invoke(args=["visits", "refresh"]), "refresh: cases re-timed")
-    assert "(100%)" in refreshed[-2] and "local day and week" in refreshed[-1]
+    assert "(100%)" in refreshed[-3] and "local day and week" in refreshed[-2]
+    assert "weekly indicator cells" in refreshed[-1]
     assert lines_of(runner.invoke(args=["jobs", "run", "sweep", "--now", AS_OF]), "sweep")
     escalate = lines_of(runner.invoke(args=["jobs", "run", "escalate", "--now", AS_OF]), "escalate")
     assert any("items escalated" in line for line in escalate)

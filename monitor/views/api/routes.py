@@ -131,7 +131,8 @@ def indicators():
     week = request.args.get("week")
     scope_kind = request.args.get("scope_kind")
     indicator = request.args.get("indicator")
-    if week is not None and not calendar.is_week_label(week):
+    # Any label written as an ISO week filters (one that no calendar has finds nothing), as the schema says.
+    if week is not None and not calendar.WEEK_LABEL.fullmatch(week):
         return _error(400, f"week must be an ISO week such as 2026-W12, not {week!r}")
     if scope_kind is not None and scope_kind not in open_data.SCOPE_KINDS:
         return _error(400, f"scope_kind must be one of {', '.join(open_data.SCOPE_KINDS)}")

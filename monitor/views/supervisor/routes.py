@@ -25,7 +25,7 @@ from .. import words
 from ...compliance import ALL_RULES, INDICATORS
 from ...compliance import funnel
 from ...compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND
-from ...calendar import FIRST_YEAR, LAST_YEAR, BadWeek, last_complete_week, week_end, week_of_label
+from ...calendar import FIRST_YEAR, LAST_YEAR, BadWeek, checked_week, last_complete_week, week_end, week_of_label
 from ...services.context import engine_inputs
 from ...extensions import db
 from ...stores.calendar import calendar_from_db
@@ -43,7 +43,7 @@ def _week() -> str:
     week = request.args.get("week") or last_complete_week(dt.datetime.now(dt.timezone.utc),
                                                           current_app.config["MONITOR_TIMEZONE"])
     try:
-        week_of_label(week)
+        checked_week(week)
     except BadWeek:
         abort(400, description=_("Write the week as 2026-W12, a year between %(first)s and %(last)s.",
                                  first=FIRST_YEAR, last=LAST_YEAR))
