@@ -143,5 +143,5 @@ def finding_words(rule: str, params: Mapping | None, detail: str = "", *, catalo
     if not isinstance(params, Mapping):  # None (or a frame's NaN): no parameters stored
         return Markup('<span lang="en">%s</span>') % (detail or "")
     # The messages hold no markup; every part is escaped (names, quoted values) or a number or date.
-    return Markup(_words(rule, params, catalog, language, timezone))
+    return Markup(_words(rule, params, catalog, language, timezone))  # nosec B704: parts escaped above
 
