@@ -22,7 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# ``--tree DIR`` times another checkout (e.g. a git worktree of the baseline revision) with this script.
+TREE = Path(sys.argv[sys.argv.index("--tree") + 1]) if "--tree" in sys.argv else Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(TREE.resolve()))
+os.chdir(TREE)
 
 from monitor.tools.synthetic import generate_visits  # noqa: E402
 from services_catalog import BUNDLED_CATALOG, load_catalog  # noqa: E402
@@ -40,6 +43,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="any SQLAlchemy URL instead of --db")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="the database is already filled: only time")
+    parser.add_argument("--tree", default=None, help="the checkout to time (default: this one)")
+    parser.add_argument("--csv", default=None, help="import this log instead of generating one")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="report-cells-"))
     url = args.database_url or f"sqlite:///{args.db or folder / 'bench.sqlite3'}"
@@ -57,13 +62,15 @@ def main() -> None:
         for command in (["db", "upgrade"], ["catalog", "load"]):
             result = runner.invoke(args=command)
             assert result.exit_code == 0, result.output
+        log = Path(args.csv) if args.csv else folder / "visits.csv"
+        if not args.csv:
+            started = time.perf_counter()
+            frame = generate_visits(load_catalog(BUNDLED_CATALOG), visits=args.visits, start=start,
+                                    days=args.days, offices=offices, seed=7)
+            frame.to_csv(log, index=False)
+            print(f"generated {len(frame):,} visits in {time.perf_counter() - started:.1f} s", flush=True)
         started = time.perf_counter()
-        frame = generate_visits(load_catalog(BUNDLED_CATALOG), visits=args.visits, start=start, days=args.days,
-                                offices=offices, seed=7)
-        frame.to_csv(folder / "visits.csv", index=False)
-        print(f"generated {len(frame):,} visits in {time.perf_counter() - started:.1f} s", flush=True)
-        started = time.perf_counter()
-        result = runner.invoke(args=["visits", "import", str(folder / "visits.csv")])
+        result = runner.invoke(args=["visits", "import", str(log)])
         assert result.exit_code == 0, result.output
         print(f"imported (judged, cells built) in {time.perf_counter() - started:.1f} s", flush=True)
         with app.app_context():

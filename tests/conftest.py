@@ -1,5 +1,10 @@
 """Fixtures: an app on SQLite (always) and on PostgreSQL (when TEST_DATABASE_URL is set).
 
+Every test that needs a database runs on SQLite. The modules marked ``both_databases`` --
+those whose SQL or transactions behave differently by dialect: stores, imports, cells,
+evidence, reports, jobs, locks, hostile input -- run on PostgreSQL as well; pages and words
+that only read through those same stores run once (docs/testing.md).
+
 The schema is built once per backend by the Alembic migrations, as in production; each
 test then starts from empty tables.
 """
@@ -54,7 +59,14 @@ def private_postgres_database(server_url: str):
         admin.dispose()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+def pytest_generate_tests(metafunc):
+    """SQLite for every test with a database; PostgreSQL too for the ``both_databases`` ones."""
+    if "database_url" in metafunc.fixturenames:
+        marked = metafunc.definition.get_closest_marker("both_databases") is not None
+        metafunc.parametrize("database_url", BACKENDS if marked else BACKENDS[:1], indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
 def database_url(request, tmp_path_factory):
     """A migrated, empty database per backend, shared by the tests of the session."""
     with ExitStack() as stack:
@@ -143,7 +155,9 @@ def people(app):
     offices = {code: Office(code=code, name_kk=f"{code} kk", name_ru=f"{code} ru", name_en=f"{code} en",
                             region="Astana") for code in ("OF1", "OF2")}
     db.session.add_all(offices.values())
-    hashed = generate_password_hash(PASSWORD)
+    # One round of PBKDF2: the suite signs in thousands of times, and each check of werkzeug's
+    # default (scrypt, what accounts.py stores) costs 0.1 s. test_accounts checks real hashes.
+    hashed = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
     users = {
         "desk1": User(login="desk1", role="desk", office_code="OF1", password_hash=hashed),
         "desk2": User(login="desk2", role="desk", office_code="OF2", password_hash=hashed),

@@ -19,6 +19,8 @@ from monitor.extensions import db
 
 from .test_import import row, run_import, write_csv
 
+pytestmark = pytest.mark.both_databases
+
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "40"))
 
 

@@ -8,6 +8,8 @@ from monitor.stores import audit
 from monitor.extensions import db
 from monitor.models import AuditRecord
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def chain(app):

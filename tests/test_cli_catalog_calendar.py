@@ -14,6 +14,8 @@ from services_catalog import BUNDLED_CATALOG, CatalogError, load_catalog
 
 from .catalogs import DOCUMENTS, service, text, version, write_catalog
 
+pytestmark = pytest.mark.both_databases
+
 LOCAL = dt.timezone(dt.timedelta(hours=5))
 HEADER = ("visit_id,case_id,office_code,service_code,staff_id,applicant_ref,ticket_at,called_at,"
           "finished_at,action,documents_requested,refusal_ground,forwarded_to")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 
+import pytest
 from sqlalchemy import func, select
 
 from monitor.stores import audit
@@ -11,6 +12,8 @@ from monitor.extensions import db
 from monitor.models import Case, Visit
 
 from .conftest import TEST_CONFIG
+
+pytestmark = pytest.mark.both_databases
 
 PROCESSES, VISITS_EACH = 4, 8
 

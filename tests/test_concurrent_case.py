@@ -12,6 +12,7 @@ import datetime as dt
 import threading
 from zoneinfo import ZoneInfo
 
+import pytest
 import pandas as pd
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -25,6 +26,8 @@ from monitor.stores.findings import sweep
 
 from .conftest import PASSWORD
 from .test_desk import visit_form
+
+pytestmark = pytest.mark.both_databases
 
 ROUNDS = 4
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 import pandas as pd
 from sqlalchemy import func, select
 
@@ -14,6 +15,8 @@ from monitor.models import Case, Finding
 
 from .test_import import row, run_import, write_csv
 from .test_supervisor import load as load_supervisor_data
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_citizens_pages_are_cacheable_and_answer_304_without_rendering(client, loaded_catalog, monkeypatch):

@@ -22,6 +22,8 @@ from monitor.extensions import db
 
 from .conftest import TEST_CONFIG, private_postgres_database
 
+pytestmark = pytest.mark.both_databases
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -11,6 +11,8 @@ from monitor.extensions import db
 from monitor.services.front_desk import check_code_hash
 from monitor.models import Case, Finding, RelativeDeclaration, Visit
 
+pytestmark = pytest.mark.both_databases
+
 RELATIVE_IIN = "900101300017"
 
 

@@ -21,6 +21,8 @@ from monitor.models import AuditRecord, Case, Complaint, Escalation, Finding, Vi
 from monitor.services import citizens
 from monitor.stores import findings as findings_store
 
+pytestmark = pytest.mark.both_databases
+
 LOCAL = ZoneInfo(LOCAL_TIMEZONE)
 FRIDAY = dt.datetime(2026, 12, 11, 10, 0, tzinfo=LOCAL)
 RUNS_OUT = dt.datetime(2026, 12, 17, 23, 59, 59, tzinfo=LOCAL)  # end of the third working day

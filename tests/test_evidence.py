@@ -19,6 +19,8 @@ from monitor.models import AuditRecord, Case, CorrectionRequest, Finding, Office
 from .conftest import PASSWORD
 from .test_desk import visit_form
 
+pytestmark = pytest.mark.both_databases
+
 LOCAL = ZoneInfo(LOCAL_TIMEZONE)
 STAMP = "%Y-%m-%dT%H:%M"
 

@@ -24,6 +24,8 @@ from .test_desk import visit_form
 from .test_evidence import correction, post_correction, preview_token, times
 from .visits import COLUMNS, make_visit
 
+pytestmark = pytest.mark.both_databases
+
 LOCAL = ZoneInfo(LOCAL_TIMEZONE)
 STAMP = "%Y-%m-%dT%H:%M"
 

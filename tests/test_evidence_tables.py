@@ -25,6 +25,8 @@ from .conftest import PASSWORD, restore_rows, table_rows
 from .test_desk import RELATIVE_IIN, visit_form
 from .test_evidence import post_correction
 
+pytestmark = pytest.mark.both_databases
+
 WEEK = "2026-W15"  # the week of visit_form's 6 April 2026: long over, publishable
 MOMENT = "2026-04-09 08:00:00"  # a timestamp literal both databases read
 

@@ -15,6 +15,8 @@ import monitor.views
 
 from .conftest import PASSWORD
 
+pytestmark = pytest.mark.both_databases
+
 HOSTILE_VALUES = [
     "", "x" * 5000, "a\x00b", "0001-01-01T00:00", "9999-12-31T23:59", "0001-01-01", "9999-W52", "0001-W01",
     "-1", "99999999999999999999999", "../../etc/passwd", "=HYPERLINK(\"x\")", "<script>alert(1)</script>",

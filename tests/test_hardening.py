@@ -16,6 +16,8 @@ from monitor.models import Case, Complaint, User, Visit
 
 from .test_desk import recent_times, visit_form
 
+pytestmark = pytest.mark.both_databases
+
 TWENTY_DIGITS = "99999999999999999999"
 
 

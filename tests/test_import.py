@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import pandas as pd
 from sqlalchemy import func, select, text
 
@@ -18,6 +19,8 @@ from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
 
 from .conftest import TEST_CONFIG
+
+pytestmark = pytest.mark.both_databases
 
 HEADER = ["visit_id", "case_id", "office_code", "service_code", "staff_id", "applicant_ref",
           "ticket_at", "called_at", "finished_at", "action", "documents_requested",

@@ -33,6 +33,8 @@ from .test_evidence import approve_pending, post_correction
 from .test_import import row, run_import, write_csv
 from .test_week_store import assert_same, load
 
+pytestmark = pytest.mark.both_databases
+
 AREA = ["OF1", "OF3"]  # a supervisor's area of two offices (OF2 left out)
 NOW = dt.datetime(2026, 4, 20, 9, tzinfo=dt.timezone.utc)  # cells are computed up to this week (2026-W17)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 import pandas as pd
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
@@ -17,6 +18,8 @@ from monitor.stores.findings import analyze_stored
 from monitor.models import IndicatorSnapshot, JobRun
 from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
+
+pytestmark = pytest.mark.both_databases
 
 ALMATY = ZoneInfo("Asia/Almaty")
 

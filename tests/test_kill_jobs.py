@@ -26,6 +26,8 @@ from services_catalog import load_catalog
 
 from .conftest import TEST_CONFIG
 
+pytestmark = pytest.mark.both_databases
+
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT_LOCK = 7202611  # monitor.stores.audit.record: one writer at a time extends the chain
 

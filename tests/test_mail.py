@@ -18,6 +18,8 @@ from monitor.services import mail
 from monitor.extensions import db
 from monitor.models import Case, Complaint, JobRun, OutgoingMail, User
 
+pytestmark = pytest.mark.both_databases
+
 UTC = dt.timezone.utc
 
 

@@ -7,6 +7,8 @@ from sqlalchemy import inspect
 
 from monitor.extensions import db
 
+pytestmark = pytest.mark.both_databases
+
 
 # SQLite's reflection cannot read back expression indexes (uq_users_login_lower); the
 # test below checks that one directly.

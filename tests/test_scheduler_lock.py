@@ -8,11 +8,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, make_url, select, text
 
 from monitor.extensions import db
 from monitor.models import JobRun
 from monitor.scheduler import SchedulerLock
+
+pytestmark = pytest.mark.both_databases
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,6 +18,8 @@ from services_catalog.model import SOURCED_FACTS
 from .conftest import PASSWORD
 from .test_desk import visit_form
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def stewards(app, people, loaded_catalog):

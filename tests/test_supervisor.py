@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import pytest
 import openpyxl
 import pandas as pd
 from flask_babel import force_locale
@@ -18,6 +19,8 @@ from monitor.models import AuditRecord, Finding, Visit
 from monitor.tools.synthetic import generate_visits
 from monitor.views.exports import header
 from services_catalog import load_catalog
+
+pytestmark = pytest.mark.both_databases
 
 WEEK = "2026-W12"
 

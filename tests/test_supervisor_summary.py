@@ -19,6 +19,8 @@ from monitor.tools.synthetic import generate_visits
 from monitor.views.supervisor.routes import findings_link
 from services_catalog import load_catalog
 
+pytestmark = pytest.mark.both_databases
+
 WEEK = "2026-W12"
 
 

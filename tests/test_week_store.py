@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
@@ -20,6 +21,8 @@ from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
 
 from .test_import import row, run_import, write_csv
+
+pytestmark = pytest.mark.both_databases
 
 AS_OF = "2026-04-30T00:00"
 

@@ -17,6 +17,8 @@ from monitor.services.context import engine_inputs
 from .test_desk import visit_form
 from .test_evidence import correction, post_correction
 
+pytestmark = pytest.mark.both_databases
+
 ACCOUNT = "The clerk wanted a salary certificate before accepting anything."
 
 
