@@ -3,7 +3,7 @@
 Every test that needs a database runs on SQLite. The modules marked ``both_databases`` --
 those whose SQL or transactions behave differently by dialect: stores, imports, cells,
 evidence, reports, jobs, locks, hostile input -- run on PostgreSQL as well; pages and words
-that only read through those same stores run once (docs/testing.md).
+that only read through those same stores run once (README, "Two commands").
 
 The schema is built once per backend by the Alembic migrations, as in production; each
 test then starts from empty tables.
