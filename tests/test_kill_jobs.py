@@ -24,7 +24,7 @@ from monitor.extensions import db
 from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
 
-from .conftest import TEST_CONFIG
+from .conftest import TEST_CONFIG, restore_rows, table_rows
 
 pytestmark = pytest.mark.both_databases
 
@@ -134,9 +134,17 @@ def run_to_completion(database_url: str, *args: str) -> str:
     return done.stdout
 
 
+# The import is done once per database and kept as rows; each later test starts from exactly
+# those rows (the import takes seconds, a restore a fraction of one).
+_IMPORTED: dict[str, dict] = {}
+
+
 @pytest.fixture
-def imported(app, loaded_catalog, tmp_path):
+def imported(app, loaded_catalog, tmp_path, database_url):
     """Weeks of visits, imported (and swept as of today) by the import command."""
+    if database_url in _IMPORTED:
+        restore_rows(_IMPORTED[database_url])
+        return app
     catalog = load_catalog(loaded_catalog)
     visits = generate_visits(catalog, visits=20_000, start=dt.date(2026, 4, 6), days=30, offices=["OF1", "OF2"])
     path = tmp_path / "visits.csv"
@@ -144,6 +152,7 @@ def imported(app, loaded_catalog, tmp_path):
     result = app.test_cli_runner().invoke(args=["visits", "import", str(path)])
     assert result.exit_code == 0, result.output
     db.session.commit()
+    _IMPORTED[database_url] = table_rows()
     return app
 
 
