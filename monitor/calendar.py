@@ -3,7 +3,9 @@
 No Flask, no database: the rules engine, the desk receipt, the citizens' pages and the
 CLI all call ``due_at`` (one deadline, explained) or ``due_at_many`` (a million, vectorised).
 The calendar is the ``holidays`` package's Kazakhstan (weekends, public holidays, days off
-moved by decree, weekend days made working by decree) plus administrators' overrides.
+moved by decree, weekend days made working by decree) plus administrators' overrides. Which
+holiday a day off is, and its name in kk, ru and en, is this module's own data (HOLIDAY_WORDS,
+keyed by the holiday's identity and found by date), never the package's English names.
 """
 from __future__ import annotations
 
@@ -11,11 +13,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 import holidays
 import numpy as np
+from holidays.countries.kazakhstan import KazakhstanIslamicHolidays, KazakhstanStaticHolidays
 import pandas as pd
 
 from services_catalog import Deadline
@@ -25,11 +28,58 @@ from services_catalog import Deadline
 LOCAL_TIMEZONE = "Etc/GMT-5"
 END_OF_DAY = pd.Timedelta(hours=23, minutes=59, seconds=59)
 _EPOCH = dt.date(1970, 1, 1)
-# Language codes of this app -> languages the holidays package names holidays in.
-# The holidays package translates holiday names into Kazakh; its own names (language None)
-# are English: the stable keys pages translate from (views.words), and what every other
-# language shows.
-_HOLIDAY_LANGUAGES = {"kk": "kk"}
+# The public holidays of Kazakhstan by identity, in the three languages of the app. Source: the
+# Law "On holidays in the Republic of Kazakhstan" No. 267-II of 13 December 2001 (adilet.zan.kz,
+# Z010000267_) and the Labour Code, article 85 (days off); the Kazakh names are those of the
+# holidays package's own kk localisation, which has no Russian one (so the table, not the package).
+HOLIDAY_WORDS: dict[str, dict[str, str]] = {
+    "new_year": {"kk": "Жаңа жыл", "ru": "Новый год", "en": "New Year"},
+    "orthodox_christmas": {"kk": "Православиелік Рождество", "ru": "Православное Рождество",
+                           "en": "Orthodox Christmas"},
+    "womens_day": {"kk": "Халықаралық әйелдер күні", "ru": "Международный женский день",
+                   "en": "International Women's Day"},
+    "nauryz": {"kk": "Наурыз мейрамы", "ru": "Наурыз мейрамы", "en": "Nauryz (Nowruz holiday)"},
+    "unity_day": {"kk": "Қазақстан халқының бірлігі мерекесі", "ru": "Праздник единства народа Казахстана",
+                  "en": "Kazakhstan People's Unity Day"},
+    "defender_day": {"kk": "Отан Қорғаушы күні", "ru": "День защитника Отечества",
+                     "en": "Defender of the Fatherland Day"},
+    "victory_day": {"kk": "Жеңіс күні", "ru": "День Победы", "en": "Victory Day"},
+    "capital_day": {"kk": "Астана күні", "ru": "День Столицы", "en": "Capital Day"},
+    "constitution_day": {"kk": "Қазақстан Республикасының Конституциясы күні",
+                         "ru": "День Конституции Республики Казахстан", "en": "Constitution Day"},
+    "republic_day": {"kk": "Республика күні", "ru": "День Республики", "en": "Republic Day"},
+    "first_president_day": {"kk": "Қазақстан Республикасының Тұңғыш Президенті күні",
+                            "ru": "День Первого Президента Республики Казахстан", "en": "First President Day"},
+    "independence_day": {"kk": "Тәуелсіздік күні", "ru": "День Независимости", "en": "Independence Day"},
+    "kurban_ait": {"kk": "Құрбан айт", "ru": "Курбан айт", "en": "Kurban Ait (Eid al-Adha)"},
+    # A day the package lists that none of the rules below identifies (a future package's new day off).
+    "public_holiday": {"kk": "мереке күні", "ru": "праздничный день", "en": "public holiday"},
+}
+# How a holiday's day off is worded when it moved: {name} the holiday, {date} the day it moved from.
+HOLIDAY_FORMS: dict[str, dict[str, str]] = {
+    "observed": {"kk": "{name} (қайта белгіленген демалыс)", "ru": "{name} (перенесённый выходной)",
+                 "en": "{name} (day off moved)"},
+    "estimated": {"kk": "{name} (болжамды күн)", "ru": "{name} (предполагаемая дата)",
+                  "en": "{name} (estimated date)"},
+    "moved_from": {"kk": "Демалыс күні ({date} күнінен ауыстырылды)", "ru": "Выходной день (перенесён с {date})",
+                   "en": "Day off (moved from {date})"},
+}
+# The holidays of a fixed date (month, day): the law's dates; the package decides the years.
+_FIXED_HOLIDAYS = {
+    (1, 1): "new_year", (1, 2): "new_year", (1, 7): "orthodox_christmas", (3, 8): "womens_day",
+    (3, 21): "nauryz", (3, 22): "nauryz", (3, 23): "nauryz", (5, 1): "unity_day", (5, 7): "defender_day",
+    (5, 9): "victory_day", (7, 6): "capital_day", (8, 30): "constitution_day", (3, 15): "constitution_day",
+    (10, 25): "republic_day", (12, 1): "first_president_day", (12, 16): "independence_day",
+    (12, 17): "independence_day",
+}
+# The years a fixed date has been a holiday when not always (the law's amendments; inclusive).
+_FIXED_YEARS: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {
+    (1, 7): ((2006, 9999),), (3, 21): ((2010, 9999),), (3, 23): ((2010, 9999),), (5, 7): ((2013, 9999),),
+    (7, 6): ((2009, 9999),), (8, 30): ((1996, 2025),), (3, 15): ((2027, 9999),),
+    (10, 25): ((1994, 2008), (2022, 9999)), (12, 1): ((2012, 2021),), (12, 17): ((1991, 2021),),
+}
+# Religious holidays are never moved off a weekend (Labour Code, art. 85).
+_NOT_OBSERVED = ("orthodox_christmas", "kurban_ait")
 
 
 @dataclass(frozen=True)
@@ -42,15 +92,47 @@ class CalendarOverride:
 
 
 @dataclass(frozen=True)
+class Holiday:
+    """One holiday of a day off, as data: its identity (a key of HOLIDAY_WORDS), and whether
+    the day is the holiday moved off a weekend (``observed``), a date the package only
+    estimates (``estimated``), or a day off moved by decree from ``moved_from``."""
+
+    key: str
+    observed: bool = False
+    estimated: bool = False
+    moved_from: dt.date | None = None
+
+    def words(self, language: str, day_text: Callable[[dt.date], str] | None = None) -> str:
+        """The holiday's name in ``language`` (kk, ru, en; anything else: en); ``day_text``
+        formats the day a decree moved it from (ISO by default)."""
+        language = language if language in ("kk", "ru", "en") else "en"
+        if self.moved_from is not None:
+            day = day_text(self.moved_from) if day_text else self.moved_from.isoformat()
+            return HOLIDAY_FORMS["moved_from"][language].format(date=day)
+        name = HOLIDAY_WORDS[self.key][language]
+        for form in ("observed", "estimated"):
+            if getattr(self, form):
+                name = HOLIDAY_FORMS[form][language].format(name=name)
+        return name
+
+
+def holiday_words(found: tuple[Holiday, ...], language: str,
+                  day_text: Callable[[dt.date], str] | None = None) -> str:
+    """The holidays of one day in ``language``, ``"; "``-joined."""
+    return "; ".join(holiday.words(language, day_text) for holiday in found)
+
+
+@dataclass(frozen=True)
 class DayStatus:
     day: dt.date
     is_working_day: bool
     reason: str  # why the day is off, or why a weekend day is working; "" for ordinary days
     # The same reason as data, for pages that render it in their reader's language:
-    # "holiday" (``name`` = the holiday's English name, a stable key), "weekend",
+    # "holiday" (``holidays`` = which, ``name`` = their keys "; "-joined), "weekend",
     # "override" (``name`` = the administrator's reason), "decree_workday", or "".
     kind: str = ""
     name: str = ""
+    holidays: tuple[Holiday, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,7 +206,7 @@ class WorkingCalendar:
         self.language = language
 
     def _official(self, year: int) -> holidays.HolidayBase:
-        return _official_holidays(year, _HOLIDAY_LANGUAGES.get(self.language or ""))
+        return _official_holidays(year)
 
     def status(self, day: dt.date) -> DayStatus:
         """Whether ``day`` is a working day, and why not (or why a weekend day is)."""
@@ -134,8 +216,9 @@ class WorkingCalendar:
                              "override", override.reason)
         official = self._official(day.year)
         if day in official:
-            return DayStatus(day, False, official[day], "holiday",
-                             _official_holidays(day.year, None)[day])
+            found = holidays_of(day)
+            return DayStatus(day, False, holiday_words(found, self.language or "en"), "holiday",
+                             "; ".join(h.key for h in found), found)
         if day.weekday() >= 5:
             if day in official.weekend_workdays:
                 return DayStatus(day, True, "weekend day made working by government decree",
@@ -173,8 +256,65 @@ class WorkingCalendar:
 
 
 @lru_cache(maxsize=64)
-def _official_holidays(year: int, language: str | None) -> holidays.HolidayBase:
-    return holidays.country_holidays("KZ", years=year, language=language)
+def _official_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("KZ", years=year)
+
+
+@lru_cache(maxsize=4096)
+def holidays_of(day: dt.date) -> tuple[Holiday, ...]:
+    """Which holidays make ``day`` a day off in the package's calendar, found by date (the law's
+    fixed dates, the package's Kurban ait dates and decree substitutions, and the rule moving a
+    holiday off a weekend), never by its names; () for a day that is no holiday."""
+    official = _official_holidays(day.year)
+    if day not in official:
+        return ()
+    for data in _substitutions(day.year):
+        if (day.month, day.day) == (data[0], data[1]):  # a decree moves a day off onto a working day
+            return (Holiday("public_holiday", moved_from=dt.date(
+                data[4] if len(data) > 4 else day.year, data[2], data[3])),)
+    found: list[Holiday] = []
+    key = _fixed_holiday(day)
+    if key:
+        found.append(Holiday(key))
+    for eid, estimated in _kurban_ait_dates(day.year):
+        if eid == day:
+            found.append(Holiday("kurban_ait", estimated=estimated))
+    if not found:
+        found.append(_observed(day))
+    return tuple(found)
+
+
+def _fixed_holiday(day: dt.date) -> str | None:
+    """The holiday the law puts on this date in its year, if any."""
+    key = _FIXED_HOLIDAYS.get((day.month, day.day))
+    years = _FIXED_YEARS.get((day.month, day.day), ((0, 9999),))
+    return key if key and any(first <= day.year <= last for first, last in years) else None
+
+
+def _observed(day: dt.date) -> Holiday:
+    """A weekday off that is no holiday itself: the nearest earlier holiday that fell on a
+    weekend and moved to the next working day (Labour Code, art. 85)."""
+    for back in range(1, 8):
+        earlier = day - dt.timedelta(days=back)
+        key = _fixed_holiday(earlier)
+        if earlier in _official_holidays(earlier.year) and key and key not in _NOT_OBSERVED \
+                and earlier.weekday() >= 5:
+            return Holiday(key, observed=True)
+    return Holiday("public_holiday")
+
+
+def _substitutions(year: int) -> tuple[tuple, ...]:
+    """The package's days off moved by decree in ``year``: (month, day, from month, from day[, from year])."""
+    data: tuple = tuple(KazakhstanStaticHolidays.special_public_holidays.get(year, ()))
+    rows: tuple[tuple, ...] = data if data and isinstance(data[0], tuple) else ((data,) if data else ())
+    return tuple(row for row in rows if len(row) >= 4)
+
+
+@lru_cache(maxsize=64)
+def _kurban_ait_dates(year: int) -> tuple[tuple[dt.date, bool], ...]:
+    """The package's Kurban ait (Eid al-Adha) dates of ``year``, each with whether it is estimated."""
+    return tuple((day, bool(estimated)) for day, estimated in KazakhstanIslamicHolidays().eid_al_adha_dates(year)
+                 if day.year == year)
 
 
 def _day_number(day: dt.date) -> int:

@@ -1,68 +1,34 @@
 """Domain values rendered in the reader's language: due-date arithmetic, holiday names.
 
-The domain modules stay framework-free and speak in data (``DueDate.steps()``, the
-holidays package's English names as keys); this module turns them into words with
+The domain modules stay framework-free and speak in data (``DueDate.steps()``, holidays by
+identity with their kk/ru/en words in calendar.py); this module turns them into words with
 Flask-Babel. Findings are worded in finding_words.py, the services' refusals in error_words.py.
 """
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from markupsafe import Markup
 
 from flask_babel import (
-    format_date, format_datetime, format_decimal, format_percent, gettext as _, lazy_gettext as _l,
-    ngettext,
+    format_date, format_datetime, format_decimal, format_percent, get_locale, gettext as _,
+    lazy_gettext as _l, ngettext,
 )
 
-from ..calendar import DayStatus, DueDate
+from ..calendar import DayStatus, DueDate, holiday_words
 from ..compliance.indicator_table import RATE_INDICATORS, THROUGHPUT
 from .labels import label
 
-# The holidays package's English names for Kazakhstan (its kk names give our kk texts).
-HOLIDAY_NAMES = {
-    "New Year's Day": _l("New Year's Day"),
-    "Orthodox Christmas": _l("Orthodox Christmas"),
-    "International Women's Day": _l("International Women's Day"),
-    "Nowruz Holiday": _l("Nowruz Holiday"),
-    "Kazakhstan's People Solidarity Holiday": _l("Kazakhstan's People Solidarity Holiday"),
-    "Defender of the Fatherland Day": _l("Defender of the Fatherland Day"),
-    "Victory Day": _l("Victory Day"),
-    "Capital Day": _l("Capital Day"),
-    "Constitution Day": _l("Constitution Day"),
-    "First President Day": _l("First President Day"),
-    "Independence Day": _l("Independence Day"),
-    "Eid al-Adha": _l("Eid al-Adha"),
-    "Republic Day": _l("Republic Day"),
-}
-_SUBSTITUTED = re.compile(r"^Day off \(substituted from (\d\d)/(\d\d)/(\d{4})\)$")
-_SUFFIX = re.compile(r"^(.*) \((observed|estimated)\)$")
-
-
-def holiday_name(english: str) -> str:
-    """One holiday's name (``"; "``-joined names on one day each) in the reader's language."""
-    return "; ".join(_one_holiday(name) for name in english.split("; "))
-
-
-def _one_holiday(name: str) -> str:
-    substituted = _SUBSTITUTED.match(name)
-    if substituted:
-        month, day, year = (int(part) for part in substituted.groups())
-        return _("Day off (moved from %(date)s)", date=format_date(dt.date(year, month, day), "d MMMM y"))
-    suffixed = _SUFFIX.match(name)
-    if suffixed:
-        base = _one_holiday(suffixed.group(1))
-        if suffixed.group(2) == "observed":
-            return _("%(name)s (day off moved)", name=base)
-        return _("%(name)s (estimated date)", name=base)
-    return str(HOLIDAY_NAMES.get(name, name))
+def holiday_name(status: DayStatus) -> str:
+    """A day off's holidays in the reader's language, from the calendar's own kk/ru/en table
+    (calendar.HOLIDAY_WORDS, keyed by the holiday's identity, never by the package's names)."""
+    return holiday_words(status.holidays, str(get_locale() or "ru"), lambda day: format_date(day, "d MMMM y"))
 
 
 def day_reason(status: DayStatus) -> str:
     """Why a day is off (or, for a weekend day, working), in the reader's language."""
     if status.kind == "holiday":
-        return holiday_name(status.name)
+        return holiday_name(status)
     if status.kind == "weekend":
         return _("weekend")
     if status.kind == "decree_workday":

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...stores import audit
-from ...services import cases, escalations, front_desk, receipts, witness
+from ...services import cases, escalations, front_desk, receipts, returns, witness
 from ...services.errors import DraftRejected
 from ...calendar import due_at
 from ...compliance.visit_log import iin_is_valid
@@ -246,11 +246,12 @@ def receipt(case_number: str):
     # its QR code, which carry the check code, so only on the receipt that shows the code.
     witness_link = public_url("public.witness", case_number=case.case_number, code=check_code) \
         if check_code else None
+    logged = witness.logged_visits(db.session, inputs, case, dt.datetime.now(dt.timezone.utc), with_answers=False)
     return render_template("desk/receipt.html", case=case, service=service, version=version,
                            explained=explained, check_code=check_code, documents=catalog.documents,
-                           refusal_ground=ground,
-                           logged=witness.logged_visits(db.session, inputs, case, dt.datetime.now(dt.timezone.utc),
-                                                        with_answers=False),
+                           refusal_ground=ground, logged=logged,
+                           returned=returns.returned_package(logged, case.service_code, catalog,
+                                                             inputs.calendar.timezone),
                            witness_link=witness_link, status_link=public_url("public.case_status"),
                            witness_qr=qr_svg(witness_link, _("Is this what happened?")) if witness_link else None,
                            timezone=inputs.calendar.timezone, language=_language())

@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from ...services import citizens
 from ...services import mail
 from ...services import public_pages
+from ...services import returns
 from ...services import stewardship
 from ...services import witness as witness_service
 from ...calendar import due_at
@@ -143,12 +144,14 @@ def case_status():
                                       dt.datetime.now(dt.timezone.utc))
         not_found = status is None
     timezone = calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"]).timezone
-    logged = []
+    logged, returned = [], None
     if status is not None:  # each visit as logged, and a link to say whether it is what happened
         case = citizens.case_for_citizen(db.session, form.case_number.data, form.check_code.data)
         logged = witness_service.logged_visits(db.session, engine_inputs(), case, dt.datetime.now(dt.timezone.utc))
+        # A returned package: what to bring, by name, with the law that allows asking for it.
+        returned = returns.returned_package(logged, status.service_code, current_catalog(), timezone)
     response = make_response(render_template("public/status.html", form=form, status=status, not_found=not_found,
-                                             timezone=timezone, logged=logged,
+                                             timezone=timezone, logged=logged, returned=returned,
                                              documents=current_catalog().documents))
     response.headers["Cache-Control"] = "no-store"
     return response
