@@ -82,13 +82,13 @@ def database_url(request, tmp_path_factory):
 
 
 def _empty_tables() -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
+    """Every table emptied, children first; on PostgreSQL every sequence starts again at 1.
+    (DELETE of a few rows, not TRUNCATE: TRUNCATE of 35 tables rewrites their files and costs
+    a second per test under load, DELETE a hundredth of one.)"""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(table.name for table in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+        db.session.execute(text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"))
     db.session.commit()
 
 
