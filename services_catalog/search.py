@@ -18,6 +18,8 @@ import snowballstemmer
 _RUSSIAN = snowballstemmer.stemmer("russian")
 _ENGLISH = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[0-9a-zа-яёәғқңөұүһі]+")
+# The same words in a browser (static/js/desk-warnings.js gets this pattern from the page).
+WORD_PATTERN = _WORD.pattern
 _KAZAKH_LETTERS = set("әғқңөұүһі")
 _CYRILLIC = re.compile(r"[а-яёәғқңөұүһі]")
 

@@ -28,7 +28,8 @@ def serve(app):
 
 
 @contextmanager
-def chromium_page(width: int = 1280, height: int = 720):
+def chromium_page(width: int = 1280, height: int = 720, javascript: bool = True):
+    """A page of a headless Chromium; ``javascript=False``: as a browser without scripts."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(reason=f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium); "
                     ".ci/run installs it")
@@ -37,7 +38,7 @@ def chromium_page(width: int = 1280, height: int = 720):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(viewport={"width": width, "height": height}, java_script_enabled=javascript)
             page.set_default_timeout(15_000)
             yield page
         finally:

@@ -36,19 +36,22 @@ def test_desk_logs_a_visit_is_warned_and_gets_a_receipt(app, people, loaded_cata
         page.get_by_label("Application", exact=True).check()
         page.get_by_label("Marriage certificate").check()
         page.get_by_label("Other documents asked for (one per line)").fill("Salary certificate")
-        page.locator("details.times summary").click()
-        page.get_by_label("Called to the desk").fill("2026-03-20T10:00")
-        page.get_by_label("Finished", exact=True).fill("2026-03-20T10:15")
-        page.get_by_label("Queue ticket taken").fill("2026-03-20T09:55")
-        page.get_by_role("button", name="Save the visit").click()
-
+        # The warning shows as the document is typed, before Save (static/js/desk-warnings.js).
         warning = page.locator("#warnings")
         warning.wait_for()
         assert "2.2.3" in warning.inner_text()
         assert "Salary certificate" in warning.inner_text()
+        page.locator("details.times summary").click()
+        page.get_by_label("Called to the desk").fill("2026-03-20T10:00")
+        page.get_by_label("Finished", exact=True).fill("2026-03-20T10:15")
+        page.get_by_label("Queue ticket taken").fill("2026-03-20T09:55")
         page.get_by_label("Reason for saving despite the warning").fill("applicant brought it anyway")
-        # 20 March 2026 is long past: a late entry needs its own reason.
-        assert page.locator("#late-entry").is_visible()
+        page.get_by_role("button", name="Save with this reason").click()
+
+        # 20 March 2026 is long past: a late entry needs its own reason (the server says so).
+        page.locator("#late-entry").wait_for()
+        assert "Salary certificate" in warning.inner_text()
+        assert page.get_by_label("Reason for saving despite the warning").input_value() == "applicant brought it anyway"
         page.get_by_label("Why is this visit entered after its working day?").fill("typed in from the paper log")
         page.get_by_role("button", name="Save with this reason").click()
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -30,6 +32,7 @@ from .errors import DraftRejected, FieldError
 from ..models import Case, CorrectionRequest, Finding, IndicatorSnapshot, RelativeDeclaration, User, Visit
 from ..compliance.applicants import applicant_hash
 from ..calendar import end_of_next_working_day, local_midnight
+from services_catalog.search import WORD_PATTERN, words as name_words
 
 # Findings the desk must confirm with a written reason before saving (clause 2.2.3).
 DEMAND_RULES = ("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT", "UNFOUNDED_RETURN", "UNFOUNDED_REFUSAL")
@@ -425,6 +428,87 @@ def correction_effect(session: Session, visit: Visit, changes: dict, inputs: Eng
     edit = {k: (v if v != "" or k == "documents_requested" else None) for k, v in changes.items()}
     return findings_store.effect_of_edit(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
                                          visit.id, visit.case_pk, edit)
+
+
+def name_key(text: str) -> str:
+    """A document's name or code as the desk compares it: its words, case-folded, ё as е, one
+    space between them (the catalog search's words). The visit form's script does the same with
+    ``WORD_PATTERN`` (``DocumentFacts.word_pattern``) and the lower case."""
+    return " ".join(name_words(text))
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """What the visit form knows of the documents of the version in force: the facts the
+    server judges a draft by, and that static/js/desk-warnings.js uses to warn before Save.
+
+    ``names`` maps a typed name (``name_key``) to its document's code: every code and name in
+    kk, ru and en of the version's documents, and for a document the office obtains itself
+    the shorter ways it is written ("Адресная справка", "мекенжай анықтамасы"). A shorter form
+    never names a lawful document: reading it can only change which warning is shown, never
+    remove one.
+    """
+
+    lawful: tuple[str, ...]    # the codes the version may require
+    obtained: tuple[str, ...]  # the codes the office must obtain itself (STATE_SYSTEM_DOCUMENT)
+    names: Mapping[str, str]
+    word_pattern: str = WORD_PATTERN
+
+    def resolve(self, entry: str) -> str:
+        """A typed document: its code when its name is known, else the text as typed (the engine
+        reads a catalog code; other text is a document the rules do not provide for)."""
+        entry = entry.strip()
+        return self.names.get(name_key(entry), entry)
+
+
+def _shorter_names(name: str) -> set[str]:
+    """The shorter ways a clerk writes a document's name: without its parenthesised part, and
+    its first or last words (two or more)."""
+    keys = set()
+    for text in {name, re.sub(r"\([^)]*\)", " ", name)}:
+        found = name_words(text)
+        keys.add(" ".join(found))
+        for size in range(2, len(found)):
+            keys.update((" ".join(found[:size]), " ".join(found[-size:])))
+    return keys - {""}
+
+
+def document_facts(version, catalog) -> DocumentFacts:
+    """The documents of ``version`` (a service version of ``catalog``) as the visit form reads
+    them; see ``DocumentFacts``."""
+    if version is None:
+        return DocumentFacts((), (), {})
+    lawful = tuple(dict.fromkeys(code for entry in version.required_documents for code in entry.codes))
+    obtained = tuple(code for code in dict.fromkeys(version.obtained_by_office) if code not in lawful)
+
+    def names_of(code: str) -> list[str]:
+        document = catalog.documents.get(code)
+        return list(document.name.as_dict().values()) if document is not None else []
+    names: dict[str, str] = {}
+    for code in lawful + obtained:
+        for key in [name_key(code)] + [name_key(name) for name in names_of(code)]:
+            if key:
+                names.setdefault(key, code)
+    # A shorter form counts when it names one document of the version and is not the full
+    # name of another document of the catalog.
+    full_names = {name_key(name) for document in catalog.documents.values()
+                  for name in document.name.as_dict().values()}
+    shorter: dict[str, set[str]] = {}
+    for code in lawful + obtained:
+        for name in names_of(code):
+            for key in _shorter_names(name):
+                shorter.setdefault(key, set()).add(code)
+    for key, codes in shorter.items():
+        (code, *others) = codes
+        if not others and code in obtained and key not in names and key not in full_names:
+            names[key] = code
+    return DocumentFacts(lawful, obtained, names)
+
+
+def exact_service_code(catalog, query: str) -> str | None:
+    """The code of the service whose code ``query`` is (any case, stray spaces), or None."""
+    typed = "".join(query.split()).casefold()
+    return next((code for code in catalog.services if code.casefold() == typed), None) if typed else None
 
 
 def resolve_documents(entries: list[str], catalog, stored: str = "") -> tuple[list[str], list[FieldError]]:

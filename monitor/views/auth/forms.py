@@ -5,8 +5,11 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
-    login = StringField(_l("Login"), validators=[DataRequired(), Length(max=80)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    # The sign-in page is for typing a login: the cursor is in its field at once.
+    login = StringField(_l("Login"), validators=[DataRequired(), Length(max=80)],
+                        render_kw={"autofocus": True, "autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
 
 
 class OwnPasswordForm(FlaskForm):

@@ -27,6 +27,7 @@ from ..labels import label
 from .. import reader_context
 from ..error_words import field_error
 from ..words import supervised_reason
+from .. import desk_words
 from ..qr import qr_svg
 from . import bp
 from .forms import CorrectionForm, RelativeForm, VisitForm
@@ -76,11 +77,13 @@ def _skew() -> dt.timedelta:
     return dt.timedelta(minutes=current_app.config["CLOCK_SKEW_MINUTES"])
 
 
-def _draft(form: VisitForm, timezone) -> front_desk.VisitDraft:
+def _draft(form: VisitForm, timezone, facts: front_desk.DocumentFacts) -> front_desk.VisitDraft:
     def local(value):
         return value.replace(tzinfo=timezone) if value else None
     action = form.action.data
-    others = [line.strip() for chunk in (form.other_documents.data or "").splitlines()
+    # A document typed by a name of the catalog is that document ("Адресная справка" is the
+    # address certificate the office obtains itself); any other text stays as typed.
+    others = [facts.resolve(line) for chunk in (form.other_documents.data or "").splitlines()
               for line in chunk.split(";") if line.strip()]
     # Only the fields of the chosen action count (the form shows only those; without
     # JavaScript it shows all, and a value typed in another action's field is not saved).
@@ -120,6 +123,9 @@ def new_visit():
     catalog = inputs.frames.catalog
     if code not in catalog.services:
         query = request.args.get("q", "").strip()
+        exact = front_desk.exact_service_code(catalog, query)
+        if exact is not None:  # a service code, in any case: its form at once
+            return redirect(url_for(".new_visit", service=exact, case=request.args.get("case", "")))
         matches = catalog.search(query) if query else []
         if len(matches) == 1:
             return redirect(url_for(".new_visit", service=matches[0].code,
@@ -148,7 +154,7 @@ def save_visit():
     if not form.validate_on_submit():
         return _visit_page(form, service, version, None, [])
     timezone = inputs.calendar.timezone
-    draft = _draft(form, timezone)
+    draft = _draft(form, timezone, front_desk.document_facts(version, inputs.frames.catalog))
     try:
         saved = front_desk.record_visit(
             db.session, draft, current_user, inputs, current_app.config["APPLICANT_HASH_KEY"],
@@ -191,8 +197,14 @@ def _visit_form(inputs, code: str):
 
 def _visit_page(form, service, version, check, errors):
     status = 422 if (check and (check.warnings or check.late)) or errors or form.errors else 200
+    catalog = engine_inputs().frames.catalog
+    context = reader_context()
+    warnings = desk_words.warning_items(check.warnings if check else (), **context)
+    data = desk_words.document_data(front_desk.document_facts(version, catalog), **context)
     return render_template("desk/visit_form.html", form=form, service=service, version=version,
-                           documents=engine_inputs().frames.catalog.documents, check=check,
+                           documents=catalog.documents, check=check, warnings=warnings,
+                           reason_first=bool(warnings) or bool(check and check.late),
+                           document_json=desk_words.script_json(data),
                            errors=_unlinked(errors, form), fields_of_action=FIELDS_OF_ACTION,
                            language=_language()), status
 
