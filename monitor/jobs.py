@@ -99,9 +99,7 @@ def cells(now: dt.datetime, progress: Progress = silent) -> JobRun:
     """Every minute: recompute the weekly indicator cells of the weeks marked stale (by desk
     saves, complaints, calendar changes made on the admin page) and compute a new week's."""
     def work() -> str:
-        inputs = engine_inputs()
-        indicator_cells.mark_missing(db.session, now, inputs.timezone)
-        weeks = indicator_cells.refresh_stale(db.session, inputs, now)
+        weeks = indicator_cells.refresh_due(db.session, engine_inputs(), now)
         progress(len(weeks), len(weeks), "weeks refreshed")
         return f"{len(weeks)} weeks of indicator cells refreshed" + (
             f" ({', '.join(week_label(w) for w in weeks[:5])}{', ...' if len(weeks) > 5 else ''})" if weeks else "")
@@ -118,13 +116,7 @@ def publish(now: dt.datetime, week: str | None = None, since: str | None = None,
     """
     def work() -> str:
         inputs = engine_inputs()
-        if week:
-            weeks = [week]
-        elif since:
-            weeks = publishing.unpublished_weeks(db.session, now, inputs.timezone, since)
-        else:
-            first_week = publishing.first_week(db.session, inputs.timezone)
-            weeks = publishing.missed_weeks(db.session, now, inputs.timezone, first_week)
+        weeks = publishing.weeks_to_publish(db.session, now, inputs.timezone, week, since)
         done = []
         for number, label in enumerate(weeks, 1):
             done.append(publishing.publish_week(db.session, inputs, label, now))

@@ -22,7 +22,6 @@ def cells_refresh(everything):
     if everything:
         weeks = indicator_cells.refresh_all(db.session, inputs, now)
     else:
-        indicator_cells.mark_missing(db.session, now, inputs.timezone)
-        weeks = indicator_cells.refresh_stale(db.session, inputs, now)
+        weeks = indicator_cells.refresh_due(db.session, inputs, now)
     db.session.commit()
     click.echo(f"{len(weeks)} weeks of indicator cells computed.")
