@@ -7,13 +7,13 @@ import click
 import pandas as pd
 from flask import current_app
 
-from ...calendar import WorkingCalendar
-from ...compliance import CatalogFrames, VisitLogError
-from ...compliance.applicants import mask_iins
-from ...compliance.indicators import SCOPES
-from ...compliance.partitioned import PARTITION_ROWS
-from ...config import rule_thresholds
-from ...services import log_analysis
+from ..calendar import WorkingCalendar
+from ..compliance import CatalogFrames, VisitLogError
+from ..compliance.applicants import mask_iins
+from ..compliance.indicators import SCOPES
+from ..compliance.partitioned import PARTITION_ROWS
+from ..config import rule_thresholds
+from ..services import log_analysis
 from .terminal import as_of as moment_given, fail, load_or_report, progress_lines, say_how_read
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from ...extensions import db
-from ...services import audit_trail
+from ..extensions import db
+from ..services import audit_trail
 from .terminal import fail
 
 audit_cli = AppGroup("audit", help="Verify the hash-chained audit trail and the rows it vouches for.")

@@ -6,8 +6,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from ...extensions import db
-from ...tools import backup
+from ..extensions import db
+from ..tools import backup
 from .terminal import fail
 
 backup_cli = AppGroup("backup", help="Back up and restore the SQLite database.")

@@ -8,10 +8,10 @@ from flask.cli import AppGroup
 
 from services_catalog import Deadline
 
-from ...calendar import due_at
-from ...extensions import db
-from ...services import calendar_changes, indicator_cells
-from ...services.context import engine_inputs, working_calendar
+from ..calendar import due_at
+from ..extensions import db
+from ..services import calendar_changes, indicator_cells
+from ..services.context import engine_inputs, working_calendar
 from .terminal import fail
 
 calendar_cli = AppGroup("calendar", help="The official working-day calendar and its overrides.")

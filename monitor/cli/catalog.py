@@ -6,10 +6,10 @@ from flask.cli import AppGroup
 
 from services_catalog import BUNDLED_CATALOG, export_catalog, unverified_versions
 
-from ...extensions import db
-from ...services import catalog as catalog_service
-from ...services import indicator_cells
-from ...services.context import engine_inputs
+from ..extensions import db
+from ..services import catalog as catalog_service
+from ..services import indicator_cells
+from ..services.context import engine_inputs
 from .terminal import fail, load_or_report
 
 catalog_cli = AppGroup("catalog", help="Validate, load and export the service catalog.")

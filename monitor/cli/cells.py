@@ -6,9 +6,9 @@ import datetime as dt
 import click
 from flask.cli import AppGroup
 
-from ...extensions import db
-from ...services import indicator_cells
-from ...services.context import engine_inputs
+from ..extensions import db
+from ..services import indicator_cells
+from ..services.context import engine_inputs
 
 cells_cli = AppGroup("cells", help="The weekly indicator cells the reports read.")
 

@@ -5,9 +5,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ... import jobs
-from ...extensions import db
-from ...tools import demo
+from .. import jobs
+from ..extensions import db
+from ..tools import demo
 
 demo_cli = AppGroup("demo", help="Demo offices, users and visits for trying the app.")
 

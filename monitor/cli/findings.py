@@ -4,9 +4,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from ...extensions import db
-from ...services import findings
-from ...services.context import engine_inputs
+from ..extensions import db
+from ..services import findings
+from ..services.context import engine_inputs
 from .terminal import as_of as moment_given, progress_lines
 
 findings_cli = AppGroup("findings", help="Judge stored visits and export the findings.")

@@ -8,9 +8,9 @@ import pandas as pd
 from flask import current_app
 from flask.cli import AppGroup
 
-from ... import jobs, scheduler
-from ...scheduler import SCHEDULE
-from ...services import publishing
+from .. import jobs, scheduler
+from ..scheduler import SCHEDULE
+from ..services import publishing
 from .terminal import as_of, progress_lines
 
 jobs_cli = AppGroup("jobs", help="Run scheduled jobs by hand and see their last results.")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from ...extensions import db
-from ...services import accounts, offices
+from ..extensions import db
+from ..services import accounts, offices
 from .terminal import fail
 
 offices_cli = AppGroup("offices", help="Offices: create and list (so that a deployment can be scripted).")

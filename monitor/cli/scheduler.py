@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ... import jobs, scheduler
+from .. import jobs, scheduler
 from .terminal import fail
 
 scheduler_cli = AppGroup("scheduler", help="The scheduler process (run it apart from the web workers).")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from services_catalog import Catalog, CatalogError, load_catalog
 
-from ...progress import Lines
+from ..progress import Lines
 
 
 def progress_lines(label: str, every_percent: int = 10) -> Lines:

@@ -6,8 +6,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from ...extensions import db
-from ...services import accounts
+from ..extensions import db
+from ..services import accounts
 from .terminal import fail
 
 users_cli = AppGroup("users", help="Staff accounts: create, set a password, deactivate.")

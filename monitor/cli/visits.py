@@ -6,11 +6,11 @@ import pandas as pd
 from flask import current_app
 from flask.cli import AppGroup
 
-from ...compliance import VisitLogError
-from ...compliance.applicants import mask_iins
-from ...extensions import db
-from ...services import visit_logs
-from ...services.context import engine_inputs
+from ..compliance import VisitLogError
+from ..compliance.applicants import mask_iins
+from ..extensions import db
+from ..services import visit_logs
+from ..services.context import engine_inputs
 from .terminal import fail, progress_lines, say_how_read
 
 visits_cli = AppGroup("visits", help="Import visit logs.")
