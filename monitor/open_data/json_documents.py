@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 
@@ -91,15 +92,17 @@ def service_list(catalog: Catalog, today: dt.date, query: str = "") -> list[dict
 def indicators_document(frame: pd.DataFrame) -> dict:
     """Published snapshots in long format, grouped by week with the week's publication time and
     the audit chain head published with it."""
-    weeks = []
-    current = None
+    weeks: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    values: list[dict[str, Any]] = []
     for row in snapshots_in_order(frame).itertuples(index=False):
         if current is None or current["week"] != row.week:
+            values = []
             current = {"week": row.week, "published_at": utc_moment(row.published_at),
                        "audit_head_hash": row.audit_head_hash if isinstance(row.audit_head_hash, str) else None,
-                       "values": []}
+                       "values": values}
             weeks.append(current)
-        current["values"].append({"scope_kind": row.scope_kind, "scope_value": row.scope_value or "",
+        values.append({"scope_kind": row.scope_kind, "scope_value": row.scope_value or "",
                                   "indicator": row.indicator, "value": value_or_none(row.value)})
     return {"format": "long", "indicators": list(INDICATORS), "weeks": weeks}
 

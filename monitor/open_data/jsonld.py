@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from services_catalog import Catalog, Service, ServiceVersion, Text
@@ -50,7 +51,7 @@ def jsonld_context(vocabulary_iri: str) -> dict:
 
 
 def _evidence(catalog: Catalog, code: str) -> dict:
-    node = {"@type": "cv:Evidence", "dct:identifier": code}
+    node: dict[str, Any] = {"@type": "cv:Evidence", "dct:identifier": code}
     document = catalog.documents.get(code)
     if document:
         node["dct:title"] = _lang(document.name)
@@ -131,7 +132,7 @@ def _provenance(version: ServiceVersion, source_ids: dict[str, str]) -> list[dic
 def _costs(service: Service, version: ServiceVersion) -> list[dict]:
     """The standard fee, then each conditional fee (an exemption) with its condition."""
     currency = {"@id": CURRENCY_AUTHORITY + quote(version.fee.currency, safe=""), "@type": "skos:Concept"}
-    costs = [{"@type": "cv:Cost", "dct:identifier": f"{service.code}/fee",
+    costs: list[dict[str, Any]] = [{"@type": "cv:Cost", "dct:identifier": f"{service.code}/fee",
               "cv:hasValue": {"@value": float(version.fee.amount), "@type": "xsd:double"},
               "cv:currency": currency}]
     for number, exemption in enumerate(version.fee.exemptions, start=1):
@@ -145,7 +146,7 @@ def _public_service(service: Service, catalog: Catalog, today: dt.date, document
                     service_page: Callable[[str], str] | None) -> dict:
     code = quote(service.code, safe="")
     service_id = f"{document_iri}#service-{code}" if document_iri else f"_:service-{code}"
-    node = {
+    node: dict[str, Any] = {
         "@id": service_id,
         "@type": "cpsv:PublicService",
         "dct:identifier": service.code,

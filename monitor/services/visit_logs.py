@@ -87,12 +87,13 @@ class ImportFailed(Exception):
         self.stage, self.problem = stage, problem
 
 
-def database_errors(session: Session) -> tuple[type[Exception], ...]:
+def database_errors(session: Session) -> tuple[type[BaseException], ...]:
     """What a refused write raises: SQLAlchemy's errors and the driver's own."""
-    return SQLAlchemyError, session.get_bind().dialect.dbapi.Error
+    driver = session.get_bind().dialect.dbapi
+    return (SQLAlchemyError,) if driver is None else (SQLAlchemyError, driver.Error)
 
 
-def database_problem(error: Exception) -> str:
+def database_problem(error: BaseException) -> str:
     """What the database refused, in its own words: never the SQL statement nor its values
     (a driver's message can carry both); the statement goes to the debug log only."""
     statement = getattr(error, "statement", None)
