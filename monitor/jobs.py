@@ -12,25 +12,20 @@ from pathlib import Path
 from collections.abc import Mapping
 from typing import Callable
 
-import pandas as pd
 from flask import Flask, current_app
-from flask_babel import force_locale, format_datetime, gettext as _
 from sqlalchemy.exc import OperationalError
-from sqlalchemy import func, select
 
-from .stores import audit
-from .stores import findings as findings_store
-from .services import mail
 from .services import escalations
+from .services import findings
 from .services import indicator_cells
+from .services import job_runs
+from .services import mail
 from .services import publishing
+from .services.context import engine_inputs, working_calendar
+from .services.job_runs import JobRun
 from .config import DEFAULTS
-from .services.context import engine_inputs
 from .extensions import db
-from .models import Case, JobRun, Visit
 from .progress import Progress, silent
-from .stores.calendar import calendar_from_db
-from .stores.weeks import overdue_open_sql
 from .compliance.indicators import week_label
 
 MAIL_DEFAULTS = {name: value for name, value in DEFAULTS.items() if name.startswith("MAIL_")}
@@ -88,25 +83,13 @@ def _failed(name: str, now: dt.datetime, error: Exception) -> JobRun:
 
 
 def _finished(name: str, now: dt.datetime, result: str, message: str) -> JobRun:
-    run = JobRun(job=name, started_at=now, result=result, message=message,
-                 finished_at=dt.datetime.now(dt.timezone.utc))
-    db.session.add(run)
-    db.session.flush()
-    # Job runs are evidence too (issue 22): the run's row is vouched for by its own record.
-    audit.record(db.session, "system", "run", "job_run", run.id, new={"job": name, "result": run.result},
-                 rows={"job_run": [run.id]})
-    return run
+    return job_runs.record(db.session, name, now, result, message)
 
 
 def sweep(now: dt.datetime, progress: Progress = silent) -> JobRun:
     """Nightly: re-judge every stored visit and case, OVERDUE_OPEN as of now."""
     def work() -> str:
-        inputs = engine_inputs()
-        visits = db.session.scalar(select(func.count()).select_from(Visit))
-        progress(0, visits, "stored visits to judge")
-        result = findings_store.sweep(db.session, inputs.frames, inputs.calendar, now, inputs.thresholds)
-        progress(visits, visits, "judged")
-        weeks = indicator_cells.refresh_stale(db.session, inputs, now)
+        result, weeks = findings.sweep(db.session, engine_inputs(), now, now=now, progress=progress)
         return (f"{result.visits} visits, {result.cases} cases: {result.added} new findings, "
                 f"{result.removed} no longer firing; {len(weeks)} weeks of indicator cells refreshed")
     return _record("sweep", now, work)
@@ -116,9 +99,7 @@ def cells(now: dt.datetime, progress: Progress = silent) -> JobRun:
     """Every minute: recompute the weekly indicator cells of the weeks marked stale (by desk
     saves, complaints, calendar changes made on the admin page) and compute a new week's."""
     def work() -> str:
-        inputs = engine_inputs()
-        indicator_cells.mark_missing(db.session, now, inputs.timezone)
-        weeks = indicator_cells.refresh_stale(db.session, inputs, now)
+        weeks = indicator_cells.refresh_due(db.session, engine_inputs(), now)
         progress(len(weeks), len(weeks), "weeks refreshed")
         return f"{len(weeks)} weeks of indicator cells refreshed" + (
             f" ({', '.join(week_label(w) for w in weeks[:5])}{', ...' if len(weeks) > 5 else ''})" if weeks else "")
@@ -135,13 +116,7 @@ def publish(now: dt.datetime, week: str | None = None, since: str | None = None,
     """
     def work() -> str:
         inputs = engine_inputs()
-        if week:
-            weeks = [week]
-        elif since:
-            weeks = publishing.unpublished_weeks(db.session, now, inputs.timezone, since)
-        else:
-            first_week = publishing.first_week(db.session, inputs.timezone)
-            weeks = publishing.missed_weeks(db.session, now, inputs.timezone, first_week)
+        weeks = publishing.weeks_to_publish(db.session, now, inputs.timezone, week, since)
         done = []
         for number, label in enumerate(weeks, 1):
             done.append(publishing.publish_week(db.session, inputs, label, now))
@@ -158,54 +133,24 @@ def escalate(now: dt.datetime, progress: Progress = silent) -> JobRun:
     """Hourly: items nobody dealt with in ESCALATE_AFTER_WORKING_DAYS go to the
     administrator's queue; escalations whose item was since dealt with are resolved."""
     def work() -> str:
-        config = current_app.config
-        calendar = calendar_from_db(db.session, config["MONITOR_TIMEZONE"])
-        return str(escalations.escalate(db.session, now, config["ESCALATE_AFTER_WORKING_DAYS"], calendar,
-                                        progress))
+        return str(escalations.escalate(db.session, now, current_app.config["ESCALATE_AFTER_WORKING_DAYS"],
+                                        working_calendar(), progress))
     return _record("escalate", now, work)
 
 
 def overdue_digest(now: dt.datetime, outbox: Path | None = None, config: Mapping | None = None) -> JobRun:
     """Hourly: each office's overdue open cases, queued for its desk and supervisors.
 
-    One mail per office and language its recipients read; the ``mail`` job sends them. The
-    list is also on the desk's day view. Without MAIL_SERVER, an office without addresses
-    still gets its digest written to the outbox folder (development). ``outbox`` is unused
+    One mail per office and language its recipients read (``mail.queue_overdue_digests``);
+    the ``mail`` job sends them. The list is also on the desk's day view. ``outbox`` is unused
     (the ``mail`` job writes there); kept for callers of the former signature.
     """
     config = {**MAIL_DEFAULTS, **(config or {})}
 
     def work() -> str:
-        # The stored timelines, with the engine's one definition of overdue (rules.is_overdue_open).
-        overdue = db.session.execute(select(Case.office_code, Case.case_number, Case.due_at).where(
-            overdue_open_sql(now)).order_by(Case.office_code, Case.due_at)).all()
-        frame = pd.DataFrame(overdue, columns=["office_code", "case_number", "due_at"])
-        copies = mail.addresses(config["MAIL_COPY_TO"])
-        queued = 0
-        for office, cases in frame.groupby("office_code"):
-            groups = mail.office_recipients_by_language(db.session, office, copies) \
-                or ({} if config["MAIL_SERVER"] else {mail.STAFF_DEFAULT_LANGUAGE: ("(no address)",)})
-            for language, to in groups.items():
-                with force_locale(language):
-                    subject = _("Overdue cases: office %(office)s (%(count)s)", office=office, count=len(cases))
-                suffix = "" if language == mail.STAFF_DEFAULT_LANGUAGE else f"-{language}"
-                queued += mail.queue(db.session, mail.Mail(
-                    to=to, subject=subject, body=overdue_digest_text(office, cases, now, language),
-                    outbox_name=f"overdue-{office}{suffix}.txt"), "overdue_digest", language, now) is not None
-        return (f"{len(frame)} overdue cases in {frame['office_code'].nunique()} offices; "
-                f"{queued} digests queued")
+        digests = mail.queue_overdue_digests(db.session, now, config)
+        return f"{digests.cases} overdue cases in {digests.offices} offices; {digests.queued} digests queued"
     return _record("overdue", now, work)
-
-
-def overdue_digest_text(office: str, cases: pd.DataFrame, now: dt.datetime, language: str) -> str:
-    """The digest of one office in its recipients' language; times in local time."""
-    with force_locale(language):
-        lines = [_("Overdue open cases of office %(office)s as of %(moment)s (local time):",
-                   office=office, moment=format_datetime(now, "d MMMM y, HH:mm"))]
-        lines += ["  " + _("%(case)s: due %(moment)s", case=row.case_number,
-                           moment=format_datetime(pd.Timestamp(row.due_at).to_pydatetime(), "d MMMM y, HH:mm"))
-                  for row in cases.itertuples()]
-    return "\n".join(lines) + "\n"
 
 
 MAIL_BATCH = 200  # mails one run sends at most; the rest wait a minute
@@ -224,10 +169,8 @@ def send_mail(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> 
     if not mail.due(db.session, now, 1):
         # Nothing to send: a run every minute would add a job run and an audit record each time;
         # one an hour shows the job alive (monitor_job_last_success_timestamp_seconds).
-        last = db.session.scalar(select(func.max(JobRun.started_at)).where(JobRun.job == "mail",
-                                                                            JobRun.result == "ok"))
-        if last is not None and dt.timedelta(0) <= now - last < IDLE_MAIL_RUN_RECORDED_EVERY:
-            return JobRun(job="mail", started_at=now, finished_at=now, result="ok", message="nothing due")
+        if job_runs.recorded_since(db.session, "mail", now, IDLE_MAIL_RUN_RECORDED_EVERY):
+            return job_runs.not_recorded("mail", now, "nothing due")
 
     def work() -> str:
         sent, errors = 0, []
@@ -272,9 +215,7 @@ def run_job(app: Flask, name: str, now: dt.datetime | None = None, *, progress: 
 
 
 def last_runs() -> dict[str, JobRun]:
-    latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
-    runs = db.session.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id))
-    return {run.job: run for run in runs}
+    return job_runs.last_runs(db.session)
 
 
 # The scheduler stores jobs by reference ("monitor.jobs:scheduled"); the scheduler process

@@ -14,7 +14,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from monitor import jobs, open_data
+from monitor import jobs
+from monitor.open_data.openapi import openapi_document
 from monitor.extensions import db
 
 from .test_import import row, run_import, write_csv
@@ -46,7 +47,7 @@ def api_schema(app, loaded_catalog, tmp_path):
 # One test per operation of the document (the running app serves the same document), with
 # valid input, and with invalid input where the document constrains a parameter (a pattern,
 # an enumeration, a length): a plain optional string cannot be made invalid.
-DOCUMENT = open_data.openapi_document()
+DOCUMENT = openapi_document()
 
 
 def _constrained(operation: dict) -> bool:

@@ -14,6 +14,7 @@ from monitor.services import publishing
 from monitor.compliance.indicators import week_of_label
 from monitor.services.context import engine_inputs
 from monitor.extensions import db
+from monitor.stores import findings as findings_store
 from monitor.stores.findings import analyze_stored
 from monitor.models import IndicatorSnapshot, JobRun
 from monitor.tools.synthetic import generate_visits
@@ -111,7 +112,7 @@ def test_published_numbers_equal_the_engines(app, loaded_catalog, tmp_path):
 def test_a_failing_job_is_recorded_not_lost(app, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
-    monkeypatch.setattr(jobs.findings_store, "sweep", broken)
+    monkeypatch.setattr(findings_store, "sweep", broken)
     run = jobs.sweep(dt.datetime(2026, 3, 30, tzinfo=dt.timezone.utc))
     assert run.result == "failed" and "database went away" in run.message
     assert db.session.scalar(select(JobRun.result)) == "failed"

@@ -199,26 +199,27 @@ def test_a_job_is_one_transaction_with_its_run_and_their_records(app, loaded_cat
     run is being recorded. Nothing of the work may be committed by then."""
     from monitor import jobs
     from monitor.models import IndicatorSnapshot, JobRun
+    from monitor.stores import audit
 
     from .test_import import count, row, run_import, write_csv
 
     assert run_import(app, write_csv(tmp_path / "v.csv", [row("v1"), row("v2", case_id="C2")])).exit_code == 0
     db.session.commit()
     before = everything()
-    record = jobs.audit.record
+    record = audit.record
 
     def killed_while_recording_the_run(session, actor, action, *args, **kwargs):
         if action == "run":
             raise KeyboardInterrupt  # not an Exception: nothing catches it, as nothing catches SIGKILL
         return record(session, actor, action, *args, **kwargs)
 
-    monkeypatch.setattr(jobs.audit, "record", killed_while_recording_the_run)
+    monkeypatch.setattr(audit, "record", killed_while_recording_the_run)
     with pytest.raises(KeyboardInterrupt):
         jobs.run_job(app, "publish", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc), week="2026-W15")
     db.session.rollback()
     assert_same(before, everything())
 
-    monkeypatch.setattr(jobs.audit, "record", record)
+    monkeypatch.setattr(audit, "record", record)
     run = jobs.run_job(app, "publish", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc), week="2026-W15")
     assert run.result == "ok", run.message
     assert count(IndicatorSnapshot) > 0 and count(JobRun) == 1

@@ -14,7 +14,8 @@ import pytest
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal as rdflib_literal, URIRef
 
-from monitor import open_data
+from monitor.open_data import canonical, csv_tables, json_documents, jsonld, zip_archive
+from monitor.open_data.openapi import openapi_document
 from monitor.services import publishing
 from monitor.stores.catalog import catalog_from_db, store_catalog
 from monitor.compliance import INDICATORS
@@ -83,8 +84,8 @@ def test_the_etag_follows_the_catalog(client, loaded_catalog, tmp_path):
 
 
 def test_open_data_documents_only_the_public_scope_kinds():
-    assert open_data.SCOPE_KINDS == publishing.PUBLIC_SCOPE_KINDS
-    assert "staff" in publishing.SCOPE_KINDS and "staff" not in open_data.SCOPE_KINDS
+    assert canonical.SCOPE_KINDS == publishing.PUBLIC_SCOPE_KINDS
+    assert "staff" in publishing.SCOPE_KINDS and "staff" not in canonical.SCOPE_KINDS
 
 
 # ---------------------------------------------------------------- catalog.json / .csv / .zip
@@ -122,11 +123,11 @@ def test_catalog_json_has_every_service_in_three_languages_with_the_version_in_f
 def test_a_service_without_a_version_in_force_is_listed_with_null(tmp_path):
     folder = write_catalog(tmp_path / "c", services=[service("OLD", versions=[version(effective_to="2025-01-31")])])
     catalog = load_catalog(folder)
-    document = open_data.catalog_document(catalog, dt.date(2026, 5, 1))
+    document = json_documents.catalog_document(catalog, dt.date(2026, 5, 1))
     assert document["services"][0]["version_in_force"] is None
-    rows = list(csv.DictReader(io.StringIO(open_data.catalog_csv(catalog, dt.date(2026, 5, 1)))))
+    rows = list(csv.DictReader(io.StringIO(csv_tables.catalog_csv(catalog, dt.date(2026, 5, 1)))))
     assert rows[0]["code"] == "OLD" and rows[0]["deadline_value"] == ""
-    assert open_data.service_list(catalog, dt.date(2026, 5, 1))[0]["deadline"] is None
+    assert json_documents.service_list(catalog, dt.date(2026, 5, 1))[0]["deadline"] is None
 
 
 def test_catalog_csv_has_a_row_per_service(client, loaded_catalog):
@@ -161,7 +162,7 @@ def test_catalog_zip_round_trips_through_the_loader(client, loaded_catalog, tmp_
 def test_a_code_that_looks_like_a_number_survives_the_zip(tmp_path):
     folder = write_catalog(tmp_path / "c", services=[service("00101")])
     catalog = load_catalog(folder)
-    with zipfile.ZipFile(io.BytesIO(open_data.catalog_zip(catalog))) as archive:
+    with zipfile.ZipFile(io.BytesIO(zip_archive.catalog_zip(catalog))) as archive:
         archive.extractall(tmp_path / "out")
     assert load_catalog(tmp_path / "out") == catalog
 
@@ -228,7 +229,7 @@ def test_catalog_jsonld_is_cpsv_ap(client, loaded_catalog):
 @pytest.mark.parametrize("value, unit, expected", [
     (5, "working_days", "P5D"), (10, "calendar_days", "P10D"), (2, "hours", "PT2H"), (20, "minutes", "PT20M")])
 def test_deadlines_as_iso_durations(value, unit, expected):
-    assert open_data.iso_duration(value, unit) == expected
+    assert jsonld.iso_duration(value, unit) == expected
 
 
 # ---------------------------------------------------------------- CPSV-AP 3.2.0 conformance (pySHACL)
@@ -256,7 +257,7 @@ def _cpsv_ap_report(document: dict) -> tuple[bool, set[tuple[str, str]], str]:
 def test_the_bundled_catalog_conforms_to_cpsv_ap_3_2_0(today):
     from services_catalog import BUNDLED_CATALOG
 
-    document = open_data.catalog_jsonld(
+    document = jsonld.catalog_jsonld(
         load_catalog(BUNDLED_CATALOG), today, "https://example.kz/open-data/vocabulary#",
         document_iri="https://example.kz/open-data/catalog.jsonld",
         service_page=lambda code: f"https://example.kz/services/{code}")
@@ -291,7 +292,7 @@ def test_the_sources_of_each_fact_are_in_the_json_ld():
 
     catalog = load_catalog(BUNDLED_CATALOG)
     today = dt.date(2026, 12, 6)
-    document = open_data.catalog_jsonld(catalog, today, "https://example.kz/open-data/vocabulary#",
+    document = jsonld.catalog_jsonld(catalog, today, "https://example.kz/open-data/vocabulary#",
                                         document_iri="https://example.kz/open-data/catalog.jsonld")
     graph = _rdf(document)
     query = """PREFIX scm: <https://example.kz/open-data/vocabulary#>
@@ -432,20 +433,20 @@ def test_the_vocabulary_namespace_can_be_fixed_by_configuration(client, app, loa
 
 def test_the_openapi_document_is_valid():
     validator = pytest.importorskip("openapi_spec_validator")  # not a dependency: checked where installed
-    validator.validate(open_data.openapi_document())
+    validator.validate(openapi_document())
 
 
 def test_the_bundled_catalog_makes_every_document(tmp_path):
     from services_catalog import BUNDLED_CATALOG
 
     catalog = load_catalog(BUNDLED_CATALOG)
-    with zipfile.ZipFile(io.BytesIO(open_data.catalog_zip(catalog))) as archive:
+    with zipfile.ZipFile(io.BytesIO(zip_archive.catalog_zip(catalog))) as archive:
         archive.extractall(tmp_path / "out")
     assert load_catalog(tmp_path / "out") == catalog
     today = dt.date(2026, 6, 1)
-    document = json.loads(json.dumps(open_data.catalog_document(catalog, today)))
+    document = json.loads(json.dumps(json_documents.catalog_document(catalog, today)))
     assert len(document["services"]) == len(catalog.services)
-    graph = open_data.catalog_jsonld(catalog, today, "https://example.kz/ns/scm#")["@graph"]
+    graph = jsonld.catalog_jsonld(catalog, today, "https://example.kz/ns/scm#")["@graph"]
     assert [node["dct:identifier"] for node in graph] == sorted(catalog.services)
-    rows = list(csv.DictReader(io.StringIO(open_data.catalog_csv(catalog, today))))
+    rows = list(csv.DictReader(io.StringIO(csv_tables.catalog_csv(catalog, today))))
     assert [r["code"] for r in rows] == sorted(catalog.services)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from monitor import open_data
+from monitor.open_data import zip_archive
 from monitor.extensions import db
 from services_catalog import CatalogError, load_catalog
 
@@ -57,7 +57,7 @@ def test_a_stored_code_that_is_a_path_never_writes_a_file(loaded_catalog, tmp_pa
     bad = dataclasses.replace(catalog, services={**catalog.services, evil.code: evil})
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ValueError, match="cannot name"):
-        open_data.catalog_zip(bad)
+        zip_archive.catalog_zip(bad)
     assert not list(tmp_path.parent.glob("**/escaped.yaml"))
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from flask_babel import force_locale
 
-from monitor import jobs
 from monitor.calendar import WorkingCalendar, due_at
+from monitor.services import mail
 from monitor.views import words
 from services_catalog import Deadline
 
@@ -98,10 +98,10 @@ def test_every_kazakh_holiday_the_calendar_knows_is_identified_and_named_in_each
 def test_the_overdue_digest_is_in_its_readers_language_with_local_times(app):
     cases = pd.DataFrame({"case_number": ["C1"], "due_at": [pd.Timestamp("2026-04-01 18:59:59", tz="UTC")]})
     moment = dt.datetime(2026, 4, 3, 4, 0, tzinfo=dt.timezone.utc)
-    russian = jobs.overdue_digest_text("OF1", cases, moment, "ru")
+    russian = mail.overdue_digest_text("OF1", cases, moment, "ru")
     assert "Просроченные открытые дела отделения OF1 на 3 апреля 2026, 09:00 (местное время):" in russian
     assert "C1: срок 1 апреля 2026, 23:59" in russian
-    kazakh = jobs.overdue_digest_text("OF1", cases, moment, "kk")
+    kazakh = mail.overdue_digest_text("OF1", cases, moment, "kk")
     assert "OF1 бөлімшесінің мерзімі өткен ашық істері" in kazakh
     assert "бөлімшесінің" not in russian and "Просроченные" not in kazakh
     assert "UTC" not in russian + kazakh

@@ -61,12 +61,17 @@ def local_today() -> dt.date:
     return calendar.local_today(current_app.config["MONITOR_TIMEZONE"])
 
 
+def working_calendar() -> WorkingCalendar:
+    """The official working-day calendar with the stored overrides, in MONITOR_TIMEZONE."""
+    return calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"])
+
+
 def engine_inputs() -> EngineInputs:
     config = current_app.config
     timezone = config["MONITOR_TIMEZONE"]
     return EngineInputs(
         frames=current_frames(),
-        calendar=calendar_from_db(db.session, timezone),
+        calendar=working_calendar(),
         thresholds=rule_thresholds(config),
         timezone=timezone,
     )

@@ -110,6 +110,13 @@ def refresh_stale(session: Session, inputs: EngineInputs, now: dt.datetime | Non
     return weeks
 
 
+def refresh_due(session: Session, inputs: EngineInputs, now: dt.datetime) -> list[int]:
+    """Begin the weeks up to ``now`` that have no cells yet and recompute those marked stale
+    (the ``cells`` job every minute, ``flask cells refresh``); returns the weeks computed."""
+    mark_missing(session, now, inputs.timezone)
+    return refresh_stale(session, inputs, now)
+
+
 def refresh_all(session: Session, inputs: EngineInputs, now: dt.datetime | None = None) -> list[int]:
     """(Re)build every week from the first stored visit's to the current one."""
     now = now or dt.datetime.now(dt.timezone.utc)

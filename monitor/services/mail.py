@@ -21,11 +21,13 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask_babel import force_locale, gettext as _
+import pandas as pd
+from flask_babel import force_locale, format_datetime, gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Complaint, ComplaintLanguage, Office, OutgoingMail, User
+from ..stores import cases as case_store
 from ..stores import outbox as outbox_store
 
 log = logging.getLogger(__name__)
@@ -222,3 +224,42 @@ def queue_escalation(session: Session, complaint: Complaint, copy_to: tuple[str,
     groups = office_recipients_by_language(session, complaint.office_code, copy_to, supervisors_only)
     return [queue(session, escalation(complaint.reference, complaint.office_code, to, link, language),
                   "escalation", language, now) for language, to in groups.items()]
+
+
+@dataclass(frozen=True)
+class OverdueDigests:
+    cases: int  # overdue open cases
+    offices: int  # offices they are in
+    queued: int  # mails queued (one per office and language its recipients read)
+
+
+def queue_overdue_digests(session: Session, now: dt.datetime, config: Mapping) -> OverdueDigests:
+    """Each office's overdue open cases, queued for its desk and supervisors: one mail per
+    office and language its recipients read. Without MAIL_SERVER, an office without
+    addresses still gets its digest written to the outbox folder (development)."""
+    # The stored timelines, with the engine's one definition of overdue (rules.is_overdue_open).
+    frame = pd.DataFrame(case_store.all_overdue_open(session, now), columns=["office_code", "case_number", "due_at"])
+    copies = addresses(config["MAIL_COPY_TO"])
+    queued = 0
+    for office, cases in frame.groupby("office_code"):
+        groups = office_recipients_by_language(session, office, copies) \
+            or ({} if config["MAIL_SERVER"] else {STAFF_DEFAULT_LANGUAGE: ("(no address)",)})
+        for language, to in groups.items():
+            with force_locale(language):
+                subject = _("Overdue cases: office %(office)s (%(count)s)", office=office, count=len(cases))
+            suffix = "" if language == STAFF_DEFAULT_LANGUAGE else f"-{language}"
+            queued += queue(session, Mail(
+                to=to, subject=subject, body=overdue_digest_text(office, cases, now, language),
+                outbox_name=f"overdue-{office}{suffix}.txt"), "overdue_digest", language, now) is not None
+    return OverdueDigests(len(frame), frame["office_code"].nunique(), queued)
+
+
+def overdue_digest_text(office: str, cases: pd.DataFrame, now: dt.datetime, language: str) -> str:
+    """The digest of one office in its recipients' language; times in local time."""
+    with force_locale(language):
+        lines = [_("Overdue open cases of office %(office)s as of %(moment)s (local time):",
+                   office=office, moment=format_datetime(now, "d MMMM y, HH:mm"))]
+        lines += ["  " + _("%(case)s: due %(moment)s", case=row.case_number,
+                           moment=format_datetime(pd.Timestamp(row.due_at).to_pydatetime(), "d MMMM y, HH:mm"))
+                  for row in cases.itertuples()]
+    return "\n".join(lines) + "\n"

@@ -106,8 +106,7 @@ def publish_week(session: Session, inputs: EngineInputs, week: str, now: dt.date
     week = closed_week(week, now, inputs.timezone)
     if session.scalar(select(IndicatorSnapshot.id).where(IndicatorSnapshot.week == week).limit(1)):
         return Publication(week, 0, already_published=True)
-    indicator_cells.mark_missing(session, now, inputs.timezone)
-    indicator_cells.refresh_stale(session, inputs, now)
+    indicator_cells.refresh_due(session, inputs, now)
     table = week_indicators(session, inputs, week)
     head, _ = audit_head(session)
     session.add_all(IndicatorSnapshot(
@@ -151,6 +150,18 @@ def unpublished_weeks(session: Session, now: dt.datetime, timezone: str, since: 
         done.update(session.scalars(select(IndicatorSnapshot.week).distinct().where(
             IndicatorSnapshot.week.in_(candidates[at:at + 500]), IndicatorSnapshot.scope_kind == "network")))
     return [week for week in candidates if week not in done]
+
+
+def weeks_to_publish(session: Session, now: dt.datetime, timezone: str, week: str | None = None,
+                     since: str | None = None) -> list[str]:
+    """What the weekly publish freezes: ``week`` alone; or every ended, unpublished week from
+    ``since`` on (history imported before the first publication too); or, by default, the
+    weeks missed since the last publication (or since the first visit, before any)."""
+    if week:
+        return [week]
+    if since:
+        return unpublished_weeks(session, now, timezone, since)
+    return missed_weeks(session, now, timezone, first_week(session, timezone))
 
 
 def week_end(week: str, timezone: str) -> dt.datetime:

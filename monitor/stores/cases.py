@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Case
+from .weeks import overdue_open_sql
 
 
 def by_number(session: Session, case_number: str | None) -> Case | None:
@@ -36,3 +37,11 @@ def overdue_open(session: Session, case_number: str | None, now: dt.datetime) ->
     return session.scalar(select(Case).where(
         Case.case_number == case_number, Case.accepted_at.is_not(None), Case.completed_at.is_(None),
         Case.withdrawn_at.is_(None), Case.due_at < now))
+
+
+def all_overdue_open(session: Session, now: dt.datetime) -> list[tuple[str, str, dt.datetime]]:
+    """Every case overdue and open at ``now`` (the engine's one definition, ``overdue_open_sql``)
+    as (office code, case number, due time), by office, the longest overdue first."""
+    rows = session.execute(select(Case.office_code, Case.case_number, Case.due_at).where(
+        overdue_open_sql(now)).order_by(Case.office_code, Case.due_at)).all()
+    return [(row.office_code, row.case_number, row.due_at) for row in rows]

@@ -610,6 +610,16 @@ def with_applicants(session: Session, case_pks: Iterable[int] | None,
     return sorted(cases), sorted(visits)
 
 
+def count(session: Session) -> int:
+    """How many visits are stored (consults included)."""
+    return session.scalar(select(func.count()).select_from(Visit)) or 0
+
+
+def case_ids(session: Session) -> list[int]:
+    """The key of every stored case, in order."""
+    return list(session.scalars(select(Case.id).order_by(Case.id)))
+
+
 def refresh_cases(session: Session, case_pks: list[int], frames: CatalogFrames,
                   calendar: WorkingCalendar) -> int:
     """Recompute the stored timeline of the given cases from their visits."""

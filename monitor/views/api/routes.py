@@ -1,6 +1,6 @@
 """Routes of the open data and the JSON API (docs/open-data.md).
 
-Thin views: the documents are built by ``monitor.open_data``; here they are read from the
+Thin views: the documents are built by ``monitor.open_data`` (one module per format); here they are read from the
 database, serialised and answered with a strong ETag (SHA-256 of the body), public caching
 for five minutes and 304 to a matching If-None-Match.
 """
@@ -12,7 +12,9 @@ import json
 
 from flask import current_app, request
 
-from ... import calendar, open_data
+from ... import calendar
+from ...open_data import canonical, csv_tables, json_documents, jsonld, zip_archive
+from ...open_data.openapi import openapi_document
 from ...services import public_pages
 from ...services.context import local_today
 from .. import public_url
@@ -67,23 +69,23 @@ def _vocabulary_iri() -> str:
 
 @bp.get("/open-data/catalog.json")
 def catalog_json():
-    return _json(lambda: open_data.catalog_document(public_pages.catalog(), _today()))
+    return _json(lambda: json_documents.catalog_document(public_pages.catalog(), _today()))
 
 
 @bp.get("/open-data/catalog.csv")
 def catalog_csv():
-    return _cached(_kept(lambda: open_data.catalog_csv(public_pages.catalog(), _today())), "text/csv")
+    return _cached(_kept(lambda: csv_tables.catalog_csv(public_pages.catalog(), _today())), "text/csv")
 
 
 @bp.get("/open-data/catalog.zip")
 def catalog_zip():
-    return _cached(_kept(lambda: open_data.catalog_zip(public_pages.catalog())), "application/zip",
+    return _cached(_kept(lambda: zip_archive.catalog_zip(public_pages.catalog())), "application/zip",
                    {"Content-Disposition": "attachment; filename=catalog.zip"})
 
 
 @bp.get("/open-data/catalog.jsonld")
 def catalog_jsonld():
-    return _json(lambda: open_data.catalog_jsonld(
+    return _json(lambda: jsonld.catalog_jsonld(
         public_pages.catalog(), _today(), _vocabulary_iri(),
         # From PUBLIC_BASE_URL, never the Host header: these documents are cached publicly.
         document_iri=public_url("api.catalog_jsonld"),
@@ -92,17 +94,17 @@ def catalog_jsonld():
 
 @bp.get("/open-data/vocabulary")
 def vocabulary():
-    return _json(lambda: open_data.vocabulary_document(_vocabulary_iri()), JSON_LD)
+    return _json(lambda: jsonld.vocabulary_document(_vocabulary_iri()), JSON_LD)
 
 
 @bp.get("/open-data/indicators.csv")
 def indicators_csv():
-    return _cached(_kept(lambda: open_data.indicators_csv(public_pages.published_snapshots())), "text/csv")
+    return _cached(_kept(lambda: csv_tables.indicators_csv(public_pages.published_snapshots())), "text/csv")
 
 
 @bp.get("/open-data/indicators.json")
 def indicators_json():
-    return _json(lambda: open_data.indicators_document(public_pages.published_snapshots()))
+    return _json(lambda: json_documents.indicators_document(public_pages.published_snapshots()))
 
 
 # ---------------------------------------------------------------- JSON API
@@ -110,7 +112,7 @@ def indicators_json():
 @bp.get("/api/services")
 def services():
     query = request.args.get("q", "").strip()
-    return _json(lambda: open_data.service_list(public_pages.catalog(), _today(), query))
+    return _json(lambda: json_documents.service_list(public_pages.catalog(), _today(), query))
 
 
 @bp.get("/api/services/<code>")
@@ -119,7 +121,7 @@ def service(code: str):
     found = catalog.services.get(code)
     if found is None:
         return _error(404, f"no service with code {code!r}")
-    return _json(lambda: open_data.service_document(found, catalog, _today()))
+    return _json(lambda: json_documents.service_document(found, catalog, _today()))
 
 
 @bp.get("/api/indicators")
@@ -134,18 +136,18 @@ def indicators():
     # Any label written as an ISO week filters (one that no calendar has finds nothing), as the schema says.
     if week is not None and not calendar.WEEK_LABEL.fullmatch(week):
         return _error(400, f"week must be an ISO week such as 2026-W12, not {week!r}")
-    if scope_kind is not None and scope_kind not in open_data.SCOPE_KINDS:
-        return _error(400, f"scope_kind must be one of {', '.join(open_data.SCOPE_KINDS)}")
-    if indicator is not None and indicator not in open_data.INDICATORS:
-        return _error(400, f"indicator must be one of {', '.join(open_data.INDICATORS)}")
+    if scope_kind is not None and scope_kind not in canonical.SCOPE_KINDS:
+        return _error(400, f"scope_kind must be one of {', '.join(canonical.SCOPE_KINDS)}")
+    if indicator is not None and indicator not in canonical.INDICATORS:
+        return _error(400, f"indicator must be one of {', '.join(canonical.INDICATORS)}")
     table = public_pages.published_snapshots()
     for column in filters:
         value = request.args.get(column)
         if value is not None:
             table = table[table[column] == value]
-    return _json(lambda: open_data.indicators_document(table))
+    return _json(lambda: json_documents.indicators_document(table))
 
 
 @bp.get("/api/openapi.json")
 def openapi():
-    return _json(open_data.openapi_document)
+    return _json(openapi_document)
