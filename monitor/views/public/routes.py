@@ -305,7 +305,7 @@ def report_error(code: str):
         clerk = current_user if current_user.is_authenticated and current_user.role in ("desk", "admin") else None
         report = stewardship.file_report(
             db.session, code, form.text.data, form.contact.data or "", _language(),
-            public_pages.calendar(_language()), reporter=clerk)
+            engine_inputs().calendar, reporter=clerk)
         db.session.commit()
         return _no_store(render_template("public/report_filed.html", service=service, report=report,
                                          stewards=len(stewardship.stewards_of(db.session, code))))
