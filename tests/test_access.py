@@ -23,7 +23,9 @@ from sqlalchemy.exc import OperationalError
 
 from monitor.extensions import db
 from monitor.models import Finding, Visit
-from monitor.services import accounts, calendar_changes, citizens, escalations, front_desk, stewardship
+from monitor.services import (
+    accounts, calendar_changes, citizens, escalations, front_desk, indicator_cells, stewardship,
+)
 from monitor.services.context import engine_inputs
 from monitor.views.access import ACCESS
 
@@ -130,8 +132,10 @@ EXPECTED: dict[str, Route] = {
     "desk.correct": Route(DESK, ("GET", "POST"), args=of("visit"), scope="visit",
                           form=lambda w: w["correction_form"]),
     # Supervisors (their offices) and administrators (the network).
-    "supervisor.report": Route(SUPERVISOR),
-    "supervisor.export": Route(SUPERVISOR, args=fixed(fmt="csv")),
+    # The week of the objects' visits: the report and its export of the area's offices only.
+    "supervisor.report": Route(SUPERVISOR, query={"week": "2026-W15"}, rows=lambda w: ("OF1", "OF2")),
+    "supervisor.export": Route(SUPERVISOR, args=fixed(fmt="csv"), query={"week": "2026-W15"},
+                               rows=lambda w: ("OF1", "OF2")),
     "supervisor.findings": Route(SUPERVISOR, rows=lambda w: (f'id="finding-{w["own"]["finding"]["finding_id"]}"',
                                                              f'id="finding-{w["other"]["finding"]["finding_id"]}"')),
     "supervisor.review": Route(SUPERVISOR, ("POST",), args=of("finding"), scope="finding",
@@ -273,8 +277,10 @@ def build_world(app, people) -> dict:
             world["status_form"] = {"case_number": first.case_number, "check_code": first.check_code}
             world["follow_form"] = {"reference": complaint.reference, "code": complaint.follow_up_code}
             world["correction_form"] = _correction(visit, 2)["form"]
-    # What nobody dealt with in time (the overdue cases above) reaches the escalations queue.
+    # What nobody dealt with in time (the overdue cases above) reaches the escalations queue, and
+    # the weekly report reads the week's indicator cells (the cells job's work).
     escalations.escalate(session, dt.datetime.now(dt.timezone.utc), 3, engine_inputs().calendar)
+    indicator_cells.refresh_stale(session, engine_inputs())
     session.commit()
     return world
 
