@@ -10,6 +10,7 @@ shipped with the app (``monitor/data/common-passwords.txt``).
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..stores import audit
-from ..models import Office, Service, User
+from ..models import Office, RelativeDeclaration, Service, User
 from ..models.stewardship import stewarded_services
 from ..models.people import ROLES
 
@@ -90,6 +91,30 @@ def all_users(session: Session) -> list[User]:
 
 def user_by_id(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
+
+
+def session_user(session: Session, user_id: int, version: int) -> User | None:
+    """The user a session cookie names, if active and the cookie's session version is theirs
+    (a sign-out, a password change or a deactivation bumps it: older cookies load nobody)."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or (user.session_version or 0) != version:
+        return None
+    return user
+
+
+def declare_relative(session: Session, user: User, applicant_key: str, now: dt.datetime | None = None) -> bool:
+    """Declare a close relative (clause 2.4.1) by the keyed hash of their IIN; False when the
+    user had declared them already (nothing is written)."""
+    exists = session.scalar(select(RelativeDeclaration.id).where(
+        RelativeDeclaration.user_id == user.id, RelativeDeclaration.applicant_hash == applicant_key))
+    if exists is not None:
+        return False
+    declaration = RelativeDeclaration(user_id=user.id, applicant_hash=applicant_key,
+                                      declared_at=now or dt.datetime.now(dt.timezone.utc))
+    session.add(declaration)
+    session.flush()
+    audit.record(session, user.login, "declare", "relative", user.id, rows={"relative_declaration": [declaration.id]})
+    return True
 
 
 def find_user(session: Session, login: str) -> User | None:

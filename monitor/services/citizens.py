@@ -18,6 +18,7 @@ from ..stores import audit
 from ..stores import cases as case_store
 from . import indicator_cells
 from .front_desk import check_code_hash, new_check_code
+from .errors import NotFound, NotYourOffice
 from ..models import Case, Complaint, ComplaintLanguage, Visit
 from ..stores.weeks import overdue_open_sql
 from ..calendar import local_today
@@ -146,3 +147,24 @@ def may_see_complaint(session: Session, complaint: Complaint, offices: list[str]
     if offices is None:
         return True
     return session.scalar(complaints_of_area(offices).where(Complaint.id == complaint.id)) is not None
+
+
+def complaint_by_reference(session: Session, reference: str) -> Complaint | None:
+    return session.scalar(select(Complaint).where(Complaint.reference == reference))
+
+
+def visible_complaint(session: Session, reference: str, offices: list[str] | None) -> Complaint:
+    """The complaint with this reference if it reaches the supervisors of ``offices``
+    (None: every office); else NotFound, or NotYourOffice for another area's (answered alike:
+    a report of inducement is only ever shown to the supervisors it reaches)."""
+    complaint = complaint_by_reference(session, reference)
+    if complaint is None:
+        raise NotFound(what="complaint", key=reference)
+    if not may_see_complaint(session, complaint, offices):
+        raise NotYourOffice(what="complaint", key=reference)
+    return complaint
+
+
+def area_complaints(session: Session, offices: list[str] | None, limit: int = 500) -> list[Complaint]:
+    """The complaints that reach the supervisors of ``offices``, newest first."""
+    return list(session.scalars(complaints_of_area(offices).order_by(Complaint.received_at.desc()).limit(limit)))

@@ -58,11 +58,16 @@ class DraftRejected(DomainError):
         self.check = check  # the front desk's DraftCheck: its warnings are shown with the form
 
 
-class NotYourOffice(DomainError):
-    """The object belongs to an office the user may not act for (shown as not found)."""
+class NotFound(DomainError):
+    """No such object (a case, visit, finding, complaint, correction request, draft...) for
+    this user: the loaders raise it (params: what, key), the views answer 404."""
+
+    code = "not_found"
+
+
+class NotYourOffice(NotFound):
+    """The object exists but belongs to an office (or a service) the user may not act for.
+    A kind of NotFound: the pages answer it exactly like a missing object, so that no one
+    learns what another office holds; the type keeps the difference for the code and logs."""
 
     code = "not_your_office"
-
-
-class NotFound(DomainError):
-    code = "not_found"

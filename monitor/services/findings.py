@@ -1,19 +1,33 @@
-"""Judging the stored visits: the sweep (``flask findings sweep`` and the nightly job), the
-parameters of findings stored before migration 0009, and the findings written out as CSV.
-They flush; the command or the job commits."""
+"""Findings: judging the stored visits (the sweep of ``flask findings sweep`` and the nightly job,
+the parameters of findings stored before migration 0009, the CSV export), and findings as
+supervisors read and review them (their area's findings one page at a time, the one loader of a
+finding with office scope, the review). They flush; the request, command or job commits.
+
+A finding belongs to the office of its visit or of its case; another area's is refused as
+NotYourOffice, a kind of NotFound, and the pages answer both alike (404).
+"""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import func, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
+from ..models import Finding, User
 from ..progress import Progress, silent
 from ..stores import findings as findings_store
 from ..stores import visits as visit_store
+from ..stores.findings import FindingFilter
 from . import indicator_cells
 from .cells import safe_frame
 from .context import EngineInputs
+from .errors import NotFound, NotYourOffice
+
+__all__ = ["FindingFilter", "FindingsPage", "area_page", "visible_finding", "review", "sweep",
+           "backfill_params", "export_csv", "SweepResult", "Backfill"]
 
 SweepResult = findings_store.SweepResult
 Backfill = findings_store.Backfill
@@ -43,3 +57,36 @@ def export_csv(session: Session, path: str | Path, include_cleared: bool = False
     table = findings_store.findings_table(session, include_cleared)
     safe_frame(table).to_csv(path, index=False)  # details quote what people typed: never a formula
     return len(table)
+
+
+@dataclass(frozen=True)
+class FindingsPage:
+    """One page of an area's findings (newest first), each row (Finding, Visit, Case), and how
+    many the filter holds in all: nothing is cut off silently."""
+    rows: list[Row]
+    total: int
+    page: int
+    pages: int
+
+
+def area_page(session: Session, offices: list[str] | None, wanted: FindingFilter, page: int,
+              per_page: int) -> FindingsPage:
+    query = findings_store.area_findings(offices, wanted)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = list(session.execute(query.order_by(Finding.id.desc()).limit(per_page).offset((page - 1) * per_page)))
+    return FindingsPage(rows, total, page, max(1, -(-total // per_page)))
+
+
+def visible_finding(session: Session, finding_id: int, offices: list[str] | None) -> Finding:
+    """The finding with this id if it is of one of ``offices`` (None: every office)."""
+    row = session.execute(findings_store.area_findings(offices).where(Finding.id == finding_id)).first()
+    if row is not None:
+        return row.Finding
+    if session.get(Finding, finding_id) is None:
+        raise NotFound(what="finding", key=finding_id)
+    raise NotYourOffice(what="finding", key=finding_id)
+
+
+def review(session: Session, finding: Finding, decision: str, note: str, reviewer: User) -> str | None:
+    """A supervisor's review of a finding they may see; the refusal's code, or None once recorded."""
+    return findings_store.review(session, finding, decision, note, reviewer)

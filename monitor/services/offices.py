@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Office
+from ..models import Office, User
 from ..stores import audit
 from .accounts import AccountError, _l
 
@@ -33,6 +33,19 @@ def office_exists(session: Session, code: str) -> bool:
 
 def all_offices(session: Session) -> list[Office]:
     return list(session.scalars(select(Office).order_by(Office.code)))
+
+
+def offices_seen_by(user: User) -> list[str] | None:
+    """The offices whose records (cases, visits, findings, complaints, correction requests)
+    the user may see: None for every office (an administrator), the supervised offices of a
+    supervisor, a clerk's own office; none for anyone else (a steward keeps services, not offices)."""
+    if user.role == "admin":
+        return None
+    if user.role == "supervisor":
+        return sorted(office.code for office in user.supervised)
+    if user.role == "desk" and user.office_code:
+        return [user.office_code]
+    return []
 
 
 def create_office(session: Session, new: NewOffice, actor: str) -> Office:

@@ -1,15 +1,24 @@
 """Who may open what: the single access matrix (role x route) that every request goes through.
 
-A route missing from ACCESS is refused to everyone (fail closed), and the test suite walks
-``app.url_map`` to make sure every route has an entry. Office-level limits (a desk user
-sees only their office's cases) are applied by the views through ``offices_of``.
+A route missing from ACCESS is refused to everyone (fail closed), and tests/test_access.py
+walks ``app.url_map`` with real objects of two offices to make sure every route has an entry
+and answers as it should. Office-level limits (a desk user sees only their office's cases)
+are the services' loaders' (services/cases.py, citizens.py, findings.py), given the offices
+of ``offices_of``; ``visible`` turns their NotFound, and NotYourOffice, into the one answer
+404: another office's record is answered exactly like a missing one.
 """
 from __future__ import annotations
+
+from typing import Callable, TypeVar
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
-from ..models import User
+from ..extensions import db
+from ..services.errors import NotFound
+from ..services.offices import offices_seen_by
+
+T = TypeVar("T")
 
 ANYONE = frozenset({"anonymous", "desk", "supervisor", "admin", "steward"})
 DESK = frozenset({"desk", "admin"})
@@ -78,16 +87,15 @@ def enforce_access():
     abort(403)
 
 
-def may_see_office(user: User, office_code: str | None) -> bool:
-    """Whether the user may see a record of ``office_code`` (a case, visit or complaint)."""
-    offices = offices_of(user)
-    return offices is None or office_code in offices
-
-
-def offices_of(user: User) -> list[str] | None:
+def offices_of(user) -> list[str] | None:
     """The offices whose data the user may see; None means every office (admin)."""
-    if user.role == "admin":
-        return None
-    if user.role == "supervisor":
-        return [office.code for office in user.supervised]
-    return [user.office_code] if user.office_code else []
+    return offices_seen_by(user)
+
+
+def visible(load: Callable[..., T], *key) -> T:
+    """``load(db.session, *key, offices)`` for the signed-in user, or 404: a missing object and
+    another office's are one answer (style guide: one loader per object)."""
+    try:
+        return load(db.session, *key, offices_of(current_user))
+    except NotFound:
+        abort(404)

@@ -13,21 +13,18 @@ from flask import current_app, g, request, session
 from flask_login import current_user, logout_user
 
 from ...extensions import db, login_manager
-from ...models import User
+from ...services import accounts
 
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(user_id: str):
     number, _, version = user_id.partition(":")
     if not (number.isdigit() and version.isdigit()):
         return None  # a cookie from before session versions, or forged: nobody
-    user = db.session.get(User, int(number))
-    if user is None or not user.active or (user.session_version or 0) != int(version):
-        return None
-    return user
+    return accounts.session_user(db.session, int(number), int(version))
 
 
 def start_session() -> None:

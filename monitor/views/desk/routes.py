@@ -6,22 +6,19 @@ import hashlib
 import json
 
 import pandas as pd
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ...stores import audit
-from ...services import cases, escalations, front_desk, receipts, returns, witness
+from ...services import accounts, cases, escalations, front_desk, receipts, returns, witness
 from ...services.errors import DraftRejected
 from ...calendar import due_at
 from ...compliance.visit_log import iin_is_valid
 from ...services.context import engine_inputs
 from ...extensions import db
-from ...models import Case, RelativeDeclaration, Visit
 from ...compliance.applicants import applicant_hash
-from ..access import may_see_office, offices_of
+from ..access import offices_of, visible
 from .. import public_url
 from ..labels import label
 from .. import reader_context
@@ -37,13 +34,6 @@ NEARLY_DUE = dt.timedelta(days=1)
 
 def _language() -> str:
     return str(get_locale() or "ru")
-
-
-def _visible_case(case_number: str) -> Case:
-    try:
-        return cases.visible_case(db.session, case_number, offices_of(current_user))
-    except cases.CaseNotFound:
-        abort(404)
 
 
 @bp.get("/")
@@ -63,7 +53,7 @@ def today():
                            services=inputs.frames.catalog.services, language=_language())
 
 
-def _next_step(case: Case, state: str) -> str:
+def _next_step(case, state: str) -> str:
     """What the office has to do next on an open case, in words (from its last visit)."""
     last = case.visits[-1] if case.visits else None  # open and accepted: no return since
     if last is not None and last.action == "forward" and last.forwarded_to != case.office_code:
@@ -236,7 +226,7 @@ def _unlinked(errors, form):
 @bp.get("/receipts/<case_number>")
 def receipt(case_number: str):
     """The applicant's receipt: case number, check code, due date and how it was counted."""
-    case = _visible_case(case_number)
+    case = visible(cases.visible_case, case_number)
     inputs = engine_inputs()
     catalog = inputs.frames.catalog
     service = catalog.services.get(case.service_code)
@@ -272,7 +262,7 @@ def receipt(case_number: str):
 @bp.post("/receipts/<case_number>/check-code")
 def reissue_check_code(case_number: str):
     """A new check code for a citizen who lost theirs; the old one stops working (audited)."""
-    case = _visible_case(case_number)
+    case = visible(cases.visible_case, case_number)
     code = front_desk.reissue_check_code(db.session, case, current_user)
     _keep_for_receipt(case.case_number, code)
     db.session.commit()
@@ -290,16 +280,7 @@ def relatives():
             form.iin.errors.append(_("This IIN's control digit is wrong."))
         else:
             hashed = applicant_hash(iin, current_app.config["APPLICANT_HASH_KEY"])
-            exists = db.session.scalar(select(RelativeDeclaration.id).where(
-                RelativeDeclaration.user_id == current_user.id,
-                RelativeDeclaration.applicant_hash == hashed))
-            if exists is None:
-                declaration = RelativeDeclaration(user_id=current_user.id, applicant_hash=hashed,
-                                                  declared_at=dt.datetime.now(dt.timezone.utc))
-                db.session.add(declaration)
-                db.session.flush()
-                audit.record(db.session, current_user.login, "declare", "relative", current_user.id,
-                             rows={"relative_declaration": [declaration.id]})
+            if accounts.declare_relative(db.session, current_user, hashed):
                 db.session.commit()
             flash(_("Declaration saved."), "success")
             return redirect(url_for(".relatives"))
@@ -314,9 +295,7 @@ def correct(visit_id: str):
     Documents are picked by name (the new-visit form's picker); before a correction that
     opens or clears a finding is sent, the form shows which (a preview the clerk confirms).
     """
-    visit = db.session.scalar(select(Visit).where(Visit.visit_id == visit_id))
-    if visit is None or not may_see_office(current_user, visit.office_code):
-        abort(404)
+    visit = visible(cases.visible_visit, visit_id)
     inputs = engine_inputs()
     timezone = inputs.calendar.timezone
     catalog = inputs.frames.catalog
@@ -385,7 +364,7 @@ def correct(visit_id: str):
         422 if errors else 200
 
 
-def _preview_token(visit: Visit, changes: dict) -> str:
+def _preview_token(visit, changes: dict) -> str:
     """Names the exact changes a preview showed: a form changed after it gets a new preview."""
     plain = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in sorted(changes.items())}
     return hashlib.sha256(json.dumps([visit.visit_id, plain], sort_keys=True).encode()).hexdigest()[:32]

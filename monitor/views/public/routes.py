@@ -10,23 +10,21 @@ from flask import (
 from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ...services import citizens
 from ...services import mail
+from ...services import offices
 from ...services import public_pages
 from ...services import returns
 from ...services import stewardship
 from ...services import witness as witness_service
 from ...calendar import due_at
-from ...stores.calendar import calendar_from_db
 from ...compliance.escalation import runs_out_at
 from ...compliance.indicator_table import PUBLIC_INDICATORS
 from ...services.context import current_catalog, engine_inputs, local_today
 from ..charts import line_chart
 from ...extensions import db, limiter
-from ...models import Complaint, Office
 from ...services.publishing import office_ranking
 from .. import RATE_INDICATORS, format_week_start, public_url
 from ..labels import citizen_label
@@ -143,7 +141,7 @@ def case_status():
         status = citizens.case_status(db.session, form.case_number.data, form.check_code.data,
                                       dt.datetime.now(dt.timezone.utc))
         not_found = status is None
-    timezone = calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"]).timezone
+    timezone = public_pages.calendar(_language()).timezone
     logged, returned = [], None
     if status is not None:  # each visit as logged, and a link to say whether it is what happened
         case = citizens.case_for_citizen(db.session, form.case_number.data, form.check_code.data)
@@ -255,8 +253,7 @@ def _complaint_choices(form: ComplaintForm) -> None:
     form.service_code.choices = [SelectChoice("", "—")] + [
         SelectChoice(s.code, f"{s.code} — {s.name.get(language)}") for s in catalog.services.values()]
     form.office_code.choices = [SelectChoice("", "—")] + [
-        SelectChoice(o.code, getattr(o, f"name_{language}", o.name_ru))
-        for o in db.session.scalars(select(Office).order_by(Office.code))]
+        SelectChoice(o.code, getattr(o, f"name_{language}", o.name_ru)) for o in offices.all_offices(db.session)]
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -311,7 +308,7 @@ def report_error(code: str):
         clerk = current_user if current_user.is_authenticated and current_user.role in ("desk", "admin") else None
         report = stewardship.file_report(
             db.session, code, form.text.data, form.contact.data or "", _language(),
-            calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"]), reporter=clerk)
+            engine_inputs().calendar, reporter=clerk)
         db.session.commit()
         return _no_store(render_template("public/report_filed.html", service=service, report=report,
                                          stewards=len(stewardship.stewards_of(db.session, code))))
@@ -329,7 +326,7 @@ def _no_store(body):
 def _escalate(reference: str, supervisors_only: bool = False) -> None:
     """A report of inducement reaches the office's supervisors at once (clause 2.2.4): its
     mails are queued with the complaint, and the ``mail`` job sends them within a minute."""
-    complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
+    complaint = citizens.complaint_by_reference(db.session, reference)
     mail.queue_escalation(db.session, complaint, mail.addresses(current_app.config["MAIL_COPY_TO"]),
                           public_url("supervisor.complaint", reference=reference), dt.datetime.now(dt.timezone.utc),
                           supervisors_only=supervisors_only)

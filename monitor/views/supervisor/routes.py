@@ -10,11 +10,10 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, or_, select
 
 from ...services import cases, citizens
 from ...services import escalations
-from ...stores import findings as findings_store
+from ...services import findings as findings_service
 from ...services import front_desk
 from ...services import mail
 from ...services import public_pages
@@ -28,13 +27,11 @@ from ...compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND
 from ...calendar import FIRST_YEAR, LAST_YEAR, BadWeek, checked_week, last_complete_week, week_end, week_of_label
 from ...services.context import engine_inputs
 from ...extensions import db
-from ...stores.calendar import calendar_from_db
-from ...models import AuditRecord, Complaint, CorrectionRequest, Finding, Visit
 from .. import RATE_INDICATORS, reader_context
 from ..error_words import error_message, field_error
 from ..labels import label
 from ..exports import people_workbook
-from ..access import may_see_office, offices_of
+from ..access import offices_of, visible
 from . import bp
 from ..validators import MAX_PAGE, int_arg
 from .forms import AnswerForm, DecisionForm, ReviewForm
@@ -151,7 +148,7 @@ def export(fmt: str):
 FINDINGS_PER_PAGE = 100
 
 
-def _finding_filter() -> findings_store.FindingFilter:
+def _finding_filter() -> findings_service.FindingFilter:
     """The filters of the findings page, from its query string (``rule`` may repeat)."""
     args = request.args
     week = None
@@ -160,7 +157,7 @@ def _finding_filter() -> findings_store.FindingFilter:
         timezone = current_app.config["MONITOR_TIMEZONE"]
         week = (index, week_end(index - 1, timezone), week_end(index, timezone))
     firing = {"yes": True, "no": False}.get(args.get("firing", ""))
-    return findings_store.FindingFilter(
+    return findings_service.FindingFilter(
         rules=tuple(rule for rule in args.getlist("rule") if rule), severity=args.get("severity", ""),
         office=args.get("office", ""), status=args.get("status", ""), firing=firing,
         cause=args.get("cause", ""), week=week, held=args.get("firing") == "held",
@@ -171,12 +168,9 @@ def _finding_filter() -> findings_store.FindingFilter:
 def findings():
     """The findings behind a number, one page at a time (newest first) with the total count:
     nothing is cut off silently. After a review the page comes back to where it was."""
-    query = findings_store.area_findings(offices_of(current_user), _finding_filter())
-    page = int_arg("page", 1, maximum=MAX_PAGE)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.execute(query.order_by(Finding.id.desc()).limit(FINDINGS_PER_PAGE)
-                              .offset((page - 1) * FINDINGS_PER_PAGE)).all()
-    pages = max(1, -(-total // FINDINGS_PER_PAGE))
+    listed = findings_service.area_page(db.session, offices_of(current_user), _finding_filter(),
+                                        int_arg("page", 1, maximum=MAX_PAGE), FINDINGS_PER_PAGE)
+    rows, total, page, pages = listed.rows, listed.total, listed.page, listed.pages
     arguments = {key: request.args.getlist(key) for key in request.args if key not in ("page", "reviewed", "next")}
     shown = [row.Finding.id for row in rows]
     reviewed = request.args.get("reviewed", type=int)
@@ -194,16 +188,12 @@ def findings():
 @bp.post("/findings/<int:finding_id>/review")
 def review(finding_id: int):
     """Confirm or dismiss a finding with a note; dismissed findings stay, as dismissed."""
-    row = db.session.execute(findings_store.area_findings(offices_of(current_user))
-                             .where(Finding.id == finding_id)).first()
-    if row is None:
-        abort(404)
-    finding = row.Finding
+    finding = visible(findings_service.visible_finding, finding_id)
     form = ReviewForm()
     if not form.validate_on_submit():
         flash(_("A review needs a decision and a note."), "error")
         return redirect(_back_to_findings(finding_id))
-    refused = findings_store.review(db.session, finding, form.decision.data, form.note.data, current_user)
+    refused = findings_service.review(db.session, finding, form.decision.data, form.note.data, current_user)
     if refused:
         db.session.rollback()
         flash(_("Finding %(id)s: %(reason)s", id=finding_id, reason=error_message(refused)), "error")
@@ -232,44 +222,28 @@ def _back_to_findings(finding_id: int) -> str:
 @bp.get("/cases/<case_number>")
 def case(case_number: str):
     """A case's timeline: its visits in order and every finding on it."""
-    try:
-        found = cases.visible_case(db.session, case_number, offices_of(current_user))
-    except cases.CaseNotFound:
-        abort(404)
-    visits = db.session.scalars(select(Visit).where(Visit.case_pk == found.id).order_by(Visit.called_at)).all()
-    findings = db.session.scalars(select(Finding).where(or_(
-        Finding.case_pk == found.id, Finding.visit_pk.in_([v.id for v in visits] or [-1])))).all()
-    visit_ids = [v.visit_id for v in visits] or ["-"]
-    history = db.session.scalars(select(AuditRecord).where(
-        AuditRecord.entity == "visit", AuditRecord.entity_id.in_(visit_ids),
-        AuditRecord.action.in_(("correct", "request_correction", "approve_correction", "reject_correction")))
-        .order_by(AuditRecord.sequence)).all()
-    requests = db.session.scalars(select(CorrectionRequest).where(
-        CorrectionRequest.visit_pk.in_([v.id for v in visits] or [-1])).order_by(CorrectionRequest.id)).all()
+    found = visible(cases.visible_case, case_number)
+    timeline = cases.case_timeline(db.session, found)
     inputs = engine_inputs()
     clock = escalations.case_clocks(db.session, [found], dt.datetime.now(dt.timezone.utc),
                                     current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar).get(found.id)
-    return render_template("supervisor/case.html", case=found, visits=visits, findings=findings, clock=clock,
-                           history=history, requests=requests, timezone=inputs.calendar.timezone)
+    return render_template("supervisor/case.html", case=found, visits=timeline.visits, findings=timeline.findings,
+                           clock=clock, history=timeline.history, requests=timeline.requests,
+                           timezone=inputs.calendar.timezone)
 
 
 @bp.get("/corrections")
 def corrections():
     """Correction requests of the area: the desk may not make these alone."""
-    offices = offices_of(current_user)
-    query = select(CorrectionRequest).order_by(CorrectionRequest.status != "pending", CorrectionRequest.id.desc())
-    if offices is not None:
-        query = query.where(CorrectionRequest.office_code.in_(offices))
-    return render_template("supervisor/corrections.html", requests=db.session.scalars(query.limit(500)).all(),
+    return render_template("supervisor/corrections.html",
+                           requests=cases.correction_requests(db.session, offices_of(current_user)),
                            form=DecisionForm(), timezone=engine_inputs().calendar.timezone)
 
 
 @bp.post("/corrections/<int:request_id>")
 def decide_correction(request_id: int):
     """Approve (the correction is made, its findings re-judged) or reject a request."""
-    found = db.session.get(CorrectionRequest, request_id)
-    if found is None or not may_see_office(current_user, found.office_code):
-        abort(404)
+    found = visible(cases.visible_correction_request, request_id)
     form = DecisionForm()
     if not form.validate_on_submit():
         flash(_("A decision needs a note."), "error")
@@ -289,19 +263,15 @@ def decide_correction(request_id: int):
 @bp.get("/complaints")
 def complaints():
     """Complaints of the area; reports of inducement are only ever shown here."""
-    query = citizens.complaints_of_area(offices_of(current_user)).order_by(Complaint.received_at.desc())
-    listed = db.session.scalars(query.limit(500)).all()
+    listed = citizens.area_complaints(db.session, offices_of(current_user))
     clocks = escalations.report_clocks(db.session, listed, dt.datetime.now(dt.timezone.utc),
-                                       current_app.config["ESCALATE_AFTER_WORKING_DAYS"],
-                                       calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"]))
+                                       current_app.config["ESCALATE_AFTER_WORKING_DAYS"], engine_inputs().calendar)
     return render_template("supervisor/complaints.html", complaints=listed, clocks=clocks)
 
 
 @bp.route("/complaints/<reference>", methods=["GET", "POST"])
 def complaint(reference: str):
-    found = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
-    if found is None or not citizens.may_see_complaint(db.session, found, offices_of(current_user)):
-        abort(404)
+    found = visible(citizens.visible_complaint, reference)
     form = AnswerForm()
     if form.validate_on_submit():
         citizens.answer_complaint(db.session, found, form.answer.data, form.close.data, current_user.login)
