@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 # The same for everyone, signed in or not: they keep their public caching.
 PUBLIC_DOCUMENTS = ("/open-data/", "/api/", "/static/")
 # Answers about one case or complaint, or to a sign-in, are never kept by a browser or proxy
-# cache, whoever asks (issue 22, defect 5): the staff's areas and the citizens' private pages.
+# cache, whoever asks: the staff's areas and the citizens' private pages.
 PRIVATE_BLUEPRINTS = ("auth", "desk", "supervisor", "admin")
 PRIVATE_ENDPOINTS = ("public.case_status", "public.complain", "public.complaint_filed", "public.follow_complaint")
 
@@ -78,7 +78,7 @@ def register_error_handlers(app: Flask) -> None:
             db.session.invalidate()
         # The signed-in user cannot be loaded (or reloaded, after the rollback) now: the 503
         # page and its headers are drawn as for a visitor, instead of asking the database
-        # again and failing with a 500 (issue 22, defect 7). The session cookie is left as it
+        # again and failing with a 500. The session cookie is left as it
         # is: they are still signed in when the database is back.
         g._login_user = login_manager.anonymous_user()
         log.error("database unavailable: %s", error.orig)

@@ -66,7 +66,7 @@ _CatalogYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*))$"), list("-+0123456789"))
 
 
-# Bounds on what one catalog file may be (issue 22, defect 8): the largest bundled file is a
+# Bounds on what one catalog file may be: the largest bundled file is a
 # few KB and a few levels deep. Aliases (*name, which the exporter writes for a source named
 # twice) are kept, but a file whose aliases expand it past MAX_VALUES values ("a billion
 # laughs") is refused before anything walks it.

@@ -14,7 +14,7 @@ CHANNELS = ("front_desk", "online")
 SOURCED_FACTS = ("legal_basis", "deadline", "fee", "required_documents", "obtained_by_office",
                  "refusal_grounds", "max_wait_minutes", "max_service_minutes")
 # A service code names a file (services/<code>.yaml), a URL segment and a ZIP member: letters,
-# digits, "_" and "-" only, so that no code can be a path (issue 14, defect 1).
+# digits, "_" and "-" only, so that no code can be a path.
 SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 

@@ -140,7 +140,7 @@ def _index(service) -> _Index:
     return entry[1]
 
 
-# Bounds that keep one search linear in the catalog whatever is typed (issue 22, defect 1):
+# Bounds that keep one search linear in the catalog whatever is typed:
 # a query is read up to MAX_QUERY_LENGTH characters and MAX_QUERY_WORDS words, and only a word
 # of at most MAX_SPLIT_LETTERS letters is tried as words run together (no real one is longer).
 MAX_QUERY_LENGTH = 200

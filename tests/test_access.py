@@ -415,7 +415,7 @@ def test_unknown_page_is_a_friendly_404(client):
 
 
 def test_failed_sign_ins_are_throttled_per_account_and_address(app, people):
-    """Defect 3: guesses from one address throttle that address for that account only; the
+    """Guesses from one address throttle that address for that account only; the
     owner signing in from elsewhere is never locked out."""
     from .conftest import PASSWORD
     app.config["LOGIN_FAILURE_LIMIT"] = "3 per minute"

@@ -91,7 +91,7 @@ def test_set_password_and_deactivate_end_sessions(app, people, client, login):
 
 
 def test_a_cookie_copied_before_logout_is_dead(app, people, client, login):
-    """Defect 2: logout ends the session on the server, not only in this browser."""
+    """Logout ends the session on the server, not only in this browser."""
     login("desk1")
     copied = client.get_cookie("session").value
     client.post("/logout")
@@ -101,7 +101,7 @@ def test_a_cookie_copied_before_logout_is_dead(app, people, client, login):
 
 
 def test_reactivation_does_not_revive_old_cookies(app, people, client, login):
-    """Defect 2: a deactivated user's old cookie stays dead after reactivation."""
+    """A deactivated user's old cookie stays dead after reactivation."""
     login("desk1")
     copied = client.get_cookie("session").value
     admin = app.test_client()
@@ -169,7 +169,7 @@ def test_users_change_their_own_password(app, people, client, login):
 
 
 def test_unknown_logins_cost_a_password_hash(app, people, monkeypatch):
-    """Defect 10: the time to refuse must not tell whether the login exists."""
+    """The time to refuse must not tell whether the login exists."""
     import monitor.services.accounts as module
     from werkzeug.security import generate_password_hash
     people["desk1"].password_hash = generate_password_hash("a password as accounts.py stores it")

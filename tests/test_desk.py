@@ -255,7 +255,7 @@ def test_another_office_cannot_add_to_a_case(client, login, loaded_catalog):
         action="issue", case_number=number, documents=[], called_at="2026-04-07T10:00",
         finished_at="2026-04-07T10:05"))
     assert response.status_code == 422
-    # Defect 11: answered exactly like a case that does not exist, service not named.
+    # Answered exactly like a case that does not exist, service not named.
     page = response.get_data(as_text=True)
     assert f"в вашем отделении нет дела {number}" in page and "is for service" not in page
     other = client.post("/desk/visits/new", data=visit_form(

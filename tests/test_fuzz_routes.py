@@ -1,4 +1,4 @@
-"""Defect 6: every route and every form, fed hostile input by every kind of user, answers
+"""Every route and every form, fed hostile input by every kind of user, answers
 with a page, a redirect or a clear 4xx -- never a 500."""
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ def test_complaint_gives_a_reference_and_a_follow_up_code(client, loaded_catalog
     complaint = db.session.scalar(select(Complaint))
     assert complaint.reference == reference and complaint.kind == "inducement" and complaint.contact is None
     assert code not in complaint.follow_up_code_hash
-    # Defect 4: shown once, in that answer only; neither the cookie nor a later page has it.
+    # Shown once, in that answer only; neither the cookie nor a later page has it.
     assert response.headers["Cache-Control"] == "no-store"
     cookie = client.get_cookie("session")
     assert cookie is None or code not in _decoded_session(cookie.value)

@@ -173,7 +173,7 @@ def test_services_matching_every_word_hide_those_that_miss_one(tmp_path):
     assert [s.code for s in small.search("service s2 urgently")] == ["S2"]
 
 
-# ------------------------------------------------------------------ bounded work (issue 22, defect 1)
+# ------------------------------------------------------------------ bounded work
 
 class _Budget:
     """Counts the words search reduces (``stems``) and stops a search that does too much work:

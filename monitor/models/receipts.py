@@ -1,4 +1,4 @@
-"""A new check code on its way to the receipt (issue 22, defect 4)."""
+"""A new check code on its way to the receipt."""
 from __future__ import annotations
 
 import datetime as dt

@@ -183,7 +183,7 @@ def _follow_up_errors(session: Session, draft: VisitDraft) -> list[FieldError]:
         Visit.case_pk == case.id, Visit.forwarded_to == draft.office_code).limit(1)) is not None
     if case is None or (case.office_code != draft.office_code and not forwarded_here):
         # Another office's case is answered exactly like a missing one: the desk learns
-        # neither that it exists nor its service (issue 14, defect 11).
+        # neither that it exists nor its service.
         return [FieldError("case_number", "no_such_case", {"case": draft.case_number})]
     if case.service_code != draft.service_code:
         return [FieldError("service_code", "case_of_other_service",

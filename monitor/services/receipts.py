@@ -1,5 +1,4 @@
-"""A new check code reaches the first receipt through the database, never the cookie
-(issue 22, defect 4).
+"""A new check code reaches the first receipt through the database, never the cookie.
 
 The session cookie is signed, not encrypted: anyone holding it (a shared desk computer, a
 proxy log) could read a check code put there. Instead the code is sealed with a random

@@ -85,7 +85,7 @@ def register_template_helpers(app: Flask) -> None:
 
     def url_in_language(code: str) -> str:
         # Query keys that url_for itself reads (endpoint, _external, _scheme...) are the
-        # visitor's text, not instructions: drop them (issue 14, defect 6).
+        # visitor's text, not instructions: drop them.
         arguments = {key: value for key, value in request.args.to_dict().items()
                      if key not in ("endpoint", "values") and not key.startswith("_")}
         arguments.update(request.view_args or {})
@@ -125,7 +125,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def public_url(endpoint: str, **values) -> str:
     """An absolute link from PUBLIC_BASE_URL, never from the request's Host header (which
-    anyone can set, and pages with such links are cached publicly; issue 14, defect 12)."""
+    anyone can set, and pages with such links are cached publicly)."""
     path = url_for(endpoint, **values)
     base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
     if base:

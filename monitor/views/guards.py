@@ -35,7 +35,7 @@ def _refuse_a_larger_body(limit: int, what: str) -> None:
     A chunked body has no Content-Length, and Werkzeug silently cuts a stream at its limit
     (a truncated form, not a 413): so it is read here, one byte past the limit at most, and
     the form is then parsed from that copy. The guards run before anything (CSRF) reads the
-    form (issue 22, defect 3)."""
+    form."""
     too_large = f"{what} holds at most {limit // 1024} KB."
     if (request.content_length or 0) > limit:
         abort(413, description=too_large)

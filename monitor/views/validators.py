@@ -23,7 +23,7 @@ class PlausibleDate:
 class ExistingOffice:
     """The code of an office the database holds, else a form error: free text naming no
     office is not evidence of where a case went, and a code longer than the column made
-    PostgreSQL fail with a 500 (issue 22, defects 2 and 6)."""
+    PostgreSQL fail with a 500."""
 
     def __call__(self, form, field):
         code = (field.data or "").strip()
@@ -39,7 +39,7 @@ MAX_PAGE = 10**6
 
 def int_arg(name: str, default: int | None = None, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
     """An integer from the query string, or a clear 400: a number of 20 digits made both
-    databases fail (an OFFSET or an id out of range) with a 500 (issue 22, defect 2)."""
+    databases fail (an OFFSET or an id out of range) with a 500."""
     value = request.args.get(name, default, type=int)
     if value is not None and not minimum <= value <= maximum:
         abort(400, description=f"{name} must be a whole number from {minimum} to {maximum}")

@@ -6,7 +6,7 @@ Create Date: 2026-12-06 21:00:00
 
 The check code of a new case rode to the receipt in the (signed, readable) session cookie.
 It now waits here, sealed with a one-time key that only the desk user's session holds, and
-is deleted when the receipt opens (issue 22, defect 4).
+is deleted when the receipt opens.
 """
 from alembic import op
 import sqlalchemy as sa

@@ -201,7 +201,7 @@ def _visit_page(form, service, version, check, errors):
 
 def _keep_for_receipt(case_number: str, code: str) -> None:
     """The new check code waits, sealed, in the database; the session holds only the one-time
-    key, never the code (the cookie is signed, not encrypted: issue 22, defect 4)."""
+    key, never the code (the cookie is signed, not encrypted)."""
     session.pop("check_code", None)  # from cookies issued before the fix
     session["receipt_key"] = receipts.seal(db.session, case_number, current_user.id, code)
 

@@ -277,7 +277,7 @@ def complain():
             _escalate(filed.reference)
         db.session.commit()  # the complaint and its escalation mails, together
         # The follow-up code is shown in this answer only: never kept in the (readable)
-        # session cookie, never cached, so a shared kiosk does not leak it (defect 4).
+        # session cookie, never cached, so a shared kiosk does not leak it.
         answer_by = None
         if form.kind.data == "inducement":  # the accountability clock of an unanswered report
             answer_by = runs_out_at(dt.datetime.now(dt.timezone.utc), current_app.config["ESCALATE_AFTER_WORKING_DAYS"],

@@ -132,7 +132,7 @@ def _funnel_charts(result: reports.WeeklyReport, names: dict[str, str] | None = 
 def export(fmt: str):
     """The report as CSV (one table, with a sheet column) or XLSX (one sheet per table)."""
     week = _week()
-    # Staff ids and names are text typed by people: never a live formula (defect 5).
+    # Staff ids and names are text typed by people: never a live formula.
     tables = {name: safe_frame(table) for name, table in reports.report_tables(_report(week)).items()}
     if fmt == "csv":
         joined = pd.concat([t.assign(sheet=name) for name, t in tables.items()], ignore_index=True)
@@ -205,8 +205,7 @@ def review(finding_id: int):
 
 def _back_to_findings(finding_id: int) -> str:
     """Back to the place in the filtered findings list the review came from -- only ever
-    that page of this site: the Referer is the visitor's to set, never a redirect target
-    (defect 13)."""
+    that page of this site: the Referer is the visitor's to set, never a redirect target."""
     referrer = urlsplit(request.referrer or "")
     findings_path = url_for(".findings")
     kept = []
