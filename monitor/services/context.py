@@ -46,7 +46,7 @@ def current_frames() -> CatalogFrames:
         cached = _cached.get(key)
         if cached is not None and cached[0] == stamp and stamp is not None:
             return cached[1]
-    frames = CatalogFrames.from_catalog(catalog_from_db(db.session))
+    frames = CatalogFrames.from_catalog(catalog_from_db(db.session()))
     with _lock:
         _cached[key] = (stamp, frames)
     return frames
@@ -66,7 +66,7 @@ def engine_inputs() -> EngineInputs:
     timezone = config["MONITOR_TIMEZONE"]
     return EngineInputs(
         frames=current_frames(),
-        calendar=calendar_from_db(db.session, timezone),
+        calendar=calendar_from_db(db.session(), timezone),
         thresholds=rule_thresholds(config),
         timezone=timezone,
     )

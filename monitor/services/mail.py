@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from typing import TypeGuard
 
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
@@ -47,8 +48,10 @@ class Mail:
     outbox_name: str  # the file name when written to the outbox instead
 
 
-def is_email(text: str | None) -> bool:
-    return bool(text) and EMAIL.fullmatch(text.strip()) is not None
+def is_email(text: str | None) -> TypeGuard[str]:
+    if not text:
+        return False
+    return EMAIL.fullmatch(text.strip()) is not None
 
 
 def addresses(text: str) -> tuple[str, ...]:
@@ -88,7 +91,7 @@ def send(config: Mapping, outbox: Path, mail: Mail) -> str:
     server, port, timeout = config["MAIL_SERVER"], int(config["MAIL_PORT"]), config.get("MAIL_TIMEOUT", 10)
     try:
         if config.get("MAIL_USE_SSL"):
-            smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(server, port, timeout=timeout, context=ssl.create_default_context())
         else:
             smtp = smtplib.SMTP(server, port, timeout=timeout)
         try:
@@ -151,7 +154,8 @@ def office_recipients_by_language(session: Session, office_code: str | None,
         staff = session.scalars(select(User).where(User.active.is_(True), User.email.is_not(None)).where(
             supervising if supervisors_only else (User.office_code == office_code) | supervising).order_by(User.id))
         for user in staff:
-            chosen.setdefault(user.email, staff_language(user.language))
+            if user.email is not None:  # always: the query asks for an address
+                chosen.setdefault(user.email, staff_language(user.language))
     for address in copy_to:
         chosen.setdefault(address, STAFF_DEFAULT_LANGUAGE)
     grouped: dict[str, tuple[str, ...]] = {}
@@ -220,5 +224,7 @@ def queue_escalation(session: Session, complaint: Complaint, copy_to: tuple[str,
     an applicant's answer about a visit reaches only the office's supervisors and the copies,
     never its desk (``supervisors_only``: the clerk must not learn who answered)."""
     groups = office_recipients_by_language(session, complaint.office_code, copy_to, supervisors_only)
-    return [queue(session, escalation(complaint.reference, complaint.office_code, to, link, language),
-                  "escalation", language, now) for language, to in groups.items()]
+    # Every group has an address, so every mail is queued.
+    return [row for language, to in groups.items()
+            if (row := queue(session, escalation(complaint.reference, complaint.office_code, to, link, language),
+                             "escalation", language, now)) is not None]
