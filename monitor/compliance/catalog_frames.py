@@ -30,7 +30,10 @@ class CatalogFrames:
 
     @classmethod
     def from_catalog(cls, catalog: Catalog) -> CatalogFrames:
-        rows, documents, grounds, objects = [], [], [], []
+        rows: list[dict[str, object]] = []
+        documents: list[tuple[int, str, str]] = []
+        grounds: list[tuple[int, str]] = []
+        objects: list[ServiceVersion] = []
         for service in catalog.services.values():
             for version in service.versions:
                 key = len(objects)

@@ -5,7 +5,9 @@ scope values at once from the analysis frames; nothing loops over visits.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +34,8 @@ def weekly_indicators(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.Da
                       timezone: str, scope: str | None = None,
                       complaints: pd.DataFrame | None = None,
                       weeks: tuple[int, int] | None = None,
-                      scope_values=None, answers: pd.DataFrame | None = None) -> pd.DataFrame:
+                      scope_values: Iterable[Any] | None = None,
+                      answers: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per ISO week (and per scope value): the spec's indicators.
 
     ``findings`` has ``rule``, ``row`` (visit position, -1 for case rules) and ``case_row``.
@@ -76,6 +79,11 @@ class IndicatorParts:
 _NEVER = np.iinfo("int64").max // 2  # the week a never-closed case stops counting
 
 
+def _scope_column(scope: str | None) -> str | None:
+    """The visits' column of a scope: office, service and staff by name, any other column itself."""
+    return None if scope is None else SCOPES.get(scope, scope)
+
+
 def _scope_of(frame: pd.DataFrame, column: str | None) -> np.ndarray:
     """Each row's scope value; the network is one scope, the empty string."""
     return frame[column].to_numpy() if column else np.full(len(frame), "")
@@ -88,7 +96,7 @@ def indicator_parts(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.Data
     # A scope is office/service/staff, or any column of ``visits`` (and ``complaints``), e.g.
     # a supervisor's area; rows whose scope value is missing count in no scope row. A case
     # takes the scope of the visit that defines the event counted (acceptance, completion).
-    scope_of_visit = _scope_of(visits, SCOPES.get(scope, scope))
+    scope_of_visit = _scope_of(visits, _scope_column(scope))
     visit_week = week_number(visits["day"].to_numpy())
     rule = findings["rule"].to_numpy()
 
@@ -159,27 +167,31 @@ def indicator_parts(visits: pd.DataFrame, cases: pd.DataFrame, findings: pd.Data
 def combine_indicator_parts(parts: list[IndicatorParts], scope: str | None, timezone: str,
                             complaints: pd.DataFrame | None = None,
                             weeks: tuple[int, int] | None = None,
-                            scope_values=None) -> pd.DataFrame:
+                            scope_values: Iterable[Any] | None = None) -> pd.DataFrame:
     """The indicator table of the union of the shares whose parts these are.
 
     The shares must be disjoint and each hold whole cases; then the result is exactly
     ``weekly_indicators`` of all their visits at once. With both ``weeks`` and
     ``scope_values`` given, the table has every row of that grid even with no visits.
     """
-    column = SCOPES.get(scope, scope)
+    column = _scope_column(scope)
     columns = ["week"] + ([scope] if scope else []) + INDICATORS
     present = [p for p in parts if p.first_week is not None]
     if not present and (weeks is None or scope_values is None or not parts):
         return pd.DataFrame(columns=columns)
     parts = present or parts
-    first, last = weeks or (min(p.first_week for p in parts), max(p.last_week for p in parts))
+    if weeks is None:  # then some part has visits, and ``parts`` are those parts
+        weeks = (min(p.first_week for p in parts if p.first_week is not None),
+                 max(p.last_week for p in parts if p.last_week is not None))
+    first, last = weeks
+    values: list[Any]
     if not column:
-        scope_values = [""]
+        values = [""]
     elif scope_values is None:
-        scope_values = sorted(pd.unique(np.concatenate([p.scope_values for p in parts])))
+        values = sorted(pd.unique(np.concatenate([p.scope_values for p in parts])))
     else:
-        scope_values = sorted(scope_values)
-    grid = pd.MultiIndex.from_product([np.arange(first, last + 1), scope_values], names=["week", "scope"])
+        values = sorted(scope_values)
+    grid = pd.MultiIndex.from_product([np.arange(first, last + 1), values], names=["week", "scope"])
 
     counts = pd.concat([p.counts for p in parts]).groupby(level=["week", "scope"]).sum() \
         .reindex(grid, fill_value=0)
@@ -191,6 +203,7 @@ def combine_indicator_parts(parts: list[IndicatorParts], scope: str | None, time
         # A rate with an empty denominator is empty, never 0.
         return numerator / denominator.where(denominator > 0)
 
+    complaint_counts: pd.Series | float  # a stateless analysis leaves the column empty
     if complaints is None:
         complaint_counts = np.nan
     else:

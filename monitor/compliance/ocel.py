@@ -53,7 +53,7 @@ def finding_ids(findings: pd.DataFrame) -> pd.Series:
     return ids.where(repeat == 0, ids + ":" + (repeat + 1).astype(str))
 
 
-def _finding_objects(findings: pd.DataFrame) -> tuple[list[str], dict, dict, dict]:
+def _finding_objects(findings: pd.DataFrame | None) -> tuple[list[str], dict, dict, dict]:
     """Finding objects (JSON texts), and the finding ids of each visit, each case (findings on
     the case as a whole) and all the findings of each case."""
     if findings is None or findings.empty:
@@ -83,8 +83,8 @@ def ocel_share(visits: pd.DataFrame, hash_key: str, findings: pd.DataFrame | Non
     ``findings`` is the finding table of these visits (``Analysis.finding_table()``)."""
     visits = visits.reset_index(drop=True)
     finding_objects, of_visit, of_case_itself, of_case = _finding_objects(findings)
-    applicant = applicant_hashes(visits["applicant_ref"].fillna("").astype(str), hash_key)
-    applicant = applicant.fillna("").to_numpy(dtype=object)
+    applicant = applicant_hashes(visits["applicant_ref"].fillna("").astype(str), hash_key) \
+        .fillna("").to_numpy(dtype=object)
     case = visits["case_id"].astype(object).where(visits["case_id"].notna(), "").to_numpy(dtype=object)
     office = visits["office_code"].to_numpy(dtype=object)
     forwarded = visits["forwarded_to"].fillna("").to_numpy(dtype=object)

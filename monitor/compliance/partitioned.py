@@ -31,6 +31,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -199,7 +200,8 @@ def _repeats_across_pieces(read: list[dict], parts_of: list[Piece]):
     later = part[part["id"].duplicated(keep="first")]
     origin = first.set_index("id")
     same = later["content"].to_numpy() == origin["content"].reindex(later["id"]).to_numpy()
-    dropped = {int(i): set(group["id"]) for i, group in later.groupby("piece")}
+    # The stubs type a group's key as any scalar; "piece" holds piece numbers.
+    dropped = {int(cast(int, i)): set(group["id"]) for i, group in later.groupby("piece")}
     clash = later[~same]
     where = [f"{parts_of[p].label}: line {line}" for p, line in zip(clash["piece"], clash["line"])]
     first_at = [f"{parts_of[p].label} line {line}" for p, line in
@@ -225,7 +227,7 @@ def partition_of(visits: pd.DataFrame, applicants: pd.Series, count: int) -> np.
     key = np.empty(len(visits), dtype="uint64")
     if in_case.any():
         case = _hash(visits["case_id"][in_case])
-        found = applicants.index.get_indexer(case)
+        found = applicants.index.get_indexer(pd.Index(case))
         key[in_case] = np.where(found >= 0, applicants.to_numpy()[np.maximum(found, 0)], case)
     consult = ~in_case
     if consult.any():

@@ -302,8 +302,8 @@ def parse_timestamps(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Se
     has_offset = rest & values.str.contains(_HAS_OFFSET, regex=True)
     naive = rest & ~has_offset
     if naive.any():
-        local = pd.to_datetime(values[naive], format="ISO8601", errors="coerce")
-        result[naive] = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT") \
+        naive_times = pd.to_datetime(values[naive], format="ISO8601", errors="coerce")
+        result[naive] = naive_times.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT") \
             .dt.tz_convert("UTC")
     if has_offset.any():
         result[has_offset] = pd.to_datetime(values[has_offset], format="ISO8601", errors="coerce",
@@ -335,7 +335,7 @@ def _drop_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]
     """Duplicates inside one file: the first row is kept, identical repeats ignored,
     a later row with the same visit_id and other content is a bad row."""
     repeated_id = frame["visit_id"].duplicated(keep=False).to_numpy() & (frame["visit_id"] != "").to_numpy()
-    problems = []
+    problems: list[pd.DataFrame] = []
     if not repeated_id.any():
         return frame, problems, 0
     # Compare every repeat with the FIRST row of its visit_id, not with other repeats.

@@ -41,7 +41,7 @@ class CatalogDraft(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The open cases it would re-time or re-judge, as shown to the author when submitted.
-    affected_cases: Mapped[list | None] = mapped_column(db.JSON)
+    affected_cases: Mapped[dict | None] = mapped_column(db.JSON)  # Affected.as_json()
 
     decisions: Mapped[list[DraftDecision]] = relationship(back_populates="draft", order_by="DraftDecision.id")
 

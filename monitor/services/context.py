@@ -46,7 +46,7 @@ def current_frames() -> CatalogFrames:
         cached = _cached.get(key)
         if cached is not None and cached[0] == stamp and stamp is not None:
             return cached[1]
-    frames = CatalogFrames.from_catalog(catalog_from_db(db.session))
+    frames = CatalogFrames.from_catalog(catalog_from_db(db.session()))
     with _lock:
         _cached[key] = (stamp, frames)
     return frames
@@ -63,7 +63,7 @@ def local_today() -> dt.date:
 
 def working_calendar() -> WorkingCalendar:
     """The official working-day calendar with the stored overrides, in MONITOR_TIMEZONE."""
-    return calendar_from_db(db.session, current_app.config["MONITOR_TIMEZONE"])
+    return calendar_from_db(db.session(), current_app.config["MONITOR_TIMEZONE"])
 
 
 def engine_inputs() -> EngineInputs:

@@ -6,7 +6,7 @@ parser's (compliance.visit_log.BAD_ROW_CODES) and the desk's own (DESK_CODES).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field as dataclass_field
 
 # The desk's own checks (services/front_desk.py), beside the parser's BAD_ROW_CODES.
 DESK_CODES = (
@@ -32,7 +32,7 @@ class FieldError:
 
     field: str
     code: str
-    params: dict = field(default_factory=dict)
+    params: dict = dataclass_field(default_factory=dict)
 
 
 class DomainError(Exception):

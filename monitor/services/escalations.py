@@ -104,7 +104,7 @@ def open_count(session: Session, offices: list[str] | None, since: dt.datetime |
     return session.scalar(query) or 0
 
 
-def clocks(session: Session, kind: str, items: list[tuple[int, dt.datetime, bool]], now: dt.datetime,
+def clocks(session: Session, kind: str, items: list[tuple[int, dt.datetime | None, bool]], now: dt.datetime,
            working_days: int, calendar: WorkingCalendar) -> dict[int, rules.Clock]:
     """The clock of each item a page shows: ``(id, clock start, still waiting)``.
 
@@ -153,7 +153,8 @@ class _RunsOut:
     """Clocks of one page: one calendar computation per local start day, not per item."""
 
     def __init__(self, working_days: int, calendar: WorkingCalendar):
-        self.working_days, self.calendar, self._by_day = working_days, calendar, {}
+        self.working_days, self.calendar = working_days, calendar
+        self._by_day: dict[dt.date, rules.Clock] = {}
 
     def clock(self, started_at: dt.datetime, now: dt.datetime, escalation: Escalation | None = None) -> rules.Clock:
         day = self.calendar.local(started_at).date()

@@ -116,7 +116,7 @@ def _parser_errors(bad_rows: pd.DataFrame, draft: VisitDraft, timezone) -> list[
     """The parser's problems of the one typed row, with what the page needs to word them."""
     day = draft.called_at.astimezone(timezone).date().isoformat() if draft.called_at else ""
     context = {"service": draft.service_code, "day": day, "action": draft.action}
-    return [FieldError(row.column, row.code, context) for row in bad_rows.itertuples()]
+    return [FieldError(column, code, context) for column, code in zip(bad_rows["column"], bad_rows["code"])]
 
 
 def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineInputs,
@@ -246,8 +246,8 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
                               frames=inputs.frames, calendar=inputs.calendar, now=now)
     case = case_store.by_number(session, case_number)
     if case is not None and check_code:
-        case.check_code_hash = check_code_hash(case_number, check_code)
-    visit = session.scalar(select(Visit).where(Visit.visit_id == visit_id))
+        case.check_code_hash = check_code_hash(case.case_number, check_code)
+    visit = session.scalars(select(Visit).where(Visit.visit_id == visit_id)).one()
     # A finding this visit would stop (a withdrawal of an overdue case, a result dated before
     # the due time of a case already overdue) stays firing until a supervisor decides.
     findings_store.sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
@@ -267,7 +267,7 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
     audit.record(session, user.login, "create", "visit", visit_id,
                  new={"case": case_number, "service": draft.service_code, "action": draft.action,
                       "documents": list(draft.documents),
-                      **({"late_reason": late_reason.strip()} if check.late else {})},
+                      **({"late_reason": (late_reason or "").strip()} if check.late else {})},
                  reason=override_reason, at=now,
                  rows={"visit": [visit.id], "case": [case.id] if case else [],
                        "finding": [conflict.id] if conflict else []})
@@ -518,7 +518,7 @@ def resolve_documents(entries: list[str], catalog, stored: str = "") -> tuple[li
     case); free text already stored on the visit stays as it is. Anything else is refused
     (a mistyped code or name would otherwise be saved as an unlawful demand).
     """
-    by_name = {}
+    by_name: dict[str, str] = {}
     for document in catalog.documents.values():
         for name in document.name.as_dict().values():
             by_name.setdefault(name.strip().casefold(), document.code)

@@ -18,6 +18,7 @@ those weeks only, in the same transaction for commands and jobs, and in the ``ce
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,9 @@ def mark_missing(session: Session, now: dt.datetime, timezone: str) -> None:
     last = cells_store.last_computed_week(session)
     start = first if last is None else last + 1
     missing = set(range(int(first), start)) - set(session.scalars(select(IndicatorWeek.week)))
-    end = max(current, int(session.scalar(select(func.max(Visit.week)))))
+    newest = session.scalar(select(func.max(Visit.week)))
+    assert newest is not None  # there are visits: ``first`` is not None
+    end = max(current, int(newest))
     if missing or start <= end:
         cells_store.mark_weeks(session, missing | set(range(start, end + 1)))
 
@@ -158,8 +161,11 @@ def compute_week(session: Session, inputs: EngineInputs, week: int) -> pd.DataFr
     finest["overdue_open"] = overdue.reindex(finest.index).fillna(0)
     split = finest.index.to_series().str.split(_SEPARATOR, expand=True) if len(finest) else \
         pd.DataFrame(columns=[0, 1, 2])
-    finest["office_code"], finest["service_code"], finest["staff_id"] = \
-        (split[0].to_numpy(), split[1].to_numpy(), split[2].to_numpy()) if len(finest) else ([], [], [])
+    if len(finest):
+        finest["office_code"], finest["service_code"], finest["staff_id"] = \
+            split[0].to_numpy(), split[1].to_numpy(), split[2].to_numpy()
+    else:
+        finest["office_code"], finest["service_code"], finest["staff_id"] = [], [], []
     # Each sample's (office, service, staff), from its cell key.
     lead = lead.join(finest[["office_code", "service_code", "staff_id"]], on="scope")
     wait = wait.join(finest[["office_code", "service_code", "staff_id"]], on="scope")
@@ -204,17 +210,17 @@ def refresh_week(session: Session, inputs: EngineInputs, week: int, now: dt.date
     session.execute(delete(IndicatorCell).where(IndicatorCell.week == week))
     session.execute(delete(IndicatorValue).where(IndicatorValue.week == week))
     if len(cells):
-        session.execute(insert(IndicatorCell), cells.to_dict("records"))
+        session.execute(insert(IndicatorCell), _records(cells))
     # The final figures of the network and of every office, service and staff member, in one
     # combination: each kind's cells hold every visit once, under scope values of their own.
-    stacked, labels = [], []
+    stacked, labelled = [], []
     for kind in ("network", *CELL_KINDS):
         source = cells[cells["scope_kind"] == ("office" if kind == "network" else kind)]
         if kind == "office":
             source = source[source["office_code"] != ""]
         stacked.append(source)
-        labels.append(kind + _SEPARATOR + _scope_of(source, None if kind == "network" else kind))
-    labels = np.concatenate(labels)
+        labelled.append(kind + _SEPARATOR + _scope_of(source, None if kind == "network" else kind))
+    labels = np.concatenate(labelled)
     present = sorted(set(labels) | {"network" + _SEPARATOR})
     table = combine_cells(pd.concat(stacked, ignore_index=True), "label", (week, week), present,
                           inputs.timezone, labels=labels)
@@ -222,12 +228,17 @@ def refresh_week(session: Session, inputs: EngineInputs, week: int, now: dt.date
     values = table[INDICATORS].astype("float64").astype(object)
     values = values.where(values.notna(), None).assign(week=week, scope_kind=kinds[0].to_numpy(),
                                                        scope_value=kinds[1].to_numpy())
-    session.execute(insert(IndicatorValue), values.to_dict("records"))
+    session.execute(insert(IndicatorValue), _records(values))
     if session.get(IndicatorWeek, week) is None:
         session.add(IndicatorWeek(week=week, refreshed_at=now))
     else:
         session.execute(update(IndicatorWeek).where(IndicatorWeek.week == week).values(refreshed_at=now))
     session.flush()
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as the parameters of one INSERT (its column names are the table's)."""
+    return cast(list[dict[str, Any]], frame.to_dict("records"))
 
 
 def _update_scope_values(session: Session, week: int, cells: pd.DataFrame) -> None:
@@ -244,7 +255,7 @@ def _update_scope_values(session: Session, week: int, cells: pd.DataFrame) -> No
     if change.empty:
         return
     table = IndicatorScopeValue.__table__
-    for (kind, office, value), delta in change.items():
+    for (kind, office, value), delta in zip(change.index, change):
         stored = session.get(IndicatorScopeValue, (kind, office, value))
         if stored is None:
             session.execute(insert(table).values(scope_kind=kind, office_code=office, scope_value=value,
@@ -284,7 +295,8 @@ def combine_cells(cells: pd.DataFrame, scope: str | None, weeks: tuple[int, int]
     open_at = frame.groupby(keys)["overdue_open"].sum().unstack("scope", fill_value=0) \
         .reindex(range(first, last + 1), fill_value=0)
     open_at.index.name = "week"
-    changes = (open_at - open_at.shift(1, fill_value=0)).stack()
+    # One level of columns: stacked, a Series (the stubs allow a DataFrame too).
+    changes = cast(pd.Series, (open_at - open_at.shift(1, fill_value=0)).stack())
     changes.index = changes.index.set_names(keys)
     changes.name = "change"
 

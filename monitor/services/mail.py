@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from typing import TypeGuard
 
 import pandas as pd
 from flask_babel import force_locale, format_datetime, gettext as _
@@ -49,8 +50,10 @@ class Mail:
     outbox_name: str  # the file name when written to the outbox instead
 
 
-def is_email(text: str | None) -> bool:
-    return bool(text) and EMAIL.fullmatch(text.strip()) is not None
+def is_email(text: str | None) -> TypeGuard[str]:
+    if not text:
+        return False
+    return EMAIL.fullmatch(text.strip()) is not None
 
 
 def addresses(text: str) -> tuple[str, ...]:
@@ -90,7 +93,7 @@ def send(config: Mapping, outbox: Path, mail: Mail) -> str:
     server, port, timeout = config["MAIL_SERVER"], int(config["MAIL_PORT"]), config.get("MAIL_TIMEOUT", 10)
     try:
         if config.get("MAIL_USE_SSL"):
-            smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(server, port, timeout=timeout, context=ssl.create_default_context())
         else:
             smtp = smtplib.SMTP(server, port, timeout=timeout)
         try:
@@ -153,7 +156,8 @@ def office_recipients_by_language(session: Session, office_code: str | None,
         staff = session.scalars(select(User).where(User.active.is_(True), User.email.is_not(None)).where(
             supervising if supervisors_only else (User.office_code == office_code) | supervising).order_by(User.id))
         for user in staff:
-            chosen.setdefault(user.email, staff_language(user.language))
+            if user.email is not None:  # always: the query asks for an address
+                chosen.setdefault(user.email, staff_language(user.language))
     for address in copy_to:
         chosen.setdefault(address, STAFF_DEFAULT_LANGUAGE)
     grouped: dict[str, tuple[str, ...]] = {}
@@ -222,8 +226,10 @@ def queue_escalation(session: Session, complaint: Complaint, copy_to: tuple[str,
     an applicant's answer about a visit reaches only the office's supervisors and the copies,
     never its desk (``supervisors_only``: the clerk must not learn who answered)."""
     groups = office_recipients_by_language(session, complaint.office_code, copy_to, supervisors_only)
-    return [queue(session, escalation(complaint.reference, complaint.office_code, to, link, language),
-                  "escalation", language, now) for language, to in groups.items()]
+    # Every group has an address, so every mail is queued.
+    return [row for language, to in groups.items()
+            if (row := queue(session, escalation(complaint.reference, complaint.office_code, to, link, language),
+                             "escalation", language, now)) is not None]
 
 
 @dataclass(frozen=True)
@@ -241,7 +247,8 @@ def queue_overdue_digests(session: Session, now: dt.datetime, config: Mapping) -
     frame = pd.DataFrame(case_store.all_overdue_open(session, now), columns=["office_code", "case_number", "due_at"])
     copies = addresses(config["MAIL_COPY_TO"])
     queued = 0
-    for office, cases in frame.groupby("office_code"):
+    for key, cases in frame.groupby("office_code"):
+        office = str(key)
         groups = office_recipients_by_language(session, office, copies) \
             or ({} if config["MAIL_SERVER"] else {STAFF_DEFAULT_LANGUAGE: ("(no address)",)})
         for language, to in groups.items():
@@ -259,7 +266,7 @@ def overdue_digest_text(office: str, cases: pd.DataFrame, now: dt.datetime, lang
     with force_locale(language):
         lines = [_("Overdue open cases of office %(office)s as of %(moment)s (local time):",
                    office=office, moment=format_datetime(now, "d MMMM y, HH:mm"))]
-        lines += ["  " + _("%(case)s: due %(moment)s", case=row.case_number,
-                           moment=format_datetime(pd.Timestamp(row.due_at).to_pydatetime(), "d MMMM y, HH:mm"))
-                  for row in cases.itertuples()]
+        lines += ["  " + _("%(case)s: due %(moment)s", case=case_number,
+                           moment=format_datetime(pd.Timestamp(due_at).to_pydatetime(), "d MMMM y, HH:mm"))
+                  for case_number, due_at in zip(cases["case_number"], cases["due_at"])]
     return "\n".join(lines) + "\n"

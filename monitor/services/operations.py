@@ -37,7 +37,8 @@ def job_statuses(session: Session) -> tuple[JobStatus, ...]:
         .group_by(JobRun.job).subquery()
     runs = session.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id).order_by(JobRun.job))
     return tuple(JobStatus(run.job, successes.get(run.job), run.result == "ok",
-                           max((run.finished_at - run.started_at).total_seconds(), 0.0)) for run in runs)
+                           max((run.finished_at - run.started_at).total_seconds(), 0.0))
+                 for run in runs if run.finished_at is not None)  # always: the latest finished runs
 
 
 def status(session: Session, now: dt.datetime, timezone: str) -> Status:

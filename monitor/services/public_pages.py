@@ -20,6 +20,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -114,7 +115,7 @@ def changes() -> Changes:
     if state.changes is not None and state.committed == committed \
             and now - state.read_at < current_app.config["PUBLIC_RECHECK_SECONDS"]:
         return state.changes
-    fresh = _read_changes(db.session)
+    fresh = _read_changes(db.session())
     with state.lock:
         if fresh != state.changes:  # what was derived from the old inputs is never asked again
             state.derived.clear()
@@ -124,7 +125,7 @@ def changes() -> Changes:
     return fresh
 
 
-def _derived(what: str, stamp, compute: Callable):
+def _derived(what: Hashable, stamp, compute: Callable):
     state = _state()
     key = (what, stamp)
     value = state.derived.get(key)
@@ -143,21 +144,21 @@ def catalog() -> Catalog:
 def calendar(language: str) -> WorkingCalendar:
     """The calendar with the administrators' overrides, its words in ``language``."""
     return _derived(("calendar", language), changes().calendar, lambda: calendar_from_db(
-        db.session, current_app.config["MONITOR_TIMEZONE"], language))
+        db.session(), current_app.config["MONITOR_TIMEZONE"], language))
 
 
 def office_names(language: str) -> dict[str, str]:
     """Each office's name in ``language``: citizens read names, not office codes."""
     return _derived(("offices", language), changes().offices, lambda: {
         office.code: getattr(office, f"name_{language}", None) or office.name_ru
-        for office in all_offices(db.session)})
+        for office in all_offices(db.session())})
 
 
 def published_snapshots(last_weeks: int | None = None) -> pd.DataFrame:
     """The published snapshots fit for anyone (publishing.public_snapshots), per publication;
     ``last_weeks``: of the latest weeks only."""
     return _derived(("snapshots", last_weeks), changes().published,
-                    lambda: public_snapshots(db.session, last_weeks=last_weeks))
+                    lambda: public_snapshots(db.session(), last_weeks=last_weeks))
 
 
 def warm_code() -> None:

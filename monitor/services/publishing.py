@@ -7,7 +7,9 @@ head can later prove the audit records up to it were not rewritten.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -67,7 +69,7 @@ def published_weeks(session: Session) -> list[str]:
 
 def audit_head(session: Session) -> tuple[str | None, int]:
     head = session.execute(select(AuditRecord.hash).order_by(AuditRecord.sequence.desc()).limit(1)).scalar()
-    count = session.scalar(select(func.count()).select_from(AuditRecord))
+    count = session.execute(select(func.count()).select_from(AuditRecord)).scalar_one()
     return head, count
 
 
@@ -87,8 +89,8 @@ def week_indicators(session: Session, inputs: EngineInputs, week: str) -> pd.Dat
     parts = []
     for kind in SCOPE_KINDS:
         scope = None if kind == "network" else kind
-        values = indicator_cells.scope_values(session, scope) if scope else None
-        table = indicator_cells.values_table(session, scope, (index, index), values)
+        seen = indicator_cells.scope_values(session, scope) if scope else None
+        table = indicator_cells.values_table(session, scope, (index, index), seen)
         values = table[scope] if scope else pd.Series("", index=table.index)
         long = table.assign(scope_kind=kind, scope_value=values.astype(str)).melt(
             id_vars=["week", "scope_kind", "scope_value"], value_vars=INDICATORS,
@@ -110,9 +112,10 @@ def publish_week(session: Session, inputs: EngineInputs, week: str, now: dt.date
     table = week_indicators(session, inputs, week)
     head, _ = audit_head(session)
     session.add_all(IndicatorSnapshot(
-        week=week, scope_kind=row.scope_kind, scope_value=row.scope_value, indicator=row.indicator,
-        value=None if np.isnan(row.value) else float(row.value), published_at=now,
-        audit_head_hash=head) for row in table.itertuples(index=False))
+        week=week, scope_kind=kind, scope_value=scope_value, indicator=indicator,
+        value=None if np.isnan(value) else float(value), published_at=now,
+        audit_head_hash=head) for kind, scope_value, indicator, value in
+        zip(table["scope_kind"], table["scope_value"], table["indicator"], table["value"]))
     session.flush()
     return Publication(week, len(table), already_published=False)
 
@@ -193,7 +196,16 @@ def snapshots(session: Session, scope_kind: str | None = None, last_weeks: int |
     return pd.read_sql(query, session.connection())
 
 
-def office_ranking(table: pd.DataFrame, week: str, minimum_cases: int) -> list[dict]:
+class RankedOffice(TypedDict):
+    """An office of ``office_ranking``."""
+
+    code: str
+    enough: bool  # enough completed cases to be ranked
+    rank: int | None  # None: too few cases
+    values: dict[Hashable, Any]  # indicator -> value of the week
+
+
+def office_ranking(table: pd.DataFrame, week: str, minimum_cases: int) -> list[RankedOffice]:
     """Offices of a published week, ranked by on-time rate.
 
     An office with fewer than ``minimum_cases`` completed cases is listed as "too few
@@ -202,8 +214,8 @@ def office_ranking(table: pd.DataFrame, week: str, minimum_cases: int) -> list[d
     """
     rows = table[(table["scope_kind"] == "office") & (table["week"] == week)].pivot_table(
         index="scope_value", columns="indicator", values="value", aggfunc="first", dropna=False)
-    offices = [{"code": code, "enough": (row.get("cases_completed") or 0) >= minimum_cases,
-                "rank": None, "values": row.to_dict()} for code, row in rows.iterrows()]
+    offices = [RankedOffice(code=str(code), enough=(row.get("cases_completed") or 0) >= minimum_cases,
+                            rank=None, values=row.to_dict()) for code, row in rows.iterrows()]
     ranked = sorted((o for o in offices if o["enough"]), key=lambda o: -(o["values"].get("on_time_rate") or 0))
     for position, office in enumerate(ranked, start=1):
         office["rank"] = position

@@ -8,6 +8,7 @@ weeks it shows, whatever the size of the stored history.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -98,12 +99,13 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
         previous_by_scope[scope] = previous
     area_rows = trend.set_index("week")
     # The network's figures of the week: the area's when the area is the network, else its
-    # published snapshot, else its cells.
+    # published snapshot, else its cells. (One row: week labels are unique; the stubs allow a frame.)
+    network: pd.Series
     if offices is None:
-        network = area_rows.loc[week]
+        network = cast(pd.Series, area_rows.loc[week])
     else:
         published = _frozen_trend(session, [week], None)
-        network = published.loc[week] if week in published.index else \
+        network = cast(pd.Series, published.loc[week]) if week in published.index else \
             cells.values_table(session, None, (last, last), None).iloc[0]
     network_values = {name: float(network[name]) for name in INDICATORS}
     offices_now, offices_before = by_scope["office"].set_index("office"), previous_by_scope["office"]
@@ -134,25 +136,27 @@ def _summary(funnels: dict[str, pd.DataFrame], network: dict[str, float], office
     area's and offices' rates that worsened by more than chance since last week (the area
     first, then by the number of cases that fared worse and the strength of the change), then
     offices beyond the 95 % limits."""
-    alarms, warnings, worse = [], [], []
+    alarms: list[tuple[float, SummaryItem]] = []
+    warnings: list[tuple[float, SummaryItem]] = []
+    worse: list[tuple[tuple[float, float], SummaryItem]] = []
     for name, table in funnels.items():
-        for row in table.itertuples():
-            if row.standing in ("alarm", "warning"):
-                item = SummaryItem("outlier", row.standing, name, row.office, float(row.value), network[name],
-                                   int(row.n))
-                (alarms if row.standing == "alarm" else warnings).append((row.worse_by, item))
+        for standing, office, value, n, worse_by in zip(table["standing"], table["office"], table["value"],
+                                                        table["n"], table["worse_by"]):
+            if standing in ("alarm", "warning"):
+                item = SummaryItem("outlier", standing, name, office, float(value), network[name], int(n))
+                (alarms if standing == "alarm" else warnings).append((worse_by, item))
     for name in FUNNEL_INDICATORS:
         unit, better, column = BY_NAME[name].unit, BY_NAME[name].better, DENOMINATORS[name]
         if week in area.index and previous_week in area.index:
-            now, before = area.at[week, name], area.at[previous_week, name]
+            now, before = area[name][week], area[name][previous_week]
             n_now, n_before = int(counted[column].sum()), int(counted_before[column].sum())
             change = funnel.worsening(now, before, n_now, n_before, unit, better)
             if change is not None:
                 worse.append(((np.inf, change.z), SummaryItem("worse", "worse", name, None, float(now),
                                                               float(before), n_now)))
         for office in offices_now.index:
-            now, before = offices_now.at[office, name], offices_before[name].get(office, np.nan)
-            n_now, n_before = int(counted.at[office, column]), int(counted_before[column].get(office, 0))
+            now, before = offices_now[name][office], offices_before[name].get(office, np.nan)
+            n_now, n_before = int(counted[column][office]), int(counted_before[column].get(office, 0))
             change = funnel.worsening(now, before, n_now, n_before, unit, better)
             if change is not None:
                 # Ranked by the evidence: the cases that fared worse, then the strength of the

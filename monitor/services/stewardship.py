@@ -16,6 +16,7 @@ import copy
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -156,7 +157,8 @@ def _new_source_id(taken) -> str:
 def _required_entries(base: list, chosen: tuple[str, ...]) -> list:
     """The base's entries with only the chosen codes (conditions and any_of groups kept), then
     the newly chosen codes as plain entries."""
-    entries, placed = [], set()
+    entries: list[str | dict] = []  # a plain code, or {"any_of": [...]} or {"code": ..., "when": ...}
+    placed: set[str] = set()
     for entry in base:
         if isinstance(entry, str):
             codes, kind = [entry], "plain"
@@ -181,7 +183,7 @@ def _required_entries(base: list, chosen: tuple[str, ...]) -> list:
 
 def compose_version(base: ServiceVersion | None, fields: DraftFields) -> dict:
     """The draft in the catalog format: ``base`` (the version in force) with the form's changes."""
-    content = copy.deepcopy(version_to_dict(base)) if base is not None else {
+    content: dict[str, Any] = copy.deepcopy(version_to_dict(base)) if base is not None else {
         "result": {"kk": "", "ru": "", "en": ""}, "channels": ["front_desk"]}
     content.update(
         effective_from=fields.effective_from, effective_to=None, legal_basis=dict(fields.legal_basis),
@@ -305,6 +307,8 @@ def affected_cases(session: Session, check: DraftCheck, service_code: str, calen
         query = query.where(Case.accepted_at < end)
     found = []
     for case in session.scalars(query.order_by(Case.accepted_at).limit(limit)):
+        if case.accepted_at is None:  # never: the query asks for cases accepted since ``start``
+            continue
         due = due_at(case.accepted_at, version.deadline, calendar).due_at.astimezone(dt.timezone.utc)
         before = case.due_at.astimezone(dt.timezone.utc) if case.due_at else None
         found.append(AffectedCase(case.case_number, case.accepted_at, before, due))
@@ -388,7 +392,7 @@ def approve(session: Session, draft: CatalogDraft, reviewer: User, reason: str, 
     catalog load's own use case (stored whole, cases re-timed, findings re-judged)."""
     _may_decide(session, draft, reviewer, reason)
     check = check_draft(catalog, draft.service_code, draft.content)  # the catalog may have moved on
-    if not check.valid:
+    if not check.valid or check.service is None:  # a valid check has its service
         raise StewardshipError(INVALID)
     _decide(session, draft, reviewer, "approved", reason, now)
     services = {**catalog.services, draft.service_code: check.service}

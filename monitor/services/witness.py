@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -198,14 +199,14 @@ def record_answer(session: Session, inputs: EngineInputs, case: Case, visit_id: 
     answer.account = given.account.strip() if disputed and given.account.strip() else None
     session.flush()
 
-    inducement = None
+    inducement: Complaint | None = None
     if answer.asked_to_pay and not asked_before:
         # Clause 2.2.4: also a report of inducement, routed to the office's supervisors (never
         # to its desk: views.public.witness queues the escalation mails).
-        inducement = file_complaint(
+        filed = file_complaint(
             session, kind="inducement", case_number=case.case_number, language=language, now=now,
             text=answer.account or "The applicant reports being asked to pay beyond the fee (answer about a visit).")
-        inducement = session.scalar(select(Complaint).where(Complaint.reference == inducement.reference))
+        inducement = session.scalar(select(Complaint).where(Complaint.reference == filed.reference))
     wanted = _wanted_findings(session, inputs, visit, version, answer, inducement) if disputed else {}
     firing = _sync_findings(session, visit, answer, wanted, now)
     # The answer counts in its visit's week, its findings there and in the case's weeks after it.
@@ -266,7 +267,8 @@ def _wanted_findings(session: Session, inputs: EngineInputs, visit: Visit, versi
         # What the rules would have fired had the desk logged these documents (rules.judge_documents).
         judged = judge_documents(pd.DataFrame({"documents_requested": [";".join(dict.fromkeys(tokens))],
                                                "version": [version]}), inputs.frames)
-        for document_rule, group in judged.groupby("rule", sort=True):
+        for key, group in judged.groupby("rule", sort=True):
+            document_rule = cast(str, key)  # the stubs type a group's key as any scalar; rules are str
             meta = RULES[document_rule]
             documents = list(group["token"])
             wanted[document_rule] = (meta.clause, meta.severity,

@@ -12,6 +12,7 @@ import hashlib
 import json
 
 from dataclasses import dataclass
+from typing import Literal, overload
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -33,6 +34,22 @@ def _digest(record) -> str:
         content["data"] = record.data_digest
     payload = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@overload
+def record(session: Session, actor: str, action: str, entity: str, entity_id,
+           old: dict | None = None, new: dict | None = None, reason: str | None = None,
+           at: dt.datetime | None = None, rows: dict | None = None,
+           only_if_changed: Literal[False] = False, written: dict | None = None,
+           known=None) -> AuditRecord: ...
+
+
+@overload
+def record(session: Session, actor: str, action: str, entity: str, entity_id,
+           old: dict | None = None, new: dict | None = None, reason: str | None = None,
+           at: dt.datetime | None = None, rows: dict | None = None,
+           only_if_changed: bool = False, written: dict | None = None,
+           known=None) -> AuditRecord | None: ...
 
 
 def record(session: Session, actor: str, action: str, entity: str, entity_id,
@@ -159,7 +176,8 @@ _COLUMNS = ("sequence", "at", "actor", "action", "entity", "entity_id", "old_val
 def _walk(records, wanted: set) -> tuple[Verification, dict]:
     """The chain's first problem, and where each wanted head is in the intact prefix:
     {hash: (sequence, True)}."""
-    previous, expected_sequence, checked, found = GENESIS, 1, 0, {}
+    previous, expected_sequence, checked = GENESIS, 1, 0
+    found: dict[str, tuple[int, bool]] = {}
     for entry in records:
         if entry.sequence != expected_sequence:
             return Verification(False, checked, f"record {expected_sequence} is missing (removed) before "

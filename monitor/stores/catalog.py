@@ -66,7 +66,7 @@ def store_catalog(session: Session, catalog: Catalog, actor: str = "system") -> 
                 f"service {code} is used by {count} stored visits and cannot be removed"
                 for code, count in used))
     old_versions = list(session.scalars(select(rows.ServiceVersion.id)))
-    old_keys = {"document": list(session.scalars(select(rows.Document.code))),
+    old_keys: dict[str, list[str | int]] = {"document": list(session.scalars(select(rows.Document.code))),
                 "service": list(session.scalars(select(rows.Service.code))),
                 "mrp_rate": list(session.scalars(select(rows.MrpRate.year)))}
     session.execute(delete(rows.VersionDocument))
@@ -147,7 +147,7 @@ def _version_row(service_code: str, version: ServiceVersion) -> rows.ServiceVers
 
 def _version(row: rows.ServiceVersion) -> ServiceVersion:
     required: list[RequiredDocument] = []
-    groups: dict[int, list] = {}
+    groups: dict[int | None, list[rows.VersionDocument]] = {}  # every required entry has a group number
     obtained = []
     for document in row.documents:
         if document.kind == "obtained_by_office":

@@ -31,13 +31,15 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import ClassVar, Iterable, Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, JSON, Numeric, String, event, select, type_coerce
+from sqlalchemy import (
+    Boolean, Date, DateTime, Float, Integer, JSON, Numeric, String, Table, event, select, type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -57,10 +59,17 @@ NULL = "\x00"
 SEPARATOR = "\x1f"
 
 
+class MappedRow(Protocol):
+    """A model class: its table (every model of ``ENTITIES`` is a declarative class)."""
+
+    __table__: ClassVar[Table]
+    __tablename__: ClassVar[str]
+
+
 @dataclass(frozen=True)
 class Entity:
     name: str
-    model: type
+    model: type[MappedRow]
     label: tuple  # columns naming the row for people (visit_id, case number, login...), joined by spaces
     # (table, foreign key column name, columns to order by[, optional]): see ``current``.
     parts: tuple = field(default=())
@@ -147,7 +156,8 @@ def _texts(values: pd.Series, column) -> pa.Array:
     if isinstance(kind, Integer) and pd.api.types.is_integer_dtype(values.dtype):  # int64 or Int64
         return pc.fill_null(pa.array(values.array if isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
                                      else values.to_numpy(), type=pa.int64()).cast(pa.string()), NULL)
-    objects = values.to_numpy(dtype=object, na_value=None)
+    # pandas accepts None as na_value; pandas-stubs type na_value as a scalar that excludes None.
+    objects = values.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     missing = pd.isna(objects)
     if isinstance(kind, Integer):
         numbers = _whole_numbers(objects, missing)
@@ -400,7 +410,8 @@ def batch_digests(frame: pd.DataFrame) -> dict[int, str]:
         return {}
     ordered = _ordered(frame, first=("sequence",))
     joined = _lines(ordered).groupby(ordered["sequence"].astype(int), sort=False).agg("\n".join)
-    return {int(sequence): hashlib.sha256(text.encode("utf-8")).hexdigest() for sequence, text in joined.items()}
+    return {int(sequence): hashlib.sha256(text.encode("utf-8")).hexdigest()
+            for sequence, text in zip(joined.index, joined)}
 
 
 def store(session: Session, sequence: int, frame: pd.DataFrame) -> None:
@@ -422,7 +433,9 @@ def _after_flush(session: Session, _context) -> None:
     touched = _touched(session)
     for instance in list(session.new) + list(session.dirty) + list(session.deleted):
         entity = ENTITY_OF_MODEL.get(type(instance))
-        key = getattr(instance, ENTITIES[entity].key, None) if entity is not None else None
+        if entity is None:
+            continue
+        key = getattr(instance, ENTITIES[entity].key, None)
         if key is not None:
             touched.setdefault(entity, set()).add(ENTITIES[entity].row_id(key))
     for instance in list(session.new) + list(session.dirty):
@@ -495,7 +508,7 @@ def verify_rows(session: Session) -> list[RowProblem]:
     records = pd.read_sql(select(AuditRecord.sequence, AuditRecord.data_digest)
                           .where(AuditRecord.data_digest.is_not(None)), session.connection())
     expected = records.set_index("sequence")["data_digest"]
-    found = {}
+    found: dict[int, str] = {}
     if len(recorded):
         sizes = recorded.groupby("sequence")["row_id"].transform("size")
         singles = recorded[sizes == 1]  # most records change one row: compared without a loop

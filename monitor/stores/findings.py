@@ -363,7 +363,7 @@ def _ids_of(session: Session, rows: pd.DataFrame) -> list[int]:
     """Ids of just-inserted findings, found by their (rule, visit/case) key."""
     if rows.empty:
         return []
-    ids = []
+    ids: list[int] = []
     by_visit = rows[rows["visit_pk"].notna()]
     for rule, group in by_visit.groupby("rule"):
         ids += session.scalars(select(Finding.id).where(

@@ -6,8 +6,9 @@ after, so that a mail is never sent twice even when two senders run at once.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from ..models import OutgoingMail
@@ -32,10 +33,11 @@ def due_ids(session: Session, now: dt.datetime, limit: int) -> list[int]:
 
 def claim(session: Session, mail_id: int, now: dt.datetime) -> OutgoingMail | None:
     """Take a pending mail for sending: the row, or None if another sender took it first."""
-    taken = session.execute(
+    # An UPDATE's result is a CursorResult (it has the rowcount); Session.execute is typed as any Result.
+    taken = cast(CursorResult[Any], session.execute(
         update(OutgoingMail).where(OutgoingMail.id == mail_id, OutgoingMail.status == "pending")
         .values(status="sending", claimed_at=now, attempts=OutgoingMail.attempts + 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)))
     if taken.rowcount != 1:
         return None
     return session.get(OutgoingMail, mail_id, populate_existing=True)

@@ -9,11 +9,11 @@ Both use the column's index.
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Integer, String, any_, bindparam, func, literal_column, select
+from sqlalchemy import BigInteger, Integer, Select, String, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,6 @@ def one_of(session: Session, column, values: Iterable, name: str = "members"):
     values = plain(values, integer)
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(name, values, unique=True, type_=ARRAY(BigInteger if integer else String)))
-    members = select(literal_column("value")).select_from(
+    members: Select[Any] = select(literal_column("value")).select_from(
         func.json_each(bindparam(name, json.dumps(values, ensure_ascii=False), unique=True, type_=String)))
     return column.in_(members.scalar_subquery())

@@ -9,14 +9,14 @@ import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from sqlalchemy import String, bindparam, false, func, select, text, type_coerce, update
+from sqlalchemy import Connection, String, bindparam, false, func, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from . import audit, evidence
@@ -62,6 +62,12 @@ def _existing(session: Session, column, values: Iterable) -> dict:
     return dict(session.execute(select(column, key).where(one_of(session, column, values))).all())
 
 
+def _driver(connection: Connection) -> Any:
+    """The driver's own connection: psycopg's (COPY, cursors as context managers) or sqlite3's
+    (executemany over any iterable), more than the DB-API types SQLAlchemy gives it describe."""
+    return connection.connection.dbapi_connection
+
+
 INSERT_SLICE = 100_000  # rows per COPY or executemany (memory stays that of one slice)
 
 
@@ -76,7 +82,7 @@ def bulk_insert(session: Session, table: str, columns: list[str], frame: pd.Data
     """
     connection = session.connection()
     dialect = connection.dialect.name
-    raw = connection.connection.dbapi_connection
+    raw = _driver(connection)
     kinds = _column_kinds(raw, table, columns) if dialect == "postgresql" else {}
     total = len(frame)
     for start in range(0, total, INSERT_SLICE):
@@ -122,7 +128,8 @@ def _text_array(values: pd.Series) -> pa.Array:
     """A text column as an Arrow string array (None, NaN and NA as null)."""
     if isinstance(values.dtype, pd.StringDtype) or str(values.dtype) in ("str", "string"):
         return pa.array(values.array, type=pa.string(), from_pandas=True)
-    objects = values.to_numpy(dtype=object, na_value=None)
+    # pandas accepts None as na_value; pandas-stubs type na_value as a scalar that excludes None.
+    objects = values.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
     try:
         return pa.array(objects, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or other values in a text column
@@ -147,7 +154,8 @@ def _sqlite_values(values: pd.Series) -> list:
     UTC text UTCDateTime reads back, formatted by Arrow in one pass."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return _utc_text(values).to_pylist()
-    return values.to_numpy(dtype=object, na_value=None).tolist()
+    # pandas accepts None as na_value; pandas-stubs type na_value as a scalar that excludes None.
+    return values.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
 
 
 def _utc_text(values: pd.Series, suffix: str = "") -> pa.Array:
@@ -339,11 +347,12 @@ def stored_differences(session: Session, visits: pd.DataFrame, hash_key: str) ->
         return pd.Series(mine.to_numpy() == theirs.to_numpy(), index=both.index)
 
     differing = pd.DataFrame({column: ~same(column) for column in COMPARED}, index=both.index)
+    at = {column: index for index, column in enumerate(differing.columns)}
     for position, visit_id in enumerate(both["visit_id"]):
         for column, olds in corrected.get(visit_id, {}).items():
-            if column in differing and differing.iat[position, differing.columns.get_loc(column)] \
+            if column in at and differing.iat[position, at[column]] \
                     and _normal(column, both[column].iat[position]) in olds:
-                differing.iat[position, differing.columns.get_loc(column)] = False
+                differing.iat[position, at[column]] = False
     fields = differing.apply(lambda row: ", ".join(c for c in COMPARED if row[c]), axis=1) \
         if len(differing) else pd.Series(dtype=object)
     found = pd.DataFrame({"line": both["line"], "visit_id": both["visit_id"], "fields": fields})
@@ -410,7 +419,7 @@ def _new_ids(session: Session, table: str, count: int) -> np.ndarray:
         ids = connection.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
                                  {"t": table, "n": count}).scalars().all()
         return np.asarray(ids, dtype="int64")
-    largest = connection.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar()  # nosec B608
+    largest = connection.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()  # nosec B608
     return np.arange(largest + 1, largest + 1 + count, dtype="int64")
 
 
@@ -421,10 +430,10 @@ def _defining_visit_pks(timelines: pd.DataFrame, visit_pks: np.ndarray) -> pd.Da
     """Per case, the pk of its accepting and completing visit (<NA> if none) and its visit count,
     from the rows of the visits the timelines were computed from and those rows' pks."""
     def pick(rows: pd.Series) -> pd.arrays.IntegerArray:
-        rows = rows.to_numpy(dtype="int64")
-        found = np.zeros(len(rows), dtype="int64")
-        found[rows >= 0] = visit_pks[rows[rows >= 0]]
-        return pd.arrays.IntegerArray(found, rows < 0)
+        positions = rows.to_numpy(dtype="int64")
+        found = np.zeros(len(positions), dtype="int64")
+        found[positions >= 0] = visit_pks[positions[positions >= 0]]
+        return pd.arrays.IntegerArray(found, positions < 0)
     return pd.DataFrame({"case_number": timelines["case_number"].to_numpy(),
                          "accepting_visit_pk": pick(timelines["accepting_row"]),
                          "completing_visit_pk": pick(timelines["completing_row"]),
@@ -442,7 +451,7 @@ def _store_defining_pks(session: Session, defining: pd.DataFrame, case_pks: dict
                              for c in DEFINING[:2])
     count = defining["visit_count"].astype(int).tolist()
     connection = session.connection()
-    raw = connection.connection.dbapi_connection
+    raw = _driver(connection)
     if connection.dialect.name == "postgresql":
         with raw.cursor() as cursor:
             cursor.execute(
@@ -497,7 +506,7 @@ def _update_cases(session: Session, timelines: pd.DataFrame, case_pks: dict) -> 
     columns = ["outcome", "service_code", "office_code", *CASE_TIMELINE]
     pks = [int(case_pks[number]) for number in timelines["case_number"].tolist()]
     connection = session.connection()
-    raw = connection.connection.dbapi_connection
+    raw = _driver(connection)
     if connection.dialect.name == "postgresql":
         values = [timelines[c].astype(object).where(timelines[c].notna(), None).tolist() for c in columns[:3]]
         values += [_utc_text(timelines[c], "+00:00").to_pylist() for c in CASE_TIMELINE]
