@@ -11,14 +11,12 @@ import re
 
 from markupsafe import Markup
 
-from flask_babel import (
-    format_date, format_datetime, format_decimal, format_percent, gettext as _, lazy_gettext as _l,
-    ngettext,
-)
+from flask_babel import format_date, format_datetime, gettext as _, lazy_gettext as _l, ngettext
 
 from ..calendar import DayStatus, DueDate
 from ..compliance.indicator_table import RATE_INDICATORS, THROUGHPUT
 from .labels import label
+from .numbers import format_decimal, format_percent
 
 # The holidays package's English names for Kazakhstan (its kk names give our kk texts).
 HOLIDAY_NAMES = {
