@@ -21,19 +21,22 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from ..calendar import week_end
 from ..compliance import INDICATORS
 from ..compliance.indicators import (
     COUNT_INDICATORS, IndicatorParts, combine_indicator_parts, indicator_parts, week_label, week_number,
 )
 from ..compliance.visit_log import local_day_numbers
 from ..models import (
-    IndicatorCell, IndicatorScopeValue, IndicatorValue, IndicatorWeek, StaleIndicatorWeeks, Visit,
+    IndicatorCell, IndicatorFindingCell, IndicatorScopeValue, IndicatorValue, IndicatorWeek, StaleIndicatorWeeks,
+    Visit,
 )
 from ..models.cells import CELL_COUNTS
 from ..stores import cells as cells_store
+from ..stores import findings as findings_store
 from ..stores import weeks as week_store
 from ..stores.sets import one_of
 from .context import EngineInputs
@@ -115,6 +118,7 @@ def refresh_all(session: Session, inputs: EngineInputs, now: dt.datetime | None 
     now = now or dt.datetime.now(dt.timezone.utc)
     _lock(session)
     session.execute(delete(IndicatorCell))
+    session.execute(delete(IndicatorFindingCell))
     session.execute(delete(IndicatorValue))
     session.execute(delete(IndicatorScopeValue))
     session.execute(delete(IndicatorWeek))
@@ -216,11 +220,23 @@ def refresh_week(session: Session, inputs: EngineInputs, week: int, now: dt.date
     values = values.where(values.notna(), None).assign(week=week, scope_kind=kinds[0].to_numpy(),
                                                        scope_value=kinds[1].to_numpy())
     session.execute(insert(IndicatorValue), values.to_dict("records"))
+    _refresh_finding_cells(session, week, inputs.timezone)
     if session.get(IndicatorWeek, week) is None:
         session.add(IndicatorWeek(week=week, refreshed_at=now))
     else:
         session.execute(update(IndicatorWeek).where(IndicatorWeek.week == week).values(refreshed_at=now))
     session.flush()
+
+
+def _refresh_finding_cells(session: Session, week: int, timezone: str) -> None:
+    """Replace the week's counts of firing findings per (visit office, case office, rule)."""
+    counts = findings_store.firing_in_week(session, week, week_end(week - 1, timezone), week_end(week, timezone))
+    session.execute(delete(IndicatorFindingCell).where(IndicatorFindingCell.week == week))
+    if len(counts):
+        session.execute(insert(IndicatorFindingCell), [
+            {"week": week, "visit_office": visit_office, "case_office": case_office, "rule": rule,
+             "findings": int(findings)}
+            for visit_office, case_office, rule, findings in counts.itertuples(index=False)])
 
 
 def _update_scope_values(session: Session, week: int, cells: pd.DataFrame) -> None:
@@ -385,6 +401,17 @@ def office_counts(session: Session, week: int, offices: list[str] | None) -> pd.
                          "cases_accepted": cells["accepted"].to_numpy(),
                          "answered_visits": cells["answered"].to_numpy()},
                         index=pd.Index(cells["office_code"].to_numpy(), name="office"))
+
+
+def findings_by_rule(session: Session, week: int, offices: list[str] | None) -> dict[str, int]:
+    """Per rule, the findings of the area (None: the network) that fire in ``week``, counted
+    where the findings page's week filter puts them (models/cells.py: IndicatorFindingCell)."""
+    query = select(IndicatorFindingCell.rule, func.sum(IndicatorFindingCell.findings)).where(
+        IndicatorFindingCell.week == week).group_by(IndicatorFindingCell.rule)
+    if offices is not None:
+        query = query.where(or_(one_of(session, IndicatorFindingCell.visit_office, offices, "visit_offices"),
+                                one_of(session, IndicatorFindingCell.case_office, offices, "case_offices")))
+    return {rule: int(count) for rule, count in session.execute(query).all() if count}
 
 
 def staff_visits(session: Session, week: int, offices: list[str] | None) -> pd.Series:

@@ -203,7 +203,8 @@ def review(finding_id: int):
     if not form.validate_on_submit():
         flash(_("A review needs a decision and a note."), "error")
         return redirect(_back_to_findings(finding_id))
-    refused = findings_store.review(db.session, finding, form.decision.data, form.note.data, current_user)
+    refused = findings_store.review(db.session, finding, form.decision.data, form.note.data, current_user,
+                                    timezone=current_app.config["MONITOR_TIMEZONE"])
     if refused:
         db.session.rollback()
         flash(_("Finding %(id)s: %(reason)s", id=finding_id, reason=error_message(refused)), "error")
