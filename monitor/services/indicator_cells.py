@@ -21,7 +21,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ..calendar import week_end
@@ -252,16 +252,30 @@ def _update_scope_values(session: Session, week: int, cells: pd.DataFrame) -> No
     change = change[change != 0]
     if change.empty:
         return
+    # Set-based: one read of the touched offices' rows, then one statement per kind of
+    # change (never one ORM load and flush per scope value: thousands per week).
     table = IndicatorScopeValue.__table__
-    for (kind, office, value), delta in change.items():
-        stored = session.get(IndicatorScopeValue, (kind, office, value))
-        if stored is None:
-            session.execute(insert(table).values(scope_kind=kind, office_code=office, scope_value=value,
-                                                 weeks=int(delta)))
-        else:
-            stored.weeks += int(delta)
-            if stored.weeks <= 0:
-                session.delete(stored)
+    offices = sorted(set(change.index.get_level_values("office_code")))
+    stored = pd.DataFrame(session.execute(select(table.c.scope_kind, table.c.office_code, table.c.scope_value,
+                                                 table.c.weeks).where(
+        one_of(session, table.c.office_code, offices))).all(), columns=[*keys, "weeks"]).set_index(keys)["weeks"]
+    merged = change.to_frame().join(stored, how="left")
+    known = merged["weeks"].notna()
+    total = merged["weeks"].fillna(0) + merged["change"]
+    fresh = merged[~known]
+    gone = merged[known & (total <= 0)]
+    kept = merged[known & (total > 0)]
+    key = (table.c.scope_kind == bindparam("k")) & (table.c.office_code == bindparam("o")) \
+        & (table.c.scope_value == bindparam("v"))
+    if len(fresh):
+        session.execute(insert(table), [{"scope_kind": k, "office_code": o, "scope_value": v, "weeks": int(delta)}
+                                        for (k, o, v), delta in fresh["change"].items()])
+    if len(gone):
+        session.execute(delete(table).where(key), [{"k": k, "o": o, "v": v} for k, o, v in gone.index])
+    if len(kept):
+        session.execute(update(table).where(key).values(weeks=bindparam("w")),
+                        [{"k": k, "o": o, "v": v, "w": int(weeks)}
+                         for (k, o, v), weeks in total[known & (total > 0)].items()])
     session.flush()
 
 
