@@ -55,8 +55,9 @@ def test_indicators_and_changes_read_as_flask_babel_writes_them(app, language):
             better = BY_NAME[name].better if name in BY_NAME else "lower"
             for value in VALUES + [None, math.nan]:
                 assert words.format_indicator(value, name) == reference_indicator(value, name), (name, value)
-                assert words.describe_change(value, name, better) == reference_change(value, name, better), \
-                    (name, value)
+                want = reference_change(value, name, better)
+                assert words.describe_change(value, name, better) == want, (name, value)
+                assert words.change_describer()(value, name, better) == want, (name, value)
                 compared += 1
         for value in VALUES:
             assert format_money(value) == format_decimal(value, format="#,##0.##")

@@ -34,7 +34,11 @@ def format_decimal(number, format: str) -> str:
 
     A percent pattern (``#,##0.0%``) scales as Babel's ``format_percent`` does: the
     pattern carries its scale."""
-    locale = get_locale()
+    return format_in(get_locale(), number, format)
+
+
+def format_in(locale: Locale | None, number, format: str) -> str:
+    """``format_decimal`` in a locale the caller holds (the request's: ``get_locale()``)."""
     if locale is None:  # outside a request: Babel's default locale, as Flask-Babel does
         return babel_decimal(number, format=format)
     return _text(locale, format, str(number))

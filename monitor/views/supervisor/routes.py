@@ -71,7 +71,7 @@ def report():
     return render_template("supervisor/report.html", report=result, charts=charts, indicators=INDICATORS,
                            key_indicators=KEY_INDICATORS, funnels=_funnel_charts(result, names), counts=counts,
                            office_names=names,
-                           findings_link=findings_link, describe_change=words.describe_change,
+                           findings_link=findings_link, describe_change=words.change_describer(),
                            denominators=DENOMINATORS, better={n: BY_NAME[n].better for n in INDICATORS},
                            summary_length=reports.SUMMARY_LENGTH,
                            by_rule=reports.findings_by_rule(db.session, offices_of(current_user), week,
