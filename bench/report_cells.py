@@ -9,6 +9,12 @@ transaction), then asks the report (network, one office, a three-office area) an
 through the test client, ``--repeat`` times each, printing each request's milliseconds and
 the process's peak memory. Figures are taken by the lead on an idle machine
 (docs/benchmarks.md); ``--keep`` reuses a database already filled.
+
+"The same cost whatever the history": run it twice with the same visits per day and ten
+times the days (``--visits 500000 --days 280`` then ``--visits 5000000 --days 2800``): a
+week holds as many visits in both, the second stores ten times the history.
+``--profile FILE`` writes a pyinstrument HTML profile of one network report request (read
+relative costs from it, never absolute figures on a shared machine).
 """
 from __future__ import annotations
 
@@ -45,6 +51,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="the database is already filled: only time")
     parser.add_argument("--tree", default=None, help="the checkout to time (default: this one)")
     parser.add_argument("--csv", default=None, help="import this log instead of generating one")
+    parser.add_argument("--profile", default=None, help="write a pyinstrument HTML profile of one network report")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="report-cells-"))
     url = args.database_url or f"sqlite:///{args.db or folder / 'bench.sqlite3'}"
@@ -53,7 +60,7 @@ def main() -> None:
 
     from monitor import create_app
     from monitor.extensions import db
-    from monitor.models import User
+    from monitor.models import Office, User
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "LOG_REQUESTS": False})
     runner = app.test_cli_runner()
     start = dt.date(2026, 1, 5)
@@ -75,23 +82,41 @@ def main() -> None:
         print(f"imported (judged, cells built) in {time.perf_counter() - started:.1f} s", flush=True)
         with app.app_context():
             from werkzeug.security import generate_password_hash
-            db.session.add(User(login="bench-admin", role="admin", password_hash=generate_password_hash(PASSWORD)))
+            hashed = generate_password_hash(PASSWORD)
+            db.session.add(User(login="bench-admin", role="admin", password_hash=hashed))
+            for code in offices[:3]:
+                if db.session.get(Office, code) is None:
+                    db.session.add(Office(code=code, name_kk=code, name_ru=code, name_en=code))
+            db.session.flush()
+            for login, area in (("bench-office", offices[:1]), ("bench-area", offices[:3])):
+                db.session.add(User(login=login, role="supervisor", password_hash=hashed,
+                                    supervised=[db.session.get(Office, code) for code in area]))
             db.session.commit()
     week = (start + dt.timedelta(days=args.days - 10)).isocalendar()
     label = f"{week[0]}-W{week[1]:02d}"
-    client = app.test_client()
-    signed_in = client.post("/login", data={"login": "bench-admin", "password": PASSWORD})
-    assert signed_in.status_code in (302, 303), signed_in.status_code
-    for name, path in (("network", f"/supervisor/?week={label}"),
-                       ("network CSV", f"/supervisor/report.csv?week={label}")):
-        times = []
-        for _ in range(args.repeat):
-            started = time.perf_counter()
-            response = client.get(path)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (path, response.status_code)
-        print(f"{name:>12}: median {statistics.median(times):.0f} ms, max {max(times):.0f} ms "
-              f"({', '.join(f'{t:.0f}' for t in times)})", flush=True)
+    for login, who in (("bench-admin", "network"), ("bench-office", "one office"), ("bench-area", "3 offices")):
+        client = app.test_client()
+        signed_in = client.post("/login", data={"login": login, "password": PASSWORD})
+        assert signed_in.status_code in (302, 303), signed_in.status_code
+        for name, path in ((who, f"/supervisor/?week={label}"), (f"{who} CSV", f"/supervisor/report.csv?week={label}")):
+            times = []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                response = client.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+            ordered = sorted(times)
+            p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+            print(f"{name:>16}: median {statistics.median(times):.0f} ms, p95 {p95:.0f} ms "
+                  f"({', '.join(f'{t:.0f}' for t in times)})", flush=True)
+        if args.profile and who == "network":
+            from pyinstrument import Profiler
+            profiler = Profiler()
+            profiler.start()
+            assert client.get(f"/supervisor/?week={label}").status_code == 200
+            profiler.stop()
+            Path(args.profile).write_text(profiler.output_html(), encoding="utf-8")
+            print(f"profile of one network report: {args.profile}", flush=True)
     print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -17,14 +17,16 @@ import pytest
 from sqlalchemy import event, func, select
 
 from monitor import jobs
+from monitor.calendar import week_end
 from monitor.compliance import INDICATORS, weekly_indicators
 from monitor.compliance.indicators import SCOPES, week_label, week_number, week_of_label
 from monitor.extensions import db
-from monitor.models import IndicatorCell, StaleIndicatorWeeks, Visit
+from monitor.models import Case, Finding, IndicatorCell, StaleIndicatorWeeks, User, Visit
 from monitor.services import indicator_cells as cells
 from monitor.services import reports
 from monitor.services.citizens import file_complaint
 from monitor.services.context import engine_inputs
+from monitor.stores import findings as findings_store
 from monitor.stores import weeks as week_store
 
 from .catalogs import service, version, write_catalog, default_services
@@ -71,12 +73,29 @@ def engine(scope: str | None, first: int, last: int, offices: list[str] | None =
                              weeks=(first, last), scope_values=values, answers=rows.answers)
 
 
+def check_findings_by_rule_equal_the_findings_page(what: str) -> int:
+    """Every week of the history and the weeks around it, the network, one office and an area:
+    the report's findings by rule (finding cells) are the findings page's week filter counted."""
+    first, last = history()
+    timezone = engine_inputs().timezone
+    counted = 0
+    for week in range(first - 1, last + 2):
+        bounds = (week, week_end(week - 1, timezone), week_end(week, timezone))
+        for offices in (None, ["OF1"], ["OF2"], AREA):
+            want = findings_store.count_by_rule(db.session, offices,
+                                                findings_store.FindingFilter(firing=True, week=bounds))
+            assert cells.findings_by_rule(db.session, week, offices) == want, (what, week_label(week), offices)
+            counted += sum(want.values()) if offices is None else 0
+    return counted
+
+
 def check_cells_equal_engine(what: str) -> None:
     """Every scope, every week of the history: from the final values and from the cells."""
     first, last = history()
     inputs = engine_inputs()
     timezone = inputs.timezone
     assert db.session.scalar(select(func.count()).select_from(StaleIndicatorWeeks)) == 0, what
+    assert check_findings_by_rule_equal_the_findings_page(what) > 0, what
     rows = week_store.week_frames(db.session, inputs.frames, timezone, first, last)
     for office in ("OF1", "OF2"):
         assert_same(cells.area_table(db.session, timezone, (first, last), [office]),
@@ -147,6 +166,22 @@ def test_cells_equal_the_engine_after_every_kind_of_change(app, client, login, b
     assert run_import(app, write_csv(built / "late.csv", late)).exit_code == 0
     check_cells_equal_engine("import")
 
+    # An import that completes a case left open weeks before: its case findings move from the
+    # week it was accepted to the week it is completed.
+    opened = db.session.execute(
+        select(Case.case_number, Case.office_code, Case.service_code, Case.accepted_at)
+        .join(Finding, (Finding.case_pk == Case.id) & Finding.visit_pk.is_(None))
+        .where(Case.completed_at.is_(None), Case.accepted_at.is_not(None), Finding.firing.is_(True))
+        .order_by(Case.accepted_at)).first()
+    assert opened is not None
+    assert opened.accepted_at < dt.datetime(2026, 4, 6, tzinfo=dt.timezone.utc)  # weeks before the completion
+    completing = [row("imp3", case_id=opened.case_number, action="issue", office_code=opened.office_code,
+                      service_code=opened.service_code, staff_id="st9", called="2026-04-15T10:00",
+                      finished="2026-04-15T10:10", ticket="2026-04-15T09:55", documents="")]
+    assert run_import(app, write_csv(built / "completing.csv", completing)).exit_code == 0
+    assert db.session.scalar(select(Case.completed_at).where(Case.case_number == opened.case_number)) is not None
+    check_cells_equal_engine("an open case completed by an import")
+
     # A complaint, then a sweep run by the job (both refreshed by jobs).
     file_complaint(db.session, kind="delay", text="slow", office_code="OF1", service_code="S2",
                    now=dt.datetime(2026, 3, 11, 5, tzinfo=dt.timezone.utc))
@@ -154,6 +189,22 @@ def test_cells_equal_the_engine_after_every_kind_of_change(app, client, login, b
     db.session.commit()
     assert jobs.run_job(app, "sweep", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc)).result == "ok"
     check_cells_equal_engine("complaints and sweep")
+
+    # A supervisor closes a held finding (a desk action would have cleared it): it stops firing,
+    # and its week's finding cells follow once the job has run.
+    held = db.session.scalar(select(Finding).join(Visit, Finding.visit_pk == Visit.id).where(
+        Finding.firing.is_(True), Visit.week.is_not(None)).order_by(Finding.id))
+    held.cleared_at, held.cleared_cause, held.cleared_reason = NOW, "desk", "the desk's correction"
+    db.session.commit()
+    admin = db.session.scalar(select(User).where(User.role == "admin"))
+    inputs = engine_inputs()
+    assert findings_store.review(db.session, held, "closed", "the desk was right", admin,
+                                 timezone=inputs.timezone) is None
+    db.session.commit()
+    assert not held.firing
+    assert db.session.scalar(select(func.count()).select_from(StaleIndicatorWeeks)) > 0
+    assert jobs.run_job(app, "cells", NOW).result == "ok"
+    check_cells_equal_engine("a held finding closed")
 
     # A calendar override: due dates from that day on move.
     result = runner.invoke(args=["calendar", "override", "2026-03-10", "--off", "--reason", "Decree 1"])
@@ -264,11 +315,13 @@ def test_a_report_request_reads_cells_not_visits(app, client, login, built, monk
         for path in ("/supervisor/?week=2026-W12", "/supervisor/report.csv?week=2026-W12"):
             statements.clear()
             assert client.get(path).status_code == 200
-            reading_visits = [s for s in statements if "FROM visits" in s and "LIMIT" not in s
-                              and "findings" not in s]
+            # Not even for the findings by rule (finding cells) or the network's evidence counts.
+            reading_visits = [s for s in statements if "FROM visits" in s and "LIMIT" not in s]
             assert reading_visits == [], reading_visits
             assert not [s for s in statements if "cases.due_at" in s or "visits.ticket_at" in s]
             assert any("FROM indicator_values" in s for s in statements)
+            if path.startswith("/supervisor/?"):
+                assert any("FROM indicator_finding_cells" in s for s in statements)
             # No cell write in a request.
             assert not [s for s in statements if s.startswith(("INSERT INTO indicator", "DELETE FROM indicator"))]
     finally:

@@ -1,6 +1,8 @@
 """SQLAlchemy models, one module per aggregate."""
 from .audit import AuditRecord, RowDigest
-from .cells import IndicatorCell, IndicatorScopeValue, IndicatorValue, IndicatorWeek, StaleIndicatorWeeks
+from .cells import (
+    IndicatorCell, IndicatorFindingCell, IndicatorScopeValue, IndicatorValue, IndicatorWeek, StaleIndicatorWeeks,
+)
 from .catalog import (
     CalendarOverride, Document, MrpRate, RefusalGround, Service, ServiceVersion, VersionDocument,
 )
@@ -17,7 +19,8 @@ from .witness import VERDICTS, ApplicantFinding, VisitAnswer
 __all__ = [
     "ACTIONS", "ApplicantFinding", "AuditRecord", "CatalogDraft", "DraftDecision", "ErrorReport",
     "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
-    "CorrectionRequest", "Document", "Escalation", "Finding", "IndicatorCell", "IndicatorScopeValue",
+    "CorrectionRequest", "Document", "Escalation", "Finding", "IndicatorCell", "IndicatorFindingCell",
+    "IndicatorScopeValue",
     "IndicatorSnapshot", "IndicatorValue", "IndicatorWeek", "JobRun", "MAIL_STATUSES", "MrpRate", "Office",
     "OutgoingMail", "ROLES", "ReceiptCode", "RefusalGround", "RelativeDeclaration", "RowDigest", "Service",
     "ServiceVersion", "StaleIndicatorWeeks", "User", "VERDICTS", "VersionDocument", "Visit", "VisitAnswer",

@@ -18,6 +18,11 @@ of its week overwrites it).
   combined from the cells at refresh: what the network's report and publishing read.
 - ``IndicatorScopeValue``: the office/service/staff values seen in stored visits, per office,
   with how many weeks have them (the report's rows per scope value, without a scan of visits).
+- ``IndicatorFindingCell``: the findings that fire, per (week, the office of their visit,
+  the office of their case, rule): the report's findings by rule, counted in the week the
+  findings page's week filter puts them in (the visit's week; for a case finding the week its
+  case was completed or, still open, accepted). An area's count is the sum of the rows whose
+  visit office or case office is in it: every finding once.
 - ``IndicatorWeek``: the weeks computed; ``StaleIndicatorWeeks``: marks of weeks to recompute,
   appended by every writer (one row each: no two writers wait on one row), removed by the refresh.
 """
@@ -99,6 +104,18 @@ class IndicatorValue(db.Model):
     complaints: Mapped[float | None] = mapped_column(Float)
     confirmation_rate: Mapped[float | None] = mapped_column(Float)
     disputes_per_100_cases: Mapped[float | None] = mapped_column(Float)
+
+
+class IndicatorFindingCell(db.Model):
+    __tablename__ = "indicator_finding_cells"
+    __table_args__ = (UniqueConstraint("week", "visit_office", "case_office", "rule"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[int] = mapped_column(Integer)
+    visit_office: Mapped[str] = mapped_column(String(40))  # '' for a case finding (or a visit without one)
+    case_office: Mapped[str] = mapped_column(String(40))  # '' for a visit without a case
+    rule: Mapped[str] = mapped_column(String(40))
+    findings: Mapped[int] = mapped_column(Integer, default=0)  # that fire
 
 
 class IndicatorScopeValue(db.Model):

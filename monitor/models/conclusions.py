@@ -29,6 +29,8 @@ class Finding(db.Model):
         Index("ix_findings_unreviewed_high", "as_of",
               sqlite_where=db.text("review_status = 'open' AND severity = 'high'"),
               postgresql_where=db.text("review_status = 'open' AND severity = 'high'")),
+        # Findings cleared by corrections by when: the weekly report's "cleared this week".
+        Index("ix_findings_cleared", "cleared_cause", "cleared_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -87,6 +87,8 @@ def visible_finding(session: Session, finding_id: int, offices: list[str] | None
     raise NotYourOffice(what="finding", key=finding_id)
 
 
-def review(session: Session, finding: Finding, decision: str, note: str, reviewer: User) -> str | None:
-    """A supervisor's review of a finding they may see; the refusal's code, or None once recorded."""
-    return findings_store.review(session, finding, decision, note, reviewer)
+def review(session: Session, finding: Finding, decision: str, note: str, reviewer: User, *,
+           timezone: str) -> str | None:
+    """A supervisor's review of a finding they may see; the refusal's code, or None once recorded
+    (closing a held finding marks its week's finding cells stale: ``timezone`` says which week)."""
+    return findings_store.review(session, finding, decision, note, reviewer, timezone=timezone)

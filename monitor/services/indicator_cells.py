@@ -22,19 +22,22 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from ..calendar import week_end
 from ..compliance import INDICATORS
 from ..compliance.indicators import (
     COUNT_INDICATORS, IndicatorParts, combine_indicator_parts, indicator_parts, week_label, week_number,
 )
 from ..compliance.visit_log import local_day_numbers
 from ..models import (
-    IndicatorCell, IndicatorScopeValue, IndicatorValue, IndicatorWeek, StaleIndicatorWeeks, Visit,
+    IndicatorCell, IndicatorFindingCell, IndicatorScopeValue, IndicatorValue, IndicatorWeek, StaleIndicatorWeeks,
+    Visit,
 )
 from ..models.cells import CELL_COUNTS
 from ..stores import cells as cells_store
+from ..stores import findings as findings_store
 from ..stores import weeks as week_store
 from ..stores.sets import one_of
 from .context import EngineInputs
@@ -125,6 +128,7 @@ def refresh_all(session: Session, inputs: EngineInputs, now: dt.datetime | None 
     now = now or dt.datetime.now(dt.timezone.utc)
     _lock(session)
     session.execute(delete(IndicatorCell))
+    session.execute(delete(IndicatorFindingCell))
     session.execute(delete(IndicatorValue))
     session.execute(delete(IndicatorScopeValue))
     session.execute(delete(IndicatorWeek))
@@ -229,6 +233,7 @@ def refresh_week(session: Session, inputs: EngineInputs, week: int, now: dt.date
     values = values.where(values.notna(), None).assign(week=week, scope_kind=kinds[0].to_numpy(),
                                                        scope_value=kinds[1].to_numpy())
     session.execute(insert(IndicatorValue), _records(values))
+    _refresh_finding_cells(session, week, inputs.timezone)
     if session.get(IndicatorWeek, week) is None:
         session.add(IndicatorWeek(week=week, refreshed_at=now))
     else:
@@ -239,6 +244,22 @@ def refresh_week(session: Session, inputs: EngineInputs, week: int, now: dt.date
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A frame's rows as the parameters of one INSERT (its column names are the table's)."""
     return cast(list[dict[str, Any]], frame.to_dict("records"))
+
+
+def _keys(index: pd.Index) -> list[tuple[Any, Any, Any]]:
+    """The (scope kind, office, scope value) of each row of a three-level index."""
+    return list(zip(index.get_level_values(0), index.get_level_values(1), index.get_level_values(2)))
+
+
+def _refresh_finding_cells(session: Session, week: int, timezone: str) -> None:
+    """Replace the week's counts of firing findings per (visit office, case office, rule)."""
+    counts = findings_store.firing_in_week(session, week, week_end(week - 1, timezone), week_end(week, timezone))
+    session.execute(delete(IndicatorFindingCell).where(IndicatorFindingCell.week == week))
+    if len(counts):
+        session.execute(insert(IndicatorFindingCell), [
+            {"week": week, "visit_office": visit_office, "case_office": case_office, "rule": rule,
+             "findings": int(findings)}
+            for visit_office, case_office, rule, findings in counts.itertuples(index=False)])
 
 
 def _update_scope_values(session: Session, week: int, cells: pd.DataFrame) -> None:
@@ -254,16 +275,30 @@ def _update_scope_values(session: Session, week: int, cells: pd.DataFrame) -> No
     change = change[change != 0]
     if change.empty:
         return
+    # Set-based: one read of the touched offices' rows, then one statement per kind of
+    # change (never one ORM load and flush per scope value: thousands per week).
     table = IndicatorScopeValue.__table__
-    for (kind, office, value), delta in zip(change.index, change):
-        stored = session.get(IndicatorScopeValue, (kind, office, value))
-        if stored is None:
-            session.execute(insert(table).values(scope_kind=kind, office_code=office, scope_value=value,
-                                                 weeks=int(delta)))
-        else:
-            stored.weeks += int(delta)
-            if stored.weeks <= 0:
-                session.delete(stored)
+    offices = sorted(set(change.index.get_level_values("office_code")))
+    stored = pd.DataFrame(session.execute(select(table.c.scope_kind, table.c.office_code, table.c.scope_value,
+                                                 table.c.weeks).where(
+        one_of(session, table.c.office_code, offices))).all(), columns=[*keys, "weeks"]).set_index(keys)["weeks"]
+    merged = change.to_frame().join(stored, how="left")
+    known = merged["weeks"].notna()
+    total = merged["weeks"].fillna(0) + merged["change"]
+    fresh = merged[~known]
+    gone = merged[known & (total <= 0)]
+    kept = merged[known & (total > 0)]
+    key = (table.c.scope_kind == bindparam("k")) & (table.c.office_code == bindparam("o")) \
+        & (table.c.scope_value == bindparam("v"))
+    if len(fresh):
+        session.execute(insert(table), [{"scope_kind": k, "office_code": o, "scope_value": v, "weeks": int(delta)}
+                                        for (k, o, v), delta in zip(_keys(fresh.index), fresh["change"])])
+    if len(gone):
+        session.execute(delete(table).where(key), [{"k": k, "o": o, "v": v} for k, o, v in _keys(gone.index)])
+    if len(kept):
+        session.execute(update(table).where(key).values(weeks=bindparam("w")),
+                        [{"k": k, "o": o, "v": v, "w": int(weeks)}
+                         for (k, o, v), weeks in zip(_keys(kept.index), total[known & (total > 0)])])
     session.flush()
 
 
@@ -404,6 +439,17 @@ def office_counts(session: Session, week: int, offices: list[str] | None) -> pd.
                          "cases_accepted": cells["accepted"].to_numpy(),
                          "answered_visits": cells["answered"].to_numpy()},
                         index=pd.Index(cells["office_code"].to_numpy(), name="office"))
+
+
+def findings_by_rule(session: Session, week: int, offices: list[str] | None) -> dict[str, int]:
+    """Per rule, the findings of the area (None: the network) that fire in ``week``, counted
+    where the findings page's week filter puts them (models/cells.py: IndicatorFindingCell)."""
+    query = select(IndicatorFindingCell.rule, func.sum(IndicatorFindingCell.findings)).where(
+        IndicatorFindingCell.week == week).group_by(IndicatorFindingCell.rule)
+    if offices is not None:
+        query = query.where(or_(one_of(session, IndicatorFindingCell.visit_office, offices, "visit_offices"),
+                                one_of(session, IndicatorFindingCell.case_office, offices, "case_offices")))
+    return {rule: int(count) for rule, count in session.execute(query).all() if count}
 
 
 def staff_visits(session: Session, week: int, offices: list[str] | None) -> pd.Series:

@@ -12,10 +12,9 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..stores import findings as findings_store
 from ..compliance import INDICATORS
 from ..compliance import funnel
 from ..compliance.indicator_table import BY_NAME, DENOMINATORS
@@ -213,19 +212,32 @@ class EvidenceCounts:
 
 def evidence_counts(session: Session, offices: list[str] | None, week: str, timezone: str) -> EvidenceCounts:
     """What supervisors must not miss: findings cleared by corrections, unanswered
-    inducement reports, corrections waiting for them, escalations of the week still open."""
+    inducement reports, corrections waiting for them, escalations of the week still open.
+
+    The week's counts read by index (findings by cause and clearing time, escalations by
+    when); the findings still waiting for a supervisor (whatever their week) in one pass
+    over the findings not yet closed or dismissed."""
     index = week_of_label(week)
     start, end = week_end(index - 1, timezone), week_end(index, timezone)
-    findings = (select(func.count(Finding.id.distinct())).select_from(Finding)
-                .outerjoin(Visit, Finding.visit_pk == Visit.id).outerjoin(Case, Finding.case_pk == Case.id))
-    if offices is not None:
-        findings = findings.where(or_(Visit.office_code.in_(offices), Case.office_code.in_(offices)))
-    cleared = session.scalar(findings.where(Finding.cleared_cause == "correction", Finding.firing.is_(False),
-                                            Finding.cleared_at >= start, Finding.cleared_at < end))
-    unreviewed = session.scalar(findings.where(Finding.firing.is_(False),
-                                               Finding.review_status.in_(("open", "confirmed"))))
-    waiting = findings.where(Finding.firing.is_(True), Finding.review_status == "open")
-    awaiting, awaiting_high = session.scalar(waiting), session.scalar(waiting.where(Finding.severity == "high"))
+
+    def of_area(query):
+        if offices is None:
+            return query.select_from(Finding)
+        return (query.select_from(Finding).outerjoin(Visit, Finding.visit_pk == Visit.id)
+                .outerjoin(Case, Finding.case_pk == Case.id)
+                .where(or_(Visit.office_code.in_(offices), Case.office_code.in_(offices))))
+    cleared = session.scalar(of_area(select(func.count(Finding.id))).where(
+        Finding.cleared_cause == "correction", Finding.cleared_at >= start, Finding.cleared_at < end,
+        Finding.firing.is_(False)))
+
+    def counted(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    is_open = Finding.review_status == "open"
+    waiting = Finding.firing.is_(True) & is_open
+    unreviewed, awaiting, awaiting_high, held = session.execute(of_area(select(
+        counted(Finding.firing.is_(False)), counted(waiting), counted(waiting & (Finding.severity == "high")),
+        counted(waiting & Finding.cleared_at.is_not(None)))).where(
+        Finding.review_status.in_(("open", "confirmed")))).one()
     inducement = session.scalar(select(func.count()).select_from(
         complaints_of_area(offices).where(Complaint.kind == "inducement",
                                           Complaint.status.in_(("received", "in_review"))).subquery()))
@@ -233,23 +245,20 @@ def evidence_counts(session: Session, offices: list[str] | None, week: str, time
     if offices is not None:
         pending = pending.where(CorrectionRequest.office_code.in_(offices))
     escalated = open_count(session, offices, start.to_pydatetime(), end.to_pydatetime())
-    held = session.scalar(findings.where(Finding.firing.is_(True), Finding.cleared_at.is_not(None),
-                                         Finding.review_status == "open"))
-    return EvidenceCounts(cleared or 0, unreviewed or 0, inducement or 0, session.scalar(pending) or 0,
-                          awaiting or 0, awaiting_high or 0, escalated, held or 0)
+    return EvidenceCounts(cleared or 0, int(unreviewed), inducement or 0, session.scalar(pending) or 0,
+                          int(awaiting), int(awaiting_high), escalated, int(held))
 
 
 def findings_by_rule(session: Session, offices: list[str] | None, week: str, timezone: str) -> pd.DataFrame:
     """Per rule, the area's findings that fire in the week and in the week before, the
     most increased first: which rules got worse (every finding counts once, in the week
-    its visit was, or its case was completed -- the week filter of the findings page)."""
-    index = week_of_label(week)
+    its visit was, or its case was completed -- the week filter of the findings page).
 
-    def counts(of: int) -> dict[str, int]:
-        bounds = (of, week_end(of - 1, timezone), week_end(of, timezone))
-        wanted = findings_store.FindingFilter(firing=True, week=bounds)
-        return findings_store.count_by_rule(session, offices, wanted)
-    now, before = counts(index), counts(index - 1)
+    Read from the finding cells stored with each week's cells (IndicatorFindingCell), so
+    its cost does not follow the history; a change is counted once the week's cells are
+    refreshed (at once for commands and jobs, within a minute after a desk action)."""
+    index = week_of_label(week)
+    now, before = cells.findings_by_rule(session, index, offices), cells.findings_by_rule(session, index - 1, offices)
     table = pd.DataFrame({"rule": sorted(set(now) | set(before))})
     table["this_week"] = table["rule"].map(now).fillna(0).astype("int64")
     table["last_week"] = table["rule"].map(before).fillna(0).astype("int64")

@@ -64,10 +64,11 @@ def week_of_moments(moments: pd.Series, timezone: str) -> np.ndarray:
 def mark_findings(session: Session, visit_pks: Iterable[int], case_pks: Iterable[int], timezone: str) -> None:
     """Findings of these visits and cases started or stopped firing: a visit's finding
     counts in its week (and, for a completing visit, in its case's completion week), a
-    case's finding in the week the case was completed."""
+    case's finding in the week the case was completed or, still open, accepted (the findings
+    page's week filter: IndicatorFindingCell)."""
     visit_pks, case_pks = sorted({int(v) for v in visit_pks}), sorted({int(c) for c in case_pks})
     weeks: set[int] = set()
-    completed = []
+    moments = []
     if visit_pks:
         for week, case_pk in session.execute(select(Visit.week, Visit.case_pk).where(
                 one_of(session, Visit.id, visit_pks))):
@@ -76,9 +77,39 @@ def mark_findings(session: Session, visit_pks: Iterable[int], case_pks: Iterable
             if case_pk is not None:
                 case_pks.append(int(case_pk))
     if case_pks:
-        completed = list(session.scalars(select(Case.completed_at).where(
-            one_of(session, Case.id, sorted(set(case_pks))), Case.completed_at.is_not(None))))
-    if completed:
-        weeks.update(int(w) for w in week_of_moments(pd.Series(completed), timezone))
+        moments = [completed if completed is not None else accepted
+                   for accepted, completed in session.execute(select(Case.accepted_at, Case.completed_at).where(
+                       one_of(session, Case.id, sorted(set(case_pks))),
+                       (Case.completed_at.is_not(None)) | (Case.accepted_at.is_not(None))))]
+    if moments:
+        weeks.update(int(w) for w in week_of_moments(pd.Series(moments), timezone))
+    if weeks:
+        mark_weeks(session, weeks)
+
+
+def _weeks_or_minus_one(moments: pd.Series, timezone: str) -> np.ndarray:
+    """The week of each moment, -1 where there is none (positions kept)."""
+    moments = pd.to_datetime(pd.Series(moments).reset_index(drop=True), utc=True, format="ISO8601")
+    weeks = np.full(len(moments), -1, dtype="int64")
+    known = moments.notna().to_numpy()
+    if known.any():
+        weeks[known] = week_number(local_day_numbers(moments[known], timezone))
+    return weeks
+
+
+def mark_case_moves(session: Session, before: pd.DataFrame, after: pd.DataFrame, timezone: str) -> None:
+    """Cases re-timed (``before``/``after``: accepted_at and completed_at, aligned by row):
+    where a case's acceptance or completion changed week (or came or went), both weeks are
+    stale, and so are both weeks its case findings count in (completed, else accepted:
+    mark_findings) when those differ."""
+    old = {column: _weeks_or_minus_one(before[column], timezone) for column in ("accepted_at", "completed_at")}
+    new = {column: _weeks_or_minus_one(after[column], timezone) for column in ("accepted_at", "completed_at")}
+    pairs = [(old[column], new[column]) for column in ("accepted_at", "completed_at")]
+    pairs.append((np.where(old["completed_at"] >= 0, old["completed_at"], old["accepted_at"]),
+                  np.where(new["completed_at"] >= 0, new["completed_at"], new["accepted_at"])))
+    weeks: set[int] = set()
+    for was, now in pairs:
+        moved = was != now
+        weeks.update(int(w) for w in np.concatenate([was[moved], now[moved]]) if w >= 0)
     if weeks:
         mark_weeks(session, weeks)

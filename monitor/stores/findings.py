@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Label, Select, bindparam, false, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -379,8 +379,8 @@ def _ids_of(session: Session, rows: pd.DataFrame) -> list[int]:
 REVIEW_DECISIONS = ("confirmed", "dismissed", "closed", "reopened")
 
 
-def review(session: Session, finding: Finding, decision: str, note: str, reviewer, now: dt.datetime | None = None
-           ) -> str | None:
+def review(session: Session, finding: Finding, decision: str, note: str, reviewer, now: dt.datetime | None = None,
+           timezone: str | None = None) -> str | None:
     """A supervisor's review; returns why it is refused (a code: views/error_words.py words
     it), or None once recorded.
 
@@ -388,7 +388,8 @@ def review(session: Session, finding: Finding, decision: str, note: str, reviewe
     correction, a catalog or calendar change cleared it); ``reopened`` refuses that and
     keeps it open for review. A sweep never changes a review. A held finding (a desk action
     would have cleared it: still firing, ``cleared_at`` set) stops firing only when closed;
-    confirmed or reopened, it keeps firing.
+    confirmed or reopened, it keeps firing. With ``timezone`` (the app's), a finding that
+    stops firing marks its week's cells stale (the report's findings by rule).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     if decision not in REVIEW_DECISIONS:
@@ -406,6 +407,10 @@ def review(session: Session, finding: Finding, decision: str, note: str, reviewe
     finding.review_status, finding.review_note = decision, note.strip()
     finding.reviewer_id, finding.reviewed_at = reviewer.id, now
     session.flush()
+    if old["firing"] and not finding.firing and timezone is not None:
+        # The report's findings by rule count what fires: the finding's week is recomputed.
+        cells_store.mark_findings(session, [finding.visit_pk] if finding.visit_pk else [],
+                                  [finding.case_pk] if finding.case_pk and not finding.visit_pk else [], timezone)
     audit.record(session, reviewer.login, "review", "finding", finding.id, old=old,
                  new={"review_status": finding.review_status, "review_note": finding.review_note,
                       "firing": finding.firing}, at=now, rows={"finding": [finding.id]})
@@ -488,3 +493,36 @@ def count_by_rule(session: Session, offices: list[str] | None, wanted: FindingFi
     query = area_findings(offices, wanted).with_only_columns(Finding.rule, func.count(Finding.id.distinct())) \
         .group_by(Finding.rule)
     return {rule: count for rule, count in session.execute(query).all()}
+
+
+def firing_in_week(session: Session, week: int, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The findings that fire in a week, counted per (visit office, case office, rule): exactly
+    ``area_findings``' week filter (week index ``week``, UTC bounds ``start``..``end``), in
+    three parts that each read the week's rows by an index -- the visits of the week, the
+    cases completed in it, the open cases accepted in it -- never the history. Offices are
+    '' where the finding has no visit or no case."""
+    visit_office = func.coalesce(Visit.office_code, "")
+    case_office = func.coalesce(Case.office_code, "")
+    count = func.count(Finding.id).label("findings")
+    of_visits = (select(visit_office.label("visit_office"), case_office.label("case_office"), Finding.rule, count)
+                 .select_from(Visit).join(Finding, Finding.visit_pk == Visit.id)
+                 .outerjoin(Case, Finding.case_pk == Case.id)
+                 .where(Visit.week == week, Finding.firing.is_(True))
+                 .group_by(visit_office, case_office, Finding.rule))
+    start_at, end_at = start.to_pydatetime(), end.to_pydatetime()
+
+    def of_cases(*moment: ColumnElement[bool]) -> Select:
+        no_visit: Label[str] = literal_column("''").label("visit_office")
+        return (select(no_visit, case_office.label("case_office"), Finding.rule, count)
+                .select_from(Case).join(Finding, (Finding.case_pk == Case.id) & Finding.visit_pk.is_(None))
+                .where(Finding.firing.is_(True), *moment).group_by(case_office, Finding.rule))
+    completed = of_cases(Case.completed_at >= start_at, Case.completed_at < end_at)
+    still_open = of_cases(Case.completed_at.is_(None), Case.accepted_at >= start_at, Case.accepted_at < end_at)
+    columns = ["visit_office", "case_office", "rule", "findings"]
+    parts = [pd.DataFrame(session.execute(query).all(), columns=columns)
+             for query in (of_visits, completed, still_open)]
+    frame = pd.concat(parts, ignore_index=True)
+    if frame.empty:
+        return pd.DataFrame(columns=columns).astype({"findings": "int64"})
+    counted = frame.groupby(columns[:3], as_index=False)["findings"].sum()
+    return counted.assign(findings=counted["findings"].astype("int64"))

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, String, bindparam, false, func, select, text,
 from sqlalchemy.orm import Session
 
 from . import audit, evidence
+from . import cells as cells_store
 from .sets import one_of, plain
 from ..calendar import WorkingCalendar, local_day_numbers, week_number
 from ..compliance import CatalogFrames, case_timeline
@@ -236,7 +237,7 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     if len(fresh):
         bulk_insert(session, "cases", ["id", *CASE_COLUMNS, *DEFINING], fresh_rows[["id", *CASE_COLUMNS, *DEFINING]])
         case_pks.update(zip(fresh["case_number"].tolist(), fresh_pks.tolist()))
-    _update_cases(session, timelines[~is_fresh], case_pks)
+    _update_cases(session, timelines[~is_fresh], case_pks, calendar.timezone_name)
 
     rows = pd.DataFrame({
         "id": visit_pks,
@@ -498,14 +499,19 @@ def _indexes_built_after(session: Session, table: str, rows: int):
         connection.execute(text(definition))
 
 
-def _update_cases(session: Session, timelines: pd.DataFrame, case_pks: dict) -> int:
+def _update_cases(session: Session, timelines: pd.DataFrame, case_pks: dict, timezone: str) -> int:
     """Write recomputed timelines of stored cases (few per import; many after a calendar change):
-    one statement over arrays on PostgreSQL, one prepared UPDATE over plain tuples on SQLite."""
+    one statement over arrays on PostgreSQL, one prepared UPDATE over plain tuples on SQLite.
+    The weeks a case's acceptance or completion left and entered are marked stale."""
     if timelines.empty:
         return 0
     columns = ["outcome", "service_code", "office_code", *CASE_TIMELINE]
     pks = [int(case_pks[number]) for number in timelines["case_number"].tolist()]
     connection = session.connection()
+    before = pd.DataFrame(connection.execute(select(Case.id, Case.accepted_at, Case.completed_at).where(
+        one_of(session, Case.id, pks))).all(), columns=["id", "accepted_at", "completed_at"]).set_index("id")
+    before = before.reindex(pks)
+    cells_store.mark_case_moves(session, before, timelines[["accepted_at", "completed_at"]], timezone)
     raw = _driver(connection)
     if connection.dialect.name == "postgresql":
         values = [timelines[c].astype(object).where(timelines[c].notna(), None).tolist() for c in columns[:3]]
@@ -637,7 +643,7 @@ def refresh_cases(session: Session, case_pks: list[int], frames: CatalogFrames,
     visits = visits_frame(session, frames, calendar.timezone_name, case_pks)
     timelines = case_timeline(visits, frames, calendar).rename(columns={"case_id": "case_number"})
     pk_of = visits.dropna(subset=["case_id"]).drop_duplicates("case_id").set_index("case_id")["case_pk"]
-    refreshed = _update_cases(session, timelines, pk_of.to_dict())
+    refreshed = _update_cases(session, timelines, pk_of.to_dict(), calendar.timezone_name)
     _store_defining_pks(session, _defining_visit_pks(timelines, visits["visit_pk"].to_numpy(dtype="int64")),
                         pk_of.to_dict())
     _store_visit_days(session, visits)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from flask_babel import format_date, format_datetime, format_decimal, gettext as _, ngettext
+from flask_babel import format_date, format_datetime, gettext as _, ngettext
 from markupsafe import Markup, escape
+
+from .numbers import format_decimal
 
 
 def _quoted(text: str) -> Markup:

@@ -10,14 +10,14 @@ import datetime as dt
 
 from markupsafe import Markup
 
-from flask_babel import (
-    format_date, format_datetime, format_decimal, format_percent, get_locale, gettext as _,
-    lazy_gettext as _l, ngettext,
-)
+from functools import lru_cache
+
+from flask_babel import format_date, format_datetime, get_locale, gettext as _, lazy_gettext as _l, ngettext
 
 from ..calendar import DayStatus, DueDate, holiday_words
 from ..compliance.indicator_table import RATE_INDICATORS, THROUGHPUT
 from .labels import label
+from .numbers import format_in
 
 def holiday_name(status: DayStatus) -> str:
     """A day off's holidays in the reader's language, from the calendar's own kk/ru/en table
@@ -110,30 +110,59 @@ def supervised_reason(request) -> Markup | str:
 def format_indicator(value, name: str) -> str:
     """A published number as people read it in their language: rates in percent, decimal
     commas in Kazakh and Russian, an empty value (no denominator) as a dash."""
+    return _indicator_in(get_locale(), value, name)
+
+
+def _indicator_in(locale, value, name: str) -> str:
     if value is None or value != value:  # None or NaN: an empty denominator
         return "—"
     if name in RATE_INDICATORS:
-        return format_percent(value, format="#,##0.0%")
-    return format_decimal(value, format="#,##0" if float(value).is_integer() else "#,##0.0")
+        return format_in(locale, value, "#,##0.0%")
+    return format_in(locale, value, "#,##0" if float(value).is_integer() else "#,##0.0")
+
+
+@lru_cache(maxsize=32)
+def _change_words(locale) -> dict[str, str]:
+    """describe_change's words in ``locale`` (called under it), translated once: the report
+    describes thousands of changes. "pp" is the translated pattern, filled in as Flask-Babel
+    fills it (``pattern % variables``)."""
+    return {"no change": _("no change"), "up": _("up"), "down": _("down"), "worse": _("worse"),
+            "better": _("better"), "pp": _("%(n)s pp")}
 
 
 def describe_change(delta, name: str, better: str) -> dict | None:
     """A week-on-week change in words, an arrow and a class for its colour (never colour
     alone): rates in percentage points, the rest in their own unit; ``better`` is the
     indicator's better direction ("higher" | "lower"). None when there is nothing to compare."""
+    return _change_in(get_locale(), delta, name, better)
+
+
+def change_describer():
+    """``describe_change`` with the request's locale looked up once (a page of thousands of changes)."""
+    locale = get_locale()
+
+    def describe(delta, name: str, better: str) -> dict | None:
+        return _change_in(locale, delta, name, better)
+    return describe
+
+
+def _change_in(locale, delta, name: str, better: str) -> dict | None:
     if delta is None or delta != delta:
         return None
+    said = _change_words(locale) if locale is not None else {
+        "no change": _("no change"), "up": _("up"), "down": _("down"), "worse": _("worse"), "better": _("better"),
+        "pp": _("%(n)s pp")}
     if delta == 0:
-        return {"css": "same", "arrow": "=", "amount": "", "word": _("no change")}
+        return {"css": "same", "arrow": "=", "amount": "", "word": said["no change"]}
     if name in RATE_INDICATORS:
-        amount = _("%(n)s pp", n=format_decimal(abs(delta) * 100, format="#,##0.0"))
+        amount = said["pp"] % {"n": format_in(locale, abs(delta) * 100, "#,##0.0")}
     else:
-        amount = format_indicator(abs(delta), name)
+        amount = _indicator_in(locale, abs(delta), name)
     if name in THROUGHPUT:  # neither better nor worse
-        css, word = "neutral", (_("up") if delta > 0 else _("down"))
+        css, word = "neutral", (said["up"] if delta > 0 else said["down"])
     else:
         worse = delta > 0 if better == "lower" else delta < 0
-        css, word = ("worse", _("worse")) if worse else ("better", _("better"))
+        css, word = ("worse", said["worse"]) if worse else ("better", said["better"])
     return {"css": css, "arrow": "▲" if delta > 0 else "▼", "amount": amount, "word": word}
 
 

@@ -68,7 +68,7 @@ def report():
     return render_template("supervisor/report.html", report=result, charts=charts, indicators=INDICATORS,
                            key_indicators=KEY_INDICATORS, funnels=_funnel_charts(result, names), counts=counts,
                            office_names=names,
-                           findings_link=findings_link, describe_change=words.describe_change,
+                           findings_link=findings_link, describe_change=words.change_describer(),
                            denominators=DENOMINATORS, better={n: BY_NAME[n].better for n in INDICATORS},
                            summary_length=reports.SUMMARY_LENGTH,
                            by_rule=reports.findings_by_rule(db.session, offices_of(current_user), week,
@@ -193,7 +193,8 @@ def review(finding_id: int):
     if not form.validate_on_submit():
         flash(_("A review needs a decision and a note."), "error")
         return redirect(_back_to_findings(finding_id))
-    refused = findings_service.review(db.session, finding, form.decision.data, form.note.data, current_user)
+    refused = findings_service.review(db.session, finding, form.decision.data, form.note.data, current_user,
+                                      timezone=current_app.config["MONITOR_TIMEZONE"])
     if refused:
         db.session.rollback()
         flash(_("Finding %(id)s: %(reason)s", id=finding_id, reason=error_message(refused)), "error")
