@@ -19,13 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
+from baseline import module_at  # noqa: E402  (bench/, the script's own folder)
 
 from monitor.calendar import WorkingCalendar  # noqa: E402
 from monitor.compliance import CatalogFrames, indicators, judge, parse_visits  # noqa: E402
 from monitor.compliance.visit_files import read_visit_input  # noqa: E402
 from services_catalog import BUNDLED_CATALOG, load_catalog  # noqa: E402
-
-from baseline import module_at  # noqa: E402  (bench/, the script's own folder)
 
 TIMEZONE = "Asia/Almaty"
 

@@ -45,9 +45,9 @@ def prepare(database_url: str, desks: int) -> None:
             connection.execute(text(f'CREATE DATABASE "{url.database}"'))
         admin.dispose()
     from monitor import create_app
-    from monitor.stores.catalog import store_catalog
     from monitor.extensions import db
     from monitor.models import Office, User
+    from monitor.stores.catalog import store_catalog
     from services_catalog import BUNDLED_CATALOG, load_catalog
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "load", "APPLICANT_HASH_KEY": "load"})
     with app.app_context():

@@ -25,6 +25,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from load import gunicorn  # noqa: E402
+
 PAGES = (
     ("service page", "/services/701001", {}),
     ("service 304", "/services/701001", {"conditional": True}),

@@ -36,7 +36,6 @@ os.chdir(TREE)
 from monitor.tools.synthetic import generate_visits  # noqa: E402
 from services_catalog import BUNDLED_CATALOG, load_catalog  # noqa: E402
 
-
 PASSWORD = "a bench password nobody guesses"
 
 

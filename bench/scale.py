@@ -70,15 +70,14 @@ def setup(url: str, csv: Path) -> dict:
     from sqlalchemy import func, select, text
 
     from monitor import create_app
-    from monitor.stores import findings as findings_store
-    from monitor.services import publishing
-    from monitor.stores import visits as visit_store
-    from monitor.stores.catalog import store_catalog
     from monitor.compliance import parse_visits, read_visit_file
     from monitor.compliance.indicators import week_label, week_of_label
-    from monitor.services.context import engine_inputs
     from monitor.extensions import db
     from monitor.models import Visit
+    from monitor.services import publishing
+    from monitor.services.context import engine_inputs
+    from monitor.stores import findings as findings_store, visits as visit_store
+    from monitor.stores.catalog import store_catalog
     from services_catalog import BUNDLED_CATALOG, load_catalog
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "APPLICANT_HASH_KEY": "bench"})
@@ -100,14 +99,14 @@ def setup(url: str, csv: Path) -> dict:
         facts["import_s"] = time.perf_counter() - started
         started = time.perf_counter()
         findings_store.sweep(db.session, inputs.frames, inputs.calendar,
-                             dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc), inputs.thresholds)
+                             dt.datetime(2030, 1, 1, tzinfo=dt.UTC), inputs.thresholds)
         db.session.commit()
         facts["sweep_s"] = time.perf_counter() - started
         first, last = db.session.execute(select(func.min(Visit.week), func.max(Visit.week))).one()
         started = time.perf_counter()
         # The report's trend window is published but for its last two weeks, which stay open.
         for week in range(max(first, last - 13), last - 1):
-            publishing.publish_week(db.session, inputs, week_label(week), dt.datetime.now(dt.timezone.utc))
+            publishing.publish_week(db.session, inputs, week_label(week), dt.datetime.now(dt.UTC))
         db.session.commit()
         facts["publish_all_s"] = time.perf_counter() - started
         facts["weeks"] = int(last - first + 1)
@@ -122,11 +121,10 @@ def run(url: str, facts: dict, repeat: int, before_repeat: int, before_names=Non
     from sqlalchemy import select
 
     from monitor import create_app
-    from monitor.services import publishing
-    from monitor.services import reports
-    from monitor.services.context import engine_inputs
     from monitor.extensions import db
     from monitor.models import Service
+    from monitor.services import publishing, reports
+    from monitor.services.context import engine_inputs
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "APPLICANT_HASH_KEY": "bench"})
     results = {}

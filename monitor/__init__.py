@@ -7,28 +7,29 @@ import sys
 from pathlib import Path
 
 from flask import Flask, request, session
-from werkzeug.middleware.proxy_fix import ProxyFix
 from flask_babel import refresh as refresh_locale
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-
-from flask_sqlalchemy.session import Session as FlaskSession
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import logs, metrics
-from .stores import evidence
-from .services import public_pages
-from .config import load_config
-from .views.auth import loader as auth  # registers the user loader
 from .cli import register_commands
+from .config import load_config
 from .errors import register_error_handlers
-from .views.guards import register_guards
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .services import public_pages
+from .stores import evidence
 from .views import register_template_helpers
 from .views.access import enforce_access
 from .views.admin import bp as admin_bp
 from .views.api import bp as api_bp
-from .views.auth import bp as auth_bp
+from .views.auth import (
+    bp as auth_bp,
+    loader as auth,  # registers the user loader
+)
 from .views.desk import bp as desk_bp
+from .views.guards import register_guards
 from .views.health import bp as health_bp
 from .views.public import bp as public_bp
 from .views.public.conditional import ConditionalAnswers

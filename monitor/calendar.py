@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 import holidays
 import numpy as np
-from holidays.countries.kazakhstan import KazakhstanIslamicHolidays, KazakhstanStaticHolidays
 import pandas as pd
+from holidays.countries.kazakhstan import KazakhstanIslamicHolidays, KazakhstanStaticHolidays
 
 from services_catalog import Deadline
 
@@ -503,7 +503,7 @@ def last_complete_week(now: dt.datetime, timezone: str) -> str:
 
 def local_today(timezone: str, now: dt.datetime | None = None) -> dt.date:
     """Today's date where the offices are, not the server's."""
-    return (now or dt.datetime.now(dt.timezone.utc)).astimezone(ZoneInfo(timezone)).date()
+    return (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(timezone)).date()
 
 
 def local_midnight(moment: dt.datetime, timezone: str) -> dt.datetime:

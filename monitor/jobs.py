@@ -8,25 +8,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from collections.abc import Mapping
-from typing import Callable
 
 from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError
 
-from .services import escalations
-from .services import findings
-from .services import indicator_cells
-from .services import job_runs
-from .services import mail
-from .services import publishing
-from .services.context import engine_inputs, working_calendar
-from .services.job_runs import JobRun
+from .compliance.indicators import week_label
 from .config import DEFAULTS
 from .extensions import db
 from .progress import Progress, silent
-from .compliance.indicators import week_label
+from .services import escalations, findings, indicator_cells, job_runs, mail, publishing
+from .services.context import engine_inputs, working_calendar
+from .services.job_runs import JobRun
 
 MAIL_DEFAULTS = {name: value for name, value in DEFAULTS.items() if name.startswith("MAIL_")}
 
@@ -197,7 +191,7 @@ def send_mail(now: dt.datetime, outbox: Path, config: Mapping | None = None) -> 
 def run_job(app: Flask, name: str, now: dt.datetime | None = None, *, progress: Progress = silent,
             **options) -> JobRun:
     """Run one job by name; ``progress`` (the CLI's) hears how far the long ones are."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     with app.app_context():
         if name == "sweep":
             return sweep(now, progress)

@@ -15,8 +15,7 @@ import os
 import time
 
 from flask import Flask, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
 REQUEST_SECONDS = Histogram("monitor_request_duration_seconds", "Time to answer a request, by endpoint and status.",

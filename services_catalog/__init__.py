@@ -7,8 +7,20 @@ from pathlib import Path
 from .exporter import export_catalog
 from .loader import CatalogError, CatalogProblem, load_catalog, unverified_versions
 from .model import (
-    Catalog, Deadline, Document, Fee, FeeExemption, Keywords, MrpRate, Provenance, RefusalGround,
-    RequiredDocument, Service, ServiceVersion, Source, Text,
+    Catalog,
+    Deadline,
+    Document,
+    Fee,
+    FeeExemption,
+    Keywords,
+    MrpRate,
+    Provenance,
+    RefusalGround,
+    RequiredDocument,
+    Service,
+    ServiceVersion,
+    Source,
+    Text,
 )
 
 BUNDLED_CATALOG = Path(__file__).parent / "data"

@@ -14,9 +14,25 @@ from typing import cast
 import yaml
 
 from .model import (
-    CHANNELS, DEADLINE_UNITS, LANGUAGES, SERVICE_CODE, SOURCED_FACTS, Catalog, Deadline, Document, Fee,
-    FeeExemption, Keywords, MrpRate, Provenance, RefusalGround, RequiredDocument, Service,
-    ServiceVersion, Source, Text,
+    CHANNELS,
+    DEADLINE_UNITS,
+    LANGUAGES,
+    SERVICE_CODE,
+    SOURCED_FACTS,
+    Catalog,
+    Deadline,
+    Document,
+    Fee,
+    FeeExemption,
+    Keywords,
+    MrpRate,
+    Provenance,
+    RefusalGround,
+    RequiredDocument,
+    Service,
+    ServiceVersion,
+    Source,
+    Text,
 )
 
 DOCUMENT_CODE = re.compile(r"^[A-Z0-9_]{2,40}$")
@@ -119,8 +135,9 @@ def _compose_document_bounded(self):
     return node
 
 
-setattr(_CatalogYamlLoader, "compose_node", _compose_bounded)
-setattr(_CatalogYamlLoader, "compose_document", _compose_document_bounded)
+# setattr: mypy refuses assigning to a method, and these replace two of SafeLoader's on our subclass.
+setattr(_CatalogYamlLoader, "compose_node", _compose_bounded)  # noqa: B010
+setattr(_CatalogYamlLoader, "compose_document", _compose_document_bounded)  # noqa: B010
 
 
 def read_yaml(path: Path, root: Path | None = None):

@@ -73,7 +73,7 @@ class MrpRate:
 
     year: int
     amount: int
-    source: "Source"
+    source: Source
 
 
 @dataclass(frozen=True)

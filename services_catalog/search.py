@@ -9,9 +9,9 @@ plural, possessive and case endings stack in a fixed order).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
 
 import snowballstemmer
 

@@ -11,8 +11,8 @@ hand, apart from the access matrix (monitor/views/access.py), and every endpoint
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,13 @@ from sqlalchemy.exc import OperationalError
 from monitor.extensions import db
 from monitor.models import Finding, Visit
 from monitor.services import (
-    accounts, calendar_changes, citizens, escalations, front_desk, indicator_cells, stewardship,
+    accounts,
+    calendar_changes,
+    citizens,
+    escalations,
+    front_desk,
+    indicator_cells,
+    stewardship,
 )
 from monitor.services.context import engine_inputs
 from monitor.views.access import ACCESS
@@ -279,7 +285,7 @@ def build_world(app, people) -> dict:
             world["correction_form"] = _correction(visit, 2)["form"]
     # What nobody dealt with in time (the overdue cases above) reaches the escalations queue, and
     # the weekly report reads the week's indicator cells (the cells job's work).
-    escalations.escalate(session, dt.datetime.now(dt.timezone.utc), 3, engine_inputs().calendar)
+    escalations.escalate(session, dt.datetime.now(dt.UTC), 3, engine_inputs().calendar)
     indicator_cells.refresh_stale(session, engine_inputs())
     session.commit()
     return world
@@ -466,7 +472,7 @@ def test_staff_figures_are_never_public(app, client):
 
     from monitor.extensions import db
     from monitor.models import IndicatorSnapshot
-    now = dt.datetime(2026, 4, 13, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 4, 13, tzinfo=dt.UTC)
     db.session.add_all([
         IndicatorSnapshot(week="2026-W15", scope_kind="staff", scope_value="desk-login-7", indicator="complaints",
                           value=1.0, published_at=now),

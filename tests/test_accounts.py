@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from monitor.services import accounts
 from monitor.extensions import db
 from monitor.models import User
+from monitor.services import accounts
 
 from .conftest import PASSWORD
 
@@ -127,7 +127,7 @@ def test_sessions_have_an_idle_timeout_and_an_absolute_lifetime(app, people, cli
     login("desk1")
     while clock < signed_in + app.config["SESSION_ABSOLUTE_LIFETIME"] + 60:  # busy all day long
         clock += app.config["SESSION_IDLE_TIMEOUT"] / 2
-        monkeypatch.setattr(time, "time", lambda: clock)
+        monkeypatch.setattr(time, "time", lambda: clock)  # noqa: B023 - read while this iteration runs
         status = client.get("/desk/").status_code
     assert status == 302  # past the absolute lifetime
 
@@ -170,8 +170,9 @@ def test_users_change_their_own_password(app, people, client, login):
 
 def test_unknown_logins_cost_a_password_hash(app, people, monkeypatch):
     """The time to refuse must not tell whether the login exists."""
-    import monitor.services.accounts as module
     from werkzeug.security import generate_password_hash
+
+    import monitor.services.accounts as module
     people["desk1"].password_hash = generate_password_hash("a password as accounts.py stores it")
     db.session.commit()
     checked = []
@@ -197,8 +198,9 @@ def test_password_reasons_are_shown_in_the_readers_language(client, login, peopl
 
 
 def test_a_deployment_is_scripted_offices_and_users_with_passwords_from_stdin(app, client):
-    from monitor.models import AuditRecord, Office
     from sqlalchemy import select
+
+    from monitor.models import AuditRecord, Office
     runner = app.test_cli_runner()
     created = runner.invoke(args=["offices", "create", "AST-01", "--name-kk", "Астана ХҚКО", "--name-ru",
                                   "ЦОН Астаны", "--name-en", "Astana PSC", "--region", "Astana"])

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from monitor import jobs
-from monitor.open_data.openapi import openapi_document
 from monitor.extensions import db
+from monitor.open_data.openapi import openapi_document
 
 from .test_import import row, run_import, write_csv
 
@@ -33,7 +33,7 @@ def api_schema(app, loaded_catalog, tmp_path):
         row("v3", case_id="C2", office_code="OF2", called="2026-04-07T10:00", finished="2026-04-07T10:20")])
     assert run_import(app, path).exit_code == 0
     db.session.commit()
-    run = jobs.run_job(app, "publish", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc))
+    run = jobs.run_job(app, "publish", dt.datetime(2026, 4, 20, tzinfo=dt.UTC))
     assert run.result == "ok", run.message
     served = app.test_client().get("/api/openapi.json")
     assert served.status_code == 200

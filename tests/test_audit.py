@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text, update
 
-from monitor.stores import audit
 from monitor.extensions import db
 from monitor.models import AuditRecord
+from monitor.stores import audit
 
 pytestmark = pytest.mark.both_databases
 

@@ -11,17 +11,16 @@ from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
 from monitor import jobs
-from monitor.services import accounts
-from monitor.tools import demo
-from monitor.stores.catalog import store_catalog
 from monitor.extensions import db
 from monitor.models import Case, User
-
+from monitor.services import accounts
+from monitor.stores.catalog import store_catalog
+from monitor.tools import demo
 from services_catalog import BUNDLED_CATALOG, load_catalog
 
 from .browser import chromium_page, serve
-from .pages_db import database_url  # noqa: F401  (pages, not storage: SQLite once)
 from .conftest import PASSWORD
+from .pages_db import database_url  # noqa: F401  (pages, not storage: SQLite once)
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +60,7 @@ def demo_site(app):
                          actor="test")  # a catalog steward (issue 25)
     db.session.execute(update(User).values(password_hash=generate_password_hash(PASSWORD)))
     db.session.commit()
-    jobs.publish(dt.datetime(2026, 4, 20, 2, tzinfo=dt.timezone.utc))
+    jobs.publish(dt.datetime(2026, 4, 20, 2, tzinfo=dt.UTC))
     return db.session.scalar(select(Case).where(Case.office_code == "AST-01", Case.accepted_at.is_not(None)))
 
 

@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from monitor.stores.catalog import store_catalog
 from monitor.extensions import db
 from monitor.models import Complaint, Finding
+from monitor.stores.catalog import store_catalog
 from monitor.tools.synthetic import generate_visits
 from services_catalog import BUNDLED_CATALOG, load_catalog
 

@@ -15,8 +15,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from monitor.calendar import CalendarOverride, WorkingCalendar, due_at, due_at_many
 from services_catalog import Deadline

@@ -19,7 +19,13 @@ import pandas as pd
 import pytest
 
 from monitor.calendar import (
-    LOCAL_TIMEZONE, CalendarOverride, DayStatus, Holiday, WorkingCalendar, due_at, due_at_many,
+    LOCAL_TIMEZONE,
+    CalendarOverride,
+    DayStatus,
+    Holiday,
+    WorkingCalendar,
+    due_at,
+    due_at_many,
 )
 from services_catalog import Deadline
 

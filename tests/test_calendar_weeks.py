@@ -53,7 +53,7 @@ def test_a_week_ends_at_monday_midnight_local_and_the_next_starts_there():
 
 def test_a_moment_counts_in_the_local_week_not_the_utc_one():
     # Sunday 22 March 2026, 20:00 UTC is Monday 01:00 in Kazakhstan: week 13, not 12.
-    moment = dt.datetime(2026, 3, 22, 20, 0, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 3, 22, 20, 0, tzinfo=dt.UTC)
     assert calendar.week_label(calendar.week_of(moment, LOCAL)) == "2026-W13"
     assert calendar.last_complete_week(moment, LOCAL) == "2026-W12"
     assert calendar.local_today(LOCAL, moment) == dt.date(2026, 3, 23)

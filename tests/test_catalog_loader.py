@@ -12,8 +12,8 @@ import re
 import pytest
 import yaml
 
-from monitor.stores.catalog import catalog_from_db, store_catalog
 from monitor.extensions import db
+from monitor.stores.catalog import catalog_from_db, store_catalog
 from services_catalog import (
     BUNDLED_CATALOG,
     Catalog,

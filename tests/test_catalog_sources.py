@@ -8,11 +8,17 @@ import re
 import pytest
 import yaml
 
-from monitor.stores.catalog import catalog_from_db, store_catalog
 from monitor.compliance.catalog_frames import CatalogFrames
 from monitor.extensions import db
+from monitor.stores.catalog import catalog_from_db, store_catalog
 from services_catalog import (
-    BUNDLED_CATALOG, CatalogError, Fee, FeeExemption, export_catalog, load_catalog, unverified_versions,
+    BUNDLED_CATALOG,
+    CatalogError,
+    Fee,
+    FeeExemption,
+    export_catalog,
+    load_catalog,
+    unverified_versions,
 )
 from services_catalog.model import SOURCED_FACTS
 from tests.catalogs import service, text, version, write_catalog

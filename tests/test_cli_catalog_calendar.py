@@ -6,10 +6,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from monitor.stores.catalog import catalog_from_db
 from monitor.extensions import db
-from monitor.models import CalendarOverride as OverrideRow
-from monitor.models import Case
+from monitor.models import CalendarOverride as OverrideRow, Case
+from monitor.stores.catalog import catalog_from_db
 from services_catalog import BUNDLED_CATALOG, CatalogError, load_catalog
 
 from .catalogs import DOCUMENTS, service, text, version, write_catalog

@@ -7,9 +7,9 @@ import multiprocessing
 import pytest
 from sqlalchemy import func, select
 
-from monitor.stores import audit
 from monitor.extensions import db
 from monitor.models import Case, Visit
+from monitor.stores import audit
 
 from .conftest import TEST_CONFIG
 
@@ -21,16 +21,16 @@ PROCESSES, VISITS_EACH = 4, 8
 def desk_worker(database_url: str, login: str, results) -> None:
     """One desk in its own process: saves VISITS_EACH first submits as fast as it can."""
     from monitor import create_app
+    from monitor.models import User
     from monitor.services import front_desk
     from monitor.services.context import engine_inputs
-    from monitor.models import User
 
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url})
     saved = 0
     with app.app_context():
         user = db.session.scalar(select(User).where(User.login == login))
         for number in range(VISITS_EACH):
-            called = dt.datetime(2026, 4, 6, 9, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=number)
+            called = dt.datetime(2026, 4, 6, 9, tzinfo=dt.UTC) + dt.timedelta(minutes=number)
             draft = front_desk.VisitDraft(
                 office_code=user.office_code, staff_id=login, service_code="S1", action="submit",
                 documents=("APPLICATION", "MARRIAGE_CERT"), called_at=called,

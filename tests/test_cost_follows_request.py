@@ -4,14 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 import pandas as pd
+import pytest
 from sqlalchemy import func, select
 
-from monitor.stores import calendar as calendar_store
 from monitor.compliance.rules import is_overdue_open
 from monitor.extensions import db
 from monitor.models import Case, Finding
+from monitor.stores import calendar as calendar_store
 
 from .test_import import row, run_import, write_csv
 from .test_supervisor import load as load_supervisor_data
@@ -90,7 +90,7 @@ def test_overdue_means_open_and_overdue_everywhere(app, loaded_catalog, tmp_path
         row("v2", case_id="LATE", action="issue", called="2026-07-20T10:00", finished="2026-07-20T10:05",
             ticket="", documents=""),
         row("v3", case_id="OPEN")])).exit_code == 0
-    now = dt.datetime(2026, 8, 1, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 8, 1, tzinfo=dt.UTC)
     for case in db.session.scalars(select(Case)):
         case.check_code_hash = check_code_hash(case.case_number, "ABCDEF")
     db.session.commit()

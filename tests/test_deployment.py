@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import create_engine, make_url, text
 
 from monitor import create_app

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.extensions import db
-from monitor.services.front_desk import check_code_hash
 from monitor.models import Case, Finding, RelativeDeclaration, Visit
+from monitor.services.front_desk import check_code_hash
 
 pytestmark = pytest.mark.both_databases
 
@@ -175,8 +175,9 @@ def test_the_language_switch_is_remembered(client, loaded_catalog):
 
 def recent_times(hours_ago: float = 2) -> dict:
     """Times of a visit that finished a little while ago (local, as the form has them)."""
-    from monitor.calendar import LOCAL_TIMEZONE
     from zoneinfo import ZoneInfo
+
+    from monitor.calendar import LOCAL_TIMEZONE
     called = dt.datetime.now(ZoneInfo(LOCAL_TIMEZONE)) - dt.timedelta(hours=hours_ago)
     stamp = "%Y-%m-%dT%H:%M"
     return {"ticket_at": (called - dt.timedelta(minutes=10)).strftime(stamp), "called_at": called.strftime(stamp),
@@ -228,10 +229,10 @@ def test_admin_calendar_override_re_times_open_cases(client, login, loaded_catal
     assert response.status_code == 302
     case = db.session.scalar(select(Case))
     db.session.refresh(case)
-    assert case.due_at == dt.datetime(2026, 4, 14, 18, 59, 59, tzinfo=dt.timezone.utc)
+    assert case.due_at == dt.datetime(2026, 4, 14, 18, 59, 59, tzinfo=dt.UTC)
     client.post("/admin/calendar/2026-04-08/remove")
     db.session.refresh(case)
-    assert case.due_at == dt.datetime(2026, 4, 13, 18, 59, 59, tzinfo=dt.timezone.utc)
+    assert case.due_at == dt.datetime(2026, 4, 13, 18, 59, 59, tzinfo=dt.UTC)
     page = client.get("/admin/jobs?lang=en").get_data(as_text=True)
     assert "publish" in page and "never" in page
 

@@ -137,7 +137,7 @@ def test_the_scripts_lines_are_the_servers_lines_in_the_readers_language(app, la
     ]
     assert [(rule, untagged(line)) for rule, line in script] == [(rule, untagged(line)) for rule, line in server]
     assert script[1:] == server[1:]  # free text is quoted alike; a catalog name the same words
-    for rule, line in server:
+    for _rule, line in server:
         assert line.strip() and not LATIN_WORDS.search(visible(line)), (language, line)
 
 

@@ -16,15 +16,23 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from monitor.calendar import WorkingCalendar
 from monitor.compliance import Thresholds, judge
 from monitor.compliance.indicators import week_end, week_label, week_number, week_of_label
 
 from .visits import (
-    TIMEZONE, analyze, case_row, catalog_with, findings, frames_of, local, make_visit, of_rule, parse,
+    TIMEZONE,
+    analyze,
+    case_row,
+    catalog_with,
+    findings,
+    frames_of,
+    local,
+    make_visit,
+    of_rule,
+    parse,
 )
 
 

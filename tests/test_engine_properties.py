@@ -11,8 +11,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from monitor.calendar import WorkingCalendar
 
@@ -179,7 +178,7 @@ def reference_acceptance(actions: list[str]) -> tuple[int | None, bool]:
 def test_accepted_at_and_clock_reset_follow_the_spec(catalog, actions, reverse_file):
     rows, finishes = [], []
     at = START
-    for position, action in enumerate(actions):
+    for action in actions:
         finished = at + pd.Timedelta(minutes=5)
         rows.append(make_visit(action=action, called_at=at.isoformat(), finished_at=finished.isoformat(),
                                forwarded_to="OF2" if action == "forward" else ""))

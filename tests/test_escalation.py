@@ -255,7 +255,7 @@ def test_the_queue_lists_each_kind_in_words_with_a_link_to_the_item(app, client,
 def test_findings_and_complaints_show_each_items_clock_in_the_readers_language(app, client, login):
     escalated = make_item("unanswered_inducement")
     jobs.escalate(JUST_AFTER)
-    now = dt.datetime.now(dt.timezone.utc)  # the pages read the real clock
+    now = dt.datetime.now(dt.UTC)  # the pages read the real clock
     waiting = make_item("unreviewed_finding", started=now)
     report = make_item("unanswered_inducement", started=now)
     login("super1")
@@ -297,7 +297,7 @@ def test_every_state_of_a_clock_in_russian_and_kazakh(app):
 def test_an_overdue_cases_clock_shows_at_the_desk_and_on_the_case_page(app, client, login):
     escalated = make_item("overdue_case")
     jobs.escalate(JUST_AFTER)
-    now = dt.datetime.now(dt.timezone.utc)  # the pages read the real clock
+    now = dt.datetime.now(dt.UTC)  # the pages read the real clock
     waiting = make_item("overdue_case", started=now - dt.timedelta(minutes=5))
     login("desk1")
     today = client.get("/desk/?lang=en").get_data(as_text=True)

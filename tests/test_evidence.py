@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
-from monitor.services import citizens
-from monitor.services import front_desk
 from monitor.calendar import LOCAL_TIMEZONE
 from monitor.extensions import db
 from monitor.models import AuditRecord, Case, CorrectionRequest, Finding, Office, User, Visit
+from monitor.services import citizens, front_desk
 
 from .conftest import PASSWORD
 from .test_desk import visit_form
@@ -181,9 +180,9 @@ def test_the_same_data_swept_twice_changes_nothing(app, client, login, loaded_ca
 def test_every_rule_code_is_kept_when_it_stops_firing(app, loaded_catalog, tmp_path):
     """Generic over compliance.RULES: whatever rule fired, a sweep that no longer fires it
     marks it and keeps it."""
-    from monitor.stores import findings as findings_store
     from monitor.compliance import RULES
     from monitor.services.context import engine_inputs
+    from monitor.stores import findings as findings_store
     from monitor.tools.synthetic import generate_visits
     from services_catalog import load_catalog
     frame = generate_visits(load_catalog(loaded_catalog), visits=800, start=dt.date(2026, 2, 2), days=40,
@@ -191,7 +190,7 @@ def test_every_rule_code_is_kept_when_it_stops_firing(app, loaded_catalog, tmp_p
     frame.to_csv(tmp_path / "v.csv", index=False)
     assert app.test_cli_runner().invoke(args=["visits", "import", str(tmp_path / "v.csv")]).exit_code == 0
     inputs = engine_inputs()
-    as_of = dt.datetime(2026, 12, 31, tzinfo=dt.timezone.utc)
+    as_of = dt.datetime(2026, 12, 31, tzinfo=dt.UTC)
     findings_store.sweep(db.session, inputs.frames, inputs.calendar, as_of, inputs.thresholds)
     fired = dict(db.session.execute(select(Finding.rule, func.count()).group_by(Finding.rule)).all())
     assert set(fired) <= set(RULES) and len(fired) >= 5
@@ -317,8 +316,8 @@ def test_the_correction_window_ends_with_the_next_working_day():
 
 
 def test_a_visit_of_a_published_week_needs_approval(client, login, loaded_catalog):
-    from monitor.services.context import engine_inputs
     from monitor.models import IndicatorSnapshot
+    from monitor.services.context import engine_inputs
     login("desk1")
     client.post("/desk/visits/new", data=visit_form(**times()))
     visit = db.session.scalar(select(Visit))
@@ -326,7 +325,7 @@ def test_a_visit_of_a_published_week_needs_approval(client, login, loaded_catalo
     if visit.called_at.astimezone(LOCAL).strftime("%G-W%V") != week:
         week = visit.called_at.astimezone(LOCAL).strftime("%G-W%V")
     db.session.add(IndicatorSnapshot(week=week, scope_kind="network", scope_value="", indicator="complaints",
-                                     value=0, published_at=dt.datetime.now(dt.timezone.utc)))
+                                     value=0, published_at=dt.datetime.now(dt.UTC)))
     db.session.flush()
     user = db.session.scalar(select(User).where(User.login == "desk1"))
     outcome = front_desk.correct_visit(db.session, visit, {"documents_requested": "APPLICATION"}, "typo", user,
@@ -356,7 +355,7 @@ def test_a_late_entry_needs_a_reason_and_keeps_the_server_time(client, login, lo
     response = client.post("/desk/visits/new", data=old)
     assert response.status_code == 422 and 'id="late-entry"' in response.get_data(as_text=True)
     assert db.session.scalar(select(Visit)) is None
-    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     assert client.post("/desk/visits/new", data=visit_form(late_reason="power cut on the day")).status_code == 302
     visit = db.session.scalar(select(Visit))
     assert visit.late_reason == "power cut on the day"
@@ -381,10 +380,11 @@ def test_a_visit_of_today_needs_no_late_reason(client, login, loaded_catalog):
 
 
 def test_imported_visits_are_recorded_at_server_time(app, loaded_catalog, tmp_path):
-    from .visits import COLUMNS, make_visit
     import pandas as pd
+
+    from .visits import COLUMNS, make_visit
     pd.DataFrame([make_visit(visit_id="V1")])[COLUMNS].to_csv(tmp_path / "v.csv", index=False)
-    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     result = app.test_cli_runner().invoke(args=["visits", "import", str(tmp_path / "v.csv")])
     assert result.exit_code == 0 and "Imported 1 visits" in result.output, result.output
     assert db.session.scalar(select(Visit.recorded_at)) >= before
@@ -406,7 +406,7 @@ def test_a_check_code_can_be_reissued_and_the_old_one_stops_working(client, logi
     first = client.get(location).get_data(as_text=True)
     old_code = first.split('id="check-code">')[1][:6]
     case = db.session.scalar(select(Case))
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     assert citizens.case_status(db.session, case.case_number, old_code, now) is not None
     response = client.post(f"/desk/receipts/{case.case_number}/check-code")
     assert response.status_code == 302

@@ -58,11 +58,11 @@ def overdue_case_issued_today(client, login) -> tuple[Case, Visit]:
 def test_backdating_ones_own_result_into_a_published_week_waits_for_a_supervisor(client, login, loaded_catalog):
     case, issue = overdue_case_issued_today(client, login)
     db.session.add(IndicatorSnapshot(week="2026-W15", scope_kind="network", scope_value="", indicator="complaints",
-                                     value=0, published_at=dt.datetime.now(dt.timezone.utc)))
+                                     value=0, published_at=dt.datetime.now(dt.UTC)))
     db.session.commit()
     called = issue.called_at
-    backdated = {"called_at": dt.datetime(2026, 4, 10, 10, tzinfo=LOCAL).astimezone(dt.timezone.utc),
-                 "finished_at": dt.datetime(2026, 4, 10, 10, 5, tzinfo=LOCAL).astimezone(dt.timezone.utc),
+    backdated = {"called_at": dt.datetime(2026, 4, 10, 10, tzinfo=LOCAL).astimezone(dt.UTC),
+                 "finished_at": dt.datetime(2026, 4, 10, 10, 5, tzinfo=LOCAL).astimezone(dt.UTC),
                  "ticket_at": None}
     outcome = front_desk.correct_visit(db.session, issue, backdated, "typed the wrong day", user("desk1"),
                                        engine_inputs())
@@ -76,8 +76,8 @@ def test_backdating_ones_own_result_into_a_published_week_waits_for_a_supervisor
 
 def test_backdating_ones_own_result_out_of_the_window_waits_for_a_supervisor(client, login, loaded_catalog):
     case, issue = overdue_case_issued_today(client, login)
-    backdated = {"called_at": dt.datetime(2026, 4, 10, 10, tzinfo=LOCAL).astimezone(dt.timezone.utc),
-                 "finished_at": dt.datetime(2026, 4, 10, 10, 5, tzinfo=LOCAL).astimezone(dt.timezone.utc),
+    backdated = {"called_at": dt.datetime(2026, 4, 10, 10, tzinfo=LOCAL).astimezone(dt.UTC),
+                 "finished_at": dt.datetime(2026, 4, 10, 10, 5, tzinfo=LOCAL).astimezone(dt.UTC),
                  "ticket_at": None}
     outcome = front_desk.correct_visit(db.session, issue, backdated, "any reason", user("desk1"), engine_inputs())
     # The window of the new day (10 April) closed long ago, whatever the old day's window says.
@@ -107,8 +107,8 @@ def test_a_correction_that_changes_a_finding_is_never_the_desks_alone(client, lo
 
 def test_a_correction_cannot_date_a_result_before_the_acceptance(client, login, loaded_catalog):
     case, issue = overdue_case_issued_today(client, login)
-    before_submit = {"called_at": dt.datetime(2026, 4, 5, 10, tzinfo=LOCAL).astimezone(dt.timezone.utc),
-                     "finished_at": dt.datetime(2026, 4, 5, 10, 5, tzinfo=LOCAL).astimezone(dt.timezone.utc),
+    before_submit = {"called_at": dt.datetime(2026, 4, 5, 10, tzinfo=LOCAL).astimezone(dt.UTC),
+                     "finished_at": dt.datetime(2026, 4, 5, 10, 5, tzinfo=LOCAL).astimezone(dt.UTC),
                      "ticket_at": None}
     for who in ("desk1", "super1"):  # refused for everyone, not only sent to a supervisor
         outcome = front_desk.correct_visit(db.session, issue, before_submit, "wrong day", user(who), engine_inputs())
@@ -134,7 +134,7 @@ def test_a_correction_cannot_date_a_result_before_the_acceptance(client, login, 
 def test_a_supervisors_approval_cannot_date_a_result_before_the_acceptance(client, login, loaded_catalog, app):
     case, issue = overdue_case_issued_today(client, login)
     request = CorrectionRequest(visit_pk=issue.id, office_code="OF1", requested_by="desk1",
-                                requested_at=dt.datetime.now(dt.timezone.utc), reason="wrong day",
+                                requested_at=dt.datetime.now(dt.UTC), reason="wrong day",
                                 changes={"called_at": "2026-04-05T05:00:00+00:00",
                                          "finished_at": "2026-04-05T05:05:00+00:00", "ticket_at": None},
                                 why_supervised="a change of action", status="pending")
@@ -155,7 +155,7 @@ def test_withdrawing_an_overdue_case_keeps_its_finding_and_escalation_until_a_su
     case = db.session.scalar(select(Case))
     overdue = finding("OVERDUE_OPEN")
     inputs = engine_inputs()
-    escalations.escalate(db.session, dt.datetime.now(dt.timezone.utc), 3, inputs.calendar)
+    escalations.escalate(db.session, dt.datetime.now(dt.UTC), 3, inputs.calendar)
     db.session.commit()
     escalation = db.session.scalar(select(Escalation).where(Escalation.item_kind == "overdue_case"))
     assert escalation is not None
@@ -173,7 +173,7 @@ def test_withdrawing_an_overdue_case_keeps_its_finding_and_escalation_until_a_su
 
     # Neither the nightly sweep nor the accountability clock lets it go.
     assert app.test_cli_runner().invoke(args=["jobs", "run", "sweep"]).exit_code == 0
-    escalations.escalate(db.session, dt.datetime.now(dt.timezone.utc), 3, inputs.calendar)
+    escalations.escalate(db.session, dt.datetime.now(dt.UTC), 3, inputs.calendar)
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Finding, overdue.id).firing is True
@@ -191,7 +191,7 @@ def test_withdrawing_an_overdue_case_keeps_its_finding_and_escalation_until_a_su
     db.session.expire_all()
     closed = db.session.get(Finding, overdue.id)
     assert closed.firing is False and closed.review_status == "closed"
-    escalations.escalate(db.session, dt.datetime.now(dt.timezone.utc), 3, inputs.calendar)
+    escalations.escalate(db.session, dt.datetime.now(dt.UTC), 3, inputs.calendar)
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Escalation, escalation.id).resolution == "withdrawn"
@@ -316,7 +316,7 @@ def test_publishing_refuses_running_future_and_malformed_weeks(app, people, week
 
 def test_publishing_the_running_week_is_refused_by_the_service_too(app, people):
     from monitor.services import publishing
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     running = publishing.week_of(now, "Etc/GMT-5")
     with pytest.raises(publishing.PublishError, match="has not ended yet"):
         publishing.publish_week(db.session, engine_inputs(), running, now)

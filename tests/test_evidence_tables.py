@@ -17,7 +17,14 @@ from sqlalchemy import func, select, text
 
 from monitor.extensions import db
 from monitor.models import (
-    AuditRecord, CorrectionRequest, IndicatorSnapshot, JobRun, RelativeDeclaration, RowDigest, User, Visit,
+    AuditRecord,
+    CorrectionRequest,
+    IndicatorSnapshot,
+    JobRun,
+    RelativeDeclaration,
+    RowDigest,
+    User,
+    Visit,
 )
 from monitor.stores import audit
 
@@ -221,7 +228,7 @@ def published_chain(app):
     db.session.commit()
     head = db.session.scalar(select(AuditRecord.hash).where(AuditRecord.sequence == 6))
     db.session.add(IndicatorSnapshot(week="2026-W10", scope_kind="network", scope_value="", indicator="complaints",
-                                     value=0, published_at=dt.datetime.now(dt.timezone.utc), audit_head_hash=head))
+                                     value=0, published_at=dt.datetime.now(dt.UTC), audit_head_hash=head))
     db.session.commit()  # stamped by record 7
     for number in range(7, 10):
         audit.record(db.session, "tester", "update", "visit", f"V{number}", new={"n": number}, reason="test")

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import pandas as pd
+import pytest
 from sqlalchemy import func, select, text
 
 from monitor.extensions import db
@@ -69,10 +69,10 @@ def test_good_file_is_imported_with_case_timeline(app, loaded_catalog, tmp_path)
     assert "Imported 2 visits" in result.output
     case = db.session.scalar(select(Case).where(Case.case_number == "C1"))
     assert case.outcome == "issued"
-    assert case.accepted_at == dt.datetime(2026, 4, 6, 5, 10, tzinfo=dt.timezone.utc)
+    assert case.accepted_at == dt.datetime(2026, 4, 6, 5, 10, tzinfo=dt.UTC)
     # 5 working days after Monday 6 April 2026: Monday 13 April, end of day local.
-    assert case.due_at == dt.datetime(2026, 4, 13, 18, 59, 59, tzinfo=dt.timezone.utc)
-    assert case.completed_at == dt.datetime(2026, 4, 8, 6, 5, tzinfo=dt.timezone.utc)
+    assert case.due_at == dt.datetime(2026, 4, 13, 18, 59, 59, tzinfo=dt.UTC)
+    assert case.completed_at == dt.datetime(2026, 4, 8, 6, 5, tzinfo=dt.UTC)
 
 
 def test_any_bad_row_imports_nothing_and_every_problem_is_named(app, loaded_catalog, tmp_path):
@@ -194,11 +194,11 @@ def test_killed_import_leaves_the_database_as_it_was(app, loaded_catalog, databa
 
 def test_a_stored_withdrawal_is_linked_to_a_new_case_saved_later(app, loaded_catalog):
     """The sweep of one new case also judges the applicant's earlier cases (same keyed hash)."""
-    from monitor.stores import visits as visit_store
     from monitor.compliance import frame_from_text, parse_visits
-    from monitor.services.context import engine_inputs
-    from monitor.stores.findings import sweep
     from monitor.models import Case, Finding
+    from monitor.services.context import engine_inputs
+    from monitor.stores import visits as visit_store
+    from monitor.stores.findings import sweep
 
     from .visits import make_visit, raw_frame
 
@@ -215,7 +215,7 @@ def test_a_stored_withdrawal_is_linked_to_a_new_case_saved_later(app, loaded_cat
     ref = "900101300017"
     store([make_visit(action="submit", called_at="2026-04-06T10:00", applicant_ref=ref),
            make_visit(action="withdraw", called_at="2026-04-07T10:00", applicant_ref=ref)], ["W1", "W2"])
-    now = dt.datetime(2026, 4, 10, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 4, 10, tzinfo=dt.UTC)
     sweep(db.session, inputs.frames, inputs.calendar, now, inputs.thresholds)
     assert db.session.scalar(select(Finding).where(Finding.rule == "REOPENED_AFTER_WITHDRAWAL")) is None
     store([make_visit(action="submit", case_id="C2", called_at="2026-04-09T10:00", applicant_ref=ref)], ["N1"])

@@ -22,14 +22,12 @@ from monitor.compliance import INDICATORS, weekly_indicators
 from monitor.compliance.indicators import SCOPES, week_label, week_number, week_of_label
 from monitor.extensions import db
 from monitor.models import Case, Finding, IndicatorCell, StaleIndicatorWeeks, User, Visit
-from monitor.services import indicator_cells as cells
-from monitor.services import reports
+from monitor.services import indicator_cells as cells, reports
 from monitor.services.citizens import file_complaint
 from monitor.services.context import engine_inputs
-from monitor.stores import findings as findings_store
-from monitor.stores import weeks as week_store
+from monitor.stores import findings as findings_store, weeks as week_store
 
-from .catalogs import service, version, write_catalog, default_services
+from .catalogs import default_services, service, version, write_catalog
 from .test_desk import visit_form
 from .test_evidence import approve_pending, post_correction
 from .test_import import row, run_import, write_csv
@@ -38,7 +36,7 @@ from .test_week_store import assert_same, load
 pytestmark = pytest.mark.both_databases
 
 AREA = ["OF1", "OF3"]  # a supervisor's area of two offices (OF2 left out)
-NOW = dt.datetime(2026, 4, 20, 9, tzinfo=dt.timezone.utc)  # cells are computed up to this week (2026-W17)
+NOW = dt.datetime(2026, 4, 20, 9, tzinfo=dt.UTC)  # cells are computed up to this week (2026-W17)
 
 
 def history() -> tuple[int, int]:
@@ -174,7 +172,7 @@ def test_cells_equal_the_engine_after_every_kind_of_change(app, client, login, b
         .where(Case.completed_at.is_(None), Case.accepted_at.is_not(None), Finding.firing.is_(True))
         .order_by(Case.accepted_at)).first()
     assert opened is not None
-    assert opened.accepted_at < dt.datetime(2026, 4, 6, tzinfo=dt.timezone.utc)  # weeks before the completion
+    assert opened.accepted_at < dt.datetime(2026, 4, 6, tzinfo=dt.UTC)  # weeks before the completion
     completing = [row("imp3", case_id=opened.case_number, action="issue", office_code=opened.office_code,
                       service_code=opened.service_code, staff_id="st9", called="2026-04-15T10:00",
                       finished="2026-04-15T10:10", ticket="2026-04-15T09:55", documents="")]
@@ -184,10 +182,10 @@ def test_cells_equal_the_engine_after_every_kind_of_change(app, client, login, b
 
     # A complaint, then a sweep run by the job (both refreshed by jobs).
     file_complaint(db.session, kind="delay", text="slow", office_code="OF1", service_code="S2",
-                   now=dt.datetime(2026, 3, 11, 5, tzinfo=dt.timezone.utc))
-    file_complaint(db.session, kind="other", text="no office", now=dt.datetime(2026, 3, 12, 5, tzinfo=dt.timezone.utc))
+                   now=dt.datetime(2026, 3, 11, 5, tzinfo=dt.UTC))
+    file_complaint(db.session, kind="other", text="no office", now=dt.datetime(2026, 3, 12, 5, tzinfo=dt.UTC))
     db.session.commit()
-    assert jobs.run_job(app, "sweep", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc)).result == "ok"
+    assert jobs.run_job(app, "sweep", dt.datetime(2026, 4, 20, tzinfo=dt.UTC)).result == "ok"
     check_cells_equal_engine("complaints and sweep")
 
     # A supervisor closes a held finding (a desk action would have cleared it): it stops firing,
@@ -287,7 +285,7 @@ def same_numbers(got: pd.DataFrame, want: pd.DataFrame) -> None:
 @pytest.mark.parametrize("offices", [None, ["OF1"], AREA])
 def test_the_report_read_from_cells_equals_the_report_computed_from_rows(app, built, offices):
     inputs = engine_inputs()
-    jobs.publish(dt.datetime(2026, 3, 9, 1, tzinfo=dt.timezone.utc), week="2026-W09")
+    jobs.publish(dt.datetime(2026, 3, 9, 1, tzinfo=dt.UTC), week="2026-W09")
     for week in ("2026-W10", "2026-W12", "2026-W16"):
         report = reports.weekly_report(db.session, inputs, week, offices)
         trend, by_scope, network, workload = reference_report(db.session, inputs, week, offices)

@@ -4,19 +4,19 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import pytest
 import pandas as pd
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
 from monitor import jobs, scheduler
-from monitor.services import publishing
 from monitor.compliance.indicators import week_of_label
-from monitor.services.context import engine_inputs
 from monitor.extensions import db
+from monitor.models import IndicatorSnapshot, JobRun
+from monitor.services import publishing
+from monitor.services.context import engine_inputs
 from monitor.stores import findings as findings_store
 from monitor.stores.findings import analyze_stored
-from monitor.models import IndicatorSnapshot, JobRun
 from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
 
@@ -44,7 +44,7 @@ def test_weekly_publish_fires_on_monday_at_six_almaty_time():
     monday_early = dt.datetime(2026, 11, 30, 5, 59, tzinfo=ALMATY)
     assert trigger.get_next_fire_time(None, monday_early) == dt.datetime(2026, 11, 30, 6, 0, tzinfo=ALMATY)
     # 06:00 Almaty is 01:00 UTC.
-    assert trigger.get_next_fire_time(None, thursday).astimezone(dt.timezone.utc).hour == 1
+    assert trigger.get_next_fire_time(None, thursday).astimezone(dt.UTC).hour == 1
 
 
 def test_scheduler_keeps_jobs_in_the_database_with_safe_defaults(app, database_url):
@@ -65,7 +65,7 @@ def test_scheduler_keeps_jobs_in_the_database_with_safe_defaults(app, database_u
 
 def test_publishing_a_week_twice_changes_nothing(app, loaded_catalog, tmp_path):
     load_visits(app, loaded_catalog, tmp_path)
-    monday = dt.datetime(2026, 3, 23, 1, 0, tzinfo=dt.timezone.utc)  # 06:00 Almaty
+    monday = dt.datetime(2026, 3, 23, 1, 0, tzinfo=dt.UTC)  # 06:00 Almaty
     assert jobs.publish(monday, week="2026-W12").result == "ok"
     first = publishing.snapshots(db.session)
     assert set(first["week"]) == {"2026-W12"} and len(first) > 0
@@ -77,7 +77,7 @@ def test_publishing_a_week_twice_changes_nothing(app, loaded_catalog, tmp_path):
 
 def test_after_three_weeks_of_downtime_each_missed_week_is_published_once(app, loaded_catalog, tmp_path):
     load_visits(app, loaded_catalog, tmp_path)
-    monday = dt.datetime(2026, 3, 16, 1, 0, tzinfo=dt.timezone.utc)  # publishes W11 (and the first)
+    monday = dt.datetime(2026, 3, 16, 1, 0, tzinfo=dt.UTC)  # publishes W11 (and the first)
     jobs.publish(monday)
     before = set(publishing.published_weeks(db.session))
     assert "2026-W11" in before and "2026-W12" not in before
@@ -94,7 +94,7 @@ def test_after_three_weeks_of_downtime_each_missed_week_is_published_once(app, l
 
 def test_published_numbers_equal_the_engines(app, loaded_catalog, tmp_path):
     load_visits(app, loaded_catalog, tmp_path)
-    jobs.publish(dt.datetime(2026, 3, 30, 1, tzinfo=dt.timezone.utc), week="2026-W13")
+    jobs.publish(dt.datetime(2026, 3, 30, 1, tzinfo=dt.UTC), week="2026-W13")
     inputs = engine_inputs()
     analysis, _ = analyze_stored(db.session, inputs.frames, inputs.calendar,
                                  pd.Timestamp("2026-04-30", tz="UTC"), inputs.thresholds)
@@ -113,7 +113,7 @@ def test_a_failing_job_is_recorded_not_lost(app, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
     monkeypatch.setattr(findings_store, "sweep", broken)
-    run = jobs.sweep(dt.datetime(2026, 3, 30, tzinfo=dt.timezone.utc))
+    run = jobs.sweep(dt.datetime(2026, 3, 30, tzinfo=dt.UTC))
     assert run.result == "failed" and "database went away" in run.message
     assert db.session.scalar(select(JobRun.result)) == "failed"
 
@@ -176,7 +176,7 @@ def test_a_job_whose_database_went_away_is_tried_again(app, monkeypatch, caplog)
             raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
         return "done"
     with caplog.at_level(logging.WARNING, logger="monitor.jobs"):
-        run = job_module._record("sweep", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc), work)
+        run = job_module._record("sweep", dt.datetime(2026, 4, 20, tzinfo=dt.UTC), work)
     assert run.result == "ok" and run.message == "done" and pauses == list(job_module.DATABASE_RETRIES[:2])
     assert [r for r in caplog.records if r.exc_info] == []  # one warning per retry, no traceback
 
@@ -185,6 +185,6 @@ def test_a_job_whose_database_went_away_is_tried_again(app, monkeypatch, caplog)
 
     def down() -> str:
         raise OperationalError("SELECT 1", {}, Exception("could not connect to server"))
-    run = job_module._record("sweep", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc), down)
+    run = job_module._record("sweep", dt.datetime(2026, 4, 20, tzinfo=dt.UTC), down)
     assert run.result == "failed" and "could not connect" in run.message
     assert pauses == list(job_module.DATABASE_RETRIES)  # then it gave up, keeping why

@@ -215,12 +215,12 @@ def test_a_job_is_one_transaction_with_its_run_and_their_records(app, loaded_cat
 
     monkeypatch.setattr(audit, "record", killed_while_recording_the_run)
     with pytest.raises(KeyboardInterrupt):
-        jobs.run_job(app, "publish", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc), week="2026-W15")
+        jobs.run_job(app, "publish", dt.datetime(2026, 4, 20, tzinfo=dt.UTC), week="2026-W15")
     db.session.rollback()
     assert_same(before, everything())
 
     monkeypatch.setattr(audit, "record", record)
-    run = jobs.run_job(app, "publish", dt.datetime(2026, 4, 20, tzinfo=dt.timezone.utc), week="2026-W15")
+    run = jobs.run_job(app, "publish", dt.datetime(2026, 4, 20, tzinfo=dt.UTC), week="2026-W15")
     assert run.result == "ok", run.message
     assert count(IndicatorSnapshot) > 0 and count(JobRun) == 1
     audit_verify_passes(app)

@@ -13,16 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit, urlunsplit, parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
 from monitor import jobs
-from monitor.tools import demo
 from monitor.extensions import db
 from monitor.models import Case, Complaint, User, Visit
+from monitor.tools import demo
 
 from .conftest import PASSWORD
 from .pages_db import database_url  # noqa: F401  (pages, not storage: SQLite once)
@@ -105,12 +105,12 @@ def demo_site(app):
     demo.load_demo(db.session, app.config, weeks=2, today=today)
     db.session.execute(update(User).values(password_hash=generate_password_hash(PASSWORD)))
     db.session.commit()
-    jobs.publish(dt.datetime(2026, 4, 20, 2, tzinfo=dt.timezone.utc))
-    jobs.escalate(dt.datetime(2026, 4, 22, 6, tzinfo=dt.timezone.utc))  # the admin's queue has items
+    jobs.publish(dt.datetime(2026, 4, 20, 2, tzinfo=dt.UTC))
+    jobs.escalate(dt.datetime(2026, 4, 22, 6, tzinfo=dt.UTC))  # the admin's queue has items
     case = db.session.scalar(select(Case).where(Case.accepted_at.is_not(None)).limit(1))
     db.session.add(Complaint(reference="C-TEST-1", kind="extra_document", status="received",
                              text="Просили справку", case_number=case.case_number, follow_up_code_hash="0" * 64,
-                             received_at=dt.datetime(2026, 4, 21, 5, tzinfo=dt.timezone.utc),
+                             received_at=dt.datetime(2026, 4, 21, 5, tzinfo=dt.UTC),
                              office_code=case.office_code, service_code=case.service_code))
     db.session.commit()
     return case

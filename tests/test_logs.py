@@ -46,7 +46,7 @@ def test_a_request_id_that_is_not_a_sane_token_is_replaced(client, json_lines):
 
 def test_a_traceback_is_one_field_of_one_line(json_lines, app):
     try:
-        1 / 0
+        1 / 0  # noqa: B018 - the error whose traceback is logged
     except ZeroDivisionError:
         logging.getLogger("monitor.test").exception("it broke", extra={"fields": {"job": "sweep"}})
     [entry] = [entry for entry in json_lines() if entry["logger"] == "monitor.test"]

@@ -14,13 +14,13 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from monitor import jobs
-from monitor.services import mail
 from monitor.extensions import db
 from monitor.models import Case, Complaint, JobRun, OutgoingMail, User
+from monitor.services import mail
 
 pytestmark = pytest.mark.both_databases
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class Inbox:

@@ -16,7 +16,7 @@ from monitor.extensions import db
 from monitor.services import mail, publishing
 from tests.test_jobs import load_visits
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FAMILIES = {"monitor_request_duration_seconds", "monitor_job_last_success_timestamp_seconds",
             "monitor_job_last_run_duration_seconds", "monitor_job_last_run_ok", "monitor_unpublished_closed_weeks",
             "monitor_oldest_unpublished_week_end_timestamp_seconds", "monitor_mail_queue",

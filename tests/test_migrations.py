@@ -1,8 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe."""
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-
-import pytest
 from sqlalchemy import inspect
 
 from monitor.extensions import db

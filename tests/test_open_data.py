@@ -14,13 +14,13 @@ import pytest
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal as rdflib_literal, URIRef
 
+from monitor.compliance import INDICATORS
+from monitor.extensions import db
+from monitor.models import IndicatorSnapshot
 from monitor.open_data import canonical, csv_tables, json_documents, jsonld, zip_archive
 from monitor.open_data.openapi import openapi_document
 from monitor.services import publishing
 from monitor.stores.catalog import catalog_from_db, store_catalog
-from monitor.compliance import INDICATORS
-from monitor.extensions import db
-from monitor.models import IndicatorSnapshot
 from services_catalog import load_catalog
 
 from .catalogs import service, version, write_catalog

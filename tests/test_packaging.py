@@ -105,9 +105,9 @@ def test_a_fresh_install_serves_kazakh_and_an_admin_signs_in(installed):
     signed_in = _run(installed, "-c", """
 from monitor import create_app
 app = create_app({"WTF_CSRF_ENABLED": False})
-response = app.test_client().post("/login", data={"login": "Chief", "password": %r})
+response = app.test_client().post("/login", data={"login": "Chief", "password": {PASSWORD!r}})
 print(response.status_code, response.headers.get("Location"))
-""" % PASSWORD)
+""".replace("{PASSWORD!r}", repr(PASSWORD)))
     assert signed_in.stdout.split() == ["302", "/admin/users"], signed_in.stderr
 
 
@@ -174,4 +174,4 @@ def test_the_readme_deployment_runs_on_postgresql_and_a_digest_arrives_once(inst
 
 def _later(minutes: int) -> str:
     import datetime as dt
-    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M+00:00")
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M+00:00")

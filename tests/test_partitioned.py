@@ -14,7 +14,11 @@ import pytest
 from monitor.calendar import WorkingCalendar
 from monitor.compliance import CatalogFrames, judge, parse_visits
 from monitor.compliance.partitioned import (
-    _applicant_candidates, _case_applicants, analyze_partitioned, dask_client, partition_of,
+    _applicant_candidates,
+    _case_applicants,
+    analyze_partitioned,
+    dask_client,
+    partition_of,
 )
 from monitor.compliance.visit_files import pieces, read_visit_input
 from monitor.tools.synthetic import generate_visits

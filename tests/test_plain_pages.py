@@ -17,7 +17,7 @@ HALF = {"ru": "Половина дел заняла меньше 27 часов."
 
 
 def _publish(weeks=("2026-W14", "2026-W15")):
-    now = dt.datetime(2026, 4, 13, 1, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 4, 13, 1, tzinfo=dt.UTC)
     for index, week in enumerate(weeks):
         rows = [("network", "", "on_time_rate", 0.8), ("network", "", "cases_completed", 1234.0),
                 ("network", "", "lead_time_p50_hours", 26.2),

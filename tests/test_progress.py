@@ -58,7 +58,7 @@ def test_long_commands_print_progress_lines(app, loaded_catalog, catalog_dir, tm
 def test_jobs_run_by_the_scheduler_print_nothing(app, loaded_catalog, tmp_path, capfd):
     load_visits(app, loaded_catalog, tmp_path, visits=300)
     capfd.readouterr()
-    now = dt.datetime(2026, 4, 13, 2, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 4, 13, 2, tzinfo=dt.UTC)
     for name in ("publish", "sweep", "escalate"):
         assert jobs.run_job(app, name, now).result == "ok"
     assert "publish: " not in capfd.readouterr().err

@@ -130,7 +130,7 @@ def test_complaints_are_rate_limited(client, loaded_catalog, app):
 
 
 def test_indicators_page_never_ranks_an_office_with_too_few_cases(client, app):
-    now = dt.datetime(2026, 4, 13, 1, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 4, 13, 1, tzinfo=dt.UTC)
     rows = []
     for week in ("2026-W14", "2026-W15"):
         rows += [("network", "", "on_time_rate", 0.8), ("network", "", "cases_completed", 60.0),
@@ -156,7 +156,7 @@ def test_indicators_page_never_ranks_an_office_with_too_few_cases(client, app):
 def test_indicators_name_the_offices_in_the_readers_language(client, app):
     from monitor.services.offices import NewOffice, create_office
 
-    now = dt.datetime(2026, 4, 13, 1, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 4, 13, 1, tzinfo=dt.UTC)
     db.session.add_all(IndicatorSnapshot(week="2026-W15", scope_kind=k, scope_value=v, indicator=i, value=x,
                                          published_at=now, audit_head_hash="ab" * 32)
                        for k, v, i, x in [("network", "", "cases_completed", 60.0),
@@ -179,9 +179,9 @@ def test_no_published_week_yet(client):
 
 
 def test_a_withdrawn_case_is_never_overdue(app, loaded_catalog, tmp_path):
+    from monitor.models import Case
     from monitor.services.citizens import case_status
     from monitor.services.front_desk import check_code_hash
-    from monitor.models import Case
 
     from .test_import import row, run_import, write_csv
     assert run_import(app, write_csv(tmp_path / "v.csv", [
@@ -190,7 +190,7 @@ def test_a_withdrawn_case_is_never_overdue(app, loaded_catalog, tmp_path):
     case = db.session.scalar(select(Case))
     case.check_code_hash = check_code_hash(case.case_number, "ABCDEF")
     db.session.commit()
-    status = case_status(db.session, case.case_number, "ABCDEF", dt.datetime.now(dt.timezone.utc))
+    status = case_status(db.session, case.case_number, "ABCDEF", dt.datetime.now(dt.UTC))
     assert status.outcome == "withdrawn" and status.overdue is False
 
 
@@ -207,7 +207,7 @@ def test_the_demo_gives_a_case_a_new_user_can_look_up(app, client):
 
 def test_a_complaint_number_carries_the_citizens_date_not_utcs(app):
     from monitor.services.citizens import file_complaint
-    late_evening_utc = dt.datetime(2026, 4, 13, 20, 0, tzinfo=dt.timezone.utc)  # 14 April, 01:00 in Astana
+    late_evening_utc = dt.datetime(2026, 4, 13, 20, 0, tzinfo=dt.UTC)  # 14 April, 01:00 in Astana
     filed = file_complaint(db.session, kind="delay", text="Two weeks late already.", now=late_evening_utc)
     assert filed.reference.startswith("CMP-260414-")
 
@@ -231,7 +231,7 @@ def test_citizens_read_names_and_titled_sources_not_codes(app, client):
     store_catalog(db.session, catalog)
     db.session.commit()
     secondary_seen = 0
-    for code, service in catalog.services.items():
+    for code in catalog.services:
         for language in ("kk", "ru", "en"):
             page = client.get(f"/services/{code}?lang={language}").get_data(as_text=True)
             assert not STATE_SYSTEM_CODE.search(page), (code, language, STATE_SYSTEM_CODE.search(page))

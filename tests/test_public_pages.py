@@ -23,7 +23,7 @@ MOMENT_HEADERS = {"Date", "Set-Cookie", "X-Request-ID"}
 
 
 def _publish(week: str, on_time: float) -> None:
-    published = dt.datetime(2026, 4, 13, 1, tzinfo=dt.timezone.utc)
+    published = dt.datetime(2026, 4, 13, 1, tzinfo=dt.UTC)
     db.session.add_all(IndicatorSnapshot(week=week, scope_kind=kind, scope_value=value, indicator=name, value=number,
                                          published_at=published, audit_head_hash="cd" * 32)
                        for kind, value, name, number in (

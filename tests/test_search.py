@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.stores.catalog import store_catalog
 from monitor.extensions import db
+from monitor.stores.catalog import store_catalog
 from services_catalog import BUNDLED_CATALOG, load_catalog
 from services_catalog.search import normalize, stems, words
 

@@ -12,12 +12,11 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from monitor.open_data import zip_archive
 from monitor.extensions import db
+from monitor.open_data import zip_archive
 from services_catalog import CatalogError, load_catalog
 
 from .catalogs import service, write_catalog
-
 
 # ------------------------------------------------ 1. service codes cannot be paths
 
@@ -260,7 +259,7 @@ def test_a_review_never_redirects_to_the_referer(app, client, login, people, loa
     db.session.add(case)
     db.session.flush()
     finding = Finding(case_pk=case.id, rule="OVERDUE_OPEN", clause="2.2.1", severity="medium", detail="late",
-                      as_of=dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc))
+                      as_of=dt.datetime(2026, 4, 1, tzinfo=dt.UTC))
     db.session.add(finding)
     db.session.commit()
     login("super1")
@@ -281,9 +280,10 @@ def test_a_case_numbered_none_does_not_open_with_code_none(client, loaded_catalo
     response = client.post("/status?lang=en", data={"case_number": "none", "check_code": "none"})
     assert response.status_code == 200
     assert '<section id="status">' not in response.get_data(as_text=True)
-    from monitor.services import citizens
     import datetime as dt
-    assert citizens.case_status(db.session, "none", "none", dt.datetime.now(dt.timezone.utc)) is None
+
+    from monitor.services import citizens
+    assert citizens.case_status(db.session, "none", "none", dt.datetime.now(dt.UTC)) is None
 
 
 # ------------------------------------------------ 14. HSTS over HTTPS; signed-in pages not stored

@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from monitor.models import User, Visit
 from monitor.extensions import db
+from monitor.models import User, Visit
 
 from .conftest import PASSWORD
 from .test_desk import visit_form

@@ -4,18 +4,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import pytest
 import openpyxl
 import pandas as pd
+import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from monitor.services.citizens import file_complaint
 from monitor.compliance import INDICATORS
-from monitor.services.context import engine_inputs
 from monitor.extensions import db
-from monitor.stores.findings import analyze_stored
 from monitor.models import AuditRecord, Finding, Visit
+from monitor.services.citizens import file_complaint
+from monitor.services.context import engine_inputs
+from monitor.stores.findings import analyze_stored
 from monitor.tools.synthetic import generate_visits
 from monitor.views.exports import header
 from services_catalog import load_catalog

@@ -146,7 +146,7 @@ def test_an_area_is_compared_with_the_whole_network_published_or_not(app, loaded
     network = reports.weekly_report(db.session, inputs, WEEK, None)
     expected = network.trend.set_index("week").loc[WEEK]
     live = reports.weekly_report(db.session, inputs, WEEK, ["OF1"])
-    publishing.publish_week(db.session, inputs, WEEK, dt.datetime(2026, 3, 23, 6, tzinfo=dt.timezone.utc))
+    publishing.publish_week(db.session, inputs, WEEK, dt.datetime(2026, 3, 23, 6, tzinfo=dt.UTC))
     db.session.commit()
     frozen = reports.weekly_report(db.session, inputs, WEEK, ["OF1"])
     for name in ("extra_document_rate", "on_time_rate", "red_tape_per_100_cases", "cases_completed"):

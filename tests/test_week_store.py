@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import numpy as np
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
-from monitor.stores import weeks as week_store
-from monitor.services.citizens import file_complaint
 from monitor.compliance import INDICATORS, weekly_indicators
 from monitor.compliance.indicators import week_label, week_of_label
 from monitor.compliance.rules import is_overdue_open
-from monitor.services.context import engine_inputs
 from monitor.extensions import db
-from monitor.stores.findings import analyze_stored
 from monitor.models import Case, Visit
+from monitor.services.citizens import file_complaint
+from monitor.services.context import engine_inputs
+from monitor.stores import weeks as week_store
+from monitor.stores.findings import analyze_stored
 from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
 
@@ -40,8 +40,8 @@ def load(app, catalog_dir, tmp_path):
                  called="2026-02-04T10:00", finished="2026-02-04T10:10", ticket="", documents="")]
     assert run_import(app, write_csv(tmp_path / "x.csv", extra)).exit_code == 0
     assert app.test_cli_runner().invoke(args=["findings", "sweep", "--as-of", AS_OF]).exit_code == 0
-    for day, office in ((dt.datetime(2026, 2, 10, 6, tzinfo=dt.timezone.utc), "OF1"),
-                        (dt.datetime(2026, 3, 1, 18, 30, tzinfo=dt.timezone.utc), "OF2")):
+    for day, office in ((dt.datetime(2026, 2, 10, 6, tzinfo=dt.UTC), "OF1"),
+                        (dt.datetime(2026, 3, 1, 18, 30, tzinfo=dt.UTC), "OF2")):
         file_complaint(db.session, kind="delay", text="slow", office_code=office, service_code="S1", now=day)
     db.session.commit()
 
@@ -121,8 +121,8 @@ def test_overdue_sql_is_the_engine_definition(app, loaded_catalog, tmp_path):
 def test_one_indicator_table_serves_engine_report_and_translations(app):
     from flask_babel import force_locale
 
-    from monitor.services import reports
     from monitor.compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND, INDICATOR_TABLE
+    from monitor.services import reports
     from monitor.views import RATE_INDICATORS
     from monitor.views.labels import label
     assert [i.name for i in INDICATOR_TABLE] == INDICATORS
@@ -144,7 +144,7 @@ def test_the_report_reads_published_weeks_from_their_snapshots(app, loaded_catal
     from monitor import jobs
     from monitor.services import reports
     load(app, loaded_catalog, tmp_path)
-    jobs.publish(dt.datetime(2026, 3, 9, 1, tzinfo=dt.timezone.utc), week="2026-W09")
+    jobs.publish(dt.datetime(2026, 3, 9, 1, tzinfo=dt.UTC), week="2026-W09")
     inputs = engine_inputs()
     before = reports.weekly_report(db.session, inputs, "2026-W10", None).trend.set_index("week")
     # A late visit of the published week: an unlawful demand, judged on import.

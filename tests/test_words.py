@@ -80,6 +80,7 @@ def test_every_kazakh_holiday_the_calendar_knows_is_identified_and_named_in_each
     "public holiday") and has kk and ru words without Latin letters; a holiday's Kazakh name
     agrees with the package's own Kazakh localisation."""
     import holidays
+
     from monitor.calendar import HOLIDAY_WORDS, holidays_of
     for year in range(2002, 2031):
         kazakh = holidays.country_holidays("KZ", years=year, language="kk")
@@ -97,7 +98,7 @@ def test_every_kazakh_holiday_the_calendar_knows_is_identified_and_named_in_each
 
 def test_the_overdue_digest_is_in_its_readers_language_with_local_times(app):
     cases = pd.DataFrame({"case_number": ["C1"], "due_at": [pd.Timestamp("2026-04-01 18:59:59", tz="UTC")]})
-    moment = dt.datetime(2026, 4, 3, 4, 0, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 4, 3, 4, 0, tzinfo=dt.UTC)
     russian = mail.overdue_digest_text("OF1", cases, moment, "ru")
     assert "Просроченные открытые дела отделения OF1 на 3 апреля 2026, 09:00 (местное время):" in russian
     assert "C1: срок 1 апреля 2026, 23:59" in russian

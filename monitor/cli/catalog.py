@@ -7,8 +7,7 @@ from flask.cli import AppGroup
 from services_catalog import BUNDLED_CATALOG, export_catalog, unverified_versions
 
 from ..extensions import db
-from ..services import catalog as catalog_service
-from ..services import indicator_cells
+from ..services import catalog as catalog_service, indicator_cells
 from ..services.context import engine_inputs
 from .terminal import fail, load_or_report
 

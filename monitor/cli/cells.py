@@ -18,7 +18,7 @@ cells_cli = AppGroup("cells", help="The weekly indicator cells the reports read.
 def cells_refresh(everything):
     """Recompute the weeks marked stale (and begin the current week); --all: rebuild every week."""
     inputs = engine_inputs()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if everything:
         weeks = indicator_cells.refresh_all(db.session, inputs, now)
     else:

@@ -15,13 +15,24 @@ from ..calendar import WorkingCalendar
 from .catalog_frames import CatalogFrames
 from .indicators import INDICATORS, weekly_indicators
 from .rules import (
-    ALL_RULES, APPLICANT_RULES, FINDING_COLUMNS, INTEGRITY_RULES, RULES, Thresholds, finding_table, judge_cases,
+    ALL_RULES,
+    APPLICANT_RULES,
+    FINDING_COLUMNS,
+    INTEGRITY_RULES,
+    RULES,
+    Thresholds,
+    finding_table,
+    judge_cases,
     judge_integrity,
     judge_visits,
 )
 from .timeline import case_timeline
 from .visit_log import (
-    ParsedVisits, VisitLogError, frame_from_text, parse_visits, read_visit_file,
+    ParsedVisits,
+    VisitLogError,
+    frame_from_text,
+    parse_visits,
+    read_visit_file,
 )
 
 

@@ -21,7 +21,7 @@ def number(value: float) -> str:
 
 def utc_text(iso: str) -> str:
     """An ISO moment (UTC) as the detail writes it: ``2026-04-01 18:59:59 UTC``."""
-    moment = dt.datetime.fromisoformat(iso).astimezone(dt.timezone.utc)
+    moment = dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 

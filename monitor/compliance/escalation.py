@@ -72,7 +72,7 @@ def started_before(now: dt.datetime, working_days: int, calendar: WorkingCalenda
     day = calendar.local(now).date()
     while runs_out_at(_midnight(day, calendar), working_days, calendar) >= now:
         day -= dt.timedelta(days=1)
-    return _midnight(day + dt.timedelta(days=1), calendar).astimezone(dt.timezone.utc)
+    return _midnight(day + dt.timedelta(days=1), calendar).astimezone(dt.UTC)
 
 
 def working_days_left(started_at: dt.datetime, now: dt.datetime, working_days: int,

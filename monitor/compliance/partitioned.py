@@ -24,6 +24,7 @@ Nothing here imports Flask; the only Dask call is ``Client.submit``/``gather``.
 from __future__ import annotations
 
 import math
+
 # pickle: only for files this run wrote itself in its own scratch folder
 import pickle  # nosec B403
 import shutil

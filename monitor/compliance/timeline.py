@@ -4,9 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..calendar import WorkingCalendar, due_at_many
+from ..calendar import WorkingCalendar, due_at_many, local_day_numbers
 from .catalog_frames import CatalogFrames
-from ..calendar import local_day_numbers
 
 CASE_COLUMNS = [
     "case_id", "service_code", "office_code", "first_visit_at", "accepted_at", "due_at",

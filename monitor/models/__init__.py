@@ -1,10 +1,21 @@
 """SQLAlchemy models, one module per aggregate."""
 from .audit import AuditRecord, RowDigest
-from .cells import (
-    IndicatorCell, IndicatorFindingCell, IndicatorScopeValue, IndicatorValue, IndicatorWeek, StaleIndicatorWeeks,
-)
 from .catalog import (
-    CalendarOverride, Document, MrpRate, RefusalGround, Service, ServiceVersion, VersionDocument,
+    CalendarOverride,
+    Document,
+    MrpRate,
+    RefusalGround,
+    Service,
+    ServiceVersion,
+    VersionDocument,
+)
+from .cells import (
+    IndicatorCell,
+    IndicatorFindingCell,
+    IndicatorScopeValue,
+    IndicatorValue,
+    IndicatorWeek,
+    StaleIndicatorWeeks,
 )
 from .complaints import COMPLAINT_KINDS, Complaint, ComplaintLanguage
 from .conclusions import CorrectionRequest, Finding, IndicatorSnapshot, JobRun

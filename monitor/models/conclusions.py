@@ -7,8 +7,8 @@ from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime
 from .desk import Case, Visit
+from .types import UTCDateTime
 
 
 class Finding(db.Model):

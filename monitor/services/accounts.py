@@ -21,10 +21,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..stores import audit
 from ..models import Office, RelativeDeclaration, Service, User
-from ..models.stewardship import stewarded_services
 from ..models.people import ROLES
+from ..models.stewardship import stewarded_services
+from ..stores import audit
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
@@ -110,7 +110,7 @@ def declare_relative(session: Session, user: User, applicant_key: str, now: dt.d
     if exists is not None:
         return False
     declaration = RelativeDeclaration(user_id=user.id, applicant_hash=applicant_key,
-                                      declared_at=now or dt.datetime.now(dt.timezone.utc))
+                                      declared_at=now or dt.datetime.now(dt.UTC))
     session.add(declaration)
     session.flush()
     audit.record(session, user.login, "declare", "relative", user.id, rows={"relative_declaration": [declaration.id]})

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import CalendarOverride
-from ..stores import calendar as calendar_store
-from ..stores import findings as findings_store
+from ..stores import calendar as calendar_store, findings as findings_store
 from .context import engine_inputs
 
 

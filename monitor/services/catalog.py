@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from services_catalog import Catalog
 
-from ..stores import catalog as catalog_store
-from ..stores import findings as findings_store
+from ..stores import catalog as catalog_store, findings as findings_store
 from .context import engine_inputs
 
 CatalogInUse = catalog_store.CatalogInUse

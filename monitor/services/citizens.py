@@ -14,14 +14,13 @@ from flask import current_app
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from ..stores import audit
-from ..stores import cases as case_store
-from . import indicator_cells
-from .front_desk import check_code_hash, new_check_code
-from .errors import NotFound, NotYourOffice
-from ..models import Case, Complaint, ComplaintLanguage, Visit
-from ..stores.weeks import overdue_open_sql
 from ..calendar import local_today
+from ..models import Case, Complaint, ComplaintLanguage, Visit
+from ..stores import audit, cases as case_store
+from ..stores.weeks import overdue_open_sql
+from . import indicator_cells
+from .errors import NotFound, NotYourOffice
+from .front_desk import check_code_hash, new_check_code
 
 # Compared when there is nothing to compare with, so that timing is alike; random, so that
 # no number and code can ever match it (a case numbered "none" with code "none" did).
@@ -82,7 +81,7 @@ def file_complaint(session: Session, *, kind: str, text: str, case_number: str =
                    language: str | None = None, now: dt.datetime | None = None) -> FiledComplaint:
     """Record a complaint or a report of inducement (clauses 2.1.5, 2.2.4), and the language
     it was filed in (its answer is mailed in it)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if case_number and not office_code:
         case = case_store.by_number(session, case_number)
         if case is not None:  # route the complaint to the office of the case
@@ -117,7 +116,7 @@ def complaint_for_citizen(session: Session, reference: str, code: str) -> Compla
 
 def answer_complaint(session: Session, complaint: Complaint, answer: str, close: bool, actor: str,
                      now: dt.datetime | None = None) -> None:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     old = {"status": complaint.status, "answer": complaint.answer}
     complaint.answer = answer.strip()
     complaint.status = "closed" if close else "answered"

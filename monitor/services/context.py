@@ -18,12 +18,12 @@ from services_catalog import Catalog
 
 from .. import calendar
 from ..calendar import WorkingCalendar
-from ..stores.calendar import calendar_from_db
-from ..stores.catalog import catalog_from_db
 from ..compliance import CatalogFrames, Thresholds
 from ..config import rule_thresholds
 from ..extensions import db
 from ..models import AuditRecord
+from ..stores.calendar import calendar_from_db
+from ..stores.catalog import catalog_from_db
 
 _lock = threading.Lock()
 _cached: dict[str, tuple[str | None, CatalogFrames]] = {}

@@ -36,7 +36,7 @@ def escalate(session: Session, now: dt.datetime, working_days: int, calendar: Wo
              progress: Progress = silent) -> EscalationRun:
     """Resolve the escalations whose item was dealt with, then escalate every item whose
     clock has run out at ``now``. Running it again with nothing new writes nothing."""
-    now = now.astimezone(dt.timezone.utc)
+    now = now.astimezone(dt.UTC)
     dealt_with = list(store.dealt_with(session))
     resolved = [store.resolve(session, item, now) for item in dealt_with]
     progress(len(resolved), len(resolved), "escalations resolved")

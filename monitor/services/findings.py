@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Finding, User
 from ..progress import Progress, silent
-from ..stores import findings as findings_store
-from ..stores import visits as visit_store
+from ..stores import findings as findings_store, visits as visit_store
 from ..stores.findings import FindingFilter
 from . import indicator_cells
 from .cells import safe_frame

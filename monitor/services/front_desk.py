@@ -18,21 +18,18 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..stores import audit
-from ..stores import cases as case_store
-from ..stores import findings as findings_store
-from . import indicator_cells
-from . import publishing
-from ..stores import visits as visit_store
+from services_catalog.search import WORD_PATTERN, words as name_words
+
+from ..calendar import end_of_next_working_day, local_midnight
 from ..compliance import RULES, case_timeline, frame_from_text, parse_visits
+from ..compliance.applicants import applicant_hash
 from ..compliance.details import detail_text
 from ..compliance.rules import judge_integrity, judge_visits
+from ..models import Case, CorrectionRequest, Finding, IndicatorSnapshot, RelativeDeclaration, User, Visit
+from ..stores import audit, cases as case_store, findings as findings_store, visits as visit_store
+from . import indicator_cells, publishing
 from .context import EngineInputs
 from .errors import DraftRejected, FieldError
-from ..models import Case, CorrectionRequest, Finding, IndicatorSnapshot, RelativeDeclaration, User, Visit
-from ..compliance.applicants import applicant_hash
-from ..calendar import end_of_next_working_day, local_midnight
-from services_catalog.search import WORD_PATTERN, words as name_words
 
 # Findings the desk must confirm with a written reason before saving (clause 2.2.3).
 DEMAND_RULES = ("EXTRA_DOCUMENT", "STATE_SYSTEM_DOCUMENT", "UNFOUNDED_RETURN", "UNFOUNDED_REFUSAL")
@@ -123,7 +120,7 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
                 hash_key: str, now: dt.datetime | None = None,
                 skew: dt.timedelta = DEFAULT_SKEW) -> DraftCheck:
     """Validation errors, and the warnings the desk must see before saving."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     placeholder_case = draft.case_number or ("NEW" if draft.action != "consult" else "")
     parsed = _parse(draft, inputs, "draft", placeholder_case)
     errors = _parser_errors(parsed.bad_rows, draft, inputs.calendar.timezone)
@@ -219,7 +216,7 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
     one that finished before today's working day began only with a reason for the late entry
     ("late_reason_needed"). Every visit keeps the server time it was recorded at.
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     check = check_draft(session, draft, user, inputs, hash_key, now, skew)
     if check.errors:
         raise DraftRejected("invalid", errors=check.errors, check=check)
@@ -421,7 +418,7 @@ def _validate(session: Session, visit: Visit, changes: dict, inputs: EngineInput
 def correction_effect(session: Session, visit: Visit, changes: dict, inputs: EngineInputs,
                       now: dt.datetime | None = None) -> findings_store.Effect:
     """The findings this correction would open and clear, judged now (the desk's preview)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     changes = _changed(visit, changes)
     if not changes:
         return findings_store.Effect()
@@ -540,7 +537,7 @@ def resolve_documents(entries: list[str], catalog, stored: str = "") -> tuple[li
 def correction_errors(session: Session, visit: Visit, changes: dict, reason: str, inputs: EngineInputs,
                       now: dt.datetime | None = None, skew: dt.timedelta = DEFAULT_SKEW) -> list[FieldError]:
     """What is wrong with a correction before anything else is said about it."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if not reason.strip():
         return [FieldError("reason", "reason_needed")]
     changes = _changed(visit, changes)
@@ -559,7 +556,7 @@ def correct_visit(session: Session, visit: Visit, changes: dict, reason: str, us
     change of action) becomes a correction request: until a supervisor of the office
     approves it, the visit and its findings stand as they are.
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     errors = correction_errors(session, visit, changes, reason, inputs, now, skew)
     if errors:
         return CorrectionOutcome(errors=errors)
@@ -612,7 +609,7 @@ def _parsed_changes(changes: dict) -> dict:
 def decide_correction(session: Session, request: CorrectionRequest, approve: bool, note: str, user: User,
                       inputs: EngineInputs, now: dt.datetime | None = None) -> list[FieldError]:
     """A supervisor of the office approves (the correction is made) or rejects a request."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     # One decision at a time, on the request and the case as they now stand: a second
     # supervisor, or a desk saving a visit of the case meanwhile, waits and is judged after.
     visit_store.lock_correction_request(session, request.id)

@@ -28,17 +28,25 @@ from sqlalchemy.orm import Session
 from ..calendar import week_end
 from ..compliance import INDICATORS
 from ..compliance.indicators import (
-    COUNT_INDICATORS, IndicatorParts, combine_indicator_parts, indicator_parts, week_label, week_number,
+    COUNT_INDICATORS,
+    IndicatorParts,
+    combine_indicator_parts,
+    indicator_parts,
+    week_label,
+    week_number,
 )
 from ..compliance.visit_log import local_day_numbers
 from ..models import (
-    IndicatorCell, IndicatorFindingCell, IndicatorScopeValue, IndicatorValue, IndicatorWeek, StaleIndicatorWeeks,
+    IndicatorCell,
+    IndicatorFindingCell,
+    IndicatorScopeValue,
+    IndicatorValue,
+    IndicatorWeek,
+    StaleIndicatorWeeks,
     Visit,
 )
 from ..models.cells import CELL_COUNTS
-from ..stores import cells as cells_store
-from ..stores import findings as findings_store
-from ..stores import weeks as week_store
+from ..stores import cells as cells_store, findings as findings_store, weeks as week_store
 from ..stores.sets import one_of
 from .context import EngineInputs
 
@@ -125,7 +133,7 @@ def refresh_due(session: Session, inputs: EngineInputs, now: dt.datetime) -> lis
 
 def refresh_all(session: Session, inputs: EngineInputs, now: dt.datetime | None = None) -> list[int]:
     """(Re)build every week from the first stored visit's to the current one."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     _lock(session)
     session.execute(delete(IndicatorCell))
     session.execute(delete(IndicatorFindingCell))
@@ -208,7 +216,7 @@ def compute_week(session: Session, inputs: EngineInputs, week: int) -> pd.DataFr
 
 def refresh_week(session: Session, inputs: EngineInputs, week: int, now: dt.datetime | None = None) -> None:
     """Replace one week's cells, final values and its share of the scope values seen."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     cells = compute_week(session, inputs, week)
     _update_scope_values(session, week, cells)
     session.execute(delete(IndicatorCell).where(IndicatorCell.week == week))

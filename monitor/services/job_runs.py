@@ -7,15 +7,14 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from ..models import JobRun
-from ..stores import audit
-from ..stores import job_runs as job_run_store
+from ..stores import audit, job_runs as job_run_store
 
 __all__ = ["JobRun", "last_runs", "not_recorded", "recorded_since", "record"]
 
 
 def record(session: Session, job: str, started_at: dt.datetime, result: str, message: str) -> JobRun:
     """Keep a run of ``job`` (finished now) and its audit record; flushes."""
-    run = job_run_store.add(session, job, started_at, result, message, finished_at=dt.datetime.now(dt.timezone.utc))
+    run = job_run_store.add(session, job, started_at, result, message, finished_at=dt.datetime.now(dt.UTC))
     # Job runs are evidence too: the run's row is vouched for by its own record.
     audit.record(session, "system", "run", "job_run", run.id, new={"job": job, "result": run.result},
                  rows={"job_run": [run.id]})

@@ -28,8 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Complaint, ComplaintLanguage, Office, OutgoingMail, User
-from ..stores import cases as case_store
-from ..stores import outbox as outbox_store
+from ..stores import cases as case_store, outbox as outbox_store
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("kk", "ru", "en")

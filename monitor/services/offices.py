@@ -13,7 +13,6 @@ from ..stores import audit
 from .accounts import AccountError, _l
 
 
-
 @dataclass(frozen=True)
 class NewOffice:
     code: str

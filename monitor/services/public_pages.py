@@ -20,9 +20,8 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pandas as pd
 from flask import current_app
@@ -169,7 +168,7 @@ def warm_code() -> None:
     for name in environment.list_templates(filter_func=lambda name: name.startswith("public/")
                                            or name in ("base.html", "_macros.html", "error.html")):
         environment.get_template(name)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with current_app.test_request_context():
         for language in ("kk", "ru", "en"):
             with force_locale(language):
@@ -198,8 +197,8 @@ def catalog_page_stamp(language: str, path: str, key) -> PageStamp:
     stamp = "|".join(f"{entity}:{sequence}" for entity, sequence, _ in latest)
     tag = hashlib.sha256(f"{stamp}|{today}|{language}|{path}|{key}".encode()).hexdigest()[:32]
     midnight = local_midnight_of(today, current_app.config["MONITOR_TIMEZONE"])
-    changed = [moment.astimezone(dt.timezone.utc) for _, _, moment in latest if moment is not None]
-    modified = max([midnight.astimezone(dt.timezone.utc)] + changed)
+    changed = [moment.astimezone(dt.UTC) for _, _, moment in latest if moment is not None]
+    modified = max([midnight.astimezone(dt.UTC)] + changed)
     return PageStamp(tag, modified.replace(microsecond=0))
 
 

@@ -16,15 +16,14 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..compliance import INDICATORS
-from ..stores import weeks as week_store
 from .. import calendar
 from ..calendar import last_complete_week, week_label, week_of_label
+from ..compliance import INDICATORS
 from ..compliance.indicators import PUBLIC_SCOPE_KINDS, SCOPE_KINDS
+from ..models import AuditRecord, IndicatorSnapshot, Visit
+from ..stores import weeks as week_store
 from . import indicator_cells
 from .context import EngineInputs
-from ..models import AuditRecord, IndicatorSnapshot, Visit
-
 
 
 class PublishError(ValueError):

@@ -31,7 +31,7 @@ def _pad(key: str, size: int) -> bytes:
 
 def seal(session: Session, case_number: str, user_id: int, code: str, now: dt.datetime | None = None) -> str:
     """Keep ``code`` for the receipt of ``case_number``; returns the one-time key (for the session)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     session.execute(delete(ReceiptCode).where(ReceiptCode.expires_at < now))  # forgotten ones
     key = secrets.token_urlsafe(24)
     raw = code.encode()
@@ -47,7 +47,7 @@ def seal(session: Session, case_number: str, user_id: int, code: str, now: dt.da
 def open_once(session: Session, key: str, case_number: str, user_id: int,
               now: dt.datetime | None = None) -> str | None:
     """The code kept under ``key`` for this case and user, once; None otherwise."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     row = session.scalar(select(ReceiptCode).where(ReceiptCode.token_hash == _key_hash(key)))
     if row is None or row.case_number != case_number or row.user_id != user_id:
         return None

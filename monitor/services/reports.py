@@ -15,15 +15,14 @@ import pandas as pd
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..compliance import INDICATORS
-from ..compliance import funnel
-from ..compliance.indicator_table import BY_NAME, DENOMINATORS
 from ..calendar import week_end, week_label, week_of_label
+from ..compliance import INDICATORS, funnel
+from ..compliance.indicator_table import BY_NAME, DENOMINATORS
+from ..models import Case, Complaint, CorrectionRequest, Finding, IndicatorSnapshot, Visit
 from . import indicator_cells as cells
 from .citizens import complaints_of_area
 from .context import EngineInputs
 from .escalations import open_count
-from ..models import Case, Complaint, CorrectionRequest, Finding, IndicatorSnapshot, Visit
 
 TREND_WEEKS = 12
 # Offices are compared with the network on these (a funnel plot each), in this order.

@@ -10,8 +10,8 @@ desk had no right to ask for, that they need not bring it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from services_catalog import Catalog, Document, ServiceVersion, Source, Text
 

@@ -309,8 +309,8 @@ def affected_cases(session: Session, check: DraftCheck, service_code: str, calen
     for case in session.scalars(query.order_by(Case.accepted_at).limit(limit)):
         if case.accepted_at is None:  # never: the query asks for cases accepted since ``start``
             continue
-        due = due_at(case.accepted_at, version.deadline, calendar).due_at.astimezone(dt.timezone.utc)
-        before = case.due_at.astimezone(dt.timezone.utc) if case.due_at else None
+        due = due_at(case.accepted_at, version.deadline, calendar).due_at.astimezone(dt.UTC)
+        before = case.due_at.astimezone(dt.UTC) if case.due_at else None
         found.append(AffectedCase(case.case_number, case.accepted_at, before, due))
     return Affected(tuple(found))
 
@@ -318,7 +318,7 @@ def affected_cases(session: Session, check: DraftCheck, service_code: str, calen
 # --- the workflow -----------------------------------------------------------------------
 
 def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or dt.datetime.now(dt.timezone.utc)
+    return now or dt.datetime.now(dt.UTC)
 
 
 def save_draft(session: Session, user: User, service_code: str, content: dict,
@@ -434,7 +434,7 @@ def file_report(session: Session, service_code: str, text: str, contact: str, la
                          reporter=reporter.login if reporter is not None else None,
                          text=text.strip(), contact=(contact or "").strip() or None, language=language,
                          received_at=now, status="open",
-                         answer_by=due_at(now, REPORT_ANSWER_DEADLINE, calendar).due_at.astimezone(dt.timezone.utc))
+                         answer_by=due_at(now, REPORT_ANSWER_DEADLINE, calendar).due_at.astimezone(dt.UTC))
     session.add(report)
     session.flush()
     audit.record(session, reporter.login if reporter is not None else "citizen", "report", "error_report",

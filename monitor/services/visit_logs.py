@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from ..compliance import parse_visits, read_visit_file
 from ..compliance.applicants import mask_iins, mask_iins_in_frame
 from ..progress import Progress, silent
-from ..stores import findings as findings_store
-from ..stores import visits as visit_store
+from ..stores import findings as findings_store, visits as visit_store
 from . import indicator_cells
 from .context import EngineInputs
 
@@ -119,7 +118,7 @@ def store(session: Session, visit_file: VisitFile, inputs: EngineInputs, hash_ke
             # stored visits at once when the import is everything stored), as of now.
             stage = "checking the imported cases against the rules"
             everything = visit_store.count(session) == result.inserted
-            findings_store.sweep(session, inputs.frames, inputs.calendar, dt.datetime.now(dt.timezone.utc),
+            findings_store.sweep(session, inputs.frames, inputs.calendar, dt.datetime.now(dt.UTC),
                                  inputs.thresholds, None if everything else list(result.case_pks),
                                  None if everything else list(result.consult_pks), known=result.visits)
             stage = "updating the weekly indicator cells"

@@ -10,15 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-
 from dataclasses import dataclass
 from typing import Literal, overload
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from . import evidence
 from ..models import AuditRecord, IndicatorSnapshot
+from . import evidence
 
 GENESIS = "0" * 64
 
@@ -81,7 +80,7 @@ def record(session: Session, actor: str, action: str, entity: str, entity_id,
     entry = AuditRecord(
         sequence=(head.sequence + 1) if head else 1,
         # In UTC, as the column reads it back: the hash must be computed on what verify reads.
-        at=(at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0),
+        at=(at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0),
         actor=actor, action=action, entity=entity, entity_id=str(entity_id),
         old_values=old, new_values=new, reason=reason,
         previous_hash=head.hash if head else GENESIS,

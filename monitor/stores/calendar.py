@@ -6,9 +6,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
 from ..calendar import CalendarOverride, WorkingCalendar
 from ..models import CalendarOverride as OverrideRow
+from . import audit
 
 
 def calendar_from_db(session: Session, timezone: str, language: str = "en") -> WorkingCalendar:
@@ -26,7 +26,7 @@ def set_override(session: Session, day: dt.date, is_working_day: bool, reason: s
         row = OverrideRow(day=day)
         session.add(row)
     row.is_working_day, row.reason, row.created_by = is_working_day, reason, actor
-    row.created_at = dt.datetime.now(dt.timezone.utc)
+    row.created_at = dt.datetime.now(dt.UTC)
     record = audit.record(session, actor, "set", "calendar_override", day.isoformat(), old=old,
                           new={"is_working_day": is_working_day, "reason": reason}, reason=reason,
                           rows={"calendar_override": [day]})

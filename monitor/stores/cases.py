@@ -6,7 +6,7 @@ Office scope is the use case's decision (services/cases.py), not the store's.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

@@ -12,15 +12,26 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from services_catalog import (
-    Catalog, Deadline, Document, Fee, FeeExemption, Keywords, MrpRate, Provenance, RefusalGround,
-    RequiredDocument, Service, ServiceVersion, Source, Text,
+    Catalog,
+    Deadline,
+    Document,
+    Fee,
+    FeeExemption,
+    Keywords,
+    MrpRate,
+    Provenance,
+    RefusalGround,
+    RequiredDocument,
+    Service,
+    ServiceVersion,
+    Source,
+    Text,
 )
-
-from . import audit
-from ..models import catalog as rows
-from ..models import AuditRecord
-from ..models.desk import Visit
 from services_catalog.model import SOURCED_FACTS
+
+from ..models import AuditRecord, catalog as rows
+from ..models.desk import Visit
+from . import audit
 
 
 class CatalogInUse(Exception):

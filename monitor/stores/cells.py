@@ -7,7 +7,7 @@ another's mark, and a refresh removes only the marks it read.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ def last_computed_week(session: Session) -> int | None:
 def mark_weeks(session: Session, weeks: Iterable[int]) -> None:
     """Mark these weeks stale (consecutive ones as one mark)."""
     ordered = sorted({int(w) for w in weeks})
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     start = None
     for position, week in enumerate(ordered):
         if start is None:
@@ -44,7 +44,7 @@ def mark_from(session: Session, first: int, through: int | None = None) -> None:
     version) changes case events and open-and-overdue counts only at or after it."""
     last = max(last_computed_week(session) or first, first, through if through is not None else first)
     session.add(StaleIndicatorWeeks(first_week=int(first), last_week=int(last),
-                                    marked_at=dt.datetime.now(dt.timezone.utc)))
+                                    marked_at=dt.datetime.now(dt.UTC)))
     session.flush()
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit
 from ..compliance.escalation import CLOCK_STARTS, ESCALATED_SEVERITY, INDUCEMENT, NEXT_LEVEL, UNANSWERED, UNREVIEWED
 from ..models import Case, Complaint, Escalation, Finding, Visit
+from . import audit
 
 
 @dataclass(frozen=True)

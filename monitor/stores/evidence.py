@@ -30,28 +30,55 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterable, Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import (
-    Boolean, Date, DateTime, Float, Integer, JSON, Numeric, String, Table, event, select, type_coerce,
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    event,
+    select,
+    type_coerce,
 )
 from sqlalchemy.orm import Session
 
 from ..models import (
-    CalendarOverride, Case, Complaint, CorrectionRequest, Document, Escalation, Finding, IndicatorSnapshot, JobRun,
-    MrpRate, Office, RelativeDeclaration, Service, ServiceVersion, User, Visit, VisitAnswer,
+    CalendarOverride,
+    Case,
+    Complaint,
+    CorrectionRequest,
+    Document,
+    Escalation,
+    Finding,
+    IndicatorSnapshot,
+    JobRun,
+    MrpRate,
+    Office,
+    RelativeDeclaration,
+    Service,
+    ServiceVersion,
+    User,
+    Visit,
+    VisitAnswer,
 )
 from ..models.audit import RowDigest
 from ..models.catalog import RefusalGround, VersionDocument
 from ..models.people import supervised_offices
 from ..models.stewardship import CatalogDraft, DraftDecision, ErrorReport, stewarded_services
-from ..models.witness import ApplicantFinding
 from ..models.types import UTCDateTime
+from ..models.witness import ApplicantFinding
 from .sets import one_of
 
 DELETED = "-"

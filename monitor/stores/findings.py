@@ -15,16 +15,14 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Label, Select, bindparam, false, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import audit
-from . import cells as cells_store
-from . import visits as visit_store
-from ..calendar import WorkingCalendar
+from ..calendar import WorkingCalendar, local_day_numbers
 from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
-from ..calendar import local_day_numbers
 from ..compliance.indicators import week_number
 from ..models import ApplicantFinding, Case, Finding, Visit
+from . import audit, cells as cells_store, visits as visit_store
 from .sets import one_of
 from .visits import bulk_insert, refresh_all_cases, visits_frame
+
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -298,7 +296,7 @@ def rejudge_all(session: Session, inputs, actor: str, cause: Cause,
     changed) and sweep everything, so that findings that no longer fire say which change
     cleared them. The weekly indicator cells from ``since`` (the changed calendar day; None:
     every computed week) are marked stale."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     refreshed = refresh_all_cases(session, inputs.frames, inputs.calendar, actor=actor, reason=cause.reason)
     result = sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds, cause=cause, actor=actor)
     if since is not None:
@@ -324,7 +322,7 @@ def backfill_params(session: Session, frames: CatalogFrames, calendar: WorkingCa
     is judged as of its own ``as_of`` (its hours grow with time). Nothing else changes;
     a finding that no run matches keeps its detail, shown as it is. English is never parsed.
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     stored = pd.read_sql(select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.detail,
                                 Finding.as_of).where(Finding.params.is_(None), Finding.rule.in_(list(RULES))),
                          session.connection())
@@ -391,7 +389,7 @@ def review(session: Session, finding: Finding, decision: str, note: str, reviewe
     confirmed or reopened, it keeps firing. With ``timezone`` (the app's), a finding that
     stops firing marks its week's cells stale (the report's findings by rule).
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if decision not in REVIEW_DECISIONS:
         return "unknown_decision"
     if not note.strip():

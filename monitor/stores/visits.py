@@ -6,10 +6,11 @@ half-way leaves the database exactly as it was.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,13 +20,12 @@ import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, String, bindparam, false, func, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
-from . import audit, evidence
-from . import cells as cells_store
-from .sets import one_of, plain
 from ..calendar import WorkingCalendar, local_day_numbers, week_number
 from ..compliance import CatalogFrames, case_timeline
-from ..models import AuditRecord, Case, CorrectionRequest, Visit
 from ..compliance.applicants import applicant_hashes
+from ..models import AuditRecord, Case, CorrectionRequest, Visit
+from . import audit, cells as cells_store, evidence
+from .sets import one_of, plain
 
 CHUNK = 5000
 VISIT_COLUMNS = ["visit_id", "case_pk", "office_code", "service_code", "staff_id", "applicant_hash",
@@ -205,7 +205,7 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     was written (``recorded_at``). An import is one audit record carrying the ordered
     digest of every visit and case it wrote (monitor.stores.evidence).
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     present = _existing(session, Visit.visit_id, visits["visit_id"].unique())
     new = visits[~visits["visit_id"].isin(present)]
     if new.empty:

@@ -16,8 +16,8 @@ import pandas as pd
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from ..compliance import RULES, CatalogFrames, weekly_indicators
 from ..calendar import week_end
+from ..compliance import RULES, CatalogFrames, weekly_indicators
 from ..compliance.indicators import SCOPES
 from ..models import ApplicantFinding, Case, Complaint, Finding, Visit, VisitAnswer
 from .visits import chunks

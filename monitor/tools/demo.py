@@ -11,16 +11,14 @@ from werkzeug.security import generate_password_hash
 
 from services_catalog import BUNDLED_CATALOG, load_catalog
 
-from ..stores import catalog as catalog_store
-from ..stores import findings as findings_store
-from ..stores import visits as visit_store
-from ..stores.calendar import calendar_from_db
 from ..compliance import CatalogFrames, frame_from_text, parse_visits
 from ..config import rule_thresholds
 from ..models import Case, Office, User, Visit
 from ..services import indicator_cells, witness
 from ..services.context import EngineInputs
 from ..services.front_desk import check_code_hash, new_check_code
+from ..stores import catalog as catalog_store, findings as findings_store, visits as visit_store
+from ..stores.calendar import calendar_from_db
 from .synthetic import generate_visits
 
 OFFICES = (

@@ -5,15 +5,15 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request, url_for
-from werkzeug.routing import BuildError
 from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
+from werkzeug.routing import BuildError
 
 from ..calendar import week_days
 from ..compliance.indicator_table import RATE_INDICATORS  # noqa: F401  (the views import it from here)
 from ..services.context import current_catalog
-from .labels import citizen_label, label, state_system_name
 from . import words
 from .finding_words import finding_words
+from .labels import citizen_label, label, state_system_name
 from .numbers import format_decimal
 from .words import format_indicator
 

@@ -9,7 +9,8 @@ of ``offices_of``; ``visible`` turns their NotFound, and NotYourOffice, into the
 """
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user

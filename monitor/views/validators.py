@@ -10,7 +10,6 @@ from ..extensions import db
 from ..services import offices
 
 
-
 class PlausibleDate:
     """A date or time between 2000 and 2100, else a form error (not a 500 later)."""
 

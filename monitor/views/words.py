@@ -7,17 +7,16 @@ Flask-Babel. Findings are worded in finding_words.py, the services' refusals in 
 from __future__ import annotations
 
 import datetime as dt
-
-from markupsafe import Markup
-
 from functools import lru_cache
 
 from flask_babel import format_date, format_datetime, get_locale, gettext as _, lazy_gettext as _l, ngettext
+from markupsafe import Markup
 
 from ..calendar import DayStatus, DueDate, holiday_words
 from ..compliance.indicator_table import RATE_INDICATORS, THROUGHPUT
 from .labels import label
 from .numbers import format_in
+
 
 def holiday_name(status: DayStatus) -> str:
     """A day off's holidays in the reader's language, from the calendar's own kk/ru/en table

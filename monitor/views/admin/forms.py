@@ -1,11 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-
-from ...services import offices
-from wtforms.fields.choices import SelectChoice
 from wtforms import DateField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
+from ...services import offices
 from ..validators import PlausibleDate
 
 

@@ -9,13 +9,10 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ... import jobs as scheduled_jobs, scheduler
-from ...services import accounts, calendar_changes
-from ...services import escalations
-from ...services import stewardship
-from ...services import offices as offices_service
+from ...extensions import db
+from ...services import accounts, calendar_changes, escalations, offices as offices_service, stewardship
 from ...services.accounts import AccountError
 from ...services.context import current_catalog, engine_inputs
-from ...extensions import db
 from ..access import offices_of
 from ..validators import MAX_PAGE, int_arg
 from . import bp
@@ -152,7 +149,7 @@ def escalations_queue():
     clock). A supervisor sees what escalated from their offices."""
     page = int_arg("page", 1, maximum=MAX_PAGE)
     config = current_app.config
-    rows, total = escalations.queue(db.session, offices_of(current_user), dt.datetime.now(dt.timezone.utc),
+    rows, total = escalations.queue(db.session, offices_of(current_user), dt.datetime.now(dt.UTC),
                                     config["ESCALATE_AFTER_WORKING_DAYS"],
                                     engine_inputs().calendar, page)
     pages = max(1, -(-total // escalations.QUEUE_PER_PAGE))

@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
-from ...services import accounts
-from .loader import start_session
 from ...extensions import db, limiter
+from ...services import accounts
 from . import bp
 from .forms import LoginForm, OwnPasswordForm
+from .loader import start_session
 
 HOME_OF_ROLE = {"desk": "desk.today", "supervisor": "supervisor.report", "admin": "admin.users",
                 "steward": "steward.index"}

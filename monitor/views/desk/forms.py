@@ -1,10 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
 from wtforms import (
-    DateTimeLocalField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField,
-    TextAreaField, widgets,
+    DateTimeLocalField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..validators import ExistingOffice, PlausibleDate

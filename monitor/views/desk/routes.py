@@ -11,21 +11,19 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from ...services import accounts, cases, escalations, front_desk, receipts, returns, witness
-from ...services.errors import DraftRejected
 from ...calendar import due_at
-from ...compliance.visit_log import iin_is_valid
-from ...services.context import engine_inputs
-from ...extensions import db
 from ...compliance.applicants import applicant_hash
+from ...compliance.visit_log import iin_is_valid
+from ...extensions import db
+from ...services import accounts, cases, escalations, front_desk, receipts, returns, witness
+from ...services.context import engine_inputs
+from ...services.errors import DraftRejected
+from .. import desk_words, public_url, reader_context
 from ..access import offices_of, visible
-from .. import public_url
-from ..labels import label
-from .. import reader_context
 from ..error_words import field_error
-from ..words import supervised_reason
-from .. import desk_words
+from ..labels import label
 from ..qr import qr_svg
+from ..words import supervised_reason
 from . import bp
 from .forms import CorrectionForm, RelativeForm, VisitForm
 
@@ -40,7 +38,7 @@ def _language() -> str:
 def today():
     """Today's visits and the office's open cases, the overdue and nearly due first."""
     inputs = engine_inputs()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     day = cases.desk_day(db.session, offices_of(current_user), now, inputs.timezone, NEARLY_DUE)
     open_cases = [(case, state, _next_step(case, state)) for case, state in day.open_cases]
     # An overdue case's accountability clock: when it goes to the administrator.
@@ -248,7 +246,7 @@ def receipt(case_number: str):
     # its QR code, which carry the check code, so only on the receipt that shows the code.
     witness_link = public_url("public.witness", case_number=case.case_number, code=check_code) \
         if check_code else None
-    logged = witness.logged_visits(db.session, inputs, case, dt.datetime.now(dt.timezone.utc), with_answers=False)
+    logged = witness.logged_visits(db.session, inputs, case, dt.datetime.now(dt.UTC), with_answers=False)
     return render_template("desk/receipt.html", case=case, service=service, version=version,
                            explained=explained, check_code=check_code, documents=catalog.documents,
                            refusal_ground=ground, logged=logged,
@@ -319,7 +317,7 @@ def correct(visit_id: str):
     errors, effect = [], None
     if form.validate_on_submit():
         def aware(value):
-            return value.replace(tzinfo=timezone).astimezone(dt.timezone.utc) if value else None
+            return value.replace(tzinfo=timezone).astimezone(dt.UTC) if value else None
         others = [line.strip() for chunk in (form.other_documents.data or "").splitlines()
                   for line in chunk.split(";") if line.strip()]
         codes, document_errors = front_desk.resolve_documents(list(form.documents.data or ()) + others, catalog,

@@ -70,6 +70,6 @@ def prometheus_metrics():
     if not metrics.allowed(config, request.remote_addr, request.headers.get("Authorization", ""),
                            forwarded="X-Forwarded-For" in request.headers):
         abort(404)
-    status = operations.status(db.session, dt.datetime.now(dt.timezone.utc), config["MONITOR_TIMEZONE"])
+    status = operations.status(db.session, dt.datetime.now(dt.UTC), config["MONITOR_TIMEZONE"])
     response = current_app.response_class(metrics.exposition(status), mimetype=CONTENT_TYPE_LATEST)
     return _no_store(response)

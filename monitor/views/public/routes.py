@@ -5,31 +5,34 @@ import datetime as dt
 import math
 
 from flask import (
-    Response, abort, current_app, flash, make_response, redirect, render_template, request, session, url_for,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask_babel import get_locale, gettext as _, ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
-from ...services import citizens
-from ...services import mail
-from ...services import offices
-from ...services import public_pages
-from ...services import returns
-from ...services import stewardship
-from ...services import witness as witness_service
 from ...calendar import due_at
 from ...compliance.escalation import runs_out_at
 from ...compliance.indicator_table import PUBLIC_INDICATORS
-from ...services.context import current_catalog, engine_inputs, local_today
-from ..charts import line_chart
 from ...extensions import db, limiter
+from ...services import citizens, mail, offices, public_pages, returns, stewardship, witness as witness_service
+from ...services.context import current_catalog, engine_inputs, local_today
 from ...services.publishing import office_ranking
 from .. import RATE_INDICATORS, format_week_start, public_url
+from ..charts import line_chart
+from ..error_words import witness_error
 from ..labels import citizen_label
 from . import bp
-from ..error_words import witness_error
 from .forms import AnswerForm, CaseStatusForm, ComplaintForm, ErrorReportForm, FollowUpForm
 
 SHOWN_INDICATORS = PUBLIC_INDICATORS  # the one indicator table says which are public
@@ -139,13 +142,13 @@ def case_status():
     status, not_found = None, False
     if form.validate_on_submit():
         status = citizens.case_status(db.session, form.case_number.data, form.check_code.data,
-                                      dt.datetime.now(dt.timezone.utc))
+                                      dt.datetime.now(dt.UTC))
         not_found = status is None
     timezone = public_pages.calendar(_language()).timezone
     logged, returned = [], None
     if status is not None:  # each visit as logged, and a link to say whether it is what happened
         case = citizens.case_for_citizen(db.session, form.case_number.data, form.check_code.data)
-        logged = witness_service.logged_visits(db.session, engine_inputs(), case, dt.datetime.now(dt.timezone.utc))
+        logged = witness_service.logged_visits(db.session, engine_inputs(), case, dt.datetime.now(dt.UTC))
         # A returned package: what to bring, by name, with the law that allows asking for it.
         returned = returns.returned_package(logged, status.service_code, current_catalog(), timezone)
     response = make_response(render_template("public/status.html", form=form, status=status, not_found=not_found,
@@ -195,7 +198,7 @@ def witness(case_number: str, code: str):
     if case is None:
         abort(404)
     inputs = engine_inputs()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     posted, posted_index, refused = None, None, None
     if request.method == "POST":
         prefix = request.form.get("form", "")
@@ -280,7 +283,7 @@ def complain():
         # session cookie, never cached, so a shared kiosk does not leak it.
         answer_by = None
         if form.kind.data == "inducement":  # the accountability clock of an unanswered report
-            answer_by = runs_out_at(dt.datetime.now(dt.timezone.utc), current_app.config["ESCALATE_AFTER_WORKING_DAYS"],
+            answer_by = runs_out_at(dt.datetime.now(dt.UTC), current_app.config["ESCALATE_AFTER_WORKING_DAYS"],
                                     public_pages.calendar(_language()))
         response = current_app.make_response(render_template(
             "public/complaint_filed.html", filed={"reference": filed.reference, "code": filed.follow_up_code},
@@ -328,7 +331,7 @@ def _escalate(reference: str, supervisors_only: bool = False) -> None:
     mails are queued with the complaint, and the ``mail`` job sends them within a minute."""
     complaint = citizens.complaint_by_reference(db.session, reference)
     mail.queue_escalation(db.session, complaint, mail.addresses(current_app.config["MAIL_COPY_TO"]),
-                          public_url("supervisor.complaint", reference=reference), dt.datetime.now(dt.timezone.utc),
+                          public_url("supervisor.complaint", reference=reference), dt.datetime.now(dt.UTC),
                           supervisors_only=supervisors_only)
 
 

@@ -11,33 +11,35 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from ...services import cases, citizens
-from ...services import escalations
-from ...services import findings as findings_service
-from ...services import front_desk
-from ...services import mail
-from ...services import public_pages
-from ...services import reports
-from ...services.cells import safe_frame
-from ..charts import funnel_chart, line_chart
-from .. import words
-from ...compliance import ALL_RULES, INDICATORS
-from ...compliance import funnel
-from ...compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND
 from ...calendar import FIRST_YEAR, LAST_YEAR, BadWeek, checked_week, last_complete_week, week_end, week_of_label
-from ...services.context import engine_inputs
+from ...compliance import ALL_RULES, INDICATORS, funnel
+from ...compliance.indicator_table import BY_NAME, DENOMINATORS, FINDINGS_BEHIND
 from ...extensions import db
-from .. import RATE_INDICATORS, reader_context
-from ..error_words import error_message, field_error
-from ..labels import label
-from ..exports import people_workbook
+from ...services import (
+    cases,
+    citizens,
+    escalations,
+    findings as findings_service,
+    front_desk,
+    mail,
+    public_pages,
+    reports,
+)
+from ...services.cells import safe_frame
+from ...services.context import engine_inputs
+from .. import RATE_INDICATORS, reader_context, words
 from ..access import offices_of, visible
-from . import bp
+from ..charts import funnel_chart, line_chart
+from ..error_words import error_message, field_error
+from ..exports import people_workbook
+from ..labels import label
 from ..validators import MAX_PAGE, int_arg
+from . import bp
 from .forms import AnswerForm, DecisionForm, ReviewForm
 
+
 def _week() -> str:
-    week = request.args.get("week") or last_complete_week(dt.datetime.now(dt.timezone.utc),
+    week = request.args.get("week") or last_complete_week(dt.datetime.now(dt.UTC),
                                                           current_app.config["MONITOR_TIMEZONE"])
     try:
         checked_week(week)
@@ -178,7 +180,7 @@ def findings():
     # it, the one that came after it.
     place = reviewed if reviewed in shown else request.args.get("next", type=int)
     inputs = engine_inputs()
-    clocks = escalations.finding_clocks(db.session, [row.Finding for row in rows], dt.datetime.now(dt.timezone.utc),
+    clocks = escalations.finding_clocks(db.session, [row.Finding for row in rows], dt.datetime.now(dt.UTC),
                                         current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar)
     return render_template("supervisor/findings.html", rows=rows, form=ReviewForm(), total=total, page=page,
                            pages=pages, arguments=arguments, timezone=inputs.calendar.timezone, clocks=clocks,
@@ -225,7 +227,7 @@ def case(case_number: str):
     found = visible(cases.visible_case, case_number)
     timeline = cases.case_timeline(db.session, found)
     inputs = engine_inputs()
-    clock = escalations.case_clocks(db.session, [found], dt.datetime.now(dt.timezone.utc),
+    clock = escalations.case_clocks(db.session, [found], dt.datetime.now(dt.UTC),
                                     current_app.config["ESCALATE_AFTER_WORKING_DAYS"], inputs.calendar).get(found.id)
     return render_template("supervisor/case.html", case=found, visits=timeline.visits, findings=timeline.findings,
                            clock=clock, history=timeline.history, requests=timeline.requests,
@@ -264,7 +266,7 @@ def decide_correction(request_id: int):
 def complaints():
     """Complaints of the area; reports of inducement are only ever shown here."""
     listed = citizens.area_complaints(db.session, offices_of(current_user))
-    clocks = escalations.report_clocks(db.session, listed, dt.datetime.now(dt.timezone.utc),
+    clocks = escalations.report_clocks(db.session, listed, dt.datetime.now(dt.UTC),
                                        current_app.config["ESCALATE_AFTER_WORKING_DAYS"], engine_inputs().calendar)
     return render_template("supervisor/complaints.html", complaints=listed, clocks=clocks)
 
@@ -276,7 +278,7 @@ def complaint(reference: str):
     if form.validate_on_submit():
         citizens.answer_complaint(db.session, found, form.answer.data, form.close.data, current_user.login)
         # The citizen who left an e-mail address gets the answer: queued with it, sent by the mail job.
-        mail.queue_complaint_answer(db.session, found, dt.datetime.now(dt.timezone.utc))
+        mail.queue_complaint_answer(db.session, found, dt.datetime.now(dt.UTC))
         db.session.commit()
         flash(_("Answer saved."), "success")
         return redirect(url_for(".complaints"))
