@@ -97,8 +97,8 @@ def test_a_clerk_logs_a_forward_by_keyboard_alone_in_russian(app, client, login,
         # Before choosing: a submit, whose fields do not include the forward's.
         assert page.locator("input[name=action][value=submit]").is_checked()
         assert forwarded_to.is_hidden() and page.get_by_label("Основание для отказа").is_hidden()
-        focused = page.evaluate("document.activeElement.name")
-        assert focused == "action"  # the action comes first and has the focus
+        # The action comes first and has the focus (autofocus lands a moment after the load).
+        page.wait_for_function("document.activeElement && document.activeElement.name === 'action'", timeout=5000)
         for _ in range(3):  # submit -> return -> resubmit -> forward
             page.keyboard.press("ArrowDown")
         assert page.locator("input[name=action][value=forward]").is_checked()
