@@ -13,7 +13,6 @@ from monitor.stores.catalog import store_catalog
 from services_catalog import BUNDLED_CATALOG, load_catalog
 
 from .browser import chromium_page, serve
-from .pages_db import database_url  # noqa: F401  (pages, not storage: SQLite once)
 from .test_language_leaks import english_runs
 from .test_returned_package import WORDS, returned_case
 

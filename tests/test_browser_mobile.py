@@ -9,7 +9,6 @@ from monitor.stores.catalog import store_catalog
 from services_catalog import BUNDLED_CATALOG, load_catalog
 
 from .browser import chromium_page, serve
-from .pages_db import database_url  # noqa: F401  (pages, not storage: SQLite once)
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from .browser import chromium_page, serve
-from .pages_db import database_url  # noqa: F401  (pages, not storage: SQLite once)
 from .test_plain_pages import _publish
 
 pytestmark = pytest.mark.browser
