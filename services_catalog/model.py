@@ -247,6 +247,16 @@ class Catalog:
         service = self.services.get(service_code)
         return service.version_in_force(on_date) if service else None
 
+    def document_code(self, text: str) -> str | None:
+        """The code of the document ``text`` names: its code, or its name in kk, ru or en in any
+        case (the first such document in catalog order); None when it names none."""
+        text = text.strip()
+        if text in self.documents:
+            return text
+        wanted = text.casefold()
+        return next((code for code, document in self.documents.items()
+                     if any(wanted == name.strip().casefold() for name in document.name.as_dict().values())), None)
+
     def search(self, query: str) -> list[Service]:
         """The services ``query`` finds, best match first (every service for an empty query)."""
         from .search import search

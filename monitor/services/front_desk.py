@@ -515,16 +515,12 @@ def resolve_documents(entries: list[str], catalog, stored: str = "") -> tuple[li
     case); free text already stored on the visit stays as it is. Anything else is refused
     (a mistyped code or name would otherwise be saved as an unlawful demand).
     """
-    by_name: dict[str, str] = {}
-    for document in catalog.documents.values():
-        for name in document.name.as_dict().values():
-            by_name.setdefault(name.strip().casefold(), document.code)
     kept = {t.strip() for t in stored.split(";") if t.strip()}
     codes, errors = [], []
     for entry in (e.strip() for e in entries):
         if not entry:
             continue
-        code = entry if entry in catalog.documents else by_name.get(entry.casefold())
+        code = catalog.document_code(entry)
         if code is None and entry in kept:
             code = entry
         if code is None:

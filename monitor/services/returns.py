@@ -55,18 +55,8 @@ class ReturnedPackage:
         return [(title, source.url) for source in self.sources if (title := source.title_in(language))]
 
 
-def _code_of(token: str, catalog: Catalog) -> str:
-    """A token as the catalog's code when it is one, or a document's name in any language
-    (typed as text at the desk); otherwise the token as it is."""
-    if token in catalog.documents:
-        return token
-    wanted = token.strip().casefold()
-    return next((code for code, document in catalog.documents.items()
-                 if any(wanted == name.strip().casefold() for name in document.name.as_dict().values())), token)
-
-
 def _classify(token: str, version: ServiceVersion | None, catalog: Catalog) -> MissingDocument:
-    token = _code_of(token, catalog)
+    token = catalog.document_code(token) or token  # a name typed at the desk, as its code
     document = catalog.documents.get(token)
     if version is not None:
         for entry in version.required_documents:
