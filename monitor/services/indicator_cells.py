@@ -25,7 +25,6 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from ..calendar import week_end
 from ..compliance import INDICATORS
 from ..compliance.indicators import (
     COUNT_INDICATORS,
@@ -116,8 +115,8 @@ def refresh_stale(session: Session, inputs: EngineInputs, now: dt.datetime | Non
     if not marks:
         return []
     weeks = sorted({w for _, first, last in marks for w in range(first, last + 1)})
-    for week in weeks:
-        refresh_week(session, inputs, week, now)
+    for first, last in _spans(weeks):
+        refresh_weeks(session, inputs, first, last, now)
     session.execute(delete(StaleIndicatorWeeks).where(
         one_of(session, StaleIndicatorWeeks.id, [mark_id for mark_id, _, _ in marks])))
     session.flush()
@@ -148,52 +147,97 @@ def _blob(values: np.ndarray) -> bytes:
     return np.ascontiguousarray(values, dtype="<f8").tobytes()
 
 
+def _blobs(samples: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Each group's ``value`` samples as one blob, in their order within the group (one sort
+    and a slice per group: a Python aggregation per group cost seconds per refresh)."""
+    if samples.empty:
+        return pd.Series([], dtype=object)
+    ordered = samples.sort_values(keys, kind="stable")
+    groups = ordered.groupby(keys, sort=False).size()
+    ends = np.cumsum(groups.to_numpy())
+    values = np.ascontiguousarray(ordered["value"].to_numpy(), dtype="<f8")
+    return pd.Series([values[end - size:end].tobytes() for end, size in zip(ends, groups.to_numpy())],
+                     index=groups.index, dtype=object)
+
+
 def _values(blob: bytes | None) -> np.ndarray:
     return np.frombuffer(blob or b"", dtype="<f8")
 
 
-def compute_week(session: Session, inputs: EngineInputs, week: int) -> pd.DataFrame:
-    """The cells of one week from its stored rows: one row per (scope_kind, office, value)."""
+SPAN_WEEKS = 8  # weeks computed from one read of their rows (a refresh holds about this many weeks in memory)
+
+
+def _spans(weeks: list[int]) -> list[tuple[int, int]]:
+    """Sorted weeks as runs of consecutive weeks, each at most SPAN_WEEKS long."""
+    spans: list[tuple[int, int]] = []
+    for week in weeks:
+        if spans and week == spans[-1][1] + 1 and week - spans[-1][0] < SPAN_WEEKS:
+            spans[-1] = (spans[-1][0], week)
+        else:
+            spans.append((week, week))
+    return spans
+
+
+def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int) -> pd.DataFrame:
+    """The cells of weeks first..last from one read of their stored rows: one row per (week,
+    scope_kind, office, value). Each week's cells equal those computed from that week's rows
+    alone: counts, samples and complaints are taken at their own week, and the open-and-overdue
+    count at a week's end is the running sum of the cases' changes up to it (a case read for a
+    later week that is not overdue and open at this week's end adds +1 and -1, or nothing)."""
     timezone = inputs.timezone
-    rows = week_store.week_frames(session, inputs.frames, timezone, week, week)
+    rows = week_store.week_frames(session, inputs.frames, timezone, first, last)
     visits = rows.visits
     key = (visits["office_code"].astype(str) + _SEPARATOR + visits["service_code"].astype(str) + _SEPARATOR
            + visits["staff_id"].astype(str)).to_numpy(dtype=object)
     parts = indicator_parts(visits.assign(cell=key), rows.cases, rows.findings, timezone, "cell",
                             answers=rows.answers)
-    counts = parts.counts.reindex(columns=list(CELL_COUNTS)).fillna(0)
-    counts = counts[counts.index.get_level_values("week") == week].groupby(level="scope").sum()
-    changes = parts.overdue_changes
-    overdue = changes[changes.index.get_level_values("week") <= week].groupby(level="scope").sum()
-    lead = parts.lead_hours[parts.lead_hours["week"] == week]
-    wait = parts.wait_minutes[parts.wait_minutes["week"] == week]
-    finest = pd.DataFrame(index=pd.Index(sorted(set(counts.index) | set(overdue.index) | set(lead["scope"])
-                                                | set(wait["scope"])), name="scope", dtype=object))
-    finest = finest.join(counts).fillna(0)
-    finest["overdue_open"] = overdue.reindex(finest.index).fillna(0)
-    split = finest.index.to_series().str.split(_SEPARATOR, expand=True) if len(finest) else \
-        pd.DataFrame(columns=[0, 1, 2])
-    if len(finest):
-        finest["office_code"], finest["service_code"], finest["staff_id"] = \
-            split[0].to_numpy(), split[1].to_numpy(), split[2].to_numpy()
-    else:
-        finest["office_code"], finest["service_code"], finest["staff_id"] = [], [], []
-    # Each sample's (office, service, staff), from its cell key.
-    lead = lead.join(finest[["office_code", "service_code", "staff_id"]], on="scope")
-    wait = wait.join(finest[["office_code", "service_code", "staff_id"]], on="scope")
 
-    # The scope values the stored visits of the week show (judged or not: stores.weeks.scope_values).
-    seen = pd.read_sql(select(Visit.office_code, Visit.service_code, Visit.staff_id, func.count().label("n"))
-                       .where(Visit.week == week).group_by(Visit.office_code, Visit.service_code, Visit.staff_id),
+    def in_span(weeks) -> np.ndarray:
+        weeks = np.asarray(weeks)
+        return (weeks >= first) & (weeks <= last)
+    counts = parts.counts.reindex(columns=list(CELL_COUNTS)).fillna(0)
+    counts = counts[in_span(counts.index.get_level_values("week"))].groupby(level=["week", "scope"]).sum()
+    changes = parts.overdue_changes.reset_index()
+    changes = changes[changes["week"] <= last]
+    changes["week"] = np.maximum(changes["week"].to_numpy(), first)
+    levels = changes.groupby(["scope", "week"])["change"].sum().unstack("week", fill_value=0) \
+        .reindex(columns=range(first, last + 1), fill_value=0).cumsum(axis=1)
+    overdue = cast(pd.Series, levels.stack())
+    overdue = overdue[overdue != 0].swaplevel().rename("overdue_open")
+    overdue.index = overdue.index.set_names(["week", "scope"])
+    lead = parts.lead_hours[in_span(parts.lead_hours["week"])]
+    wait = parts.wait_minutes[in_span(parts.wait_minutes["week"])]
+    index = pd.MultiIndex.from_tuples(
+        sorted(set(counts.index) | set(overdue.index) | set(zip(lead["week"], lead["scope"]))
+               | set(zip(wait["week"], wait["scope"]))), names=["week", "scope"])
+    finest = pd.DataFrame(index=index).join(counts).fillna(0)
+    finest["overdue_open"] = overdue.reindex(finest.index).fillna(0)
+    finest = finest.reset_index()
+    # Each cell key's (office, service, staff).
+    places = pd.Series(pd.unique(finest["scope"].to_numpy(dtype=object)), dtype=object)
+    split = places.str.split(_SEPARATOR, expand=True) if len(places) else pd.DataFrame(columns=[0, 1, 2])
+    place = pd.DataFrame({"office_code": split[0].to_numpy(dtype=object),
+                          "service_code": split[1].to_numpy(dtype=object),
+                          "staff_id": split[2].to_numpy(dtype=object)}, index=places.to_numpy(dtype=object))
+    finest = finest.join(place, on="scope")
+    lead = lead.join(place, on="scope")
+    wait = wait.join(place, on="scope")
+
+    # The scope values the stored visits of the weeks show (judged or not: stores.weeks.scope_values).
+    seen = pd.read_sql(select(Visit.week, Visit.office_code, Visit.service_code, Visit.staff_id,
+                              func.count().label("n"))
+                       .where(Visit.week.between(first, last))
+                       .group_by(Visit.week, Visit.office_code, Visit.service_code, Visit.staff_id),
                        session.connection())
-    complaints = week_store.complaints_of_weeks(session, week, week, timezone)
-    complaints = complaints[week_number(local_day_numbers(complaints["received_at"], timezone)) == week] \
-        if len(complaints) else complaints
-    complaints = complaints.assign(office_code=complaints["office_code"].fillna(""))
+    complaints = week_store.complaints_of_weeks(session, first, last, timezone)
+    complaints = complaints.assign(
+        week=week_number(local_day_numbers(complaints["received_at"], timezone)) if len(complaints) else [],
+        office_code=complaints["office_code"].fillna(""))
+    complaints = complaints[in_span(complaints["week"])]
 
     kinds = []
     for kind in CELL_KINDS:
-        keys = ["office_code"] + ([_VISIT_COLUMN[kind]] if kind != "office" else [])
+        keys = ["week", "office_code"] + ([_VISIT_COLUMN[kind]] if kind != "office" else [])
         grouped = finest.groupby(keys)[list(CELL_COUNTS) + ["overdue_open"]].sum()
         grouped = grouped.join(seen.groupby(keys)["n"].sum().rename("seen"), how="outer")
         if kind != "staff":
@@ -203,28 +247,44 @@ def compute_week(session: Session, inputs: EngineInputs, week: int) -> pd.DataFr
             grouped["complaints"] = 0
         grouped = grouped.fillna(0).astype("int64")
         for column, samples in (("lead_hours", lead), ("wait_minutes", wait)):
-            blobs = samples.groupby(keys)["value"].agg(lambda values: _blob(values.to_numpy()))
+            blobs = _blobs(samples, keys)
             grouped[column] = blobs.reindex(grouped.index).where(lambda b: b.notna(), b"").to_numpy(dtype=object) \
                 if len(blobs) else b""
         grouped = grouped.reset_index()
         grouped["scope_value"] = "" if kind == "office" else grouped[_VISIT_COLUMN[kind]]
-        kinds.append(grouped.assign(week=week, scope_kind=kind))
+        kinds.append(grouped.assign(scope_kind=kind))
     columns = ["week", "scope_kind", "office_code", "scope_value", *CELL_COUNTS, "overdue_open", "complaints",
                "seen", "lead_hours", "wait_minutes"]
     return pd.concat(kinds, ignore_index=True)[columns]
 
 
-def refresh_week(session: Session, inputs: EngineInputs, week: int, now: dt.datetime | None = None) -> None:
-    """Replace one week's cells, final values and its share of the scope values seen."""
+def refresh_weeks(session: Session, inputs: EngineInputs, first: int, last: int,
+                  now: dt.datetime | None = None) -> None:
+    """Replace the cells, final values and share of the scope values seen of weeks first..last."""
     now = now or dt.datetime.now(dt.UTC)
-    cells = compute_week(session, inputs, week)
-    _update_scope_values(session, week, cells)
-    session.execute(delete(IndicatorCell).where(IndicatorCell.week == week))
-    session.execute(delete(IndicatorValue).where(IndicatorValue.week == week))
+    cells = compute_weeks(session, inputs, first, last)
+    _update_scope_values(session, (first, last), cells)
+    session.execute(delete(IndicatorCell).where(IndicatorCell.week.between(first, last)))
+    session.execute(delete(IndicatorValue).where(IndicatorValue.week.between(first, last)))
     if len(cells):
-        session.execute(insert(IndicatorCell), _records(cells))
-    # The final figures of the network and of every office, service and staff member, in one
-    # combination: each kind's cells hold every visit once, under scope values of their own.
+        session.execute(insert(IndicatorCell.__table__), _records(cells))
+    _refresh_values(session, inputs, (first, last), cells)
+    _refresh_finding_cells(session, (first, last), inputs.timezone)
+    stored = set(session.scalars(select(IndicatorWeek.week).where(IndicatorWeek.week.between(first, last))))
+    if stored:
+        session.execute(update(IndicatorWeek).where(IndicatorWeek.week.between(first, last))
+                        .values(refreshed_at=now))
+    fresh = [{"week": week, "refreshed_at": now} for week in range(first, last + 1) if week not in stored]
+    if fresh:
+        session.execute(insert(IndicatorWeek), fresh)
+    session.flush()
+
+
+def _refresh_values(session: Session, inputs: EngineInputs, weeks: tuple[int, int], cells: pd.DataFrame) -> None:
+    """The final figures of the network and of every office, service and staff member of these
+    weeks, in one combination: each kind's cells hold every visit once, under scope values of
+    their own. A week gets rows for the network and the scope values its cells show."""
+    first, last = weeks
     stacked, labelled = [], []
     for kind in ("network", *CELL_KINDS):
         source = cells[cells["scope_kind"] == ("office" if kind == "network" else kind)]
@@ -233,20 +293,22 @@ def refresh_week(session: Session, inputs: EngineInputs, week: int, now: dt.date
         stacked.append(source)
         labelled.append(kind + _SEPARATOR + _scope_of(source, None if kind == "network" else kind))
     labels = np.concatenate(labelled)
-    present = sorted(set(labels) | {"network" + _SEPARATOR})
-    table = combine_cells(pd.concat(stacked, ignore_index=True), "label", (week, week), present,
-                          inputs.timezone, labels=labels)
+    stacked_cells = pd.concat(stacked, ignore_index=True)
+    network = "network" + _SEPARATOR
+    present = sorted(set(labels) | {network})
+    table = combine_cells(stacked_cells, "label", (first, last), present, inputs.timezone, labels=labels)
+    week_labels = {week_label(week): week for week in range(first, last + 1)}
+    table["week"] = table["week"].map(week_labels)
+    shown = set(zip(stacked_cells["week"].astype("int64"), labels)) \
+        | {(week, network) for week in range(first, last + 1)}
+    table = table[[pair in shown for pair in zip(table["week"], table["label"])]]
     kinds = table["label"].str.split(_SEPARATOR, n=1, expand=True)
     values = table[INDICATORS].astype("float64").astype(object)
-    values = values.where(values.notna(), None).assign(week=week, scope_kind=kinds[0].to_numpy(),
+    values = values.where(values.notna(), None).assign(week=table["week"].to_numpy(),
+                                                       scope_kind=kinds[0].to_numpy(),
                                                        scope_value=kinds[1].to_numpy())
-    session.execute(insert(IndicatorValue), _records(values))
-    _refresh_finding_cells(session, week, inputs.timezone)
-    if session.get(IndicatorWeek, week) is None:
-        session.add(IndicatorWeek(week=week, refreshed_at=now))
-    else:
-        session.execute(update(IndicatorWeek).where(IndicatorWeek.week == week).values(refreshed_at=now))
-    session.flush()
+    if len(values):
+        session.execute(insert(IndicatorValue.__table__), _records(values))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -259,21 +321,18 @@ def _keys(index: pd.Index) -> list[tuple[Any, Any, Any]]:
     return list(zip(index.get_level_values(0), index.get_level_values(1), index.get_level_values(2)))
 
 
-def _refresh_finding_cells(session: Session, week: int, timezone: str) -> None:
-    """Replace the week's counts of firing findings per (visit office, case office, rule)."""
-    counts = findings_store.firing_in_week(session, week, week_end(week - 1, timezone), week_end(week, timezone))
-    session.execute(delete(IndicatorFindingCell).where(IndicatorFindingCell.week == week))
+def _refresh_finding_cells(session: Session, weeks: tuple[int, int], timezone: str) -> None:
+    """Replace the weeks' counts of firing findings per (visit office, case office, rule)."""
+    counts = findings_store.firing_in_weeks(session, *weeks, timezone)
+    session.execute(delete(IndicatorFindingCell).where(IndicatorFindingCell.week.between(*weeks)))
     if len(counts):
-        session.execute(insert(IndicatorFindingCell), [
-            {"week": week, "visit_office": visit_office, "case_office": case_office, "rule": rule,
-             "findings": int(findings)}
-            for visit_office, case_office, rule, findings in counts.itertuples(index=False)])
+        session.execute(insert(IndicatorFindingCell.__table__), _records(counts))
 
 
-def _update_scope_values(session: Session, week: int, cells: pd.DataFrame) -> None:
-    """The scope values seen: add this week's, take away what the week had before."""
+def _update_scope_values(session: Session, weeks: tuple[int, int], cells: pd.DataFrame) -> None:
+    """The scope values seen: add these weeks', take away what the weeks had before."""
     before = pd.read_sql(select(IndicatorCell.scope_kind, IndicatorCell.office_code, IndicatorCell.scope_value)
-                         .where(IndicatorCell.week == week, IndicatorCell.seen > 0), session.connection())
+                         .where(IndicatorCell.week.between(*weeks), IndicatorCell.seen > 0), session.connection())
     now = cells.loc[cells["seen"] > 0, ["scope_kind", "office_code", "scope_value"]]
     now = now.assign(scope_value=np.where(now["scope_kind"] == "office", now["office_code"], now["scope_value"]))
     before = before.assign(scope_value=np.where(before["scope_kind"] == "office", before["office_code"],

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Label, Select, bindparam, false, func, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..calendar import WorkingCalendar, local_day_numbers
+from ..calendar import WorkingCalendar, local_day_numbers, week_end
 from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
 from ..compliance.indicators import week_number
 from ..models import ApplicantFinding, Case, Finding, Visit
+from ..models.types import as_stored
 from . import audit, cells as cells_store, visits as visit_store
 from .sets import one_of
 from .visits import bulk_insert, refresh_all_cases, visits_frame
@@ -493,34 +494,37 @@ def count_by_rule(session: Session, offices: list[str] | None, wanted: FindingFi
     return {rule: count for rule, count in session.execute(query).all()}
 
 
-def firing_in_week(session: Session, week: int, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """The findings that fire in a week, counted per (visit office, case office, rule): exactly
-    ``area_findings``' week filter (week index ``week``, UTC bounds ``start``..``end``), in
-    three parts that each read the week's rows by an index -- the visits of the week, the
-    cases completed in it, the open cases accepted in it -- never the history. Offices are
-    '' where the finding has no visit or no case."""
+def firing_in_weeks(session: Session, first: int, last: int, timezone: str) -> pd.DataFrame:
+    """The findings that fire in weeks first..last, counted per (week, visit office, case
+    office, rule): exactly ``area_findings``' week filter, in three parts that each read the
+    weeks' rows by an index -- the visits of the weeks, the cases completed in them, the open
+    cases accepted in them -- never the history. Offices are '' where the finding has no
+    visit or no case."""
     visit_office = func.coalesce(Visit.office_code, "")
     case_office = func.coalesce(Case.office_code, "")
-    count = func.count(Finding.id).label("findings")
-    of_visits = (select(visit_office.label("visit_office"), case_office.label("case_office"), Finding.rule, count)
-                 .select_from(Visit).join(Finding, Finding.visit_pk == Visit.id)
-                 .outerjoin(Case, Finding.case_pk == Case.id)
-                 .where(Visit.week == week, Finding.firing.is_(True))
-                 .group_by(visit_office, case_office, Finding.rule))
-    start_at, end_at = start.to_pydatetime(), end.to_pydatetime()
+    columns = ["week", "visit_office", "case_office", "rule", "findings"]
+    of_visits = pd.DataFrame(session.execute(
+        select(Visit.week, visit_office, case_office, Finding.rule, func.count(Finding.id))
+        .select_from(Visit).join(Finding, Finding.visit_pk == Visit.id)
+        .outerjoin(Case, Finding.case_pk == Case.id)
+        .where(Visit.week.between(first, last), Finding.firing.is_(True))
+        .group_by(Visit.week, visit_office, case_office, Finding.rule)).all(), columns=columns)
+    start_at = week_end(first - 1, timezone).to_pydatetime()
+    end_at = week_end(last, timezone).to_pydatetime()
 
-    def of_cases(*moment: ColumnElement[bool]) -> Select:
-        no_visit: Label[str] = literal_column("''").label("visit_office")
-        return (select(no_visit, case_office.label("case_office"), Finding.rule, count)
-                .select_from(Case).join(Finding, (Finding.case_pk == Case.id) & Finding.visit_pk.is_(None))
-                .where(Finding.firing.is_(True), *moment).group_by(case_office, Finding.rule))
-    completed = of_cases(Case.completed_at >= start_at, Case.completed_at < end_at)
-    still_open = of_cases(Case.completed_at.is_(None), Case.accepted_at >= start_at, Case.accepted_at < end_at)
-    columns = ["visit_office", "case_office", "rule", "findings"]
-    parts = [pd.DataFrame(session.execute(query).all(), columns=columns)
-             for query in (of_visits, completed, still_open)]
-    frame = pd.concat(parts, ignore_index=True)
+    def of_cases(moment, *condition: ColumnElement[bool]) -> pd.DataFrame:
+        """Case findings (no visit) by the week of the case's ``moment``: one row per finding."""
+        rows = pd.DataFrame(session.execute(
+            select(as_stored(moment), case_office, Finding.rule).select_from(Case)
+            .join(Finding, (Finding.case_pk == Case.id) & Finding.visit_pk.is_(None))
+            .where(Finding.firing.is_(True), moment >= start_at, moment < end_at, *condition)).all(),
+            columns=["moment", "case_office", "rule"])
+        moments = pd.to_datetime(rows["moment"], utc=True, format="ISO8601")
+        return rows.assign(week=week_number(local_day_numbers(moments, timezone)) if len(rows) else [],
+                           visit_office="", findings=1)[columns]
+    frame = pd.concat([of_visits, of_cases(Case.completed_at),
+                       of_cases(Case.accepted_at, Case.completed_at.is_(None))], ignore_index=True)
     if frame.empty:
-        return pd.DataFrame(columns=columns).astype({"findings": "int64"})
-    counted = frame.groupby(columns[:3], as_index=False)["findings"].sum()
-    return counted.assign(findings=counted["findings"].astype("int64"))
+        return pd.DataFrame(columns=columns).astype({"week": "int64", "findings": "int64"})
+    counted = frame.groupby(columns[:4])["findings"].sum().reset_index()
+    return counted.astype({"week": "int64", "findings": "int64"})

@@ -20,6 +20,7 @@ from ..calendar import week_end
 from ..compliance import RULES, CatalogFrames, weekly_indicators
 from ..compliance.indicators import SCOPES
 from ..models import ApplicantFinding, Case, Complaint, Finding, Visit, VisitAnswer
+from ..models.types import as_stored
 from .visits import chunks
 
 _CASE_MOMENTS = ("accepted_at", "due_at", "completed_at", "withdrawn_at")
@@ -84,7 +85,7 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
     case_pks: set[int] = set()
     for condition in case_conditions(first, last, timezone):
         case_pks.update(session.scalars(select(Case.id).where(condition)))
-    case_columns = (Case.id.label("case_pk"), *[getattr(Case, c) for c in _CASE_MOMENTS], Case.outcome,
+    case_columns = (Case.id.label("case_pk"), *[as_stored(getattr(Case, c)) for c in _CASE_MOMENTS], Case.outcome,
                     Case.visit_count, Case.accepting_visit_pk, Case.completing_visit_pk)
     cases = pd.concat([pd.read_sql(select(*case_columns).where(false()), connection)]
                       + [pd.read_sql(select(*case_columns).where(Case.id.in_(chunk)), connection)
@@ -92,7 +93,7 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
     cases = cases.sort_values("case_pk").reset_index(drop=True)
 
     visit_columns = (Visit.id.label("visit_pk"), Visit.office_code, Visit.service_code, Visit.staff_id,
-                     Visit.ticket_at, Visit.called_at, Visit.local_day.label("day"), Visit.week)
+                     as_stored(Visit.ticket_at), as_stored(Visit.called_at), Visit.local_day.label("day"), Visit.week)
     in_weeks = pd.read_sql(select(*visit_columns).where(Visit.week.between(first, last)), connection)
     defining = pd.unique(pd.concat([cases["accepting_visit_pk"], cases["completing_visit_pk"]]).dropna()
                          .astype("int64"))
