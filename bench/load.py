@@ -31,14 +31,16 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "load-test-password"
 
 
-def prepare(database_url: str, desks: int) -> None:
+def prepare(database_url: str, desks: int, keep: bool = False) -> None:
+    """A fresh database with the catalog, or (``keep``) one already filled, e.g. by
+    bench/report_cells.py: then only the desks' office and accounts are added if missing."""
     sys.path.insert(0, str(ROOT))
     from flask_migrate import upgrade
-    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy import create_engine, make_url, select, text
     from werkzeug.security import generate_password_hash
 
     url = make_url(database_url)
-    if url.get_backend_name() == "postgresql":
+    if url.get_backend_name() == "postgresql" and not keep:
         admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
@@ -52,11 +54,14 @@ def prepare(database_url: str, desks: int) -> None:
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "load", "APPLICANT_HASH_KEY": "load"})
     with app.app_context():
         upgrade()
-        store_catalog(db.session, load_catalog(BUNDLED_CATALOG))
-        db.session.add(Office(code="LOAD", name_kk="L", name_ru="L", name_en="L", region=""))
+        if not keep:
+            store_catalog(db.session, load_catalog(BUNDLED_CATALOG))
+        if db.session.get(Office, "LOAD") is None:
+            db.session.add(Office(code="LOAD", name_kk="L", name_ru="L", name_en="L", region=""))
         hashed = generate_password_hash(PASSWORD)
+        known = set(db.session.scalars(select(User.login)))
         db.session.add_all(User(login=f"desk{n}", role="desk", office_code="LOAD", password_hash=hashed)
-                           for n in range(desks))
+                           for n in range(desks) if f"desk{n}" not in known)
         db.session.commit()
         db.engine.dispose()
 
@@ -164,8 +169,11 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=8)
     parser.add_argument("--desks", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--keep", action="store_true",
+                        help="use the database as it is (filled by bench/report_cells.py); add the desks only")
     args = parser.parse_args()
-    prepare(args.database, args.desks)
+    prepare(args.database, args.desks, args.keep)
+    before = count_visits(args.database)
     with gunicorn(args.database, args.workers, args.port) as base:
         sys.path.insert(0, str(ROOT))
         from services_catalog import BUNDLED_CATALOG, load_catalog
@@ -188,7 +196,7 @@ def main() -> None:
         print(f"  {kind:<13} {len(values):>7,} requests {len(values) / elapsed:>7,.1f}/s  "
               f"p50 {percentile(values, 50):6.1f} ms  p95 {percentile(values, 95):6.1f} ms  "
               f"p99 {percentile(values, 99):6.1f} ms  errors {stats.errors[kind]}")
-    stored = count_visits(args.database)
+    stored = count_visits(args.database) - before
     print(f"desk saves answered OK: {stats.saved:,}; visits stored: {stored:,} -> "
           f"{'match' if stored == stats.saved else 'MISMATCH'}")
 
