@@ -23,7 +23,7 @@ from monitor.stores import backlog
 
 from .catalogs import default_services, service, version, write_catalog
 from .conftest import restore_rows, table_rows
-from .test_desk import visit_form
+from .test_desk import RELATIVE_IIN, visit_form
 from .test_evidence import approve_pending, post_correction, times
 from .test_import import row, run_import, write_csv
 from .test_week_store import load
@@ -93,6 +93,14 @@ def test_the_backlogs_equal_a_count_of_every_open_finding_after_every_kind_of_ch
     number = re.search(r'id="case-number">([^<]+)<', receipt).group(1)
     code = re.search(r'id="check-code">([A-Z0-9]{6})<', receipt).group(1)
     check("desk save")
+
+    # A visit of a declared relative, saved anyway: the desk's conflict-of-interest finding.
+    assert client.post("/desk/relatives", data={"iin": RELATIVE_IIN}).status_code == 302
+    saved = client.post("/desk/visits/new", data=visit_form(applicant_ref=RELATIVE_IIN,
+                                                            override_reason="no colleague on shift"))
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert db.session.scalar(select(Finding.id).where(Finding.rule == "CONFLICT_OF_INTEREST")) is not None
+    check("a conflict of interest")
 
     # A withdrawal of the overdue case, saved past the warning: its OVERDUE_OPEN is held.
     withdraw = visit_form(action="withdraw", case_number=number, documents=[], **times())
