@@ -10,8 +10,8 @@ finding's firing, review, severity or clearing, inserts findings or moves a case
 office wraps the change in ``tracking``, which counts the same definition over just the
 findings it changes, before and after, and appends the difference as a row. Appending (never
 updating one counter row) means that no two writers wait on each other's counter; the rows
-a change locks are the findings it changes, which it writes anyway. ``compact`` (the ``cells``
-job) folds each key's rows into one.
+a change locks are the findings it counts (those it writes, or those of a case it moves).
+``compact`` (the ``cells`` job) folds each key's rows into one.
 """
 from __future__ import annotations
 
