@@ -222,3 +222,44 @@ def test_a_desk_save_counts_only_the_findings_it_touches(app, client, login, bui
     assert saved.status_code == 302, saved.get_data(as_text=True)
     assert counted and all(condition is not None for condition in counted)
     check("desk save")
+
+
+def test_two_reviews_of_one_finding_at_once_count_it_once(app, client, login, loaded_catalog, database_url):
+    """A second writer of the same finding waits until the first has committed and counts from
+    its result: two supervisors deciding one finding at once move it out of the backlog once.
+    (The second writer is released while the first still holds its transaction; on SQLite a
+    second writer cannot begin its write at all until the first commits.)"""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from monitor.models import User
+    from monitor.stores import findings as findings_store
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: no second writer can count meanwhile")
+    login("desk1")
+    assert client.post("/desk/visits/new", data=visit_form()).status_code == 302  # overdue since April
+    overdue = db.session.scalar(select(Finding.id).where(Finding.rule == "OVERDUE_OPEN"))
+    db.session.commit()
+    first = db.session.get(Finding, overdue)
+    admin = db.session.scalar(select(User).where(User.login == "admin"))
+    assert findings_store.review(db.session, first, "confirmed", "seen in the log", admin) is None
+    waited = threading.Event()
+
+    def second_supervisor():
+        with app.app_context(), Session(db.engine) as other:
+            finding = other.get(Finding, overdue)
+            reviewer = other.scalar(select(User).where(User.login == "super1"))
+            waited.set()
+            assert findings_store.review(other, finding, "dismissed", "a duplicate of another", reviewer) is None
+            other.commit()
+    thread = threading.Thread(target=second_supervisor)
+    thread.start()
+    waited.wait(timeout=30)
+    thread.join(timeout=0.5)  # the second review is left to reach the first one's lock
+    db.session.commit()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    db.session.expire_all()
+    assert db.session.get(Finding, overdue).review_status == "dismissed"
+    check("two reviews at once")
