@@ -21,10 +21,11 @@ from monitor.calendar import LOCAL_TIMEZONE
 from monitor.extensions import db
 from monitor.models import AuditRecord, Case, Finding, User, Visit
 from monitor.services.context import engine_inputs
-from monitor.stores import audit, visits as visit_store
+from monitor.stores import audit, backlog, visits as visit_store
 from monitor.stores.findings import sweep
 
 from .conftest import PASSWORD
+from .test_backlog import old_backlogs
 from .test_desk import visit_form
 
 pytestmark = pytest.mark.both_databases
@@ -105,6 +106,9 @@ def test_two_desks_saving_the_same_case_at_once(app, people, loaded_catalog):
     assert result.ok, result.problem
     check = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert check.exit_code == 0, check.output
+    # Both changed the case's findings at once: the report's backlog counters are exact.
+    for offices in (None, ["OF1"]):
+        assert backlog.counts(db.session, offices) == old_backlogs(offices)
 
 
 def at_once(app, posts):
@@ -186,3 +190,6 @@ def test_a_supervisors_approval_and_a_desks_follow_up_at_once(app, people, loade
         db.session.rollback()
     check = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert check.exit_code == 0, check.output
+    # Both changed the case's findings at once: the report's backlog counters are exact.
+    for offices in (None, ["OF1"]):
+        assert backlog.counts(db.session, offices) == old_backlogs(offices)

@@ -14,9 +14,11 @@ cells_cli = AppGroup("cells", help="The weekly indicator cells the reports read.
 
 
 @cells_cli.command("refresh")
-@click.option("--all", "everything", is_flag=True, help="Rebuild every week from the stored rows.")
+@click.option("--all", "everything", is_flag=True,
+              help="Rebuild every week, and the report's backlog counters, from the stored rows.")
 def cells_refresh(everything):
-    """Recompute the weeks marked stale (and begin the current week); --all: rebuild every week."""
+    """Recompute the weeks marked stale (and begin the current week); --all: rebuild every week
+    and the backlog counters of "Needs your attention"."""
     inputs = engine_inputs()
     now = dt.datetime.now(dt.UTC)
     if everything:

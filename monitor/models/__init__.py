@@ -10,6 +10,7 @@ from .catalog import (
     VersionDocument,
 )
 from .cells import (
+    FindingBacklog,
     IndicatorCell,
     IndicatorFindingCell,
     IndicatorScopeValue,
@@ -30,7 +31,7 @@ from .witness import VERDICTS, ApplicantFinding, VisitAnswer
 __all__ = [
     "ACTIONS", "ApplicantFinding", "AuditRecord", "CatalogDraft", "DraftDecision", "ErrorReport",
     "COMPLAINT_KINDS", "CalendarOverride", "Case", "Complaint", "ComplaintLanguage",
-    "CorrectionRequest", "Document", "Escalation", "Finding", "IndicatorCell", "IndicatorFindingCell",
+    "CorrectionRequest", "Document", "Escalation", "Finding", "FindingBacklog", "IndicatorCell", "IndicatorFindingCell",
     "IndicatorScopeValue",
     "IndicatorSnapshot", "IndicatorValue", "IndicatorWeek", "JobRun", "MAIL_STATUSES", "MrpRate", "Office",
     "OutgoingMail", "ROLES", "ReceiptCode", "RefusalGround", "RelativeDeclaration", "RowDigest", "Service",

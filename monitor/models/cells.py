@@ -23,6 +23,12 @@ of its week overwrites it).
   findings page's week filter puts them in (the visit's week; for a case finding the week its
   case was completed or, still open, accepted). An area's count is the sum of the rows whose
   visit office or case office is in it: every finding once.
+- ``FindingBacklog``: the findings waiting for a supervisor, whatever their week (the report's
+  "Needs your attention": no longer firing and not yet closed or reopened, awaiting review, of
+  high severity, held), per (the office of their visit, the office of their case), as the
+  additive rows of ``stores.backlog``: every writer of findings appends the change it made,
+  the ``cells`` job folds a key's rows into one. An area's count is the sum of the rows whose
+  visit office or case office is in it, as for the finding cells; the network's, of all rows.
 - ``IndicatorWeek``: the weeks computed; ``StaleIndicatorWeeks``: marks of weeks to recompute,
   appended by every writer (one row each: no two writers wait on one row), removed by the refresh.
 """
@@ -116,6 +122,20 @@ class IndicatorFindingCell(db.Model):
     case_office: Mapped[str] = mapped_column(String(40))  # '' for a visit without a case
     rule: Mapped[str] = mapped_column(String(40))
     findings: Mapped[int] = mapped_column(Integer, default=0)  # that fire
+
+
+class FindingBacklog(db.Model):
+    __tablename__ = "finding_backlog"
+    __table_args__ = (Index("ix_finding_backlog_visit_office", "visit_office"),
+                      Index("ix_finding_backlog_case_office", "case_office"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_office: Mapped[str] = mapped_column(String(40))  # '' for a case finding (or a visit without one)
+    case_office: Mapped[str] = mapped_column(String(40))  # '' for a finding without a case
+    no_longer_firing_unreviewed: Mapped[int] = mapped_column(Integer, default=0)
+    awaiting_review: Mapped[int] = mapped_column(Integer, default=0)
+    awaiting_review_high: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class IndicatorScopeValue(db.Model):

@@ -26,7 +26,13 @@ from ..compliance.applicants import applicant_hash
 from ..compliance.details import detail_text
 from ..compliance.rules import judge_integrity, judge_visits
 from ..models import Case, CorrectionRequest, Finding, IndicatorSnapshot, RelativeDeclaration, User, Visit
-from ..stores import audit, cases as case_store, findings as findings_store, visits as visit_store
+from ..stores import (
+    audit,
+    backlog as backlog_store,
+    cases as case_store,
+    findings as findings_store,
+    visits as visit_store,
+)
 from . import indicator_cells, publishing
 from .context import EngineInputs
 from .errors import DraftRejected, FieldError
@@ -261,6 +267,7 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
                            visit_pk=visit.id, case_pk=case.id if case else None, as_of=now)
         session.add(conflict)
         session.flush()
+        backlog_store.added(session, [conflict.id])
     audit.record(session, user.login, "create", "visit", visit_id,
                  new={"case": case_number, "service": draft.service_code, "action": draft.action,
                       "documents": list(draft.documents),

@@ -45,7 +45,7 @@ from ..models import (
     Visit,
 )
 from ..models.cells import CELL_COUNTS
-from ..stores import cells as cells_store, findings as findings_store, weeks as week_store
+from ..stores import backlog as backlog_store, cells as cells_store, findings as findings_store, weeks as week_store
 from ..stores.sets import one_of
 from .context import EngineInputs
 
@@ -125,15 +125,19 @@ def refresh_stale(session: Session, inputs: EngineInputs, now: dt.datetime | Non
 
 def refresh_due(session: Session, inputs: EngineInputs, now: dt.datetime) -> list[int]:
     """Begin the weeks up to ``now`` that have no cells yet and recompute those marked stale
-    (the ``cells`` job every minute, ``flask cells refresh``); returns the weeks computed."""
+    (the ``cells`` job every minute, ``flask cells refresh``); returns the weeks computed.
+    The backlog counters' rows appended since the last run are folded, one per key."""
+    backlog_store.compact(session)
     mark_missing(session, now, inputs.timezone)
     return refresh_stale(session, inputs, now)
 
 
 def refresh_all(session: Session, inputs: EngineInputs, now: dt.datetime | None = None) -> list[int]:
-    """(Re)build every week from the first stored visit's to the current one."""
+    """(Re)build every week from the first stored visit's to the current one, and the report's
+    backlog counters from every finding (``flask cells refresh --all``: after an upgrade)."""
     now = now or dt.datetime.now(dt.UTC)
     _lock(session)
+    backlog_store.rebuild(session)
     session.execute(delete(IndicatorCell))
     session.execute(delete(IndicatorFindingCell))
     session.execute(delete(IndicatorValue))

@@ -12,13 +12,14 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..calendar import week_end, week_label, week_of_label
 from ..compliance import INDICATORS, funnel
 from ..compliance.indicator_table import BY_NAME, DENOMINATORS
 from ..models import Case, Complaint, CorrectionRequest, Finding, IndicatorSnapshot, Visit
+from ..stores import backlog as backlog_store
 from . import indicator_cells as cells
 from .citizens import complaints_of_area
 from .context import EngineInputs
@@ -214,29 +215,19 @@ def evidence_counts(session: Session, offices: list[str] | None, week: str, time
     inducement reports, corrections waiting for them, escalations of the week still open.
 
     The week's counts read by index (findings by cause and clearing time, escalations by
-    when); the findings still waiting for a supervisor (whatever their week) in one pass
-    over the findings not yet closed or dismissed."""
+    when); the findings still waiting for a supervisor, whatever their week, from the
+    backlog counters kept per office by every writer of findings (stores.backlog), so that
+    neither costs more with a longer history."""
     index = week_of_label(week)
     start, end = week_end(index - 1, timezone), week_end(index, timezone)
-
-    def of_area(query):
-        if offices is None:
-            return query.select_from(Finding)
-        return (query.select_from(Finding).outerjoin(Visit, Finding.visit_pk == Visit.id)
-                .outerjoin(Case, Finding.case_pk == Case.id)
-                .where(or_(Visit.office_code.in_(offices), Case.office_code.in_(offices))))
-    cleared = session.scalar(of_area(select(func.count(Finding.id))).where(
+    cleared = select(func.count(Finding.id)).select_from(Finding)
+    if offices is not None:
+        cleared = (cleared.outerjoin(Visit, Finding.visit_pk == Visit.id).outerjoin(Case, Finding.case_pk == Case.id)
+                   .where(or_(Visit.office_code.in_(offices), Case.office_code.in_(offices))))
+    cleared_now = session.scalar(cleared.where(
         Finding.cleared_cause == "correction", Finding.cleared_at >= start, Finding.cleared_at < end,
         Finding.firing.is_(False)))
-
-    def counted(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-    is_open = Finding.review_status == "open"
-    waiting = Finding.firing.is_(True) & is_open
-    unreviewed, awaiting, awaiting_high, held = session.execute(of_area(select(
-        counted(Finding.firing.is_(False)), counted(waiting), counted(waiting & (Finding.severity == "high")),
-        counted(waiting & Finding.cleared_at.is_not(None)))).where(
-        Finding.review_status.in_(("open", "confirmed")))).one()
+    backlogs = backlog_store.counts(session, offices)
     inducement = session.scalar(select(func.count()).select_from(
         complaints_of_area(offices).where(Complaint.kind == "inducement",
                                           Complaint.status.in_(("received", "in_review"))).subquery()))
@@ -244,8 +235,9 @@ def evidence_counts(session: Session, offices: list[str] | None, week: str, time
     if offices is not None:
         pending = pending.where(CorrectionRequest.office_code.in_(offices))
     escalated = open_count(session, offices, start.to_pydatetime(), end.to_pydatetime())
-    return EvidenceCounts(cleared or 0, int(unreviewed), inducement or 0, session.scalar(pending) or 0,
-                          int(awaiting), int(awaiting_high), escalated, int(held))
+    return EvidenceCounts(cleared_now or 0, backlogs["no_longer_firing_unreviewed"], inducement or 0,
+                          session.scalar(pending) or 0, backlogs["awaiting_review"], backlogs["awaiting_review_high"],
+                          escalated, backlogs["held"])
 
 
 def findings_by_rule(session: Session, offices: list[str] | None, week: str, timezone: str) -> pd.DataFrame:

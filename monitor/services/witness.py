@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from ..compliance import APPLICANT_RULES, RULES
 from ..compliance.rules import INDUCEMENT_CLAUSE, judge_documents, requested_tokens
 from ..models import VERDICTS, ApplicantFinding, Case, Complaint, Finding, Visit, VisitAnswer
-from ..stores import audit
+from ..stores import audit, backlog as backlog_store
 from ..stores.visits import visits_frame
 from . import indicator_cells
 from .citizens import file_complaint
@@ -295,27 +295,30 @@ def _sync_findings(session: Session, visit: Visit, answer: VisitAnswer,
     """
     linked = {f.rule: f for f in _linked(session, answer)}
     firing = []
-    for rule, (clause, severity, detail, params) in wanted.items():
-        finding = linked.get(rule)
-        if finding is None:
-            taken = session.scalar(select(Finding.id).where(Finding.rule == rule, Finding.visit_pk == visit.id))
-            if taken is not None:
-                continue
-            finding = Finding(rule=rule, clause=clause, severity=severity, detail=detail, params=params,
-                              visit_pk=visit.id,
-                              case_pk=visit.case_pk, as_of=now, review_status="open", firing=True)
-            session.add(finding)
-            session.flush()
-            session.add(ApplicantFinding(finding_id=finding.id, answer_id=answer.id))
-        elif (finding.detail, finding.params, finding.clause, finding.firing) != (detail, params, clause, True):
-            finding.detail, finding.params, finding.clause, finding.as_of = detail, params, clause, now
-            finding.firing, finding.cleared_at, finding.cleared_cause, finding.cleared_reason = True, None, None, None
-        firing.append(finding)
-    for rule, finding in linked.items():
-        if rule not in wanted and finding.firing:
-            finding.firing, finding.cleared_at = False, now
-            finding.cleared_cause, finding.cleared_reason = "applicant", "the applicant changed their answer"
-    session.flush()
+    # The report's backlogs follow every finding the answer opens, updates or stops.
+    with backlog_store.tracking(session, [f.id for f in linked.values()]) as backlog:
+        for rule, (clause, severity, detail, params) in wanted.items():
+            finding = linked.get(rule)
+            if finding is None:
+                taken = session.scalar(select(Finding.id).where(Finding.rule == rule, Finding.visit_pk == visit.id))
+                if taken is not None:
+                    continue
+                finding = Finding(rule=rule, clause=clause, severity=severity, detail=detail, params=params,
+                                  visit_pk=visit.id,
+                                  case_pk=visit.case_pk, as_of=now, review_status="open", firing=True)
+                session.add(finding)
+                session.flush()
+                session.add(ApplicantFinding(finding_id=finding.id, answer_id=answer.id))
+                backlog.add([finding.id])
+            elif (finding.detail, finding.params, finding.clause, finding.firing) != (detail, params, clause, True):
+                finding.detail, finding.params, finding.clause, finding.as_of = detail, params, clause, now
+                finding.firing, finding.cleared_at = True, None
+                finding.cleared_cause, finding.cleared_reason = None, None
+            firing.append(finding)
+        for rule, finding in linked.items():
+            if rule not in wanted and finding.firing:
+                finding.firing, finding.cleared_at = False, now
+                finding.cleared_cause, finding.cleared_reason = "applicant", "the applicant changed their answer"
     return firing
 
 

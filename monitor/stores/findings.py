@@ -20,7 +20,7 @@ from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresh
 from ..compliance.indicators import week_number
 from ..models import ApplicantFinding, Case, Finding, Visit
 from ..models.types import as_stored
-from . import audit, cells as cells_store, visits as visit_store
+from . import audit, backlog as backlog_store, cells as cells_store, visits as visit_store
 from .sets import one_of
 from .visits import bulk_insert, refresh_all_cases, visits_frame
 
@@ -154,23 +154,7 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     to_hold = stopping[_held_by(stopping, new)] if cause.hold else stopping.iloc[:0]
     gone = stopping.loc[~stopping["id"].isin(to_hold["id"]), "id"].astype(int).tolist()
     held = to_hold["id"].astype(int).tolist()
-    if gone:
-        connection.execute(update(table).where(one_of(session, table.c.id, gone)).values(
-            firing=False, cleared_at=moment, cleared_cause=cause.kind, cleared_reason=cause.reason))
-    if held:
-        connection.execute(update(table).where(one_of(session, table.c.id, held)).values(
-            cleared_at=moment, cleared_cause=cause.kind, cleared_reason=cause.reason))
-
     added = new[~new["key"].isin(existing["key"])].copy()
-    added["as_of"] = str(as_of_utc.tz_localize(None)) if connection.dialect.name == "sqlite" \
-        else str(as_of_utc)
-    added["review_status"] = "open"
-    added["firing"] = True
-    added["params"] = [json_text(params) for params in added["params"]]
-    columns = ["rule", "clause", "severity", "detail", "params", "visit_pk", "case_pk", "as_of", "review_status",
-               "firing"]
-    bulk_insert(session, "findings", columns, added[columns])
-
     # Findings that fire (again) keep their id and review; detail and as-of follow the run
     # that changed them, so that sweeping the same data twice changes nothing.
     # A finding stored before its parameters were kept (migration 0009) gets them here.
@@ -181,13 +165,32 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     changed = still[still["firing"] & ~still["held"]
                     & ((still["detail"] != still["detail_stored"]) | still["no_params"])]
     touched = pd.concat([again, changed])
-    if len(touched):
-        connection.execute(
-            update(table).where(table.c.id == bindparam("pk")).values(
-                detail=bindparam("detail"), params=bindparam("params"), as_of=bindparam("as_of"), firing=True,
-                cleared_at=None, cleared_cause=None, cleared_reason=None),
-            [{"pk": int(pk), "detail": detail, "params": params, "as_of": moment}
-             for pk, detail, params in zip(touched["id"], touched["detail"], touched["params"])])
+    touched_ids = touched["id"].astype(int).tolist()
+    # The report's backlogs follow every finding this sweep stops, holds, fires again or adds.
+    with backlog_store.tracking(session, gone + held + touched_ids) as backlog:
+        if gone:
+            connection.execute(update(table).where(one_of(session, table.c.id, gone)).values(
+                firing=False, cleared_at=moment, cleared_cause=cause.kind, cleared_reason=cause.reason))
+        if held:
+            connection.execute(update(table).where(one_of(session, table.c.id, held)).values(
+                cleared_at=moment, cleared_cause=cause.kind, cleared_reason=cause.reason))
+        added["as_of"] = str(as_of_utc.tz_localize(None)) if connection.dialect.name == "sqlite" \
+            else str(as_of_utc)
+        added["review_status"] = "open"
+        added["firing"] = True
+        added["params"] = [json_text(params) for params in added["params"]]
+        columns = ["rule", "clause", "severity", "detail", "params", "visit_pk", "case_pk", "as_of",
+                   "review_status", "firing"]
+        bulk_insert(session, "findings", columns, added[columns])
+        added_ids = _ids_of(session, added)
+        backlog.add(added_ids)
+        if len(touched):
+            connection.execute(
+                update(table).where(table.c.id == bindparam("pk")).values(
+                    detail=bindparam("detail"), params=bindparam("params"), as_of=bindparam("as_of"), firing=True,
+                    cleared_at=None, cleared_cause=None, cleared_reason=None),
+                [{"pk": int(pk), "detail": detail, "params": params, "as_of": moment}
+                 for pk, detail, params in zip(touched["id"], touched["detail"], touched["params"])])
     # The weeks whose indicators count these findings: their cells are recomputed.
     flipped = pd.concat([added[["visit_pk", "case_pk"]], again[["visit_pk", "case_pk"]],
                          existing.loc[existing["id"].isin(gone), ["visit_pk", "case_pk"]]], ignore_index=True)
@@ -198,7 +201,7 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     result = SweepResult(len(analysis.visits), len(analysis.cases), len(added), len(still), len(gone),
                          len(unjudgeable), len(again), len(held))
     if len(added) or len(touched) or gone or held:
-        ids = gone + held + touched["id"].astype(int).tolist() + _ids_of(session, added)
+        ids = gone + held + touched_ids + added_ids
         audit.record(session, actor, "sweep", "findings", as_of_utc.isoformat(),
                      new={"added": result.added, "no_longer_firing": result.removed,
                           "firing_again": result.fired_again, "updated": len(changed),
@@ -401,11 +404,11 @@ def review(session: Session, finding: Finding, decision: str, note: str, reviewe
     if decision == "reopened" and finding.firing and not held and finding.review_status not in ("closed", "dismissed"):
         return "still_open"  # it still fires and is open: nothing to reopen
     old = {"review_status": finding.review_status, "review_note": finding.review_note, "firing": finding.firing}
-    if decision == "closed" and held:
-        finding.firing = False  # the supervisor accepts the clearing a desk action asked for
-    finding.review_status, finding.review_note = decision, note.strip()
-    finding.reviewer_id, finding.reviewed_at = reviewer.id, now
-    session.flush()
+    with backlog_store.tracking(session, [finding.id]):  # the report's backlogs follow the review
+        if decision == "closed" and held:
+            finding.firing = False  # the supervisor accepts the clearing a desk action asked for
+        finding.review_status, finding.review_note = decision, note.strip()
+        finding.reviewer_id, finding.reviewed_at = reviewer.id, now
     if old["firing"] and not finding.firing and timezone is not None:
         # The report's findings by rule count what fires: the finding's week is recomputed.
         cells_store.mark_findings(session, [finding.visit_pk] if finding.visit_pk else [],

@@ -24,7 +24,7 @@ from ..calendar import WorkingCalendar, local_day_numbers, week_number
 from ..compliance import CatalogFrames, case_timeline
 from ..compliance.applicants import applicant_hashes
 from ..models import AuditRecord, Case, CorrectionRequest, Visit
-from . import audit, cells as cells_store, evidence
+from . import audit, backlog as backlog_store, cells as cells_store, evidence
 from .sets import one_of, plain
 
 CHUNK = 5000
@@ -508,10 +508,20 @@ def _update_cases(session: Session, timelines: pd.DataFrame, case_pks: dict, tim
     columns = ["outcome", "service_code", "office_code", *CASE_TIMELINE]
     pks = [int(case_pks[number]) for number in timelines["case_number"].tolist()]
     connection = session.connection()
-    before = pd.DataFrame(connection.execute(select(Case.id, Case.accepted_at, Case.completed_at).where(
-        one_of(session, Case.id, pks))).all(), columns=["id", "accepted_at", "completed_at"]).set_index("id")
+    before = pd.DataFrame(connection.execute(select(Case.id, Case.accepted_at, Case.completed_at, Case.office_code)
+                                             .where(one_of(session, Case.id, pks))).all(),
+                          columns=["id", "accepted_at", "completed_at", "office_code"]).set_index("id")
     before = before.reindex(pks)
     cells_store.mark_case_moves(session, before, timelines[["accepted_at", "completed_at"]], timezone)
+    # A case now first visited in another office takes its findings to that office's backlogs.
+    moved = before.index[before["office_code"].to_numpy() != timelines["office_code"].to_numpy()]
+    with backlog_store.tracking(session, backlog_store.findings_of_cases(session, moved)):
+        _write_cases(connection, timelines, columns, pks)
+    return len(pks)
+
+
+def _write_cases(connection: Connection, timelines: pd.DataFrame, columns: list[str], pks: list[int]) -> None:
+    """The timelines' ``columns`` written to the cases ``pks`` (aligned by row)."""
     raw = _driver(connection)
     if connection.dialect.name == "postgresql":
         values = [timelines[c].astype(object).where(timelines[c].notna(), None).tolist() for c in columns[:3]]
@@ -521,13 +531,12 @@ def _update_cases(session: Session, timelines: pd.DataFrame, case_pks: dict, tim
             cursor.execute(f"UPDATE cases SET {', '.join(f'{c} = u.{c}' for c in columns)} "  # nosec B608
                            f"FROM unnest(%s::bigint[], {casts}) AS u(pk, {', '.join(columns)}) "
                            "WHERE cases.id = u.pk", (pks, *values))
-        return len(pks)
+        return
     values = [_sqlite_values(timelines[c]) for c in columns]
     cursor = raw.cursor()
     cursor.executemany(f"UPDATE cases SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",  # nosec B608
                        zip(*values, pks))
     cursor.close()
-    return len(pks)
 
 
 def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
