@@ -348,3 +348,24 @@ def test_a_stale_week_waits_for_the_job_and_the_job_refreshes_only_it(app, built
     after = {week: refreshed for week, refreshed in db.session.execute(
         select(IndicatorCell.week, func.count()).group_by(IndicatorCell.week))}
     assert after == before
+
+
+def test_a_case_that_changes_office_marks_the_week_its_case_findings_count_in(app):
+    """A case re-timed to another office with no moment changing week still takes its case
+    findings to the other office's finding cells: that week is stale (stores.cells)."""
+    from monitor.stores import cells as cells_store
+
+    accepted = pd.Timestamp("2026-03-03 09:00", tz="UTC")
+    completed = pd.Timestamp("2026-03-17 09:00", tz="UTC")
+    before = pd.DataFrame({"accepted_at": [accepted, accepted], "completed_at": [completed, pd.NaT],
+                           "office_code": ["OF1", "OF2"]}, index=[7, 8])
+    after = pd.DataFrame({"accepted_at": [accepted, accepted], "completed_at": [completed, pd.NaT],
+                          "office_code": ["OF2", "OF2"]})
+
+    def stale() -> set[int]:
+        return {week for first, last in db.session.execute(
+            select(StaleIndicatorWeeks.first_week, StaleIndicatorWeeks.last_week)) for week in range(first, last + 1)}
+    cells_store.mark_case_moves(db.session, before, after.drop(columns="office_code"), "Asia/Almaty")
+    assert stale() == set()  # no week moved, no office given
+    cells_store.mark_case_moves(db.session, before, after, "Asia/Almaty")
+    assert stale() == {week_of_label("2026-W12")}  # the completed case's week; the other did not move

@@ -98,10 +98,10 @@ def _weeks_or_minus_one(moments: pd.Series, timezone: str) -> np.ndarray:
 
 
 def mark_case_moves(session: Session, before: pd.DataFrame, after: pd.DataFrame, timezone: str) -> None:
-    """Cases re-timed (``before``/``after``: accepted_at and completed_at, aligned by row):
-    where a case's acceptance or completion changed week (or came or went), both weeks are
-    stale, and so are both weeks its case findings count in (completed, else accepted:
-    mark_findings) when those differ."""
+    """Cases re-timed (``before``/``after``: accepted_at, completed_at and, when given,
+    office_code, aligned by row): where a case's acceptance or completion changed week (or
+    came or went), both weeks are stale, and so are both weeks its case findings count in
+    (completed, else accepted: mark_findings) when those differ or the case changed office."""
     old = {column: _weeks_or_minus_one(before[column], timezone) for column in ("accepted_at", "completed_at")}
     new = {column: _weeks_or_minus_one(after[column], timezone) for column in ("accepted_at", "completed_at")}
     pairs = [(old[column], new[column]) for column in ("accepted_at", "completed_at")]
@@ -111,5 +111,11 @@ def mark_case_moves(session: Session, before: pd.DataFrame, after: pd.DataFrame,
     for was, now in pairs:
         moved = was != now
         weeks.update(int(w) for w in np.concatenate([was[moved], now[moved]]) if w >= 0)
+    if "office_code" in before and "office_code" in after:
+        # A case now first visited in another office takes its case findings to that office
+        # in the finding cells of the week they count in, even when no moment changed week.
+        was, now = pairs[-1]
+        moved_office = before["office_code"].to_numpy(dtype=object) != after["office_code"].to_numpy(dtype=object)
+        weeks.update(int(w) for w in np.concatenate([was[moved_office], now[moved_office]]) if w >= 0)
     if weeks:
         mark_weeks(session, weeks)
