@@ -33,6 +33,8 @@ TREE = Path(sys.argv[sys.argv.index("--tree") + 1]) if "--tree" in sys.argv else
 sys.path.insert(0, str(TREE.resolve()))
 os.chdir(TREE)
 
+from sqlalchemy import select  # noqa: E402
+
 from monitor.tools.synthetic import generate_visits  # noqa: E402
 from services_catalog import BUNDLED_CATALOG, load_catalog  # noqa: E402
 
@@ -51,6 +53,8 @@ def main() -> None:
     parser.add_argument("--tree", default=None, help="the checkout to time (default: this one)")
     parser.add_argument("--csv", default=None, help="import this log instead of generating one")
     parser.add_argument("--profile", default=None, help="write a pyinstrument HTML profile of one network report")
+    parser.add_argument("--start", default="2026-01-05", help="the log's first day (the week timed is 10 days "
+                        "before its last)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="report-cells-"))
     url = args.database_url or f"sqlite:///{args.db or folder / 'bench.sqlite3'}"
@@ -62,7 +66,7 @@ def main() -> None:
     from monitor.models import Office, User
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, "LOG_REQUESTS": False})
     runner = app.test_cli_runner()
-    start = dt.date(2026, 1, 5)
+    start = dt.date.fromisoformat(args.start)
     offices = [f"OF-{n:03d}" for n in range(1, args.offices + 1)]
     if not args.keep:
         for command in (["db", "upgrade"], ["catalog", "load"]):
@@ -79,7 +83,8 @@ def main() -> None:
         result = runner.invoke(args=["visits", "import", str(log)])
         assert result.exit_code == 0, result.output
         print(f"imported (judged, cells built) in {time.perf_counter() - started:.1f} s", flush=True)
-        with app.app_context():
+    with app.app_context():
+        if db.session.scalar(select(User.id).where(User.login == "bench-admin")) is None:
             from werkzeug.security import generate_password_hash
             hashed = generate_password_hash(PASSWORD)
             db.session.add(User(login="bench-admin", role="admin", password_hash=hashed))
