@@ -38,10 +38,15 @@ def _count_before(point_keys: np.ndarray, point_times: np.ndarray, query_keys: n
 
 def _keys(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
           ) -> tuple[np.ndarray, np.ndarray]:
-    """(applicant, service) pairs of two sets of rows, coded by one shared factorization."""
-    pairs = pd.MultiIndex.from_arrays([np.concatenate([first[0], second[0]]).astype(str),
-                                       np.concatenate([first[1], second[1]]).astype(str)])
-    codes, _ = pd.factorize(pairs)
+    """(applicant, service) pairs of two sets of rows, coded by one shared factorization.
+
+    Each part is coded on its own and the pair is the number ``applicant × services + service``:
+    equal pairs, equal codes (a MultiIndex of the text would build a tuple per row).
+    """
+    applicants, _ = pd.factorize(np.concatenate([first[0], second[0]]).astype(object), use_na_sentinel=False)
+    services, service_names = pd.factorize(np.concatenate([first[1], second[1]]).astype(object),
+                                           use_na_sentinel=False)
+    codes = applicants.astype("int64") * max(len(service_names), 1) + services
     return codes[:len(first[0])], codes[len(first[0]):]
 
 
