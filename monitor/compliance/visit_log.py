@@ -236,9 +236,20 @@ def _csv_line_numbers(path: Path, rows: int) -> np.ndarray | None:
 
     None when the file has quoted cells spanning lines (then rows are numbered in order).
     """
-    numbers = nonblank_line_numbers(np.frombuffer(path.read_bytes(), dtype=np.uint8), 1)
-    numbers = numbers[1:]  # the header
+    data = path.read_bytes()
+    if _no_blank_line_but_the_last(data):  # the usual file: lines 2, 3, ... in order
+        last_blank = data.endswith(b"\n") or data.endswith(b"\n\r")
+        numbers = np.arange(2, data.count(b"\n") + (1 if last_blank else 2))
+    else:
+        numbers = nonblank_line_numbers(np.frombuffer(data, dtype=np.uint8), 1)[1:]  # [1:]: the header
     return numbers if len(numbers) == rows else None
+
+
+def _no_blank_line_but_the_last(data: bytes) -> bool:
+    """No line before the last is blank (``nonblank_line_numbers``' sense): a search for
+    the bytes a blank line makes, instead of a look at every line."""
+    return bool(data) and not data.startswith((b"\n", b"\r\n")) and data != b"\r" \
+        and b"\n\n" not in data and b"\n\r\n" not in data
 
 
 def nonblank_line_numbers(data: np.ndarray, first_line: int) -> np.ndarray:
