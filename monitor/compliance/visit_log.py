@@ -384,6 +384,10 @@ def _drop_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]
     return frame[~identical & ~clash], problems, int(identical.sum())
 
 
+def _not_a_timestamp(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda rows: rows[column].radd(f"{column} is not an ISO 8601 timestamp: ")
+
+
 def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> ParsedVisits:
     """Validate text rows (from ``frame_from_text``) and type the good ones."""
     frame, problems, repeats = _drop_repeats(raw)
@@ -419,9 +423,7 @@ def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> Par
     stamps = {}
     for column in TIMESTAMP_COLUMNS:
         stamps[column], unreadable = parse_timestamps(frame[column], timezone)
-        bad(unreadable, column,
-            lambda rows, column=column: rows[column].radd(f"{column} is not an ISO 8601 timestamp: "),
-            "not_a_timestamp")
+        bad(unreadable, column, _not_a_timestamp(column), "not_a_timestamp")
     for column in ("called_at", "finished_at"):
         bad(frame[column] == "", column, f"{column} is required", "required")
     ticket, called, finished = stamps["ticket_at"], stamps["called_at"], stamps["finished_at"]
