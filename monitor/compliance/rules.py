@@ -242,9 +242,10 @@ def finding_table(findings: pd.DataFrame, visits: pd.DataFrame, cases: pd.DataFr
     case_rows = findings["case_row"].to_numpy()[~is_visit]
     case_id = np.empty(len(findings), dtype=object)
     visit_id = np.full(len(findings), "", dtype=object)
-    case_id[is_visit] = visits["case_id"].to_numpy()[visit_rows]
-    visit_id[is_visit] = visits["visit_id"].to_numpy()[visit_rows]
-    case_id[~is_visit] = cases["case_id"].to_numpy()[case_rows]
+    # Only the findings' rows are taken out of the text columns (not every visit's).
+    case_id[is_visit] = visits["case_id"].iloc[visit_rows].to_numpy(dtype=object)
+    visit_id[is_visit] = visits["visit_id"].iloc[visit_rows].to_numpy(dtype=object)
+    case_id[~is_visit] = cases["case_id"].iloc[case_rows].to_numpy(dtype=object)
     table = findings.assign(case_id=pd.Series(case_id).fillna("").to_numpy(), visit_id=visit_id)
     return table
 
