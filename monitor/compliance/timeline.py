@@ -33,9 +33,15 @@ def order_visits(visits: pd.DataFrame) -> np.ndarray:
     put in the order they ended, then as the file lists them, so that a result never
     depends on how rows happen to be sorted.
     """
-    case_codes, _ = pd.factorize(visits["case_id"], use_na_sentinel=True)
-    return np.lexsort((np.arange(len(visits)), visits["finished_at"].to_numpy("datetime64[ns]"),
-                       visits["called_at"].to_numpy("datetime64[ns]"), case_codes))
+    return _case_order(visits)[0]
+
+
+def _case_order(visits: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """``order_visits``, with each visit's case code and the case ids (first seen first)."""
+    case_codes, case_ids = pd.factorize(visits["case_id"], use_na_sentinel=True)
+    order = np.lexsort((np.arange(len(visits)), visits["finished_at"].to_numpy("datetime64[ns]"),
+                        visits["called_at"].to_numpy("datetime64[ns]"), case_codes))
+    return order, case_codes, case_ids
 
 
 def _rows_at(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -57,10 +63,13 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     rows = np.flatnonzero(in_case)
     if not len(rows):
         return _empty_cases()
-    rows = rows[order_visits(visits[["case_id", "called_at", "finished_at"]].iloc[rows])]
+    order, case_codes, case_ids = _case_order(visits[["case_id", "called_at", "finished_at"]].iloc[rows])
+    rows = rows[order]
     # Only the columns a timeline reads are taken in case order (not the visit's whole row).
     part = visits[[c for c in _TIMELINE_INPUTS if c in visits]].iloc[rows]
-    codes, case_ids = pd.factorize(part["case_id"])
+    # Ordered by case code, the visits meet their cases in code order: these codes are what a
+    # factorization of the ordered case ids would give (0, 1, ... by first appearance).
+    codes = case_codes[order]
     n_cases = len(case_ids)
     seq = np.arange(len(part))
     # Actions as small codes: the masks below compare integers, not a million strings each.

@@ -343,12 +343,25 @@ def _plain_local_times(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return plain & ~np.isnat(local), local
 
 
+# The bytes of CONTROL_CHARACTERS: in UTF-8 a byte below 0x80 is always that ASCII character.
+_CONTROL_BYTES = np.zeros(256, dtype=bool)
+_CONTROL_BYTES[[*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]] = True
+
+
 def _holds_control_character(values: pd.Series) -> pd.Series:
-    """Which values hold a control character (``CONTROL_CHARACTERS``)."""
+    """Which values hold a control character (``CONTROL_CHARACTERS``).
+
+    First one look at all the text at once (Arrow's bytes as they lie, or the values joined):
+    the value-by-value search only when a control character is there.
+    """
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        return values.str.contains(CONTROL_CHARACTERS.pattern, regex=True)  # Arrow's regex, in one pass
-    # Object text (the desk's few rows): one scan of the joined text, row by row only if it holds one.
-    if not CONTROL_CHARACTERS.search("".join(values.tolist())):
+        text = pa.array(values)  # Arrow's own buffers, not copied
+        chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+        if all(pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type) for chunk in chunks) \
+                and not any(_CONTROL_BYTES[np.frombuffer(chunk.buffers()[2], dtype=np.uint8)].any()
+                            for chunk in chunks if chunk.buffers()[2] is not None):
+            return pd.Series(False, index=values.index)
+    elif not CONTROL_CHARACTERS.search("".join(values.tolist())):
         return pd.Series(False, index=values.index)
     return values.str.contains(CONTROL_CHARACTERS.pattern, regex=True)
 
