@@ -96,8 +96,8 @@ def main() -> None:
             written[name] = hashlib.sha256(findings.read_bytes()).hexdigest()
             ratios = "  ".join(f"{result['seconds'] / read['seconds']:5.1f}x {yardstick} "
                                f"(CPU {result['cpu'] / read['cpu']:.1f}x)" for yardstick, read in reads.items())
-            print(f"  {name:<22} {result['seconds']:7.1f} s = {ratios}  peak {result['peak_mib']:,.0f} MiB",
-                  flush=True)
+            print(f"  {name:<22} {result['seconds']:7.1f} s (CPU {result['cpu']:.1f} s) = {ratios}  "
+                  f"peak {result['peak_mib']:,.0f} MiB", flush=True)
         if len(written) > 1:
             print(f"same findings file: {'yes' if len(set(written.values())) == 1 else 'NO'}")
 
