@@ -236,13 +236,16 @@ def _csv_line_numbers(path: Path, rows: int) -> np.ndarray | None:
 
     None when the file has quoted cells spanning lines (then rows are numbered in order).
     """
-    data = path.read_bytes()
+    numbers = row_line_numbers(path.read_bytes())
+    return numbers if len(numbers) == rows else None
+
+
+def row_line_numbers(data: bytes) -> np.ndarray:
+    """The lines of a CSV's non-blank rows after its header (``nonblank_line_numbers(data, 1)[1:]``)."""
     if _no_blank_line_but_the_last(data):  # the usual file: lines 2, 3, ... in order
         last_blank = data.endswith(b"\n") or data.endswith(b"\n\r")
-        numbers = np.arange(2, data.count(b"\n") + (1 if last_blank else 2))
-    else:
-        numbers = nonblank_line_numbers(np.frombuffer(data, dtype=np.uint8), 1)[1:]  # [1:]: the header
-    return numbers if len(numbers) == rows else None
+        return np.arange(2, data.count(b"\n") + (1 if last_blank else 2))
+    return nonblank_line_numbers(np.frombuffer(data, dtype=np.uint8), 1)[1:]
 
 
 def _no_blank_line_but_the_last(data: bytes) -> bool:
