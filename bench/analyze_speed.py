@@ -3,9 +3,11 @@ side with a git revision in the same run (issue 21: "Analyze close to the read")
 
     python bench/analyze_speed.py --baseline HEAD~1 --visits 1200000
 
-Each step runs in a fresh process, one after the other: pandas' default `read_csv` of the file
-(the yardstick), then each tree's `flask analyze --catalog services_catalog/data --visits FILE
---findings OUT` (start-up included, as a user runs it). Printed: seconds, the ratio to
+Each step runs in a fresh process, one after the other: the two yardsticks, pandas' default
+`read_csv(path)` (C engine, types inferred: the issue's own words) and `read_csv(path,
+engine="pyarrow", dtype=str)` (Arrow's multi-threaded reader, every cell as text: what analyze
+itself reads with), then each tree's `flask analyze --catalog services_catalog/data --visits FILE
+--findings OUT` (start-up included, as a user runs it). Printed: seconds, the ratio to each
 `read_csv` (target: at most 10), CPU seconds and peak RSS (target: under 1.5 GiB), and whether
 both trees wrote the same findings.
 """
@@ -29,12 +31,16 @@ OUT = ROOT / "bench" / "out"
 READ_CSV = """
 import json, resource, sys, time
 import pandas as pd
+options = {"pyarrow": {"engine": "pyarrow", "dtype": str}, "default": {}}[sys.argv[2]]
 started, cpu = time.perf_counter(), time.process_time()
-rows = len(pd.read_csv(sys.argv[1]))
+rows = len(pd.read_csv(sys.argv[1], **options))
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
                   "peak_mib": usage.ru_maxrss / 1024}))
 """
+
+# The yardsticks, as the printed lines name them.
+YARDSTICKS = {"default": "path", "pyarrow": 'path, engine="pyarrow", dtype=str'}
 
 
 def log_file(visits: int) -> Path:
@@ -43,6 +49,13 @@ def log_file(visits: int) -> Path:
         subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--visits", str(visits),  # nosec B603
                         "--out", str(path)], check=True)
     return path
+
+
+def read_csv(csv: Path, yardstick: str) -> dict:
+    """pandas' ``read_csv`` of the file in a fresh process: rows, seconds, CPU seconds, peak MiB."""
+    result = subprocess.run([sys.executable, "-c", READ_CSV, str(csv), yardstick],  # nosec B603
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def analyze(tree: Path, csv: Path, findings: Path, as_of: str) -> dict:
@@ -65,10 +78,12 @@ def main() -> None:
     parser.add_argument("--as-of", default="2026-12-31T00:00:00+05:00", help="the same moment for every tree")
     args = parser.parse_args()
     csv = log_file(args.visits)
-    read = json.loads(subprocess.run([sys.executable, "-c", READ_CSV, str(csv)], capture_output=True,  # nosec B603
-                                     text=True, check=True).stdout.strip().splitlines()[-1])
-    print(f"{read['rows']:,} visits; pandas read_csv {read['seconds']:.2f} s (CPU {read['cpu']:.2f} s), "
-          f"peak {read['peak_mib']:,.0f} MiB [load {os.getloadavg()[0]:.1f}]", flush=True)
+    reads = {}
+    for yardstick, words in YARDSTICKS.items():
+        reads[yardstick] = read = read_csv(csv, yardstick)
+        print(f"{read['rows']:,} visits; pandas read_csv({words}) {read['seconds']:.2f} s "
+              f"(CPU {read['cpu']:.2f} s), peak {read['peak_mib']:,.0f} MiB [load {os.getloadavg()[0]:.1f}]",
+              flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-analyze-trees-") as temporary:
         work = Path(temporary)
         trees = [("today", ROOT)]
@@ -79,8 +94,9 @@ def main() -> None:
             findings = work / f"findings-{len(written)}.csv"
             result = analyze(tree, csv, findings, args.as_of)
             written[name] = hashlib.sha256(findings.read_bytes()).hexdigest()
-            print(f"  {name:<22} {result['seconds']:7.1f} s = {result['seconds'] / read['seconds']:5.1f}x read_csv  "
-                  f"(CPU {result['cpu']:.1f} s = {result['cpu'] / read['cpu']:.1f}x)  "
+            ratios = "  ".join(f"{result['seconds'] / read['seconds']:5.1f}x {yardstick} "
+                               f"(CPU {result['cpu'] / read['cpu']:.1f}x)" for yardstick, read in reads.items())
+            print(f"  {name:<22} {result['seconds']:7.1f} s (CPU {result['cpu']:.1f} s) = {ratios}  "
                   f"peak {result['peak_mib']:,.0f} MiB", flush=True)
         if len(written) > 1:
             print(f"same findings file: {'yes' if len(set(written.values())) == 1 else 'NO'}")

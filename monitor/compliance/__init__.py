@@ -70,8 +70,7 @@ def judge(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar
                           judge_cases(cases, as_of.tz_convert("UTC"), thresholds),
                           judge_integrity(visits, cases, calendar.timezone_name, thresholds)],
                          ignore_index=True)
-    order = list(RULES)
-    findings["rule_order"] = findings["rule"].map(order.index)
+    findings["rule_order"] = findings["rule"].map({rule: order for order, rule in enumerate(RULES)})
     # Sorting on several columns is always stable in pandas (its ``kind`` applies to one column).
     findings = findings.sort_values(["row", "case_row", "rule_order"]) \
         .drop(columns="rule_order").reset_index(drop=True)

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 import numpy as np
 
 
+# Cached: a batch writes hundreds of thousands of details from a few thousand rounded values.
+@lru_cache(maxsize=65_536)
 def number(value: float) -> str:
     """Minutes, hours or days as the detail writes them: never an exponent, no trailing zero."""
     return np.format_float_positional(float(value), trim="-")
 
 
+@lru_cache(maxsize=65_536)
 def utc_text(iso: str) -> str:
     """An ISO moment (UTC) as the detail writes it: ``2026-04-01 18:59:59 UTC``."""
     moment = dt.datetime.fromisoformat(iso).astimezone(dt.UTC)

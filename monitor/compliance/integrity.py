@@ -38,10 +38,15 @@ def _count_before(point_keys: np.ndarray, point_times: np.ndarray, query_keys: n
 
 def _keys(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
           ) -> tuple[np.ndarray, np.ndarray]:
-    """(applicant, service) pairs of two sets of rows, coded by one shared factorization."""
-    pairs = pd.MultiIndex.from_arrays([np.concatenate([first[0], second[0]]).astype(str),
-                                       np.concatenate([first[1], second[1]]).astype(str)])
-    codes, _ = pd.factorize(pairs)
+    """(applicant, service) pairs of two sets of rows, coded by one shared factorization.
+
+    Each part is coded on its own and the pair is the number ``applicant × services + service``:
+    equal pairs, equal codes (a MultiIndex of the text would build a tuple per row).
+    """
+    applicants, _ = pd.factorize(np.concatenate([first[0], second[0]]).astype(object), use_na_sentinel=False)
+    services, service_names = pd.factorize(np.concatenate([first[1], second[1]]).astype(object),
+                                           use_na_sentinel=False)
+    codes = applicants.astype("int64") * max(len(service_names), 1) + services
     return codes[:len(first[0])], codes[len(first[0]):]
 
 
@@ -51,15 +56,16 @@ def informal_returns(visits: pd.DataFrame, cases: pd.DataFrame, min_consults: in
     any office, in the ``window_days`` calendar days before the first submit's called_at
     (from submit - window inclusive to the submit exclusive). Returns (case rows, counts)."""
     submit_row = cases["first_submit_row"].to_numpy()
-    applicant = cases["applicant_ref"].to_numpy().astype(str)
     asking = np.flatnonzero(submit_row >= 0)  # an empty applicant matches no consult below
-    refs = visits["applicant_ref"].fillna("").astype(str).to_numpy() if "applicant_ref" in visits \
-        else np.full(len(visits), "")
-    consult = np.flatnonzero((visits["action"].to_numpy() == "consult") & (refs != ""))
+    applicant = cases["applicant_ref"].iloc[asking].to_numpy().astype(str)
+    refs = visits["applicant_ref"].fillna("").astype(str) if "applicant_ref" in visits \
+        else pd.Series("", index=visits.index, dtype=object)
+    # Text is compared where it is stored (Arrow) and only the consults' is taken out.
+    consult = np.flatnonzero(((visits["action"] == "consult") & (refs != "")).to_numpy())
     called = _nanoseconds(visits["called_at"])
-    service = visits["service_code"].to_numpy()
-    consult_keys, case_keys = _keys((refs[consult], service[consult]),
-                                    (applicant[asking], cases["service_code"].to_numpy()[asking]))
+    consult_keys, case_keys = _keys((refs.iloc[consult].to_numpy(dtype=object),
+                                     visits["service_code"].iloc[consult].to_numpy(dtype=object)),
+                                    (applicant, cases["service_code"].iloc[asking].to_numpy(dtype=object)))
     submit_at = called[submit_row[asking]]
     window_start = submit_at - window_days * _NS_PER_DAY
     in_window = (_count_before(consult_keys, called[consult], case_keys, submit_at, inclusive=False)

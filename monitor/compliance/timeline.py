@@ -14,6 +14,7 @@ CASE_COLUMNS = [
     "reset_row", "reset_accepting_row",
 ]
 ACCEPTING_ACTIONS = ("submit", "resubmit")
+_TIMELINE_INPUTS = ("case_id", "service_code", "office_code", "called_at", "finished_at", "action", "applicant_ref")
 
 
 def _empty_cases() -> pd.DataFrame:
@@ -32,9 +33,15 @@ def order_visits(visits: pd.DataFrame) -> np.ndarray:
     put in the order they ended, then as the file lists them, so that a result never
     depends on how rows happen to be sorted.
     """
-    case_codes, _ = pd.factorize(visits["case_id"], use_na_sentinel=True)
-    return np.lexsort((np.arange(len(visits)), visits["finished_at"].to_numpy("datetime64[ns]"),
-                       visits["called_at"].to_numpy("datetime64[ns]"), case_codes))
+    return _case_order(visits)[0]
+
+
+def _case_order(visits: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """``order_visits``, with each visit's case code and the case ids (first seen first)."""
+    case_codes, case_ids = pd.factorize(visits["case_id"], use_na_sentinel=True)
+    order = np.lexsort((np.arange(len(visits)), visits["finished_at"].to_numpy("datetime64[ns]"),
+                        visits["called_at"].to_numpy("datetime64[ns]"), case_codes))
+    return order, case_codes, case_ids
 
 
 def _rows_at(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -56,14 +63,21 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     rows = np.flatnonzero(in_case)
     if not len(rows):
         return _empty_cases()
-    part = visits.iloc[rows]
-    order = order_visits(part)
+    order, case_codes, case_ids = _case_order(visits[["case_id", "called_at", "finished_at"]].iloc[rows])
     rows = rows[order]
-    part = part.iloc[order]
-    codes, case_ids = pd.factorize(part["case_id"])
+    # Only the columns a timeline reads are taken in case order (not the visit's whole row).
+    part = visits[[c for c in _TIMELINE_INPUTS if c in visits]].iloc[rows]
+    # Ordered by case code, the visits meet their cases in code order: these codes are what a
+    # factorization of the ordered case ids would give (0, 1, ... by first appearance).
+    codes = case_codes[order]
     n_cases = len(case_ids)
     seq = np.arange(len(part))
-    action = part["action"].to_numpy()
+    # Actions as small codes: the masks below compare integers, not a million strings each.
+    action_codes, action_names = pd.factorize(part["action"])
+    action_names = np.asarray(action_names, dtype=object)
+
+    def is_action(*names: str) -> np.ndarray:
+        return np.isin(action_codes, np.flatnonzero(np.isin(action_names, names)))
 
     def last_seq(mask: np.ndarray) -> np.ndarray:
         """Per case, the ordered position of the last visit matching ``mask`` (-1 if none)."""
@@ -74,8 +88,8 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     def count(mask: np.ndarray) -> np.ndarray:
         return np.bincount(codes[mask], minlength=n_cases)
 
-    is_accepting_action = np.isin(action, ACCEPTING_ACTIONS)
-    is_return = action == "return"
+    is_accepting_action = is_action(*ACCEPTING_ACTIONS)
+    is_return = is_action("return")
     last_return = last_seq(is_return)
     # A submit/resubmit accepts the package when nothing but a return (or nothing at all)
     # came before it among the case's submits, resubmits and returns; one that follows an
@@ -103,19 +117,21 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
     reset_acceptance[codes[events[first_reset]]] = run_acceptance[first_reset]
     reset_seq = np.where(reset_seq < len(part), reset_seq, -1)
     first_submit_seq = np.full(n_cases, len(part))
-    np.minimum.at(first_submit_seq, codes[action == "submit"], seq[action == "submit"])
+    is_submit = is_action("submit")
+    np.minimum.at(first_submit_seq, codes[is_submit], seq[is_submit])
     first_submit_seq = np.where(first_submit_seq < len(part), first_submit_seq, -1)
-    refs = part["applicant_ref"].fillna("").astype(str).to_numpy() if "applicant_ref" in part \
-        else np.full(len(part), "", dtype=object)
-    has_ref = refs != ""
+    refs = part["applicant_ref"].fillna("").astype(str) if "applicant_ref" in part \
+        else pd.Series("", index=part.index, dtype=object)
+    has_ref = (refs != "").to_numpy()
     first_ref_seq = np.full(n_cases, len(part))
     np.minimum.at(first_ref_seq, codes[has_ref], seq[has_ref])
-    applicant = np.where(first_ref_seq < len(part), refs[np.minimum(first_ref_seq, len(part) - 1)], "")
+    applicant = np.where(first_ref_seq < len(part),
+                         refs.iloc[np.minimum(first_ref_seq, len(part) - 1)].to_numpy(dtype=object), "")
 
     # "The issue or refuse visit": if a case has several (a refusal, then a resubmit that is
     # issued), the last one completes it.
-    completing_seq = last_seq(np.isin(action, ("issue", "refuse")))
-    withdrawing_seq = last_seq(action == "withdraw")
+    completing_seq = last_seq(is_action("issue", "refuse"))
+    withdrawing_seq = last_seq(is_action("withdraw"))
     first_seq = np.full(n_cases, len(part))
     np.minimum.at(first_seq, codes, seq)
 
@@ -134,8 +150,8 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
         "completed_at": at(completing_seq, finished),
         "withdrawn_at": at(withdrawing_seq, finished),
         "visit_count": np.bincount(codes, minlength=n_cases),
-        "return_count": count(action == "return"),
-        "forward_count": count(action == "forward"),
+        "return_count": count(is_return),
+        "forward_count": count(is_action("forward")),
         "accepting_row": _rows_at(rows, accepting_seq),
         "completing_row": _rows_at(rows, completing_seq),
         "applicant_ref": applicant.astype(object),
@@ -143,7 +159,7 @@ def case_timeline(visits: pd.DataFrame, frames: CatalogFrames, calendar: Working
         "reset_row": _rows_at(rows, reset_seq),
         "reset_accepting_row": _rows_at(rows, reset_acceptance),
     })
-    completing_action = np.where(completing_seq >= 0, action[np.maximum(completing_seq, 0)], "")
+    completing_action = np.where(completing_seq >= 0, action_names[action_codes[np.maximum(completing_seq, 0)]], "")
     cases["outcome"] = np.select(
         [completing_action == "issue", completing_action == "refuse", withdrawing_seq >= 0],
         ["issued", "refused", "withdrawn"], "open")

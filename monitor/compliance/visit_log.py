@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,9 +236,23 @@ def _csv_line_numbers(path: Path, rows: int) -> np.ndarray | None:
 
     None when the file has quoted cells spanning lines (then rows are numbered in order).
     """
-    numbers = nonblank_line_numbers(np.frombuffer(path.read_bytes(), dtype=np.uint8), 1)
-    numbers = numbers[1:]  # the header
+    numbers = row_line_numbers(path.read_bytes())
     return numbers if len(numbers) == rows else None
+
+
+def row_line_numbers(data: bytes) -> np.ndarray:
+    """The lines of a CSV's non-blank rows after its header (``nonblank_line_numbers(data, 1)[1:]``)."""
+    if _no_blank_line_but_the_last(data):  # the usual file: lines 2, 3, ... in order
+        last_blank = data.endswith(b"\n") or data.endswith(b"\n\r")
+        return np.arange(2, data.count(b"\n") + (1 if last_blank else 2))
+    return nonblank_line_numbers(np.frombuffer(data, dtype=np.uint8), 1)[1:]
+
+
+def _no_blank_line_but_the_last(data: bytes) -> bool:
+    """No line before the last is blank (``nonblank_line_numbers``' sense): a search for
+    the bytes a blank line makes, instead of a look at every line."""
+    return bool(data) and not data.startswith((b"\n", b"\r\n")) and data != b"\r" \
+        and b"\n\n" not in data and b"\n\r\n" not in data
 
 
 def nonblank_line_numbers(data: np.ndarray, first_line: int) -> np.ndarray:
@@ -294,11 +309,11 @@ def parse_timestamps(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Se
         moments = pd.Series(local[plain], index=values.index[plain])
         result[plain] = moments.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT") \
             .dt.tz_convert("UTC")
-    # A year pandas cannot hold (e.g. 0001 or 9999) is an unreadable value, not a crash.
-    in_range = values.str[:4].between("1900", "2200")
-    rest = present & ~plain & in_range
+    rest = present & ~plain
     if not rest.any():
         return result, present & result.isna()
+    # A year pandas cannot hold (e.g. 0001 or 9999) is an unreadable value, not a crash.
+    rest &= values.str[:4].between("1900", "2200")
     has_offset = rest & values.str.contains(_HAS_OFFSET, regex=True)
     naive = rest & ~has_offset
     if naive.any():
@@ -331,10 +346,37 @@ def _plain_local_times(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return plain & ~np.isnat(local), local
 
 
+# The bytes of CONTROL_CHARACTERS: in UTF-8 a byte below 0x80 is always that ASCII character.
+_CONTROL_BYTES = np.zeros(256, dtype=bool)
+_CONTROL_BYTES[[*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]] = True
+
+
+def _holds_control_character(values: pd.Series) -> pd.Series:
+    """Which values hold a control character (``CONTROL_CHARACTERS``).
+
+    First one look at all the text at once (Arrow's bytes as they lie, or the values joined):
+    the value-by-value search only when a control character is there.
+    """
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        text = pa.array(values)  # Arrow's own buffers, not copied
+        chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+        if all(pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type) for chunk in chunks) \
+                and not any(_CONTROL_BYTES[np.frombuffer(chunk.buffers()[2], dtype=np.uint8)].any()
+                            for chunk in chunks if chunk.buffers()[2] is not None):
+            return pd.Series(False, index=values.index)
+    elif not CONTROL_CHARACTERS.search("".join(values.tolist())):
+        return pd.Series(False, index=values.index)
+    return values.str.contains(CONTROL_CHARACTERS.pattern, regex=True)
+
+
 def _drop_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame], int]:
     """Duplicates inside one file: the first row is kept, identical repeats ignored,
     a later row with the same visit_id and other content is a bad row."""
-    repeated_id = frame["visit_id"].duplicated(keep=False).to_numpy() & (frame["visit_id"] != "").to_numpy()
+    codes, ids = pd.factorize(frame["visit_id"])
+    if len(ids) == len(frame):  # the usual file: every visit_id once
+        return frame, [], 0
+    repeated_id = (np.bincount(codes[codes >= 0], minlength=len(ids))[codes] > 1) & (codes >= 0) \
+        & (frame["visit_id"] != "").to_numpy()
     problems: list[pd.DataFrame] = []
     if not repeated_id.any():
         return frame, problems, 0
@@ -358,41 +400,46 @@ def _drop_repeats(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]
     return frame[~identical & ~clash], problems, int(identical.sum())
 
 
+def _not_a_timestamp(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda rows: rows[column].radd(f"{column} is not an ISO 8601 timestamp: ")
+
+
 def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> ParsedVisits:
     """Validate text rows (from ``frame_from_text``) and type the good ones."""
     frame, problems, repeats = _drop_repeats(raw)
 
-    def bad(mask: pd.Series, column: str, reason, code: str) -> None:
+    def bad(mask: pd.Series, column: str, reason: str | Callable[[pd.DataFrame], pd.Series], code: str) -> None:
+        """``reason``: the words, or a function of the bad rows that words each (written only
+        for the rows that are bad, never for the whole file)."""
         if mask.any():
             rows = frame[mask]
             problems.append(pd.DataFrame({"line": rows["line"], "column": column,
-                                          "reason": reason if isinstance(reason, str) else reason[mask],
+                                          "reason": reason if isinstance(reason, str) else reason(rows),
                                           "visit_id": rows["visit_id"], "code": code}))
 
     for column in TEXT_COLUMNS:
-        # One scan of the column's text first: the row-by-row search only when it holds one.
-        if CONTROL_CHARACTERS.search("".join(frame[column].tolist())):
-            bad(frame[column].str.contains(CONTROL_CHARACTERS.pattern, regex=True), column,
-                f"{column} holds a control character (such as NUL); remove it", "control_character")
+        bad(_holds_control_character(frame[column]), column,
+            f"{column} holds a control character (such as NUL); remove it", "control_character")
     for column, longest in MAX_LENGTHS.items():
         bad(frame[column].str.len() > longest, column, f"{column} is longer than {longest} characters", "too_long")
     for column in ("visit_id", "office_code", "service_code", "staff_id", "action"):
         bad(frame[column] == "", column, f"{column} is required", "required")
     action = frame["action"]
     bad((action != "") & ~action.isin(ACTIONS), "action",
-        "unknown action " + action + " (expected one of " + ", ".join(ACTIONS) + ")", "unknown_action")
+        lambda rows: "unknown action " + rows["action"] + " (expected one of " + ", ".join(ACTIONS) + ")",
+        "unknown_action")
     bad((frame["case_id"] == "") & (action != "consult") & (action != ""), "case_id",
-        "case_id is required for a " + action + " visit", "case_required")
+        lambda rows: "case_id is required for a " + rows["action"] + " visit", "case_required")
     bad((action == "forward") & (frame["forwarded_to"] == ""), "forwarded_to",
         "forwarded_to is required for a forward visit", "forward_target_required")
     service = frame["service_code"]
     bad((service != "") & ~service.isin(frames.versions["service_code"]), "service_code",
-        "unknown service " + service + " (not in the catalog)", "unknown_service")
+        lambda rows: "unknown service " + rows["service_code"] + " (not in the catalog)", "unknown_service")
 
     stamps = {}
     for column in TIMESTAMP_COLUMNS:
         stamps[column], unreadable = parse_timestamps(frame[column], timezone)
-        bad(unreadable, column, frame[column].radd(f"{column} is not an ISO 8601 timestamp: "), "not_a_timestamp")
+        bad(unreadable, column, _not_a_timestamp(column), "not_a_timestamp")
     for column in ("called_at", "finished_at"):
         bad(frame[column] == "", column, f"{column} is required", "required")
     ticket, called, finished = stamps["ticket_at"], stamps["called_at"], stamps["finished_at"]
@@ -410,9 +457,12 @@ def parse_visits(raw: pd.DataFrame, frames: CatalogFrames, timezone: str) -> Par
     day[has_called] = local_day_numbers(called[has_called], timezone)
     version = frames.version_in_force(service, day)
     known_service = service.isin(frames.versions["service_code"]) & called.notna()
-    local_date = pd.Series(day.astype("datetime64[D]").astype(str), index=frame.index)
-    bad(known_service & (version < 0), "service_code",
-        "no version of service " + service + " is in force on " + local_date, "no_version_in_force")
+    def no_version_words(rows: pd.DataFrame) -> pd.Series:
+        local_date = pd.Series(day[frame.index.get_indexer(rows.index)].astype("datetime64[D]").astype(str),
+                               index=rows.index)
+        return "no version of service " + rows["service_code"] + " is in force on " + local_date
+
+    bad(known_service & (version < 0), "service_code", no_version_words, "no_version_in_force")
 
     bad_rows = (pd.concat(problems, ignore_index=True) if problems
                 else pd.DataFrame(columns=BAD_ROW_COLUMNS))
