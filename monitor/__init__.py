@@ -1,61 +1,25 @@
 """Service Compliance Monitor: the Flask application factory."""
 from __future__ import annotations
 
-import os
 import sqlite3
-import sys
 from pathlib import Path
 
 from flask import Flask, request, session
-from flask_babel import refresh as refresh_locale
-from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import logs, metrics
-from .cli import register_commands
-from .config import load_config
-from .errors import register_error_handlers
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .services import public_pages
-from .stores import evidence
-from .views import register_template_helpers
-from .views.access import enforce_access
-from .views.admin import bp as admin_bp
-from .views.api import bp as api_bp
-from .views.auth import (
-    bp as auth_bp,
-    loader as auth,  # registers the user loader
-)
-from .views.desk import bp as desk_bp
-from .views.guards import register_guards
-from .views.health import bp as health_bp
-from .views.public import bp as public_bp
-from .views.public.conditional import ConditionalAnswers
-from .views.steward import bp as steward_bp
-from .views.supervisor import bp as supervisor_bp
+from .config import ROOT, SOURCE_CHECKOUT, instance_path
+
+# The application's parts (views, stores, migrations, extensions) are imported by create_app,
+# not here: a command that needs no application (``flask analyze``, registered as a Flask
+# plugin command in setup.cfg) imports ``monitor`` without them.
+
 
 PACKAGE = Path(__file__).resolve().parent
-ROOT = PACKAGE.parent
 MIGRATIONS = PACKAGE / "migrations"
 # A source checkout serves templates/ and static/ from the repository; an installed package
 # carries copies under monitor/site_files/ (put there by the build, see build_steps.py).
-SOURCE_CHECKOUT = (ROOT / "setup.cfg").is_file() and (ROOT / "templates").is_dir()
 SITE = ROOT if SOURCE_CHECKOUT else PACKAGE / "site_files"
 
 
-def _instance_path() -> str:
-    """instance/ of the checkout; for an installed package MONITOR_INSTANCE_PATH or
-    <prefix>/var/monitor-instance (Flask's own default for installed packages)."""
-    if os.environ.get("MONITOR_INSTANCE_PATH"):
-        return os.environ["MONITOR_INSTANCE_PATH"]
-    if SOURCE_CHECKOUT:
-        return str(ROOT / "instance")
-    return str(Path(sys.prefix) / "var" / "monitor-instance")
-
-
-@event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record):
     """SQLite for a multi-user web app: WAL, enforced foreign keys, a busy timeout."""
     if isinstance(dbapi_connection, sqlite3.Connection):
@@ -78,7 +42,38 @@ def select_locale() -> str:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=_instance_path(),
+    from flask_babel import refresh as refresh_locale
+    from flask_sqlalchemy.session import Session as FlaskSession
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from . import logs, metrics
+    from .cli import register_commands
+    from .config import load_config
+    from .errors import register_error_handlers
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .services import public_pages
+    from .stores import evidence
+    from .views import register_template_helpers
+    from .views.access import enforce_access
+    from .views.admin import bp as admin_bp
+    from .views.api import bp as api_bp
+    from .views.auth import (
+        bp as auth_bp,
+        loader as auth,  # registers the user loader
+    )
+    from .views.desk import bp as desk_bp
+    from .views.guards import register_guards
+    from .views.health import bp as health_bp
+    from .views.public import bp as public_bp
+    from .views.public.conditional import ConditionalAnswers
+    from .views.steward import bp as steward_bp
+    from .views.supervisor import bp as supervisor_bp
+
+    if not event.contains(Engine, "connect", _configure_sqlite):
+        event.listen(Engine, "connect", _configure_sqlite)
+    app = Flask(__name__, instance_path=instance_path(),
                 template_folder=str(SITE / "templates"), static_folder=str(SITE / "static"))
     load_config(app, config)
     logs.install(app)  # first, so that the request id is there for every later hook

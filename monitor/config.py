@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from .calendar import LOCAL_TIMEZONE
@@ -172,12 +173,41 @@ def _instance_secret(instance_path: Path, name: str) -> str:
     return value
 
 
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_CHECKOUT = (ROOT / "setup.cfg").is_file() and (ROOT / "templates").is_dir()
+
+
+def instance_path() -> str:
+    """instance/ of the checkout; for an installed package MONITOR_INSTANCE_PATH or
+    <prefix>/var/monitor-instance (Flask's own default for installed packages)."""
+    if os.environ.get("MONITOR_INSTANCE_PATH"):
+        return os.environ["MONITOR_INSTANCE_PATH"]
+    if SOURCE_CHECKOUT:
+        return str(ROOT / "instance")
+    return str(Path(sys.prefix) / "var" / "monitor-instance")
+
+
+def _from_environment(settings) -> None:
+    """The settings given in the environment, converted, over those in ``settings``."""
+    for name, convert in ENVIRONMENT.items():
+        if os.environ.get(name):
+            settings[name] = convert(os.environ[name])
+
+
+def command_settings() -> dict:
+    """The settings an application would have (defaults, then the environment, the instance's
+    applicant key) for a command that runs without one: ``flask analyze``."""
+    settings = dict(DEFAULTS)
+    _from_environment(settings)
+    if not settings.get("APPLICANT_HASH_KEY"):
+        settings["APPLICANT_HASH_KEY"] = _instance_secret(Path(instance_path()), "applicant_hash_key")
+    return settings
+
+
 def load_config(app, overrides: dict | None = None) -> None:
     """Fill ``app.config`` from defaults, the environment and ``overrides``."""
     app.config.from_mapping(DEFAULTS)
-    for name, convert in ENVIRONMENT.items():
-        if os.environ.get(name):
-            app.config[name] = convert(os.environ[name])
+    _from_environment(app.config)
     if overrides:
         app.config.update(overrides)
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import func, select, update
@@ -42,6 +44,44 @@ def test_analyze_needs_no_database_and_writes_the_spec_columns(app, catalog_dir,
     weeks = list(indicators["week"])
     assert weeks == sorted(weeks) and len(weeks) == len(set(weeks))
     assert indicators["complaints"].isna().all()  # stateless analysis knows no complaints
+
+
+# Run as the installed ``flask`` command, then list which parts of the application got imported.
+FLASK_THEN_MODULES = """
+import json, runpy, sys
+sys.argv = ["flask", *sys.argv[1:]]
+try:
+    runpy.run_module("flask", run_name="__main__")
+except SystemExit as done:
+    code = done.code or 0
+print(json.dumps({"code": code, "loaded": sorted(m for m in sys.modules if m.startswith(
+    ("monitor.views", "monitor.stores", "monitor.models", "flask_migrate", "alembic", "flask_sqlalchemy")))}))
+"""
+
+
+def test_flask_analyze_runs_without_creating_the_application(catalog_dir, tmp_path):
+    """A stateless analysis does no application start-up work: `flask analyze` is a plugin
+    command (setup.cfg), so Flask never creates the app, its database, views or migrations,
+    and it writes the same files as the application's own command."""
+    import json
+    import subprocess  # nosec B404 - our own interpreter, no shell
+    import sys
+
+    synthetic_log(catalog_dir, tmp_path / "visits.csv")
+    arguments = ["analyze", "--catalog", str(catalog_dir), "--visits", str(tmp_path / "visits.csv"),
+                 "--as-of", AS_OF]
+    ran = subprocess.run([sys.executable, "-c", FLASK_THEN_MODULES, "--app", "wsgi", *arguments,  # nosec B603
+                          "--findings", str(tmp_path / "plugin.csv"), "--indicators", str(tmp_path / "plugin-i.csv")],
+                         capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
+                         env={**os.environ, "DATABASE_URL": "sqlite:////nonexistent/folder/never.sqlite3"})
+    outcome = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert outcome == {"code": 0, "loaded": []}, ran.stderr[-2000:]
+    from monitor import create_app
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}", "SECRET_KEY": "x",
+                      "APPLICANT_HASH_KEY": os.environ.get("APPLICANT_HASH_KEY") or "x"})
+    invoke(app, *arguments, "--findings", tmp_path / "app.csv", "--indicators", tmp_path / "app-i.csv")
+    assert (tmp_path / "plugin.csv").read_bytes() == (tmp_path / "app.csv").read_bytes()
+    assert (tmp_path / "plugin-i.csv").read_bytes() == (tmp_path / "app-i.csv").read_bytes()
 
 
 def test_analyze_scope_adds_a_column_and_a_row_per_week_and_value(app, catalog_dir, tmp_path):

@@ -5,14 +5,14 @@ import sys
 
 import click
 import pandas as pd
-from flask import current_app
+from flask import current_app, has_app_context
 
 from ..calendar import WorkingCalendar
 from ..compliance import CatalogFrames, VisitLogError
 from ..compliance.applicants import mask_iins
 from ..compliance.indicators import SCOPES
 from ..compliance.partitioned import PARTITION_ROWS
-from ..config import rule_thresholds
+from ..config import command_settings, rule_thresholds
 from ..services import log_analysis
 from .terminal import as_of as moment_given, fail, load_or_report, progress_lines, say_how_read
 
@@ -57,14 +57,16 @@ def analyze(catalog_dir, visits_path, as_of, findings_path, indicators_path, sco
 
     Bad rows are listed on stderr and left out of the analysis.
     """
-    timezone = current_app.config["MONITOR_TIMEZONE"]
+    # Run as a Flask plugin command (setup.cfg) it has no application: none is created for it.
+    settings = current_app.config if has_app_context() else command_settings()
+    timezone = settings["MONITOR_TIMEZONE"]
     frames = CatalogFrames.from_catalog(load_or_report(catalog_dir))
-    thresholds = rule_thresholds(current_app.config, max_handoffs=max_handoffs,
+    thresholds = rule_thresholds(settings, max_handoffs=max_handoffs,
                                  min_informal_consults=min_informal_consults,
                                  informal_return_days=informal_return_days, reopen_days=reopen_days)
     calendar = WorkingCalendar(timezone=timezone)
     moment = moment_given(as_of, timezone)
-    hash_key = current_app.config["APPLICANT_HASH_KEY"]
+    hash_key = settings["APPLICANT_HASH_KEY"]
     progress = progress_lines("analyze")
     try:
         if engine == "dask":
