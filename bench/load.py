@@ -10,6 +10,7 @@ saves that were answered with success. Traffic goes to 127.0.0.1 only and stops 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.cookiejar
 import os
 import random
@@ -137,11 +138,16 @@ def desk(base: str, login: str, stop: float, stats: Stats, code: str) -> None:
     data = urllib.parse.urlencode({"login": login, "password": PASSWORD, "csrf_token": token("/login")})
     opener.open(base + "/login", data.encode(), timeout=30).read()
     form_token = token(f"/desk/visits/new?service={code}")
+    # Visits of today (local), a minute apart from midnight on: never in the future, never late.
+    from zoneinfo import ZoneInfo
+    today = dt.datetime.now(ZoneInfo(os.environ.get("MONITOR_TIMEZONE", "Asia/Almaty"))).replace(tzinfo=None)
+    midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
     minute = 0
     while time.monotonic() < stop:
-        minute += 1
-        called = f"2026-11-{10 + minute // 600:02d}T{9 + (minute // 60) % 8:02d}:{minute % 60:02d}"
-        finished = called[:-2] + f"{min(minute % 60 + 1, 59):02d}" if minute % 60 < 59 else called
+        minute = minute % max(1, int((today - midnight).total_seconds() // 60) - 1) + 1
+        called_at = midnight + dt.timedelta(minutes=minute - 1)
+        called, finished = (called_at.strftime("%Y-%m-%dT%H:%M"),
+                            (called_at + dt.timedelta(seconds=50)).strftime("%Y-%m-%dT%H:%M"))
         body = urllib.parse.urlencode({"csrf_token": form_token, "service_code": code, "action": "consult",
                                        "called_at": called, "finished_at": finished}).encode()
         started = time.perf_counter()
