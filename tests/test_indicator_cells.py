@@ -369,3 +369,14 @@ def test_a_case_that_changes_office_marks_the_week_its_case_findings_count_in(ap
     assert stale() == set()  # no week moved, no office given
     cells_store.mark_case_moves(db.session, before, after, "Asia/Almaty")
     assert stale() == {week_of_label("2026-W12")}  # the completed case's week; the other did not move
+
+
+def test_stale_weeks_are_computed_in_runs_bounded_by_weeks_and_visits():
+    """Consecutive weeks share one read of their rows, never more than SPAN_WEEKS weeks nor
+    SPAN_VISITS visits at once (a week alone may hold more)."""
+    spans = cells._spans
+    assert spans([3, 4, 5, 9, 10], {}) == [(3, 5), (9, 10)]
+    assert spans(list(range(1, 41)), {}) == [(1, 16), (17, 32), (33, 40)]
+    many = {week: cells.SPAN_VISITS // 3 for week in range(1, 8)}
+    assert spans(list(range(1, 8)), many) == [(1, 3), (4, 6), (7, 7)]
+    assert spans([1, 2], {1: cells.SPAN_VISITS * 2, 2: 1}) == [(1, 1), (2, 2)]

@@ -115,7 +115,10 @@ def refresh_stale(session: Session, inputs: EngineInputs, now: dt.datetime | Non
     if not marks:
         return []
     weeks = sorted({w for _, first, last in marks for w in range(first, last + 1)})
-    for first, last in _spans(weeks):
+    stored = {int(week): count for week, count in session.execute(
+        select(Visit.week, func.count()).where(Visit.week.between(weeks[0], weeks[-1])).group_by(Visit.week))
+        if week is not None}
+    for first, last in _spans(weeks, stored):
         refresh_weeks(session, inputs, first, last, now)
     session.execute(delete(StaleIndicatorWeeks).where(
         one_of(session, StaleIndicatorWeeks.id, [mark_id for mark_id, _, _ in marks])))
@@ -168,17 +171,23 @@ def _values(blob: bytes | None) -> np.ndarray:
     return np.frombuffer(blob or b"", dtype="<f8")
 
 
-SPAN_WEEKS = 8  # weeks computed from one read of their rows (a refresh holds about this many weeks in memory)
+SPAN_WEEKS = 16  # at most this many consecutive weeks are computed from one read of their rows
+SPAN_VISITS = 400_000  # nor more visits than this (a refresh's memory; as the Dask engine's partitions)
 
 
-def _spans(weeks: list[int]) -> list[tuple[int, int]]:
-    """Sorted weeks as runs of consecutive weeks, each at most SPAN_WEEKS long."""
+def _spans(weeks: list[int], visits: dict[int, int]) -> list[tuple[int, int]]:
+    """Sorted weeks as runs of consecutive weeks, each at most SPAN_WEEKS long and holding at
+    most SPAN_VISITS stored visits (``visits`` per week), unless one week alone holds more."""
     spans: list[tuple[int, int]] = []
+    held = 0
     for week in weeks:
-        if spans and week == spans[-1][1] + 1 and week - spans[-1][0] < SPAN_WEEKS:
+        size = visits.get(week, 0)
+        if spans and week == spans[-1][1] + 1 and week - spans[-1][0] < SPAN_WEEKS and held + size <= SPAN_VISITS:
             spans[-1] = (spans[-1][0], week)
+            held += size
         else:
             spans.append((week, week))
+            held = size
     return spans
 
 
