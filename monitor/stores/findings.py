@@ -145,6 +145,8 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     reported = existing["applicant"].astype(bool)
     new = new[~new["key"].isin(existing.loc[reported, "key"])]
     existing = existing[~reported].reset_index(drop=True)
+    if new.empty and existing.empty:  # nothing fires, nothing fired: nothing to write (a desk's usual save)
+        return SweepResult(len(analysis.visits), len(analysis.cases), 0, 0, 0, len(unjudgeable))
     fires = existing["key"].isin(new["key"])
 
     table = Finding.__table__
