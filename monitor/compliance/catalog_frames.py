@@ -82,7 +82,7 @@ class CatalogFrames:
         if not len(service_codes) or self.versions.empty:
             return result
         known, services, starts, ends, numbers = self._version_arrays
-        service_index = known.get_indexer(pd.Series(service_codes))  # -1: not in the catalog
+        service_index = known.get_indexer(pd.Index(service_codes))  # -1: not in the catalog
         day_numbers = np.asarray(day_numbers)
         if len(result) * len(numbers) <= _AT_ONCE:
             # A few visits (a desk's save): every (visit, version) pair at once; where two

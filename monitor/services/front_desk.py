@@ -247,7 +247,8 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
                              case_pks=[overdue.id], visit_pks=[])
     # The row the check read, with the saved ids: the text is parsed once (the ids are read
     # only as present, and a consultation belongs to no case).
-    visits = check.visits.assign(
+    checked = check.visits if check.visits is not None else _parse(draft, inputs, visit_id, case_number or "").visits
+    visits = checked.assign(
         visit_id=visit_id, case_id=case_number if case_number and draft.action != "consult" else None,
         override_reason=(override_reason or "").strip() or None,
         late_reason=(late_reason or "").strip() or None if check.late else None)
