@@ -859,3 +859,25 @@ def test_the_version_in_force_is_the_catalogs_for_a_few_visits_and_for_many(monk
          for i in range(0, len(cases), 3)])
     assert [frames.objects[n] if n >= 0 else None for n in found] == expected
     assert (found >= 0).any() and (found < 0).any()
+
+
+def test_the_documents_of_a_few_visits_are_judged_as_those_of_many(monkeypatch):
+    """A desk's few tokens are looked up one by one, an import's joined to the catalog's
+    documents: the same offending tokens (each once per visit), rules, labels and types."""
+    from monitor.compliance import CatalogFrames, rules
+    from monitor.compliance.rules import judge_documents
+    from services_catalog import BUNDLED_CATALOG, load_catalog
+
+    frames = CatalogFrames.from_catalog(load_catalog(BUNDLED_CATALOG))
+    codes = sorted(set(frames.documents["token"]))
+    obtained = frames.documents.loc[frames.documents["kind"] == "obtained"].iloc[0]
+    visits = pd.DataFrame({
+        "documents_requested": [";".join(codes[:3]), f"{obtained['token']}; Payslip ;Payslip;{codes[0]}", "",
+                                "Payslip", ";".join(codes)],
+        "version": [0, int(obtained["version"]), 1, -1, len(frames.versions) - 1]})
+    few = judge_documents(visits, frames)
+    monkeypatch.setattr(rules, "_FEW_TOKENS", -1)
+    many = judge_documents(visits, frames)
+    pd.testing.assert_frame_equal(few, many)
+    assert {"STATE_SYSTEM_DOCUMENT", "EXTRA_DOCUMENT"} <= set(few["rule"])
+    assert few[few["row"] == 1]["token"].tolist().count("Payslip") == 1

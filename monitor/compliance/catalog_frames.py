@@ -76,6 +76,12 @@ class CatalogFrames:
                 self.versions["effective_to"].to_numpy(dtype="int64"),
                 self.versions["version"].to_numpy(dtype="int64"))
 
+    @cached_property
+    def document_kinds(self) -> dict[tuple[int, str], str]:
+        """``documents`` as a mapping (version, token) -> kind, built once per catalog."""
+        return dict(zip(zip(self.documents["version"].tolist(), self.documents["token"].tolist()),
+                        self.documents["kind"].tolist()))
+
     def version_in_force(self, service_codes: pd.Series, day_numbers: np.ndarray) -> np.ndarray:
         """The version in force for each (service, local day number); -1 where none is."""
         result = np.full(len(service_codes), -1, dtype="int64")
