@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.extensions import db
-from monitor.models import Case, Finding, RelativeDeclaration, Visit
+from monitor.models import AuditRecord, Case, Finding, RelativeDeclaration, Visit
 from monitor.services.front_desk import check_code_hash
+from monitor.stores import evidence
 
 pytestmark = pytest.mark.both_databases
 
@@ -44,6 +45,31 @@ def test_service_is_found_by_name_in_any_language(client, login, loaded_catalog)
     page = client.get("/desk/visits/new?service=S1").get_data(as_text=True)
     assert "Application" in page and "Power of attorney" in page  # the version's checklist
     assert "Medical birth certificate" in page  # listed under "never ask for"
+
+
+def test_each_save_is_one_audit_record_whose_digests_are_the_rows_as_committed(client, login, loaded_catalog):
+    """A first submit (the case and its check code), a consultation and a follow-up: one desk
+    record each, naming the rows as they were committed (the check code included), so that
+    nothing is left for the commit to stamp and every row verifies."""
+    login("desk1")
+    first = db.session.scalar(select(func.max(AuditRecord.sequence))) or 0
+    assert client.post("/desk/visits/new", data=visit_form()).status_code == 302
+    case = db.session.scalar(select(Case))
+    assert case.check_code_hash is not None and evidence.verify_rows(db.session) == []
+    assert client.post("/desk/visits/new", data=visit_form(
+        action="consult", documents=["APPLICATION"], called_at="2026-04-06T11:00",
+        finished_at="2026-04-06T11:05", ticket_at="")).status_code == 302
+    assert client.post("/desk/visits/new", data=visit_form(
+        action="issue", case_number=case.case_number, documents=[], called_at="2026-04-08T10:00",
+        finished_at="2026-04-08T10:05", ticket_at="")).status_code == 302
+    records = db.session.scalars(select(AuditRecord).where(AuditRecord.sequence > first)
+                                 .order_by(AuditRecord.sequence)).all()
+    # Besides the findings' sweeps, the desk's records, and no stamp of rows at a commit.
+    assert [(r.action, r.entity, r.new_values["action"]) for r in records if r.action != "sweep"] == [
+        ("create", "visit", "submit"), ("create", "visit", "consult"), ("create", "visit", "issue")]
+    db.session.refresh(case)
+    assert case.check_code_hash is not None and case.completed_at is not None
+    assert evidence.verify_rows(db.session) == []
 
 
 def test_lawful_submit_issues_a_case_and_a_receipt_with_the_due_date(client, login, loaded_catalog):

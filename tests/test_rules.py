@@ -827,3 +827,57 @@ def test_a_visit_after_the_last_version_ended_is_a_data_error(tmp_path):
                        make_visit(called_at="2026-03-31T23:59:59")], folder)
     assert list(bad["line"]) == [2]
     assert list(bad["column"]) == ["service_code"]
+
+
+@pytest.mark.parametrize("at_once", [True, False], ids=["few visits", "many visits"])
+def test_the_version_in_force_is_the_catalogs_for_a_few_visits_and_for_many(monkeypatch, at_once):
+    """A desk's few visits are matched to every version at once, an import's many version by
+    version: both give the version the catalog itself says is in force, on and around every
+    version's first and last day, for every service of the bundled catalog and for none."""
+    import datetime as dt
+
+    import numpy as np
+
+    from monitor.compliance import CatalogFrames, catalog_frames
+    from services_catalog import BUNDLED_CATALOG, load_catalog
+
+    catalog = load_catalog(BUNDLED_CATALOG)
+    frames = CatalogFrames.from_catalog(catalog)
+    if not at_once:
+        monkeypatch.setattr(catalog_frames, "_AT_ONCE", 0)
+    cases = [("NOT-A-SERVICE", dt.date(2026, 4, 6))]
+    for entry in catalog.services.values():
+        for edition in entry.versions:
+            for day in (edition.effective_from, edition.effective_to):
+                if day is not None:
+                    cases += [(entry.code, day + dt.timedelta(days=step)) for step in (-1, 0, 1)]
+    expected = [catalog.version_in_force(code, day) for code, day in cases]
+    day_numbers = np.array([(day - dt.date(1970, 1, 1)).days for _, day in cases], dtype="int64")
+    codes = pd.Series([code for code, _ in cases], dtype=object)
+    found = frames.version_in_force(codes, day_numbers) if not at_once else np.concatenate(
+        [frames.version_in_force(codes[i:i + 3].reset_index(drop=True), day_numbers[i:i + 3])
+         for i in range(0, len(cases), 3)])
+    assert [frames.objects[n] if n >= 0 else None for n in found] == expected
+    assert (found >= 0).any() and (found < 0).any()
+
+
+def test_the_documents_of_a_few_visits_are_judged_as_those_of_many(monkeypatch):
+    """A desk's few tokens are looked up one by one, an import's joined to the catalog's
+    documents: the same offending tokens (each once per visit), rules, labels and types."""
+    from monitor.compliance import CatalogFrames, rules
+    from monitor.compliance.rules import judge_documents
+    from services_catalog import BUNDLED_CATALOG, load_catalog
+
+    frames = CatalogFrames.from_catalog(load_catalog(BUNDLED_CATALOG))
+    codes = sorted(set(frames.documents["token"]))
+    obtained = frames.documents.loc[frames.documents["kind"] == "obtained"].iloc[0]
+    visits = pd.DataFrame({
+        "documents_requested": [";".join(codes[:3]), f"{obtained['token']}; Payslip ;Payslip;{codes[0]}", "",
+                                "Payslip", ";".join(codes)],
+        "version": [0, int(obtained["version"]), 1, -1, len(frames.versions) - 1]})
+    few = judge_documents(visits, frames)
+    monkeypatch.setattr(rules, "_FEW_TOKENS", -1)
+    many = judge_documents(visits, frames)
+    pd.testing.assert_frame_equal(few, many)
+    assert {"STATE_SYSTEM_DOCUMENT", "EXTRA_DOCUMENT"} <= set(few["rule"])
+    assert few[few["row"] == 1]["token"].tolist().count("Payslip") == 1

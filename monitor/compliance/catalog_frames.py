@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -64,21 +65,47 @@ class CatalogFrames:
             objects=tuple(objects),
         )
 
+    @cached_property
+    def _version_arrays(self) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The versions as arrays, built once per catalog (the frames are kept per catalog
+        version): the known service codes, and each version's service (its position among
+        them), first and last day, and number."""
+        known = pd.Index(self.versions["service_code"].unique())
+        return (known, known.get_indexer(self.versions["service_code"]),
+                self.versions["effective_from"].to_numpy(dtype="int64"),
+                self.versions["effective_to"].to_numpy(dtype="int64"),
+                self.versions["version"].to_numpy(dtype="int64"))
+
+    @cached_property
+    def document_kinds(self) -> dict[tuple[int, str], str]:
+        """``documents`` as a mapping (version, token) -> kind, built once per catalog."""
+        return dict(zip(zip(self.documents["version"].tolist(), self.documents["token"].tolist()),
+                        self.documents["kind"].tolist()))
+
     def version_in_force(self, service_codes: pd.Series, day_numbers: np.ndarray) -> np.ndarray:
         """The version in force for each (service, local day number); -1 where none is."""
         result = np.full(len(service_codes), -1, dtype="int64")
         if not len(service_codes) or self.versions.empty:
             return result
-        known = pd.Index(self.versions["service_code"].unique())
-        service_index = known.get_indexer(pd.Series(service_codes))  # -1: not in the catalog
+        known, services, starts, ends, numbers = self._version_arrays
+        service_index = known.get_indexer(pd.Index(service_codes))  # -1: not in the catalog
         day_numbers = np.asarray(day_numbers)
+        if len(result) * len(numbers) <= _AT_ONCE:
+            # A few visits (a desk's save): every (visit, version) pair at once; where two
+            # versions are in force, the later one in the table, as the loop below gives.
+            in_force = ((service_index[:, None] == services[None, :])
+                        & (day_numbers[:, None] >= starts[None, :]) & (day_numbers[:, None] <= ends[None, :]))
+            last = len(numbers) - 1 - np.argmax(in_force[:, ::-1], axis=1)
+            return np.where(in_force.any(axis=1), numbers[last], result)
         # Few versions, many visits: loop over versions, never over visits.
-        for version in self.versions.itertuples(index=False):
-            in_force = ((service_index == known.get_loc(version.service_code))
-                        & (day_numbers >= version.effective_from)
-                        & (day_numbers <= version.effective_to))
-            result[in_force] = version.version
+        for service, start, end, number in zip(services, starts, ends, numbers):
+            in_force = (service_index == service) & (day_numbers >= start) & (day_numbers <= end)
+            result[in_force] = number
         return result
+
+
+# Visits x versions judged in one array at most (booleans: a megabyte).
+_AT_ONCE = 1_000_000
 
 
 def _day_number(day) -> int:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from services_catalog.search import WORD_PATTERN, words as name_words
@@ -74,6 +74,9 @@ class DraftCheck:
     errors: list[FieldError] = field(default_factory=list)
     warnings: list[DeskWarning] = field(default_factory=list)
     late: bool = False  # finished before today's working day began: needs a reason
+    # The draft's row as the engine read it (ids of the check's own), for record_visit to
+    # save without reading the text again; None when the check found errors.
+    visits: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def conflict(self) -> bool:
@@ -155,7 +158,7 @@ def check_draft(session: Session, draft: VisitDraft, user: User, inputs: EngineI
         if declared is not None:
             warnings.append(DeskWarning(CONFLICT_OF_INTEREST, CONFLICT_CLAUSE))
     late = draft.finished_at is not None and draft.finished_at < local_midnight(now, inputs.timezone)
-    return DraftCheck(warnings=warnings, late=late)
+    return DraftCheck(warnings=warnings, late=late, visits=parsed.visits)
 
 
 def _clock_reset_warnings(session: Session, draft_visits: pd.DataFrame, inputs: EngineInputs) -> list[DeskWarning]:
@@ -242,21 +245,29 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
         # (the nightly sweep may not have seen it yet), so that the visit cannot hide it.
         findings_store.sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
                              case_pks=[overdue.id], visit_pks=[])
-    parsed = _parse(draft, inputs, visit_id, case_number or "")
-    visits = parsed.visits.assign(override_reason=(override_reason or "").strip() or None,
-                                  late_reason=(late_reason or "").strip() or None if check.late else None)
-    visit_store.import_visits(session, visits, hash_key=hash_key, source="desk",
-                              frames=inputs.frames, calendar=inputs.calendar, now=now)
+    # The row the check read, with the saved ids: the text is parsed once (the ids are read
+    # only as present, and a consultation belongs to no case).
+    checked = check.visits if check.visits is not None else _parse(draft, inputs, visit_id, case_number or "").visits
+    visits = checked.assign(
+        visit_id=visit_id, case_id=case_number if case_number and draft.action != "consult" else None,
+        override_reason=(override_reason or "").strip() or None,
+        late_reason=(late_reason or "").strip() or None if check.late else None)
+    imported = visit_store.import_visits(session, visits, hash_key=hash_key, source="desk",
+                                         frames=inputs.frames, calendar=inputs.calendar, now=now)
     case = case_store.by_number(session, case_number)
     if case is not None and check_code:
-        case.check_code_hash = check_code_hash(case.case_number, check_code)
+        # A statement, not an ORM change: the desk's record below covers the row, so that the
+        # commit's safety net (evidence._before_commit) has nothing to read back and digest again.
+        session.execute(update(Case).where(Case.id == case.id)
+                        .values(check_code_hash=check_code_hash(case.case_number, check_code)))
     visit = session.scalars(select(Visit).where(Visit.visit_id == visit_id)).one()
     # A finding this visit would stop (a withdrawal of an overdue case, a result dated before
     # the due time of a case already overdue) stays firing until a supervisor decides.
     findings_store.sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
                          case_pks=[case.id] if case else [], visit_pks=[visit.id],
                          cause=findings_store.Cause(
-                             "desk", f"visit {visit_id} ({draft.action}) recorded by {user.login}", hold=True))
+                             "desk", f"visit {visit_id} ({draft.action}) recorded by {user.login}", hold=True),
+                         known=imported.visits)  # the case's visits, as just written: not read back
     # The week's indicator cells (and later ones: the case's events) follow in the cells job.
     indicator_cells.mark_since(session, visit.called_at, inputs.timezone)
     conflict = None
@@ -274,7 +285,10 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
                       **({"late_reason": (late_reason or "").strip()} if check.late else {})},
                  reason=override_reason, at=now,
                  rows={"visit": [visit.id], "case": [case.id] if case else [],
-                       "finding": [conflict.id] if conflict else []})
+                       "finding": [conflict.id] if conflict else []},
+                 # Rows this save inserted have no earlier digest to compare with.
+                 written={"visit": [visit.id], "case": [case.id] if case is not None and check_code else [],
+                          "finding": [conflict.id] if conflict else []})
     session.flush()
     return SavedVisit(visit_id, case_number, check_code)
 

@@ -101,7 +101,9 @@ def tracking(session: Session, finding_ids: Iterable[int] = ()) -> Iterator[Chan
         before = _tally(session, _of(session, change.ids))
     yield change
     session.flush()
-    after = _tally(session, _of(session, change.ids)) if change.ids else _nothing()
+    if not change.ids:  # no finding named nor added: no counter moves
+        return
+    after = _tally(session, _of(session, change.ids))
     _append(session, after.sub(before, fill_value=0).astype("int64"))
 
 

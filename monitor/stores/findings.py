@@ -116,7 +116,6 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     cause = cause or Cause("sweep", f"sweep as of {as_of_utc.isoformat()}")
     analysis, unjudgeable = analyze_stored(session, frames, calendar, pd.Timestamp(as_of), thresholds,
                                            case_pks, visit_pks, known=known)
-    new = _finding_rows(analysis)
     connection = session.connection()
     query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing,
                    Finding.detail, Finding.params.is_(None).label("no_params"), Finding.cleared_at,
@@ -136,6 +135,9 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
             parts.append(pd.read_sql(query.where(one_of(session, Finding.case_pk, judged_cases),
                                                  Finding.visit_pk.is_(None)), connection))
     existing = pd.concat(parts, ignore_index=True)
+    if analysis.findings.empty and existing.empty:  # nothing fires, nothing fired: nothing to write
+        return SweepResult(len(analysis.visits), len(analysis.cases), 0, 0, 0, len(unjudgeable))
+    new = _finding_rows(analysis)
     existing = existing[existing["rule"].isin(list(RULES))].reset_index(drop=True) \
         .astype({"visit_pk": "Int64", "case_pk": "Int64"})
     existing["firing"] = existing["firing"].astype(bool)
@@ -145,6 +147,8 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     reported = existing["applicant"].astype(bool)
     new = new[~new["key"].isin(existing.loc[reported, "key"])]
     existing = existing[~reported].reset_index(drop=True)
+    if new.empty and existing.empty:
+        return SweepResult(len(analysis.visits), len(analysis.cases), 0, 0, 0, len(unjudgeable))
     fires = existing["key"].isin(new["key"])
 
     table = Finding.__table__
