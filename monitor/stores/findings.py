@@ -20,9 +20,9 @@ from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresh
 from ..compliance.indicators import week_number
 from ..models import ApplicantFinding, Case, Finding, Visit
 from ..models.types import as_stored
-from . import audit, backlog as backlog_store, cells as cells_store, visits as visit_store
+from . import audit, backlog as backlog_store, cells as cells_store, evidence, visits as visit_store
 from .sets import one_of
-from .visits import bulk_insert, refresh_all_cases, visits_frame
+from .visits import bulk_insert, lock_for_writing, new_ids, refresh_all_cases, visits_frame
 
 
 @dataclass(frozen=True)
@@ -179,10 +179,14 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
         added["review_status"] = "open"
         added["firing"] = True
         added["params"] = [json_text(params) for params in added["params"]]
-        columns = ["rule", "clause", "severity", "detail", "params", "visit_pk", "case_pk", "as_of",
+        # The new findings' ids are taken before they are written (as an import's visits), so
+        # that neither their ids nor their digests are read back.
+        lock_for_writing(session, "findings")
+        added["id"] = new_ids(session, "findings", len(added))
+        columns = ["id", "rule", "clause", "severity", "detail", "params", "visit_pk", "case_pk", "as_of",
                    "review_status", "firing"]
         bulk_insert(session, "findings", columns, added[columns])
-        added_ids = _ids_of(session, added)
+        added_ids = added["id"].astype(int).tolist()
         backlog.add(added_ids)
         if len(touched):
             connection.execute(
@@ -206,8 +210,20 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                      new={"added": result.added, "no_longer_firing": result.removed,
                           "firing_again": result.fired_again, "updated": len(changed),
                           "cause": cause.kind, **({"held": len(held)} if held else {})},
-                     reason=cause.reason, rows={"finding": ids})
+                     reason=cause.reason, rows={"finding": ids}, written={"finding": added_ids},
+                     known=_written_digests(added))
     return result
+
+
+def _written_digests(added: pd.DataFrame) -> pd.DataFrame | None:
+    """The row digests of findings just inserted from ``added``, from the values written: the
+    columns left to their defaults are empty, the parameters as the JSON column reads back."""
+    if added.empty:
+        return None
+    rows = added.assign(params=[json.loads(text) for text in added["params"]], reviewer_id=None,
+                        review_note=None, reviewed_at=None, cleared_at=None, cleared_cause=None,
+                        cleared_reason=None)
+    return evidence.of_written("finding", rows.reset_index(drop=True))
 
 
 def json_text(params) -> str:
@@ -359,23 +375,6 @@ def backfill_params(session: Session, frames: CatalogFrames, calendar: WorkingCa
                      reason="parameters of findings stored before they were kept (migration 0009)",
                      rows={"finding": sorted(filled)})
     return Backfill(len(filled), len(stored) - len(filled))
-
-
-def _ids_of(session: Session, rows: pd.DataFrame) -> list[int]:
-    """Ids of just-inserted findings, found by their (rule, visit/case) key."""
-    if rows.empty:
-        return []
-    ids: list[int] = []
-    by_visit = rows[rows["visit_pk"].notna()]
-    for rule, group in by_visit.groupby("rule"):
-        ids += session.scalars(select(Finding.id).where(
-            Finding.rule == rule, one_of(session, Finding.visit_pk, group["visit_pk"].astype(int))))
-    by_case = rows[rows["visit_pk"].isna()]
-    for rule, group in by_case.groupby("rule"):
-        ids += session.scalars(select(Finding.id).where(
-            Finding.rule == rule, Finding.visit_pk.is_(None), one_of(session, Finding.case_pk,
-                                                                     group["case_pk"].astype(int))))
-    return ids
 
 
 REVIEW_DECISIONS = ("confirmed", "dismissed", "closed", "reopened")
