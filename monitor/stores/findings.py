@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, bindparam, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, bindparam, false, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, local_day_numbers, week_end
@@ -21,6 +21,7 @@ from ..compliance.indicators import week_number
 from ..models import ApplicantFinding, Case, Finding, Visit
 from ..models.types import as_stored
 from . import audit, backlog as backlog_store, cells as cells_store, evidence, visits as visit_store
+from .reading import read_frame
 from .sets import one_of
 from .visits import bulk_insert, lock_for_writing, new_ids, refresh_all_cases, visits_frame
 
@@ -118,29 +119,32 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                                            case_pks, visit_pks, known=known)
     new = _finding_rows(analysis)
     connection = session.connection()
-    query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing,
-                   Finding.detail, Finding.params.is_(None).label("no_params"), Finding.cleared_at,
-                   ApplicantFinding.finding_id.is_not(None).label("applicant")) \
+    # The flags as the driver's numbers (made bool below): read without a Python object per row.
+    query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk,
+                   type_coerce(Finding.firing, Integer).label("firing"), Finding.detail,
+                   type_coerce(Finding.params.is_(None), Integer).label("no_params"),
+                   type_coerce(Finding.cleared_at.is_not(None), Integer).label("cleared"),
+                   type_coerce(ApplicantFinding.finding_id.is_not(None), Integer).label("applicant")) \
         .outerjoin(ApplicantFinding, ApplicantFinding.finding_id == Finding.id)
     if case_pks is None and visit_pks is None:
-        parts = [pd.read_sql(query.where(Finding.rule.in_(list(RULES))), connection)]
+        parts = [read_frame(connection, query.where(Finding.rule.in_(list(RULES))))]
     else:
         # The judged visits' and cases' findings, each set one bind parameter: the statements
         # do not grow with the import (PostgreSQL takes at most 65,535 parameters).
         judged_visits = analysis.visits["visit_pk"].tolist() + unjudgeable["visit_pk"].tolist()
         judged_cases = sorted(set(case_pks or ()))
-        parts = [pd.read_sql(query.where(false()), connection)]
+        parts = [read_frame(connection, query.where(false()))]
         if judged_visits:
-            parts.append(pd.read_sql(query.where(one_of(session, Finding.visit_pk, judged_visits)), connection))
+            parts.append(read_frame(connection, query.where(one_of(session, Finding.visit_pk, judged_visits))))
         if judged_cases:
-            parts.append(pd.read_sql(query.where(one_of(session, Finding.case_pk, judged_cases),
-                                                 Finding.visit_pk.is_(None)), connection))
+            parts.append(read_frame(connection, query.where(one_of(session, Finding.case_pk, judged_cases),
+                                                            Finding.visit_pk.is_(None))))
     existing = pd.concat(parts, ignore_index=True)
     existing = existing[existing["rule"].isin(list(RULES))].reset_index(drop=True) \
         .astype({"visit_pk": "Int64", "case_pk": "Int64"})
     existing["firing"] = existing["firing"].astype(bool)
     existing["no_params"] = existing["no_params"].astype(bool)
-    existing["held"] = existing["firing"] & existing["cleared_at"].notna()
+    existing["held"] = existing["firing"] & existing["cleared"].astype(bool)
     existing["key"] = _keys(existing)
     reported = existing["applicant"].astype(bool)
     new = new[~new["key"].isin(existing.loc[reported, "key"])]
