@@ -46,6 +46,7 @@ from ..models import (
 )
 from ..models.cells import CELL_COUNTS
 from ..stores import backlog as backlog_store, cells as cells_store, findings as findings_store, weeks as week_store
+from ..stores.reading import read_frame
 from ..stores.sets import one_of
 from .context import EngineInputs
 
@@ -220,9 +221,13 @@ def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int)
     overdue.index = overdue.index.set_names(["week", "scope"])
     lead = parts.lead_hours[in_span(parts.lead_hours["week"])]
     wait = parts.wait_minutes[in_span(parts.wait_minutes["week"])]
-    index = pd.MultiIndex.from_tuples(
-        sorted(set(counts.index) | set(overdue.index) | set(zip(lead["week"], lead["scope"]))
-               | set(zip(wait["week"], wait["scope"]))), names=["week", "scope"])
+    # Every (week, cell key) that has a count, an overdue level or a sample, sorted: one
+    # frame of the keys (never a Python tuple per key).
+    cell_keys = pd.concat([counts.index.to_frame(index=False), overdue.index.to_frame(index=False),
+                           lead[["week", "scope"]], wait[["week", "scope"]]], ignore_index=True)
+    cell_keys = cell_keys.astype({"week": "int64", "scope": object}).drop_duplicates() \
+        .sort_values(["week", "scope"])
+    index = pd.MultiIndex.from_frame(cell_keys, names=["week", "scope"])
     finest = pd.DataFrame(index=index).join(counts).fillna(0)
     finest["overdue_open"] = overdue.reindex(finest.index).fillna(0)
     finest = finest.reset_index()
@@ -237,11 +242,10 @@ def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int)
     wait = wait.join(place, on="scope")
 
     # The scope values the stored visits of the weeks show (judged or not: stores.weeks.scope_values).
-    seen = pd.read_sql(select(Visit.week, Visit.office_code, Visit.service_code, Visit.staff_id,
-                              func.count().label("n"))
-                       .where(Visit.week.between(first, last))
-                       .group_by(Visit.week, Visit.office_code, Visit.service_code, Visit.staff_id),
-                       session.connection())
+    seen = read_frame(session.connection(), select(Visit.week, Visit.office_code, Visit.service_code,
+                                                   Visit.staff_id, func.count().label("n"))
+                      .where(Visit.week.between(first, last))
+                      .group_by(Visit.week, Visit.office_code, Visit.service_code, Visit.staff_id))
     complaints = week_store.complaints_of_weeks(session, first, last, timezone)
     complaints = complaints.assign(
         week=week_number(local_day_numbers(complaints["received_at"], timezone)) if len(complaints) else [],
@@ -344,8 +348,9 @@ def _refresh_finding_cells(session: Session, weeks: tuple[int, int], timezone: s
 
 def _update_scope_values(session: Session, weeks: tuple[int, int], cells: pd.DataFrame) -> None:
     """The scope values seen: add these weeks', take away what the weeks had before."""
-    before = pd.read_sql(select(IndicatorCell.scope_kind, IndicatorCell.office_code, IndicatorCell.scope_value)
-                         .where(IndicatorCell.week.between(*weeks), IndicatorCell.seen > 0), session.connection())
+    before = read_frame(session.connection(), select(IndicatorCell.scope_kind, IndicatorCell.office_code,
+                                                     IndicatorCell.scope_value)
+                        .where(IndicatorCell.week.between(*weeks), IndicatorCell.seen > 0))
     now = cells.loc[cells["seen"] > 0, ["scope_kind", "office_code", "scope_value"]]
     now = now.assign(scope_value=np.where(now["scope_kind"] == "office", now["office_code"], now["scope_value"]))
     before = before.assign(scope_value=np.where(before["scope_kind"] == "office", before["office_code"],

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..compliance.indicators import week_number
 from ..compliance.visit_log import local_day_numbers
 from ..models import Case, IndicatorWeek, StaleIndicatorWeeks, Visit
+from .reading import read_frame
 from .sets import one_of
 
 
@@ -70,12 +71,10 @@ def mark_findings(session: Session, visit_pks: Iterable[int], case_pks: Iterable
     weeks: set[int] = set()
     moments = []
     if visit_pks:
-        for week, case_pk in session.execute(select(Visit.week, Visit.case_pk).where(
-                one_of(session, Visit.id, visit_pks))):
-            if week is not None:
-                weeks.add(int(week))
-            if case_pk is not None:
-                case_pks.append(int(case_pk))
+        found = read_frame(session.connection(), select(Visit.week, Visit.case_pk).where(
+            one_of(session, Visit.id, visit_pks)))
+        weeks.update(found["week"].dropna().astype("int64").tolist())
+        case_pks += found["case_pk"].dropna().astype("int64").tolist()
     if case_pks:
         moments = [completed if completed is not None else accepted
                    for accepted, completed in session.execute(select(Case.accepted_at, Case.completed_at).where(

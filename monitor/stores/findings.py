@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, bindparam, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, bindparam, false, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, local_day_numbers, week_end
@@ -20,9 +20,10 @@ from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresh
 from ..compliance.indicators import week_number
 from ..models import ApplicantFinding, Case, Finding, Visit
 from ..models.types import as_stored
-from . import audit, backlog as backlog_store, cells as cells_store, visits as visit_store
+from . import audit, backlog as backlog_store, cells as cells_store, evidence, visits as visit_store
+from .reading import read_frame
 from .sets import one_of
-from .visits import bulk_insert, refresh_all_cases, visits_frame
+from .visits import bulk_insert, lock_for_writing, new_ids, refresh_all_cases, visits_frame
 
 
 @dataclass(frozen=True)
@@ -117,23 +118,26 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     analysis, unjudgeable = analyze_stored(session, frames, calendar, pd.Timestamp(as_of), thresholds,
                                            case_pks, visit_pks, known=known)
     connection = session.connection()
-    query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing,
-                   Finding.detail, Finding.params.is_(None).label("no_params"), Finding.cleared_at,
-                   ApplicantFinding.finding_id.is_not(None).label("applicant")) \
+    # The flags as the driver's numbers (made bool below): read without a Python object per row.
+    query = select(Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk,
+                   type_coerce(Finding.firing, Integer).label("firing"), Finding.detail,
+                   type_coerce(Finding.params.is_(None), Integer).label("no_params"),
+                   type_coerce(Finding.cleared_at.is_not(None), Integer).label("cleared"),
+                   type_coerce(ApplicantFinding.finding_id.is_not(None), Integer).label("applicant")) \
         .outerjoin(ApplicantFinding, ApplicantFinding.finding_id == Finding.id)
     if case_pks is None and visit_pks is None:
-        parts = [pd.read_sql(query.where(Finding.rule.in_(list(RULES))), connection)]
+        parts = [read_frame(connection, query.where(Finding.rule.in_(list(RULES))))]
     else:
         # The judged visits' and cases' findings, each set one bind parameter: the statements
         # do not grow with the import (PostgreSQL takes at most 65,535 parameters).
         judged_visits = analysis.visits["visit_pk"].tolist() + unjudgeable["visit_pk"].tolist()
         judged_cases = sorted(set(case_pks or ()))
-        parts = [pd.read_sql(query.where(false()), connection)]
+        parts = [read_frame(connection, query.where(false()))]
         if judged_visits:
-            parts.append(pd.read_sql(query.where(one_of(session, Finding.visit_pk, judged_visits)), connection))
+            parts.append(read_frame(connection, query.where(one_of(session, Finding.visit_pk, judged_visits))))
         if judged_cases:
-            parts.append(pd.read_sql(query.where(one_of(session, Finding.case_pk, judged_cases),
-                                                 Finding.visit_pk.is_(None)), connection))
+            parts.append(read_frame(connection, query.where(one_of(session, Finding.case_pk, judged_cases),
+                                                            Finding.visit_pk.is_(None))))
     existing = pd.concat(parts, ignore_index=True)
     if analysis.findings.empty and existing.empty:  # nothing fires, nothing fired: nothing to write
         return SweepResult(len(analysis.visits), len(analysis.cases), 0, 0, 0, len(unjudgeable))
@@ -142,7 +146,7 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
         .astype({"visit_pk": "Int64", "case_pk": "Int64"})
     existing["firing"] = existing["firing"].astype(bool)
     existing["no_params"] = existing["no_params"].astype(bool)
-    existing["held"] = existing["firing"] & existing["cleared_at"].notna()
+    existing["held"] = existing["firing"] & existing["cleared"].astype(bool)
     existing["key"] = _keys(existing)
     reported = existing["applicant"].astype(bool)
     new = new[~new["key"].isin(existing.loc[reported, "key"])]
@@ -183,10 +187,14 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
         added["review_status"] = "open"
         added["firing"] = True
         added["params"] = [json_text(params) for params in added["params"]]
-        columns = ["rule", "clause", "severity", "detail", "params", "visit_pk", "case_pk", "as_of",
+        # The new findings' ids are taken before they are written (as an import's visits), so
+        # that neither their ids nor their digests are read back.
+        lock_for_writing(session, "findings")
+        added["id"] = new_ids(session, "findings", len(added))
+        columns = ["id", "rule", "clause", "severity", "detail", "params", "visit_pk", "case_pk", "as_of",
                    "review_status", "firing"]
         bulk_insert(session, "findings", columns, added[columns])
-        added_ids = _ids_of(session, added)
+        added_ids = added["id"].astype(int).tolist()
         backlog.add(added_ids)
         if len(touched):
             connection.execute(
@@ -210,8 +218,20 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                      new={"added": result.added, "no_longer_firing": result.removed,
                           "firing_again": result.fired_again, "updated": len(changed),
                           "cause": cause.kind, **({"held": len(held)} if held else {})},
-                     reason=cause.reason, rows={"finding": ids})
+                     reason=cause.reason, rows={"finding": ids}, written={"finding": added_ids},
+                     known=_written_digests(added))
     return result
+
+
+def _written_digests(added: pd.DataFrame) -> pd.DataFrame | None:
+    """The row digests of findings just inserted from ``added``, from the values written: the
+    columns left to their defaults are empty, the parameters as the JSON column reads back."""
+    if added.empty:
+        return None
+    rows = added.assign(params=[json.loads(text) for text in added["params"]], reviewer_id=None,
+                        review_note=None, reviewed_at=None, cleared_at=None, cleared_cause=None,
+                        cleared_reason=None)
+    return evidence.of_written("finding", rows.reset_index(drop=True))
 
 
 def json_text(params) -> str:
@@ -363,23 +383,6 @@ def backfill_params(session: Session, frames: CatalogFrames, calendar: WorkingCa
                      reason="parameters of findings stored before they were kept (migration 0009)",
                      rows={"finding": sorted(filled)})
     return Backfill(len(filled), len(stored) - len(filled))
-
-
-def _ids_of(session: Session, rows: pd.DataFrame) -> list[int]:
-    """Ids of just-inserted findings, found by their (rule, visit/case) key."""
-    if rows.empty:
-        return []
-    ids: list[int] = []
-    by_visit = rows[rows["visit_pk"].notna()]
-    for rule, group in by_visit.groupby("rule"):
-        ids += session.scalars(select(Finding.id).where(
-            Finding.rule == rule, one_of(session, Finding.visit_pk, group["visit_pk"].astype(int))))
-    by_case = rows[rows["visit_pk"].isna()]
-    for rule, group in by_case.groupby("rule"):
-        ids += session.scalars(select(Finding.id).where(
-            Finding.rule == rule, Finding.visit_pk.is_(None), one_of(session, Finding.case_pk,
-                                                                     group["case_pk"].astype(int))))
-    return ids
 
 
 REVIEW_DECISIONS = ("confirmed", "dismissed", "closed", "reopened")

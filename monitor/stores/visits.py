@@ -25,6 +25,7 @@ from ..compliance import CatalogFrames, case_timeline
 from ..compliance.applicants import applicant_hashes
 from ..models import AuditRecord, Case, CorrectionRequest, Visit
 from . import audit, backlog as backlog_store, cells as cells_store, evidence
+from .reading import read_frame
 from .sets import one_of, plain
 
 CHUNK = 5000
@@ -222,15 +223,15 @@ def import_visits(session: Session, visits: pd.DataFrame, *, hash_key: str, sour
     timelines = case_timeline(combined, frames, calendar).rename(columns={"case_id": "case_number"})
     # The new rows' ids are taken before they are written (the write lock held on SQLite), so
     # that cases are written once with their defining visits, and nothing is looked up again.
-    _lock_for_writing(session, "cases")
+    lock_for_writing(session, "cases")
     _cache_for_bulk_writes(session, len(new))
-    visit_pks = _new_ids(session, "visits", len(new))
+    visit_pks = new_ids(session, "visits", len(new))
     combined_pks = visit_pks[in_case] if stored is None else \
         np.concatenate([stored["visit_pk"].to_numpy(dtype="int64"), visit_pks[in_case]])
     defining = _defining_visit_pks(timelines, combined_pks)
     is_fresh = ~timelines["case_number"].isin(case_pks).to_numpy()
     fresh = timelines[is_fresh].assign(**{c: defining.loc[is_fresh, c].array for c in DEFINING})
-    fresh_pks = _new_ids(session, "cases", len(fresh))
+    fresh_pks = new_ids(session, "cases", len(fresh))
     # Every column of the new cases is written (a check code comes only from a desk's receipt),
     # so that their row digests are computed from what was written, not read back.
     fresh_rows = fresh[[*CASE_COLUMNS, *DEFINING]].assign(id=fresh_pks, check_code_hash=None)
@@ -325,7 +326,7 @@ def stored_differences(session: Session, visits: pd.DataFrame, hash_key: str) ->
                        Visit.finished_at, Visit.action, Visit.documents_requested, Visit.refusal_ground,
                        Visit.forwarded_to).outerjoin(Case, Visit.case_pk == Case.id) \
             .where(one_of(session, Visit.visit_id, ids))
-        parts.append(pd.read_sql(query, session.connection()))
+        parts.append(read_frame(session.connection(), query))
     stored = pd.concat(parts, ignore_index=True)
     if stored.empty:
         return pd.DataFrame(columns=["line", "visit_id", "fields"])
@@ -390,7 +391,7 @@ def _corrected_values(session: Session, visit_ids: list[str]) -> dict[str, dict[
     return found
 
 
-def _lock_for_writing(session: Session, table: str) -> None:
+def lock_for_writing(session: Session, table: str) -> None:
     """SQLite: take the database's write lock now (a write that changes no row), so that the
     ids read next stay free until the commit. PostgreSQL's sequences need no lock."""
     connection = session.connection()
@@ -410,7 +411,7 @@ def _cache_for_bulk_writes(session: Session, rows: int) -> None:
         connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
 
 
-def _new_ids(session: Session, table: str, count: int) -> np.ndarray:
+def new_ids(session: Session, table: str, count: int) -> np.ndarray:
     """Ids for ``count`` rows about to be written: taken from the table's sequence on PostgreSQL,
     after the largest id on SQLite (whose write lock this transaction holds)."""
     if not count:
@@ -572,10 +573,10 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
             if case_pks is None and session.scalar(select(func.count()).select_from(Visit)) == len(held_pks):
                 case_pks, visit_pks = set(), set()  # every stored visit is held: nothing to read
     if case_pks is None and visit_pks is None:
-        parts = [pd.read_sql(query, connection)]
+        parts = [read_frame(connection, query)]
     else:
-        parts = [pd.read_sql(query.where(false()), connection)]
-        parts += [pd.read_sql(query.where(one_of(session, column, pks)), connection)
+        parts = [read_frame(connection, query.where(false()))]
+        parts += [read_frame(connection, query.where(one_of(session, column, pks)))
                   for column, pks in ((Visit.case_pk, set(case_pks or ())), (Visit.id, set(visit_pks or ())))
                   if pks]
     if known is not None and len(known):
@@ -626,11 +627,10 @@ def with_applicants(session: Session, case_pks: Iterable[int] | None,
         query = select(Visit.id, Visit.case_pk).where(one_of(session, Visit.applicant_hash, applicants))
         if known is not None and len(known):
             query = query.where(~one_of(session, Visit.id, known["visit_pk"].to_numpy(dtype="int64"), "held"))
-        for visit_pk, case_pk in session.execute(query):
-            if case_pk is None:
-                visits.add(visit_pk)
-            else:
-                cases.add(case_pk)
+        found = read_frame(session.connection(), query)
+        consult = found["case_pk"].isna().to_numpy()
+        visits.update(found["id"].to_numpy(dtype="int64")[consult].tolist())
+        cases.update(found["case_pk"].to_numpy(dtype="float64")[~consult].astype("int64").tolist())
     return sorted(cases), sorted(visits)
 
 

@@ -21,7 +21,8 @@ from ..compliance import RULES, CatalogFrames, weekly_indicators
 from ..compliance.indicators import SCOPES
 from ..models import ApplicantFinding, Case, Complaint, Finding, Visit, VisitAnswer
 from ..models.types import as_stored
-from .visits import chunks
+from .reading import read_frame
+from .sets import one_of
 
 _CASE_MOMENTS = ("accepted_at", "due_at", "completed_at", "withdrawn_at")
 
@@ -82,24 +83,25 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
     """The engine's frames for weeks first..last from stored rows: every query is served
     by an index on the weeks' rows (visits.week, the cases' moments, findings' keys)."""
     connection = session.connection()
-    case_pks: set[int] = set()
-    for condition in case_conditions(first, last, timezone):
-        case_pks.update(session.scalars(select(Case.id).where(condition)))
+    # Each condition's ids in one array, then the distinct ones (never a Python object per row).
+    case_pks = np.unique(np.concatenate([np.array([], dtype="int64")] + [
+        read_frame(connection, select(Case.id).where(condition))["id"].to_numpy(dtype="int64")
+        for condition in case_conditions(first, last, timezone)]))
     case_columns = (Case.id.label("case_pk"), *[as_stored(getattr(Case, c)) for c in _CASE_MOMENTS], Case.outcome,
                     Case.visit_count, Case.accepting_visit_pk, Case.completing_visit_pk)
-    cases = pd.concat([pd.read_sql(select(*case_columns).where(false()), connection)]
-                      + [pd.read_sql(select(*case_columns).where(Case.id.in_(chunk)), connection)
-                         for chunk in chunks(sorted(case_pks))], ignore_index=True)
+    # One statement per set of keys, the set one bind parameter (stores.sets), not one per slice.
+    cases = read_frame(connection, select(*case_columns).where(one_of(session, Case.id, case_pks) if len(case_pks)
+                                                                else false()))
     cases = cases.sort_values("case_pk").reset_index(drop=True)
 
     visit_columns = (Visit.id.label("visit_pk"), Visit.office_code, Visit.service_code, Visit.staff_id,
                      as_stored(Visit.ticket_at), as_stored(Visit.called_at), Visit.local_day.label("day"), Visit.week)
-    in_weeks = pd.read_sql(select(*visit_columns).where(Visit.week.between(first, last)), connection)
+    in_weeks = read_frame(connection, select(*visit_columns).where(Visit.week.between(first, last)))
     defining = pd.unique(pd.concat([cases["accepting_visit_pk"], cases["completing_visit_pk"]]).dropna()
                          .astype("int64"))
     defining = sorted(set(int(pk) for pk in defining) - set(in_weeks["visit_pk"].tolist()))
-    visits = pd.concat([in_weeks] + [pd.read_sql(select(*visit_columns).where(Visit.id.in_(chunk)), connection)
-                                     for chunk in chunks(defining)], ignore_index=True)
+    visits = pd.concat([in_weeks] + [read_frame(connection, select(*visit_columns).where(
+        one_of(session, Visit.id, defining)))] if defining else [in_weeks], ignore_index=True)
     for column in ("ticket_at", "called_at"):
         visits[column] = pd.to_datetime(visits[column], utc=True, format="ISO8601")
     visits["day"] = visits["day"].astype("int64")
@@ -119,15 +121,14 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
     rule_filter = Finding.rule.in_(list(RULES)) & Finding.firing.is_(True) \
         & Finding.id.not_in(select(ApplicantFinding.finding_id))
     visit_findings = pd.concat(
-        [pd.read_sql(select(Finding.rule, Finding.visit_pk).join(Visit, Finding.visit_pk == Visit.id)
-                     .where(rule_filter, Visit.week.between(first, last)), connection)]
-        + [pd.read_sql(select(Finding.rule, Finding.visit_pk).where(rule_filter, Finding.visit_pk.in_(chunk)),
-                       connection) for chunk in chunks(defining)], ignore_index=True)
-    case_findings = pd.concat(
-        [pd.read_sql(select(Finding.rule, Finding.case_pk).where(false()), connection)]
-        + [pd.read_sql(select(Finding.rule, Finding.case_pk).where(
-            rule_filter, Finding.visit_pk.is_(None), Finding.case_pk.in_(chunk)), connection)
-           for chunk in chunks(cases["case_pk"].tolist())], ignore_index=True)
+        [read_frame(connection, select(Finding.rule, Finding.visit_pk).join(Visit, Finding.visit_pk == Visit.id)
+                    .where(rule_filter, Visit.week.between(first, last)))]
+        + ([read_frame(connection, select(Finding.rule, Finding.visit_pk).where(
+            rule_filter, one_of(session, Finding.visit_pk, defining)))] if defining else []), ignore_index=True)
+    # One statement: SQLite serves it by the visit_pk index (visit_pk IS NULL), read once.
+    case_findings = read_frame(connection, select(Finding.rule, Finding.case_pk).where(
+        rule_filter, Finding.visit_pk.is_(None), one_of(session, Finding.case_pk, cases["case_pk"]))
+        if len(cases) else select(Finding.rule, Finding.case_pk).where(false()))
     case_position = pd.Series(np.arange(len(cases)), index=cases["case_pk"].to_numpy())
     visit_rows = visit_findings["visit_pk"].map(position)
     visit_findings = visit_findings[visit_rows.notna().to_numpy()]
@@ -151,7 +152,7 @@ def answers_frame(session: Session, visits: pd.DataFrame, condition=None) -> pd.
     query = select(VisitAnswer.visit_pk, VisitAnswer.verdict).join(Visit, VisitAnswer.visit_pk == Visit.id)
     if condition is not None:
         query = query.where(condition)
-    answers = pd.read_sql(query, session.connection())
+    answers = read_frame(session.connection(), query)
     rows = answers["visit_pk"].map(pd.Series(np.arange(len(visits)), index=visits["visit_pk"].to_numpy()))
     known = rows.notna().to_numpy()
     return pd.DataFrame({"row": rows[known].to_numpy(dtype="int64"),
