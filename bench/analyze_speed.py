@@ -62,6 +62,8 @@ def analyze(tree: Path, csv: Path, findings: Path, as_of: str) -> dict:
     """The tree's `flask analyze` in a fresh process (no database is created or read)."""
     with tempfile.TemporaryDirectory(prefix="bench-analyze-") as instance:
         env = {**environment(f"sqlite:///{instance}/unused.sqlite3"), "MONITOR_INSTANCE_PATH": instance}
+        if "flask.commands" not in (tree / "setup.cfg").read_text():
+            env["BENCH_APP_COMMANDS_ONLY"] = "1"
         result = subprocess.run([sys.executable, "-c", MEASURED, "analyze", "--catalog",  # nosec B603
                                  str(ROOT / "services_catalog" / "data"), "--visits", str(csv), "--as-of", as_of,
                                  "--findings", str(findings)], cwd=tree, env=env, capture_output=True, text=True)

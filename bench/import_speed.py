@@ -32,7 +32,10 @@ from pages import export  # noqa: E402
 OUT = ROOT / "bench" / "out"
 # Runs the tree's own CLI in this process, then says what it cost (a child's own peak memory).
 MEASURED = """
-import json, resource, runpy, sys, time
+import json, os, resource, runpy, sys, time
+if os.environ.get("BENCH_APP_COMMANDS_ONLY"):  # a tree older than the plugin: its own app command, not
+    import flask.cli                            # the plugin this venv's editable install registers
+    flask.cli.FlaskGroup._load_plugin_commands = lambda self: None
 sys.argv = ["flask", "--app", "wsgi", *sys.argv[1:]]
 started, cpu = time.perf_counter(), time.process_time()
 code = 0
