@@ -14,14 +14,14 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 
 from monitor import jobs
 from monitor.calendar import week_end
 from monitor.compliance import INDICATORS, weekly_indicators
 from monitor.compliance.indicators import SCOPES, week_label, week_number, week_of_label
 from monitor.extensions import db
-from monitor.models import Case, Finding, IndicatorCell, StaleIndicatorWeeks, User, Visit
+from monitor.models import Case, Finding, IndicatorCell, IndicatorWeek, StaleIndicatorWeeks, User, Visit
 from monitor.services import indicator_cells as cells, reports
 from monitor.services.citizens import file_complaint
 from monitor.services.context import engine_inputs
@@ -348,6 +348,41 @@ def test_a_stale_week_waits_for_the_job_and_the_job_refreshes_only_it(app, built
     after = {week: refreshed for week, refreshed in db.session.execute(
         select(IndicatorCell.week, func.count()).group_by(IndicatorCell.week))}
     assert after == before
+
+
+def test_a_week_refresh_carries_the_overdue_count_without_reading_the_cases_still_open(app, built, monkeypatch):
+    """The open-and-overdue count of a refreshed week is the week before's plus the changes in
+    it: cases open and overdue since earlier weeks are counted, not read again (issue 21)."""
+    inputs = engine_inputs()
+    week = week_of_label("2026-W16")
+    start = week_end(week - 1, inputs.timezone)
+    open_before = set(db.session.scalars(select(Case.id).where(
+        Case.accepted_at.is_not(None), Case.due_at < start, Case.completed_at.is_(None), Case.withdrawn_at.is_(None))))
+    assert open_before  # the built history has cases overdue and never closed before the week
+    read = []
+    week_frames = week_store.week_frames
+
+    def spy(*args, **kwargs):
+        rows = week_frames(*args, **kwargs)
+        read.append(set(rows.cases["case_pk"].tolist()))
+        return rows
+    monkeypatch.setattr(week_store, "week_frames", spy)
+    stored = dict(db.session.execute(select(IndicatorCell.office_code, IndicatorCell.overdue_open).where(
+        IndicatorCell.week == week, IndicatorCell.scope_kind == "office")).all())
+    cells.mark_stale(db.session, [week])
+    assert cells.refresh_stale(db.session, inputs) == [week]
+    assert len(read) == 1 and not read[0] & open_before
+    assert dict(db.session.execute(select(IndicatorCell.office_code, IndicatorCell.overdue_open).where(
+        IndicatorCell.week == week, IndicatorCell.scope_kind == "office")).all()) == stored
+    assert sum(stored.values()) >= len(open_before)
+    # The week before never computed (a gap): the open cases are read and counted from the start.
+    db.session.execute(delete(IndicatorWeek).where(IndicatorWeek.week == week - 1))
+    cells.mark_stale(db.session, [week])
+    cells.refresh_stale(db.session, inputs)
+    assert read[1] >= open_before
+    assert dict(db.session.execute(select(IndicatorCell.office_code, IndicatorCell.overdue_open).where(
+        IndicatorCell.week == week, IndicatorCell.scope_kind == "office")).all()) == stored
+    db.session.rollback()
 
 
 def test_a_case_that_changes_office_marks_the_week_its_case_findings_count_in(app):

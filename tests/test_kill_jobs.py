@@ -88,7 +88,8 @@ class Writing:
             finally:
                 probe.close()
         backend = self.connection.execute(text(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :key AND NOT granted"),
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :key AND NOT granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
             {"key": AUDIT_LOCK}).scalar()
         if backend is None:
             return False
@@ -119,6 +120,8 @@ def kill_mid_way(database_url: str, args: tuple[str, ...], tables: tuple[str, ..
                     caught = True
                     break
                 time.sleep(0.002)
+            if not caught:  # never left waiting for the lock this test holds
+                process.kill()
             output, errors = process.communicate(timeout=60)
     finally:
         writing.close()

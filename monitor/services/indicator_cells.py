@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, false, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ..compliance import INDICATORS
@@ -196,10 +196,14 @@ def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int)
     """The cells of weeks first..last from one read of their stored rows: one row per (week,
     scope_kind, office, value). Each week's cells equal those computed from that week's rows
     alone: counts, samples and complaints are taken at their own week, and the open-and-overdue
-    count at a week's end is the running sum of the cases' changes up to it (a case read for a
-    later week that is not overdue and open at this week's end adds +1 and -1, or nothing)."""
+    count at a week's end is the stored count of the week before plus the changes since (cases
+    falling due, or closed, in the weeks): never a read of every case still open. Weeks are
+    refreshed oldest first (refresh_stale), so the week before is current when it is read. When
+    the week before was never computed (the first week, or a gap), the cases open and overdue are
+    read and counted from the start, as the engine does."""
     timezone = inputs.timezone
-    rows = week_store.week_frames(session, inputs.frames, timezone, first, last)
+    carry = session.scalar(select(IndicatorWeek.week).where(IndicatorWeek.week == first - 1)) is not None
+    rows = week_store.week_frames(session, inputs.frames, timezone, first, last, open_cases=not carry)
     visits = rows.visits
     key = (visits["office_code"].astype(str) + _SEPARATOR + visits["service_code"].astype(str) + _SEPARATOR
            + visits["staff_id"].astype(str)).to_numpy(dtype=object)
@@ -212,8 +216,11 @@ def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int)
     counts = parts.counts.reindex(columns=list(CELL_COUNTS)).fillna(0)
     counts = counts[in_span(counts.index.get_level_values("week"))].groupby(level=["week", "scope"]).sum()
     changes = parts.overdue_changes.reset_index()
-    changes = changes[changes["week"] <= last]
-    changes["week"] = np.maximum(changes["week"].to_numpy(), first)
+    if carry:
+        changes = changes[in_span(changes["week"])]  # earlier ones are in the count carried over
+    else:
+        changes = changes[changes["week"] <= last]
+        changes["week"] = np.maximum(changes["week"].to_numpy(), first)
     levels = changes.groupby(["scope", "week"])["change"].sum().unstack("week", fill_value=0) \
         .reindex(columns=range(first, last + 1), fill_value=0).cumsum(axis=1)
     overdue = cast(pd.Series, levels.stack())
@@ -252,10 +259,12 @@ def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int)
         office_code=complaints["office_code"].fillna(""))
     complaints = complaints[in_span(complaints["week"])]
 
+    carried = _overdue_before(session, first if carry else None)
     kinds = []
     for kind in CELL_KINDS:
         keys = ["week", "office_code"] + ([_VISIT_COLUMN[kind]] if kind != "office" else [])
         grouped = finest.groupby(keys)[list(CELL_COUNTS) + ["overdue_open"]].sum()
+        grouped = grouped.join(_carried(carried, kind, keys, first, last), how="outer")
         grouped = grouped.join(seen.groupby(keys)["n"].sum().rename("seen"), how="outer")
         if kind != "staff":
             wanted = complaints if kind == "office" else complaints[complaints["service_code"].notna()]
@@ -263,6 +272,9 @@ def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int)
         else:
             grouped["complaints"] = 0
         grouped = grouped.fillna(0).astype("int64")
+        grouped["overdue_open"] += grouped.pop("carried")
+        # A cell only carried over, no longer open and overdue, and with nothing else: none.
+        grouped = grouped[grouped.any(axis=1).to_numpy()]
         for column, samples in (("lead_hours", lead), ("wait_minutes", wait)):
             blobs = _blobs(samples, keys)
             grouped[column] = blobs.reindex(grouped.index).where(lambda b: b.notna(), b"").to_numpy(dtype=object) \
@@ -273,6 +285,26 @@ def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int)
     columns = ["week", "scope_kind", "office_code", "scope_value", *CELL_COUNTS, "overdue_open", "complaints",
                "seen", "lead_hours", "wait_minutes"]
     return pd.concat(kinds, ignore_index=True)[columns]
+
+
+def _overdue_before(session: Session, first: int | None) -> pd.DataFrame:
+    """The stored open-and-overdue counts at the end of the week before ``first``, per cell
+    (none without ``first``)."""
+    return read_frame(session.connection(), select(
+        IndicatorCell.scope_kind, IndicatorCell.office_code, IndicatorCell.scope_value, IndicatorCell.overdue_open)
+        .where(IndicatorCell.week == first - 1 if first is not None else false(), IndicatorCell.overdue_open != 0))
+
+
+def _carried(carried: pd.DataFrame, kind: str, keys: list[str], first: int, last: int) -> pd.Series:
+    """The counts carried over, as a column ``carried`` on every week first..last."""
+    base = carried[carried["scope_kind"].to_numpy() == kind]
+    weeks = np.arange(first, last + 1)
+    frame = pd.DataFrame({"week": np.repeat(weeks, len(base)),
+                          "office_code": np.tile(base["office_code"].to_numpy(dtype=object), len(weeks))})
+    if kind != "office":
+        frame[_VISIT_COLUMN[kind]] = np.tile(base["scope_value"].to_numpy(dtype=object), len(weeks))
+    frame["carried"] = np.tile(base["overdue_open"].to_numpy(dtype="int64"), len(weeks))
+    return frame.groupby(keys)["carried"].sum()
 
 
 def refresh_weeks(session: Session, inputs: EngineInputs, first: int, last: int,

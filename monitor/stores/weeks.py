@@ -43,13 +43,23 @@ def _bounds(first: int, last: int, timezone: str) -> tuple[dt.datetime, dt.datet
     return (week_end(first - 1, timezone).to_pydatetime(), week_end(last, timezone).to_pydatetime())
 
 
-def case_conditions(first: int, last: int, timezone: str) -> list:
+def case_conditions(first: int, last: int, timezone: str, *, open_cases: bool = True) -> list:
     """Cases whose events may count in weeks first..last, as conditions each served by one
     index: accepted in the weeks, completed in them, or possibly overdue and open at the end
     of one of them (due before the last end and not closed before the first end: a superset
     of ``overdue_open_sql`` at each week's end, split by how the case is closed; the engine
-    then decides exactly)."""
+    then decides exactly).
+
+    ``open_cases=False``: instead of the cases open and overdue, only those whose overdue
+    count changes in the weeks (falling due or withdrawn in them): the weekly cells carry the
+    count from the week before (services.indicator_cells), so that a week's refresh does not
+    read every case never closed in the history."""
     start, end = _bounds(first, last, timezone)
+    if not open_cases:
+        return [and_(Case.accepted_at >= start, Case.accepted_at < end),
+                and_(Case.completed_at >= start, Case.completed_at < end),
+                and_(Case.withdrawn_at >= start, Case.withdrawn_at < end),
+                and_(Case.accepted_at.is_not(None), Case.due_at >= start, Case.due_at < end)]
     first_end = week_end(first, timezone).to_pydatetime()
     may_be_overdue = and_(Case.accepted_at.is_not(None), Case.due_at < end)
     return [
@@ -79,14 +89,16 @@ class WeekFrames:
     answers: pd.DataFrame | None = None  # the applicants' answers: row (of visits), verdict
 
 
-def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: int, last: int) -> WeekFrames:
+def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: int, last: int, *,
+                open_cases: bool = True) -> WeekFrames:
     """The engine's frames for weeks first..last from stored rows: every query is served
-    by an index on the weeks' rows (visits.week, the cases' moments, findings' keys)."""
+    by an index on the weeks' rows (visits.week, the cases' moments, findings' keys).
+    ``open_cases``: as ``case_conditions``."""
     connection = session.connection()
     # Each condition's ids in one array, then the distinct ones (never a Python object per row).
     case_pks = np.unique(np.concatenate([np.array([], dtype="int64")] + [
         read_frame(connection, select(Case.id).where(condition))["id"].to_numpy(dtype="int64")
-        for condition in case_conditions(first, last, timezone)]))
+        for condition in case_conditions(first, last, timezone, open_cases=open_cases)]))
     case_columns = (Case.id.label("case_pk"), *[as_stored(getattr(Case, c)) for c in _CASE_MOMENTS], Case.outcome,
                     Case.visit_count, Case.accepting_visit_pk, Case.completing_visit_pk)
     # One statement per set of keys, the set one bind parameter (stores.sets), not one per slice.
