@@ -139,8 +139,6 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
             parts.append(read_frame(connection, query.where(one_of(session, Finding.case_pk, judged_cases),
                                                             Finding.visit_pk.is_(None))))
     existing = pd.concat(parts, ignore_index=True)
-    if analysis.findings.empty and existing.empty:  # nothing fires, nothing fired: nothing to write
-        return SweepResult(len(analysis.visits), len(analysis.cases), 0, 0, 0, len(unjudgeable))
     new = _finding_rows(analysis)
     existing = existing[existing["rule"].isin(list(RULES))].reset_index(drop=True) \
         .astype({"visit_pk": "Int64", "case_pk": "Int64"})
@@ -151,7 +149,7 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     reported = existing["applicant"].astype(bool)
     new = new[~new["key"].isin(existing.loc[reported, "key"])]
     existing = existing[~reported].reset_index(drop=True)
-    if new.empty and existing.empty:
+    if new.empty and existing.empty:  # nothing fires, nothing fired: nothing to write
         return SweepResult(len(analysis.visits), len(analysis.cases), 0, 0, 0, len(unjudgeable))
     fires = existing["key"].isin(new["key"])
 
