@@ -142,6 +142,9 @@ EXPECTED: dict[str, Route] = {
     "supervisor.report": Route(SUPERVISOR, query={"week": "2026-W15"}, rows=lambda w: ("OF1", "OF2")),
     "supervisor.export": Route(SUPERVISOR, args=fixed(fmt="csv"), query={"week": "2026-W15"},
                                rows=lambda w: ("OF1", "OF2")),
+    # The staff of the area's offices only (staff ids are the clerks' logins).
+    "supervisor.staff": Route(SUPERVISOR, query={"week": "2026-W15"},
+                              rows=lambda w: ('<th scope="row">desk1</th>', '<th scope="row">desk2</th>')),
     "supervisor.findings": Route(SUPERVISOR, rows=lambda w: (f'id="finding-{w["own"]["finding"]["finding_id"]}"',
                                                              f'id="finding-{w["other"]["finding"]["finding_id"]}"')),
     "supervisor.review": Route(SUPERVISOR, ("POST",), args=of("finding"), scope="finding",

@@ -151,3 +151,43 @@ def test_a_forwarded_case_keeps_one_timeline_in_the_area_reports(app, loaded_cat
     assert first.at["OF1", "cases_accepted"] == 1 and first.at["OF1", "cases_completed"] == 0
     assert second.at["OF2", "cases_completed"] == 1 and second.at["OF2", "on_time_rate"] == 1.0
     assert list(first.index) == ["OF1"] and list(second.index) == ["OF2"]
+
+
+def test_the_staff_have_their_own_page_with_the_exports_numbers(client, login, loaded_catalog, tmp_path, app):
+    """A national report cannot carry thousands of staff rows: the page links to the staff's
+    own page, which shows every staff member of the area with the export's numbers."""
+    load(app, loaded_catalog, tmp_path)
+    login("super1")  # supervises OF1 only
+    report = client.get(f"/supervisor/?week={WEEK}&lang=en").get_data(as_text=True)
+    exported = pd.read_csv(io.BytesIO(client.get(f"/supervisor/report.csv?week={WEEK}").data))
+    staff = exported[exported["sheet"] == "staff"]
+    workload = exported[exported["sheet"] == "workload"]
+    assert len(staff) > 1 and set(staff["staff"].str[:3]) == {"OF1"}
+    assert f'/supervisor/staff?week={WEEK}' in report
+    assert not any(f'<th scope="row">{member}</th>' in report for member in staff["staff"])
+    page = client.get(f"/supervisor/staff?week={WEEK}&lang=en")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    for member in staff["staff"]:
+        assert f'<th scope="row">{member}</th>' in text
+    busiest = workload.sort_values("visits", ascending=False).iloc[0]
+    assert f"<td>{busiest['staff_id']}</td><td>{int(busiest['visits'])}</td>" in text
+    # Every indicator of a staff member, formatted as the report formats it.
+    member = staff.sort_values("staff").iloc[0]
+    row = text[text.index(f'<th scope="row">{member["staff"]}</th>'):].split("</tr>")[0]
+    assert row.count("<td>") == len(INDICATORS)
+    with app.test_request_context("/?lang=en"):
+        from monitor.views.words import format_indicator
+        assert f"<td>{format_indicator(member['visits_per_case'], 'visits_per_case')} " in row
+    assert client.get("/supervisor/staff?week=2026-W99").status_code == 400
+
+
+def test_a_pages_findings_links_are_url_fors_own(app):
+    """findings_linker builds each office's link from one url_for per indicator: the very
+    text url_for gives, whatever characters an office code holds."""
+    from monitor.views.supervisor.routes import findings_link, findings_linker
+    with app.test_request_context("/supervisor/"):
+        linker = findings_linker()
+        for indicator in ("extra_document_rate", "overdue_open", "red_tape_per_100_cases", "lead_time_p50_hours"):
+            for office in ("OF1", None, "", "A B&C/ш?=#%+", "OF-001-X3"):
+                assert linker(indicator, office, WEEK) == findings_link(indicator, office, WEEK), (indicator, office)

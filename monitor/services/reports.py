@@ -26,6 +26,7 @@ from .context import EngineInputs
 from .escalations import open_count
 
 TREND_WEEKS = 12
+SCOPES = ("office", "service", "staff")  # the report's tables of every indicator, and its export's
 # Offices are compared with the network on these (a funnel plot each), in this order.
 FUNNEL_INDICATORS = ("extra_document_rate", "red_tape_per_100_cases", "on_time_rate",
                      "queue_wait_within_limit_rate", "unfounded_refusal_rate",
@@ -61,8 +62,13 @@ class WeeklyReport:
     workload_spread: float | None  # coefficient of variation of visits per staff member
 
 
-def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: list[str] | None) -> WeeklyReport:
+def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: list[str] | None,
+                  scopes: tuple[str, ...] = SCOPES) -> WeeklyReport:
     """The report of ``offices`` (None: the network) for an ISO week, with a 12-week trend.
+
+    ``scopes``: the scopes whose every-indicator tables it holds (``by_scope``); the offices'
+    are always there (the funnels and the summary are made of them). The page leaves the
+    staff to their own page (``staff_report``): a national network has thousands of them.
 
     Reads the stored weekly cells of the weeks it shows (services.indicator_cells), never
     the stored rows: the area's figures are its offices' cells combined by the engine
@@ -77,8 +83,7 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
     timezone = inputs.timezone
     if session.scalar(select(Visit.id).limit(1)) is None:
         empty = pd.DataFrame({"week": weeks, **{name: np.nan for name in INDICATORS}})
-        return WeeklyReport(week, weeks, empty, {s: pd.DataFrame(columns=["week", s] + INDICATORS)
-                                                 for s in ("office", "service", "staff")},
+        return WeeklyReport(week, weeks, empty, {s: _empty_scope(s) for s in _with_offices(scopes)},
                             {}, {}, [], pd.DataFrame(columns=["staff_id", "visits"]), None)
     frozen = _frozen_trend(session, weeks, offices)
     live = [w for w in range(first, last + 1) if week_label(w) not in frozen.index]
@@ -87,15 +92,8 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
     trend = pd.concat([frozen.reset_index(), trend], ignore_index=True)
     trend = trend.drop_duplicates("week", keep="first").set_index("week").reindex(weeks).reset_index()
     by_scope, previous_by_scope = {}, {}
-    for scope in ("office", "service", "staff"):
-        values = cells.scope_values(session, scope, offices)
-        table = cells.scope_table(session, timezone, scope, (last - 1, last), offices, values)
-        current = table[table["week"] == week].set_index(scope)
-        previous = table[table["week"] == week_label(last - 1)].set_index(scope)
-        for name in INDICATORS:
-            current[f"{name}_change"] = current[name] - previous[name].reindex(current.index)
-        by_scope[scope] = current.reset_index()
-        previous_by_scope[scope] = previous
+    for scope in _with_offices(scopes):
+        by_scope[scope], previous_by_scope[scope] = _scope_rows(session, timezone, scope, last, offices)
     area_rows = trend.set_index("week")
     # The network's figures of the week: the area's when the area is the network, else its
     # published snapshot, else its cells. (One row: week labels are unique; the stubs allow a frame.)
@@ -116,10 +114,56 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
         network_values[name], BY_NAME[name].unit, BY_NAME[name].better) for name in FUNNEL_INDICATORS}
     summary = _summary(funnels, network_values, offices_now, offices_before, counted, counted_before,
                        area_rows, week, week_label(last - 1))
-    workload = cells.staff_visits(session, last, offices).rename_axis("staff_id").rename("visits").reset_index() \
+    workload, spread = _workload(session, last, offices)
+    return WeeklyReport(week, weeks, trend, by_scope, network_values, funnels, summary, workload, spread)
+
+
+def _with_offices(scopes: tuple[str, ...]) -> tuple[str, ...]:
+    return ("office", *[scope for scope in scopes if scope != "office"])
+
+
+def _empty_scope(scope: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=["week", scope] + INDICATORS + [f"{name}_change" for name in INDICATORS])
+
+
+def _scope_rows(session: Session, timezone: str, scope: str, last: int,
+                offices: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scope's rows of week ``last`` with each indicator's change since the week before
+    (``*_change``), and the rows of the week before (indexed by the scope's value)."""
+    values = cells.scope_values(session, scope, offices)
+    table = cells.scope_table(session, timezone, scope, (last - 1, last), offices, values)
+    current = table[table["week"] == week_label(last)].set_index(scope)
+    previous = table[table["week"] == week_label(last - 1)].set_index(scope)
+    for name in INDICATORS:
+        current[f"{name}_change"] = current[name] - previous[name].reindex(current.index)
+    return current.reset_index(), previous
+
+
+def _workload(session: Session, week: int, offices: list[str] | None) -> tuple[pd.DataFrame, float | None]:
+    """Visits per staff member in the week, most first, and their coefficient of variation
+    (clause 3.4.2; None with fewer than two staff members)."""
+    workload = cells.staff_visits(session, week, offices).rename_axis("staff_id").rename("visits").reset_index() \
         .sort_values("visits", ascending=False)
     spread = float(workload["visits"].std(ddof=0) / workload["visits"].mean()) if len(workload) > 1 else None
-    return WeeklyReport(week, weeks, trend, by_scope, network_values, funnels, summary, workload, spread)
+    return workload, spread
+
+
+@dataclass(frozen=True)
+class StaffReport:
+    """The staff of an area in a week: every indicator with its change, and the workload."""
+    week: str
+    table: pd.DataFrame  # staff, every indicator, *_change
+    workload: pd.DataFrame  # staff_id, visits
+    workload_spread: float | None
+
+
+def staff_report(session: Session, inputs: EngineInputs, week: str, offices: list[str] | None) -> StaffReport:
+    """The weekly report's staff table, on its own: thousands of rows for a national network,
+    read from the same cells as the report and its exports."""
+    last = week_of_label(week)
+    table, _previous = _scope_rows(session, inputs.timezone, "staff", last, offices)
+    workload, spread = _workload(session, last, offices)
+    return StaffReport(week, table, workload, spread)
 
 
 def _denominators(session: Session, offices: pd.DataFrame, week: int, area: list[str] | None) -> pd.DataFrame:
@@ -153,9 +197,12 @@ def _summary(funnels: dict[str, pd.DataFrame], network: dict[str, float], office
             if change is not None:
                 worse.append(((np.inf, change.z), SummaryItem("worse", "worse", name, None, float(now),
                                                               float(before), n_now)))
+        # Plain dicts: thousands of offices times the funnel indicators, looked up one by one.
+        nows, befores = offices_now[name].to_dict(), offices_before[name].to_dict()
+        ns_now, ns_before = counted[column].to_dict(), counted_before[column].to_dict()
         for office in offices_now.index:
-            now, before = offices_now[name][office], offices_before[name].get(office, np.nan)
-            n_now, n_before = int(counted[column][office]), int(counted_before[column].get(office, 0))
+            now, before = nows[office], befores.get(office, np.nan)
+            n_now, n_before = int(ns_now[office]), int(ns_before.get(office, 0))
             change = funnel.worsening(now, before, n_now, n_before, unit, better)
             if change is not None:
                 # Ranked by the evidence: the cases that fared worse, then the strength of the

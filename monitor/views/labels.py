@@ -70,6 +70,17 @@ def label(code) -> str:
     return str(LABELS.get(code, code))
 
 
+def labeller():
+    """``label`` for one page, each code translated once: a national report labels thousands of cells."""
+    said: dict[str, str] = {}
+
+    def cached(code) -> str:
+        if code not in said:
+            said[code] = label(code)
+        return said[code]
+    return cached
+
+
 # The citizens' indicators page says medians and percentiles in plain words (issue 24).
 CITIZEN_LABELS = {
     "lead_time_p50_hours": _l("Time within which half of the cases were done (hours)"),

@@ -22,11 +22,16 @@ def _pattern(pattern: str) -> NumberPattern:
     return parse_pattern(pattern)
 
 
+# The locales texts were made in, by their parts: a tuple of strings is hashed and compared
+# far faster than a Locale, and the report formats thousands of numbers per request.
+_LOCALES: dict[tuple, Locale] = {}
+
+
 @lru_cache(maxsize=16384)
-def _text(locale: Locale, pattern: str, number: str) -> str:
+def _text(locale_key: tuple, pattern: str, number: str) -> str:
     # NumberPattern.apply reads a number that is not a Decimal as Decimal(str(number)): given
     # str(number), it reads the very same Decimal.
-    return _pattern(pattern).apply(number, locale)
+    return _pattern(pattern).apply(number, _LOCALES[locale_key])
 
 
 def format_decimal(number, format: str) -> str:
@@ -41,7 +46,9 @@ def format_in(locale: Locale | None, number, format: str) -> str:
     """``format_decimal`` in a locale the caller holds (the request's: ``get_locale()``)."""
     if locale is None:  # outside a request: Babel's default locale, as Flask-Babel does
         return babel_decimal(number, format=format)
-    return _text(locale, format, str(number))
+    key = (locale.language, locale.territory, locale.script, locale.variant, locale.modifier)
+    _LOCALES.setdefault(key, locale)
+    return _text(key, format, str(number))
 
 
 format_percent = format_decimal  # the pattern's own % makes it a percentage, as in Babel

@@ -112,6 +112,15 @@ def format_indicator(value, name: str) -> str:
     return _indicator_in(get_locale(), value, name)
 
 
+def indicator_formatter():
+    """``format_indicator`` with the request's locale looked up once (a page of thousands of numbers)."""
+    locale = get_locale()
+
+    def format_number(value, name: str) -> str:
+        return _indicator_in(locale, value, name)
+    return format_number
+
+
 def _indicator_in(locale, value, name: str) -> str:
     if value is None or value != value:  # None or NaN: an empty denominator
         return "—"
@@ -139,18 +148,23 @@ def describe_change(delta, name: str, better: str) -> dict | None:
 def change_describer():
     """``describe_change`` with the request's locale looked up once (a page of thousands of changes)."""
     locale = get_locale()
+    said = _said(locale)
 
     def describe(delta, name: str, better: str) -> dict | None:
-        return _change_in(locale, delta, name, better)
+        return _change_in(locale, delta, name, better, said)
     return describe
 
 
-def _change_in(locale, delta, name: str, better: str) -> dict | None:
-    if delta is None or delta != delta:
-        return None
-    said = _change_words(locale) if locale is not None else {
+def _said(locale) -> dict[str, str]:
+    return _change_words(locale) if locale is not None else {
         "no change": _("no change"), "up": _("up"), "down": _("down"), "worse": _("worse"), "better": _("better"),
         "pp": _("%(n)s pp")}
+
+
+def _change_in(locale, delta, name: str, better: str, said: dict[str, str] | None = None) -> dict | None:
+    if delta is None or delta != delta:
+        return None
+    said = said or _said(locale)
     if delta == 0:
         return {"css": "same", "arrow": "=", "amount": "", "word": said["no change"]}
     if name in RATE_INDICATORS:

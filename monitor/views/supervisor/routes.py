@@ -32,7 +32,7 @@ from ..access import offices_of, visible
 from ..charts import funnel_chart, line_chart
 from ..error_words import error_message, field_error
 from ..exports import people_workbook
-from ..labels import label
+from ..labels import label, labeller
 from ..validators import MAX_PAGE, int_arg
 from . import bp
 from .forms import AnswerForm, DecisionForm, ReviewForm
@@ -49,16 +49,20 @@ def _week() -> str:
     return week.strip()
 
 
-def _report(week: str) -> reports.WeeklyReport:
+def _report(week: str, scopes: tuple[str, ...] = reports.SCOPES) -> reports.WeeklyReport:
     # The report reads the complaints of the weeks it shows itself (never all of them).
-    return reports.weekly_report(db.session, engine_inputs(), week, offices_of(current_user))
+    return reports.weekly_report(db.session, engine_inputs(), week, offices_of(current_user), scopes)
+
+
+# The page's tables of every indicator; the staff have a page of their own (staff()).
+PAGE_SCOPES = ("office", "service")
 
 
 @bp.get("/")
 def report():
     """The weekly report of the supervisor's area (an admin sees the network)."""
     week = _week()
-    result = _report(week)
+    result = _report(week, PAGE_SCOPES)
     # line_chart escapes every text it embeds, so its SVG is safe markup.
     charts = {name: Markup(line_chart(result.weeks, result.trend[name].tolist(), label(name),  # nosec B704
                                       percent=name in RATE_INDICATORS))
@@ -70,11 +74,23 @@ def report():
     return render_template("supervisor/report.html", report=result, charts=charts, indicators=INDICATORS,
                            key_indicators=KEY_INDICATORS, funnels=_funnel_charts(result, names), counts=counts,
                            office_names=names,
-                           findings_link=findings_link, describe_change=words.change_describer(),
+                           findings_link=findings_linker(), describe_change=words.change_describer(),
+                           format_number=words.indicator_formatter(), label=labeller(),
                            denominators=DENOMINATORS, better={n: BY_NAME[n].better for n in INDICATORS},
                            summary_length=reports.SUMMARY_LENGTH,
                            by_rule=reports.findings_by_rule(db.session, offices_of(current_user), week,
                                                             current_app.config["MONITOR_TIMEZONE"]))
+
+
+@bp.get("/staff")
+def staff():
+    """The staff of the supervisor's area in the week: every indicator and the workload."""
+    week = _week()
+    result = reports.staff_report(db.session, engine_inputs(), week, offices_of(current_user))
+    return render_template("supervisor/staff.html", report=result, indicators=INDICATORS,
+                           describe_change=words.change_describer(), format_number=words.indicator_formatter(),
+                           label=labeller(),
+                           better={n: BY_NAME[n].better for n in INDICATORS})
 
 
 # The columns of the offices' table that fits the page; every indicator is in the full table.
@@ -95,6 +111,26 @@ def findings_link(indicator: str, office: str | None, week: str) -> str | None:
     if office:
         arguments["office"] = office
     return url_for("supervisor.findings", **arguments)
+
+
+# Characters url_for leaves as they are in a query (werkzeug.urls._urlencode).
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def findings_linker():
+    """``findings_link`` for one page: url_for once per indicator and week, an office's link
+    that one with its office added (the same text url_for gives); a national report links
+    thousands of numbers."""
+    bases: dict[tuple[str, str], str | None] = {}
+
+    def link(indicator: str, office: str | None, week: str) -> str | None:
+        if (indicator, week) not in bases:
+            bases[indicator, week] = findings_link(indicator, None, week)
+        base = bases[indicator, week]
+        if base is None or not office:
+            return base
+        return f"{base}&{urlencode([('office', office)], safe=_QUERY_SAFE)}"
+    return link
 
 
 def _office_names() -> dict[str, str]:
