@@ -68,6 +68,13 @@ def test_report_numbers_equal_the_engine_and_exports_hold_them(client, login, lo
     cells = openpyxl.load_workbook(io.BytesIO(workbook.data))["Отделения"]
     rate_column = [c.value for c in cells[1]].index(headers["on_time_rate"]) + 1
     assert cells.cell(row=2, column=rate_column).number_format == "0.0%"
+    assert cells.cell(row=1, column=rate_column).font.b  # headers stand out
+    # A rate without a denominator is an empty cell, never NaN or 0.
+    staff_sheet = openpyxl.load_workbook(io.BytesIO(workbook.data))["Сотрудник"]
+    staff_headers = [c.value for c in staff_sheet[1]]
+    refusal = staff_headers.index(headers["unfounded_refusal_rate"]) + 1
+    refusals = [staff_sheet.cell(row=row, column=refusal).value for row in range(2, staff_sheet.max_row + 1)]
+    assert None in refusals and all(value is None or 0 <= value <= 1 for value in refusals)
 
 
 def test_supervisor_sees_only_the_area_and_reviews_with_a_note(client, login, loaded_catalog, tmp_path, app):

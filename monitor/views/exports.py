@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
 from flask_babel import gettext as _, lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from . import RATE_INDICATORS
 from .labels import label
@@ -31,18 +36,39 @@ def is_rate(column: str) -> bool:
 
 
 def people_workbook(tables: dict[str, pd.DataFrame]) -> io.BytesIO:
-    """One sheet per table; headers in the reader's language; rates formatted as percent."""
+    """One sheet per table; headers in the reader's language, bold; rates formatted as percent.
+
+    Written row by row by openpyxl's write-only workbook: a national report's sheets hold
+    thousands of rows, which a workbook kept whole in memory took seconds to write."""
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for name, table in tables.items():
+        sheet = workbook.create_sheet(str(SHEETS.get(name, name))[:31])  # Excel's limit on sheet names
+        headers = [header(column) for column in table.columns]
+        for position, text in enumerate(headers, start=1):
+            sheet.column_dimensions[get_column_letter(position)].width = max(10, min(40, len(text) + 2))
+        sheet.append([_cell(sheet, text, font=bold) for text in headers])
+        rates = [is_rate(column) for column in table.columns]
+        for values in table.itertuples(index=False, name=None):
+            sheet.append([_cell(sheet, value, number_format=RATE_FORMAT) if rate else _plain(value)
+                          for value, rate in zip(values, rates)])
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, table in tables.items():
-            sheet = str(SHEETS.get(name, name))[:31]  # Excel's limit on sheet names
-            table.rename(columns=header).to_excel(writer, sheet_name=sheet, index=False)
-            worksheet = writer.sheets[sheet]
-            for position, column in enumerate(table.columns, start=1):
-                width = max(10, min(40, len(header(column)) + 2))
-                worksheet.column_dimensions[worksheet.cell(row=1, column=position).column_letter].width = width
-                if is_rate(column):
-                    for row in range(2, len(table) + 2):
-                        worksheet.cell(row=row, column=position).number_format = RATE_FORMAT
+    workbook.save(buffer)
     buffer.seek(0)
     return buffer
+
+
+def _plain(value):
+    """A value as a cell holds it: empty for a missing number, Python's own numbers."""
+    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)) or value is pd.NA:
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _cell(sheet, value, font: Font | None = None, number_format: str | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=_plain(value))
+    if font is not None:
+        cell.font = font
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
