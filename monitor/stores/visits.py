@@ -17,14 +17,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, String, bindparam, false, func, select, text, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    String,
+    bindparam,
+    false,
+    func,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, local_day_numbers, week_number
 from ..compliance import CatalogFrames, case_timeline
 from ..compliance.applicants import applicant_hashes
 from ..models import AuditRecord, Case, CorrectionRequest, Visit
-from . import audit, backlog as backlog_store, cells as cells_store, evidence
+from ..models.types import as_stored
+from . import audit, evidence
+from . import backlog as backlog_store
+from . import cells as cells_store
 from .reading import read_frame
 from .sets import one_of, plain
 
@@ -317,17 +330,16 @@ def stored_differences(session: Session, visits: pd.DataFrame, hash_key: str) ->
     visit said before it was corrected) is not a difference.
     """
     ids = visits["visit_id"].astype(str).unique()
-    columns = ["visit_id", "case_id", "office_code", "service_code", "staff_id", "applicant_ref", *TIMESTAMPS,
-               "action", "documents_requested", "refusal_ground", "forwarded_to"]
-    parts = [pd.DataFrame(columns=columns)]
-    if len(ids):  # one statement, the file's visit_ids one bind parameter
-        query = select(Visit.visit_id, Case.case_number.label("case_id"), Visit.office_code, Visit.service_code,
-                       Visit.staff_id, Visit.applicant_hash.label("applicant_ref"), Visit.ticket_at, Visit.called_at,
-                       Visit.finished_at, Visit.action, Visit.documents_requested, Visit.refusal_ground,
-                       Visit.forwarded_to).outerjoin(Case, Visit.case_pk == Case.id) \
-            .where(one_of(session, Visit.visit_id, ids))
-        parts.append(read_frame(session.connection(), query))
-    stored = pd.concat(parts, ignore_index=True)
+    if not len(ids):
+        return pd.DataFrame(columns=["line", "visit_id", "fields"])
+    # One statement, the file's visit_ids one bind parameter; moments as stored, parsed a
+    # column at a time below.
+    query = select(Visit.visit_id, Case.case_number.label("case_id"), Visit.office_code, Visit.service_code,
+                   Visit.staff_id, Visit.applicant_hash.label("applicant_ref"), as_stored(Visit.ticket_at),
+                   as_stored(Visit.called_at), as_stored(Visit.finished_at), Visit.action,
+                   Visit.documents_requested, Visit.refusal_ground, Visit.forwarded_to) \
+        .outerjoin(Case, Visit.case_pk == Case.id).where(one_of(session, Visit.visit_id, ids))
+    stored = read_frame(session.connection(), query)
     if stored.empty:
         return pd.DataFrame(columns=["line", "visit_id", "fields"])
     file = visits[visits["visit_id"].isin(stored["visit_id"])].copy()
@@ -355,9 +367,13 @@ def stored_differences(session: Session, visits: pd.DataFrame, hash_key: str) ->
             if column in at and differing.iat[position, at[column]] \
                     and _normal(column, both[column].iat[position]) in olds:
                 differing.iat[position, at[column]] = False
-    fields = differing.apply(lambda row: ", ".join(c for c in COMPARED if row[c]), axis=1) \
-        if len(differing) else pd.Series(dtype=object)
-    found = pd.DataFrame({"line": both["line"], "visit_id": both["visit_id"], "fields": fields})
+    # The differing columns' names, comma-separated, column by column (a re-imported export
+    # holds every row of the day before: no per-row Python).
+    named = np.full(len(differing), "", dtype=object)
+    for column in COMPARED:
+        named = named + np.where(differing[column].to_numpy(dtype=bool), column + ", ", "")
+    found = pd.DataFrame({"line": both["line"].to_numpy(), "visit_id": both["visit_id"].to_numpy(),
+                          "fields": [text[:-2] for text in named]})
     return found[found["fields"] != ""].sort_values("line").reset_index(drop=True)
 
 
