@@ -35,9 +35,7 @@ from ..compliance import CatalogFrames, case_timeline
 from ..compliance.applicants import applicant_hashes
 from ..models import AuditRecord, Case, CorrectionRequest, Visit
 from ..models.types import as_stored
-from . import audit, evidence
-from . import backlog as backlog_store
-from . import cells as cells_store
+from . import audit, backlog as backlog_store, cells as cells_store, evidence
 from .reading import read_frame
 from .sets import one_of, plain
 
