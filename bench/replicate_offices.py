@@ -25,6 +25,7 @@ row). Progress is printed per table and copy.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -77,11 +78,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True, help="postgresql+psycopg://... (a bench copy: it is changed)")
     parser.add_argument("--times", type=int, default=10, help="the network's size afterwards, in copies (10: 10x)")
+    parser.add_argument("--combine-only", action="store_true",
+                        help="only combine the network's figures and analyze (the copies were made before)")
     args = parser.parse_args()
     url = make_url(args.database_url)
     if url.get_backend_name() != "postgresql":
         sys.exit("--database-url must be PostgreSQL (the copies are made by INSERT ... SELECT inside it)")
     started = time.perf_counter()
+    if not args.combine_only:
+        copy_offices(url, args.times)
+    print(f"copied in {time.perf_counter() - started:.0f} s", flush=True)
+    combine_network(args.database_url)
+    with connect(url, autocommit=True) as target:
+        vacuuming = time.perf_counter()
+        for table in [*MAPPED, "indicator_values"]:
+            target.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
+        print(f"vacuumed and analyzed in {time.perf_counter() - vacuuming:.0f} s", flush=True)
+        visits = target.execute("SELECT count(*) FROM visits").fetchone()[0]
+    print(f"done: {visits:,} visits in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def copy_offices(url, times: int) -> None:
+    """Copies 1..times-1 of every office's rows, table by table."""
     with connect(url) as target:
         copied = target.execute("SELECT count(*) FROM visits WHERE office_code LIKE %s",
                                 (f"%{SUFFIX}%",)).fetchone()[0]
@@ -92,20 +110,11 @@ def main() -> None:
         target.execute("SET session_replication_role = replica")  # the copies' keys are the originals', shifted
         target.execute("SET maintenance_work_mem = '512MB'")
         for table, mapped in MAPPED.items():
-            replicate(target, table, mapped, shift, args.times)
+            replicate(target, table, mapped, shift, times)
         for table in SHIFTED:
             target.execute(sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), "
                                    "(SELECT max(id) FROM {}) + 1, false)").format(sql.Identifier(table)), (table,))
         target.commit()
-    print(f"copied in {time.perf_counter() - started:.0f} s", flush=True)
-    combine_network(args.database_url)
-    with connect(url, autocommit=True) as target:
-        vacuuming = time.perf_counter()
-        for table in [*MAPPED, "indicator_values"]:
-            target.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
-        print(f"vacuumed and analyzed in {time.perf_counter() - vacuuming:.0f} s", flush=True)
-        visits = target.execute("SELECT count(*) FROM visits").fetchone()[0]
-    print(f"done: {visits:,} visits in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def replicate(target, table: str, mapped: dict[str, str], shift: dict[str, int], times: int) -> None:
@@ -150,6 +159,7 @@ def combine_network(database_url: str) -> None:
     from monitor.services import indicator_cells
     from monitor.services.context import engine_inputs
 
+    os.environ["DATABASE_URL"] = database_url  # the configuration reads it; the mapping alone is not enough
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "LOG_REQUESTS": False})
     started = time.perf_counter()
     with app.app_context():

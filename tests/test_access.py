@@ -143,7 +143,7 @@ EXPECTED: dict[str, Route] = {
     "supervisor.export": Route(SUPERVISOR, args=fixed(fmt="csv"), query={"week": "2026-W15"},
                                rows=lambda w: ("OF1", "OF2")),
     # The staff of the area's offices only (staff ids are the clerks' logins).
-    "supervisor.staff": Route(SUPERVISOR, query={"week": "2026-W15"},
+    "supervisor.table": Route(SUPERVISOR, args=fixed(table="staff"), query={"week": "2026-W15"},
                               rows=lambda w: ('<th scope="row">desk1</th>', '<th scope="row">desk2</th>')),
     "supervisor.findings": Route(SUPERVISOR, rows=lambda w: (f'id="finding-{w["own"]["finding"]["finding_id"]}"',
                                                              f'id="finding-{w["other"]["finding"]["finding_id"]}"')),

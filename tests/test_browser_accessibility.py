@@ -33,7 +33,7 @@ RUN_AXE = """async () => {
 PAGES = {
     None: ["/", "/services/701001", "/services/701001/report", "/status", "/complaints/new", "/indicators"],
     "AST-01-S1": ["/desk/", "/desk/visits/new?service=701001", "RECEIPT"],
-    "supervisor": ["/supervisor/?week=2026-W16", "/supervisor/staff?week=2026-W16",
+    "supervisor": ["/supervisor/?week=2026-W16", "/supervisor/offices?week=2026-W16",
                    "/supervisor/findings?week=2026-W16", "/supervisor/complaints"],
     "admin": ["/admin/users", "/admin/calendar", "/admin/jobs"],
     "steward": ["/steward/", "/steward/services/701001/draft", "/steward/reports"],

@@ -160,33 +160,46 @@ def test_a_forwarded_case_keeps_one_timeline_in_the_area_reports(app, loaded_cat
     assert list(first.index) == ["OF1"] and list(second.index) == ["OF2"]
 
 
-def test_the_staff_have_their_own_page_with_the_exports_numbers(client, login, loaded_catalog, tmp_path, app):
-    """A national report cannot carry thousands of staff rows: the page links to the staff's
-    own page, which shows every staff member of the area with the export's numbers."""
+def test_every_indicator_of_offices_services_and_staff_is_on_a_page_of_its_own(client, login, loaded_catalog,
+                                                                             tmp_path, app):
+    """A national report cannot carry hundreds of offices and thousands of staff with every
+    indicator: the report links to a page per table, which shows every office, service or
+    staff member of the area with the export's numbers (and the staff's workload)."""
     load(app, loaded_catalog, tmp_path)
     login("super1")  # supervises OF1 only
     report = client.get(f"/supervisor/?week={WEEK}&lang=en").get_data(as_text=True)
     exported = pd.read_csv(io.BytesIO(client.get(f"/supervisor/report.csv?week={WEEK}").data))
     staff = exported[exported["sheet"] == "staff"]
-    workload = exported[exported["sheet"] == "workload"]
     assert len(staff) > 1 and set(staff["staff"].str[:3]) == {"OF1"}
-    assert f'/supervisor/staff?week={WEEK}' in report
     assert not any(f'<th scope="row">{member}</th>' in report for member in staff["staff"])
-    page = client.get(f"/supervisor/staff?week={WEEK}&lang=en")
-    assert page.status_code == 200
-    text = page.get_data(as_text=True)
-    for member in staff["staff"]:
-        assert f'<th scope="row">{member}</th>' in text
-    busiest = workload.sort_values("visits", ascending=False).iloc[0]
-    assert f"<td>{busiest['staff_id']}</td><td>{int(busiest['visits'])}</td>" in text
-    # Every indicator of a staff member, formatted as the report formats it.
-    member = staff.sort_values("staff").iloc[0]
-    row = text[text.index(f'<th scope="row">{member["staff"]}</th>'):].split("</tr>")[0]
-    assert row.count("<td>") == len(INDICATORS)
-    with app.test_request_context("/?lang=en"):
-        from monitor.views.words import format_indicator
-        assert f"<td>{format_indicator(member['visits_per_case'], 'visits_per_case')} " in row
+    for table, scope in (("offices", "office"), ("services", "service"), ("staff", "staff")):
+        assert f"/supervisor/{table}?week={WEEK}" in report
+        page = client.get(f"/supervisor/{table}?week={WEEK}&lang=en")
+        assert page.status_code == 200, table
+        text = page.get_data(as_text=True)
+        rows = exported[exported["sheet"] == scope]
+        assert len(rows) >= 1
+        with app.test_request_context("/?lang=en"):
+            from monitor.views.words import format_indicator
+            for _, row in rows.iterrows():
+                start = text.index(f'<th scope="row">{row[scope]}')
+                cells = text[start:].split("</tr>")[0]
+                assert cells.count("<td>") == len(INDICATORS), (table, row[scope])
+                # Every indicator of the row, formatted as the report formats it, in order.
+                at = 0
+                for name in INDICATORS:
+                    shown = format_indicator(row[name], name)
+                    at = cells.index(shown, at)
+        if scope == "office":  # an office's numbers link to their findings
+            assert "/supervisor/findings?rule=" in text and "OF2" not in text
+        if scope == "staff":
+            workload = exported[exported["sheet"] == "workload"]
+            busiest = workload.sort_values("visits", ascending=False).iloc[0]
+            assert f"<td>{busiest['staff_id']}</td><td>{int(busiest['visits'])}</td>" in text
+        else:
+            assert "workload-heading" not in text
     assert client.get("/supervisor/staff?week=2026-W99").status_code == 400
+    assert client.get(f"/supervisor/cases?week={WEEK}").status_code == 404
 
 
 def test_a_pages_findings_links_are_url_fors_own(app):

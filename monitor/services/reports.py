@@ -67,8 +67,8 @@ def weekly_report(session: Session, inputs: EngineInputs, week: str, offices: li
     """The report of ``offices`` (None: the network) for an ISO week, with a 12-week trend.
 
     ``scopes``: the scopes whose every-indicator tables it holds (``by_scope``); the offices'
-    are always there (the funnels and the summary are made of them). The page leaves the
-    staff to their own page (``staff_report``): a national network has thousands of them.
+    are always there (the funnels and the summary are made of them). The page shows each
+    table of every indicator on a page of its own (``scope_report``); the exports hold all.
 
     Reads the stored weekly cells of the weeks it shows (services.indicator_cells), never
     the stored rows: the area's figures are its offices' cells combined by the engine
@@ -149,21 +149,26 @@ def _workload(session: Session, week: int, offices: list[str] | None) -> tuple[p
 
 
 @dataclass(frozen=True)
-class StaffReport:
-    """The staff of an area in a week: every indicator with its change, and the workload."""
+class ScopeReport:
+    """The offices, services or staff of an area in a week: every indicator with its change
+    (and, for the staff, the workload)."""
     week: str
-    table: pd.DataFrame  # staff, every indicator, *_change
-    workload: pd.DataFrame  # staff_id, visits
+    scope: str  # office | service | staff
+    table: pd.DataFrame  # the scope's value, every indicator, *_change
+    workload: pd.DataFrame  # staff_id, visits (the staff's page only)
     workload_spread: float | None
 
 
-def staff_report(session: Session, inputs: EngineInputs, week: str, offices: list[str] | None) -> StaffReport:
-    """The weekly report's staff table, on its own: thousands of rows for a national network,
-    read from the same cells as the report and its exports."""
+def scope_report(session: Session, inputs: EngineInputs, week: str, offices: list[str] | None,
+                 scope: str) -> ScopeReport:
+    """One of the weekly report's tables of every indicator, on its own page: a national
+    network has hundreds of offices and thousands of staff. Read from the same cells as the
+    report and its exports."""
     last = week_of_label(week)
-    table, _previous = _scope_rows(session, inputs.timezone, "staff", last, offices)
-    workload, spread = _workload(session, last, offices)
-    return StaffReport(week, table, workload, spread)
+    table, _previous = _scope_rows(session, inputs.timezone, scope, last, offices)
+    workload, spread = _workload(session, last, offices) if scope == "staff" else \
+        (pd.DataFrame(columns=["staff_id", "visits"]), None)
+    return ScopeReport(week, scope, table, workload, spread)
 
 
 def _denominators(session: Session, offices: pd.DataFrame, week: int, area: list[str] | None) -> pd.DataFrame:

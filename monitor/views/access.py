@@ -53,7 +53,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "desk.today": DESK, "desk.new_visit": DESK, "desk.save_visit": DESK, "desk.receipt": DESK, "desk.relatives": DESK,
     "desk.correct": DESK, "desk.reissue_check_code": DESK,
     # Supervisors (their offices) and admins (the network).
-    "supervisor.report": SUPERVISOR, "supervisor.export": SUPERVISOR, "supervisor.staff": SUPERVISOR,
+    "supervisor.report": SUPERVISOR, "supervisor.export": SUPERVISOR, "supervisor.table": SUPERVISOR,
     "supervisor.findings": SUPERVISOR,
     "supervisor.review": SUPERVISOR, "supervisor.case": SUPERVISOR, "supervisor.complaints": SUPERVISOR,
     "supervisor.complaint": SUPERVISOR, "supervisor.corrections": SUPERVISOR,

@@ -54,8 +54,10 @@ def _report(week: str, scopes: tuple[str, ...] = reports.SCOPES) -> reports.Week
     return reports.weekly_report(db.session, engine_inputs(), week, offices_of(current_user), scopes)
 
 
-# The page's tables of every indicator; the staff have a page of their own (staff()).
-PAGE_SCOPES = ("office", "service")
+# The page's own tables: the offices' key figures. Every indicator of the offices, services and
+# staff is on a page of its own (table()): a national network has hundreds and thousands.
+PAGE_SCOPES = ("office",)
+TABLES = {"offices": "office", "services": "service", "staff": "staff"}
 
 
 @bp.get("/")
@@ -82,15 +84,16 @@ def report():
                                                             current_app.config["MONITOR_TIMEZONE"]))
 
 
-@bp.get("/staff")
-def staff():
-    """The staff of the supervisor's area in the week: every indicator and the workload."""
+@bp.get("/<any(offices, services, staff):table>")
+def table(table: str):
+    """Every indicator of the area's offices, services or staff in the week (the staff's with
+    their workload), with the change since the week before."""
     week = _week()
-    result = reports.staff_report(db.session, engine_inputs(), week, offices_of(current_user))
-    return render_template("supervisor/staff.html", report=result, indicators=INDICATORS,
+    result = reports.scope_report(db.session, engine_inputs(), week, offices_of(current_user), TABLES[table])
+    return render_template("supervisor/table.html", report=result, indicators=INDICATORS,
+                           office_names=_office_names(), findings_link=findings_linker(),
                            describe_change=words.change_describer(), format_number=words.indicator_formatter(),
-                           label=labeller(),
-                           better={n: BY_NAME[n].better for n in INDICATORS})
+                           label=labeller(), better={n: BY_NAME[n].better for n in INDICATORS})
 
 
 # The columns of the offices' table that fits the page; every indicator is in the full table.
@@ -139,13 +142,18 @@ def _office_names() -> dict[str, str]:
 
 
 def _point_words(name: str, names: dict[str, str]):
-    """What a funnel point says on hover and focus: the office, its rate, its cases, its standing."""
+    """What a funnel point says on hover and focus: the office, its rate, its cases, its
+    standing. The words are looked up once per chart: a national chart has hundreds of points."""
+    things = label("of:" + DENOMINATORS[name])
+    # The translated pattern, filled in as Flask-Babel fills it (``pattern % variables``).
+    pattern = _("%(office)s: %(value)s; number of %(things)s: %(n)s")
+    standings = {standing: label(standing) for standing in funnel.STANDINGS}
+    format_number = words.indicator_formatter()
+
     def describe(code, n, value, standing) -> str:
-        things = label("of:" + DENOMINATORS[name])
         office = f"{names[code]} ({code})" if code in names else code
-        said = _("%(office)s: %(value)s; number of %(things)s: %(n)s", office=office,
-                 value=words.format_indicator(value, name), things=things, n=int(n))
-        return f"{said}; {label(standing)}" if standing else said
+        said = pattern % {"office": office, "value": format_number(value, name), "things": things, "n": int(n)}
+        return f"{said}; {standings.get(standing) or label(standing)}" if standing else said
     return describe
 
 
