@@ -6,6 +6,7 @@ official calendar of Kazakhstan (Nauryz 2026 is 21-25 March; 2025-01-05 was a wo
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -861,23 +862,37 @@ def test_the_version_in_force_is_the_catalogs_for_a_few_visits_and_for_many(monk
     assert (found >= 0).any() and (found < 0).any()
 
 
-def test_the_documents_of_a_few_visits_are_judged_as_those_of_many(monkeypatch):
-    """A desk's few tokens are looked up one by one, an import's joined to the catalog's
-    documents: the same offending tokens (each once per visit), rules, labels and types."""
-    from monitor.compliance import CatalogFrames, rules
-    from monitor.compliance.rules import judge_documents
+def test_the_documents_of_few_and_many_visits_are_judged_as_a_join_with_the_catalog_gives():
+    """A desk's three tokens and an import's many take the same lookup: each offending token
+    once per visit, in the order requested, with the rule a join with the catalog's documents
+    gives (an obtained document is the office's to get; an unknown one is extra)."""
+    from monitor.compliance import CatalogFrames
+    from monitor.compliance.rules import judge_documents, requested_tokens
     from services_catalog import BUNDLED_CATALOG, load_catalog
 
     frames = CatalogFrames.from_catalog(load_catalog(BUNDLED_CATALOG))
     codes = sorted(set(frames.documents["token"]))
     obtained = frames.documents.loc[frames.documents["kind"] == "obtained"].iloc[0]
-    visits = pd.DataFrame({
+    few = pd.DataFrame({
         "documents_requested": [";".join(codes[:3]), f"{obtained['token']}; Payslip ;Payslip;{codes[0]}", "",
                                 "Payslip", ";".join(codes)],
         "version": [0, int(obtained["version"]), 1, -1, len(frames.versions) - 1]})
-    few = judge_documents(visits, frames)
-    monkeypatch.setattr(rules, "_FEW_TOKENS", -1)
-    many = judge_documents(visits, frames)
-    pd.testing.assert_frame_equal(few, many)
-    assert {"STATE_SYSTEM_DOCUMENT", "EXTRA_DOCUMENT"} <= set(few["rule"])
-    assert few[few["row"] == 1]["token"].tolist().count("Payslip") == 1
+    generator = np.random.default_rng(3)
+    many = pd.DataFrame({
+        "documents_requested": [";".join(generator.choice(codes + ["Payslip", "Salary certificate"],
+                                                          size=generator.integers(0, 5)))
+                                for _ in range(3000)],
+        "version": generator.integers(-1, len(frames.versions), size=3000)})
+    for visits in (few, many):
+        tokens = requested_tokens(visits)
+        tokens["version"] = visits["version"].to_numpy()[tokens["row"].to_numpy()]
+        joined = tokens.merge(frames.documents, on=["version", "token"], how="left")
+        joined = joined[joined["kind"] != "lawful"].drop_duplicates(["row", "token"])
+        expected = joined[["row", "token"]].assign(
+            rule=np.where(joined["kind"] == "obtained", "STATE_SYSTEM_DOCUMENT", "EXTRA_DOCUMENT"))
+        judged = judge_documents(visits, frames)
+        assert judged.reset_index(drop=True).to_dict("list") == expected.reset_index(drop=True).to_dict("list")
+    judged = judge_documents(few, frames)
+    assert {"STATE_SYSTEM_DOCUMENT", "EXTRA_DOCUMENT"} <= set(judged["rule"])
+    assert judged[judged["row"] == 1]["token"].tolist().count("Payslip") == 1
+    assert set(judged[judged["row"] == 3]["token"]) == {"Payslip"}  # no version: every token is extra

@@ -6,6 +6,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from services_catalog import Catalog, ServiceVersion
 
@@ -77,10 +79,36 @@ class CatalogFrames:
                 self.versions["version"].to_numpy(dtype="int64"))
 
     @cached_property
-    def document_kinds(self) -> dict[tuple[int, str], str]:
-        """``documents`` as a mapping (version, token) -> kind, built once per catalog."""
-        return dict(zip(zip(self.documents["version"].tolist(), self.documents["token"].tolist()),
-                        self.documents["kind"].tolist()))
+    def _document_table(self) -> tuple[pa.Array, np.ndarray]:
+        """``documents`` as a table (version x token) of kinds, None where a version lists no
+        such document, and the tokens its columns are; built once per catalog (versions and
+        codes number in the hundreds)."""
+        tokens = sorted(set(self.documents["token"].tolist()))
+        column = {token: position for position, token in enumerate(tokens)}
+        table = np.full((len(self.versions), len(tokens)), None, dtype=object)
+        for version, token, kind in zip(self.documents["version"].tolist(), self.documents["token"].tolist(),
+                                        self.documents["kind"].tolist()):
+            table[version, column[token]] = kind
+        return pa.array(tokens, type=pa.string()), table
+
+    def document_kind(self, versions: np.ndarray, tokens: pd.Series) -> np.ndarray:
+        """The kind (``lawful`` or ``obtained``) of each (version, token) in ``documents``;
+        None where the version lists no such document (or there is no version, -1). The
+        tokens are found by Arrow's hash lookup: an import asks about millions."""
+        known_tokens, table = self._document_table
+        versions = np.asarray(versions, dtype="int64")
+        result = np.full(len(tokens), None, dtype=object)
+        if not len(tokens) or not len(known_tokens):
+            return result
+        found = pc.index_in(pa.array(tokens, type=pa.string()), value_set=known_tokens)
+        columns = pc.fill_null(found, -1).to_numpy().astype("int64")
+        known = (columns >= 0) & (versions >= 0) & (versions < len(table))
+        result[known] = table[versions[known], columns[known]]
+        return result
+        at = index.get_indexer(pd.MultiIndex.from_arrays([np.asarray(versions, dtype="int64"), tokens]))
+        found = at >= 0
+        result[found] = kinds[at[found]]
+        return result
 
     def version_in_force(self, service_codes: pd.Series, day_numbers: np.ndarray) -> np.ndarray:
         """The version in force for each (service, local day number); -1 where none is."""

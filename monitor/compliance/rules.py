@@ -134,37 +134,18 @@ def _listed(tokens: pd.DataFrame) -> pd.Series:
 
 
 def judge_documents(visits: pd.DataFrame, frames: CatalogFrames) -> pd.DataFrame:
-    """Each requested token that is not a lawful code of the visit's version, with its rule."""
+    """Each requested token that is not a lawful code of the visit's version, once per visit,
+    with its rule: a document the office obtains itself, or one the rules do not provide for.
+    One lookup of every (version, token) in the catalog's documents, whether a desk's three
+    tokens or an import's millions."""
     tokens = requested_tokens(visits)
-    tokens["version"] = visits["version"].to_numpy()[tokens["row"].to_numpy()]
-    if len(tokens) <= _FEW_TOKENS:  # a desk's visit: looked up one by one, no join
-        return _judged_few(tokens, frames)
-    judged = tokens.merge(frames.documents, on=["version", "token"], how="left")
-    # Each token of a version has one kind in ``frames.documents`` (lawful before obtained).
-    judged = judged[judged["kind"] != "lawful"].drop_duplicates(["row", "token"])
-    judged["rule"] = np.where(judged["kind"] == "obtained", "STATE_SYSTEM_DOCUMENT", "EXTRA_DOCUMENT")
-    return judged[["row", "token", "rule"]]
-
-
-_FEW_TOKENS = 64
-
-
-def _judged_few(tokens: pd.DataFrame, frames: CatalogFrames) -> pd.DataFrame:
-    """``judge_documents`` of a few tokens: the same rows (and labels) as the join gives."""
-    kinds = frames.document_kinds
-    kept: list[int] = []
-    rules: list[str] = []
-    seen: set[tuple] = set()
-    for position, (row, token, version) in enumerate(zip(tokens["row"].tolist(), tokens["token"].tolist(),
-                                                         tokens["version"].tolist())):
-        kind = kinds.get((version, token))
-        if kind == "lawful" or (row, token) in seen:
-            continue
-        seen.add((row, token))
-        kept.append(position)
-        rules.append("STATE_SYSTEM_DOCUMENT" if kind == "obtained" else "EXTRA_DOCUMENT")
-    judged = tokens.iloc[kept][["row", "token"]]
-    return judged.assign(rule=np.array(rules, dtype=str))
+    version = visits["version"].to_numpy()[tokens["row"].to_numpy()]
+    kind = frames.document_kind(version, tokens["token"])
+    offending = np.flatnonzero(kind != "lawful")
+    judged = tokens.iloc[offending][["row", "token"]]
+    once = ~judged.duplicated().to_numpy()  # a token asked twice in one visit counts once
+    return judged[once].assign(rule=np.where(kind[offending[once]] == "obtained", "STATE_SYSTEM_DOCUMENT",
+                                             "EXTRA_DOCUMENT"))
 
 
 def judge_visits(visits: pd.DataFrame, frames: CatalogFrames) -> pd.DataFrame:
