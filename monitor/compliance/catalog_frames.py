@@ -105,10 +105,6 @@ class CatalogFrames:
         known = (columns >= 0) & (versions >= 0) & (versions < len(table))
         result[known] = table[versions[known], columns[known]]
         return result
-        at = index.get_indexer(pd.MultiIndex.from_arrays([np.asarray(versions, dtype="int64"), tokens]))
-        found = at >= 0
-        result[found] = kinds[at[found]]
-        return result
 
     def version_in_force(self, service_codes: pd.Series, day_numbers: np.ndarray) -> np.ndarray:
         """The version in force for each (service, local day number); -1 where none is."""
