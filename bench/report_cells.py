@@ -19,6 +19,8 @@ on ``--repeat`` different unpublished weeks before the week timed, each once: a 
 is frozen and publishing it again adds nothing. ``--publish`` writes snapshots into the
 database (with ``--keep``, the user's): the report's trend then reads those weeks' snapshots.
 A measure a ``--tree`` lacks (no XLSX route, another publish_week) is skipped with a line.
+Before timing, the start-up objects are frozen out of the garbage collector's reach, as a
+gunicorn worker does (monitor/workers.py; ``--no-freeze`` leaves them, a tree without it does).
 
 "The same cost whatever the history": run it twice with the same visits per day and ten
 times the days (``--visits 500000 --days 280`` then ``--visits 5000000 --days 2800``): a
@@ -123,6 +125,8 @@ def main() -> None:
     parser.add_argument("--publish", action="store_true",
                         help="also time publishing --repeat unpublished weeks (writes their snapshots "
                         "into the database)")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave the start-up objects to the garbage collector (a gunicorn worker freezes them)")
     parser.add_argument("--start", default="2026-01-05", help="the log's first day (the week timed is 10 days "
                         "before its last)")
     args = parser.parse_args()
@@ -166,6 +170,15 @@ def main() -> None:
                 db.session.add(User(login=login, role="supervisor", password_hash=hashed,
                                     supervised=[db.session.get(Office, code) for code in area]))
             db.session.commit()
+    if not args.no_freeze:
+        # As a gunicorn worker does once started (gunicorn.conf.py, post_worker_init).
+        try:
+            from monitor.workers import freeze_startup_objects
+        except ImportError:
+            print("this tree does not freeze its start-up objects (no monitor/workers.py)", flush=True)
+        else:
+            freeze_startup_objects()
+            print("start-up objects frozen, as a gunicorn worker does (--no-freeze: not)", flush=True)
     week = (start + dt.timedelta(days=args.days - 10)).isocalendar()
     label = f"{week[0]}-W{week[1]:02d}"
     memory: list[tuple[str, Callable[[], object], int | None]] = []
