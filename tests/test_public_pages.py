@@ -239,3 +239,40 @@ def test_the_indicators_page_reads_only_the_weeks_it_shows(app, client, statemen
     assert sorted(table["week"].unique()) == [f"2026-W{week:02d}" for week in range(19, 31)]
     assert any("week >=" in statement.replace('"', "").replace("indicator_snapshots.", "")
                for statement in statements)
+
+
+def test_a_week_the_service_publishes_is_seen_at_once_and_stamped(app, client, loaded_catalog, tmp_path):
+    """publish_week writes a week's values in one statement, not through the ORM's unit of
+    work: the citizens' pages still re-read at once, and the audit chain records every value
+    with the digest of what it wrote (flask audit verify then finds each as recorded; the
+    moment has microseconds and another time zone, the values include empty ones)."""
+    from sqlalchemy import func, select
+
+    from monitor.models import AuditRecord
+    from monitor.services import publishing
+    from monitor.services.context import engine_inputs
+    from monitor.tools.synthetic import generate_visits
+    from services_catalog import load_catalog
+
+    app.config["PUBLIC_RECHECK_SECONDS"] = 3600
+    frame = generate_visits(load_catalog(loaded_catalog), visits=600, start=dt.date(2026, 3, 2), days=28,
+                            offices=["OF1", "OF2"])
+    frame.to_csv(tmp_path / "v.csv", index=False)
+    assert app.test_cli_runner().invoke(args=["visits", "import", str(tmp_path / "v.csv")]).exit_code == 0
+    week_12 = "16–\u206022\u00a0March\u00a02026"  # 2026-W12 by its dates
+    assert week_12 not in client.get("/indicators?lang=en").get_data(as_text=True)
+    stamped = db.session.scalar(select(func.count(AuditRecord.sequence)))
+    now = dt.datetime(2026, 4, 1, 12, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+    publication = publishing.publish_week(db.session, engine_inputs(), "2026-W12", now)
+    db.session.commit()
+    assert publication.rows > 50
+    assert db.session.scalar(select(func.count(IndicatorSnapshot.id)).where(IndicatorSnapshot.value.is_(None))) > 0
+    assert week_12 in client.get("/indicators?lang=en").get_data(as_text=True)
+    assert db.session.scalar(select(func.count(AuditRecord.sequence))) == stamped + 1
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    # The stamp holds a digest of every value published.
+    from monitor.models import RowDigest
+    digests = db.session.scalar(select(func.count()).select_from(RowDigest).where(
+        RowDigest.entity == "indicator_snapshot"))
+    assert digests == publication.rows

@@ -234,6 +234,12 @@ def _note_changes(session: Session, _context) -> None:
         session.info["public_pages_changed"] = True
 
 
+def note_published(session: Session) -> None:
+    """This transaction published indicators by a statement the ORM did not flush: the pages
+    re-read their inputs once it commits."""
+    session.info["public_pages_changed"] = True
+
+
 def _after_commit(session: Session) -> None:
     """Every app of this process re-reads the inputs on its next request."""
     global _committed
