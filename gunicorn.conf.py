@@ -58,6 +58,10 @@ def when_ready(server):
             public_pages.warm_code()
     except Exception:  # warming is an optimisation: the workers load the same lazily
         server.log.exception("warming the citizens' pages' code failed")
+    # Frozen before forking, what the workers inherit is never walked (nor written to) by their
+    # garbage collector: their memory pages stay shared with the master's.
+    from monitor.workers import freeze_startup_objects
+    freeze_startup_objects()
 
 
 def post_worker_init(worker):

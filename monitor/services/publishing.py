@@ -114,10 +114,14 @@ def publish_week(session: Session, inputs: EngineInputs, week: str, now: dt.date
     # took seconds), recorded in the audit chain with digests computed from what was written.
     values = table["value"].to_numpy(dtype="float64")
     kinds, scope_values, names = (table[c].to_numpy(dtype=object) for c in ("scope_kind", "scope_value", "indicator"))
-    published = session.scalars(insert(IndicatorSnapshot).returning(IndicatorSnapshot.id), [
-        {"week": week, "scope_kind": kind, "scope_value": scope_value, "indicator": indicator,
-         "value": None if np.isnan(value) else float(value), "published_at": now, "audit_head_hash": head}
-        for kind, scope_value, indicator, value in zip(kinds, scope_values, names, values)]).all()
+    # The ids in the order of the rows given (the digests below pair them), one batched
+    # statement even where values are empty (render_nulls).
+    published = session.scalars(
+        insert(IndicatorSnapshot).returning(IndicatorSnapshot.id, sort_by_parameter_order=True), [
+            {"week": week, "scope_kind": kind, "scope_value": scope_value, "indicator": indicator,
+             "value": None if np.isnan(value) else float(value), "published_at": now, "audit_head_hash": head}
+            for kind, scope_value, indicator, value in zip(kinds, scope_values, names, values)],
+        execution_options={"render_nulls": True}).all()
     written = pd.DataFrame({"id": np.asarray(published, dtype="int64"), "week": week, "scope_kind": kinds,
                             "scope_value": scope_values, "indicator": names, "value": values,
                             "published_at": pd.Series(pd.Timestamp(now).tz_convert("UTC"), index=range(len(values))),
