@@ -450,3 +450,21 @@ def test_the_bundled_catalog_makes_every_document(tmp_path):
     assert [node["dct:identifier"] for node in graph] == sorted(catalog.services)
     rows = list(csv.DictReader(io.StringIO(csv_tables.catalog_csv(catalog, today))))
     assert [r["code"] for r in rows] == sorted(catalog.services)
+
+
+def test_staff_members_figures_never_reach_the_public_reads(app):
+    """Published staff figures (and the logins they name) stay with the supervisors: the
+    public reads leave them out in the query itself, whatever scope is asked for."""
+    from monitor.models import IndicatorSnapshot
+    published = dt.datetime(2026, 4, 13, 1, tzinfo=dt.UTC)
+    db.session.add_all(IndicatorSnapshot(week="2026-W15", scope_kind=kind, scope_value=value,
+                                         indicator="visits_per_case", value=1.5, published_at=published)
+                       for kind, value in (("network", ""), ("office", "OF1"), ("service", "S1"),
+                                           ("staff", "clerk.login")))
+    db.session.commit()
+    assert set(publishing.snapshots(db.session)["scope_kind"]) == {"network", "office", "service", "staff"}
+    public = publishing.public_snapshots(db.session, last_weeks=12)
+    assert set(public["scope_kind"]) == {"network", "office", "service"}
+    assert "clerk.login" not in set(public["scope_value"])
+    assert publishing.public_snapshots(db.session, "staff").empty
+    assert list(publishing.public_snapshots(db.session, "office")["scope_value"]) == ["OF1"]

@@ -188,20 +188,23 @@ def week_end(week: str, timezone: str) -> dt.datetime:
 
 def public_snapshots(session: Session, scope_kind: str | None = None, last_weeks: int | None = None
                      ) -> pd.DataFrame:
-    """Published snapshots fit for anyone: staff members' figures (and logins) left out."""
-    table = snapshots(session, scope_kind, last_weeks)
-    return table[table["scope_kind"].isin(PUBLIC_SCOPE_KINDS)].reset_index(drop=True)
+    """Published snapshots fit for anyone: staff members' figures (and logins) left out, by
+    the query itself (a national network's staff are four fifths of a week's values)."""
+    return snapshots(session, scope_kind, last_weeks, PUBLIC_SCOPE_KINDS)
 
 
-def snapshots(session: Session, scope_kind: str | None = None, last_weeks: int | None = None) -> pd.DataFrame:
-    """Published snapshots; ``last_weeks``: of the latest published weeks only (a page that
-    shows a trend reads what it shows, however long the history)."""
+def snapshots(session: Session, scope_kind: str | None = None, last_weeks: int | None = None,
+              kinds: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Published snapshots (of ``scope_kind``, or of ``kinds``); ``last_weeks``: of the latest
+    published weeks only (a page that shows a trend reads what it shows, however long the history)."""
     query = select(IndicatorSnapshot.week, IndicatorSnapshot.scope_kind, IndicatorSnapshot.scope_value,
                    IndicatorSnapshot.indicator, IndicatorSnapshot.value, IndicatorSnapshot.published_at,
                    IndicatorSnapshot.audit_head_hash).order_by(
         IndicatorSnapshot.week, IndicatorSnapshot.scope_kind, IndicatorSnapshot.scope_value)
     if scope_kind:
         query = query.where(IndicatorSnapshot.scope_kind == scope_kind)
+    if kinds:
+        query = query.where(IndicatorSnapshot.scope_kind.in_(kinds))
     if last_weeks:
         recent = list(session.scalars(select(IndicatorSnapshot.week).distinct()
                                       .order_by(IndicatorSnapshot.week.desc()).limit(last_weeks)))
