@@ -17,17 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from sqlalchemy import (
-    Connection,
-    String,
-    bindparam,
-    false,
-    func,
-    select,
-    text,
-    type_coerce,
-    update,
-)
+from sqlalchemy import Connection, String, bindparam, false, func, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, local_day_numbers, week_number

@@ -75,11 +75,7 @@ def report():
                                      current_app.config["MONITOR_TIMEZONE"])
     return render_template("supervisor/report.html", report=result, charts=charts, indicators=INDICATORS,
                            key_indicators=KEY_INDICATORS, funnels=_funnel_charts(result, names), counts=counts,
-                           office_names=names,
-                           findings_link=findings_linker(), describe_change=words.change_describer(),
-                           format_number=words.indicator_formatter(), label=labeller(),
-                           denominators=DENOMINATORS, better={n: BY_NAME[n].better for n in INDICATORS},
-                           summary_length=reports.SUMMARY_LENGTH,
+                           **_cell_words(names), denominators=DENOMINATORS, summary_length=reports.SUMMARY_LENGTH,
                            by_rule=reports.findings_by_rule(db.session, offices_of(current_user), week,
                                                             current_app.config["MONITOR_TIMEZONE"]))
 
@@ -91,9 +87,15 @@ def table(table: str):
     week = _week()
     result = reports.scope_report(db.session, engine_inputs(), week, offices_of(current_user), TABLES[table])
     return render_template("supervisor/table.html", report=result, indicators=INDICATORS,
-                           office_names=_office_names(), findings_link=findings_linker(),
-                           describe_change=words.change_describer(), format_number=words.indicator_formatter(),
-                           label=labeller(), better={n: BY_NAME[n].better for n in INDICATORS})
+                           **_cell_words(_office_names()))
+
+
+def _cell_words(office_names: dict[str, str]) -> dict:
+    """What the report's cells (templates/supervisor/_report_cells.html) read from their page,
+    each resolved once for the page: a national report has thousands of cells."""
+    return {"office_names": office_names, "findings_link": findings_linker(), "label": labeller(),
+            "describe_change": words.change_describer(), "format_number": words.indicator_formatter(),
+            "better": {name: BY_NAME[name].better for name in INDICATORS}}
 
 
 # The columns of the offices' table that fits the page; every indicator is in the full table.
@@ -147,13 +149,13 @@ def _point_words(name: str, names: dict[str, str]):
     things = label("of:" + DENOMINATORS[name])
     # The translated pattern, filled in as Flask-Babel fills it (``pattern % variables``).
     pattern = _("%(office)s: %(value)s; number of %(things)s: %(n)s")
-    standings = {standing: label(standing) for standing in funnel.STANDINGS}
+    standing_words = labeller()
     format_number = words.indicator_formatter()
 
     def describe(code, n, value, standing) -> str:
         office = f"{names[code]} ({code})" if code in names else code
         said = pattern % {"office": office, "value": format_number(value, name), "things": things, "n": int(n)}
-        return f"{said}; {standings.get(standing) or label(standing)}" if standing else said
+        return f"{said}; {standing_words(standing)}" if standing else said
     return describe
 
 
