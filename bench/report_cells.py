@@ -20,7 +20,7 @@ is frozen and publishing it again adds nothing. ``--publish`` writes snapshots i
 database (with ``--keep``, the user's): the report's trend then reads those weeks' snapshots.
 A measure a ``--tree`` lacks (no XLSX route, another publish_week) is skipped with a line.
 Before timing, the start-up objects are frozen out of the garbage collector's reach, as a
-gunicorn worker does (monitor/workers.py; ``--no-freeze`` leaves them, a tree without it does).
+gunicorn worker does (gunicorn.conf.py; ``--no-freeze`` leaves them, a tree without it does).
 
 "The same cost whatever the history": run it twice with the same visits per day and ten
 times the days (``--visits 500000 --days 280`` then ``--visits 5000000 --days 2800``): a
@@ -34,6 +34,7 @@ import argparse
 import datetime as dt
 import os
 import resource
+import runpy
 import statistics
 import sys
 import tempfile
@@ -172,12 +173,11 @@ def main() -> None:
             db.session.commit()
     if not args.no_freeze:
         # As a gunicorn worker does once started (gunicorn.conf.py, post_worker_init).
-        try:
-            from monitor.workers import freeze_startup_objects
-        except ImportError:
-            print("this tree does not freeze its start-up objects (no monitor/workers.py)", flush=True)
+        freeze = runpy.run_path(str(TREE / "gunicorn.conf.py")).get("freeze_startup_objects")
+        if freeze is None:
+            print("this tree's gunicorn.conf.py does not freeze its start-up objects", flush=True)
         else:
-            freeze_startup_objects()
+            freeze()
             print("start-up objects frozen, as a gunicorn worker does (--no-freeze: not)", flush=True)
     week = (start + dt.timedelta(days=args.days - 10)).isocalendar()
     label = f"{week[0]}-W{week[1]:02d}"

@@ -209,7 +209,7 @@ print(before, gc.get_freeze_count(), len(gc.get_objects()), gc.isenabled())
 def test_a_gunicorn_worker_moves_its_start_up_objects_out_of_the_collectors_reach(database_url, tmp_path):
     """gunicorn.conf.py's post_worker_init warms the worker, then freezes what it holds: a full
     garbage collection walks what requests make, not the application's ~200,000 start-up
-    objects (150 ms every other report request at 400 offices; monitor/workers.py)."""
+    objects (150 ms every other report request at 400 offices; freeze_startup_objects)."""
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "s" * 32, "APPLICANT_HASH_KEY": "k" * 32,
            "PYTHONPATH": str(ROOT)}
     run = subprocess.run([sys.executable, "-c", FREEZE_CHECK, str(ROOT / "gunicorn.conf.py")], cwd=tmp_path, env=env,
