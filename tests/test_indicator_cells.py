@@ -228,6 +228,74 @@ def test_cells_equal_the_engine_after_every_kind_of_change(app, client, login, b
     check_cells_equal_engine("catalog change")
 
 
+def test_a_desk_save_refreshes_only_the_offices_of_its_case(app, client, login, built):
+    """A case accepted at OF1 and forwarded to OF2, its result issued at OF2's desk: the save
+    marks the weeks of the case's offices only (the issue counts at OF2, the overdue count it
+    ends at OF1), the job recomputes those offices' cells and combines the network, services
+    and staff again, and every other office's cells stay the rows they were."""
+    forwarded = [row("fwd1", case_id="FWD1", office_code="OF1", staff_id="st1", called="2026-03-03T10:00",
+                     finished="2026-03-03T10:10", ticket="2026-03-03T09:50"),
+                 row("fwd2", case_id="FWD1", action="forward", office_code="OF1", staff_id="st1",
+                     called="2026-03-04T10:00", finished="2026-03-04T10:05", ticket="", documents="",
+                     forwarded_to="OF2")]
+    # And in the weeks the save makes stale, a case of OF1 completed at OF3: read with OF1's
+    # cases, it must not write a partial OF3 cell.
+    forwarded += [row("fwd3", case_id="FWD2", office_code="OF1", staff_id="st1", called="2026-04-13T10:00",
+                      finished="2026-04-13T10:10", ticket="2026-04-13T09:50"),
+                  row("fwd4", case_id="FWD2", action="forward", office_code="OF1", staff_id="st1",
+                      called="2026-04-13T11:00", finished="2026-04-13T11:05", ticket="", documents="",
+                      forwarded_to="OF3"),
+                  row("fwd5", case_id="FWD2", action="issue", office_code="OF3", staff_id="st3",
+                      called="2026-04-15T10:00", finished="2026-04-15T10:05", ticket="2026-04-15T09:58",
+                      documents="")]
+    assert run_import(app, write_csv(built / "forwarded.csv", forwarded)).exit_code == 0
+    check_cells_equal_engine("a forwarded case imported")
+    others = dict(db.session.execute(select(IndicatorCell.id, IndicatorCell.office_code).where(
+        IndicatorCell.office_code.not_in(["OF1", "OF2"]))).all())
+    assert "OF3" in set(others.values())
+
+    login("desk2")  # OF2's desk
+    saved = client.post("/desk/visits/new", data=visit_form(
+        action="issue", case_number="FWD1", documents=[], called_at="2026-04-14T10:00",
+        finished_at="2026-04-14T10:10", ticket_at="2026-04-14T09:55"))
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    marks = db.session.execute(select(StaleIndicatorWeeks.first_week, StaleIndicatorWeeks.last_week,
+                                      StaleIndicatorWeeks.office_code)).all()
+    assert marks and {office for _, _, office in marks} == {"OF1", "OF2"}
+    assert min(first for first, _, _ in marks) <= week_of_label("2026-W16")
+    assert jobs.run_job(app, "cells", NOW).result == "ok"
+    db.session.expire_all()
+    assert db.session.scalar(select(Case.completed_at).where(Case.case_number == "FWD1")) is not None
+    kept = dict(db.session.execute(select(IndicatorCell.id, IndicatorCell.office_code).where(
+        IndicatorCell.office_code.not_in(["OF1", "OF2"]))).all())
+    assert kept == others  # not one row of another office was rewritten
+    check_cells_equal_engine("the forwarded case's result issued at the other office")
+
+    # A new case at OF2 in the same week: OF2 alone is stale, and its cells still count the
+    # completion of FWD1 (accepted at OF1) found by its completing visit.
+    saved = client.post("/desk/visits/new", data=visit_form(
+        called_at="2026-04-15T11:00", finished_at="2026-04-15T11:10", ticket_at="2026-04-15T10:55",
+        override_reason="the applicant insisted"))
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert set(db.session.scalars(select(StaleIndicatorWeeks.office_code))) == {"OF2"}
+    assert jobs.run_job(app, "cells", NOW).result == "ok"
+    check_cells_equal_engine("a new case at the office that completed another's")
+
+
+def test_stale_marks_name_offices_until_a_week_is_whole_or_new(app):
+    """Marks of offices gather per week; a mark of every office, a week never computed, or
+    more offices than WHOLE_WEEK_OFFICES make the week whole; runs split where the offices
+    differ."""
+    from monitor.stores import cells as cells_store
+
+    many = {f"X{n}" for n in range(cells_store.WHOLE_WEEK_OFFICES + 1)}
+    marks = [(10, 12, "OF1"), (11, 11, "OF2"), (12, 12, None), (13, 13, "OF1"), (14, 14, "OF1")]
+    marks += [(15, 15, code) for code in many]
+    stale = cells._stale_offices(marks, computed={10, 11, 12, 13, 15})
+    assert stale == {10: {"OF1"}, 11: {"OF1", "OF2"}, 12: None, 13: {"OF1"}, 14: None, 15: None}
+    assert cells._spans(sorted(stale), {}, stale) == [(10, 10), (11, 11), (12, 12), (13, 13), (14, 15)]
+
+
 # The report as it was computed before the cells, from the rows of the shown weeks: kept
 # here only as the reference the report read from cells must equal.
 def reference_report(session, inputs, week, offices):
@@ -397,13 +465,15 @@ def test_a_case_that_changes_office_marks_the_week_its_case_findings_count_in(ap
     after = pd.DataFrame({"accepted_at": [accepted, accepted], "completed_at": [completed, pd.NaT],
                           "office_code": ["OF2", "OF2"]})
 
-    def stale() -> set[int]:
-        return {week for first, last in db.session.execute(
-            select(StaleIndicatorWeeks.first_week, StaleIndicatorWeeks.last_week)) for week in range(first, last + 1)}
-    cells_store.mark_case_moves(db.session, before, after.drop(columns="office_code"), "Asia/Almaty")
+    def stale() -> set[tuple[int, str | None]]:
+        return {(week, office) for first, last, office in db.session.execute(
+            select(StaleIndicatorWeeks.first_week, StaleIndicatorWeeks.last_week, StaleIndicatorWeeks.office_code))
+            for week in range(first, last + 1)}
+    cells_store.mark_case_moves(db.session, [7, 8], before, after.drop(columns="office_code"), "Asia/Almaty")
     assert stale() == set()  # no week moved, no office given
-    cells_store.mark_case_moves(db.session, before, after, "Asia/Almaty")
-    assert stale() == {week_of_label("2026-W12")}  # the completed case's week; the other did not move
+    cells_store.mark_case_moves(db.session, [7, 8], before, after, "Asia/Almaty")
+    # The completed case's week, in the office it left and the one it went to; the other did not move.
+    assert stale() == {(week_of_label("2026-W12"), "OF1"), (week_of_label("2026-W12"), "OF2")}
 
 
 def test_stale_weeks_are_computed_in_runs_bounded_by_weeks_and_visits():

@@ -155,10 +155,14 @@ class IndicatorWeek(db.Model):
 
 
 class StaleIndicatorWeeks(db.Model):
+    """Weeks first..last whose cells must be recomputed: those of one office (a desk save,
+    a correction, an answer, a complaint touch the offices of one case), or of every office
+    (``office_code`` NULL: an import, a catalog or calendar change)."""
     __tablename__ = "stale_indicator_weeks"
     __table_args__ = (Index("ix_stale_indicator_weeks_first", "first_week"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_week: Mapped[int] = mapped_column(Integer)
     last_week: Mapped[int] = mapped_column(Integer)
+    office_code: Mapped[str | None] = mapped_column(String(40))  # '' : complaints naming no office
     marked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

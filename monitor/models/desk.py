@@ -56,12 +56,15 @@ class Visit(db.Model):
         # Scope values of an area (the report's rows per office, service and staff member).
         Index("ix_visits_office_service", "office_code", "service_code"),
         Index("ix_visits_office_staff", "office_code", "staff_id"),
+        # One office's visits of some weeks, and their ids alone without the table (a refresh of
+        # one office's cells: stores.weeks), and an office's visits.
+        Index("ix_visits_office_week", "office_code", "week", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[str] = mapped_column(String(120), unique=True)  # the source system's id
     case_pk: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    office_code: Mapped[str] = mapped_column(String(40), index=True)
+    office_code: Mapped[str] = mapped_column(String(40))  # indexed with the week (ix_visits_office_week)
     service_code: Mapped[str] = mapped_column(ForeignKey("services.code"))
     staff_id: Mapped[str] = mapped_column(String(80))  # a user's login or an external staff id
     applicant_hash: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -97,7 +97,7 @@ def file_complaint(session: Session, *, kind: str, text: str, case_number: str =
         status="received", received_at=now)
     session.add(complaint)
     session.flush()
-    indicator_cells.mark_moment(session, now, current_app.config["MONITOR_TIMEZONE"])
+    indicator_cells.mark_moment(session, now, current_app.config["MONITOR_TIMEZONE"], complaint.office_code)
     if language:
         session.add(ComplaintLanguage(complaint_id=complaint.id, language=language))
     audit.record(session, "citizen", "create", "complaint", reference,

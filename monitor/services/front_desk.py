@@ -269,7 +269,8 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
                              "desk", f"visit {visit_id} ({draft.action}) recorded by {user.login}", hold=True),
                          known=imported.visits)  # the case's visits, as just written: not read back
     # The week's indicator cells (and later ones: the case's events) follow in the cells job.
-    indicator_cells.mark_since(session, visit.called_at, inputs.timezone)
+    indicator_cells.mark_since(session, visit.called_at, inputs.timezone,
+                               indicator_cells.offices_touched(session, [case.id] if case else [], visit.office_code))
     conflict = None
     if check.conflict:
         params = {"reason": override_reason}
@@ -607,8 +608,9 @@ def _apply(session: Session, visit: Visit, changes: dict, reason: str, actor: st
     for key, value in changes.items():
         setattr(visit, key, value if value != "" or key == "documents_requested" else None)
     session.flush()
-    indicator_cells.mark_since(session, min(was_called_at, visit.called_at), inputs.timezone)
     case_pks = [visit.case_pk] if visit.case_pk else []
+    indicator_cells.mark_since(session, min(was_called_at, visit.called_at), inputs.timezone,
+                               indicator_cells.offices_touched(session, case_pks, visit.office_code))
     visit_store.refresh_cases(session, case_pks, inputs.frames, inputs.calendar)
     record = audit.record(session, actor, "correct", "visit", visit.visit_id, old=_plain(old),
                           new=_plain(changes), reason=reason, at=now,

@@ -11,9 +11,11 @@ indicators of the network, each office, service and staff member are combined on
 refresh (``IndicatorValue``): what the network's report and publishing read.
 
 Writers mark the weeks they may change (``stores.cells``; the desk save, corrections,
-imports, the sweep, calendar and catalog changes, complaints); ``refresh_stale`` recomputes
-those weeks only, in the same transaction for commands and jobs, and in the ``cells`` job
-(every minute) after desk saves. A request never computes a cell.
+imports, the sweep, calendar and catalog changes, complaints), and, when the change touches
+one case or office, the offices it touches; ``refresh_stale`` recomputes only those weeks, of
+those offices (then the network's, services' and staff's final figures that combine them), in
+the same transaction for commands and jobs, and in the ``cells`` job (every minute) after desk
+saves. A request never computes a cell.
 """
 from __future__ import annotations
 
@@ -63,15 +65,24 @@ def mark_stale(session: Session, weeks) -> None:
     cells_store.mark_weeks(session, weeks)
 
 
-def mark_since(session: Session, moment: dt.datetime, timezone: str) -> None:
+def mark_since(session: Session, moment: dt.datetime, timezone: str, offices: set[str] | None = None) -> None:
     """A change at ``moment`` (a visit saved or imported, a correction): its week and every
-    later computed week are stale (case events and overdue counts change only from it on)."""
-    cells_store.mark_from(session, int(cells_store.week_of_moments(pd.Series([moment]), timezone)[0]))
+    later computed week are stale (case events and overdue counts change only from it on), of
+    ``offices`` (None: every office; ``offices_touched``)."""
+    cells_store.mark_from(session, int(cells_store.week_of_moments(pd.Series([moment]), timezone)[0]),
+                          offices=offices)
 
 
-def mark_moment(session: Session, moment: dt.datetime, timezone: str) -> None:
-    """Something counted in the week of ``moment`` only (a complaint) changed."""
-    cells_store.mark_weeks(session, cells_store.week_of_moments(pd.Series([moment]), timezone))
+def mark_moment(session: Session, moment: dt.datetime, timezone: str, office: str | None) -> None:
+    """Something counted in the week of ``moment`` only, at ``office`` (a complaint; '' when it
+    names none), changed."""
+    cells_store.mark_weeks(session, cells_store.week_of_moments(pd.Series([moment]), timezone), [office or ""])
+
+
+def offices_touched(session: Session, case_pks: list[int], office: str) -> set[str]:
+    """The offices whose cells a visit at ``office`` of these cases may change: ``office`` and
+    every office of the cases' visits (stores.cells.offices_of_cases)."""
+    return {office} | cells_store.offices_of_cases(session, case_pks)
 
 
 def mark_visits(session: Session, called_at: pd.Series, timezone: str) -> None:
@@ -108,21 +119,41 @@ def _lock(session: Session) -> None:
         session.execute(update(IndicatorWeek).where(IndicatorWeek.week != IndicatorWeek.week).values(week=0))
 
 
+def _stale_offices(marks, computed: set[int]) -> dict[int, frozenset[str] | None]:
+    """Per week marked, the offices whose cells are stale (None: every office). A week never
+    computed is computed whole, whatever its marks name."""
+    stale: dict[int, set[str] | None] = {}
+    for first, last, office in marks:
+        for week in range(first, last + 1):
+            known = stale.get(week, set())
+            if office is None or week not in computed or known is None:
+                stale[week] = None
+            else:
+                known.add(office)
+                stale[week] = known
+    return {week: None if offices is None or len(offices) > cells_store.WHOLE_WEEK_OFFICES else frozenset(offices)
+            for week, offices in stale.items()}
+
+
 def refresh_stale(session: Session, inputs: EngineInputs, now: dt.datetime | None = None) -> list[int]:
-    """Recompute the weeks marked stale (each from its own rows); returns them."""
+    """Recompute the weeks marked stale (each from its own rows, of the offices marked);
+    returns them."""
     _lock(session)
     marks = session.execute(select(StaleIndicatorWeeks.id, StaleIndicatorWeeks.first_week,
-                                   StaleIndicatorWeeks.last_week)).all()
+                                   StaleIndicatorWeeks.last_week, StaleIndicatorWeeks.office_code)).all()
     if not marks:
         return []
-    weeks = sorted({w for _, first, last in marks for w in range(first, last + 1)})
+    first_marked, last_marked = min(m.first_week for m in marks), max(m.last_week for m in marks)
+    computed = set(session.scalars(select(IndicatorWeek.week).where(
+        IndicatorWeek.week.between(first_marked, last_marked))))
+    stale = _stale_offices([(m.first_week, m.last_week, m.office_code) for m in marks], computed)
+    weeks = sorted(stale)
     stored = {int(week): count for week, count in session.execute(
         select(Visit.week, func.count()).where(Visit.week.between(weeks[0], weeks[-1])).group_by(Visit.week))
         if week is not None}
-    for first, last in _spans(weeks, stored):
-        refresh_weeks(session, inputs, first, last, now)
-    session.execute(delete(StaleIndicatorWeeks).where(
-        one_of(session, StaleIndicatorWeeks.id, [mark_id for mark_id, _, _ in marks])))
+    for first, last in _spans(weeks, stored, stale):
+        refresh_weeks(session, inputs, first, last, now, offices=stale[first])
+    session.execute(delete(StaleIndicatorWeeks).where(one_of(session, StaleIndicatorWeeks.id, [m.id for m in marks])))
     session.flush()
     return weeks
 
@@ -176,14 +207,18 @@ SPAN_WEEKS = 16  # at most this many consecutive weeks are computed from one rea
 SPAN_VISITS = 400_000  # nor more visits than this (a refresh's memory; as the Dask engine's partitions)
 
 
-def _spans(weeks: list[int], visits: dict[int, int]) -> list[tuple[int, int]]:
-    """Sorted weeks as runs of consecutive weeks, each at most SPAN_WEEKS long and holding at
-    most SPAN_VISITS stored visits (``visits`` per week), unless one week alone holds more."""
+def _spans(weeks: list[int], visits: dict[int, int],
+           offices: dict[int, frozenset[str] | None] | None = None) -> list[tuple[int, int]]:
+    """Sorted weeks as runs of consecutive weeks stale in the same offices (``offices`` per
+    week), each at most SPAN_WEEKS long and holding at most SPAN_VISITS stored visits
+    (``visits`` per week), unless one week alone holds more."""
     spans: list[tuple[int, int]] = []
     held = 0
+    offices = offices or {}
     for week in weeks:
         size = visits.get(week, 0)
-        if spans and week == spans[-1][1] + 1 and week - spans[-1][0] < SPAN_WEEKS and held + size <= SPAN_VISITS:
+        if spans and week == spans[-1][1] + 1 and week - spans[-1][0] < SPAN_WEEKS and held + size <= SPAN_VISITS \
+                and offices.get(week) == offices.get(spans[-1][0]):
             spans[-1] = (spans[-1][0], week)
             held += size
         else:
@@ -192,9 +227,12 @@ def _spans(weeks: list[int], visits: dict[int, int]) -> list[tuple[int, int]]:
     return spans
 
 
-def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int) -> pd.DataFrame:
+def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int,
+                  offices: frozenset[str] | None = None) -> pd.DataFrame:
     """The cells of weeks first..last from one read of their stored rows: one row per (week,
-    scope_kind, office, value). Each week's cells equal those computed from that week's rows
+    scope_kind, office, value), of ``offices`` (None: every office; then the rows read are
+    those of the offices and of the cases whose events count there, and the cells of other
+    offices those rows touch are left out). Each week's cells equal those computed from that week's rows
     alone: counts, samples and complaints are taken at their own week, and the open-and-overdue
     count at a week's end is the stored count of the week before plus the changes since (cases
     falling due, or closed, in the weeks): never a read of every case still open. Weeks are
@@ -203,7 +241,8 @@ def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int)
     read and counted from the start, as the engine does."""
     timezone = inputs.timezone
     carry = session.scalar(select(IndicatorWeek.week).where(IndicatorWeek.week == first - 1)) is not None
-    rows = week_store.week_frames(session, inputs.frames, timezone, first, last, open_cases=not carry)
+    rows = week_store.week_frames(session, inputs.frames, timezone, first, last, open_cases=not carry,
+                                  offices=offices)
     visits = rows.visits
     key = (visits["office_code"].astype(str) + _SEPARATOR + visits["service_code"].astype(str) + _SEPARATOR
            + visits["staff_id"].astype(str)).to_numpy(dtype=object)
@@ -251,7 +290,8 @@ def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int)
     # The scope values the stored visits of the weeks show (judged or not: stores.weeks.scope_values).
     seen = read_frame(session.connection(), select(Visit.week, Visit.office_code, Visit.service_code,
                                                    Visit.staff_id, func.count().label("n"))
-                      .where(Visit.week.between(first, last))
+                      .where(Visit.week.between(first, last),
+                             *([] if offices is None else [one_of(session, Visit.office_code, sorted(offices))]))
                       .group_by(Visit.week, Visit.office_code, Visit.service_code, Visit.staff_id))
     complaints = week_store.complaints_of_weeks(session, first, last, timezone)
     complaints = complaints.assign(
@@ -259,7 +299,7 @@ def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int)
         office_code=complaints["office_code"].fillna(""))
     complaints = complaints[in_span(complaints["week"])]
 
-    carried = _overdue_before(session, first if carry else None)
+    carried = _overdue_before(session, first if carry else None, offices)
     kinds = []
     for kind in CELL_KINDS:
         keys = ["week", "office_code"] + ([_VISIT_COLUMN[kind]] if kind != "office" else [])
@@ -284,15 +324,19 @@ def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int)
         kinds.append(grouped.assign(scope_kind=kind))
     columns = ["week", "scope_kind", "office_code", "scope_value", *CELL_COUNTS, "overdue_open", "complaints",
                "seen", "lead_hours", "wait_minutes"]
-    return pd.concat(kinds, ignore_index=True)[columns]
+    cells = pd.concat(kinds, ignore_index=True)[columns]
+    if offices is not None:  # other offices' cells of the cases read are partial: not these offices'
+        cells = cells[cells["office_code"].isin(sorted(offices)).to_numpy()].reset_index(drop=True)
+    return cells
 
 
-def _overdue_before(session: Session, first: int | None) -> pd.DataFrame:
+def _overdue_before(session: Session, first: int | None, offices: frozenset[str] | None = None) -> pd.DataFrame:
     """The stored open-and-overdue counts at the end of the week before ``first``, per cell
-    (none without ``first``)."""
+    (none without ``first``), of ``offices`` (None: all)."""
     return read_frame(session.connection(), select(
         IndicatorCell.scope_kind, IndicatorCell.office_code, IndicatorCell.scope_value, IndicatorCell.overdue_open)
-        .where(IndicatorCell.week == first - 1 if first is not None else false(), IndicatorCell.overdue_open != 0))
+        .where(IndicatorCell.week == first - 1 if first is not None else false(), IndicatorCell.overdue_open != 0,
+               *([] if offices is None else [one_of(session, IndicatorCell.office_code, sorted(offices))])))
 
 
 def _carried(carried: pd.DataFrame, kind: str, keys: list[str], first: int, last: int) -> pd.Series:
@@ -308,17 +352,20 @@ def _carried(carried: pd.DataFrame, kind: str, keys: list[str], first: int, last
 
 
 def refresh_weeks(session: Session, inputs: EngineInputs, first: int, last: int,
-                  now: dt.datetime | None = None) -> None:
-    """Replace the cells, final values and share of the scope values seen of weeks first..last."""
+                  now: dt.datetime | None = None, offices: frozenset[str] | None = None) -> None:
+    """Replace the cells, final values and share of the scope values seen of weeks first..last
+    (of ``offices``: their cells, and the final values that combine them)."""
     now = now or dt.datetime.now(dt.UTC)
-    cells = compute_weeks(session, inputs, first, last)
-    _update_scope_values(session, (first, last), cells)
-    session.execute(delete(IndicatorCell).where(IndicatorCell.week.between(first, last)))
-    session.execute(delete(IndicatorValue).where(IndicatorValue.week.between(first, last)))
-    if len(cells):
-        session.execute(insert(IndicatorCell.__table__), _records(cells))
-    _refresh_values(session, inputs, (first, last), cells)
-    _refresh_finding_cells(session, (first, last), inputs.timezone)
+    weeks = (first, last)
+    cells = compute_weeks(session, inputs, first, last, offices)
+    _update_scope_values(session, weeks, cells, offices)
+    if offices is None:
+        session.execute(delete(IndicatorCell).where(IndicatorCell.week.between(first, last)))
+        _insert_cells(session, cells)
+        _refresh_values(session, inputs, weeks, cells)
+    else:
+        _replace_cells_of_offices(session, inputs, weeks, cells, offices)
+    _refresh_finding_cells(session, weeks, inputs.timezone, offices)
     stored = set(session.scalars(select(IndicatorWeek.week).where(IndicatorWeek.week.between(first, last))))
     if stored:
         session.execute(update(IndicatorWeek).where(IndicatorWeek.week.between(first, last))
@@ -329,16 +376,56 @@ def refresh_weeks(session: Session, inputs: EngineInputs, first: int, last: int,
     session.flush()
 
 
-def _refresh_values(session: Session, inputs: EngineInputs, weeks: tuple[int, int], cells: pd.DataFrame) -> None:
-    """The final figures of the network and of every office, service and staff member of these
-    weeks, in one combination: each kind's cells hold every visit once, under scope values of
-    their own. A week gets rows for the network and the scope values its cells show."""
+def _insert_cells(session: Session, cells: pd.DataFrame) -> None:
+    if len(cells):
+        session.execute(insert(IndicatorCell.__table__), _records(cells))
+
+
+def _replace_cells_of_offices(session: Session, inputs: EngineInputs, weeks: tuple[int, int], cells: pd.DataFrame,
+                              offices: frozenset[str]) -> None:
+    """Replace these offices' cells of the weeks, then combine again the final figures they
+    take part in, from the stored cells of every office: the network's, these offices', and
+    those of the services and staff members these offices' cells show, before or after."""
+    of_offices = (IndicatorCell.week.between(*weeks), one_of(session, IndicatorCell.office_code, sorted(offices)))
+    before = read_frame(session.connection(), select(IndicatorCell.scope_kind, IndicatorCell.scope_value).distinct()
+                        .where(*of_offices, IndicatorCell.scope_kind.in_(("service", "staff"))))
+    touched = pd.concat([before, cells.loc[cells["scope_kind"] != "office", ["scope_kind", "scope_value"]]])
+    values = {kind: sorted(set(touched.loc[touched["scope_kind"] == kind, "scope_value"]))
+              for kind in ("service", "staff")}
+    session.execute(delete(IndicatorCell).where(*of_offices))
+    _insert_cells(session, cells)
+    _refresh_values(session, inputs, weeks, _stored_cells(session, weeks, values), offices, values)
+
+
+def _stored_cells(session: Session, weeks: tuple[int, int], values: dict[str, list[str]]) -> pd.DataFrame:
+    """The stored cells of these weeks that the network's and these services' and staff
+    members' final figures combine: every office cell, and these values' cells in every office."""
+    kinds = [read_cells(session, "office", weeks, None).assign(scope_kind="office")]
+    kinds += [read_cells(session, kind, weeks, None, values=chosen).assign(scope_kind=kind)
+              for kind, chosen in values.items() if chosen]
+    return pd.concat(kinds, ignore_index=True)
+
+
+def _refresh_values(session: Session, inputs: EngineInputs, weeks: tuple[int, int], cells: pd.DataFrame,
+                    offices: frozenset[str] | None = None, named: dict[str, list[str]] | None = None) -> None:
+    """Replace the final figures of the network and of every office, service and staff member
+    these weeks' ``cells`` show (with ``offices``: of the network, these offices and the
+    services and staff ``named``; ``cells`` hold all of their cells), in one combination: each
+    kind's cells hold every visit once, under scope values of their own. A week gets rows for
+    the network and the scope values its cells show."""
     first, last = weeks
+    chosen = [] if offices is None else [or_(
+        IndicatorValue.scope_kind == "network",
+        (IndicatorValue.scope_kind == "office") & one_of(session, IndicatorValue.scope_value, sorted(offices)),
+        *[(IndicatorValue.scope_kind == kind) & one_of(session, IndicatorValue.scope_value, chosen_values, kind)
+          for kind, chosen_values in (named or {}).items() if chosen_values])]
+    session.execute(delete(IndicatorValue).where(IndicatorValue.week.between(first, last), *chosen))
     stacked, labelled = [], []
     for kind in ("network", *CELL_KINDS):
         source = cells[cells["scope_kind"] == ("office" if kind == "network" else kind)]
         if kind == "office":
-            source = source[source["office_code"] != ""]
+            source = source[(source["office_code"] != "")
+                            & (source["office_code"].isin(sorted(offices)) if offices is not None else True)]
         stacked.append(source)
         labelled.append(kind + _SEPARATOR + _scope_of(source, None if kind == "network" else kind))
     labels = np.concatenate(labelled)
@@ -370,19 +457,32 @@ def _keys(index: pd.Index) -> list[tuple[Any, Any, Any]]:
     return list(zip(index.get_level_values(0), index.get_level_values(1), index.get_level_values(2)))
 
 
-def _refresh_finding_cells(session: Session, weeks: tuple[int, int], timezone: str) -> None:
-    """Replace the weeks' counts of firing findings per (visit office, case office, rule)."""
-    counts = findings_store.firing_in_weeks(session, *weeks, timezone)
-    session.execute(delete(IndicatorFindingCell).where(IndicatorFindingCell.week.between(*weeks)))
+def _refresh_finding_cells(session: Session, weeks: tuple[int, int], timezone: str,
+                           offices: frozenset[str] | None = None) -> None:
+    """Replace the weeks' counts of firing findings per (visit office, case office, rule): with
+    ``offices``, those of their visits and their cases' case findings (None: all)."""
+    if offices is not None:
+        offices = offices - {""}  # a complaint naming no office: no finding is counted there
+        if not offices:
+            return
+    counts = findings_store.firing_in_weeks(session, *weeks, timezone, offices)
+    stale = [] if offices is None else [or_(
+        one_of(session, IndicatorFindingCell.visit_office, sorted(offices), "visit_offices"),
+        (IndicatorFindingCell.visit_office == "")
+        & one_of(session, IndicatorFindingCell.case_office, sorted(offices), "case_offices"))]
+    session.execute(delete(IndicatorFindingCell).where(IndicatorFindingCell.week.between(*weeks), *stale))
     if len(counts):
         session.execute(insert(IndicatorFindingCell.__table__), _records(counts))
 
 
-def _update_scope_values(session: Session, weeks: tuple[int, int], cells: pd.DataFrame) -> None:
-    """The scope values seen: add these weeks', take away what the weeks had before."""
+def _update_scope_values(session: Session, weeks: tuple[int, int], cells: pd.DataFrame,
+                         offices: frozenset[str] | None = None) -> None:
+    """The scope values seen: add these weeks' (of ``offices``), take away what they had before."""
     before = read_frame(session.connection(), select(IndicatorCell.scope_kind, IndicatorCell.office_code,
                                                      IndicatorCell.scope_value)
-                        .where(IndicatorCell.week.between(*weeks), IndicatorCell.seen > 0))
+                        .where(IndicatorCell.week.between(*weeks), IndicatorCell.seen > 0,
+                               *([] if offices is None else [one_of(session, IndicatorCell.office_code,
+                                                                    sorted(offices))])))
     now = cells.loc[cells["seen"] > 0, ["scope_kind", "office_code", "scope_value"]]
     now = now.assign(scope_value=np.where(now["scope_kind"] == "office", now["office_code"], now["scope_value"]))
     before = before.assign(scope_value=np.where(before["scope_kind"] == "office", before["office_code"],
@@ -395,10 +495,10 @@ def _update_scope_values(session: Session, weeks: tuple[int, int], cells: pd.Dat
     # Set-based: one read of the touched offices' rows, then one statement per kind of
     # change (never one ORM load and flush per scope value: thousands per week).
     table = IndicatorScopeValue.__table__
-    offices = sorted(set(change.index.get_level_values("office_code")))
+    changed = sorted(set(change.index.get_level_values("office_code")))
     stored = pd.DataFrame(session.execute(select(table.c.scope_kind, table.c.office_code, table.c.scope_value,
                                                  table.c.weeks).where(
-        one_of(session, table.c.office_code, offices))).all(), columns=[*keys, "weeks"]).set_index(keys)["weeks"]
+        one_of(session, table.c.office_code, changed))).all(), columns=[*keys, "weeks"]).set_index(keys)["weeks"]
     merged = change.to_frame().join(stored, how="left")
     known = merged["weeks"].notna()
     total = merged["weeks"].fillna(0) + merged["change"]
@@ -477,8 +577,9 @@ def combine_cells(cells: pd.DataFrame, scope: str | None, weeks: tuple[int, int]
 # -- reading ---------------------------------------------------------------------------------
 
 def read_cells(session: Session, kind: str, weeks: tuple[int, int], offices: list[str] | None,
-               samples: bool = True) -> pd.DataFrame:
-    """The cells of one kind of these weeks (of ``offices``; None: every office)."""
+               samples: bool = True, values: list[str] | None = None) -> pd.DataFrame:
+    """The cells of one kind of these weeks (of ``offices``; None: every office; of these
+    scope ``values`` when given)."""
     columns = [IndicatorCell.week, IndicatorCell.office_code, IndicatorCell.scope_value,
                *[getattr(IndicatorCell, name) for name in CELL_COUNTS], IndicatorCell.overdue_open,
                IndicatorCell.complaints]
@@ -488,6 +589,8 @@ def read_cells(session: Session, kind: str, weeks: tuple[int, int], offices: lis
                                    IndicatorCell.week.between(weeks[0], weeks[1]))
     if offices is not None:
         query = query.where(one_of(session, IndicatorCell.office_code, offices))
+    if values is not None:
+        query = query.where(one_of(session, IndicatorCell.scope_value, values, "scope_values"))
     rows = session.execute(query).all()
     frame = pd.DataFrame(rows, columns=[c.key for c in columns])
     for name in (*CELL_COUNTS, "overdue_open", "complaints", "week"):

@@ -1,8 +1,11 @@
 """Marks of weeks whose indicator cells must be recomputed (models/cells.py).
 
 Every writer marks what it may have changed; ``services.indicator_cells.refresh_stale``
-recomputes those weeks. A mark is a new row (first, last week): writers never wait on one
-another's mark, and a refresh removes only the marks it read.
+recomputes those weeks. A mark is a new row (first, last week, office): writers never wait on
+one another's mark, and a refresh removes only the marks it read. A change that touches one
+case marks only the offices of that case's visits (its cells are counted where its visits and
+the visits defining its events are: compliance.indicators); an import, a catalog or calendar
+change marks every office (no office).
 """
 from __future__ import annotations
 
@@ -25,28 +28,64 @@ def last_computed_week(session: Session) -> int | None:
     return session.scalar(select(func.max(IndicatorWeek.week)))
 
 
-def mark_weeks(session: Session, weeks: Iterable[int]) -> None:
-    """Mark these weeks stale (consecutive ones as one mark)."""
-    ordered = sorted({int(w) for w in weeks})
+# A change touching more offices than this marks whole weeks: one recomputation of the week
+# costs less than this many offices' recomputations and recombinations.
+WHOLE_WEEK_OFFICES = 32
+
+
+def _add_marks(session: Session, runs: list[tuple[int, int]], offices: Iterable[str] | None) -> None:
+    """One mark per run of weeks and office (``offices`` None: every office)."""
+    codes: list[str | None] = [None]
+    if offices is not None:
+        named = sorted({str(code) for code in offices})
+        codes = list(named) if len(named) <= WHOLE_WEEK_OFFICES else [None]
     now = dt.datetime.now(dt.UTC)
-    start = None
-    for position, week in enumerate(ordered):
-        if start is None:
-            start = week
-        if position + 1 == len(ordered) or ordered[position + 1] != week + 1:
-            session.add(StaleIndicatorWeeks(first_week=start, last_week=week, marked_at=now))
-            start = None
+    session.add_all([StaleIndicatorWeeks(first_week=int(first), last_week=int(last), office_code=code, marked_at=now)
+                     for first, last in runs for code in codes])
     session.flush()
 
 
-def mark_from(session: Session, first: int, through: int | None = None) -> None:
+def mark_weeks(session: Session, weeks: Iterable[int], offices: Iterable[str] | None = None) -> None:
+    """Mark these weeks stale (consecutive ones as one mark), of ``offices`` (None: all)."""
+    ordered = sorted({int(w) for w in weeks})
+    runs: list[tuple[int, int]] = []
+    for week in ordered:
+        if runs and runs[-1][1] == week - 1:
+            runs[-1] = (runs[-1][0], week)
+        else:
+            runs.append((week, week))
+    if runs:
+        _add_marks(session, runs, offices)
+
+
+def mark_from(session: Session, first: int, through: int | None = None,
+              offices: Iterable[str] | None = None) -> None:
     """Mark week ``first`` and every later computed week (and up to ``through``): a change at
     a moment of week ``first`` (a visit, a case's new timeline, a calendar day, a catalog
     version) changes case events and open-and-overdue counts only at or after it."""
     last = max(last_computed_week(session) or first, first, through if through is not None else first)
-    session.add(StaleIndicatorWeeks(first_week=int(first), last_week=int(last),
-                                    marked_at=dt.datetime.now(dt.UTC)))
-    session.flush()
+    _add_marks(session, [(int(first), int(last))], offices)
+
+
+def offices_of_cases(session: Session, case_pks: Iterable[int]) -> set[str]:
+    """Every office whose cells these cases count in: the offices of their visits (any of
+    which may define an acceptance or a completion, before or after a change) and the
+    cases' own offices (their findings' cells)."""
+    pks = sorted({int(pk) for pk in case_pks})
+    if not pks:
+        return set()
+    return set(session.scalars(select(Visit.office_code).distinct().where(one_of(session, Visit.case_pk, pks)))) \
+        | set(session.scalars(select(Case.office_code).where(one_of(session, Case.id, pks))))
+
+
+def _offices_of_change(session: Session, case_pks: Iterable[int], offices: Iterable[str]) -> set[str] | None:
+    """``offices`` and those of these cases (offices_of_cases); None (every office) when more
+    cases than WHOLE_WEEK_OFFICES changed (an import, a sweep of the network): their offices
+    are not read."""
+    pks = {int(pk) for pk in case_pks}
+    if len(pks) > WHOLE_WEEK_OFFICES:
+        return None
+    return {str(code) for code in offices if code} | offices_of_cases(session, pks)
 
 
 def mark_all(session: Session) -> None:
@@ -69,11 +108,13 @@ def mark_findings(session: Session, visit_pks: Iterable[int], case_pks: Iterable
     page's week filter: IndicatorFindingCell)."""
     visit_pks, case_pks = sorted({int(v) for v in visit_pks}), sorted({int(c) for c in case_pks})
     weeks: set[int] = set()
+    offices: set[str] = set()
     moments = []
     if visit_pks:
-        found = read_frame(session.connection(), select(Visit.week, Visit.case_pk).where(
+        found = read_frame(session.connection(), select(Visit.week, Visit.case_pk, Visit.office_code).where(
             one_of(session, Visit.id, visit_pks)))
         weeks.update(found["week"].dropna().astype("int64").tolist())
+        offices.update(found["office_code"].tolist())
         case_pks += found["case_pk"].dropna().astype("int64").tolist()
     if case_pks:
         moments = [completed if completed is not None else accepted
@@ -83,7 +124,7 @@ def mark_findings(session: Session, visit_pks: Iterable[int], case_pks: Iterable
     if moments:
         weeks.update(int(w) for w in week_of_moments(pd.Series(moments), timezone))
     if weeks:
-        mark_weeks(session, weeks)
+        mark_weeks(session, weeks, _offices_of_change(session, case_pks, offices))
 
 
 def _weeks_or_minus_one(moments: pd.Series, timezone: str) -> np.ndarray:
@@ -96,25 +137,33 @@ def _weeks_or_minus_one(moments: pd.Series, timezone: str) -> np.ndarray:
     return weeks
 
 
-def mark_case_moves(session: Session, before: pd.DataFrame, after: pd.DataFrame, timezone: str) -> None:
-    """Cases re-timed (``before``/``after``: accepted_at, completed_at and, when given,
-    office_code, aligned by row): where a case's acceptance or completion changed week (or
-    came or went), both weeks are stale, and so are both weeks its case findings count in
-    (completed, else accepted: mark_findings) when those differ or the case changed office."""
+def mark_case_moves(session: Session, case_pks: list[int], before: pd.DataFrame, after: pd.DataFrame,
+                    timezone: str) -> None:
+    """Cases ``case_pks`` re-timed (``before``/``after``: accepted_at, completed_at and, when
+    given, office_code, aligned by row): where a case's acceptance or completion changed week
+    (or came or went), both weeks are stale, and so are both weeks its case findings count in
+    (completed, else accepted: mark_findings) when those differ or the case changed office;
+    in the offices of the cases that moved."""
     old = {column: _weeks_or_minus_one(before[column], timezone) for column in ("accepted_at", "completed_at")}
     new = {column: _weeks_or_minus_one(after[column], timezone) for column in ("accepted_at", "completed_at")}
     pairs = [(old[column], new[column]) for column in ("accepted_at", "completed_at")]
     pairs.append((np.where(old["completed_at"] >= 0, old["completed_at"], old["accepted_at"]),
                   np.where(new["completed_at"] >= 0, new["completed_at"], new["accepted_at"])))
     weeks: set[int] = set()
+    changed = np.zeros(len(before), dtype=bool)
     for was, now in pairs:
         moved = was != now
+        changed |= moved
         weeks.update(int(w) for w in np.concatenate([was[moved], now[moved]]) if w >= 0)
     if "office_code" in before and "office_code" in after:
         # A case now first visited in another office takes its case findings to that office
         # in the finding cells of the week they count in, even when no moment changed week.
         was, now = pairs[-1]
         moved_office = before["office_code"].to_numpy(dtype=object) != after["office_code"].to_numpy(dtype=object)
+        changed |= moved_office
         weeks.update(int(w) for w in np.concatenate([was[moved_office], now[moved_office]]) if w >= 0)
-    if weeks:
-        mark_weeks(session, weeks)
+    if not weeks:
+        return
+    named = [code for frame in (before, after) if "office_code" in frame
+             for code in frame["office_code"].to_numpy(dtype=object)[changed]]
+    mark_weeks(session, weeks, _offices_of_change(session, np.asarray(case_pks, dtype="int64")[changed], named))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Integer, bindparam, false, func, or_, select, type_coerce, update
+from sqlalchemy import Integer, bindparam, false, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, local_day_numbers, week_end
@@ -502,36 +502,47 @@ def count_by_rule(session: Session, offices: list[str] | None, wanted: FindingFi
     return {rule: count for rule, count in session.execute(query).all()}
 
 
-def firing_in_weeks(session: Session, first: int, last: int, timezone: str) -> pd.DataFrame:
+def firing_in_weeks(session: Session, first: int, last: int, timezone: str,
+                    offices: frozenset[str] | None = None) -> pd.DataFrame:
     """The findings that fire in weeks first..last, counted per (week, visit office, case
     office, rule): exactly ``area_findings``' week filter, in three parts that each read the
     weeks' rows by an index -- the visits of the weeks, the cases completed in them, the open
     cases accepted in them -- never the history. Offices are '' where the finding has no
-    visit or no case."""
+    visit or no case. ``offices``: only the counts of findings of these offices' visits and the
+    case findings of these offices' cases (a change marks both offices of a finding: stores.cells)."""
     visit_office = func.coalesce(Visit.office_code, "")
     case_office = func.coalesce(Case.office_code, "")
+    named = sorted(offices) if offices is not None else []
+    of_visit = [] if offices is None else [one_of(session, Visit.office_code, named, "visit_offices")]
+    of_case = [] if offices is None else [one_of(session, Case.office_code, named, "case_offices")]
     columns = ["week", "visit_office", "case_office", "rule", "findings"]
     of_visits = pd.DataFrame(session.execute(
         select(Visit.week, visit_office, case_office, Finding.rule, func.count(Finding.id))
         .select_from(Visit).join(Finding, Finding.visit_pk == Visit.id)
         .outerjoin(Case, Finding.case_pk == Case.id)
-        .where(Visit.week.between(first, last), Finding.firing.is_(True))
+        .where(Visit.week.between(first, last), Finding.firing.is_(True), *of_visit)
         .group_by(Visit.week, visit_office, case_office, Finding.rule)).all(), columns=columns)
     start_at = week_end(first - 1, timezone).to_pydatetime()
     end_at = week_end(last, timezone).to_pydatetime()
 
-    def of_cases(moment, *condition: ColumnElement[bool]) -> pd.DataFrame:
-        """Case findings (no visit) by the week of the case's ``moment``: one row per finding."""
+    def of_cases(moment, still_open: bool = False) -> pd.DataFrame:
+        """Case findings (no visit) by the week of the case's ``moment`` (of the cases not
+        completed: ``still_open``): one row per finding. The cases are read by the moment's
+        index: ``visit_pk + 0`` and the open filter kept out of the statement, where SQLite
+        would otherwise read every case finding (visit_pk IS NULL) or every open case of the
+        history by their indexes."""
         rows = pd.DataFrame(session.execute(
-            select(as_stored(moment), case_office, Finding.rule).select_from(Case)
-            .join(Finding, (Finding.case_pk == Case.id) & Finding.visit_pk.is_(None))
-            .where(Finding.firing.is_(True), moment >= start_at, moment < end_at, *condition)).all(),
-            columns=["moment", "case_office", "rule"])
+            select(as_stored(moment), case_office, Finding.rule, Case.completed_at.is_not(None)).select_from(Case)
+            .join(Finding, (Finding.case_pk == Case.id) & (Finding.visit_pk + 0).is_(None))
+            .where(Finding.firing.is_(True), moment >= start_at, moment < end_at, *of_case)).all(),
+            columns=["moment", "case_office", "rule", "completed"])
+        if still_open:
+            rows = rows[~rows["completed"].astype(bool).to_numpy()]
         moments = pd.to_datetime(rows["moment"], utc=True, format="ISO8601")
         return rows.assign(week=week_number(local_day_numbers(moments, timezone)) if len(rows) else [],
                            visit_office="", findings=1)[columns]
-    frame = pd.concat([of_visits, of_cases(Case.completed_at),
-                       of_cases(Case.accepted_at, Case.completed_at.is_(None))], ignore_index=True)
+    frame = pd.concat([of_visits, of_cases(Case.completed_at), of_cases(Case.accepted_at, still_open=True)],
+                      ignore_index=True)
     if frame.empty:
         return pd.DataFrame(columns=columns).astype({"week": "int64", "findings": "int64"})
     counted = frame.groupby(columns[:4])["findings"].sum().reset_index()

@@ -517,7 +517,8 @@ def _update_cases(session: Session, timelines: pd.DataFrame, case_pks: dict, tim
                                              .where(one_of(session, Case.id, pks))).all(),
                           columns=["id", "accepted_at", "completed_at", "office_code"]).set_index("id")
     before = before.reindex(pks)
-    cells_store.mark_case_moves(session, before, timelines[["accepted_at", "completed_at", "office_code"]], timezone)
+    cells_store.mark_case_moves(session, pks, before, timelines[["accepted_at", "completed_at", "office_code"]],
+                                timezone)
     # A case now first visited in another office takes its findings to that office's backlogs.
     moved = before.index[before["office_code"].to_numpy() != timelines["office_code"].to_numpy()]
     with backlog_store.tracking(session, backlog_store.findings_of_cases(session, moved)):

@@ -90,15 +90,21 @@ class WeekFrames:
 
 
 def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: int, last: int, *,
-                open_cases: bool = True) -> WeekFrames:
+                open_cases: bool = True, offices: frozenset[str] | None = None) -> WeekFrames:
     """The engine's frames for weeks first..last from stored rows: every query is served
     by an index on the weeks' rows (visits.week, the cases' moments, findings' keys).
-    ``open_cases``: as ``case_conditions``."""
+    ``open_cases``: as ``case_conditions``. ``offices``: only what the cells of these offices
+    count (their visits of the weeks, the cases whose acceptance or completion is one of
+    their visits, with the visits defining those cases' events); None: every office."""
     connection = session.connection()
-    # Each condition's ids in one array, then the distinct ones (never a Python object per row).
-    case_pks = np.unique(np.concatenate([np.array([], dtype="int64")] + [
-        read_frame(connection, select(Case.id).where(condition))["id"].to_numpy(dtype="int64")
-        for condition in case_conditions(first, last, timezone, open_cases=open_cases)]))
+    at_offices = [] if offices is None else [one_of(session, Visit.office_code, sorted(offices), "offices")]
+    conditions = case_conditions(first, last, timezone, open_cases=open_cases)
+    if offices is None:  # each condition's ids in one array, then the distinct ones (no Python object per row)
+        case_pks = np.unique(np.concatenate([np.array([], dtype="int64")] + [
+            read_frame(connection, select(Case.id).where(condition))["id"].to_numpy(dtype="int64")
+            for condition in conditions]))
+    else:
+        case_pks = _cases_counted_at(session, conditions, offices, last)
     case_columns = (Case.id.label("case_pk"), *[as_stored(getattr(Case, c)) for c in _CASE_MOMENTS], Case.outcome,
                     Case.visit_count, Case.accepting_visit_pk, Case.completing_visit_pk)
     # One statement per set of keys, the set one bind parameter (stores.sets), not one per slice.
@@ -108,7 +114,7 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
 
     visit_columns = (Visit.id.label("visit_pk"), Visit.office_code, Visit.service_code, Visit.staff_id,
                      as_stored(Visit.ticket_at), as_stored(Visit.called_at), Visit.local_day.label("day"), Visit.week)
-    in_weeks = read_frame(connection, select(*visit_columns).where(Visit.week.between(first, last)))
+    in_weeks = read_frame(connection, select(*visit_columns).where(Visit.week.between(first, last), *at_offices))
     defining = pd.unique(pd.concat([cases["accepting_visit_pk"], cases["completing_visit_pk"]]).dropna()
                          .astype("int64"))
     defining = sorted(set(int(pk) for pk in defining) - set(in_weeks["visit_pk"].tolist()))
@@ -130,16 +136,20 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
 
     # The engine's rules that still fire (not desk-recorded findings, not those an applicant
     # reported, not cleared evidence).
-    rule_filter = Finding.rule.in_(list(RULES)) & Finding.firing.is_(True) \
-        & Finding.id.not_in(select(ApplicantFinding.finding_id))
+    firing = Finding.firing.is_(True) & Finding.id.not_in(select(ApplicantFinding.finding_id))
+    rule_filter = Finding.rule.in_(list(RULES)) & firing
+    # The weeks' visits' findings by the visits' index: their rules are kept here, not in the
+    # statement, where SQLite would read every finding of those rules by the rule index instead.
+    of_weeks = read_frame(connection, select(Finding.rule, Finding.visit_pk).join(Visit, Finding.visit_pk == Visit.id)
+                          .where(firing, Visit.week.between(first, last), *at_offices))
     visit_findings = pd.concat(
-        [read_frame(connection, select(Finding.rule, Finding.visit_pk).join(Visit, Finding.visit_pk == Visit.id)
-                    .where(rule_filter, Visit.week.between(first, last)))]
+        [of_weeks[of_weeks["rule"].isin(list(RULES)).to_numpy()]]
         + ([read_frame(connection, select(Finding.rule, Finding.visit_pk).where(
             rule_filter, one_of(session, Finding.visit_pk, defining)))] if defining else []), ignore_index=True)
-    # One statement: SQLite serves it by the visit_pk index (visit_pk IS NULL), read once.
+    # One statement, by the case_pk index: ``visit_pk + 0`` keeps SQLite from reading every
+    # case finding of the history by the visit_pk index (IS NULL) instead.
     case_findings = read_frame(connection, select(Finding.rule, Finding.case_pk).where(
-        rule_filter, Finding.visit_pk.is_(None), one_of(session, Finding.case_pk, cases["case_pk"]))
+        rule_filter, (Finding.visit_pk + 0).is_(None), one_of(session, Finding.case_pk, cases["case_pk"]))
         if len(cases) else select(Finding.rule, Finding.case_pk).where(false()))
     case_position = pd.Series(np.arange(len(cases)), index=cases["case_pk"].to_numpy())
     visit_rows = visit_findings["visit_pk"].map(position)
@@ -153,8 +163,22 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
                                     case_findings["case_pk"].map(case_position).to_numpy(dtype="int64")]),
     })
     # The applicants' answers about the weeks' visits (an answer counts in its visit's week).
-    answers = answers_frame(session, visits, Visit.week.between(first, last))
+    answers = answers_frame(session, visits, and_(Visit.week.between(first, last), *at_offices))
     return WeekFrames(first, last, visits, cases, findings, answers)
+
+
+def _cases_counted_at(session: Session, conditions: list, offices: frozenset[str], last: int) -> np.ndarray:
+    """The cases meeting any of ``conditions`` whose acceptance or completion is a visit of
+    ``offices`` (a case counts where the visit defining its event is: compliance.indicators):
+    their defining visits looked up among the offices' visit ids up to week ``last`` (an
+    index-only range of ix_visits_office_week per office, hashed once), never one look-up
+    per case."""
+    theirs = select(Visit.id).where(one_of(session, Visit.office_code, sorted(offices), "offices"),
+                                    Visit.week <= last)
+    defined_here = or_(Case.accepting_visit_pk.in_(theirs), Case.completing_visit_pk.in_(theirs))
+    return np.unique(np.concatenate([np.array([], dtype="int64")] + [
+        read_frame(session.connection(), select(Case.id).where(condition, defined_here))["id"].to_numpy(dtype="int64")
+        for condition in conditions]))
 
 
 def answers_frame(session: Session, visits: pd.DataFrame, condition=None) -> pd.DataFrame:

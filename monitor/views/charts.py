@@ -5,6 +5,19 @@ import math
 from collections.abc import Callable
 from html import escape
 
+TEXT_SIZE = 14  # units: svg.chart text in static/css
+CHARACTER_WIDTH = 0.62 * TEXT_SIZE  # at most, for the digits, capitals and dashes of a week label
+
+
+def label_every(labels: list[str], step: float) -> int:
+    """Name every n-th point (counted from the latest) so that no two labels overlap: the
+    latest ends at its point, the others are centred on theirs, so the latest needs one and a
+    half labels' width before the next one, and at most about four are named."""
+    if len(labels) < 2:
+        return 1
+    width = CHARACTER_WIDTH * max(len(label) for label in labels)
+    return max(-(-len(labels) // 4), math.ceil(1.5 * width / step) if step else 1, 1)
+
 
 def _frame(css: str, width: int, height: int, title: str, top: float, y: Callable[[float], float],
            pad_left: int, pad_right: int, percent: bool, role: str = "img") -> list[str]:
@@ -53,7 +66,7 @@ def line_chart(labels: list[str], values: list[float | None], title: str, width:
         parts.append(f'<polyline points="{" ".join(points)}" class="series"/>')
         parts += [f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="3" class="point"/>'
                   for p in points]
-    every = max(1, -(-len(labels) // 4))
+    every = label_every(labels, step)
     for index, label in enumerate(labels):
         if (len(labels) - 1 - index) % every == 0:  # counted from the latest week, which is always named
             # The latest label ends at its point, so that it is never cut at the chart's edge.
