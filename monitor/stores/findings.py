@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, bindparam, false, func, or_, select, type_coerce, update
+from sqlalchemy import ColumnElement, Integer, bindparam, false, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, local_day_numbers, week_end
@@ -22,7 +22,7 @@ from ..models import ApplicantFinding, Case, Finding, Visit
 from ..models.types import as_stored
 from . import audit, backlog as backlog_store, cells as cells_store, evidence, visits as visit_store
 from .reading import read_frame
-from .sets import one_of
+from .sets import one_of, unindexed
 from .visits import bulk_insert, lock_for_writing, new_ids, refresh_all_cases, visits_frame
 
 
@@ -525,24 +525,19 @@ def firing_in_weeks(session: Session, first: int, last: int, timezone: str,
     start_at = week_end(first - 1, timezone).to_pydatetime()
     end_at = week_end(last, timezone).to_pydatetime()
 
-    def of_cases(moment, still_open: bool = False) -> pd.DataFrame:
-        """Case findings (no visit) by the week of the case's ``moment`` (of the cases not
-        completed: ``still_open``): one row per finding. The cases are read by the moment's
-        index: ``visit_pk + 0`` and the open filter kept out of the statement, where SQLite
-        would otherwise read every case finding (visit_pk IS NULL) or every open case of the
-        history by their indexes."""
+    def of_cases(moment, *condition: ColumnElement[bool]) -> pd.DataFrame:
+        """Case findings (no visit) by the week of the case's ``moment``: one row per finding,
+        the cases read by the moment's index (sets.unindexed)."""
         rows = pd.DataFrame(session.execute(
-            select(as_stored(moment), case_office, Finding.rule, Case.completed_at.is_not(None)).select_from(Case)
-            .join(Finding, (Finding.case_pk == Case.id) & (Finding.visit_pk + 0).is_(None))
-            .where(Finding.firing.is_(True), moment >= start_at, moment < end_at, *of_case)).all(),
-            columns=["moment", "case_office", "rule", "completed"])
-        if still_open:
-            rows = rows[~rows["completed"].astype(bool).to_numpy()]
+            select(as_stored(moment), case_office, Finding.rule).select_from(Case)
+            .join(Finding, (Finding.case_pk == Case.id) & unindexed(session, Finding.visit_pk).is_(None))
+            .where(Finding.firing.is_(True), moment >= start_at, moment < end_at, *condition, *of_case)).all(),
+            columns=["moment", "case_office", "rule"])
         moments = pd.to_datetime(rows["moment"], utc=True, format="ISO8601")
         return rows.assign(week=week_number(local_day_numbers(moments, timezone)) if len(rows) else [],
                            visit_office="", findings=1)[columns]
-    frame = pd.concat([of_visits, of_cases(Case.completed_at), of_cases(Case.accepted_at, still_open=True)],
-                      ignore_index=True)
+    frame = pd.concat([of_visits, of_cases(Case.completed_at),
+                       of_cases(Case.accepted_at, unindexed(session, Case.completed_at).is_(None))], ignore_index=True)
     if frame.empty:
         return pd.DataFrame(columns=columns).astype({"week": "int64", "findings": "int64"})
     counted = frame.groupby(columns[:4])["findings"].sum().reset_index()

@@ -5,6 +5,8 @@ the data, and PostgreSQL refuses more than 65,535 parameters in one statement. H
 values travel as one parameter: a PostgreSQL array (``column = ANY(:values)``), or on
 SQLite one JSON array read by ``json_each`` (``column IN (SELECT value FROM json_each(:values))``).
 Both use the column's index.
+
+And the opposite, ``unindexed``: a column SQLite's planner must not look up by its index.
 """
 from __future__ import annotations
 
@@ -36,3 +38,13 @@ def one_of(session: Session, column, values: Iterable, name: str = "members"):
     members: Select[Any] = select(literal_column("value")).select_from(
         func.json_each(bindparam(name, json.dumps(values, ensure_ascii=False), unique=True, type_=String)))
     return column.in_(members.scalar_subquery())
+
+
+def unindexed(session: Session, column):
+    """``column`` as SQLite will not serve from its index (``column + 0``, SQLite's own idiom),
+    for conditions its planner, which has no statistics, would otherwise read through an index
+    holding the whole history (``visit_pk IS NULL``: every case finding; ``completed_at IS
+    NULL``: every open case) instead of the weeks' rows; elsewhere the column itself
+    (PostgreSQL plans by its statistics, and an expression would mislead them)."""
+    # ``+ 0`` as SQL text: bound, the 0 would take the column's type (a moment).
+    return column.op("+")(literal_column("0")) if session.get_bind().dialect.name == "sqlite" else column

@@ -22,7 +22,7 @@ from ..compliance.indicators import SCOPES
 from ..models import ApplicantFinding, Case, Complaint, Finding, Visit, VisitAnswer
 from ..models.types import as_stored
 from .reading import read_frame
-from .sets import one_of
+from .sets import one_of, unindexed
 
 _CASE_MOMENTS = ("accepted_at", "due_at", "completed_at", "withdrawn_at")
 
@@ -146,10 +146,10 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
         [of_weeks[of_weeks["rule"].isin(list(RULES)).to_numpy()]]
         + ([read_frame(connection, select(Finding.rule, Finding.visit_pk).where(
             rule_filter, one_of(session, Finding.visit_pk, defining)))] if defining else []), ignore_index=True)
-    # One statement, by the case_pk index: ``visit_pk + 0`` keeps SQLite from reading every
-    # case finding of the history by the visit_pk index (IS NULL) instead.
+    # One statement, by the case_pk index (sets.unindexed: not every case finding of the history).
     case_findings = read_frame(connection, select(Finding.rule, Finding.case_pk).where(
-        rule_filter, (Finding.visit_pk + 0).is_(None), one_of(session, Finding.case_pk, cases["case_pk"]))
+        rule_filter, unindexed(session, Finding.visit_pk).is_(None), one_of(session, Finding.case_pk,
+                                                                              cases["case_pk"]))
         if len(cases) else select(Finding.rule, Finding.case_pk).where(false()))
     case_position = pd.Series(np.arange(len(cases)), index=cases["case_pk"].to_numpy())
     visit_rows = visit_findings["visit_pk"].map(position)
