@@ -230,15 +230,15 @@ def _spans(weeks: list[int], visits: dict[int, int],
 def compute_weeks(session: Session, inputs: EngineInputs, first: int, last: int,
                   offices: frozenset[str] | None = None) -> pd.DataFrame:
     """The cells of weeks first..last from one read of their stored rows: one row per (week,
-    scope_kind, office, value), of ``offices`` (None: every office; then the rows read are
+    scope_kind, office, value), of ``offices`` (None: every office; else the rows read are
     those of the offices and of the cases whose events count there, and the cells of other
-    offices those rows touch are left out). Each week's cells equal those computed from that week's rows
-    alone: counts, samples and complaints are taken at their own week, and the open-and-overdue
-    count at a week's end is the stored count of the week before plus the changes since (cases
-    falling due, or closed, in the weeks): never a read of every case still open. Weeks are
-    refreshed oldest first (refresh_stale), so the week before is current when it is read. When
-    the week before was never computed (the first week, or a gap), the cases open and overdue are
-    read and counted from the start, as the engine does."""
+    offices those rows touch are left out). Each week's cells equal those computed from that
+    week's rows alone: counts, samples and complaints are taken at their own week, and the
+    open-and-overdue count at a week's end is the stored count of the week before plus the
+    changes since (cases falling due, or closed, in the weeks): never a read of every case still
+    open. Weeks are refreshed oldest first (refresh_stale), so the week before is current when
+    it is read. When the week before was never computed (the first week, or a gap), the cases
+    open and overdue are read and counted from the start, as the engine does."""
     timezone = inputs.timezone
     carry = session.scalar(select(IndicatorWeek.week).where(IndicatorWeek.week == first - 1)) is not None
     rows = week_store.week_frames(session, inputs.frames, timezone, first, last, open_cases=not carry,
