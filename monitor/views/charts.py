@@ -10,13 +10,13 @@ CHARACTER_WIDTH = 0.62 * TEXT_SIZE  # at most, for the digits, capitals and dash
 
 
 def label_every(labels: list[str], step: float) -> int:
-    """Name every n-th point (counted from the latest) so that no two labels overlap: the
-    latest ends at its point, the others are centred on theirs, so the latest needs one and a
-    half labels' width before the next one, and at most about four are named."""
+    """Name every n-th point (counted from the latest) so that no two labels touch: the latest
+    ends at its point, the others are centred on theirs, so the latest needs one and a half
+    labels' width and a space before the next one; at most about four are named."""
     if len(labels) < 2:
         return 1
     width = CHARACTER_WIDTH * max(len(label) for label in labels)
-    return max(-(-len(labels) // 4), math.ceil(1.5 * width / step) if step else 1, 1)
+    return max(-(-len(labels) // 4), math.ceil((1.5 * width + TEXT_SIZE) / step) if step else 1, 1)
 
 
 def _frame(css: str, width: int, height: int, title: str, top: float, y: Callable[[float], float],
