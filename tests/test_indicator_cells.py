@@ -295,6 +295,14 @@ def test_stale_marks_name_offices_until_a_week_is_whole_or_new(app):
     assert stale == {10: {"OF1"}, 11: {"OF1", "OF2"}, 12: None, 13: {"OF1"}, 14: None, 15: None}
     assert cells._spans(sorted(stale), {}, stale) == [(10, 10), (11, 11), (12, 12), (13, 13), (14, 15)]
 
+    # A mark that names no office (a writer that found none) is a mark of every office.
+    cells_store.mark_weeks(db.session, [20, 21], [])
+    cells_store.mark_weeks(db.session, [22], ["OF1", "OF1"])
+    assert sorted(db.session.execute(select(StaleIndicatorWeeks.first_week, StaleIndicatorWeeks.last_week,
+                                            StaleIndicatorWeeks.office_code)).all(),
+                  key=lambda mark: mark[0]) == [(20, 21, None), (22, 22, "OF1")]
+    db.session.rollback()
+
 
 # The report as it was computed before the cells, from the rows of the shown weeks: kept
 # here only as the reference the report read from cells must equal.

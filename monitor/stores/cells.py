@@ -34,11 +34,12 @@ WHOLE_WEEK_OFFICES = 32
 
 
 def _add_marks(session: Session, runs: list[tuple[int, int]], offices: Iterable[str] | None) -> None:
-    """One mark per run of weeks and office (``offices`` None: every office)."""
+    """One mark per run of weeks and office (``offices`` None: every office; none named is
+    taken as every office too: a week recomputed whole is never wrong, one left stale is)."""
     codes: list[str | None] = [None]
     if offices is not None:
         named = sorted({str(code) for code in offices})
-        codes = list(named) if len(named) <= WHOLE_WEEK_OFFICES else [None]
+        codes = list(named) if 0 < len(named) <= WHOLE_WEEK_OFFICES else [None]
     now = dt.datetime.now(dt.UTC)
     session.add_all([StaleIndicatorWeeks(first_week=int(first), last_week=int(last), office_code=code, marked_at=now)
                      for first, last in runs for code in codes])
