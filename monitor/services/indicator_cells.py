@@ -79,10 +79,10 @@ def mark_moment(session: Session, moment: dt.datetime, timezone: str, office: st
     cells_store.mark_weeks(session, cells_store.week_of_moments(pd.Series([moment]), timezone), [office or ""])
 
 
-def offices_touched(session: Session, case_pks: list[int], office: str) -> set[str]:
+def offices_touched(session: Session, case_pks: list[int], office: str) -> set[str] | None:
     """The offices whose cells a visit at ``office`` of these cases may change: ``office`` and
-    every office of the cases' visits (stores.cells.offices_of_cases)."""
-    return {office} | cells_store.offices_of_cases(session, case_pks)
+    every office of the cases' visits (stores.cells.offices_of_change; None: every office)."""
+    return cells_store.offices_of_change(session, case_pks, [office])
 
 
 def mark_visits(session: Session, called_at: pd.Series, timezone: str) -> None:

@@ -79,7 +79,7 @@ def offices_of_cases(session: Session, case_pks: Iterable[int]) -> set[str]:
         | set(session.scalars(select(Case.office_code).where(one_of(session, Case.id, pks))))
 
 
-def _offices_of_change(session: Session, case_pks: Iterable[int], offices: Iterable[str]) -> set[str] | None:
+def offices_of_change(session: Session, case_pks: Iterable[int], offices: Iterable[str]) -> set[str] | None:
     """``offices`` and those of these cases (offices_of_cases); None (every office) when more
     cases than WHOLE_WEEK_OFFICES changed (an import, a sweep of the network): their offices
     are not read."""
@@ -125,7 +125,7 @@ def mark_findings(session: Session, visit_pks: Iterable[int], case_pks: Iterable
     if moments:
         weeks.update(int(w) for w in week_of_moments(pd.Series(moments), timezone))
     if weeks:
-        mark_weeks(session, weeks, _offices_of_change(session, case_pks, offices))
+        mark_weeks(session, weeks, offices_of_change(session, case_pks, offices))
 
 
 def _weeks_or_minus_one(moments: pd.Series, timezone: str) -> np.ndarray:
@@ -167,4 +167,4 @@ def mark_case_moves(session: Session, case_pks: list[int], before: pd.DataFrame,
         return
     named = [code for frame in (before, after) if "office_code" in frame
              for code in frame["office_code"].to_numpy(dtype=object)[changed]]
-    mark_weeks(session, weeks, _offices_of_change(session, np.asarray(case_pks, dtype="int64")[changed], named))
+    mark_weeks(session, weeks, offices_of_change(session, np.asarray(case_pks, dtype="int64")[changed], named))

@@ -98,13 +98,11 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
     their visits, with the visits defining those cases' events); None: every office."""
     connection = session.connection()
     at_offices = [] if offices is None else [one_of(session, Visit.office_code, sorted(offices), "offices")]
-    conditions = case_conditions(first, last, timezone, open_cases=open_cases)
-    if offices is None:  # each condition's ids in one array, then the distinct ones (no Python object per row)
-        case_pks = np.unique(np.concatenate([np.array([], dtype="int64")] + [
-            read_frame(connection, select(Case.id).where(condition))["id"].to_numpy(dtype="int64")
-            for condition in conditions]))
-    else:
-        case_pks = _cases_counted_at(session, conditions, offices, last)
+    counted_here = [] if offices is None else [_counted_at(session, offices, last)]
+    # Each condition's ids in one array, then the distinct ones (never a Python object per row).
+    case_pks = np.unique(np.concatenate([np.array([], dtype="int64")] + [
+        read_frame(connection, select(Case.id).where(condition, *counted_here))["id"].to_numpy(dtype="int64")
+        for condition in case_conditions(first, last, timezone, open_cases=open_cases)]))
     case_columns = (Case.id.label("case_pk"), *[as_stored(getattr(Case, c)) for c in _CASE_MOMENTS], Case.outcome,
                     Case.visit_count, Case.accepting_visit_pk, Case.completing_visit_pk)
     # One statement per set of keys, the set one bind parameter (stores.sets), not one per slice.
@@ -167,18 +165,14 @@ def week_frames(session: Session, frames: CatalogFrames, timezone: str, first: i
     return WeekFrames(first, last, visits, cases, findings, answers)
 
 
-def _cases_counted_at(session: Session, conditions: list, offices: frozenset[str], last: int) -> np.ndarray:
-    """The cases meeting any of ``conditions`` whose acceptance or completion is a visit of
-    ``offices`` (a case counts where the visit defining its event is: compliance.indicators):
-    their defining visits looked up among the offices' visit ids up to week ``last`` (an
-    index-only range of ix_visits_office_week per office, hashed once), never one look-up
-    per case."""
+def _counted_at(session: Session, offices: frozenset[str], last: int):
+    """Cases whose acceptance or completion is a visit of ``offices`` (a case counts where the
+    visit defining its event is: compliance.indicators): their defining visits looked up among
+    the offices' visit ids up to week ``last`` (an index-only range of ix_visits_office_week
+    per office, hashed once), never one look-up per case."""
     theirs = select(Visit.id).where(one_of(session, Visit.office_code, sorted(offices), "offices"),
                                     Visit.week <= last)
-    defined_here = or_(Case.accepting_visit_pk.in_(theirs), Case.completing_visit_pk.in_(theirs))
-    return np.unique(np.concatenate([np.array([], dtype="int64")] + [
-        read_frame(session.connection(), select(Case.id).where(condition, defined_here))["id"].to_numpy(dtype="int64")
-        for condition in conditions]))
+    return or_(Case.accepting_visit_pk.in_(theirs), Case.completing_visit_pk.in_(theirs))
 
 
 def answers_frame(session: Session, visits: pd.DataFrame, condition=None) -> pd.DataFrame:
