@@ -81,9 +81,9 @@ def _finished(name: str, now: dt.datetime, result: str, message: str) -> JobRun:
 
 
 def sweep(now: dt.datetime, progress: Progress = silent) -> JobRun:
-    """Nightly: re-judge every stored visit and case, OVERDUE_OPEN as of now."""
+    """Nightly: judge again, as of now, the cases time alone changes (OVERDUE_OPEN)."""
     def work() -> str:
-        result, weeks = findings.sweep(db.session, engine_inputs(), now, now=now, progress=progress)
+        result, weeks = findings.sweep_time_bound(db.session, engine_inputs(), now, progress=progress)
         return (f"{result.visits} visits, {result.cases} cases: {result.added} new findings, "
                 f"{result.removed} no longer firing; {len(weeks)} weeks of indicator cells refreshed")
     return _record("sweep", now, work)

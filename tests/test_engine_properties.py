@@ -4,6 +4,8 @@
    gives the same findings as judging the whole file at once, in any row order.
 2. due_at follows the spec's wording, computed here day by day from the working calendar.
 3. accepted_at and CLOCK_RESET follow the spec's wording, walked here visit by visit.
+4. Only the rules of TIME_BOUND_RULES depend on the as-of time: judged at two moments, a log
+   gives the same findings of every other rule (the nightly sweep judges only those).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from monitor.calendar import WorkingCalendar
+from monitor.compliance import TIME_BOUND_RULES
 
 from .catalogs import service, version
 from .reference_calendar import reference_due
@@ -130,6 +133,20 @@ def test_each_case_is_judged_on_its_own_visits(catalog, groups, data):
                 assert (pd.isna(mine[column]) and pd.isna(theirs[column])) \
                     or mine[column] == theirs[column], column
     assert finding_set(table) == alone
+
+
+@SETTINGS
+@given(groups=visit_logs(), first=st.integers(0, 90 * 24), later=st.integers(1, 90 * 24))
+def test_only_the_time_bound_rules_depend_on_the_as_of_time(catalog, groups, first, later):
+    rows = [row for group in groups for row in group]
+    early = START + pd.Timedelta(hours=first)  # from before the log's first visit to after its last
+    late = early + pd.Timedelta(hours=later)
+    at_early = analyze(rows, catalog, as_of=early.isoformat()).finding_table()
+    at_late = analyze(rows, catalog, as_of=late.isoformat()).finding_table()
+
+    def timeless(table: pd.DataFrame) -> set[tuple]:
+        return finding_set(table[~table["rule"].isin(TIME_BOUND_RULES)])
+    assert timeless(at_early) == timeless(at_late)
 
 
 @SETTINGS

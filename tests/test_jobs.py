@@ -12,13 +12,15 @@ from sqlalchemy import func, select
 from monitor import jobs, scheduler
 from monitor.compliance.indicators import week_of_label
 from monitor.extensions import db
-from monitor.models import IndicatorSnapshot, JobRun
-from monitor.services import publishing
+from monitor.models import Case, Finding, IndicatorSnapshot, IndicatorValue, JobRun, Visit
+from monitor.services import findings as findings_service, publishing
 from monitor.services.context import engine_inputs
 from monitor.stores import findings as findings_store
 from monitor.stores.findings import analyze_stored
 from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
+
+from .conftest import restore_rows, table_rows
 
 pytestmark = pytest.mark.both_databases
 
@@ -107,6 +109,63 @@ def test_published_numbers_equal_the_engines(app, loaded_catalog, tmp_path):
             continue  # the engine's stateless run has no complaints and no applicants' answers
         assert (pd.isna(expected) and pd.isna(row.value)) or abs(expected - row.value) < 1e-9, row
     assert week_of_label("2026-W13") == week_of_label(row.week)
+
+
+def _findings_and_figures() -> tuple[list[tuple], list[tuple]]:
+    """Every stored finding as a sweep leaves it, and every week's final figures."""
+    found = db.session.execute(select(
+        Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing, Finding.detail,
+        Finding.params, Finding.as_of, Finding.cleared_at, Finding.cleared_cause).order_by(Finding.id)).all()
+    columns = [c for c in IndicatorValue.__table__.columns if c.name != "id"]
+    figures = db.session.execute(select(*columns).order_by(*columns[:3])).all()
+    return [tuple(row) for row in found], [tuple(row) for row in figures]
+
+
+def test_the_nightly_sweep_judges_only_what_time_changes_and_stores_what_a_whole_sweep_stores(
+        app, loaded_catalog, tmp_path):
+    """The nightly job judges the cases open past their due time and those whose OVERDUE_OPEN
+    still fires, not the history, and leaves every finding and figure a whole sweep leaves."""
+    before, after = dt.datetime(2026, 3, 25, tzinfo=dt.UTC), dt.datetime(2026, 4, 15, tzinfo=dt.UTC)
+    log = generate_visits(load_catalog(loaded_catalog), visits=1500, start=dt.date(2026, 3, 2), days=60,
+                          offices=["OF1", "OF2"], breach_rate=0.15)
+    # Cases accepted in the first days and never closed get their result on 1 April, between
+    # the two sweeps: overdue and open at the first, completed (late) at the second.
+    in_case = log[log["case_id"] != ""]
+    closing = in_case.groupby("case_id")["action"].agg(set).map(lambda done: not done & {"issue", "refuse", "withdraw"})
+    early = in_case.groupby("case_id")["called_at"].min() < "2026-03-06"
+    late = log[log["case_id"].isin(closing[closing & early].index)].drop_duplicates("case_id").assign(
+        visit_id=lambda rows: "LATE-" + rows["case_id"], action="issue", documents_requested="",
+        ticket_at="", called_at="2026-04-01T10:00:00", finished_at="2026-04-01T10:10:00")
+    pd.concat([log, late]).to_csv(tmp_path / "v.csv", index=False)
+    assert app.test_cli_runner().invoke(args=["visits", "import", str(tmp_path / "v.csv")]).exit_code == 0
+    inputs = engine_inputs()
+    findings_service.sweep(db.session, inputs, before, now=before)
+    db.session.commit()
+    # Each kind of case the nightly sweep must reach is there: one that falls due between the
+    # two sweeps and is still open at the second (open for good, or completed after it), and one
+    # whose OVERDUE_OPEN fires at the first and must stop at the second.
+    cases = pd.read_sql(select(Case.id, Case.due_at, Case.completed_at, Case.withdrawn_at), db.session.connection())
+    firing = set(db.session.scalars(select(Finding.case_pk).where(Finding.rule == "OVERDUE_OPEN",
+                                                                  Finding.firing.is_(True))))
+    closed = cases["completed_at"].fillna(cases["withdrawn_at"])
+    falls_due = cases["due_at"].between(pd.Timestamp(before), pd.Timestamp(after))
+    assert (falls_due & closed.isna()).any() and (falls_due & (closed > pd.Timestamp(after))).any()
+    assert (cases["id"].isin(firing) & closed.between(pd.Timestamp(before), pd.Timestamp(after))).any()
+    earlier = table_rows()
+
+    run = jobs.run_job(app, "sweep", after)
+    assert run.result == "ok", run.message
+    nightly = _findings_and_figures()
+    judged = int(run.message.split(" visits")[0])
+    assert 0 < judged < db.session.scalar(select(func.count()).select_from(Visit)) / 2
+
+    restore_rows(earlier)
+    findings_service.sweep(db.session, inputs, after, now=after)
+    db.session.commit()
+    whole = _findings_and_figures()
+    assert nightly == whole
+    stopped = [row for row in whole[0] if row[1] == "OVERDUE_OPEN" and not row[4]]
+    assert stopped and len(whole[1])
 
 
 def test_a_failing_job_is_recorded_not_lost(app, monkeypatch):

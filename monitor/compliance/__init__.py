@@ -20,6 +20,7 @@ from .rules import (
     FINDING_COLUMNS,
     INTEGRITY_RULES,
     RULES,
+    TIME_BOUND_RULES,
     Thresholds,
     finding_table,
     judge_cases,
@@ -81,7 +82,7 @@ def judge(visits: pd.DataFrame, frames: CatalogFrames, calendar: WorkingCalendar
 
 __all__ = [
     "ALL_RULES", "APPLICANT_RULES", "Analysis", "CatalogFrames", "FINDING_COLUMNS", "INDICATORS", "INTEGRITY_RULES",
-    "ParsedVisits", "RULES",
+    "ParsedVisits", "RULES", "TIME_BOUND_RULES",
     "Thresholds", "VisitLogError", "case_timeline", "frame_from_text", "judge", "parse_visits",
     "read_visit_file", "weekly_indicators",
 ]

@@ -52,6 +52,11 @@ RULES = {rule.code: rule for rule in (
          "the applicant came back with a new case soon after a withdrawal"),
 )}
 INTEGRITY_RULES = ("CLOCK_RESET", "INFORMAL_RETURN", "REOPENED_AFTER_WITHDRAWAL")
+# The only rule the as-of time decides (``is_overdue_open``; its "hours" grow with it): every
+# other finding changes only when the visits, the catalog or the calendar do, and is judged
+# then. The nightly sweep therefore judges again only the cases this rule may change
+# (stores.findings.time_bound_cases); tests/test_engine_properties.py holds the engine to it.
+TIME_BOUND_RULES = ("OVERDUE_OPEN",)
 
 # Findings the applicant reports (issue 27, services.witness; docs/witness.md): not judged
 # from the log, so ``judge`` never fires them and no sweep clears them. A document the

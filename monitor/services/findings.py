@@ -25,7 +25,7 @@ from .cells import safe_frame
 from .context import EngineInputs
 from .errors import NotFound, NotYourOffice
 
-__all__ = ["FindingFilter", "FindingsPage", "area_page", "visible_finding", "review", "sweep",
+__all__ = ["FindingFilter", "FindingsPage", "area_page", "visible_finding", "review", "sweep", "sweep_time_bound",
            "backfill_params", "export_csv", "SweepResult", "Backfill"]
 
 SweepResult = findings_store.SweepResult
@@ -41,6 +41,22 @@ def sweep(session: Session, inputs: EngineInputs, as_of: dt.datetime, *, now: dt
     progress(0, visits, "stored visits to judge")
     result = findings_store.sweep(session, inputs.frames, inputs.calendar, as_of, inputs.thresholds)
     progress(visits, visits, "judged")
+    return result, indicator_cells.refresh_stale(session, inputs, now)
+
+
+def sweep_time_bound(session: Session, inputs: EngineInputs, now: dt.datetime, *,
+                     progress: Progress = silent) -> tuple[SweepResult, list[int]]:
+    """The nightly sweep: judge again, as of ``now``, only what time alone changes -- the cases
+    overdue and open now, or whose OVERDUE_OPEN still fires (``time_bound_cases``), with their
+    applicants' other cases and consults, as a desk save judges its case. Every other finding
+    was judged when its visits, the catalog or the calendar changed; the whole history is
+    ``sweep`` (``flask findings sweep``), which at national scale reads tens of millions of
+    visits. Then the indicator cells it made stale are recomputed."""
+    cases = findings_store.time_bound_cases(session, now)
+    progress(0, len(cases), "cases open past their due time to judge")
+    result = findings_store.sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds,
+                                  case_pks=cases, visit_pks=[])
+    progress(len(cases), len(cases), "judged")
     return result, indicator_cells.refresh_stale(session, inputs, now)
 
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Integer, bindparam, false, func, or_, select, type_coerce, update
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, false, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, local_day_numbers, week_end
-from ..compliance import FINDING_COLUMNS, RULES, Analysis, CatalogFrames, Thresholds, judge
+from ..compliance import FINDING_COLUMNS, RULES, TIME_BOUND_RULES, Analysis, CatalogFrames, Thresholds, judge
 from ..compliance.indicators import week_number
 from ..models import ApplicantFinding, Case, Finding, Visit
 from ..models.types import as_stored
@@ -24,6 +24,7 @@ from . import audit, backlog as backlog_store, cells as cells_store, evidence, v
 from .reading import read_frame
 from .sets import one_of, unindexed
 from .visits import bulk_insert, lock_for_writing, new_ids, refresh_all_cases, visits_frame
+from .weeks import overdue_open_sql
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,22 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                      reason=cause.reason, rows={"finding": ids}, written={"finding": added_ids},
                      known=_written_digests(added))
     return result
+
+
+def time_bound_cases(session: Session, as_of: dt.datetime) -> list[int]:
+    """The cases whose findings the as-of time alone can change (``TIME_BOUND_RULES``):
+    those overdue and open at ``as_of``, and those whose OVERDUE_OPEN is stored as firing (a
+    case completed or withdrawn at a moment that has since come). Read by index: the open
+    cases by due time, the few closed after ``as_of``, the firing findings by rule."""
+    still_open = and_(Case.completed_at.is_(None), Case.withdrawn_at.is_(None), Case.accepted_at.is_not(None),
+                      Case.due_at < as_of)  # ix_cases_open_due
+    closed_since = and_(overdue_open_sql(as_of), or_(Case.completed_at >= as_of, Case.withdrawn_at >= as_of))
+    firing = select(Finding.case_pk).where(Finding.rule.in_(TIME_BOUND_RULES), Finding.visit_pk.is_(None),
+                                           Finding.firing.is_(True))
+    found = set(session.scalars(select(Case.id).where(still_open)))
+    found.update(session.scalars(select(Case.id).where(closed_since)))
+    found.update(session.scalars(firing))
+    return sorted(found)
 
 
 def _written_digests(added: pd.DataFrame) -> pd.DataFrame | None:
