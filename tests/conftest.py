@@ -98,6 +98,19 @@ def table_rows() -> dict[str, list[dict]]:
             for table in db.metadata.sorted_tables}
 
 
+def findings_and_figures() -> tuple[list[tuple], list[tuple]]:
+    """Every stored finding as a sweep leaves it, and every week's final figures."""
+    from sqlalchemy import select
+
+    from monitor.models import Finding, IndicatorValue
+    found = db.session.execute(select(
+        Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing, Finding.detail,
+        Finding.params, Finding.as_of, Finding.cleared_at, Finding.cleared_cause).order_by(Finding.id)).all()
+    columns = [c for c in IndicatorValue.__table__.columns if c.name != "id"]
+    figures = db.session.execute(select(*columns).order_by(*columns[:3])).all()
+    return [tuple(row) for row in found], [tuple(row) for row in figures]
+
+
 def restore_rows(rows: dict[str, list[dict]]) -> None:
     """The tables exactly as ``table_rows`` saw them (ids and PostgreSQL sequences too)."""
     _empty_tables()

@@ -362,3 +362,23 @@ def test_due_at_many_agrees_with_due_at_and_the_rules(rows, overrides):
             assert one.due_at.time() == dt.time(23, 59, 59)
             assert calendar.is_working_day(one.due_at.date()) or (unit == "working_days" and value == 0)
             assert one.due_at.date() >= one.accepted_at.date() + dt.timedelta(days=value)
+
+
+@settings(max_examples=min(60, settings.default.max_examples), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(rows, min_size=1, max_size=12), overrides=override_sets,
+       day=st.sampled_from(OVERRIDE_DAYS), working=st.booleans())
+def test_a_days_change_moves_only_the_due_times_of_cases_accepted_before_it_ends_and_due_on_it_or_later(
+        rows, overrides, day, working):
+    """What ``stores.cases.reaching_day`` re-times after an override: no other due time moves."""
+    before = WorkingCalendar([CalendarOverride(d, w, "test") for d, w in overrides])
+    after = WorkingCalendar([CalendarOverride(d, w, "test") for d, w in overrides if d != day]
+                            + [CalendarOverride(day, working, "test")])
+    accepted = pd.Series([pd.Timestamp(moment.replace(tzinfo=before.timezone)).tz_convert("UTC")
+                          for moment, _, _, _ in rows], dtype="datetime64[ns, UTC]")
+    values, units = [value for _, _, value, _ in rows], [unit for _, _, _, unit in rows]
+    old, new = due_at_many(accepted, values, units, before), due_at_many(accepted, values, units, after)
+    starts = pd.Timestamp(dt.datetime.combine(day, dt.time(), tzinfo=before.timezone))
+    reached = (accepted < starts + pd.Timedelta(days=1)) & (old >= starts)
+    assert ((old == new) | reached).all()
+    assert (reached == ((accepted < starts + pd.Timedelta(days=1)) & (new >= starts))).all()

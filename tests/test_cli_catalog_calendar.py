@@ -232,3 +232,55 @@ def test_override_needs_a_reason_and_a_direction(cli):
     assert cli("calendar", "override", "2026-03-26", "--off").exit_code != 0
     assert cli("calendar", "override", "2026-03-26", "--reason", "x").exit_code != 0
     assert db.session.get(OverrideRow, dt.date(2026, 3, 26)) is None
+
+
+def test_an_override_re_times_only_the_cases_the_day_reaches_and_leaves_what_a_whole_rejudge_leaves(
+        app, loaded_catalog, tmp_path):
+    """An override re-times and sweeps the cases accepted before the day ends and due on it or
+    later (with their applicants' cases), not the history: the cases, findings and figures are
+    those re-timing and sweeping everything gives."""
+    from monitor.models import AuditRecord
+    from monitor.services import calendar_changes, findings as findings_service
+    from monitor.services.context import engine_inputs
+    from monitor.stores import calendar as calendar_store, cases as case_store, findings as findings_store
+    from monitor.tools.synthetic import generate_visits
+
+    from .conftest import findings_and_figures, restore_rows, table_rows
+
+    log = generate_visits(load_catalog(loaded_catalog), visits=1500, start=dt.date(2026, 3, 2), days=60,
+                          offices=["OF1", "OF2"], breach_rate=0.15)
+    log.to_csv(tmp_path / "v.csv", index=False)
+    assert app.test_cli_runner().invoke(args=["visits", "import", str(tmp_path / "v.csv")]).exit_code == 0
+    now = dt.datetime(2026, 4, 20, tzinfo=dt.UTC)
+    findings_service.sweep(db.session, engine_inputs(), now, now=now)  # every finding as of the same clock
+    db.session.commit()
+    earlier, day = table_rows(), dt.date(2026, 4, 6)  # a Monday in the log's weeks, made a day off
+    reached = case_store.reaching_day(db.session, day, engine_inputs().timezone)
+    assert 0 < len(reached) < db.session.query(Case).count() / 2
+
+    def state():
+        cases = db.session.execute(select(Case.id, Case.accepted_at, Case.due_at, Case.completed_at)
+                                   .order_by(Case.id)).all()
+        return [tuple(row) for row in cases], *findings_and_figures()
+
+    retimed = calendar_changes.override_day(db.session, day, False, "decree", "admin", now=now)
+    db.session.commit()
+    assert db.session.scalars(select(AuditRecord.entity_id).where(AuditRecord.action == "retime")).one() \
+        == f"{len(reached)} reached"
+    scoped = state()
+
+    restore_rows(earlier)
+    why = calendar_store.set_override(db.session, day, False, "decree", "admin")
+    findings_store.rejudge_all(db.session, engine_inputs(), "admin", findings_store.Cause("calendar", why),
+                               now=now, since=day)
+    db.session.commit()
+    assert retimed == len(reached)
+    assert scoped == state()
+    assert scoped[1] != [tuple(row) for row in earlier_findings(earlier)]
+
+
+def earlier_findings(rows: dict[str, list[dict]]) -> list[tuple]:
+    """The findings of a ``table_rows`` copy in ``findings_and_figures``' shape."""
+    columns = ("id", "rule", "visit_pk", "case_pk", "firing", "detail", "params", "as_of", "cleared_at",
+               "cleared_cause")
+    return [tuple(row[c] for c in columns) for row in sorted(rows["findings"], key=lambda r: r["id"])]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from monitor import jobs, scheduler
 from monitor.compliance.indicators import week_of_label
 from monitor.extensions import db
-from monitor.models import Case, Finding, IndicatorSnapshot, IndicatorValue, JobRun, Visit
+from monitor.models import Case, Finding, IndicatorSnapshot, JobRun, Visit
 from monitor.services import findings as findings_service, publishing
 from monitor.services.context import engine_inputs
 from monitor.stores import findings as findings_store
@@ -20,7 +20,7 @@ from monitor.stores.findings import analyze_stored
 from monitor.tools.synthetic import generate_visits
 from services_catalog import load_catalog
 
-from .conftest import restore_rows, table_rows
+from .conftest import findings_and_figures, restore_rows, table_rows
 
 pytestmark = pytest.mark.both_databases
 
@@ -111,16 +111,6 @@ def test_published_numbers_equal_the_engines(app, loaded_catalog, tmp_path):
     assert week_of_label("2026-W13") == week_of_label(row.week)
 
 
-def _findings_and_figures() -> tuple[list[tuple], list[tuple]]:
-    """Every stored finding as a sweep leaves it, and every week's final figures."""
-    found = db.session.execute(select(
-        Finding.id, Finding.rule, Finding.visit_pk, Finding.case_pk, Finding.firing, Finding.detail,
-        Finding.params, Finding.as_of, Finding.cleared_at, Finding.cleared_cause).order_by(Finding.id)).all()
-    columns = [c for c in IndicatorValue.__table__.columns if c.name != "id"]
-    figures = db.session.execute(select(*columns).order_by(*columns[:3])).all()
-    return [tuple(row) for row in found], [tuple(row) for row in figures]
-
-
 def test_the_nightly_sweep_judges_only_what_time_changes_and_stores_what_a_whole_sweep_stores(
         app, loaded_catalog, tmp_path):
     """The nightly job judges the cases open past their due time and those whose OVERDUE_OPEN
@@ -155,14 +145,14 @@ def test_the_nightly_sweep_judges_only_what_time_changes_and_stores_what_a_whole
 
     run = jobs.run_job(app, "sweep", after)
     assert run.result == "ok", run.message
-    nightly = _findings_and_figures()
+    nightly = findings_and_figures()
     judged = int(run.message.split(" visits")[0])
     assert 0 < judged < db.session.scalar(select(func.count()).select_from(Visit)) / 2
 
     restore_rows(earlier)
     findings_service.sweep(db.session, inputs, after, now=after)
     db.session.commit()
-    whole = _findings_and_figures()
+    whole = findings_and_figures()
     assert nightly == whole
     stopped = [row for row in whole[0] if row[1] == "OVERDUE_OPEN" and not row[4]]
     assert stopped and len(whole[1])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +38,17 @@ def overdue_open(session: Session, case_number: str | None, now: dt.datetime) ->
     return session.scalar(select(Case).where(
         Case.case_number == case_number, Case.accepted_at.is_not(None), Case.completed_at.is_(None),
         Case.withdrawn_at.is_(None), Case.due_at < now))
+
+
+def reaching_day(session: Session, day: dt.date, timezone: str) -> list[int]:
+    """The cases whose due time a change of ``day`` in the working calendar can move: accepted
+    before the day ends, due on it or later (local days). ``calendar.due_at_many`` looks only at
+    the days after the acceptance day up to the due day, so no other case's due time changes,
+    whether the day becomes working or not: the count of working days before it is the same."""
+    zone = ZoneInfo(timezone)
+    starts = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    ends = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    return list(session.scalars(select(Case.id).where(Case.due_at >= starts, Case.accepted_at < ends)))
 
 
 def all_overdue_open(session: Session, now: dt.datetime) -> list[tuple[str, str, dt.datetime]]:

@@ -684,18 +684,20 @@ def _store_visit_days(session: Session, visits: pd.DataFrame) -> None:
 
 
 def refresh_all_cases(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
-                      actor: str | None = None, reason: str = "") -> int:
-    """Re-time every case after the calendar or the catalog changed: open cases' due dates
-    follow at once, and so do completed cases' (receipts and DEADLINE_MISSED use them).
+                      actor: str | None = None, reason: str = "", case_pks: list[int] | None = None) -> int:
+    """Re-time every case after the calendar or the catalog changed (or ``case_pks``, the cases
+    the change can reach): open cases' due dates follow at once, and so do completed cases'
+    (receipts and DEADLINE_MISSED use them).
 
     With ``actor``, the cases whose timeline changed are stamped in one audit record.
     """
-    pks = list(session.scalars(select(Case.id)))
+    pks = list(session.scalars(select(Case.id))) if case_pks is None else sorted(set(case_pks))
     count = refresh_cases(session, pks, frames, calendar)
-    fill_visit_weeks(session, calendar.timezone_name)
-    if actor is not None:
-        audit.record(session, actor, "retime", "cases", "all", reason=reason or None,
-                     rows={"case": pks}, only_if_changed=True)
+    if case_pks is None:
+        fill_visit_weeks(session, calendar.timezone_name)
+    if actor is not None and pks:
+        audit.record(session, actor, "retime", "cases", "all" if case_pks is None else f"{len(pks)} reached",
+                     reason=reason or None, rows={"case": pks}, only_if_changed=True)
     return count
 
 
