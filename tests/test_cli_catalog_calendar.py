@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -284,3 +285,59 @@ def earlier_findings(rows: dict[str, list[dict]]) -> list[tuple]:
     columns = ("id", "rule", "visit_pk", "case_pk", "firing", "detail", "params", "as_of", "cleared_at",
                "cleared_cause")
     return [tuple(row[c] for c in columns) for row in sorted(rows["findings"], key=lambda r: r["id"])]
+
+
+def test_a_catalog_load_re_judges_only_the_services_it_changes_and_leaves_what_a_whole_re_judge_leaves(
+        app, loaded_catalog, tmp_path):
+    """A load that changes S2 (a shorter deadline, a document less, as a steward's draft would)
+    re-times and judges S2's cases and consults, not the history: the cases, findings and
+    figures are those re-timing and judging everything gives. Loading the same catalog again
+    reaches nothing."""
+    from monitor.services import catalog as catalog_service, findings as findings_service
+    from monitor.services.context import engine_inputs
+    from monitor.stores import catalog as catalog_store, findings as findings_store
+    from monitor.tools.synthetic import generate_visits
+
+    from .catalogs import default_services
+    from .conftest import findings_and_figures, restore_rows, table_rows
+
+    log = generate_visits(load_catalog(loaded_catalog), visits=1500, start=dt.date(2026, 3, 2), days=60,
+                          offices=["OF1", "OF2"], breach_rate=0.15)
+    # A consult of S2 by an applicant with no case, asked for PHOTO (the office's to obtain until
+    # the change, lawful after it): only the load itself reaches it.
+    consult = log.iloc[[0]].assign(visit_id="K-PHOTO", case_id="", service_code="S2", action="consult",
+                                   applicant_ref="A-CONSULT-ONLY", documents_requested="PHOTO",
+                                   called_at="2026-04-10T10:00:00", finished_at="2026-04-10T10:05:00", ticket_at="")
+    pd.concat([log, consult]).to_csv(tmp_path / "v.csv", index=False)
+    assert app.test_cli_runner().invoke(args=["visits", "import", str(tmp_path / "v.csv")]).exit_code == 0
+    now = dt.datetime(2026, 4, 20, tzinfo=dt.UTC)
+    findings_service.sweep(db.session, engine_inputs(), now, now=now)  # every finding as of the same clock
+    db.session.commit()
+    earlier = table_rows()
+    assert catalog_service.put_in_force(db.session, load_catalog(loaded_catalog), "admin").retimed == 0
+
+    services = default_services()
+    services[1]["versions"][1].update(deadline={"value": 1, "unit": "working_days"},
+                                      required_documents=["APPLICATION", "PHOTO"], obtained_by_office=["ID_CARD"])
+    changed = load_catalog(write_catalog(tmp_path / "changed", services=services))
+    s2_cases = db.session.query(Case).filter(Case.service_code == "S2").count()
+    assert 0 < s2_cases < db.session.query(Case).count() / 2
+
+    def state():
+        cases = db.session.execute(select(Case.id, Case.accepted_at, Case.due_at, Case.completed_at)
+                                   .order_by(Case.id)).all()
+        return [tuple(row) for row in cases], *findings_and_figures()
+
+    restore_rows(earlier)
+    assert catalog_service.put_in_force(db.session, changed, "admin", now=now).retimed == s2_cases
+    db.session.commit()
+    scoped = state()
+
+    restore_rows(earlier)
+    catalog_store.store_catalog(db.session, changed, actor="admin")
+    findings_store.rejudge_all(db.session, engine_inputs(), "admin",
+                               findings_store.Cause("catalog", catalog_store.last_load(db.session)), now=now)
+    db.session.commit()
+    assert scoped == state()
+    before = [(r["id"], r["firing"], r["detail"]) for r in sorted(earlier["findings"], key=lambda r: r["id"])]
+    assert [(row[0], row[4], row[5]) for row in scoped[1]] != before

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..calendar import WorkingCalendar
-from .catalog_frames import CatalogFrames
+from .catalog_frames import CatalogFrames, services_judged_differently
 from .indicators import INDICATORS, weekly_indicators
 from .rules import (
     ALL_RULES,
@@ -84,5 +84,5 @@ __all__ = [
     "ALL_RULES", "APPLICANT_RULES", "Analysis", "CatalogFrames", "FINDING_COLUMNS", "INDICATORS", "INTEGRITY_RULES",
     "ParsedVisits", "RULES", "TIME_BOUND_RULES",
     "Thresholds", "VisitLogError", "case_timeline", "frame_from_text", "judge", "parse_visits",
-    "read_visit_file", "weekly_indicators",
+    "read_visit_file", "services_judged_differently", "weekly_indicators",
 ]

@@ -134,3 +134,12 @@ _AT_ONCE = 1_000_000
 
 def _day_number(day) -> int:
     return int((np.datetime64(day, "D") - np.datetime64("1970-01-01", "D")) / _DAY)
+
+
+def services_judged_differently(before: Catalog, after: Catalog) -> frozenset[str]:
+    """The services whose visits and cases a change of catalog from ``before`` to ``after`` can
+    judge differently: those added, removed or changed. The engine reads a service's own versions
+    only (their periods, deadline, limits, documents and refusal grounds: ``CatalogFrames``), never
+    another service's nor the documents' names, so no other service's findings or timelines move."""
+    codes = before.services.keys() | after.services.keys()
+    return frozenset(code for code in codes if before.services.get(code) != after.services.get(code))

@@ -1,15 +1,17 @@
 """Putting a catalog in force: the one use case behind ``flask catalog load`` and a steward's
 approved draft (issue 25), so that both store the catalog whole and re-time and re-judge the
-stored cases the same way."""
+stored cases of the services it changes the same way."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from services_catalog import Catalog
 
-from ..stores import catalog as catalog_store, findings as findings_store
+from ..compliance import services_judged_differently
+from ..stores import catalog as catalog_store, findings as findings_store, visits as visit_store
 from .context import engine_inputs
 
 CatalogInUse = catalog_store.CatalogInUse
@@ -20,16 +22,21 @@ class CatalogLoad:
     services: int
     versions: int
     documents: int
-    retimed: int  # cases whose timeline changed
+    retimed: int  # cases re-timed: those of the services the load changed
 
 
-def put_in_force(session: Session, catalog: Catalog, actor: str) -> CatalogLoad:
-    """Store ``catalog`` as the catalog in force (all or nothing), then re-time every case and
-    sweep the findings, each cleared one naming this load. Flushes; the caller commits.
+def put_in_force(session: Session, catalog: Catalog, actor: str, now: dt.datetime | None = None) -> CatalogLoad:
+    """Store ``catalog`` as the catalog in force (all or nothing), then re-time and judge again
+    the cases and consults of the services it changes (``services_judged_differently``: no other
+    finding can move) as of ``now`` (default the present), each finding cleared naming this load.
+    Flushes; the caller commits.
     Raises CatalogInUse when it drops a service stored visits refer to."""
+    changed = services_judged_differently(catalog_store.catalog_from_db(session), catalog)
     counts = catalog_store.store_catalog(session, catalog, actor=actor)
     cause = findings_store.Cause("catalog", catalog_store.last_load(session))
-    retimed = findings_store.rejudge_all(session, engine_inputs(), actor, cause)[0]
+    case_pks, consult_pks = visit_store.of_services(session, changed)
+    retimed = findings_store.rejudge_all(session, engine_inputs(), actor, cause, now=now,
+                                         case_pks=case_pks, visit_pks=consult_pks)[0]
     return CatalogLoad(counts["services"], counts["versions"], counts["documents"], retimed)
 
 

@@ -335,17 +335,20 @@ def applicant_keys(session: Session, visit_pks: list[int]) -> set[str]:
 
 def rejudge_all(session: Session, inputs, actor: str, cause: Cause,
                 now: dt.datetime | None = None, since: dt.date | None = None,
-                case_pks: list[int] | None = None) -> tuple[int, SweepResult]:
+                case_pks: list[int] | None = None, visit_pks: list[int] | None = None) -> tuple[int, SweepResult]:
     """After a catalog load or a calendar change: re-time every case (or ``case_pks``, those the
-    change can reach), stamping those that changed, and sweep them, so that findings that no
-    longer fire say which change cleared them. The weekly indicator cells from ``since`` (the
-    changed calendar day; None: every computed week) are marked stale."""
+    change can reach, and judge ``visit_pks``, the consults it can reach), stamping those that
+    changed, and sweep them, so that findings that no longer fire say which change cleared them.
+    The weekly indicator cells from ``since`` (the changed calendar day; None: every computed
+    week) are marked stale."""
     now = now or dt.datetime.now(dt.UTC)
     refreshed = refresh_all_cases(session, inputs.frames, inputs.calendar, actor=actor, reason=cause.reason,
                                   case_pks=case_pks)
     result = sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds, cause=cause, actor=actor,
-                   case_pks=case_pks, visit_pks=None if case_pks is None else [])
-    if since is not None:
+                   case_pks=case_pks, visit_pks=None if case_pks is None else list(visit_pks or ()))
+    if case_pks is not None and not case_pks and not visit_pks:
+        pass  # the change reaches no stored visit: no figure moves
+    elif since is not None:
         cells_store.mark_from(session, int(week_number((since - dt.date(1970, 1, 1)).days)))
     else:
         cells_store.mark_all(session)

@@ -642,6 +642,20 @@ def with_applicants(session: Session, case_pks: Iterable[int] | None,
     return sorted(cases), sorted(visits)
 
 
+def of_services(session: Session, codes: Iterable[str]) -> tuple[list[int], list[int]]:
+    """The cases with a visit of one of these services, and the consults of them: what a change
+    of those services in the catalog can judge differently (one statement, the codes one bind
+    parameter)."""
+    codes = sorted(set(codes))
+    if not codes:
+        return [], []
+    found = read_frame(session.connection(), select(Visit.id, Visit.case_pk).where(
+        one_of(session, Visit.service_code, codes)))
+    consult = found["case_pk"].isna().to_numpy()
+    return (sorted(set(found["case_pk"].to_numpy(dtype="float64")[~consult].astype("int64").tolist())),
+            sorted(found["id"].to_numpy(dtype="int64")[consult].tolist()))
+
+
 def count(session: Session) -> int:
     """How many visits are stored (consults included)."""
     return session.scalar(select(func.count()).select_from(Visit)) or 0
