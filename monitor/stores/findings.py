@@ -346,9 +346,9 @@ def rejudge_all(session: Session, inputs, actor: str, cause: Cause,
                                   case_pks=case_pks)
     result = sweep(session, inputs.frames, inputs.calendar, now, inputs.thresholds, cause=cause, actor=actor,
                    case_pks=case_pks, visit_pks=None if case_pks is None else list(visit_pks or ()))
-    if case_pks is not None and not case_pks and not visit_pks:
-        pass  # the change reaches no stored visit: no figure moves
-    elif since is not None:
+    if case_pks is not None and not (case_pks or visit_pks):
+        return refreshed, result  # the change reaches no stored visit: no figure moves
+    if since is not None:
         cells_store.mark_from(session, int(week_number((since - dt.date(1970, 1, 1)).days)))
     else:
         cells_store.mark_all(session)
