@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..calendar import local_midnight_of
 from ..models import Case
 from .weeks import overdue_open_sql
 
@@ -45,9 +45,7 @@ def reaching_day(session: Session, day: dt.date, timezone: str) -> list[int]:
     before the day ends, due on it or later (local days). ``calendar.due_at_many`` looks only at
     the days after the acceptance day up to the due day, so no other case's due time changes,
     whether the day becomes working or not: the count of working days before it is the same."""
-    zone = ZoneInfo(timezone)
-    starts = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-    ends = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    starts, ends = local_midnight_of(day, timezone), local_midnight_of(day + dt.timedelta(days=1), timezone)
     return list(session.scalars(select(Case.id).where(Case.due_at >= starts, Case.accepted_at < ends)))
 
 

@@ -227,9 +227,10 @@ def time_bound_cases(session: Session, as_of: dt.datetime) -> list[int]:
     those overdue and open at ``as_of``, and those whose OVERDUE_OPEN is stored as firing (a
     case completed or withdrawn at a moment that has since come). Read by index: the open
     cases by due time, the few closed after ``as_of``, the firing findings by rule."""
-    still_open = and_(Case.completed_at.is_(None), Case.withdrawn_at.is_(None), Case.accepted_at.is_not(None),
-                      Case.due_at < as_of)  # ix_cases_open_due
-    closed_since = and_(overdue_open_sql(as_of), or_(Case.completed_at >= as_of, Case.withdrawn_at >= as_of))
+    overdue = overdue_open_sql(as_of)  # the engine's one definition, read in two index-served parts
+    # PostgreSQL reads it through ix_cases_open_due, SQLite (no statistics) through withdrawn_at's index.
+    still_open = and_(overdue, Case.completed_at.is_(None), Case.withdrawn_at.is_(None))
+    closed_since = and_(overdue, or_(Case.completed_at >= as_of, Case.withdrawn_at >= as_of))
     firing = select(Finding.case_pk).where(Finding.rule.in_(TIME_BOUND_RULES), Finding.visit_pk.is_(None),
                                            Finding.firing.is_(True))
     found = set(session.scalars(select(Case.id).where(still_open)))

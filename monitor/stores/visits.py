@@ -636,10 +636,17 @@ def with_applicants(session: Session, case_pks: Iterable[int] | None,
             # The visits held are left out here, not in SQL: PostgreSQL tests "id <> ALL(array)" row by
             # row against the whole array, which grew with the square of the file (19 s for 100k visits).
             found = found[~np.isin(found["id"].to_numpy(dtype="int64"), known["visit_pk"].to_numpy(dtype="int64"))]
-        consult = found["case_pk"].isna().to_numpy()
-        visits.update(found["id"].to_numpy(dtype="int64")[consult].tolist())
-        cases.update(found["case_pk"].to_numpy(dtype="float64")[~consult].astype("int64").tolist())
+        found_cases, consults = _cases_and_consults(found)
+        cases.update(found_cases)
+        visits.update(consults)
     return sorted(cases), sorted(visits)
+
+
+def _cases_and_consults(found: pd.DataFrame) -> tuple[list[int], list[int]]:
+    """Of visits read as (``id``, ``case_pk``): their distinct cases, and the consults (no case)."""
+    consult = found["case_pk"].isna().to_numpy()
+    return (sorted(set(found["case_pk"].to_numpy(dtype="float64")[~consult].astype("int64").tolist())),
+            sorted(found["id"].to_numpy(dtype="int64")[consult].tolist()))
 
 
 def of_services(session: Session, codes: Iterable[str]) -> tuple[list[int], list[int]]:
@@ -649,11 +656,8 @@ def of_services(session: Session, codes: Iterable[str]) -> tuple[list[int], list
     codes = sorted(set(codes))
     if not codes:
         return [], []
-    found = read_frame(session.connection(), select(Visit.id, Visit.case_pk).where(
-        one_of(session, Visit.service_code, codes)))
-    consult = found["case_pk"].isna().to_numpy()
-    return (sorted(set(found["case_pk"].to_numpy(dtype="float64")[~consult].astype("int64").tolist())),
-            sorted(found["id"].to_numpy(dtype="int64")[consult].tolist()))
+    return _cases_and_consults(read_frame(session.connection(), select(Visit.id, Visit.case_pk).where(
+        one_of(session, Visit.service_code, codes))))
 
 
 def count(session: Session) -> int:
