@@ -226,6 +226,40 @@ def test_a_stored_withdrawal_is_linked_to_a_new_case_saved_later(app, loaded_cat
     assert found is not None and found.case_pk == withdrawn.id and "C2" in found.detail
 
 
+def test_judging_one_case_judges_every_case_it_links_with_that_cases_own_applicant(app, loaded_catalog):
+    """A case's applicant is the ref of its first visit that has one. A case whose later visit
+    carries another applicant's ref is linked to that applicant's cases too; judging it must
+    bring its own applicant's consults along, or its INFORMAL_RETURN would stop for nothing."""
+    from monitor.compliance import frame_from_text, parse_visits
+    from monitor.models import Case, Finding
+    from monitor.services.context import engine_inputs
+    from monitor.stores import visits as visit_store
+    from monitor.stores.findings import sweep
+
+    from .visits import make_visit, raw_frame
+
+    inputs = engine_inputs()
+    mother, father = "900101300017", "880101300010"
+    rows = [make_visit(action="consult", called_at="2026-04-10T10:00", applicant_ref=mother),
+            make_visit(action="consult", called_at="2026-04-20T10:00", applicant_ref=mother),
+            make_visit(action="submit", case_id="F", called_at="2026-04-22T10:00", applicant_ref=mother),
+            make_visit(action="issue", case_id="F", called_at="2026-04-24T10:00", applicant_ref=father),
+            make_visit(action="submit", case_id="G", called_at="2026-04-23T10:00", applicant_ref=father)]
+    parsed = parse_visits(frame_from_text(raw_frame(rows)), inputs.frames, inputs.timezone)
+    assert parsed.bad_rows.empty
+    visit_store.import_visits(db.session, parsed.visits, hash_key=app.config["APPLICANT_HASH_KEY"],
+                              source="import:test", frames=inputs.frames, calendar=inputs.calendar)
+    now = dt.datetime(2026, 5, 10, tzinfo=dt.UTC)
+    sweep(db.session, inputs.frames, inputs.calendar, now, inputs.thresholds)
+    informal = select(Finding.case_pk).where(Finding.rule == "INFORMAL_RETURN", Finding.firing.is_(True))
+    case_f = db.session.scalar(select(Case.id).where(Case.case_number == "F"))
+    assert db.session.scalars(informal).all() == [case_f]
+    case_g = db.session.scalar(select(Case.id).where(Case.case_number == "G"))
+    result = sweep(db.session, inputs.frames, inputs.calendar, now, inputs.thresholds, case_pks=[case_g], visit_pks=[])
+    assert (result.added, result.removed) == (0, 0)
+    assert db.session.scalars(informal).all() == [case_f]
+
+
 def test_the_sample_visit_log_in_the_repository_imports_cleanly(app, tmp_path):
     """docs/sample-visits.csv, the example the README points to, is a valid log of the bundled catalog."""
     from monitor.models import Visit

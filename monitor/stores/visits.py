@@ -611,35 +611,49 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
 def with_applicants(session: Session, case_pks: Iterable[int] | None,
                     visit_pks: Iterable[int] | None, *, known: pd.DataFrame | None = None
                     ) -> tuple[list[int], list[int]]:
-    """The given cases and visits plus every case and consult of the same applicants.
+    """The given cases and visits plus every case and consult of the same applicants, until
+    no case is left whose applicants are not all in: what judging them together needs.
 
     The integrity rules link an applicant's consults and cases (INFORMAL_RETURN,
-    REOPENED_AFTER_WITHDRAWAL), so judging one case means judging them together.
+    REOPENED_AFTER_WITHDRAWAL), so judging one case means judging them together. A case
+    reached through a later visit of another applicant is judged with its own applicant's
+    consults and cases too (a case's applicant is the ref of its first visit that has one):
+    judged without them, its findings would stop for nothing.
     ``known`` (``visits_frame``'s shape) holds every visit of the given cases and the given
     visits: their applicants are taken from it, and only the other stored visits looked up.
     """
     case_pks, visit_pks = sorted(set(case_pks or ())), sorted(set(visit_pks or ()))
-    applicants: set[str] = set()
     if known is not None:
-        applicants.update(known["applicant_ref"].dropna().unique().tolist())
-        applicants.discard("")
+        fresh = set(known["applicant_ref"].dropna().unique().tolist())
     else:
+        fresh = set()
         for column, pks in ((Visit.case_pk, case_pks), (Visit.id, visit_pks)):
-            if pks:  # one statement each, the set one bind parameter, whatever its size
-                applicants.update(session.scalars(select(Visit.applicant_hash).distinct().where(
-                    one_of(session, column, pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
+            fresh.update(_applicants_of(session, column, pks))
+    fresh.discard("")
+    applicants: set[str] = set()
     cases, visits = set(case_pks), set(visit_pks)
-    if applicants:
-        query = select(Visit.id, Visit.case_pk).where(one_of(session, Visit.applicant_hash, applicants))
+    while fresh:  # each round reads the visits of applicants not read yet
+        applicants |= fresh
+        query = select(Visit.id, Visit.case_pk).where(one_of(session, Visit.applicant_hash, fresh))
         found = read_frame(session.connection(), query)
         if known is not None and len(known):
             # The visits held are left out here, not in SQL: PostgreSQL tests "id <> ALL(array)" row by
             # row against the whole array, which grew with the square of the file (19 s for 100k visits).
             found = found[~np.isin(found["id"].to_numpy(dtype="int64"), known["visit_pk"].to_numpy(dtype="int64"))]
         found_cases, consults = _cases_and_consults(found)
+        new_cases = sorted(set(found_cases) - cases)
         cases.update(found_cases)
         visits.update(consults)
+        fresh = _applicants_of(session, Visit.case_pk, new_cases) - applicants
     return sorted(cases), sorted(visits)
+
+
+def _applicants_of(session: Session, column, pks: list[int]) -> set[str]:
+    """The applicants (keyed hashes) of the visits whose ``column`` is one of ``pks``."""
+    if not pks:  # one statement, the set one bind parameter, whatever its size
+        return set()
+    return set(session.scalars(select(Visit.applicant_hash).distinct().where(
+        one_of(session, column, pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
 
 
 def _cases_and_consults(found: pd.DataFrame) -> tuple[list[int], list[int]]:
