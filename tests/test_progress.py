@@ -41,7 +41,7 @@ def test_long_commands_print_progress_lines(app, loaded_catalog, catalog_dir, tm
     stored_visits = db.session.scalar(select(func.count()).select_from(Visit))
     sweep = lines_of(runner.invoke(args=["findings", "sweep", "--as-of", AS_OF]), "sweep")
     assert f"0/{stored_visits} (0%) stored visits to judge" in sweep[0]
-    assert f"{stored_visits}/{stored_visits} (100%) judged" in sweep[-1]
+    assert f"{stored_visits:,}/{stored_visits:,} (100%)" in sweep[-1]  # after the last slice of applicants
     refreshed = lines_of(runner.invoke(args=["visits", "refresh"]), "refresh: cases re-timed")
     assert "(100%)" in refreshed[-3] and "local day and week" in refreshed[-2]
     assert "weekly indicator cells" in refreshed[-1]

@@ -34,13 +34,13 @@ Backfill = findings_store.Backfill
 
 def sweep(session: Session, inputs: EngineInputs, as_of: dt.datetime, *, now: dt.datetime | None = None,
           progress: Progress = silent) -> tuple[SweepResult, list[int]]:
-    """Judge every stored visit and case as of ``as_of`` (findings that no longer fire are
-    marked so, never deleted), then recompute the weekly indicator cells it made stale (as of
-    ``now``, default the present). Returns the sweep's counts and the weeks refreshed."""
-    visits = visit_store.count(session)
-    progress(0, visits, "stored visits to judge")
-    result = findings_store.sweep(session, inputs.frames, inputs.calendar, as_of, inputs.thresholds)
-    progress(visits, visits, "judged")
+    """Judge every stored visit and case as of ``as_of``, one slice of applicants at a time
+    (findings that no longer fire are marked so, never deleted), then recompute the weekly
+    indicator cells it made stale (as of ``now``, default the present). Returns the sweep's
+    counts and the weeks refreshed."""
+    progress(0, visit_store.count(session), "stored visits to judge")
+    result = findings_store.sweep(session, inputs.frames, inputs.calendar, as_of, inputs.thresholds,
+                                  progress=progress)
     return result, indicator_cells.refresh_stale(session, inputs, now)
 
 

@@ -20,6 +20,7 @@ from ..compliance import FINDING_COLUMNS, RULES, TIME_BOUND_RULES, Analysis, Cat
 from ..compliance.indicators import week_number
 from ..models import ApplicantFinding, Case, Finding, Visit
 from ..models.types import as_stored
+from ..progress import Progress
 from . import audit, backlog as backlog_store, cells as cells_store, evidence, visits as visit_store
 from .reading import read_frame
 from .sets import one_of, unindexed
@@ -98,10 +99,14 @@ CARRIED_ON_BY = {"OVERDUE_OPEN": "DEADLINE_MISSED"}
 
 def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
           as_of: dt.datetime, thresholds: Thresholds, case_pks=None, visit_pks=None, *,
-          cause: Cause | None = None, actor: str = "system", known: pd.DataFrame | None = None) -> SweepResult:
+          cause: Cause | None = None, actor: str = "system", known: pd.DataFrame | None = None,
+          progress: Progress | None = None) -> SweepResult:
     """Judge stored visits and cases as of ``as_of`` and bring their stored findings in line.
 
-    Everything by default; the desk passes the case (or consult visit) it just saved.
+    Everything by default, one slice of applicants at a time (``visit_store.applicant_slices``:
+    each slice holds every case and consult its cases are judged with, so the findings are those
+    of judging all at once, and memory follows the slice, not the history); the desk passes the
+    case (or consult visit) it just saved, judged with its applicants' cases and consults.
     Findings are evidence and never deleted: one that no longer fires is marked so, with
     when (``as_of``) and why (``cause``); one that fires again is marked firing again; its
     review is left as the supervisor made it. Only the engine's rules (every code in
@@ -110,13 +115,59 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     action clears them, and the engine firing the same rule on the visit adds nothing to
     them. Every change is one audit record with the changed findings' digests; a sweep that
     changes nothing writes nothing. ``known``: stored visits the caller holds (an import's
-    ``ImportResult.visits``), not read back.
+    ``ImportResult.visits``), not read back. ``progress``: visits judged of those stored.
     """
-    if case_pks is not None or visit_pks is not None:
-        case_pks, visit_pks = visit_store.with_applicants(session, case_pks, visit_pks, known=known)
     as_of_utc = pd.Timestamp(as_of).tz_convert("UTC")
     cause = cause or Cause("sweep", f"sweep as of {as_of_utc.isoformat()}")
-    analysis, unjudgeable = analyze_stored(session, frames, calendar, pd.Timestamp(as_of), thresholds,
+    judged: list[_Judged] = []
+    if case_pks is None and visit_pks is None:
+        total = visit_store.count(session)
+        for case_slice, consult_slice in visit_store.applicant_slices(session):
+            judged.append(_bring_in_line(session, frames, calendar, pd.Timestamp(as_of), thresholds, cause,
+                                         case_slice, consult_slice))
+            if progress:
+                progress(min(sum(part.result.visits + part.result.data_errors for part in judged), total), total)
+    else:
+        case_pks, visit_pks = visit_store.with_applicants(session, case_pks, visit_pks, known=known)
+        judged.append(_bring_in_line(session, frames, calendar, pd.Timestamp(as_of), thresholds, cause,
+                                     case_pks, visit_pks, known))
+    result = SweepResult(*(sum(getattr(part.result, name) for part in judged)
+                           for name in SweepResult.__dataclass_fields__))
+    changed = [part for part in judged if part.finding_ids]
+    if changed:
+        audit.record(session, actor, "sweep", "findings", as_of_utc.isoformat(),
+                     new={"added": result.added, "no_longer_firing": result.removed,
+                          "firing_again": result.fired_again, "updated": sum(part.updated for part in judged),
+                          "cause": cause.kind, **({"held": result.held} if result.held else {})},
+                     reason=cause.reason, rows={"finding": [pk for part in changed for pk in part.finding_ids]},
+                     written={"finding": [pk for part in changed for pk in part.added_ids]},
+                     known=_concat_or_none([part.digests for part in changed]))
+    return result
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """What judging one set of cases and consults changed: its counts, and for the sweep's one
+    audit record the findings it changed (those added among them) and the added ones' digests."""
+
+    result: SweepResult
+    updated: int = 0
+    finding_ids: tuple[int, ...] = ()
+    added_ids: tuple[int, ...] = ()
+    digests: pd.DataFrame | None = None
+
+
+def _concat_or_none(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+    present = [frame for frame in frames if frame is not None]
+    return pd.concat(present, ignore_index=True) if present else None
+
+
+def _bring_in_line(session: Session, frames: CatalogFrames, calendar: WorkingCalendar, as_of: pd.Timestamp,
+                   thresholds: Thresholds, cause: Cause, case_pks: list[int], visit_pks: list[int],
+                   known: pd.DataFrame | None = None) -> _Judged:
+    """Judge these cases and consults (closed under their applicants) and write what changed."""
+    as_of_utc = as_of.tz_convert("UTC")
+    analysis, unjudgeable = analyze_stored(session, frames, calendar, as_of, thresholds,
                                            case_pks, visit_pks, known=known)
     connection = session.connection()
     # The flags as the driver's numbers (made bool below): read without a Python object per row.
@@ -126,19 +177,16 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                    type_coerce(Finding.cleared_at.is_not(None), Integer).label("cleared"),
                    type_coerce(ApplicantFinding.finding_id.is_not(None), Integer).label("applicant")) \
         .outerjoin(ApplicantFinding, ApplicantFinding.finding_id == Finding.id)
-    if case_pks is None and visit_pks is None:
-        parts = [read_frame(connection, query.where(Finding.rule.in_(list(RULES))))]
-    else:
-        # The judged visits' and cases' findings, each set one bind parameter: the statements
-        # do not grow with the import (PostgreSQL takes at most 65,535 parameters).
-        judged_visits = analysis.visits["visit_pk"].tolist() + unjudgeable["visit_pk"].tolist()
-        judged_cases = sorted(set(case_pks or ()))
-        parts = [read_frame(connection, query.where(false()))]
-        if judged_visits:
-            parts.append(read_frame(connection, query.where(one_of(session, Finding.visit_pk, judged_visits))))
-        if judged_cases:
-            parts.append(read_frame(connection, query.where(one_of(session, Finding.case_pk, judged_cases),
-                                                            Finding.visit_pk.is_(None))))
+    # The judged visits' and cases' findings, each set one bind parameter: the statements
+    # do not grow with the import (PostgreSQL takes at most 65,535 parameters).
+    judged_visits = analysis.visits["visit_pk"].tolist() + unjudgeable["visit_pk"].tolist()
+    judged_cases = sorted(set(case_pks))
+    parts = [read_frame(connection, query.where(false()))]
+    if judged_visits:
+        parts.append(read_frame(connection, query.where(one_of(session, Finding.visit_pk, judged_visits))))
+    if judged_cases:
+        parts.append(read_frame(connection, query.where(one_of(session, Finding.case_pk, judged_cases),
+                                                        Finding.visit_pk.is_(None))))
     existing = pd.concat(parts, ignore_index=True)
     new = _finding_rows(analysis)
     existing = existing[existing["rule"].isin(list(RULES))].reset_index(drop=True) \
@@ -151,7 +199,7 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     new = new[~new["key"].isin(existing.loc[reported, "key"])]
     existing = existing[~reported].reset_index(drop=True)
     if new.empty and existing.empty:  # nothing fires, nothing fired: nothing to write
-        return SweepResult(len(analysis.visits), len(analysis.cases), 0, 0, 0, len(unjudgeable))
+        return _Judged(SweepResult(len(analysis.visits), len(analysis.cases), 0, 0, 0, len(unjudgeable)))
     fires = existing["key"].isin(new["key"])
 
     table = Finding.__table__
@@ -211,15 +259,10 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
                                   flipped.loc[~on_visit, "case_pk"].dropna().astype(int), calendar.timezone_name)
     result = SweepResult(len(analysis.visits), len(analysis.cases), len(added), len(still), len(gone),
                          len(unjudgeable), len(again), len(held))
-    if len(added) or len(touched) or gone or held:
-        ids = gone + held + touched_ids + added_ids
-        audit.record(session, actor, "sweep", "findings", as_of_utc.isoformat(),
-                     new={"added": result.added, "no_longer_firing": result.removed,
-                          "firing_again": result.fired_again, "updated": len(changed),
-                          "cause": cause.kind, **({"held": len(held)} if held else {})},
-                     reason=cause.reason, rows={"finding": ids}, written={"finding": added_ids},
-                     known=_written_digests(added))
-    return result
+    if not (len(added) or len(touched) or gone or held):
+        return _Judged(result)
+    return _Judged(result, len(changed), tuple(gone + held + touched_ids + added_ids), tuple(added_ids),
+                   _written_digests(added))
 
 
 def time_bound_cases(session: Session, as_of: dt.datetime) -> list[int]:

@@ -6,7 +6,7 @@ half-way leaves the database exactly as it was.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -654,6 +654,40 @@ def _applicants_of(session: Session, column, pks: list[int]) -> set[str]:
         return set()
     return set(session.scalars(select(Visit.applicant_hash).distinct().where(
         one_of(session, column, pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
+
+
+SLICE_CASES = 50_000  # cases a slice of a whole sweep starts from (with their applicants' others)
+
+
+def applicant_slices(session: Session, size: int | None = None) -> Iterator[tuple[list[int], list[int]]]:
+    """Every stored case and consult, as slices of (cases, consults) that judging one at a time
+    judges as judging all at once would: each slice is ``with_applicants`` of about ``size``
+    cases not yet given (then of the consults no case's applicant reached), so it holds every
+    case and consult sharing an applicant with one of its own, and no two slices share one.
+    What a whole sweep holds at a time follows the slice, not the history."""
+    size = size or SLICE_CASES
+    given = {table: np.zeros((session.scalar(select(func.max(table.id))) or 0) + 1, dtype=bool)
+             for table in (Case, Visit)}
+
+    def fresh(table, pks: list[int]) -> list[int]:
+        pks_array = np.asarray(pks, dtype="int64")
+        return pks_array[~given[table][pks_array]].tolist()
+
+    def mark(table, pks: list[int]) -> None:
+        pks_array = np.asarray(pks, dtype="int64")
+        given[table][pks_array[pks_array < len(given[table])]] = True  # a visit saved meanwhile is past the end
+
+    for table, starts in ((Case, select(Case.id)), (Visit, select(Visit.id).where(Visit.case_pk.is_(None)))):
+        after = 0
+        while pks := list(session.scalars(starts.where(table.id > after, table.id < len(given[table]))
+                                          .order_by(table.id).limit(size))):
+            after = pks[-1]
+            if starts_here := fresh(table, pks):
+                cases, consults = (with_applicants(session, starts_here, []) if table is Case
+                                   else with_applicants(session, [], starts_here))
+                mark(Case, cases)
+                mark(Visit, consults)
+                yield cases, consults
 
 
 def _cases_and_consults(found: pd.DataFrame) -> tuple[list[int], list[int]]:
