@@ -226,10 +226,10 @@ def test_a_stored_withdrawal_is_linked_to_a_new_case_saved_later(app, loaded_cat
     assert found is not None and found.case_pk == withdrawn.id and "C2" in found.detail
 
 
-def test_judging_one_case_judges_every_case_it_links_with_that_cases_own_applicant(app, loaded_catalog):
-    """A case's applicant is the ref of its first visit that has one. A case whose later visit
-    carries another applicant's ref is linked to that applicant's cases too; judging it must
-    bring its own applicant's consults along, or its INFORMAL_RETURN would stop for nothing."""
+def test_judging_one_case_leaves_alone_a_case_of_another_applicant_that_a_later_visit_links(app, loaded_catalog):
+    """A case's applicant is the ref of its first visit that has one. The father's case is judged
+    with the father's cases, not with the mother's case whose later visit carries his ref: judged
+    without the mother's consults, its INFORMAL_RETURN would stop for nothing."""
     from monitor.compliance import frame_from_text, parse_visits
     from monitor.models import Case, Finding
     from monitor.services.context import engine_inputs

@@ -611,67 +611,85 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
 def with_applicants(session: Session, case_pks: Iterable[int] | None,
                     visit_pks: Iterable[int] | None, *, known: pd.DataFrame | None = None
                     ) -> tuple[list[int], list[int]]:
-    """The given cases and visits plus every case and consult of the same applicants, until
-    no case is left whose applicants are not all in: what judging them together needs.
+    """The given cases and visits plus every case and consult of their applicants: what
+    judging them needs, and what a change of them can judge differently.
 
     The integrity rules link an applicant's consults and cases (INFORMAL_RETURN,
-    REOPENED_AFTER_WITHDRAWAL), so judging one case means judging them together. A case
-    reached through a later visit of another applicant is judged with its own applicant's
-    consults and cases too (a case's applicant is the ref of its first visit that has one):
-    judged without them, its findings would stop for nothing.
+    REOPENED_AFTER_WITHDRAWAL), and a case's applicant is the ref of its first visit that has
+    one. So the set holds, for every applicant of a given visit, that applicant's cases and
+    consults (``applicant_groups``): each case in it is judged with its own applicant's cases
+    and consults, as judging everything would judge it.
     ``known`` (``visits_frame``'s shape) holds every visit of the given cases and the given
     visits: their applicants are taken from it, and only the other stored visits looked up.
     """
     case_pks, visit_pks = sorted(set(case_pks or ())), sorted(set(visit_pks or ()))
     if known is not None:
-        fresh = set(known["applicant_ref"].dropna().unique().tolist())
+        applicants = set(known["applicant_ref"].dropna().unique().tolist())
     else:
-        fresh = set()
+        applicants = set()
         for column, pks in ((Visit.case_pk, case_pks), (Visit.id, visit_pks)):
-            fresh.update(_applicants_of(session, column, pks))
-    fresh.discard("")
-    applicants: set[str] = set()
-    cases, visits = set(case_pks), set(visit_pks)
-    while fresh:  # each round reads the visits of applicants not read yet
-        applicants |= fresh
-        query = select(Visit.id, Visit.case_pk).where(one_of(session, Visit.applicant_hash, fresh))
-        found = read_frame(session.connection(), query)
-        if known is not None and len(known):
-            # The visits held are left out here, not in SQL: PostgreSQL tests "id <> ALL(array)" row by
-            # row against the whole array, which grew with the square of the file (19 s for 100k visits).
-            found = found[~np.isin(found["id"].to_numpy(dtype="int64"), known["visit_pk"].to_numpy(dtype="int64"))]
-        found_cases, consults = _cases_and_consults(found)
-        new_cases = sorted(set(found_cases) - cases)
-        cases.update(found_cases)
-        visits.update(consults)
-        fresh = _applicants_of(session, Visit.case_pk, new_cases) - applicants
-    return sorted(cases), sorted(visits)
+            if pks:  # one statement each, the set one bind parameter, whatever its size
+                applicants.update(session.scalars(select(Visit.applicant_hash).distinct().where(
+                    one_of(session, column, pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
+    applicants.discard("")
+    cases, consults = applicant_groups(session, applicants, known=known)
+    return sorted(set(case_pks) | set(cases)), sorted(set(visit_pks) | set(consults))
 
 
-def _applicants_of(session: Session, column, pks: list[int]) -> set[str]:
-    """The applicants (keyed hashes) of the visits whose ``column`` is one of ``pks``."""
-    if not pks:  # one statement, the set one bind parameter, whatever its size
-        return set()
-    return set(session.scalars(select(Visit.applicant_hash).distinct().where(
-        one_of(session, column, pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
+def applicant_groups(session: Session, applicants: Iterable[str], *, known: pd.DataFrame | None = None
+                     ) -> tuple[list[int], list[int]]:
+    """The cases whose applicant is one of ``applicants`` (keyed hashes), and their consults.
+
+    No other case's findings read theirs, and theirs read no other's: an applicant's group is
+    judged alone. A case reached through a later visit of another applicant is not that
+    applicant's: judged with that group alone, without its own applicant's consults, its
+    findings would stop for nothing. ``known``: visits held already (``with_applicants``), left
+    out of the read; their cases are the caller's own.
+    """
+    applicants = set(applicants)
+    if not applicants:
+        return [], []
+    found = read_frame(session.connection(), select(Visit.id, Visit.case_pk).where(
+        one_of(session, Visit.applicant_hash, applicants)))
+    if known is not None and len(known):
+        # The visits held are left out here, not in SQL: PostgreSQL tests "id <> ALL(array)" row by
+        # row against the whole array, which grew with the square of the file (19 s for 100k visits).
+        found = found[~np.isin(found["id"].to_numpy(dtype="int64"), known["visit_pk"].to_numpy(dtype="int64"))]
+    cases, consults = _cases_and_consults(found)
+    own = case_applicants(session, cases)
+    return sorted(own.index[own.isin(list(applicants))].tolist()), consults
 
 
-SLICE_CASES = 50_000  # cases a slice of a whole sweep starts from (with their applicants' others)
+def case_applicants(session: Session, case_pks: list[int]) -> pd.Series:
+    """Each case's applicant (by case key; cases without one left out): the keyed hash of its
+    first visit that has one, first by called_at, then finished_at, then key -- the order the
+    engine meets a stored case's visits in (compliance.timeline.case_timeline over
+    ``visits_frame``, read by key; tests/test_sweep_slices.py holds the two to the same
+    findings)."""
+    if not case_pks:
+        return pd.Series([], dtype=object)
+    rows = read_frame(session.connection(), select(
+        Visit.case_pk, Visit.called_at, Visit.finished_at, Visit.id, Visit.applicant_hash).where(
+        one_of(session, Visit.case_pk, case_pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != ""))
+    for column in ("called_at", "finished_at"):
+        rows[column] = pd.to_datetime(rows[column], utc=True, format="ISO8601")
+    first = rows.sort_values(["case_pk", "called_at", "finished_at", "id"], kind="stable").drop_duplicates("case_pk")
+    return pd.Series(first["applicant_hash"].to_numpy(dtype=object), index=first["case_pk"].to_numpy(dtype="int64"))
+
+
+SLICE_CASES = 50_000  # cases a slice of a whole sweep starts from (with their applicants' groups)
 
 
 def applicant_slices(session: Session, size: int | None = None) -> Iterator[tuple[list[int], list[int]]]:
-    """Every stored case and consult, as slices of (cases, consults) that judging one at a time
-    judges as judging all at once would: each slice is ``with_applicants`` of about ``size``
-    cases not yet given (then of the consults no case's applicant reached), so it holds every
-    case and consult sharing an applicant with one of its own, and no two slices share one.
-    What a whole sweep holds at a time follows the slice, not the history."""
+    """Every stored case and consult once, as slices of (cases, consults) that judging one at a
+    time judges as judging all at once would: a slice is the applicant groups
+    (``applicant_groups``) of about ``size`` cases not yet given, with those of them that have
+    no applicant; then the consults no case's applicant reached, grouped alike. Groups share no
+    case and no consult, so neither do slices. What a whole sweep holds at a time follows the
+    slice, not the history."""
     size = size or SLICE_CASES
     given = {table: np.zeros((session.scalar(select(func.max(table.id))) or 0) + 1, dtype=bool)
              for table in (Case, Visit)}
-
-    def fresh(table, pks: list[int]) -> list[int]:
-        pks_array = np.asarray(pks, dtype="int64")
-        return pks_array[~given[table][pks_array]].tolist()
 
     def mark(table, pks: list[int]) -> None:
         pks_array = np.asarray(pks, dtype="int64")
@@ -682,12 +700,18 @@ def applicant_slices(session: Session, size: int | None = None) -> Iterator[tupl
         while pks := list(session.scalars(starts.where(table.id > after, table.id < len(given[table]))
                                           .order_by(table.id).limit(size))):
             after = pks[-1]
-            if starts_here := fresh(table, pks):
-                cases, consults = (with_applicants(session, starts_here, []) if table is Case
-                                   else with_applicants(session, [], starts_here))
-                mark(Case, cases)
-                mark(Visit, consults)
-                yield cases, consults
+            pks_array = np.asarray(pks, dtype="int64")
+            if not (fresh := pks_array[~given[table][pks_array]].tolist()):
+                continue
+            if table is Case:
+                applicants = case_applicants(session, fresh)
+                cases, consults = applicant_groups(session, set(applicants))
+                cases = sorted(set(cases) | (set(fresh) - set(applicants.index.tolist())))  # and those without one
+            else:
+                cases, consults = with_applicants(session, [], fresh)
+            mark(Case, cases)
+            mark(Visit, consults)
+            yield cases, consults
 
 
 def _cases_and_consults(found: pd.DataFrame) -> tuple[list[int], list[int]]:
