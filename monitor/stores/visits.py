@@ -647,17 +647,32 @@ def applicant_groups(session: Session, applicants: Iterable[str], *, known: pd.D
     out of the read; their cases are the caller's own.
     """
     applicants = set(applicants)
+    cases, consults = _cases_and_consults(_visits_of(session, applicants, known))
+    return _own_cases(session, cases, applicants), consults
+
+
+def _visits_of(session: Session, applicants: set[str], known: pd.DataFrame | None = None) -> pd.DataFrame:
+    """(``id``, ``case_pk``) of the stored visits of these applicants, but those ``known`` holds."""
     if not applicants:
-        return [], []
+        return pd.DataFrame({"id": pd.Series([], dtype="int64"), "case_pk": pd.Series([], dtype="float64")})
     found = read_frame(session.connection(), select(Visit.id, Visit.case_pk).where(
         one_of(session, Visit.applicant_hash, applicants)))
     if known is not None and len(known):
         # The visits held are left out here, not in SQL: PostgreSQL tests "id <> ALL(array)" row by
         # row against the whole array, which grew with the square of the file (19 s for 100k visits).
         found = found[~np.isin(found["id"].to_numpy(dtype="int64"), known["visit_pk"].to_numpy(dtype="int64"))]
-    cases, consults = _cases_and_consults(found)
-    own = case_applicants(session, cases)
-    return sorted(own.index[own.isin(list(applicants))].tolist()), consults
+    return found
+
+
+def _own_cases(session: Session, cases: list[int], applicants: set[str], read: pd.Series | None = None) -> list[int]:
+    """Those of ``cases`` whose applicant is one of ``applicants`` (``read``: the applicants of
+    some of them, already read)."""
+    unread = cases if read is None else np.asarray(cases, dtype="int64")[
+        ~np.isin(np.asarray(cases, dtype="int64"), read.index.to_numpy())].tolist()
+    own = case_applicants(session, unread)
+    if read is not None:
+        own = pd.concat([read, own])
+    return sorted(own.index[own.isin(list(applicants))].tolist())
 
 
 def case_applicants(session: Session, case_pks: list[int]) -> pd.Series:
@@ -669,7 +684,7 @@ def case_applicants(session: Session, case_pks: list[int]) -> pd.Series:
     if not case_pks:
         return pd.Series([], dtype=object)
     rows = read_frame(session.connection(), select(
-        Visit.case_pk, Visit.called_at, Visit.finished_at, Visit.id, Visit.applicant_hash).where(
+        Visit.case_pk, as_stored(Visit.called_at), as_stored(Visit.finished_at), Visit.id, Visit.applicant_hash).where(
         one_of(session, Visit.case_pk, case_pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != ""))
     for column in ("called_at", "finished_at"):
         rows[column] = pd.to_datetime(rows[column], utc=True, format="ISO8601")
@@ -691,26 +706,33 @@ def applicant_slices(session: Session, size: int | None = None) -> Iterator[tupl
     given = {table: np.zeros((session.scalar(select(func.max(table.id))) or 0) + 1, dtype=bool)
              for table in (Case, Visit)}
 
-    def mark(table, pks: list[int]) -> None:
-        pks_array = np.asarray(pks, dtype="int64")
-        given[table][pks_array[pks_array < len(given[table])]] = True  # a visit saved meanwhile is past the end
+    def not_given(table, pks) -> np.ndarray:
+        pks = np.asarray(pks, dtype="int64")
+        inside = pks < len(given[table])  # a visit saved meanwhile is past the end
+        return pks[~inside | ~given[table][np.where(inside, pks, 0)]]
 
     for table, starts in ((Case, select(Case.id)), (Visit, select(Visit.id).where(Visit.case_pk.is_(None)))):
         after = 0
         while pks := list(session.scalars(starts.where(table.id > after, table.id < len(given[table]))
                                           .order_by(table.id).limit(size))):
             after = pks[-1]
-            pks_array = np.asarray(pks, dtype="int64")
-            if not (fresh := pks_array[~given[table][pks_array]].tolist()):
+            if not len(fresh := not_given(table, pks)):
                 continue
             if table is Case:
-                applicants = case_applicants(session, fresh)
-                cases, consults = applicant_groups(session, set(applicants))
-                cases = sorted(set(cases) | (set(fresh) - set(applicants.index.tolist())))  # and those without one
+                read = case_applicants(session, fresh.tolist())
+                alone = fresh[~np.isin(fresh, read.index.to_numpy())].tolist()  # cases without an applicant
             else:
-                cases, consults = with_applicants(session, [], fresh)
-            mark(Case, cases)
-            mark(Visit, consults)
+                read, alone = None, fresh.tolist()  # a consult without an applicant is its own group
+            applicants: set[str] = set(read) if read is not None else {str(ref) for ref in session.scalars(
+                select(Visit.applicant_hash).where(one_of(session, Visit.id, fresh), Visit.applicant_hash != ""))}
+            found_cases, consults = _cases_and_consults(_visits_of(session, applicants))
+            # A case given already is another applicant's (its group was whole): it is not read again.
+            cases = sorted(set(_own_cases(session, not_given(Case, found_cases).tolist(), applicants, read))
+                           | (set(alone) if table is Case else set()))
+            consults = sorted(set(consults) | (set() if table is Case else set(alone)))
+            for marked, pks_done in ((Case, cases), (Visit, consults)):
+                done = np.asarray(pks_done, dtype="int64")
+                given[marked][done[done < len(given[marked])]] = True
             yield cases, consults
 
 
