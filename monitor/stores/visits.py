@@ -591,6 +591,9 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
             read[column] = pd.to_datetime(read[column], utc=True, format="ISO8601")
         parts = [known.drop(columns=["day", "version"], errors="ignore"), read] if len(read) else \
             [known.drop(columns=["day", "version"], errors="ignore")]
+    # The empty parts left out: an empty part's object columns would make the moments that
+    # PostgreSQL's driver gave as datetime64 objects again, parsed one by one below.
+    parts = [part for part in parts if len(part)] or parts[:1]
     frame = pd.concat(parts, ignore_index=True).drop_duplicates("visit_pk") \
         .sort_values("visit_pk").reset_index(drop=True)
     for column in TIMESTAMPS:
