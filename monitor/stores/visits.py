@@ -596,8 +596,10 @@ def visits_frame(session: Session, frames: CatalogFrames, timezone: str,
     parts = [part for part in parts if len(part)] or parts[:1]
     frame = pd.concat(parts, ignore_index=True).drop_duplicates("visit_pk") \
         .sort_values("visit_pk").reset_index(drop=True)
-    for column in TIMESTAMPS:
-        if not isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+    for column in TIMESTAMPS:  # one dtype whatever the driver gave: an import concatenates it with its own rows
+        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.tz_convert("UTC").dt.as_unit("ns")
+        else:
             frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     for column in ("documents_requested", "refusal_ground", "forwarded_to", "applicant_ref"):
         frame[column] = frame[column].fillna("").astype(object)
