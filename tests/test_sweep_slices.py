@@ -95,3 +95,27 @@ def test_a_whole_sweep_in_slices_stores_what_judging_everything_at_once_stores(
     assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
         AuditRecord.action == "sweep", AuditRecord.entity_id == pd.Timestamp(as_of).isoformat())) == 1
     assert list(itertools.islice(visit_store.applicant_slices(db.session, 5), 3))  # several slices were there
+
+
+def test_backfilling_parameters_in_slices_gives_every_finding_its_own(app, loaded_catalog, tmp_path, monkeypatch):
+    """``flask findings backfill-params`` judges the history in the same slices as the sweep:
+    with slices of 5 cases, every finding stored without parameters gets back its own."""
+    from sqlalchemy import update
+
+    from monitor.compliance import RULES
+    from monitor.models import Finding
+    from monitor.stores.findings import backfill_params
+
+    _imported_history(app, loaded_catalog, tmp_path)
+    engine_rules = Finding.rule.in_(list(RULES))
+    kept = dict(db.session.execute(select(Finding.id, Finding.params).where(engine_rules)).all())
+    overdue = db.session.scalar(select(func.count()).select_from(Finding).where(Finding.rule == "OVERDUE_OPEN"))
+    assert len(kept) > 100 and overdue
+    db.session.execute(update(Finding).where(engine_rules).values(params=None))
+    db.session.commit()
+    monkeypatch.setattr(visit_store, "SLICE_CASES", 5)
+    inputs = engine_inputs()
+    result = backfill_params(db.session, inputs.frames, inputs.calendar, inputs.thresholds)
+    db.session.commit()
+    assert (result.filled, result.left) == (len(kept), 0)
+    assert dict(db.session.execute(select(Finding.id, Finding.params).where(engine_rules)).all()) == kept

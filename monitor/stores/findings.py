@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -409,7 +410,8 @@ def backfill_params(session: Session, frames: CatalogFrames, calendar: WorkingCa
                     actor: str = "system", now: dt.datetime | None = None) -> Backfill:
     """Give findings stored before their parameters were kept (migration 0009) their params.
 
-    The stored visits are judged again; a stored finding without params gets the params of
+    The stored visits are judged again (in slices of applicants, as ``sweep``); a stored finding
+    without params gets the params of
     the engine's finding of the same (rule, visit or case) whose English detail is exactly
     its stored detail, so that the parameters say what the detail said. An OVERDUE_OPEN
     is judged as of its own ``as_of`` (its hours grow with time). Nothing else changes;
@@ -432,13 +434,14 @@ def backfill_params(session: Session, frames: CatalogFrames, calendar: WorkingCa
             waiting = waiting[(waiting["rule"] == "OVERDUE_OPEN") & (waiting["as_of"] == moment)]
             if waiting.empty:
                 continue
-            case_pks = sorted({int(pk) for pk in waiting["case_pk"].dropna()})
-            analysis, _ = analyze_stored(session, frames, calendar, moment, thresholds, case_pks, [])
+            overdue_cases = sorted({int(pk) for pk in waiting["case_pk"].dropna()})
+            scopes: Iterable[tuple[list[int], list[int]]] = [(overdue_cases, [])]
         else:
-            analysis, _ = analyze_stored(session, frames, calendar, moment, thresholds)
-        judged = _finding_rows(analysis)
-        matched = waiting.merge(judged[["key", "detail", "params"]], on=["key", "detail"])
-        filled.update(zip(matched["id"].astype(int), matched["params"]))
+            scopes = visit_store.applicant_slices(session)  # the history, one slice of applicants at a time
+        for case_pks, consult_pks in scopes:
+            analysis, _ = analyze_stored(session, frames, calendar, moment, thresholds, case_pks, consult_pks)
+            matched = waiting.merge(_finding_rows(analysis)[["key", "detail", "params"]], on=["key", "detail"])
+            filled.update(zip(matched["id"].astype(int), matched["params"]))
     if filled:
         table = Finding.__table__
         session.connection().execute(update(table).where(table.c.id == bindparam("pk")).values(
