@@ -7,7 +7,9 @@ them would take hours at today's import speed; a national network is many office
 database filled with 5 M visits (``bench/copy_database.py`` of the SQLite fill) is copied
 ``--times - 1`` more times inside PostgreSQL under new office codes: copy ``k`` of office
 ``OF-001`` is ``OF-001-Xk``, of its staff member ``OF-001-S4`` is ``OF-001-S4-Xk``; ids
-are shifted past the originals; each copy's cases, visits and findings keep their links.
+are shifted past the originals; each copy's cases, visits and findings keep their links, and
+its applicants are people of its own (their keyed hash hashed again with the copy's suffix), as
+in a larger network: the integrity rules link no two copies.
 The stored weekly cells (the report's only source) are copied the same way, and the
 network's final figures of every week are then combined again from all the cells by the
 product's own combination (``indicator_cells._refresh_values``), so that the report reads
@@ -48,7 +50,12 @@ MAPPED = {
               "completing_visit_pk": "completing_visit_pk + {shift[visits]}"},
     "visits": {"id": "id + {shift[visits]}", "visit_id": "visit_id || '" + SUFFIX + "{k}'",
                "case_pk": "case_pk + {shift[cases]}", "office_code": "office_code || '" + SUFFIX + "{k}'",
-               "staff_id": "staff_id || '" + SUFFIX + "{k}'"},
+               "staff_id": "staff_id || '" + SUFFIX + "{k}'",
+               # A network k times the size serves k times the people: each copy's applicants are
+               # its own (a keyed hash of their own), so applicant groups keep their size.
+               "applicant_hash": "CASE WHEN applicant_hash IS NULL OR applicant_hash = '' THEN applicant_hash "
+                                 "ELSE encode(sha256(convert_to(applicant_hash || '" + SUFFIX + "{k}', 'UTF8')), "
+                                 "'hex') END"},
     "findings": {"id": "id + {shift[findings]}", "visit_pk": "visit_pk + {shift[visits]}",
                  "case_pk": "case_pk + {shift[cases]}"},
     "indicator_cells": {"id": "id + {shift[indicator_cells]}", "office_code": OFFICE.format(c="office_code", k="{k}"),

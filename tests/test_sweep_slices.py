@@ -28,7 +28,7 @@ MOTHER, FATHER = "900101300017", "880101300010"
 def _imported_history(app, catalog_dir, tmp_path) -> None:
     """A generated log (applicants with several cases and consults), and a case whose later
     visit carries another applicant's ref: slices must keep it with its own applicant's consults."""
-    log = generate_visits(load_catalog(catalog_dir), visits=900, start=dt.date(2026, 3, 2), days=50,
+    log = generate_visits(load_catalog(catalog_dir), visits=600, start=dt.date(2026, 3, 2), days=50,
                           offices=["OF1", "OF2"], breach_rate=0.2)
     father_first = pd.DataFrame([make_visit(visit_id="X5", action="submit", case_id="XG",
                                             called_at="2026-04-23T10:00", applicant_ref=FATHER)])[COLUMNS]
