@@ -175,8 +175,8 @@ def test_no_desk_action_clears_what_the_applicant_reported(app, client, login, l
     for job in (["sweep", "--now", "2026-04-20T09:00"],):
         result = app.test_cli_runner().invoke(args=["jobs", "run", *job])
         assert result.exit_code == 0, result.output
-    from monitor.stores.findings import Cause, rejudge_all
-    rejudge_all(db.session, engine_inputs(), "admin", Cause("catalog", "catalog reloaded"))
+    from monitor.stores.findings import Cause, retime_and_judge
+    retime_and_judge(db.session, engine_inputs(), "admin", Cause("catalog", "catalog reloaded"))
     db.session.commit()
     after = _applicant_findings()
     assert {rule: (f.id, f.detail) for rule, f in after.items()} == before

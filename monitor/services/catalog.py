@@ -35,7 +35,7 @@ def put_in_force(session: Session, catalog: Catalog, actor: str, now: dt.datetim
     counts = catalog_store.store_catalog(session, catalog, actor=actor)
     cause = findings_store.Cause("catalog", catalog_store.last_load(session))
     case_pks, consult_pks = visit_store.of_services(session, changed)
-    retimed = findings_store.rejudge_all(session, engine_inputs(), actor, cause, now=now,
+    retimed = findings_store.retime_and_judge(session, engine_inputs(), actor, cause, now=now,
                                          case_pks=case_pks, visit_pks=consult_pks)[0]
     return CatalogLoad(counts["services"], counts["versions"], counts["documents"], retimed)
 

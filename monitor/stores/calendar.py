@@ -19,7 +19,7 @@ def calendar_from_db(session: Session, timezone: str, language: str = "en") -> W
 
 def set_override(session: Session, day: dt.date, is_working_day: bool, reason: str, actor: str) -> str:
     """Add or replace an override; returns why (for the findings it clears). The caller
-    re-times the cases and sweeps after it (findings_store.rejudge_all)."""
+    re-times the cases and sweeps after it (findings_store.retime_and_judge)."""
     row = session.get(OverrideRow, day)
     old = {"is_working_day": row.is_working_day, "reason": row.reason} if row else None
     if row is None:

@@ -378,12 +378,13 @@ def applicant_keys(session: Session, visit_pks: list[int]) -> set[str]:
     return {f"{rule}:v{pk}" for rule, pk in rows}
 
 
-def rejudge_all(session: Session, inputs, actor: str, cause: Cause,
+def retime_and_judge(session: Session, inputs, actor: str, cause: Cause,
                 now: dt.datetime | None = None, since: dt.date | None = None,
                 case_pks: list[int] | None = None, visit_pks: list[int] | None = None) -> tuple[int, SweepResult]:
-    """After a catalog load or a calendar change: re-time every case (or ``case_pks``, those the
-    change can reach, and judge ``visit_pks``, the consults it can reach), stamping those that
-    changed, and sweep them, so that findings that no longer fire say which change cleared them.
+    """After a catalog load or a calendar change: re-time the cases the change can reach
+    (``case_pks``; None: every case, all judged at once, as the tests' reference) and judge them
+    and ``visit_pks``, the consults it can reach, again, stamping the cases whose timeline
+    changed, so that findings that no longer fire say which change cleared them.
     The weekly indicator cells from ``since`` (the changed calendar day; None: every computed
     week) are marked stale."""
     now = now or dt.datetime.now(dt.UTC)
