@@ -273,7 +273,7 @@ def test_an_override_re_times_only_the_cases_the_day_reaches_and_leaves_what_a_w
     restore_rows(earlier)
     why = calendar_store.set_override(db.session, day, False, "decree", "admin")
     findings_store.retime_and_judge(db.session, engine_inputs(), "admin", findings_store.Cause("calendar", why),
-                               now=now, since=day)
+                                    now=now, since=day)
     db.session.commit()
     assert retimed == len(reached)
     assert scoped == state()
@@ -336,7 +336,7 @@ def test_a_catalog_load_re_judges_only_the_services_it_changes_and_leaves_what_a
     restore_rows(earlier)
     catalog_store.store_catalog(db.session, changed, actor="admin")
     findings_store.retime_and_judge(db.session, engine_inputs(), "admin",
-                               findings_store.Cause("catalog", catalog_store.last_load(db.session)), now=now)
+                                    findings_store.Cause("catalog", catalog_store.last_load(db.session)), now=now)
     db.session.commit()
     assert scoped == state()
     assert [(row[0], row[4], row[5]) for row in scoped[1]] != \

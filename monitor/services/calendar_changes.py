@@ -42,5 +42,6 @@ def _rejudge(session: Session, actor: str, why: str, day: dt.date, now: dt.datet
     # weekly indicator cells from the day's week on are marked stale (a case the day reaches
     # is due on it or later, before and after the change, so no earlier week's figure moves).
     inputs = engine_inputs()
+    reached = case_store.reaching_day(session, day, inputs.timezone)
     return findings_store.retime_and_judge(session, inputs, actor, findings_store.Cause("calendar", why), now=now,
-                                      since=day, case_pks=case_store.reaching_day(session, day, inputs.timezone))[0]
+                                           since=day, case_pks=reached)[0]

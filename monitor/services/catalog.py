@@ -36,7 +36,7 @@ def put_in_force(session: Session, catalog: Catalog, actor: str, now: dt.datetim
     cause = findings_store.Cause("catalog", catalog_store.last_load(session))
     case_pks, consult_pks = visit_store.of_services(session, changed)
     retimed = findings_store.retime_and_judge(session, engine_inputs(), actor, cause, now=now,
-                                         case_pks=case_pks, visit_pks=consult_pks)[0]
+                                              case_pks=case_pks, visit_pks=consult_pks)[0]
     return CatalogLoad(counts["services"], counts["versions"], counts["documents"], retimed)
 
 

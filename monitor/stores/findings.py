@@ -118,19 +118,21 @@ def sweep(session: Session, frames: CatalogFrames, calendar: WorkingCalendar,
     changes nothing writes nothing. ``known``: stored visits the caller holds (an import's
     ``ImportResult.visits``), not read back. ``progress``: visits judged of those stored.
     """
-    as_of_utc = pd.Timestamp(as_of).tz_convert("UTC")
+    moment = pd.Timestamp(as_of)
+    as_of_utc = moment.tz_convert("UTC")
     cause = cause or Cause("sweep", f"sweep as of {as_of_utc.isoformat()}")
     judged: list[_Judged] = []
     if case_pks is None and visit_pks is None:
-        total = visit_store.count(session)
+        total, done = visit_store.count(session), 0
         for case_slice, consult_slice in visit_store.applicant_slices(session):
-            judged.append(_bring_in_line(session, frames, calendar, pd.Timestamp(as_of), thresholds, cause,
+            judged.append(_bring_in_line(session, frames, calendar, moment, thresholds, cause,
                                          case_slice, consult_slice))
+            done += judged[-1].result.visits + judged[-1].result.data_errors
             if progress:
-                progress(min(sum(part.result.visits + part.result.data_errors for part in judged), total), total)
+                progress(min(done, total), total)
     else:
         case_pks, visit_pks = visit_store.with_applicants(session, case_pks, visit_pks, known=known)
-        judged.append(_bring_in_line(session, frames, calendar, pd.Timestamp(as_of), thresholds, cause,
+        judged.append(_bring_in_line(session, frames, calendar, moment, thresholds, cause,
                                      case_pks, visit_pks, known))
     result = SweepResult(*(sum(getattr(part.result, name) for part in judged)
                            for name in SweepResult.__dataclass_fields__))
@@ -379,10 +381,11 @@ def applicant_keys(session: Session, visit_pks: list[int]) -> set[str]:
 
 
 def retime_and_judge(session: Session, inputs, actor: str, cause: Cause,
-                now: dt.datetime | None = None, since: dt.date | None = None,
-                case_pks: list[int] | None = None, visit_pks: list[int] | None = None) -> tuple[int, SweepResult]:
+                     now: dt.datetime | None = None, since: dt.date | None = None,
+                     case_pks: list[int] | None = None, visit_pks: list[int] | None = None
+                     ) -> tuple[int, SweepResult]:
     """After a catalog load or a calendar change: re-time the cases the change can reach
-    (``case_pks``; None: every case, all judged at once, as the tests' reference) and judge them
+    (``case_pks``; None: every case, re-timed at once, the tests' reference) and judge them
     and ``visit_pks``, the consults it can reach, again, stamping the cases whose timeline
     changed, so that findings that no longer fire say which change cleared them.
     The weekly indicator cells from ``since`` (the changed calendar day; None: every computed
@@ -412,9 +415,9 @@ def backfill_params(session: Session, frames: CatalogFrames, calendar: WorkingCa
     """Give findings stored before their parameters were kept (migration 0009) their params.
 
     The stored visits are judged again (in slices of applicants, as ``sweep``); a stored finding
-    without params gets the params of
-    the engine's finding of the same (rule, visit or case) whose English detail is exactly
-    its stored detail, so that the parameters say what the detail said. An OVERDUE_OPEN
+    without params gets the params of the engine's finding of the same (rule, visit or case)
+    whose English detail is exactly its stored detail, so that the parameters say what the
+    detail said. An OVERDUE_OPEN
     is judged as of its own ``as_of`` (its hours grow with time). Nothing else changes;
     a finding that no run matches keeps its detail, shown as it is. English is never parsed.
     """

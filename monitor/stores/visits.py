@@ -631,11 +631,7 @@ def with_applicants(session: Session, case_pks: Iterable[int] | None,
     if known is not None:
         applicants = set(known["applicant_ref"].dropna().unique().tolist())
     else:
-        applicants = set()
-        for column, pks in ((Visit.case_pk, case_pks), (Visit.id, visit_pks)):
-            if pks:  # one statement each, the set one bind parameter, whatever its size
-                applicants.update(session.scalars(select(Visit.applicant_hash).distinct().where(
-                    one_of(session, column, pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
+        applicants = _applicants_of(session, Visit.case_pk, case_pks) | _applicants_of(session, Visit.id, visit_pks)
     applicants.discard("")
     cases, consults = applicant_groups(session, applicants, known=known)
     return sorted(set(case_pks) | set(cases)), sorted(set(visit_pks) | set(consults))
@@ -654,6 +650,15 @@ def applicant_groups(session: Session, applicants: Iterable[str], *, known: pd.D
     applicants = set(applicants)
     cases, consults = _cases_and_consults(_visits_of(session, applicants, known))
     return _own_cases(session, cases, applicants), consults
+
+
+def _applicants_of(session: Session, column, pks: list[int]) -> set[str]:
+    """The refs (keyed hashes) on the visits whose ``column`` is one of ``pks``: one statement,
+    the set one bind parameter, whatever its size."""
+    if not pks:
+        return set()
+    return set(session.scalars(select(Visit.applicant_hash).distinct().where(
+        one_of(session, column, pks), Visit.applicant_hash.is_not(None), Visit.applicant_hash != "")))
 
 
 def _visits_of(session: Session, applicants: set[str], known: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -716,6 +721,10 @@ def applicant_slices(session: Session, size: int | None = None) -> Iterator[tupl
         inside = pks < len(given[table])  # a visit saved meanwhile is past the end
         return pks[~inside | ~given[table][np.where(inside, pks, 0)]]
 
+    def give(table, pks: list[int]) -> None:
+        pks_array = np.asarray(pks, dtype="int64")
+        given[table][pks_array[pks_array < len(given[table])]] = True
+
     for table, starts in ((Case, select(Case.id)), (Visit, select(Visit.id).where(Visit.case_pk.is_(None)))):
         after = 0
         while pks := list(session.scalars(starts.where(table.id > after, table.id < len(given[table]))
@@ -723,21 +732,22 @@ def applicant_slices(session: Session, size: int | None = None) -> Iterator[tupl
             after = pks[-1]
             if not len(fresh := not_given(table, pks)):
                 continue
+            # A case or consult without an applicant is a group of its own.
+            first_refs: pd.Series | None = None  # the starting cases' applicants, read once
             if table is Case:
-                read = case_applicants(session, fresh.tolist())
-                alone = fresh[~np.isin(fresh, read.index.to_numpy())].tolist()  # cases without an applicant
+                first_refs = case_applicants(session, fresh.tolist())
+                applicants = set(first_refs)
+                alone_cases, alone_consults = fresh[~np.isin(fresh, first_refs.index.to_numpy())].tolist(), []
             else:
-                read, alone = None, fresh.tolist()  # a consult without an applicant is its own group
-            applicants: set[str] = set(read) if read is not None else {str(ref) for ref in session.scalars(
-                select(Visit.applicant_hash).where(one_of(session, Visit.id, fresh), Visit.applicant_hash != ""))}
+                applicants = _applicants_of(session, Visit.id, fresh.tolist())
+                alone_cases, alone_consults = [], fresh.tolist()
             found_cases, consults = _cases_and_consults(_visits_of(session, applicants))
             # A case given already is another applicant's (its group was whole): it is not read again.
-            cases = sorted(set(_own_cases(session, not_given(Case, found_cases).tolist(), applicants, read))
-                           | (set(alone) if table is Case else set()))
-            consults = sorted(set(consults) | (set() if table is Case else set(alone)))
-            for marked, pks_done in ((Case, cases), (Visit, consults)):
-                done = np.asarray(pks_done, dtype="int64")
-                given[marked][done[done < len(given[marked])]] = True
+            cases = sorted(set(_own_cases(session, not_given(Case, found_cases).tolist(), applicants, first_refs))
+                           | set(alone_cases))
+            consults = sorted(set(consults) | set(alone_consults))
+            give(Case, cases)
+            give(Visit, consults)
             yield cases, consults
 
 
