@@ -5,10 +5,10 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from monitor.extensions import db
-from monitor.models import CalendarOverride as OverrideRow, Case
+from monitor.models import CalendarOverride as OverrideRow, Case, Visit
 from monitor.stores.catalog import catalog_from_db
 from services_catalog import BUNDLED_CATALOG, CatalogError, load_catalog
 
@@ -289,10 +289,10 @@ def earlier_findings(rows: dict[str, list[dict]]) -> list[tuple]:
 
 def test_a_catalog_load_re_judges_only_the_services_it_changes_and_leaves_what_a_whole_re_judge_leaves(
         app, loaded_catalog, tmp_path):
-    """A load that changes S2 (a shorter deadline, a document less, as a steward's draft would)
-    re-times and judges S2's cases and consults, not the history: the cases, findings and
-    figures are those re-timing and judging everything gives. Loading the same catalog again
-    reaches nothing."""
+    """A load that changes S2's version of 1 April (a shorter deadline, a document more, as a
+    steward's draft would) re-times and judges S2's cases and consults of that day on, not the
+    history: the cases, findings and figures are those re-timing and judging everything gives.
+    Loading the same catalog again reaches nothing."""
     from monitor.services import catalog as catalog_service, findings as findings_service
     from monitor.services.context import engine_inputs
     from monitor.stores import catalog as catalog_store, findings as findings_store
@@ -322,6 +322,12 @@ def test_a_catalog_load_re_judges_only_the_services_it_changes_and_leaves_what_a
     changed = load_catalog(write_catalog(tmp_path / "changed", services=services))
     s2_cases = db.session.query(Case).filter(Case.service_code == "S2").count()
     assert 0 < s2_cases < db.session.query(Case).count() / 2
+    # The changed version takes effect on 1 April: S2's cases whose visits all ended before it
+    # are judged as before, and are not reached.
+    from_april = len(set(db.session.scalars(select(Visit.case_pk).where(
+        Visit.service_code == "S2", Visit.case_pk.is_not(None),
+        Visit.finished_at >= dt.datetime(2026, 4, 1, tzinfo=LOCAL)))))
+    assert 0 < from_april < s2_cases
 
     def state():
         cases = db.session.execute(select(Case.id, Case.accepted_at, Case.due_at, Case.completed_at)
@@ -329,7 +335,7 @@ def test_a_catalog_load_re_judges_only_the_services_it_changes_and_leaves_what_a
         return [tuple(row) for row in cases], *findings_and_figures()
 
     restore_rows(earlier)
-    assert catalog_service.put_in_force(db.session, changed, "admin", now=now).retimed == s2_cases
+    assert catalog_service.put_in_force(db.session, changed, "admin", now=now).retimed == from_april
     db.session.commit()
     scoped = state()
 
@@ -341,3 +347,61 @@ def test_a_catalog_load_re_judges_only_the_services_it_changes_and_leaves_what_a
     assert scoped == state()
     assert [(row[0], row[4], row[5]) for row in scoped[1]] != \
         [(row[0], row[4], row[5]) for row in earlier_findings(earlier)]
+
+
+def test_a_version_that_takes_effect_after_the_history_reaches_nothing_and_moves_no_figure(
+        cli, app, loaded_catalog, tmp_path):
+    """A steward's next version of S1, from a day after every stored visit: ``flask catalog load``
+    re-times no case, clears or starts no finding, marks no week stale and recomputes no cell.
+    The same load with the version from a day within the history reaches S1's cases from it."""
+    from monitor.models import Finding, IndicatorCell, StaleIndicatorWeeks
+    from monitor.services import findings as findings_service
+    from monitor.services.context import engine_inputs
+    from monitor.tools.synthetic import generate_visits
+
+    from .catalogs import default_services
+
+    log = generate_visits(load_catalog(loaded_catalog), visits=600, start=dt.date(2026, 3, 2), days=40,
+                          offices=["OF1", "OF2"], breach_rate=0.15)
+    log.to_csv(tmp_path / "v.csv", index=False)
+    assert cli("visits", "import", tmp_path / "v.csv").exit_code == 0
+    findings_service.sweep(db.session, engine_inputs(), dt.datetime(2026, 4, 20, tzinfo=dt.UTC),
+                           now=dt.datetime(2026, 4, 20, tzinfo=dt.UTC))
+    db.session.commit()
+    assert cli("cells", "refresh").exit_code == 0
+
+    def cells_and_findings():
+        return ([tuple(row) for row in db.session.execute(select(IndicatorCell.id, IndicatorCell.week)
+                                                          .order_by(IndicatorCell.id))],
+                [tuple(row) for row in db.session.execute(select(Finding.id, Finding.firing, Finding.cleared_at)
+                                                          .order_by(Finding.id))])
+
+    def next_version_from(day: str):
+        services = default_services()
+        services[0]["versions"][0]["effective_to"] = str(dt.date.fromisoformat(day) - dt.timedelta(days=1))
+        services[0]["versions"].append(version(effective_from=day, deadline={"value": 1, "unit": "working_days"},
+                                               max_wait_minutes=5))
+        return write_catalog(tmp_path / day, services=services)
+
+    before = cells_and_findings()
+    assert before[0] and before[1]
+    result = cli("catalog", "load", next_version_from("2026-06-01"))
+    assert result.exit_code == 0, result.output
+    assert "0 cases re-timed" in result.output
+    assert cells_and_findings() == before  # not one cell rewritten, not one finding moved
+    assert db.session.scalar(select(func.count()).select_from(StaleIndicatorWeeks)) == 0
+
+    result = cli("catalog", "load", next_version_from("2026-03-30"))
+    assert result.exit_code == 0, result.output
+    s1_from_then = len(set(db.session.scalars(select(Visit.case_pk).where(
+        Visit.service_code == "S1", Visit.case_pk.is_not(None),
+        Visit.finished_at >= dt.datetime(2026, 3, 30, tzinfo=LOCAL)))))
+    assert f" {s1_from_then} cases re-timed" in result.output and s1_from_then > 0
+    after = cells_and_findings()
+    assert after[1] != before[1]
+    # The weeks before 2026-03-30's week (2026-W10 to W13) keep their cells as they were written.
+    first_week = min(week for _, week in before[0])
+    kept_before = {cell for cell in before[0] if cell[1] < first_week + 4}
+    assert kept_before and kept_before <= set(after[0])
+    assert {week for _, week in set(after[0]) - set(before[0])} and \
+        min(week for _, week in set(after[0]) - set(before[0])) == first_week + 4

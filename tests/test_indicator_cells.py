@@ -10,6 +10,7 @@ visit); the report's old computation, from the shown weeks' rows, is kept here o
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -226,6 +227,22 @@ def test_cells_equal_the_engine_after_every_kind_of_change(app, client, login, b
     result = runner.invoke(args=["catalog", "load", str(changed)])
     assert result.exit_code == 0, result.output
     check_cells_equal_engine("catalog change")
+
+    # A catalog change from a day within the history (S1's next version from 2 March: another
+    # deadline and queue limit): only the weeks from that day's on are recomputed.
+    services = [service("S1", versions=[
+        version(deadline={"value": 1, "unit": "working_days"}, effective_to="2026-03-01"),
+        version(effective_from="2026-03-02", deadline={"value": 2, "unit": "calendar_days"}, max_wait_minutes=5)])] \
+        + default_services()[1:]
+    earlier = dict(db.session.execute(select(IndicatorCell.id, IndicatorCell.week).where(
+        IndicatorCell.week < week_of_label("2026-W10"))).all())
+    result = runner.invoke(args=["catalog", "load", str(write_catalog(built / "from-march", services))])
+    assert result.exit_code == 0, result.output
+    assert int(re.search(r"(\d+) cases re-timed", result.output).group(1)) > 0
+    db.session.expire_all()
+    assert earlier and dict(db.session.execute(select(IndicatorCell.id, IndicatorCell.week).where(
+        IndicatorCell.week < week_of_label("2026-W10"))).all()) == earlier
+    check_cells_equal_engine("catalog change from a day")
 
 
 def test_a_desk_save_refreshes_only_the_offices_of_its_case(app, client, login, built):

@@ -1,6 +1,7 @@
 """The catalog flattened into arrays, so that a million visits find their version at once."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -136,10 +137,63 @@ def _day_number(day) -> int:
     return int((np.datetime64(day, "D") - np.datetime64("1970-01-01", "D")) / _DAY)
 
 
-def services_judged_differently(before: Catalog, after: Catalog) -> frozenset[str]:
+def services_judged_differently(before: Catalog, after: Catalog) -> dict[str, dt.date]:
     """The services whose visits and cases a change of catalog from ``before`` to ``after`` can
-    judge differently: those added, removed or changed. The engine reads a service's own versions
-    only (their periods, deadline, limits, documents and refusal grounds: ``CatalogFrames``), never
-    another service's nor the documents' names, so no other service's findings or timelines move."""
-    codes = before.services.keys() | after.services.keys()
-    return frozenset(code for code in codes if before.services.get(code) != after.services.get(code))
+    judge differently, each with the first local day from which it can: {service code: day}.
+
+    The engine reads a service's own versions only, through ``CatalogFrames``: which version is
+    in force on a day, and of it the deadline, the two limits, the documents and the refusal
+    grounds; never another service's versions, nor names, legal bases, fees or sources. A visit
+    is judged by the version in force on its day, a case's deadline by the version in force on
+    its acceptance day, so a visit or a case of an earlier day is judged as before. A service
+    whose versions differ only in what the engine does not read is left out, and a new version
+    that judges as its predecessor did (a new legal basis, the same deadline and documents) moves
+    nothing. A version that takes effect later than every stored visit reaches none of them.
+    """
+    old, new = _judged_periods(CatalogFrames.from_catalog(before)), _judged_periods(CatalogFrames.from_catalog(after))
+    changed = {}
+    for code in sorted(old.keys() | new.keys()):
+        first = _first_day_differing(old.get(code, []), new.get(code, []))
+        if first is not None:
+            changed[code] = _EPOCH + dt.timedelta(days=first)
+    return changed
+
+
+_EPOCH = dt.date(1970, 1, 1)
+
+# A version's period (first and last day numbers) and what the engine judges by.
+_Period = tuple[int, int, tuple]
+
+
+def _judged_periods(frames: CatalogFrames) -> dict[str, list[_Period]]:
+    """Each service's versions, in the table's order, as (first day, last day, what the engine
+    reads of the version: deadline, limits, each document's kind, the lawful grounds)."""
+    documents = {version: frozenset(zip(rows["token"], rows["kind"]))
+                 for version, rows in frames.documents.groupby("version")}
+    grounds = {version: frozenset(rows["ground"]) for version, rows in frames.grounds.groupby("version")}
+    periods: dict[str, list[_Period]] = {}
+    for row in frames.versions.to_dict("records"):
+        limits = tuple(None if pd.isna(row[name]) else row[name]
+                       for name in ("deadline_value", "deadline_unit", "max_wait_minutes", "max_service_minutes"))
+        judged = (*limits, documents.get(row["version"], frozenset()), grounds.get(row["version"], frozenset()))
+        periods.setdefault(str(row["service_code"]), []).append(
+            (int(row["effective_from"]), int(row["effective_to"]), judged))
+    return periods
+
+
+def _in_force(periods: list[_Period], day: int) -> tuple | None:
+    """What the engine judges a day by: the version in force, the later one in the table where
+    two are (as ``CatalogFrames.version_in_force``), None where none is."""
+    found = None
+    for first, last, judged in periods:
+        if first <= day <= last:
+            found = judged
+    return found
+
+
+def _first_day_differing(before: list[_Period], after: list[_Period]) -> int | None:
+    """The first day number on which the two services judge differently, None if none. Only
+    the days a period starts or the day after one ends can change what is in force."""
+    days = sorted({first for first, _, _ in before + after}
+                  | {last + 1 for _, last, _ in before + after if last < np.iinfo("int64").max})
+    return next((day for day in days if _in_force(before, day) != _in_force(after, day)), None)

@@ -4,8 +4,9 @@ A steward drafts a service's next version (the version in force, with what the f
 changes), sees what it changes and which stored open cases it would re-time or re-judge,
 and submits it; a second steward (never the author: four eyes) approves or rejects it with
 a reason. An approved version is put in force through the same use case as ``flask catalog
-load`` (``services.catalog.put_in_force``): the catalog is stored whole, every case re-timed
-and the findings swept, each step in the audit trail with the rows' digests.
+load`` (``services.catalog.put_in_force``): the catalog is stored whole, the cases it can
+judge differently re-timed and their findings swept, each step in the audit trail with the
+rows' digests.
 
 Citizens and clerks report a service page that is wrong; the service's stewards answer it
 within ``REPORT_ANSWER_DEADLINE``. Functions flush; the request or command commits.

@@ -6,7 +6,7 @@ half-way leaves the database exactly as it was.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +17,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, String, bindparam, false, func, select, text, type_coerce, update
+from sqlalchemy import Connection, String, bindparam, false, func, or_, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
-from ..calendar import WorkingCalendar, local_day_numbers, week_number
+from ..calendar import WorkingCalendar, local_day_numbers, local_midnight_of, week_number
 from ..compliance import CatalogFrames, case_timeline
 from ..compliance.applicants import applicant_hashes
 from ..models import AuditRecord, Case, CorrectionRequest, Visit
@@ -758,15 +758,23 @@ def _cases_and_consults(found: pd.DataFrame) -> tuple[list[int], list[int]]:
             sorted(found["id"].to_numpy(dtype="int64")[consult].tolist()))
 
 
-def of_services(session: Session, codes: Iterable[str]) -> tuple[list[int], list[int]]:
-    """The cases with a visit of one of these services, and the consults of them: what a change
-    of those services in the catalog can judge differently (one statement, the codes one bind
-    parameter)."""
-    codes = sorted(set(codes))
-    if not codes:
+def of_services(session: Session, first_days: Mapping[str, dt.date], timezone: str) -> tuple[list[int], list[int]]:
+    """What a change of these services in the catalog can judge differently, each from its
+    first day (``compliance.services_judged_differently``): the cases with a visit of one of
+    them called or finished on that local day or later (a visit is judged by its day, a case's
+    deadline by its acceptance day, the day its accepting visit finished), and such consults.
+    One statement; the codes of each first day are one bind parameter."""
+    by_day: dict[dt.date, list[str]] = {}
+    for code, day in first_days.items():
+        by_day.setdefault(day, []).append(code)
+    if not by_day:
         return [], []
+    reached = [one_of(session, Visit.service_code, sorted(codes))
+               & ((Visit.called_at >= local_midnight_of(day, timezone))
+                  | (Visit.finished_at >= local_midnight_of(day, timezone)))
+               for day, codes in sorted(by_day.items())]
     return _cases_and_consults(read_frame(session.connection(), select(Visit.id, Visit.case_pk).where(
-        one_of(session, Visit.service_code, codes))))
+        or_(*reached))))
 
 
 def count(session: Session) -> int:
