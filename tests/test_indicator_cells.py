@@ -265,8 +265,14 @@ def test_a_desk_save_refreshes_only_the_offices_of_its_case(app, client, login, 
                   row("fwd5", case_id="FWD2", action="issue", office_code="OF3", staff_id="st3",
                       called="2026-04-15T10:00", finished="2026-04-15T10:05", ticket="2026-04-15T09:58",
                       documents="")]
+    of2 = dict(db.session.execute(select(IndicatorCell.id, IndicatorCell.week).where(
+        IndicatorCell.office_code == "OF2")).all())
     assert run_import(app, write_csv(built / "forwarded.csv", forwarded)).exit_code == 0
     check_cells_equal_engine("a forwarded case imported")
+    # The file's visits are at OF1 and OF3 (FWD1 is forwarded to OF2, no visit there yet): the
+    # import recomputed their offices' cells and left OF2's rows as they were.
+    assert of2 and dict(db.session.execute(select(IndicatorCell.id, IndicatorCell.week).where(
+        IndicatorCell.office_code == "OF2")).all()) == of2
     others = dict(db.session.execute(select(IndicatorCell.id, IndicatorCell.office_code).where(
         IndicatorCell.office_code.not_in(["OF1", "OF2"]))).all())
     assert "OF3" in set(others.values())
@@ -297,6 +303,19 @@ def test_a_desk_save_refreshes_only_the_offices_of_its_case(app, client, login, 
     assert set(db.session.scalars(select(StaleIndicatorWeeks.office_code))) == {"OF2"}
     assert jobs.run_job(app, "cells", NOW).result == "ok"
     check_cells_equal_engine("a new case at the office that completed another's")
+
+    # An import of OF2's visits alone that completes a case accepted at OF1 (overdue there since
+    # March): OF1's overdue counts change too, so its cells are recomputed with OF2's.
+    accepted = [row("fwd6", case_id="FWD3", office_code="OF1", staff_id="st1", called="2026-03-05T10:00",
+                    finished="2026-03-05T10:10", ticket="2026-03-05T09:50"),
+                row("fwd7", case_id="FWD3", action="forward", office_code="OF1", staff_id="st1",
+                    called="2026-03-06T10:00", finished="2026-03-06T10:05", ticket="", documents="",
+                    forwarded_to="OF2")]
+    assert run_import(app, write_csv(built / "fwd3.csv", accepted)).exit_code == 0
+    issued = [row("fwd8", case_id="FWD3", action="issue", office_code="OF2", staff_id="st2",
+                  called="2026-04-16T10:00", finished="2026-04-16T10:05", ticket="2026-04-16T09:58", documents="")]
+    assert run_import(app, write_csv(built / "fwd3-issued.csv", issued)).exit_code == 0
+    check_cells_equal_engine("an import at one office completing another office's case")
 
 
 def test_stale_marks_name_offices_until_a_week_is_whole_or_new(app):

@@ -270,7 +270,7 @@ def record_visit(session: Session, draft: VisitDraft, user: User, inputs: Engine
                          known=imported.visits)  # the case's visits, as just written: not read back
     # The week's indicator cells (and later ones: the case's events) follow in the cells job.
     indicator_cells.mark_since(session, visit.called_at, inputs.timezone,
-                               indicator_cells.offices_touched(session, [case.id] if case else [], visit.office_code))
+                               indicator_cells.offices_touched(session, [case.id] if case else [], [visit.office_code]))
     conflict = None
     if check.conflict:
         params = {"reason": override_reason}
@@ -610,7 +610,7 @@ def _apply(session: Session, visit: Visit, changes: dict, reason: str, actor: st
     session.flush()
     case_pks = [visit.case_pk] if visit.case_pk else []
     indicator_cells.mark_since(session, min(was_called_at, visit.called_at), inputs.timezone,
-                               indicator_cells.offices_touched(session, case_pks, visit.office_code))
+                               indicator_cells.offices_touched(session, case_pks, [visit.office_code]))
     visit_store.refresh_cases(session, case_pks, inputs.frames, inputs.calendar)
     record = audit.record(session, actor, "correct", "visit", visit.visit_id, old=_plain(old),
                           new=_plain(changes), reason=reason, at=now,

@@ -20,6 +20,7 @@ saves. A request never computes a cell.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, cast
 
 import numpy as np
@@ -79,17 +80,18 @@ def mark_moment(session: Session, moment: dt.datetime, timezone: str, office: st
     cells_store.mark_weeks(session, cells_store.week_of_moments(pd.Series([moment]), timezone), [office or ""])
 
 
-def offices_touched(session: Session, case_pks: list[int], office: str) -> set[str] | None:
-    """The offices whose cells a visit at ``office`` of these cases may change: ``office`` and
+def offices_touched(session: Session, case_pks: Iterable[int], offices: Iterable[str]) -> set[str] | None:
+    """The offices whose cells visits at ``offices`` of these cases may change: those offices and
     every office of the cases' visits (stores.cells.offices_of_change; None: every office)."""
-    return cells_store.offices_of_change(session, case_pks, [office])
+    return cells_store.offices_of_change(session, case_pks, offices)
 
 
-def mark_visits(session: Session, called_at: pd.Series, timezone: str) -> None:
-    """Visits called at these moments were written: from the earliest one's week on."""
+def mark_visits(session: Session, called_at: pd.Series, timezone: str, offices: set[str] | None = None) -> None:
+    """Visits called at these moments were written: from the earliest one's week on, of
+    ``offices`` (None: every office; ``offices_touched``)."""
     weeks = cells_store.week_of_moments(called_at, timezone)
     if len(weeks):
-        cells_store.mark_from(session, int(weeks.min()), int(weeks.max()))
+        cells_store.mark_from(session, int(weeks.min()), int(weeks.max()), offices=offices)
 
 
 def mark_missing(session: Session, now: dt.datetime, timezone: str) -> None:

@@ -122,7 +122,11 @@ def store(session: Session, visit_file: VisitFile, inputs: EngineInputs, hash_ke
                                  inputs.thresholds, None if everything else list(result.case_pks),
                                  None if everything else list(result.consult_pks), known=result.visits)
             stage = "updating the weekly indicator cells"
-            indicator_cells.mark_visits(session, visit_file.visits["called_at"], inputs.timezone)
+            # The weeks of the file's visits on, at their offices and their cases' other offices
+            # (every office for a file of the network's visits).
+            indicator_cells.mark_visits(session, visit_file.visits["called_at"], inputs.timezone,
+                                        indicator_cells.offices_touched(session, result.case_pks,
+                                                                        visit_file.visits["office_code"].unique()))
             indicator_cells.refresh_stale(session, inputs)
     except database_errors(session) as error:
         raise ImportFailed(stage, database_problem(error)) from error

@@ -211,7 +211,7 @@ def record_answer(session: Session, inputs: EngineInputs, case: Case, visit_id: 
     firing = _sync_findings(session, visit, answer, wanted, now)
     # The answer counts in its visit's week, its findings there and in the case's weeks after it.
     indicator_cells.mark_since(session, visit.called_at, inputs.timezone, indicator_cells.offices_touched(
-        session, [visit.case_pk] if visit.case_pk else [], visit.office_code))
+        session, [visit.case_pk] if visit.case_pk else [], [visit.office_code]))
     audit.record(session, "citizen", "change_answer" if old else "answer", "visit_answer", answer.id,
                  old=old, new=_summary(answer), at=now,
                  rows={"visit_answer": [answer.id], "finding": [f.id for f in _linked(session, answer)]})

@@ -3,9 +3,10 @@
 Every writer marks what it may have changed; ``services.indicator_cells.refresh_stale``
 recomputes those weeks. A mark is a new row (first, last week, office): writers never wait on
 one another's mark, and a refresh removes only the marks it read. A change that touches one
-case marks only the offices of that case's visits (its cells are counted where its visits and
-the visits defining its events are: compliance.indicators); an import, a catalog or calendar
-change marks every office (no office).
+case, or an import of a few offices' visits, marks only the offices of those visits and of
+their cases' visits (its cells are counted where its visits and the visits defining its events
+are: compliance.indicators); an import of the network, a catalog or calendar change marks every
+office (no office).
 """
 from __future__ import annotations
 
@@ -79,14 +80,23 @@ def offices_of_cases(session: Session, case_pks: Iterable[int]) -> set[str]:
         | set(session.scalars(select(Case.office_code).where(one_of(session, Case.id, pks))))
 
 
+# A change whose cases are more than this marks every office without reading theirs (an
+# import of the whole network, a sweep of the history): reading them would cost more than the
+# offices' cells it could spare.
+OFFICES_READ_CASES = 50_000
+
+
 def offices_of_change(session: Session, case_pks: Iterable[int], offices: Iterable[str]) -> set[str] | None:
-    """``offices`` and those of these cases (offices_of_cases); None (every office) when more
-    cases than WHOLE_WEEK_OFFICES changed (an import, a sweep of the network): their offices
-    are not read."""
+    """``offices`` and those of these cases (offices_of_cases); None (every office) when they
+    are more than WHOLE_WEEK_OFFICES, or the cases more than OFFICES_READ_CASES (then not read).
+    An office's import of its day names that office and the offices its cases were forwarded
+    to or from."""
+    named = {str(code) for code in offices if code}
     pks = {int(pk) for pk in case_pks}
-    if len(pks) > WHOLE_WEEK_OFFICES:
+    if len(named) > WHOLE_WEEK_OFFICES or len(pks) > OFFICES_READ_CASES:
         return None
-    return {str(code) for code in offices if code} | offices_of_cases(session, pks)
+    found = named | offices_of_cases(session, pks)
+    return found if len(found) <= WHOLE_WEEK_OFFICES else None
 
 
 def mark_all(session: Session) -> None:

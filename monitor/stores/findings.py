@@ -388,8 +388,8 @@ def retime_and_judge(session: Session, inputs, actor: str, cause: Cause,
     (``case_pks``; None: every case, re-timed at once, the tests' reference) and judge them
     and ``visit_pks``, the consults it can reach, again, stamping the cases whose timeline
     changed, so that findings that no longer fire say which change cleared them.
-    The weekly indicator cells from ``since`` (the changed calendar day; None: every computed
-    week) are marked stale."""
+    The weekly indicator cells from ``since``'s week on (the changed calendar day, the first day
+    a catalog load judges differently; None: every computed week) are marked stale."""
     now = now or dt.datetime.now(dt.UTC)
     refreshed = refresh_all_cases(session, inputs.frames, inputs.calendar, actor=actor, reason=cause.reason,
                                   case_pks=case_pks)
