@@ -51,8 +51,10 @@ def catalog_load(folder):
     except catalog_service.CatalogInUse as error:
         db.session.rollback()
         fail(f"not loaded: {error}")
+    changed = ", ".join(f"{code} from {day.isoformat()}" for code, day in loaded.judged_from.items())
     click.echo(f"Loaded {loaded.services} services ({loaded.versions} versions) and "
-               f"{loaded.documents} documents from {folder}; {loaded.retimed} cases re-timed.")
+               f"{loaded.documents} documents from {folder}; {loaded.retimed} cases re-timed"
+               + (f" (judged differently: {changed})." if changed else "."))
 
 
 @catalog_cli.command("export")

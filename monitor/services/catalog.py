@@ -4,7 +4,7 @@ stored cases of the services it changes the same way."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ class CatalogLoad:
     versions: int
     documents: int
     retimed: int  # cases re-timed: those the load can judge differently
+    judged_from: dict[str, dt.date] = field(default_factory=dict)  # each changed service: from which day
 
 
 def put_in_force(session: Session, catalog: Catalog, actor: str, now: dt.datetime | None = None) -> CatalogLoad:
@@ -42,7 +43,7 @@ def put_in_force(session: Session, catalog: Catalog, actor: str, now: dt.datetim
     retimed = findings_store.retime_and_judge(session, inputs, actor, cause, now=now,
                                               since=min(changed.values(), default=None),
                                               case_pks=case_pks, visit_pks=consult_pks)[0]
-    return CatalogLoad(counts["services"], counts["versions"], counts["documents"], retimed)
+    return CatalogLoad(counts["services"], counts["versions"], counts["documents"], retimed, changed)
 
 
 def catalog_in_force(session: Session) -> Catalog:
