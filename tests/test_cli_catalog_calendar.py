@@ -5,7 +5,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from monitor.extensions import db
 from monitor.models import CalendarOverride as OverrideRow, Case, Visit
@@ -352,9 +352,10 @@ def test_a_catalog_load_re_judges_only_the_services_it_changes_and_leaves_what_a
 def test_a_version_that_takes_effect_after_the_history_reaches_nothing_and_moves_no_figure(
         cli, app, loaded_catalog, tmp_path):
     """A steward's next version of S1, from a day after every stored visit: ``flask catalog load``
-    re-times no case, clears or starts no finding, marks no week stale and recomputes no cell.
-    The same load with the version from a day within the history reaches S1's cases from it."""
-    from monitor.models import Finding, IndicatorCell, StaleIndicatorWeeks
+    re-times no case, clears or starts no finding and recomputes no week's cells. The same load
+    with the version from a day within the history reaches S1's cases from it, and recomputes
+    the weeks from that day's on only."""
+    from monitor.models import Finding, IndicatorWeek
     from monitor.services import findings as findings_service
     from monitor.services.context import engine_inputs
     from monitor.tools.synthetic import generate_visits
@@ -370,9 +371,9 @@ def test_a_version_that_takes_effect_after_the_history_reaches_nothing_and_moves
     db.session.commit()
     assert cli("cells", "refresh").exit_code == 0
 
-    def cells_and_findings():
-        return ([tuple(row) for row in db.session.execute(select(IndicatorCell.id, IndicatorCell.week)
-                                                          .order_by(IndicatorCell.id))],
+    def weeks_and_findings():
+        """When each week's cells were last computed, and every finding's state."""
+        return (dict(db.session.execute(select(IndicatorWeek.week, IndicatorWeek.refreshed_at)).all()),
                 [tuple(row) for row in db.session.execute(select(Finding.id, Finding.firing, Finding.cleared_at)
                                                           .order_by(Finding.id))])
 
@@ -383,13 +384,12 @@ def test_a_version_that_takes_effect_after_the_history_reaches_nothing_and_moves
                                                max_wait_minutes=5))
         return write_catalog(tmp_path / day, services=services)
 
-    before = cells_and_findings()
-    assert before[0] and before[1]
+    before = weeks_and_findings()
+    assert len(before[0]) >= 6 and before[1]
     result = cli("catalog", "load", next_version_from("2026-06-01"))
     assert result.exit_code == 0, result.output
     assert "0 cases re-timed (judged differently: S1 from 2026-06-01)." in result.output
-    assert cells_and_findings() == before  # not one cell rewritten, not one finding moved
-    assert db.session.scalar(select(func.count()).select_from(StaleIndicatorWeeks)) == 0
+    assert weeks_and_findings() == before  # not one week recomputed, not one finding moved
 
     result = cli("catalog", "load", next_version_from("2026-03-30"))
     assert result.exit_code == 0, result.output
@@ -398,11 +398,8 @@ def test_a_version_that_takes_effect_after_the_history_reaches_nothing_and_moves
         Visit.finished_at >= dt.datetime(2026, 3, 30, tzinfo=LOCAL)))))
     assert f" {s1_from_then} cases re-timed (judged differently: S1 from 2026-03-30)." in result.output
     assert s1_from_then > 0
-    after = cells_and_findings()
-    assert after[1] != before[1]
-    # The weeks before 2026-03-30's week (2026-W10 to W13) keep their cells as they were written.
-    first_week = min(week for _, week in before[0])
-    kept_before = {cell for cell in before[0] if cell[1] < first_week + 4}
-    assert kept_before and kept_before <= set(after[0])
-    assert {week for _, week in set(after[0]) - set(before[0])} and \
-        min(week for _, week in set(after[0]) - set(before[0])) == first_week + 4
+    weeks, findings = weeks_and_findings()
+    assert findings != before[1]
+    # Recomputed: the weeks from 2026-03-30's (2026-W14) on; the weeks before it kept as they were.
+    recomputed = {week for week, at in weeks.items() if at != before[0][week]}
+    assert recomputed == {week for week in weeks if week >= min(weeks) + 4}

@@ -191,6 +191,22 @@ def test_cells_equal_the_engine_after_every_kind_of_change(app, client, login, b
     assert db.session.scalar(select(Case.completed_at).where(Case.case_number == opened.case_number)) is not None
     check_cells_equal_engine("an open case completed by an import")
 
+    # An import that returns the package of a case accepted and overdue for weeks: with a return
+    # after it, the submit no longer accepts the case, so it was never open and overdue; the
+    # weeks it was counted in, before the return's week, change too.
+    overdue = db.session.execute(
+        select(Case.case_number, Case.office_code, Case.service_code)
+        .where(Case.completed_at.is_(None), Case.withdrawn_at.is_(None), Case.accepted_at.is_not(None),
+               Case.due_at < dt.datetime(2026, 3, 9, tzinfo=dt.UTC))
+        .order_by(Case.due_at)).first()
+    assert overdue is not None
+    returning = [row("imp4", case_id=overdue.case_number, action="return", office_code=overdue.office_code,
+                     service_code=overdue.service_code, staff_id="st9", called="2026-04-16T10:00",
+                     finished="2026-04-16T10:10", ticket="2026-04-16T09:55", documents="APPLICATION")]
+    assert run_import(app, write_csv(built / "returning.csv", returning)).exit_code == 0
+    assert db.session.scalar(select(Case.accepted_at).where(Case.case_number == overdue.case_number)) is None
+    check_cells_equal_engine("an overdue case's acceptance taken back by an import")
+
     # A complaint, then a sweep run by the job (both refreshed by jobs).
     file_complaint(db.session, kind="delay", text="slow", office_code="OF1", service_code="S2",
                    now=dt.datetime(2026, 3, 11, 5, tzinfo=dt.UTC))
@@ -234,14 +250,14 @@ def test_cells_equal_the_engine_after_every_kind_of_change(app, client, login, b
         version(deadline={"value": 1, "unit": "working_days"}, effective_to="2026-03-01"),
         version(effective_from="2026-03-02", deadline={"value": 2, "unit": "calendar_days"}, max_wait_minutes=5)])] \
         + default_services()[1:]
-    earlier = dict(db.session.execute(select(IndicatorCell.id, IndicatorCell.week).where(
-        IndicatorCell.week < week_of_label("2026-W10"))).all())
+    refreshed = dict(db.session.execute(select(IndicatorWeek.week, IndicatorWeek.refreshed_at)).all())
     result = runner.invoke(args=["catalog", "load", str(write_catalog(built / "from-march", services))])
     assert result.exit_code == 0, result.output
     assert int(re.search(r"(\d+) cases re-timed", result.output).group(1)) > 0
     db.session.expire_all()
-    assert earlier and dict(db.session.execute(select(IndicatorCell.id, IndicatorCell.week).where(
-        IndicatorCell.week < week_of_label("2026-W10"))).all()) == earlier
+    recomputed = {week for week, at in db.session.execute(select(IndicatorWeek.week, IndicatorWeek.refreshed_at))
+                  if at != refreshed[week]}
+    assert recomputed == {week for week in refreshed if week >= week_of_label("2026-W10")}
     check_cells_equal_engine("catalog change from a day")
 
 
@@ -504,10 +520,11 @@ def test_a_case_that_changes_office_marks_the_week_its_case_findings_count_in(ap
 
     accepted = pd.Timestamp("2026-03-03 09:00", tz="UTC")
     completed = pd.Timestamp("2026-03-17 09:00", tz="UTC")
-    before = pd.DataFrame({"accepted_at": [accepted, accepted], "completed_at": [completed, pd.NaT],
-                           "office_code": ["OF1", "OF2"]}, index=[7, 8])
-    after = pd.DataFrame({"accepted_at": [accepted, accepted], "completed_at": [completed, pd.NaT],
-                          "office_code": ["OF2", "OF2"]})
+    due = pd.Timestamp("2026-03-20 18:59", tz="UTC")  # after the completion: never overdue
+    moments = {"accepted_at": [accepted, accepted], "due_at": [due, due], "completed_at": [completed, pd.NaT],
+               "withdrawn_at": [pd.NaT, pd.NaT]}
+    before = pd.DataFrame({**moments, "office_code": ["OF1", "OF2"]}, index=[7, 8])
+    after = pd.DataFrame({**moments, "office_code": ["OF2", "OF2"]})
 
     def stale() -> set[tuple[int, str | None]]:
         return {(week, office) for first, last, office in db.session.execute(
@@ -518,6 +535,48 @@ def test_a_case_that_changes_office_marks_the_week_its_case_findings_count_in(ap
     cells_store.mark_case_moves(db.session, [7, 8], before, after, "Asia/Almaty")
     # The completed case's week, in the office it left and the one it went to; the other did not move.
     assert stale() == {(week_of_label("2026-W12"), "OF1"), (week_of_label("2026-W12"), "OF2")}
+
+
+def test_a_case_whose_open_and_overdue_weeks_change_marks_every_week_from_the_first_that_differs(app):
+    """A case counts in overdue_open at the end of the weeks from its due time's to its closing's,
+    each week's count carried from the week before's: when that span changes (an acceptance taken
+    back by a later return, a due time moved, a completion moved later), the weeks from the
+    first that differs on are stale (up to the last computed week), in the case's offices."""
+    from monitor.models import IndicatorWeek
+    from monitor.stores import cells as cells_store
+
+    at = {label: pd.Timestamp(day, tz="Asia/Almaty").tz_convert("UTC") for label, day in (
+        ("W10", "2026-03-03 10:00"), ("W11", "2026-03-10 23:59:59"), ("W12", "2026-03-17 10:00"),
+        ("W13", "2026-03-24 23:59:59"), ("W14", "2026-03-31 10:00"))}
+    last = week_of_label("2026-W20")
+    db.session.add(IndicatorWeek(week=last, refreshed_at=NOW))
+    db.session.flush()
+
+    def case(accepted=None, due=None, completed=None, withdrawn=None):
+        return {"accepted_at": accepted, "due_at": due, "completed_at": completed, "withdrawn_at": withdrawn,
+                "office_code": "OF1"}
+
+    def marked(before: dict, after: dict) -> set[tuple[int, int, str | None]]:
+        db.session.execute(delete(StaleIndicatorWeeks))
+        frame = {name: pd.DataFrame([row]).astype({c: "datetime64[ns, UTC]" for c in row if c != "office_code"})
+                 for name, row in (("before", before), ("after", after))}
+        cells_store.mark_case_moves(db.session, [1], frame["before"].set_index(pd.Index([1])), frame["after"],
+                                    "Asia/Almaty")
+        return {tuple(row) for row in db.session.execute(select(
+            StaleIndicatorWeeks.first_week, StaleIndicatorWeeks.last_week, StaleIndicatorWeeks.office_code))}
+
+    week = {label: week_of_label(f"2026-{label}") for label in at}
+    overdue = case(at["W10"], at["W11"])
+    # Taken back: its acceptance week (W10) moved, and it was overdue from W11 on.
+    assert marked(overdue, case()) == {(week["W10"], week["W10"], "OF1"), (week["W11"], last, "OF1")}
+    # Due two weeks later (same acceptance): from W11 on.
+    assert marked(overdue, case(at["W10"], at["W13"])) == {(week["W11"], last, "OF1")}
+    # Completed in W14 instead of W12: its completion weeks, and from W12 on (it is now overdue there).
+    assert (week["W12"], last, "OF1") in marked(case(at["W10"], at["W11"], at["W12"]),
+                                                 case(at["W10"], at["W11"], at["W14"]))
+    # Closed before falling due, before and after: no open and overdue week moved, only its weeks.
+    assert marked(case(at["W10"], at["W13"], at["W11"]), case(at["W10"], at["W13"], at["W12"])) \
+        == {(week["W11"], week["W12"], "OF1")}  # consecutive weeks: one mark
 
 
 def test_stale_weeks_are_computed_in_runs_bounded_by_weeks_and_visits():

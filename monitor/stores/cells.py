@@ -148,13 +148,32 @@ def _weeks_or_minus_one(moments: pd.Series, timezone: str) -> np.ndarray:
     return weeks
 
 
+_NO_WEEK = np.iinfo("int64").max
+
+
+def _overdue_span(frame: pd.DataFrame, timezone: str) -> tuple[np.ndarray, np.ndarray]:
+    """The weeks at whose end each case is open and overdue, as [first, end) week numbers: due
+    before the week's end and neither completed nor withdrawn before it (the engine's
+    ``overdue_open``), so from its due time's week to its closing's; (_NO_WEEK, _NO_WEEK) when
+    it has no due time or closes before falling due."""
+    due = _weeks_or_minus_one(frame["due_at"], timezone)
+    closes = [_weeks_or_minus_one(frame[column], timezone) for column in ("completed_at", "withdrawn_at")]
+    end = np.minimum(*[np.where(week >= 0, week, _NO_WEEK) for week in closes])
+    first = np.where(due >= 0, due, _NO_WEEK)
+    empty = first >= end
+    return np.where(empty, _NO_WEEK, first), np.where(empty, _NO_WEEK, end)
+
+
 def mark_case_moves(session: Session, case_pks: list[int], before: pd.DataFrame, after: pd.DataFrame,
                     timezone: str) -> None:
-    """Cases ``case_pks`` re-timed (``before``/``after``: accepted_at, completed_at and, when
+    """Cases ``case_pks`` re-timed (``before``/``after``: the timeline's moments and, when
     given, office_code, aligned by row): where a case's acceptance or completion changed week
     (or came or went), both weeks are stale, and so are both weeks its case findings count in
     (completed, else accepted: mark_findings) when those differ or the case changed office;
-    in the offices of the cases that moved."""
+    where the weeks it counts as open and overdue at their end changed (a due time moved, an
+    acceptance taken back by a later return, a closing moved), every week from the first that
+    differs on (each week's count is carried from the week before's); in the offices of the
+    cases that moved."""
     old = {column: _weeks_or_minus_one(before[column], timezone) for column in ("accepted_at", "completed_at")}
     new = {column: _weeks_or_minus_one(after[column], timezone) for column in ("accepted_at", "completed_at")}
     pairs = [(old[column], new[column]) for column in ("accepted_at", "completed_at")]
@@ -166,6 +185,10 @@ def mark_case_moves(session: Session, case_pks: list[int], before: pd.DataFrame,
         moved = was != now
         changed |= moved
         weeks.update(int(w) for w in np.concatenate([was[moved], now[moved]]) if w >= 0)
+    (first_was, end_was), (first_now, end_now) = _overdue_span(before, timezone), _overdue_span(after, timezone)
+    overdue_moved = (first_was != first_now) | (end_was != end_now)
+    overdue_from = np.where(first_was != first_now, np.minimum(first_was, first_now), np.minimum(end_was, end_now))
+    changed |= overdue_moved
     if "office_code" in before and "office_code" in after:
         # A case now first visited in another office takes its case findings to that office
         # in the finding cells of the week they count in, even when no moment changed week.
@@ -173,8 +196,12 @@ def mark_case_moves(session: Session, case_pks: list[int], before: pd.DataFrame,
         moved_office = before["office_code"].to_numpy(dtype=object) != after["office_code"].to_numpy(dtype=object)
         changed |= moved_office
         weeks.update(int(w) for w in np.concatenate([was[moved_office], now[moved_office]]) if w >= 0)
-    if not weeks:
+    if not weeks and not overdue_moved.any():
         return
     named = [code for frame in (before, after) if "office_code" in frame
              for code in frame["office_code"].to_numpy(dtype=object)[changed]]
-    mark_weeks(session, weeks, offices_of_change(session, np.asarray(case_pks, dtype="int64")[changed], named))
+    offices = offices_of_change(session, np.asarray(case_pks, dtype="int64")[changed], named)
+    if weeks:
+        mark_weeks(session, weeks, offices)
+    if overdue_moved.any():
+        mark_from(session, int(overdue_from[overdue_moved].min()), offices=offices)

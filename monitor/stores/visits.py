@@ -507,18 +507,19 @@ def _indexes_built_after(session: Session, table: str, rows: int):
 def _update_cases(session: Session, timelines: pd.DataFrame, case_pks: dict, timezone: str) -> int:
     """Write recomputed timelines of stored cases (few per import; many after a calendar change):
     one statement over arrays on PostgreSQL, one prepared UPDATE over plain tuples on SQLite.
-    The weeks a case's acceptance or completion left and entered are marked stale."""
+    The weeks a case's acceptance or completion left and entered, and those whose open and
+    overdue count it moved, are marked stale (cells.mark_case_moves)."""
     if timelines.empty:
         return 0
     columns = ["outcome", "service_code", "office_code", *CASE_TIMELINE]
     pks = [int(case_pks[number]) for number in timelines["case_number"].tolist()]
     connection = session.connection()
-    before = pd.DataFrame(connection.execute(select(Case.id, Case.accepted_at, Case.completed_at, Case.office_code)
+    moments = ["accepted_at", "due_at", "completed_at", "withdrawn_at"]
+    before = pd.DataFrame(connection.execute(select(Case.id, *[Case.__table__.c[c] for c in moments], Case.office_code)
                                              .where(one_of(session, Case.id, pks))).all(),
-                          columns=["id", "accepted_at", "completed_at", "office_code"]).set_index("id")
+                          columns=["id", *moments, "office_code"]).set_index("id")
     before = before.reindex(pks)
-    cells_store.mark_case_moves(session, pks, before, timelines[["accepted_at", "completed_at", "office_code"]],
-                                timezone)
+    cells_store.mark_case_moves(session, pks, before, timelines[[*moments, "office_code"]], timezone)
     # A case now first visited in another office takes its findings to that office's backlogs.
     moved = before.index[before["office_code"].to_numpy() != timelines["office_code"].to_numpy()]
     with backlog_store.tracking(session, backlog_store.findings_of_cases(session, moved)):
