@@ -403,3 +403,23 @@ def test_a_version_that_takes_effect_after_the_history_reaches_nothing_and_moves
     # Recomputed: the weeks from 2026-03-30's (2026-W14) on; the weeks before it kept as they were.
     recomputed = {week for week, at in weeks.items() if at != before[0][week]}
     assert recomputed == {week for week in weeks if week >= min(weeks) + 4}
+
+
+def test_a_change_from_a_day_reaches_a_case_accepted_by_a_visit_that_finished_on_it(cli, loaded_catalog, tmp_path):
+    """A case's deadline follows the version in force on its acceptance day, the day its accepting
+    visit finished: a submit called at 23:50 the day before S2's change and finished at 00:10 on
+    it is reached; one finished at 23:59 the day before is not."""
+    from monitor.services.context import engine_inputs
+    from monitor.stores import visits as visit_store
+
+    rows = [
+        "v1,ACROSS,OF1,S2,st1,,2026-03-31T23:40:00,2026-03-31T23:50:00,2026-04-01T00:10:00,submit,APPLICATION,,",
+        "v2,BEFORE,OF1,S2,st1,,2026-03-31T23:30:00,2026-03-31T23:40:00,2026-03-31T23:59:00,submit,APPLICATION,,",
+        "v3,,OF1,S2,st1,,,2026-04-01T00:00:00,2026-04-01T00:05:00,consult,,,",
+    ]
+    (tmp_path / "v.csv").write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert cli("visits", "import", tmp_path / "v.csv").exit_code == 0
+    cases, consults = visit_store.of_services(db.session, {"S2": dt.date(2026, 4, 1)}, engine_inputs().timezone)
+    assert [db.session.get(Case, pk).case_number for pk in cases] == ["ACROSS"]
+    assert [db.session.get(Visit, pk).visit_id for pk in consults] == ["v3"]
+    assert visit_store.of_services(db.session, {"S2": dt.date(2026, 4, 2)}, engine_inputs().timezone) == ([], [])
