@@ -51,7 +51,9 @@ def catalog_load(folder):
     except catalog_service.CatalogInUse as error:
         db.session.rollback()
         fail(f"not loaded: {error}")
-    changed = ", ".join(f"{code} from {day.isoformat()}" for code, day in loaded.judged_from.items())
+    judged = list(loaded.judged_from.items())  # every service on a first load: name a few
+    changed = ", ".join(f"{code} from {day.isoformat()}" for code, day in judged[:5]) \
+        + (f" and {len(judged) - 5} more services" if len(judged) > 5 else "")
     click.echo(f"Loaded {loaded.services} services ({loaded.versions} versions) and "
                f"{loaded.documents} documents from {folder}; {loaded.retimed} cases re-timed"
                + (f" (judged differently: {changed})." if changed else "."))

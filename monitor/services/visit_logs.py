@@ -113,6 +113,7 @@ def store(session: Session, visit_file: VisitFile, inputs: EngineInputs, hash_ke
             session, visit_file.visits, hash_key=hash_key, source=f"import:{visit_file.digest}",
             frames=inputs.frames, calendar=inputs.calendar, progress=progress)
         if result.inserted:
+            visit_store.refresh_statistics(session, ["visits", "cases", "findings"], result.inserted)
             phase("judging the cases and consults this import touched")
             # Judge once, when data arrives: the cases and consults this import touched (all
             # stored visits at once when the import is everything stored), as of now.
@@ -122,6 +123,7 @@ def store(session: Session, visit_file: VisitFile, inputs: EngineInputs, hash_ke
                                  inputs.thresholds, None if everything else list(result.case_pks),
                                  None if everything else list(result.consult_pks), known=result.visits)
             stage = "updating the weekly indicator cells"
+            visit_store.refresh_statistics(session, ["findings", "cases"], result.inserted)
             # The weeks of the file's visits on, at their offices and their cases' other offices
             # (every office for a file of the network's visits).
             indicator_cells.mark_visits(session, visit_file.visits["called_at"], inputs.timezone,
