@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from services_catalog import Catalog, ServiceVersion
 
 _DAY = np.timedelta64(1, "D")
+_OPEN_END = np.iinfo("int64").max  # the last day number of a version with no effective_to
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class CatalogFrames:
                     "service_code": service.code,
                     "effective_from": _day_number(version.effective_from),
                     "effective_to": _day_number(version.effective_to) if version.effective_to
-                    else np.iinfo("int64").max,
+                    else _OPEN_END,
                     "deadline_value": version.deadline.value,
                     "deadline_unit": version.deadline.unit,
                     "max_wait_minutes": version.max_wait_minutes,
@@ -195,5 +196,5 @@ def _first_day_differing(before: list[_Period], after: list[_Period]) -> int | N
     """The first day number on which the two services judge differently, None if none. Only
     the days a period starts or the day after one ends can change what is in force."""
     days = sorted({first for first, _, _ in before + after}
-                  | {last + 1 for _, last, _ in before + after if last < np.iinfo("int64").max})
+                  | {last + 1 for _, last, _ in before + after if last < _OPEN_END})
     return next((day for day in days if _in_force(before, day) != _in_force(after, day)), None)

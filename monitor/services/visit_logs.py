@@ -123,7 +123,7 @@ def store(session: Session, visit_file: VisitFile, inputs: EngineInputs, hash_ke
                                  inputs.thresholds, None if everything else list(result.case_pks),
                                  None if everything else list(result.consult_pks), known=result.visits)
             stage = "updating the weekly indicator cells"
-            visit_store.refresh_statistics(session, ["findings", "cases"], result.inserted)
+            visit_store.refresh_statistics(session, ["findings"], result.inserted)  # the sweep wrote them
             # The weeks of the file's visits on, at their offices and their cases' other offices
             # (every office for a file of the network's visits).
             indicator_cells.mark_visits(session, visit_file.visits["called_at"], inputs.timezone,

@@ -515,7 +515,7 @@ def _update_cases(session: Session, timelines: pd.DataFrame, case_pks: dict, tim
     pks = [int(case_pks[number]) for number in timelines["case_number"].tolist()]
     connection = session.connection()
     moments = ["accepted_at", "due_at", "completed_at", "withdrawn_at"]
-    before = pd.DataFrame(connection.execute(select(Case.id, *[Case.__table__.c[c] for c in moments], Case.office_code)
+    before = pd.DataFrame(connection.execute(select(Case.id, *[getattr(Case, c) for c in moments], Case.office_code)
                                              .where(one_of(session, Case.id, pks))).all(),
                           columns=["id", *moments, "office_code"]).set_index("id")
     before = before.reindex(pks)
@@ -770,10 +770,11 @@ def of_services(session: Session, first_days: Mapping[str, dt.date], timezone: s
         by_day.setdefault(day, []).append(code)
     if not by_day:
         return [], []
-    reached = [one_of(session, Visit.service_code, sorted(codes))
-               & ((Visit.called_at >= local_midnight_of(day, timezone))
-                  | (Visit.finished_at >= local_midnight_of(day, timezone)))
-               for day, codes in sorted(by_day.items())]
+    reached = []
+    for day, codes in sorted(by_day.items()):
+        start = local_midnight_of(day, timezone)
+        reached.append(one_of(session, Visit.service_code, sorted(codes))
+                       & ((Visit.called_at >= start) | (Visit.finished_at >= start)))
     return _cases_and_consults(read_frame(session.connection(), select(Visit.id, Visit.case_pk).where(
         or_(*reached))))
 
@@ -792,8 +793,10 @@ def refresh_statistics(session: Session, tables: Iterable[str], written: int) ->
     statistics; small writes change nothing worth the sampling."""
     if written < STATISTICS_AFTER_ROWS or session.get_bind().dialect.name != "postgresql":
         return
-    # Table names are this module's constants, never user input.
-    session.execute(text(f"ANALYZE {', '.join(sorted(set(tables)))}"))
+    names = sorted(set(tables))
+    if not set(names) <= set(Visit.metadata.tables):  # the application's own tables only
+        raise ValueError(f"not a table of the application: {names}")
+    session.execute(text(f"ANALYZE {', '.join(names)}"))
 
 
 def count(session: Session) -> int:
